@@ -1,0 +1,313 @@
+//! Artifact I/O with fixed settings: Parquet tables, JSON documents, atomic writes.
+//!
+//! Every Parquet file riskpipe writes goes through [`ParquetSink`] with the same writer settings
+//! (Snappy, 65,536-row groups, `created_by = riskpipe`), so the same data gives the same bytes.
+//! Every file is written to a temporary sibling and renamed into place.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::{Array, ArrayRef, Date32Array, Float64Array, RecordBatch, RecordBatchReader, StringArray};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::frame::{Column, ColumnKind, Frame};
+use crate::{Error, Result};
+
+/// Rows per Parquet row group and per streaming batch.
+pub const ROW_GROUP_ROWS: usize = 65_536;
+
+fn writer_props() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_created_by("riskpipe".to_string())
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .build()
+}
+
+/// A temporary path next to `path`, for write-then-rename.
+pub fn temp_sibling(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}
+
+/// Writes bytes to `path` atomically (temporary file, then rename).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(parent) = path.parent() {
+        if !parent.as_os_str().is_empty() {
+            fs_err::create_dir_all(parent)?;
+        }
+    }
+    let tmp = temp_sibling(path);
+    fs_err::write(&tmp, bytes)?;
+    fs_err::rename(&tmp, path)?;
+    Ok(())
+}
+
+/// Writes a value as pretty JSON (keys in struct/BTreeMap order) with a trailing newline.
+pub fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(|source| Error::Json {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)
+}
+
+/// Reads a JSON artifact.
+pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
+    if !path.exists() {
+        return Err(Error::MissingInput { path: path.to_path_buf(), hint: None });
+    }
+    let bytes = fs_err::read(path)?;
+    serde_json::from_slice(&bytes).map_err(|source| Error::Json { path: path.to_path_buf(), source })
+}
+
+fn pq_err(path: &Path) -> impl FnOnce(parquet::errors::ParquetError) -> Error + '_ {
+    move |source| Error::Parquet { path: path.to_path_buf(), source }
+}
+
+/// The Arrow schema riskpipe uses for a frame's columns.
+pub fn arrow_schema(names: &[String], kinds: &[ColumnKind]) -> SchemaRef {
+    let fields: Vec<Field> = names
+        .iter()
+        .zip(kinds)
+        .map(|(n, k)| {
+            let dt = match k {
+                ColumnKind::Number => DataType::Float64,
+                ColumnKind::Text => DataType::Utf8,
+                ColumnKind::Date => DataType::Date32,
+            };
+            Field::new(n, dt, true)
+        })
+        .collect();
+    Arc::new(Schema::new(fields))
+}
+
+/// Converts a frame into an Arrow record batch (NaN numbers become nulls).
+pub fn to_batch(frame: &Frame) -> Result<RecordBatch> {
+    let kinds: Vec<ColumnKind> = frame.columns().iter().map(Column::kind).collect();
+    let schema = arrow_schema(frame.names(), &kinds);
+    let arrays: Vec<ArrayRef> = frame
+        .columns()
+        .iter()
+        .map(|c| -> ArrayRef {
+            match c {
+                Column::Number(v) => Arc::new(Float64Array::from_iter(
+                    v.iter().map(|x| if x.is_nan() { None } else { Some(*x) }),
+                )),
+                Column::Text(v) => Arc::new(StringArray::from_iter(v.iter().map(Option::as_deref))),
+                Column::Date(v) => Arc::new(Date32Array::from(v.clone())),
+            }
+        })
+        .collect();
+    if arrays.is_empty() {
+        return Ok(RecordBatch::new_empty(schema));
+    }
+    Ok(RecordBatch::try_new(schema, arrays)?)
+}
+
+/// Converts an Arrow record batch into a frame. Integer and float columns become numbers.
+pub fn from_batch(batch: &RecordBatch, file: &Path) -> Result<Frame> {
+    let mut frame = Frame::new();
+    for (field, array) in batch.schema().fields().iter().zip(batch.columns()) {
+        let col = array_to_column(array.as_ref()).ok_or_else(|| {
+            Error::data(
+                file.display().to_string(),
+                None,
+                Some(field.name()),
+                format!("unsupported column type `{}`; use numbers, text or dates", field.data_type()),
+            )
+        })?;
+        frame.push(field.name().clone(), col);
+    }
+    Ok(frame)
+}
+
+fn array_to_column(array: &dyn Array) -> Option<Column> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::*;
+    let n = array.len();
+    macro_rules! num {
+        ($t:ty) => {{
+            let a = array.as_primitive::<$t>();
+            Column::Number((0..n).map(|i| if a.is_null(i) { f64::NAN } else { a.value(i) as f64 }).collect())
+        }};
+    }
+    Some(match array.data_type() {
+        DataType::Float64 => num!(Float64Type),
+        DataType::Float32 => num!(Float32Type),
+        DataType::Int64 => num!(Int64Type),
+        DataType::Int32 => num!(Int32Type),
+        DataType::Int16 => num!(Int16Type),
+        DataType::Int8 => num!(Int8Type),
+        DataType::UInt64 => num!(UInt64Type),
+        DataType::UInt32 => num!(UInt32Type),
+        DataType::UInt16 => num!(UInt16Type),
+        DataType::UInt8 => num!(UInt8Type),
+        DataType::Boolean => {
+            let a = array.as_boolean();
+            Column::Number((0..n).map(|i| if a.is_null(i) { f64::NAN } else if a.value(i) { 1.0 } else { 0.0 }).collect())
+        }
+        DataType::Utf8 => {
+            let a = array.as_string::<i32>();
+            Column::Text((0..n).map(|i| (!a.is_null(i)).then(|| a.value(i).to_string())).collect())
+        }
+        DataType::LargeUtf8 => {
+            let a = array.as_string::<i64>();
+            Column::Text((0..n).map(|i| (!a.is_null(i)).then(|| a.value(i).to_string())).collect())
+        }
+        DataType::Utf8View => {
+            let a = array.as_string_view();
+            Column::Text((0..n).map(|i| (!a.is_null(i)).then(|| a.value(i).to_string())).collect())
+        }
+        DataType::Date32 => {
+            let a = array.as_primitive::<Date32Type>();
+            Column::Date((0..n).map(|i| (!a.is_null(i)).then(|| a.value(i))).collect())
+        }
+        _ => return None,
+    })
+}
+
+/// A Parquet file being written batch by batch with riskpipe's fixed settings; it appears at
+/// its final path only on [`ParquetSink::finish`].
+pub struct ParquetSink {
+    path: PathBuf,
+    tmp: PathBuf,
+    writer: ArrowWriter<File>,
+    rows: u64,
+}
+
+impl ParquetSink {
+    /// Starts a file with the given schema.
+    pub fn create(path: &Path, schema: SchemaRef) -> Result<Self> {
+        if let Some(parent) = path.parent() {
+            if !parent.as_os_str().is_empty() {
+                fs_err::create_dir_all(parent)?;
+            }
+        }
+        let tmp = temp_sibling(path);
+        let file = fs_err::File::create(&tmp)?.into_parts().0;
+        let writer = ArrowWriter::try_new(file, schema, Some(writer_props())).map_err(pq_err(path))?;
+        Ok(ParquetSink { path: path.to_path_buf(), tmp, writer, rows: 0 })
+    }
+
+    /// Appends a frame whose columns match the schema.
+    pub fn write(&mut self, frame: &Frame) -> Result<()> {
+        let batch = to_batch(frame)?;
+        self.write_batch(&batch)
+    }
+
+    /// Appends a record batch.
+    pub fn write_batch(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.rows += batch.num_rows() as u64;
+        self.writer.write(batch).map_err(pq_err(&self.path))
+    }
+
+    /// Closes the file and renames it into place; returns the number of rows.
+    pub fn finish(self) -> Result<u64> {
+        self.writer.close().map_err(pq_err(&self.path))?;
+        fs_err::rename(&self.tmp, &self.path)?;
+        Ok(self.rows)
+    }
+}
+
+/// Writes a whole frame to a Parquet file (atomically, fixed settings).
+pub fn write_parquet(path: &Path, frame: &Frame) -> Result<u64> {
+    let batch = to_batch(frame)?;
+    let mut sink = ParquetSink::create(path, batch.schema())?;
+    if frame.rows() > 0 {
+        for start in (0..frame.rows()).step_by(ROW_GROUP_ROWS) {
+            let len = ROW_GROUP_ROWS.min(frame.rows() - start);
+            sink.write_batch(&batch.slice(start, len))?;
+        }
+    }
+    sink.finish()
+}
+
+/// Opens a Parquet file for streaming in batches of `batch_rows`.
+pub fn parquet_batches(path: &Path, batch_rows: usize) -> Result<ParquetRecordBatchReader> {
+    if !path.exists() {
+        return Err(Error::MissingInput { path: path.to_path_buf(), hint: None });
+    }
+    let file = fs_err::File::open(path)?.into_parts().0;
+    ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.with_batch_size(batch_rows).build())
+        .map_err(pq_err(path))
+}
+
+/// Reads a whole Parquet file into a frame.
+pub fn read_parquet(path: &Path) -> Result<Frame> {
+    let reader = parquet_batches(path, ROW_GROUP_ROWS)?;
+    let schema = reader.schema();
+    let mut parts = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| Error::Arrow(e))?;
+        parts.push(from_batch(&batch, path)?);
+    }
+    if parts.is_empty() {
+        return from_batch(&RecordBatch::new_empty(schema), path);
+    }
+    Ok(concat(parts))
+}
+
+/// Concatenates frames with the same columns.
+pub fn concat(mut parts: Vec<Frame>) -> Frame {
+    if parts.len() == 1 {
+        return parts.pop().expect("one part");
+    }
+    let names = parts[0].names().to_vec();
+    let mut out = Frame::new();
+    for (ci, name) in names.iter().enumerate() {
+        let col = match &parts[0].columns()[ci] {
+            Column::Number(_) => Column::Number(
+                parts.iter().flat_map(|p| match &p.columns()[ci] { Column::Number(v) => v.clone(), _ => unreachable!() }).collect(),
+            ),
+            Column::Text(_) => Column::Text(
+                parts.iter().flat_map(|p| match &p.columns()[ci] { Column::Text(v) => v.clone(), _ => unreachable!() }).collect(),
+            ),
+            Column::Date(_) => Column::Date(
+                parts.iter().flat_map(|p| match &p.columns()[ci] { Column::Date(v) => v.clone(), _ => unreachable!() }).collect(),
+            ),
+        };
+        out.push(name.clone(), col);
+    }
+    parts.clear();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Frame {
+        let mut f = Frame::new();
+        f.push("x", Column::Number(vec![1.5, f64::NAN, -3.0]));
+        f.push("s", Column::Text(vec![Some("a".into()), None, Some("ç".into())]));
+        f.push("d", Column::Date(vec![Some(0), Some(19_000), None]));
+        f
+    }
+
+    #[test]
+    fn parquet_round_trip_and_same_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let p1 = dir.path().join("a.parquet");
+        let p2 = dir.path().join("b.parquet");
+        write_parquet(&p1, &sample()).unwrap();
+        write_parquet(&p2, &sample()).unwrap();
+        let back = read_parquet(&p1).unwrap();
+        assert_eq!(back.names(), sample().names());
+        assert!(back.number("x").unwrap()[1].is_nan());
+        assert_eq!(back.get("s"), sample().get("s"));
+        assert_eq!(back.get("d"), sample().get("d"));
+        assert_eq!(fs_err::read(&p1).unwrap(), fs_err::read(&p2).unwrap());
+        // No temporary file left behind.
+        assert_eq!(fs_err::read_dir(dir.path()).unwrap().count(), 2);
+    }
+}

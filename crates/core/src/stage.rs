@@ -1,0 +1,69 @@
+//! The stage contract shared by every stage crate.
+//!
+//! A stage is a library function `run(params, inputs, out_dir) -> StageReport`. It reads only
+//! the files it declares (artifacts of earlier stages, relative to the run folder, or external
+//! sources), writes only into `out_dir` (a temporary folder the runner renames into place), and
+//! never sees the command line.
+
+use std::path::{Path, PathBuf};
+
+use crate::{Error, Result};
+
+/// The fixed order of the pipeline's stages.
+pub const STAGES: [&str; 6] = ["ingest", "privacy", "features", "train", "evaluate", "deploy"];
+
+/// A file a stage reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// An artifact of an earlier stage, relative to the run folder (`features/train.parquet`).
+    Artifact(String),
+    /// An artifact that is read when present (e.g. the generator's true PDs).
+    OptionalArtifact(String),
+    /// A file outside the run (a CSV source), as an absolute or working-directory path.
+    External(PathBuf),
+}
+
+/// Where a stage finds its inputs.
+#[derive(Debug, Clone)]
+pub struct StageInputs {
+    /// The run folder holding earlier stages' folders.
+    pub run_dir: PathBuf,
+}
+
+impl StageInputs {
+    /// The path of an artifact of an earlier stage; a clear error when it is missing.
+    pub fn artifact(&self, rel: &str) -> Result<PathBuf> {
+        let p = self.run_dir.join(rel);
+        if !p.exists() {
+            let stage = rel.split('/').next().unwrap_or(rel);
+            return Err(Error::MissingInput {
+                path: p,
+                hint: Some(format!("run the `{stage}` stage first (`riskpipe run PIPELINE --stage {stage}`)")),
+            });
+        }
+        Ok(p)
+    }
+
+    /// The path of an optional artifact, if it exists.
+    pub fn optional(&self, rel: &str) -> Option<PathBuf> {
+        let p = self.run_dir.join(rel);
+        p.exists().then_some(p)
+    }
+}
+
+/// What a stage tells the runner when it is done.
+#[derive(Debug, Clone, Default)]
+pub struct StageReport {
+    /// Rows read.
+    pub rows_in: u64,
+    /// Rows written (main table).
+    pub rows_out: u64,
+    /// A short human summary (`2 models, best logistic cv_auc=0.78`).
+    pub summary: String,
+}
+
+/// Checks that an output folder is where a stage may write.
+pub fn ensure_dir(dir: &Path) -> Result<()> {
+    fs_err::create_dir_all(dir)?;
+    Ok(())
+}

@@ -1,0 +1,122 @@
+//! Parsing pipeline files: straight from the text, so every error keeps its line and column.
+
+use serde::de::DeserializeOwned;
+
+use crate::{Error, Result};
+
+/// Parses YAML text into `T`; errors name the file, line, column and key path, and quote the line.
+pub fn parse<T: DeserializeOwned>(file: &str, text: &str) -> Result<T> {
+    serde_saphyr::from_str::<T>(text).map_err(|e| {
+        let (line, col) = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((0, 0));
+        let rendered = e.to_string();
+        let message = first_message(&rendered);
+        let key = if line > 0 { key_path_at(text, line as usize, col as usize) } else { String::new() };
+        let at = if line > 0 { format!("{file}:{line}:{col}") } else { file.to_string() };
+        let snippet = if line > 0 {
+            text.lines()
+                .nth(line as usize - 1)
+                .map(|l| format!("\n  {line} | {l}"))
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Error::config(at, key, format!("{message}{snippet}"))
+    })
+}
+
+/// The first line of serde-saphyr's rendered error, without its position prefix.
+fn first_message(rendered: &str) -> String {
+    let first = rendered.lines().find(|l| !l.trim().is_empty()).unwrap_or(rendered).trim();
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    // serde-saphyr writes `line L column C: msg`; we print the position ourselves.
+    let re_pos = |s: &str| -> Option<usize> {
+        let rest = s.strip_prefix("line ")?;
+        let i = rest.find(": ")?;
+        Some(5 + i + 2)
+    };
+    match re_pos(first) {
+        Some(i) => first[i..].to_string(),
+        None => first.to_string(),
+    }
+}
+
+/// The dotted key path of the mapping entry at (1-based) `line`, found from indentation.
+pub fn key_path_at(text: &str, line: usize, _col: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    if line == 0 || line > lines.len() {
+        return String::new();
+    }
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let key_of = |l: &str| -> Option<String> {
+        let t = l.trim_start().trim_start_matches("- ");
+        if t.starts_with('#') {
+            return None;
+        }
+        let i = t.find(':')?;
+        let k = t[..i].trim();
+        (!k.is_empty() && !k.contains(' ')).then(|| k.trim_matches('"').to_string())
+    };
+    let mut path = Vec::new();
+    let mut cur = lines[line - 1];
+    if let Some(k) = key_of(cur) {
+        path.push(k);
+    }
+    let mut level = indent(cur);
+    for l in lines[..line - 1].iter().rev() {
+        if l.trim().is_empty() || l.trim_start().starts_with('#') {
+            continue;
+        }
+        if indent(l) < level {
+            if let Some(k) = key_of(l) {
+                path.push(k);
+            }
+            level = indent(l);
+            cur = l;
+            if level == 0 {
+                break;
+            }
+        }
+    }
+    let _ = cur;
+    path.reverse();
+    path.join(".")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        rows: u64,
+    }
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        version: u32,
+        data: Inner,
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let text = "version: 1\ndata:\n  rows: 5\n  rowz: 6\n";
+        let err = parse::<Outer>("p.yaml", text).unwrap_err().to_string();
+        assert!(err.starts_with("p.yaml:4:"), "{err}");
+        assert!(err.contains("data.rowz"), "{err}");
+        assert!(err.contains("rowz"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_names_the_key() {
+        let text = "version: 1\ndata:\n  rows: many\n";
+        let err = parse::<Outer>("p.yaml", text).unwrap_err().to_string();
+        assert!(err.contains("p.yaml:3:"), "{err}");
+        assert!(err.contains("data.rows"), "{err}");
+    }
+}
