@@ -311,3 +311,33 @@ mod tests {
         assert_eq!(fs_err::read_dir(dir.path()).unwrap().count(), 2);
     }
 }
+
+/// Writes a frame as CSV (header, `,` separator, missing values empty, dates `YYYY-MM-DD`),
+/// atomically.
+pub fn write_csv(path: &Path, frame: &Frame) -> Result<u64> {
+    if let Some(parent) = path.parent() {
+        if !parent.as_os_str().is_empty() {
+            fs_err::create_dir_all(parent)?;
+        }
+    }
+    let tmp = temp_sibling(path);
+    {
+        let file = fs_err::File::create(&tmp)?;
+        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
+        let csv_err = |e: csv::Error| Error::Io(std::io::Error::other(format!("{}: {e}", path.display())));
+        w.write_record(frame.names()).map_err(csv_err)?;
+        let mut rec: Vec<String> = vec![String::new(); frame.names().len()];
+        for i in 0..frame.rows() {
+            for (j, c) in frame.columns().iter().enumerate() {
+                rec[j] = match c {
+                    Column::Number(v) if !v[i].is_nan() => format!("{}", v[i]),
+                    _ => c.display(i).unwrap_or_default(),
+                };
+            }
+            w.write_record(&rec).map_err(csv_err)?;
+        }
+        w.flush()?;
+    }
+    fs_err::rename(&tmp, path)?;
+    Ok(frame.rows() as u64)
+}

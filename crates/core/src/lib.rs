@@ -28,6 +28,7 @@ pub mod hash;
 pub mod io;
 pub mod manifest;
 mod rng;
+pub mod split;
 pub mod stage;
 pub mod yaml;
 

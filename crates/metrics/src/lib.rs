@@ -1,1 +1,365 @@
-//! placeholder
+//! riskpipe-metrics: the numbers a model validator asks for.
+//!
+//! Ranking (ROC AUC, Gini, KS, PR AUC), calibration (Brier score, log loss), a classification
+//! report at a threshold, ROC points for plots, and the population stability index. Every
+//! function takes labels as 0/1 `f64` and scores as probabilities (or any monotone score), and
+//! is deterministic: ties are handled by mid-ranks and sorting is total.
+//!
+//! ```
+//! let y = [0.0, 0.0, 1.0, 1.0];
+//! let p = [0.1, 0.4, 0.35, 0.8];
+//! let auc = riskpipe_metrics::auc(&y, &p);
+//! assert!((auc - 0.75).abs() < 1e-12);
+//! assert!((riskpipe_metrics::gini(&y, &p) - 0.5).abs() < 1e-12);
+//! ```
+#![warn(missing_docs)]
+
+use serde::{Deserialize, Serialize};
+
+/// Indices that sort `scores` descending (ties in index order).
+fn order_desc(scores: &[f64]) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..scores.len()).collect();
+    idx.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+    idx
+}
+
+/// Area under the ROC curve; ties count one half. Returns 0.5 when one class is absent.
+pub fn auc(y: &[f64], score: &[f64]) -> f64 {
+    assert_eq!(y.len(), score.len());
+    let mut idx: Vec<usize> = (0..score.len()).collect();
+    idx.sort_by(|&a, &b| score[a].total_cmp(&score[b]));
+    let (mut rank_sum_pos, mut n_pos) = (0.0, 0.0);
+    let n = idx.len();
+    let mut i = 0;
+    while i < n {
+        let mut j = i;
+        while j + 1 < n && score[idx[j + 1]] == score[idx[i]] {
+            j += 1;
+        }
+        let mid_rank = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &idx[i..=j] {
+            if y[k] > 0.5 {
+                rank_sum_pos += mid_rank;
+                n_pos += 1.0;
+            }
+        }
+        i = j + 1;
+    }
+    let n_neg = n as f64 - n_pos;
+    if n_pos == 0.0 || n_neg == 0.0 {
+        return 0.5;
+    }
+    (rank_sum_pos - n_pos * (n_pos + 1.0) / 2.0) / (n_pos * n_neg)
+}
+
+/// Gini coefficient (accuracy ratio) = 2 AUC - 1.
+pub fn gini(y: &[f64], score: &[f64]) -> f64 {
+    2.0 * auc(y, score) - 1.0
+}
+
+/// Kolmogorov-Smirnov statistic: the largest gap between the cumulative score distributions of
+/// positives and negatives, evaluated between distinct scores.
+pub fn ks(y: &[f64], score: &[f64]) -> f64 {
+    ks_with_threshold(y, score).0
+}
+
+/// KS and the score at which it is reached (rows with score >= threshold are predicted positive).
+pub fn ks_with_threshold(y: &[f64], score: &[f64]) -> (f64, f64) {
+    let idx = order_desc(score);
+    let n_pos: f64 = y.iter().filter(|v| **v > 0.5).count() as f64;
+    let n_neg = y.len() as f64 - n_pos;
+    if n_pos == 0.0 || n_neg == 0.0 {
+        return (0.0, 0.5);
+    }
+    let (mut tp, mut fp) = (0.0, 0.0);
+    let (mut best, mut thr) = (0.0, f64::INFINITY);
+    let mut i = 0;
+    while i < idx.len() {
+        let s = score[idx[i]];
+        while i < idx.len() && score[idx[i]] == s {
+            if y[idx[i]] > 0.5 { tp += 1.0 } else { fp += 1.0 }
+            i += 1;
+        }
+        let d = tp / n_pos - fp / n_neg;
+        if d > best {
+            best = d;
+            thr = s;
+        }
+    }
+    (best, thr)
+}
+
+/// Area under the precision-recall curve as average precision (step-wise, no interpolation).
+pub fn pr_auc(y: &[f64], score: &[f64]) -> f64 {
+    let idx = order_desc(score);
+    let n_pos: f64 = y.iter().filter(|v| **v > 0.5).count() as f64;
+    if n_pos == 0.0 {
+        return 0.0;
+    }
+    let (mut tp, mut fp, mut ap, mut prev_recall) = (0.0, 0.0, 0.0, 0.0);
+    let mut i = 0;
+    while i < idx.len() {
+        let s = score[idx[i]];
+        while i < idx.len() && score[idx[i]] == s {
+            if y[idx[i]] > 0.5 { tp += 1.0 } else { fp += 1.0 }
+            i += 1;
+        }
+        let recall = tp / n_pos;
+        let precision = tp / (tp + fp);
+        ap += (recall - prev_recall) * precision;
+        prev_recall = recall;
+    }
+    ap
+}
+
+/// Brier score: mean squared error of probabilities.
+pub fn brier(y: &[f64], p: &[f64]) -> f64 {
+    if y.is_empty() {
+        return 0.0;
+    }
+    y.iter().zip(p).map(|(a, b)| (a - b) * (a - b)).sum::<f64>() / y.len() as f64
+}
+
+/// Mean log loss with probabilities clipped to [1e-15, 1 - 1e-15].
+pub fn log_loss(y: &[f64], p: &[f64]) -> f64 {
+    if y.is_empty() {
+        return 0.0;
+    }
+    let eps = 1e-15;
+    y.iter()
+        .zip(p)
+        .map(|(a, b)| {
+            let q = b.clamp(eps, 1.0 - eps);
+            -(a * q.ln() + (1.0 - a) * (1.0 - q).ln())
+        })
+        .sum::<f64>()
+        / y.len() as f64
+}
+
+/// The standard set of binary metrics, as written to `metrics.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BinaryMetrics {
+    /// ROC AUC.
+    pub auc: f64,
+    /// Kolmogorov-Smirnov statistic.
+    pub ks: f64,
+    /// Gini = 2 AUC - 1.
+    pub gini: f64,
+    /// Average precision.
+    pub pr_auc: f64,
+    /// Brier score.
+    pub brier: f64,
+    /// Mean log loss.
+    pub log_loss: f64,
+    /// Rows.
+    pub rows: u64,
+    /// Positive share.
+    pub positive_rate: f64,
+}
+
+/// Computes [`BinaryMetrics`].
+pub fn binary_metrics(y: &[f64], p: &[f64]) -> BinaryMetrics {
+    let a = auc(y, p);
+    BinaryMetrics {
+        auc: a,
+        ks: ks(y, p),
+        gini: 2.0 * a - 1.0,
+        pr_auc: pr_auc(y, p),
+        brier: brier(y, p),
+        log_loss: log_loss(y, p),
+        rows: y.len() as u64,
+        positive_rate: if y.is_empty() { 0.0 } else { y.iter().sum::<f64>() / y.len() as f64 },
+    }
+}
+
+/// Precision, recall, F1 and support of one class.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ClassReport {
+    /// Precision.
+    pub precision: f64,
+    /// Recall.
+    pub recall: f64,
+    /// F1 score.
+    pub f1: f64,
+    /// Rows of this class.
+    pub support: u64,
+}
+
+/// A classification report at a threshold (score >= threshold predicts 1).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ClassificationReport {
+    /// The threshold used.
+    pub threshold: f64,
+    /// Class 0 (good).
+    pub class_0: ClassReport,
+    /// Class 1 (bad).
+    pub class_1: ClassReport,
+    /// Share of rows classified correctly.
+    pub accuracy: f64,
+    /// Confusion counts `[[tn, fp], [fn, tp]]`.
+    pub confusion: [[u64; 2]; 2],
+}
+
+fn f1(p: f64, r: f64) -> f64 {
+    if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) }
+}
+
+/// Classification report at `threshold`.
+pub fn classification_report(y: &[f64], p: &[f64], threshold: f64) -> ClassificationReport {
+    let (mut tp, mut fp, mut tn, mut fn_) = (0u64, 0u64, 0u64, 0u64);
+    for (a, b) in y.iter().zip(p) {
+        match (*a > 0.5, *b >= threshold) {
+            (true, true) => tp += 1,
+            (false, true) => fp += 1,
+            (false, false) => tn += 1,
+            (true, false) => fn_ += 1,
+        }
+    }
+    let div = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    let (p1, r1) = (div(tp, tp + fp), div(tp, tp + fn_));
+    let (p0, r0) = (div(tn, tn + fn_), div(tn, tn + fp));
+    ClassificationReport {
+        threshold,
+        class_0: ClassReport { precision: p0, recall: r0, f1: f1(p0, r0), support: tn + fp },
+        class_1: ClassReport { precision: p1, recall: r1, f1: f1(p1, r1), support: tp + fn_ },
+        accuracy: div(tp + tn, tp + tn + fp + fn_),
+        confusion: [[tn, fp], [fn_, tp]],
+    }
+}
+
+/// The threshold that maximises F1 of the positive class (on training data).
+pub fn best_f1_threshold(y: &[f64], p: &[f64]) -> f64 {
+    let idx = order_desc(p);
+    let n_pos: f64 = y.iter().filter(|v| **v > 0.5).count() as f64;
+    let (mut tp, mut fp) = (0.0, 0.0);
+    let (mut best, mut thr) = (-1.0, 0.5);
+    let mut i = 0;
+    while i < idx.len() {
+        let s = p[idx[i]];
+        while i < idx.len() && p[idx[i]] == s {
+            if y[idx[i]] > 0.5 { tp += 1.0 } else { fp += 1.0 }
+            i += 1;
+        }
+        let f = f1(tp / (tp + fp), if n_pos > 0.0 { tp / n_pos } else { 0.0 });
+        if f > best {
+            best = f;
+            thr = s;
+        }
+    }
+    thr
+}
+
+/// ROC curve points `(false positive rate, true positive rate)`, thinned to at most
+/// `max_points` (always keeping (0,0) and (1,1)).
+pub fn roc_points(y: &[f64], score: &[f64], max_points: usize) -> Vec<(f64, f64)> {
+    let idx = order_desc(score);
+    let n_pos: f64 = y.iter().filter(|v| **v > 0.5).count() as f64;
+    let n_neg = y.len() as f64 - n_pos;
+    let mut pts = vec![(0.0, 0.0)];
+    if n_pos == 0.0 || n_neg == 0.0 {
+        pts.push((1.0, 1.0));
+        return pts;
+    }
+    let (mut tp, mut fp) = (0.0, 0.0);
+    let mut i = 0;
+    while i < idx.len() {
+        let s = score[idx[i]];
+        while i < idx.len() && score[idx[i]] == s {
+            if y[idx[i]] > 0.5 { tp += 1.0 } else { fp += 1.0 }
+            i += 1;
+        }
+        pts.push((fp / n_neg, tp / n_pos));
+    }
+    if pts.len() > max_points.max(2) {
+        let step = pts.len() as f64 / (max_points.max(2) - 1) as f64;
+        let mut thin: Vec<(f64, f64)> = (0..max_points.max(2) - 1).map(|k| pts[(k as f64 * step) as usize]).collect();
+        thin.push(*pts.last().expect("points"));
+        pts = thin;
+    }
+    pts
+}
+
+/// Population stability index between an expected and an actual sample, on `bins` quantile bins
+/// of the expected sample (empty shares floored at 1e-4).
+pub fn psi(expected: &[f64], actual: &[f64], bins: usize) -> f64 {
+    if expected.is_empty() || actual.is_empty() {
+        return 0.0;
+    }
+    let mut sorted: Vec<f64> = expected.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mut edges: Vec<f64> = (1..bins).map(|k| sorted[k * sorted.len() / bins]).collect();
+    edges.dedup();
+    let count = |v: &[f64]| {
+        let mut c = vec![0.0; edges.len() + 1];
+        for x in v {
+            c[edges.partition_point(|e| e <= x)] += 1.0;
+        }
+        let n = v.len() as f64;
+        c.into_iter().map(|k| (k / n).max(1e-4)).collect::<Vec<f64>>()
+    };
+    let (e, a) = (count(expected), count(actual));
+    e.iter().zip(&a).map(|(e, a)| (a - e) * (a / e).ln()).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn known_values() {
+        let y = [0.0, 0.0, 1.0, 1.0];
+        let p = [0.1, 0.4, 0.35, 0.8];
+        assert!((auc(&y, &p) - 0.75).abs() < 1e-12);
+        assert!((ks(&y, &p) - 0.5).abs() < 1e-12);
+        // Average precision: ranks 0.8(1) 0.4(0) 0.35(1) 0.1(0): 0.5*1 + 0.5*(2/3).
+        assert!((pr_auc(&y, &p) - (0.5 + 1.0 / 3.0)).abs() < 1e-12);
+        assert!((brier(&[1.0, 0.0], &[1.0, 0.0])).abs() < 1e-12);
+        assert!((log_loss(&[1.0], &[0.5]) - 2f64.ln()).abs() < 1e-12);
+        let r = classification_report(&y, &p, 0.35);
+        assert_eq!(r.confusion, [[1, 1], [0, 2]]);
+        assert!((r.class_1.precision - 2.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn ties_count_half() {
+        assert!((auc(&[0.0, 1.0], &[0.5, 0.5]) - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn psi_zero_for_same_sample() {
+        let x: Vec<f64> = (0..1000).map(|i| i as f64).collect();
+        assert!(psi(&x, &x, 10).abs() < 1e-12);
+        let shifted: Vec<f64> = x.iter().map(|v| v + 300.0).collect();
+        assert!(psi(&x, &shifted, 10) > 0.1);
+    }
+
+    proptest! {
+        #[test]
+        fn auc_bounds_and_symmetry(data in proptest::collection::vec((0u8..2, 0u16..50), 2..200)) {
+            let y: Vec<f64> = data.iter().map(|d| d.0 as f64).collect();
+            let s: Vec<f64> = data.iter().map(|d| d.1 as f64 / 50.0).collect();
+            let a = auc(&y, &s);
+            prop_assert!((0.0..=1.0).contains(&a));
+            let flipped: Vec<f64> = s.iter().map(|v| 1.0 - v).collect();
+            let has_both = y.iter().any(|v| *v > 0.5) && y.iter().any(|v| *v < 0.5);
+            if has_both {
+                prop_assert!((auc(&y, &flipped) - (1.0 - a)).abs() < 1e-9);
+            }
+            let k = ks(&y, &s);
+            prop_assert!((0.0..=1.0).contains(&k));
+            let ap = pr_auc(&y, &s);
+            prop_assert!((0.0..=1.0 + 1e-12).contains(&ap));
+            let roc = roc_points(&y, &s, 50);
+            prop_assert!(roc.windows(2).all(|w| w[1].0 >= w[0].0 && w[1].1 >= w[0].1));
+        }
+
+        #[test]
+        fn auc_is_invariant_to_monotone_transforms(data in proptest::collection::vec((0u8..2, 0u16..1000), 2..100)) {
+            let y: Vec<f64> = data.iter().map(|d| d.0 as f64).collect();
+            let s: Vec<f64> = data.iter().map(|d| d.1 as f64).collect();
+            let t: Vec<f64> = s.iter().map(|v| (v / 100.0).exp()).collect();
+            prop_assert!((auc(&y, &s) - auc(&y, &t)).abs() < 1e-12);
+        }
+    }
+}

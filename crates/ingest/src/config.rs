@@ -1,0 +1,156 @@
+//! The `data:` section of a pipeline file: as written ([`IngestConfig`]) and checked
+//! ([`IngestParams`]).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use riskpipe_core::{ColumnKind, Error};
+
+/// The `data:` section, exactly as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestConfig {
+    /// A CSV or Parquet file, relative to the pipeline file.
+    pub path: Option<String>,
+    /// A generator instead of a file: `loans`.
+    pub synth: Option<String>,
+    /// Rows to generate (with `synth`).
+    pub rows: Option<u64>,
+    /// Generator seed (with `synth`); defaults to the pipeline seed.
+    pub seed: Option<u64>,
+    /// The target column.
+    pub target: Option<String>,
+    /// The target value that means the event (1); without it the target must be 0/1.
+    pub positive: Option<String>,
+    /// A row identifier column (kept, never a feature).
+    pub id: Option<String>,
+    /// Declared column types (`number`, `text`, `date`); other columns are inferred.
+    pub schema: Option<BTreeMap<String, ColumnKind>>,
+    /// Values read as missing (default `""`, `NA`, `N/A`, `NaN`, `null`, `None`).
+    pub missing_values: Option<Vec<String>>,
+    /// Field separator of a CSV file (default `,`).
+    pub delimiter: Option<String>,
+}
+
+/// Where the data comes from.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Source {
+    /// A CSV file.
+    Csv {
+        /// Path as resolved against the pipeline file's folder.
+        path: String,
+    },
+    /// A Parquet file.
+    Parquet {
+        /// Path as resolved against the pipeline file's folder.
+        path: String,
+    },
+    /// The loan-book generator.
+    SynthLoans {
+        /// Rows.
+        rows: u64,
+        /// Seed.
+        seed: u64,
+    },
+}
+
+/// Checked parameters of the ingest stage (recorded in its manifest).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IngestParams {
+    /// The source.
+    pub source: Source,
+    /// The target column.
+    pub target: String,
+    /// The value that means 1, if the target is not 0/1.
+    pub positive: Option<String>,
+    /// The id column.
+    pub id: Option<String>,
+    /// Declared column types.
+    pub schema: BTreeMap<String, ColumnKind>,
+    /// Missing-value tokens.
+    pub missing_values: Vec<String>,
+    /// CSV separator.
+    pub delimiter: char,
+}
+
+impl IngestConfig {
+    /// Checks the section; `file` names the pipeline file in errors, `base` is its folder.
+    pub fn resolve(self, file: &str, base: &Path, pipeline_seed: u64) -> Result<IngestParams, Vec<Error>> {
+        let mut errs = Vec::new();
+        let source = match (&self.path, &self.synth) {
+            (Some(_), Some(_)) => {
+                errs.push(Error::config(file, "data", "give either `path` or `synth`, not both"));
+                None
+            }
+            (None, None) => {
+                errs.push(Error::config(file, "data", "missing `path` (a CSV or Parquet file) or `synth: loans`"));
+                None
+            }
+            (Some(p), None) => {
+                let full = base.join(p);
+                let s = full.to_string_lossy().into_owned();
+                let lower = p.to_ascii_lowercase();
+                if lower.ends_with(".parquet") || lower.ends_with(".pq") {
+                    Some(Source::Parquet { path: s })
+                } else {
+                    Some(Source::Csv { path: s })
+                }
+            }
+            (None, Some(kind)) => match kind.as_str() {
+                "loans" => match self.rows {
+                    Some(0) => {
+                        errs.push(Error::config(file, "data.rows", "must be at least 1"));
+                        None
+                    }
+                    rows => Some(Source::SynthLoans { rows: rows.unwrap_or(20_000), seed: self.seed.unwrap_or(pipeline_seed) }),
+                },
+                other => {
+                    errs.push(Error::config(file, "data.synth", format!("unknown generator `{other}`, expected `loans`")));
+                    None
+                }
+            },
+        };
+        if self.path.is_some() && (self.rows.is_some() || self.seed.is_some()) {
+            errs.push(Error::config(file, "data", "`rows` and `seed` apply only with `synth`"));
+        }
+        let target = match (&self.target, &source) {
+            (Some(t), _) => Some(t.clone()),
+            (None, Some(Source::SynthLoans { .. })) => Some(riskpipe_synth::TARGET.to_string()),
+            (None, _) => {
+                errs.push(Error::config(file, "data.target", "missing: name the 0/1 target column"));
+                None
+            }
+        };
+        let id = match (&self.id, &source) {
+            (Some(i), _) => Some(i.clone()),
+            (None, Some(Source::SynthLoans { .. })) => Some("id".to_string()),
+            _ => None,
+        };
+        let delimiter = match self.delimiter.as_deref() {
+            None => ',',
+            Some(d) if d.chars().count() == 1 && d.is_ascii() => d.chars().next().unwrap_or(','),
+            Some("\\t") | Some("tab") => '\t',
+            Some(d) => {
+                errs.push(Error::config(file, "data.delimiter", format!("`{d}` is not a single ASCII character")));
+                ','
+            }
+        };
+        if !errs.is_empty() {
+            return Err(errs);
+        }
+        Ok(IngestParams {
+            source: source.expect("checked"),
+            target: target.expect("checked"),
+            positive: self.positive,
+            id,
+            schema: self.schema.unwrap_or_default(),
+            missing_values: self.missing_values.unwrap_or_else(|| {
+                ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"].iter().map(|s| s.to_string()).collect()
+            }),
+            delimiter,
+        })
+    }
+}

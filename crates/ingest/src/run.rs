@@ -1,0 +1,439 @@
+//! The ingest stage: read, type, validate and write `data.parquet`, `schema.json`,
+//! `quality.json` (and `truth.parquet` for generated data).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use riskpipe_core::frame::parse_date;
+use riskpipe_core::io::{read_parquet, write_json, write_parquet};
+use riskpipe_core::stage::{Input, StageInputs, StageReport};
+use riskpipe_core::{Column, ColumnKind, Error, Frame, Result};
+
+use crate::config::{IngestParams, Source};
+
+/// Name of the column ingest adds: the 0-based row number in the source.
+pub const SOURCE_ROW: &str = "source_row";
+
+/// One column of `schema.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SchemaColumn {
+    /// Column name.
+    pub name: String,
+    /// Its kind.
+    pub kind: ColumnKind,
+    /// Its role: `target`, `id`, `source_row` or `column`.
+    pub role: String,
+}
+
+/// `schema.json`: the typed columns of the ingested data.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Schema {
+    /// Columns in file order.
+    pub columns: Vec<SchemaColumn>,
+    /// Target column.
+    pub target: String,
+    /// Id column, if any.
+    pub id: Option<String>,
+    /// The value that meant 1 in the source, if the target was not 0/1.
+    pub positive: Option<String>,
+    /// Missing-value tokens used when reading.
+    pub missing_values: Vec<String>,
+}
+
+/// `quality.json`: what ingest saw.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct QualityReport {
+    /// Data rows read.
+    pub rows_read: u64,
+    /// Rows written.
+    pub rows_written: u64,
+    /// Rows rejected, by reason.
+    pub rejected: BTreeMap<String, u64>,
+    /// The first rejected rows (1-based data rows) with their reason.
+    pub rejected_examples: Vec<(u64, String)>,
+    /// Missing values per column.
+    pub missing: BTreeMap<String, u64>,
+    /// Share of positives in the target.
+    pub positive_rate: f64,
+}
+
+/// The files the stage reads.
+pub fn inputs(params: &IngestParams) -> Vec<Input> {
+    match &params.source {
+        Source::Csv { path } | Source::Parquet { path } => vec![Input::External(path.into())],
+        Source::SynthLoans { .. } => vec![],
+    }
+}
+
+/// Runs the stage into `out`.
+pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<StageReport> {
+    let (mut frame, file, truth) = match &params.source {
+        Source::Csv { path } => (read_csv(Path::new(path), params)?, path.clone(), None),
+        Source::Parquet { path } => {
+            let p = Path::new(path);
+            if !p.exists() {
+                return Err(Error::MissingInput { path: p.into(), hint: Some("check `data.path` in the pipeline file".into()) });
+            }
+            let mut f = read_parquet(p)?;
+            if f.names().is_empty() || f.rows() == 0 {
+                return Err(Error::data(path.clone(), None, None, "the file has no data rows"));
+            }
+            f.push(SOURCE_ROW, Column::Number((0..f.rows()).map(|i| i as f64).collect()));
+            (f, path.clone(), None)
+        }
+        Source::SynthLoans { rows, seed } => {
+            let book = riskpipe_synth::loans(*rows as usize, *seed);
+            let mut f = book.data;
+            f.push(SOURCE_ROW, Column::Number((0..f.rows()).map(|i| i as f64).collect()));
+            (f, format!("synth:loans(rows={rows}, seed={seed})"), Some(book.truth))
+        }
+    };
+    let rows_read = frame.rows() as u64;
+    let (keep, rejected, examples) = encode_target(&mut frame, params, &file)?;
+    if keep.len() < frame.rows() {
+        frame = frame.take(&keep);
+    }
+    let y = frame.number(&params.target).expect("target encoded");
+    let pos = y.iter().sum::<f64>();
+    if pos == 0.0 || pos == y.len() as f64 {
+        return Err(Error::data(
+            file.clone(),
+            None,
+            Some(&params.target),
+            "the target has only one class; a model needs both 0 and 1",
+        ));
+    }
+    if let Some(id) = &params.id {
+        if frame.get(id).is_none() {
+            return Err(Error::ColumnNotFound { file: file.clone(), column: id.clone(), hint: "; it is named by `data.id`".into() });
+        }
+    }
+    let schema = Schema {
+        columns: frame
+            .iter()
+            .map(|(n, c)| SchemaColumn {
+                name: n.to_string(),
+                kind: c.kind(),
+                role: if n == params.target {
+                    "target"
+                } else if Some(n) == params.id.as_deref() {
+                    "id"
+                } else if n == SOURCE_ROW {
+                    "source_row"
+                } else {
+                    "column"
+                }
+                .into(),
+            })
+            .collect(),
+        target: params.target.clone(),
+        id: params.id.clone(),
+        positive: params.positive.clone(),
+        missing_values: params.missing_values.clone(),
+    };
+    let quality = QualityReport {
+        rows_read,
+        rows_written: frame.rows() as u64,
+        rejected,
+        rejected_examples: examples,
+        missing: frame.iter().map(|(n, c)| (n.to_string(), c.missing() as u64)).collect(),
+        positive_rate: pos / frame.rows() as f64,
+    };
+    let rows = write_parquet(&out.join("data.parquet"), &frame)?;
+    write_json(&out.join("schema.json"), &schema)?;
+    write_json(&out.join("quality.json"), &quality)?;
+    if let Some(t) = truth {
+        let t = if keep.len() < t.rows() { t.take(&keep) } else { t };
+        write_parquet(&out.join("truth.parquet"), &t)?;
+    }
+    Ok(StageReport {
+        rows_in: rows_read,
+        rows_out: rows,
+        summary: format!("{} columns, {:.1}% positive", frame.names().len(), 100.0 * quality.positive_rate),
+    })
+}
+
+/// Turns the target into 0/1 numbers; returns the rows to keep and the rejection counts.
+fn encode_target(frame: &mut Frame, params: &IngestParams, file: &str) -> Result<(Vec<usize>, BTreeMap<String, u64>, Vec<(u64, String)>)> {
+    let t = &params.target;
+    let col = frame.get(t).ok_or_else(|| Error::ColumnNotFound {
+        file: file.to_string(),
+        column: t.clone(),
+        hint: "; it is named by `data.target`".into(),
+    })?;
+    let n = col.len();
+    let mut y = vec![f64::NAN; n];
+    let mut distinct: Vec<String> = Vec::new();
+    for i in 0..n {
+        let Some(v) = col.display(i) else { continue };
+        match &params.positive {
+            Some(p) => {
+                if !distinct.contains(&v) {
+                    distinct.push(v.clone());
+                    if distinct.len() > 2 {
+                        return Err(Error::data(
+                            file,
+                            Some(i as u64 + 1),
+                            Some(t),
+                            format!("the target has a third value `{v}` (seen: `{}`, `{}`); a binary target has two", distinct[0], distinct[1]),
+                        ));
+                    }
+                }
+                y[i] = if &v == p { 1.0 } else { 0.0 };
+            }
+            None => {
+                y[i] = match v.as_str() {
+                    "0" | "0.0" => 0.0,
+                    "1" | "1.0" => 1.0,
+                    _ => {
+                        return Err(Error::data(
+                            file,
+                            Some(i as u64 + 1),
+                            Some(t),
+                            format!("the target must be 0 or 1, found `{v}`; set `data.positive` to the value that means the event"),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(p) = &params.positive {
+        if !distinct.contains(p) {
+            return Err(Error::data(
+                file,
+                None,
+                Some(t),
+                format!("`data.positive` is `{p}`, but the target never has that value (it has {})", distinct.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", ")),
+            ));
+        }
+    }
+    let mut keep = Vec::with_capacity(n);
+    let mut rejected = BTreeMap::new();
+    let mut examples = Vec::new();
+    for (i, v) in y.iter().enumerate() {
+        if v.is_nan() {
+            *rejected.entry("target missing".to_string()).or_insert(0) += 1;
+            if examples.len() < 20 {
+                examples.push((i as u64 + 1, "target missing".to_string()));
+            }
+        } else {
+            keep.push(i);
+        }
+    }
+    frame.replace(t, Column::Number(y));
+    Ok((keep, rejected, examples))
+}
+
+#[derive(Default)]
+struct Infer {
+    num_ok: u64,
+    num_fail: u64,
+    first_num_fail: Option<(u64, String)>,
+    date_ok: u64,
+    date_fail: u64,
+}
+
+fn csv_reader(path: &Path, params: &IngestParams) -> Result<csv::Reader<std::io::BufReader<fs_err::File>>> {
+    if !path.exists() {
+        return Err(Error::MissingInput { path: path.into(), hint: Some("check `data.path` in the pipeline file".into()) });
+    }
+    let f = std::io::BufReader::with_capacity(1 << 20, fs_err::File::open(path)?);
+    Ok(csv::ReaderBuilder::new()
+        .delimiter(params.delimiter as u8)
+        .flexible(false)
+        .from_reader(f))
+}
+
+fn csv_error(path: &Path, e: csv::Error, expected_hint: usize) -> Error {
+    let file = path.display().to_string();
+    match e.kind() {
+        csv::ErrorKind::UnequalLengths { pos, expected_len, len } => Error::data(
+            file,
+            pos.as_ref().map(|p| p.line().saturating_sub(1)),
+            None,
+            format!(
+                "has {len} fields, the header has {expected_len} (line {}); fix the row or quote fields that contain the separator",
+                pos.as_ref().map_or(0, |p| p.line())
+            ),
+        ),
+        csv::ErrorKind::Utf8 { pos, .. } => Error::data(file, pos.as_ref().map(|p| p.line().saturating_sub(1)), None, "is not valid UTF-8"),
+        csv::ErrorKind::Io(_) => Error::Io(std::io::Error::other(format!("failed to read `{file}`: {e}"))),
+        _ => Error::data(file, None, None, format!("cannot be read as CSV ({e}); {expected_hint} columns expected")),
+    }
+}
+
+fn parse_number(s: &str) -> Option<f64> {
+    let v: f64 = s.trim().parse().ok()?;
+    v.is_finite().then_some(v)
+}
+
+/// Reads a CSV file in two streaming passes: infer types, then parse.
+fn read_csv(path: &Path, params: &IngestParams) -> Result<Frame> {
+    let file = path.display().to_string();
+    let mut rdr = csv_reader(path, params)?;
+    let headers: Vec<String> = rdr.headers().map_err(|e| csv_error(path, e, 0))?.iter().map(str::to_string).collect();
+    if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
+        return Err(Error::data(file, None, None, "the file is empty; a header line and data rows are expected"));
+    }
+    for (name, _) in &params.schema {
+        if !headers.contains(name) {
+            return Err(Error::ColumnNotFound { file, column: name.clone(), hint: "; it is declared in `data.schema`".into() });
+        }
+    }
+    let missing = |s: &str| params.missing_values.iter().any(|m| m == s.trim());
+    let mut infer: Vec<Infer> = headers.iter().map(|_| Infer::default()).collect();
+    let mut rows = 0u64;
+    let mut rec = csv::StringRecord::new();
+    while rdr.read_record(&mut rec).map_err(|e| csv_error(path, e, headers.len()))? {
+        rows += 1;
+        for (j, v) in rec.iter().enumerate() {
+            if missing(v) {
+                continue;
+            }
+            let inf = &mut infer[j];
+            if parse_number(v).is_some() {
+                inf.num_ok += 1;
+            } else {
+                inf.num_fail += 1;
+                if inf.first_num_fail.is_none() {
+                    inf.first_num_fail = Some((rows, v.to_string()));
+                }
+            }
+            if parse_date(v.trim()).is_some() {
+                inf.date_ok += 1;
+            } else {
+                inf.date_fail += 1;
+            }
+        }
+    }
+    if rows == 0 {
+        return Err(Error::data(file, None, None, "the file has a header but no data rows"));
+    }
+    let mut kinds = Vec::with_capacity(headers.len());
+    for (j, name) in headers.iter().enumerate() {
+        let inf = &infer[j];
+        let kind = match params.schema.get(name) {
+            Some(k) => *k,
+            None if inf.num_fail == 0 => ColumnKind::Number,
+            None if inf.date_fail == 0 => ColumnKind::Date,
+            None if inf.num_ok >= 20 && (inf.num_fail as f64) <= 0.01 * (inf.num_ok + inf.num_fail) as f64 => {
+                let (row, v) = inf.first_num_fail.clone().unwrap_or_default();
+                return Err(Error::data(
+                    file,
+                    Some(row),
+                    Some(name),
+                    format!(
+                        "expected a number, found `{v}` ({} of {} values are not numbers); add it to `data.missing_values` or declare the column in `data.schema`",
+                        inf.num_fail,
+                        inf.num_ok + inf.num_fail
+                    ),
+                ));
+            }
+            None => ColumnKind::Text,
+        };
+        kinds.push(kind);
+    }
+    // Pass 2: parse into typed columns.
+    let mut rdr = csv_reader(path, params)?;
+    let mut cols: Vec<Column> = kinds
+        .iter()
+        .map(|k| match k {
+            ColumnKind::Number => Column::Number(Vec::with_capacity(rows as usize)),
+            ColumnKind::Text => Column::Text(Vec::with_capacity(rows as usize)),
+            ColumnKind::Date => Column::Date(Vec::with_capacity(rows as usize)),
+        })
+        .collect();
+    let mut r = 0u64;
+    while rdr.read_record(&mut rec).map_err(|e| csv_error(path, e, headers.len()))? {
+        r += 1;
+        for (j, v) in rec.iter().enumerate() {
+            let is_missing = missing(v);
+            match &mut cols[j] {
+                Column::Number(c) => c.push(if is_missing {
+                    f64::NAN
+                } else {
+                    parse_number(v).ok_or_else(|| {
+                        Error::data(file.clone(), Some(r), Some(&headers[j]), format!("expected a number, found `{v}`"))
+                    })?
+                }),
+                Column::Text(c) => c.push(if is_missing { None } else { Some(v.to_string()) }),
+                Column::Date(c) => c.push(if is_missing {
+                    None
+                } else {
+                    Some(parse_date(v.trim()).ok_or_else(|| {
+                        Error::data(file.clone(), Some(r), Some(&headers[j]), format!("expected a date `YYYY-MM-DD`, found `{v}`"))
+                    })?)
+                }),
+            }
+        }
+    }
+    let mut frame = Frame::new();
+    for (name, col) in headers.iter().zip(cols) {
+        let name = if name.is_empty() { "unnamed_0".to_string() } else { name.clone() };
+        if frame.get(&name).is_some() {
+            return Err(Error::data(file, None, Some(&name), "the header names this column twice"));
+        }
+        frame.push(name, col);
+    }
+    frame.push(SOURCE_ROW, Column::Number((0..frame.rows()).map(|i| i as f64).collect()));
+    Ok(frame)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::IngestConfig;
+
+    fn params(path: &Path, target: &str) -> IngestParams {
+        IngestConfig { path: Some(path.to_string_lossy().into()), target: Some(target.into()), ..Default::default() }
+            .resolve("p.yaml", Path::new(""), 1)
+            .unwrap()
+    }
+
+    fn run_on(text: &str) -> (tempfile::TempDir, Result<StageReport>) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("d.csv");
+        fs_err::write(&p, text).unwrap();
+        let out = dir.path().join("out");
+        let r = run(&params(&p, "y"), &StageInputs { run_dir: dir.path().into() }, &out);
+        (dir, r)
+    }
+
+    #[test]
+    fn types_are_inferred() {
+        let (dir, r) = run_on("a,b,c,y\n1,x,2024-01-02,0\n2.5,,2024-02-03,1\nNA,z,,1\n");
+        r.unwrap();
+        let f = read_parquet(&dir.path().join("out/data.parquet")).unwrap();
+        assert_eq!(f.get("a").unwrap().kind(), ColumnKind::Number);
+        assert_eq!(f.get("b").unwrap().kind(), ColumnKind::Text);
+        assert_eq!(f.get("c").unwrap().kind(), ColumnKind::Date);
+        assert_eq!(f.get("a").unwrap().missing(), 1);
+    }
+
+    #[test]
+    fn bad_inputs_are_user_errors() {
+        let cases = [
+            ("", "empty"),
+            ("a,y\n", "no data rows"),
+            ("a,y\n1,0\n2\n", "row 2"),
+            ("a,y\n1,0\n2,2\n", "third value"),
+            ("a,z\n1,0\n2,1\n", "no column `y`"),
+        ];
+        for (text, want) in cases {
+            let (_d, r) = run_on(text);
+            let e = r.unwrap_err();
+            assert_eq!(e.class(), riskpipe_core::ErrorClass::User, "{text:?}: {e}");
+            let msg = e.to_string();
+            assert!(msg.contains(want) || (want == "third value" && msg.contains("must be 0 or 1")), "{text:?}: {msg}");
+        }
+        let mut text = String::from("income,y\n");
+        for i in 0..100 {
+            text.push_str(&format!("{},{}\n", if i == 57 { "abc".to_string() } else { i.to_string() }, i % 2));
+        }
+        let (_d, r) = run_on(&text);
+        let msg = r.unwrap_err().to_string();
+        assert!(msg.contains("row 58") && msg.contains("`income`") && msg.contains("`abc`"), "{msg}");
+    }
+}
