@@ -1,1 +1,36 @@
-//! placeholder
+//! riskpipe-features: the feature-engineering stage and the fitted [`Transform`].
+//!
+//! Splits rows into train and test first (stratified, or out of time on a date column), then
+//! fits on train only: median imputation with missing indicators, capping at train quantiles,
+//! a target-free ordinal code for categories (for trees), and WoE binning with IV per feature
+//! (for the scorecard). It writes `split.parquet`, `train.parquet`, `test.parquet`,
+//! `transform.json` and `report.json`.
+//!
+//! Where it sits: privacy -> **features** -> train; `deploy` applies the same `Transform` to
+//! new applications. The one design decision: binning sits behind the [`Binner`] trait and its
+//! result is the plain [`Binning`] table, so a better algorithm (optimal binning) replaces
+//! equal-frequency bins without touching the transform, scorecard or scorer.
+//!
+//! ```
+//! use riskpipe_core::{Column, Frame};
+//! use riskpipe_features::{QuantileBinner, Transform};
+//! let mut f = Frame::new();
+//! f.push("x", Column::Number((0..100).map(f64::from).collect()));
+//! f.push("y", Column::Number((0..100).map(|i| f64::from(u8::from(i > 70))).collect()));
+//! let binner = QuantileBinner { max_bins: 5, min_category_share: 0.01 };
+//! let t = Transform::fit(&f, "y", &["x".to_string()], (0.0, 1.0), &binner).unwrap();
+//! let m = t.apply(&f, "example").unwrap();
+//! let woe = m.number("woe_x").unwrap();
+//! assert!(woe[0] > 0.0 && woe[99] < 0.0); // low x: few events, positive WoE
+//! ```
+#![warn(missing_docs)]
+
+mod binning;
+mod config;
+mod run;
+mod transform;
+
+pub use binning::{Bin, BinMap, BinRef, Binner, Binning, QuantileBinner};
+pub use config::{BinningConfig, BinningMethod, FeaturesConfig, FeaturesParams, SplitKind};
+pub use run::{FeatureSummary, FeaturesReport, ROW, SPLIT, inputs, run};
+pub use transform::{Encoding, FeatureTransform, MISSING_SUFFIX, Transform, WOE_PREFIX};

@@ -1,0 +1,289 @@
+//! WoE binning: bins, weight of evidence and information value per feature.
+//!
+//! [`Binning`] is the fitted result any binning algorithm produces; [`Binner`] is what an
+//! algorithm implements. Equal-frequency binning ([`QuantileBinner`]) is the first; an optimal
+//! binner replaces it without touching the transform, the scorecard or the scorer.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Smoothing added to event and non-event counts of a bin so empty classes give finite WoE.
+const SMOOTH: f64 = 0.5;
+
+/// One bin of a feature.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Bin {
+    /// Human label: `[0.35, 0.62)`, `{rent, other}`, `missing`.
+    pub label: String,
+    /// Training rows.
+    pub count: u64,
+    /// Training events (target = 1).
+    pub events: u64,
+    /// events / count.
+    pub event_rate: f64,
+    /// ln(share of non-events / share of events): positive means lower risk than average.
+    pub woe: f64,
+    /// This bin's contribution to the information value.
+    pub iv: f64,
+}
+
+/// How values map to bins.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BinMap {
+    /// Numeric: bin `i` holds `edges[i-1] <= x < edges[i]`; `edges` are the inner cut points.
+    Numeric {
+        /// Inner cut points, ascending.
+        edges: Vec<f64>,
+    },
+    /// Categorical: category -> bin index; categories not listed go to `other`.
+    Categorical {
+        /// Category to bin index.
+        categories: BTreeMap<String, usize>,
+        /// Bin of rare and unseen categories, if any.
+        other: Option<usize>,
+    },
+}
+
+/// A fitted binning of one feature.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Binning {
+    /// Value to bin map.
+    pub map: BinMap,
+    /// Bins of values (in map order).
+    pub bins: Vec<Bin>,
+    /// Bin of missing values, when training had any.
+    pub missing: Option<Bin>,
+    /// Information value of the feature.
+    pub iv: f64,
+}
+
+/// Which bin a value falls in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinRef {
+    /// A value bin.
+    Value(usize),
+    /// The missing bin.
+    Missing,
+    /// No bin: a missing or unseen value where training had none (WoE 0, neutral).
+    Neutral,
+}
+
+impl Binning {
+    /// The bin of a numeric value.
+    pub fn locate_number(&self, x: f64) -> BinRef {
+        match &self.map {
+            BinMap::Numeric { edges } => {
+                if x.is_nan() {
+                    if self.missing.is_some() { BinRef::Missing } else { BinRef::Neutral }
+                } else {
+                    BinRef::Value(edges.partition_point(|e| *e <= x))
+                }
+            }
+            BinMap::Categorical { .. } => BinRef::Neutral,
+        }
+    }
+
+    /// The bin of a category.
+    pub fn locate_category(&self, v: Option<&str>) -> BinRef {
+        match (&self.map, v) {
+            (_, None) => {
+                if self.missing.is_some() { BinRef::Missing } else { BinRef::Neutral }
+            }
+            (BinMap::Categorical { categories, other }, Some(s)) => match categories.get(s) {
+                Some(i) => BinRef::Value(*i),
+                None => other.map_or(BinRef::Neutral, BinRef::Value),
+            },
+            (BinMap::Numeric { .. }, Some(_)) => BinRef::Neutral,
+        }
+    }
+
+    /// The bin a reference points at, if any.
+    pub fn bin(&self, r: BinRef) -> Option<&Bin> {
+        match r {
+            BinRef::Value(i) => self.bins.get(i),
+            BinRef::Missing => self.missing.as_ref(),
+            BinRef::Neutral => None,
+        }
+    }
+
+    /// The WoE of a bin reference (0 for neutral).
+    pub fn woe(&self, r: BinRef) -> f64 {
+        self.bin(r).map_or(0.0, |b| b.woe)
+    }
+}
+
+/// A binning algorithm.
+pub trait Binner {
+    /// Bins a numeric feature given training values and 0/1 labels.
+    fn fit_numeric(&self, x: &[f64], y: &[f64]) -> Binning;
+    /// Bins a categorical feature.
+    fn fit_categorical(&self, x: &[Option<String>], y: &[f64]) -> Binning;
+}
+
+/// Equal-frequency bins on training quantiles; rare categories pooled.
+#[derive(Debug, Clone)]
+pub struct QuantileBinner {
+    /// Bins at most.
+    pub max_bins: usize,
+    /// Categories with a smaller share are pooled into `other`.
+    pub min_category_share: f64,
+}
+
+fn fmt_num(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        let s = format!("{x:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// Fills WoE, IV and event rates from (label, count, events) of value bins and the missing bin.
+fn finish(map: BinMap, raw: Vec<(String, u64, u64)>, missing: Option<(u64, u64)>) -> Binning {
+    let total_events: u64 = raw.iter().map(|r| r.2).sum::<u64>() + missing.map_or(0, |m| m.1);
+    let total: u64 = raw.iter().map(|r| r.1).sum::<u64>() + missing.map_or(0, |m| m.0);
+    let total_non = (total - total_events) as f64;
+    let te = total_events as f64;
+    let nb = raw.len() + usize::from(missing.is_some());
+    let make = |label: String, count: u64, events: u64| {
+        let non = (count - events) as f64;
+        let g = (non + SMOOTH) / (total_non + SMOOTH * nb as f64);
+        let b = (events as f64 + SMOOTH) / (te + SMOOTH * nb as f64);
+        let woe = (g / b).ln();
+        Bin {
+            label,
+            count,
+            events,
+            event_rate: if count > 0 { events as f64 / count as f64 } else { 0.0 },
+            woe,
+            iv: (g - b) * woe,
+        }
+    };
+    let bins: Vec<Bin> = raw.into_iter().map(|(l, c, e)| make(l, c, e)).collect();
+    let missing = missing.map(|(c, e)| make("missing".into(), c, e));
+    let iv = bins.iter().map(|b| b.iv).sum::<f64>() + missing.as_ref().map_or(0.0, |b| b.iv);
+    Binning { map, bins, missing, iv }
+}
+
+impl Binner for QuantileBinner {
+    fn fit_numeric(&self, x: &[f64], y: &[f64]) -> Binning {
+        let mut v: Vec<(f64, f64)> = x.iter().zip(y).filter(|(a, _)| !a.is_nan()).map(|(a, b)| (*a, *b)).collect();
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let n = v.len();
+        let mut edges: Vec<f64> = Vec::new();
+        if n > 0 {
+            for k in 1..self.max_bins {
+                let q = v[(k * n / self.max_bins).min(n - 1)].0;
+                // Cut strictly above the minimum so the first bin is never empty.
+                if q > v[0].0 && edges.last().is_none_or(|e| q > *e) {
+                    edges.push(q);
+                }
+            }
+        }
+        let mut raw: Vec<(String, u64, u64)> = (0..=edges.len())
+            .map(|i| {
+                let lo = if i == 0 { "-inf".to_string() } else { fmt_num(edges[i - 1]) };
+                let hi = if i == edges.len() { "inf".to_string() } else { fmt_num(edges[i]) };
+                (format!("[{lo}, {hi})"), 0, 0)
+            })
+            .collect();
+        for (a, b) in &v {
+            let i = edges.partition_point(|e| e <= a);
+            raw[i].1 += 1;
+            raw[i].2 += u64::from(*b > 0.5);
+        }
+        let miss_rows: Vec<f64> = x.iter().zip(y).filter(|(a, _)| a.is_nan()).map(|(_, b)| *b).collect();
+        let missing = (!miss_rows.is_empty())
+            .then(|| (miss_rows.len() as u64, miss_rows.iter().filter(|b| **b > 0.5).count() as u64));
+        finish(BinMap::Numeric { edges }, raw, missing)
+    }
+
+    fn fit_categorical(&self, x: &[Option<String>], y: &[f64]) -> Binning {
+        let mut counts: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+        let (mut mc, mut me) = (0u64, 0u64);
+        for (v, t) in x.iter().zip(y) {
+            match v {
+                Some(s) => {
+                    let e = counts.entry(s.as_str()).or_insert((0, 0));
+                    e.0 += 1;
+                    e.1 += u64::from(*t > 0.5);
+                }
+                None => {
+                    mc += 1;
+                    me += u64::from(*t > 0.5);
+                }
+            }
+        }
+        let n = x.len().max(1) as f64;
+        let mut raw = Vec::new();
+        let mut categories = BTreeMap::new();
+        let (mut oc, mut oe, mut pooled) = (0u64, 0u64, Vec::new());
+        for (cat, (c, e)) in &counts {
+            if (*c as f64) / n >= self.min_category_share {
+                categories.insert(cat.to_string(), raw.len());
+                raw.push((cat.to_string(), *c, *e));
+            } else {
+                oc += c;
+                oe += e;
+                pooled.push(*cat);
+            }
+        }
+        // Unseen categories at scoring time go to `other`; it exists even when nothing was pooled
+        // only if some categories were rare.
+        let other = if oc > 0 {
+            raw.push((format!("other ({} rare)", pooled.len()), oc, oe));
+            Some(raw.len() - 1)
+        } else {
+            None
+        };
+        let missing = (mc > 0).then_some((mc, me));
+        finish(BinMap::Categorical { categories, other }, raw, missing)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn binning_invariants(data in proptest::collection::vec((proptest::option::weighted(0.9, -100i32..100), 0u8..2), 1..300), max_bins in 2usize..12) {
+            let x: Vec<f64> = data.iter().map(|d| d.0.map_or(f64::NAN, f64::from)).collect();
+            let y: Vec<f64> = data.iter().map(|d| f64::from(d.1)).collect();
+            let b = QuantileBinner { max_bins, min_category_share: 0.01 }.fit_numeric(&x, &y);
+            // Rows are kept: bin counts add up to the rows.
+            let total: u64 = b.bins.iter().map(|b| b.count).sum::<u64>() + b.missing.as_ref().map_or(0, |m| m.count);
+            prop_assert_eq!(total, x.len() as u64);
+            // IV is non-negative, each bin's too.
+            prop_assert!(b.iv >= -1e-12);
+            prop_assert!(b.bins.iter().all(|b| b.iv >= -1e-12));
+            prop_assert!(b.bins.len() <= max_bins);
+            // Every value lands in the bin whose count it was added to; the bins cover the line.
+            for v in [-1e300, -5.0, 0.0, 7.5, 1e300] {
+                prop_assert!(matches!(b.locate_number(v), BinRef::Value(i) if i < b.bins.len()));
+            }
+            // WoE sign matches the event rate against the overall rate.
+            let rate = y.iter().sum::<f64>() / y.len() as f64;
+            for bin in &b.bins {
+                if bin.count >= 20 && (bin.event_rate - rate).abs() > 0.2 {
+                    prop_assert_eq!(bin.woe > 0.0, bin.event_rate < rate);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn categories_and_unseen() {
+        let x: Vec<Option<String>> = ["a", "a", "b", "b", "c"].iter().map(|s| Some(s.to_string())).chain([None]).collect();
+        let y = [1.0, 1.0, 0.0, 0.0, 0.0, 1.0];
+        let b = QuantileBinner { max_bins: 5, min_category_share: 0.17 }.fit_categorical(&x, &y);
+        assert_eq!(b.locate_category(Some("a")), BinRef::Value(0));
+        let other = b.locate_category(Some("zzz"));
+        assert_eq!(other, b.locate_category(Some("c")));
+        assert_eq!(b.locate_category(None), BinRef::Missing);
+        assert!(b.woe(BinRef::Value(0)) < 0.0);
+    }
+}

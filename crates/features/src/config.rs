@@ -1,0 +1,136 @@
+//! The `features:` section: as written ([`FeaturesConfig`]) and checked ([`FeaturesParams`]).
+
+use serde::{Deserialize, Serialize};
+
+use riskpipe_core::Error;
+
+/// How rows are split into train and test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SplitKind {
+    /// Random, keeping the positive share equal in both parts.
+    Stratified,
+    /// Out of time: the latest rows by `time_column` are the test set.
+    Time,
+}
+
+/// The `binning:` sub-section, as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BinningConfig {
+    /// `quantile` (equal frequency); optimal binning comes later.
+    pub method: Option<String>,
+    /// Bins per numeric feature at most (default 10).
+    pub max_bins: Option<usize>,
+    /// Categories with a smaller share are pooled into `other` (default 0.01).
+    pub min_category_share: Option<f64>,
+}
+
+/// The `features:` section, as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeaturesConfig {
+    /// `stratified` (default) or `time`.
+    pub split: Option<SplitKind>,
+    /// Share of rows held out for testing (default 0.3).
+    pub test_fraction: Option<f64>,
+    /// Date column ordering rows for `split: time`.
+    pub time_column: Option<String>,
+    /// Columns never used as features.
+    pub exclude: Option<Vec<String>>,
+    /// Text columns with more distinct values are not features (default 50).
+    pub max_categories: Option<usize>,
+    /// Lower capping quantile for numeric features (default 0.01).
+    pub cap_lower: Option<f64>,
+    /// Upper capping quantile for numeric features (default 0.99).
+    pub cap_upper: Option<f64>,
+    /// WoE binning.
+    pub binning: Option<BinningConfig>,
+}
+
+/// Binning method. Only equal-frequency exists so far; the type keeps the choice open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BinningMethod {
+    /// Equal-frequency bins on training quantiles.
+    Quantile,
+}
+
+/// Checked parameters of the features stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeaturesParams {
+    /// Split kind.
+    pub split: SplitKind,
+    /// Test share.
+    pub test_fraction: f64,
+    /// Time column for `split: time`.
+    pub time_column: Option<String>,
+    /// Excluded columns.
+    pub exclude: Vec<String>,
+    /// Max categories of a text feature.
+    pub max_categories: usize,
+    /// Lower capping quantile.
+    pub cap_lower: f64,
+    /// Upper capping quantile.
+    pub cap_upper: f64,
+    /// Binning method.
+    pub binning_method: BinningMethod,
+    /// Max bins per numeric feature.
+    pub max_bins: usize,
+    /// Rare-category share.
+    pub min_category_share: f64,
+    /// Seed of the split.
+    pub seed: u64,
+}
+
+impl FeaturesConfig {
+    /// Checks the section and fills defaults.
+    pub fn resolve(self, file: &str, seed: u64) -> Result<FeaturesParams, Vec<Error>> {
+        let mut errs = Vec::new();
+        let split = self.split.unwrap_or(SplitKind::Stratified);
+        let test_fraction = self.test_fraction.unwrap_or(0.3);
+        if !(test_fraction > 0.0 && test_fraction < 1.0) {
+            errs.push(Error::config(file, "features.test_fraction", format!("must be between 0 and 1 (exclusive), found {test_fraction}")));
+        }
+        if split == SplitKind::Time && self.time_column.is_none() {
+            errs.push(Error::config(file, "features.time_column", "`split: time` needs `time_column: DATE_COLUMN`"));
+        }
+        let cap_lower = self.cap_lower.unwrap_or(0.01);
+        let cap_upper = self.cap_upper.unwrap_or(0.99);
+        if !(0.0..0.5).contains(&cap_lower) || !(0.5..=1.0).contains(&cap_upper) {
+            errs.push(Error::config(file, "features.cap_lower", "capping quantiles must satisfy 0 <= cap_lower < 0.5 <= cap_upper <= 1"));
+        }
+        let b = self.binning.unwrap_or_default();
+        let binning_method = match b.method.as_deref() {
+            None | Some("quantile") => BinningMethod::Quantile,
+            Some(other) => {
+                errs.push(Error::config(file, "features.binning.method", format!("unknown method `{other}`, expected `quantile`")));
+                BinningMethod::Quantile
+            }
+        };
+        let max_bins = b.max_bins.unwrap_or(10);
+        if !(2..=50).contains(&max_bins) {
+            errs.push(Error::config(file, "features.binning.max_bins", format!("must be between 2 and 50, found {max_bins}")));
+        }
+        let min_category_share = b.min_category_share.unwrap_or(0.01);
+        if !(0.0..0.5).contains(&min_category_share) {
+            errs.push(Error::config(file, "features.binning.min_category_share", "must be in [0, 0.5)"));
+        }
+        if !errs.is_empty() {
+            return Err(errs);
+        }
+        Ok(FeaturesParams {
+            split,
+            test_fraction,
+            time_column: self.time_column,
+            exclude: self.exclude.unwrap_or_default(),
+            max_categories: self.max_categories.unwrap_or(50),
+            cap_lower,
+            cap_upper,
+            binning_method,
+            max_bins,
+            min_category_share,
+            seed,
+        })
+    }
+}

@@ -1,0 +1,214 @@
+//! The features stage: split, fit the transform on train, write matrices.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use riskpipe_core::io::{read_json, read_parquet, write_json, write_parquet};
+use riskpipe_core::split::stratified_holdout;
+use riskpipe_core::stage::{Input, StageInputs, StageReport};
+use riskpipe_core::{Column, Error, Frame, Result, Rng};
+
+use crate::binning::QuantileBinner;
+use crate::config::{FeaturesParams, SplitKind};
+use crate::transform::Transform;
+
+/// Column of `split.parquet` and the matrices naming the source row (the id, or the row number).
+pub const ROW: &str = "row";
+/// Column of `split.parquet` holding `train` or `test`.
+pub const SPLIT: &str = "split";
+
+/// One feature's line in `report.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FeatureSummary {
+    /// Column.
+    pub name: String,
+    /// `numeric` or `categorical`.
+    pub kind: String,
+    /// Information value on train.
+    pub iv: f64,
+    /// Bins (plus missing).
+    pub bins: usize,
+    /// Missing share on train.
+    pub missing_share: f64,
+}
+
+/// `report.json` of the features stage.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FeaturesReport {
+    /// Training rows.
+    pub train_rows: u64,
+    /// Test rows.
+    pub test_rows: u64,
+    /// Positive share on train and test.
+    pub positive_rate: BTreeMap<String, f64>,
+    /// Features sorted by IV, highest first.
+    pub features: Vec<FeatureSummary>,
+    /// Columns not used, with the reason.
+    pub excluded: BTreeMap<String, String>,
+}
+
+/// The files the stage reads.
+pub fn inputs(_params: &FeaturesParams) -> Vec<Input> {
+    vec![Input::Artifact("privacy/data.parquet".into()), Input::Artifact("ingest/schema.json".into())]
+}
+
+/// Runs the stage into `out`: `split.parquet`, `train.parquet`, `test.parquet`,
+/// `transform.json`, `report.json`.
+pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<StageReport> {
+    let src = inputs.artifact("privacy/data.parquet")?;
+    let frame = read_parquet(&src)?;
+    let schema: riskpipe_ingest_schema::Schema = read_json(&inputs.artifact("ingest/schema.json")?)?;
+    let file = src.display().to_string();
+    let target = schema.target.clone();
+    let y = frame.number(&target).ok_or_else(|| Error::ColumnNotFound { file: file.clone(), column: target.clone(), hint: String::new() })?;
+
+    // Which columns are features.
+    let mut excluded = BTreeMap::new();
+    let mut columns = Vec::new();
+    for name in &params.exclude {
+        if frame.get(name).is_none() {
+            return Err(Error::ColumnNotFound { file: file.clone(), column: name.clone(), hint: "; it is listed in `features.exclude`".into() });
+        }
+    }
+    for (name, col) in frame.iter() {
+        let reason = if name == target {
+            Some("target".to_string())
+        } else if Some(name) == schema.id.as_deref() {
+            Some("id column".to_string())
+        } else if name == schema.source_row_name() {
+            Some("row number".to_string())
+        } else if params.exclude.iter().any(|e| e == name) {
+            Some("listed in features.exclude".to_string())
+        } else {
+            match col {
+                Column::Date(_) => Some("date column (use it for `split: time`)".to_string()),
+                Column::Text(v) => {
+                    let mut distinct: Vec<&str> = v.iter().flatten().map(String::as_str).collect();
+                    distinct.sort_unstable();
+                    distinct.dedup();
+                    (distinct.len() > params.max_categories)
+                        .then(|| format!("{} distinct values (more than features.max_categories = {})", distinct.len(), params.max_categories))
+                }
+                Column::Number(v) => v.iter().all(|x| x.is_nan()).then(|| "all values missing".to_string()),
+            }
+        };
+        match reason {
+            Some(r) => {
+                excluded.insert(name.to_string(), r);
+            }
+            None => columns.push(name.to_string()),
+        }
+    }
+    if columns.is_empty() {
+        return Err(Error::data(file, None, None, "no usable feature columns (see `features.exclude` and `features.max_categories`)"));
+    }
+
+    // Split before any fitting.
+    let is_test: Vec<bool> = match params.split {
+        SplitKind::Stratified => stratified_holdout(y, params.test_fraction, &mut Rng::derive(params.seed, "features.split")),
+        SplitKind::Time => {
+            let tc = params.time_column.as_deref().unwrap_or_default();
+            let Some(Column::Date(d)) = frame.get(tc) else {
+                return Err(Error::data(file, None, Some(tc), "`features.time_column` must name a date column"));
+            };
+            let mut known: Vec<i32> = d.iter().flatten().copied().collect();
+            known.sort_unstable();
+            if known.is_empty() {
+                return Err(Error::data(file, None, Some(tc), "the time column has no dates"));
+            }
+            let cutoff = known[((1.0 - params.test_fraction) * known.len() as f64) as usize % known.len()];
+            d.iter().map(|x| x.is_some_and(|x| x >= cutoff)).collect()
+        }
+    };
+    let train_idx: Vec<usize> = (0..frame.rows()).filter(|&i| !is_test[i]).collect();
+    let test_idx: Vec<usize> = (0..frame.rows()).filter(|&i| is_test[i]).collect();
+    let train = frame.take(&train_idx);
+    let test = frame.take(&test_idx);
+    for (part, f) in [("train", &train), ("test", &test)] {
+        let yy = f.number(&target).expect("target");
+        let pos = yy.iter().sum::<f64>();
+        if pos == 0.0 || pos == yy.len() as f64 {
+            return Err(Error::data(file.clone(), None, Some(&target), format!("the {part} set has only one class; use more rows or another split")));
+        }
+    }
+
+    let binner = QuantileBinner { max_bins: params.max_bins, min_category_share: params.min_category_share };
+    let transform = Transform::fit(&train, &target, &columns, (params.cap_lower, params.cap_upper), &binner)?;
+
+    // The `row` column: the id when declared, else the source row number.
+    let row_col = |f: &Frame| -> Column {
+        match schema.id.as_deref().and_then(|id| f.get(id)) {
+            Some(c) => c.clone(),
+            None => f.get(schema.source_row_name()).cloned().unwrap_or(Column::Number(vec![f64::NAN; f.rows()])),
+        }
+    };
+    let mut split = Frame::new();
+    split.push(ROW, row_col(&frame));
+    split.push(SPLIT, Column::Text(is_test.iter().map(|t| Some(if *t { "test" } else { "train" }.to_string())).collect()));
+    write_parquet(&out.join("split.parquet"), &split)?;
+
+    let mut rows_out = 0;
+    let mut rates = BTreeMap::new();
+    for (part, f) in [("train", &train), ("test", &test)] {
+        let x = transform.apply(f, &file)?;
+        let mut m = Frame::new();
+        m.push(ROW, row_col(f));
+        m.push(target.clone(), f.get(&target).expect("target").clone());
+        for (n, c) in x.iter() {
+            m.push(n, c.clone());
+        }
+        rows_out += write_parquet(&out.join(format!("{part}.parquet")), &m)?;
+        let yy = f.number(&target).expect("target");
+        rates.insert(part.to_string(), yy.iter().sum::<f64>() / yy.len() as f64);
+    }
+    write_json(&out.join("transform.json"), &transform)?;
+
+    let mut feats: Vec<FeatureSummary> = transform
+        .features
+        .iter()
+        .map(|f| FeatureSummary {
+            name: f.name.clone(),
+            kind: match f.encoding {
+                crate::transform::Encoding::Numeric { .. } => "numeric".into(),
+                crate::transform::Encoding::Categorical { .. } => "categorical".into(),
+            },
+            iv: f.binning.iv,
+            bins: f.binning.bins.len() + usize::from(f.binning.missing.is_some()),
+            missing_share: train.get(&f.name).map_or(0.0, |c| c.missing() as f64 / train.rows().max(1) as f64),
+        })
+        .collect();
+    feats.sort_by(|a, b| b.iv.total_cmp(&a.iv).then(a.name.cmp(&b.name)));
+    let top = feats.first().map(|f| format!(", top IV {} = {:.3}", f.name, f.iv)).unwrap_or_default();
+    let report = FeaturesReport {
+        train_rows: train.rows() as u64,
+        test_rows: test.rows() as u64,
+        positive_rate: rates,
+        features: feats,
+        excluded,
+    };
+    write_json(&out.join("report.json"), &report)?;
+    Ok(StageReport {
+        rows_in: frame.rows() as u64,
+        rows_out,
+        summary: format!("{} features, {} train / {} test{top}", columns.len(), train.rows(), test.rows()),
+    })
+}
+
+/// The subset of ingest's `schema.json` this stage reads (stages talk through artifacts, not code).
+mod riskpipe_ingest_schema {
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    pub struct Schema {
+        pub target: String,
+        pub id: Option<String>,
+    }
+
+    impl Schema {
+        pub fn source_row_name(&self) -> &'static str {
+            "source_row"
+        }
+    }
+}

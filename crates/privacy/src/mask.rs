@@ -1,0 +1,187 @@
+//! Applying a masking plan to a frame, and spotting columns that look like personal data.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use riskpipe_core::frame::{civil_from_days, parse_date};
+use riskpipe_core::{Column, Error, Frame, Result};
+
+use crate::config::{Action, PrivacyParams};
+
+type HmacSha256 = Hmac<Sha256>;
+
+fn hmac_hex(key: &[u8], value: &[u8], bytes: usize) -> String {
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(value);
+    hex::encode(&mac.finalize().into_bytes()[..bytes])
+}
+
+/// A non-secret fingerprint of a key: 16 hex characters of HMAC(key, fixed label).
+pub fn key_id(key: &[u8]) -> String {
+    hmac_hex(key, b"riskpipe masking key id", 8)
+}
+
+/// The keyed pseudonym of one value (32 hex characters).
+pub fn pseudonym(key: &[u8], value: &str) -> String {
+    hmac_hex(key, value.as_bytes(), 16)
+}
+
+/// Applies the plan to `frame`; `file` names the data in errors. `key` must match
+/// `params.key_id` when a column is hashed.
+pub fn apply(params: &PrivacyParams, frame: &Frame, key: Option<&[u8]>, file: &str) -> Result<Frame> {
+    for name in params.columns.keys() {
+        if frame.get(name).is_none() {
+            return Err(Error::ColumnNotFound {
+                file: file.to_string(),
+                column: name.clone(),
+                hint: format!("; it is masked by `privacy.columns.{name}`"),
+            });
+        }
+    }
+    let mut out = Frame::new();
+    for (name, col) in frame.iter() {
+        let Some(action) = params.columns.get(name) else {
+            out.push(name, col.clone());
+            continue;
+        };
+        let bad_kind = |what: &str| {
+            Error::data(file, None, Some(name), format!("`{what}` cannot apply to a {:?} column", col.kind()).to_lowercase())
+        };
+        let masked = match (action, col) {
+            (Action::Drop, _) => continue,
+            (Action::Keep, c) => c.clone(),
+            (Action::Hash, c) => {
+                let key = key.ok_or_else(|| Error::Internal("hash action without a key".into()))?;
+                Column::Text((0..c.len()).map(|i| c.display(i).map(|v| pseudonym(key, &v))).collect())
+            }
+            (Action::Year, Column::Date(v)) => Column::Number(v.iter().map(|d| d.map_or(f64::NAN, |d| civil_from_days(d).0 as f64)).collect()),
+            (Action::Year, _) => return Err(bad_kind("generalize to year")),
+            (Action::AgeBand { band_years, as_of }, Column::Date(v)) => {
+                let (ry, rm, rd) = civil_from_days(parse_date(as_of).unwrap_or(0));
+                Column::Text(
+                    v.iter()
+                        .map(|d| {
+                            d.map(|d| {
+                                let (y, m, dd) = civil_from_days(d);
+                                let mut age = ry - y;
+                                if (rm, rd) < (m, dd) {
+                                    age -= 1;
+                                }
+                                let lo = age.div_euclid(*band_years as i32) * *band_years as i32;
+                                format!("{lo}-{}", lo + *band_years as i32 - 1)
+                            })
+                        })
+                        .collect(),
+                )
+            }
+            (Action::AgeBand { .. }, _) => return Err(bad_kind("generalize to age_band")),
+            (Action::Bucket { width }, Column::Number(v)) => Column::Number(v.iter().map(|x| (x / width).floor() * width).collect()),
+            (Action::Bucket { .. }, _) => return Err(bad_kind("generalize with bucket")),
+            (Action::Truncate { chars }, Column::Text(v)) => {
+                Column::Text(v.iter().map(|s| s.as_ref().map(|s| s.chars().take(*chars).collect())).collect())
+            }
+            (Action::Truncate { .. }, _) => return Err(bad_kind("truncate")),
+        };
+        out.push(name, masked);
+    }
+    Ok(out)
+}
+
+/// Why a column looks like personal data, if it does: by its name or by its values.
+pub fn looks_like_pii(name: &str, col: &Column) -> Option<String> {
+    let lower = name.to_lowercase();
+    const NAMES: [&str; 17] = [
+        "name", "email", "e_mail", "phone", "mobile", "ssn", "national_id", "passport", "card_number", "iban",
+        "address", "postcode", "zip", "birth", "dob", "tax_id", "social_security",
+    ];
+    if let Some(n) = NAMES.iter().find(|n| lower.contains(*n)) {
+        return Some(format!("column name contains `{n}`"));
+    }
+    let Column::Text(v) = col else { return None };
+    let sample: Vec<&str> = v.iter().flatten().take(1000).map(String::as_str).collect();
+    if sample.is_empty() {
+        return None;
+    }
+    let share = |f: &dyn Fn(&str) -> bool| sample.iter().filter(|s| f(s)).count() as f64 / sample.len() as f64;
+    if share(&|s| s.contains('@') && s.rsplit('@').next().is_some_and(|d| d.contains('.'))) > 0.5 {
+        return Some("values look like email addresses".into());
+    }
+    if share(&|s| is_card_number(s)) > 0.5 {
+        return Some("values look like card numbers (Luhn check passes)".into());
+    }
+    if share(&|s| {
+        let digits = s.chars().filter(char::is_ascii_digit).count();
+        digits >= 9 && s.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c))
+    }) > 0.5
+    {
+        return Some("values look like phone or identity numbers".into());
+    }
+    None
+}
+
+fn is_card_number(s: &str) -> bool {
+    let digits: Vec<u32> = s.chars().filter(|c| !" -".contains(*c)).map(|c| c.to_digit(10)).collect::<Option<Vec<_>>>().unwrap_or_default();
+    if !(13..=19).contains(&digits.len()) {
+        return false;
+    }
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, d)| if i % 2 == 1 { let x = d * 2; if x > 9 { x - 9 } else { x } } else { *d })
+        .sum();
+    sum % 10 == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn plan(cols: &[(&str, Action)]) -> PrivacyParams {
+        PrivacyParams {
+            key_env: "K".into(),
+            key_id: None,
+            columns: cols.iter().map(|(n, a)| (n.to_string(), a.clone())).collect::<BTreeMap<_, _>>(),
+        }
+    }
+
+    #[test]
+    fn actions_do_what_they_say() {
+        let mut f = Frame::new();
+        f.push("email", Column::Text(vec![Some("a.b@example.com".into()), None]));
+        f.push("dob", Column::Date(vec![parse_date("1980-06-15"), None]));
+        f.push("pc", Column::Text(vec![Some("SW1A 1AA".into()), Some("E1 6AN".into())]));
+        f.push("inc", Column::Number(vec![52_345.0, f64::NAN]));
+        f.push("name", Column::Text(vec![Some("Ann".into()), Some("Bo".into())]));
+        let p = plan(&[
+            ("email", Action::Hash),
+            ("dob", Action::AgeBand { band_years: 10, as_of: "2025-01-01".into() }),
+            ("pc", Action::Truncate { chars: 2 }),
+            ("inc", Action::Bucket { width: 10_000.0 }),
+            ("name", Action::Drop),
+        ]);
+        let m = apply(&p, &f, Some(b"secret"), "d").unwrap();
+        assert!(m.get("name").is_none());
+        let e = m.get("email").unwrap().display(0).unwrap();
+        assert_eq!(e.len(), 32);
+        assert_eq!(e, pseudonym(b"secret", "a.b@example.com"));
+        assert_ne!(e, pseudonym(b"other", "a.b@example.com"));
+        assert_eq!(m.get("email").unwrap().display(1), None);
+        assert_eq!(m.get("dob").unwrap().display(0).as_deref(), Some("40-49"));
+        assert_eq!(m.get("pc").unwrap().display(0).as_deref(), Some("SW"));
+        assert_eq!(m.number("inc").unwrap()[0], 50_000.0);
+        let missing = plan(&[("nope", Action::Drop)]);
+        assert!(apply(&missing, &f, None, "d").unwrap_err().to_string().contains("`nope`"));
+    }
+
+    #[test]
+    fn detects_pii() {
+        assert!(looks_like_pii("customer_email", &Column::Number(vec![])).is_some());
+        let cards = Column::Text(vec![Some("4111 1111 1111 1111".into()); 3]);
+        assert!(looks_like_pii("c", &cards).unwrap().contains("card"));
+        let mails = Column::Text(vec![Some("x@y.org".into()); 3]);
+        assert!(looks_like_pii("contact", &mails).is_some());
+        assert!(looks_like_pii("purpose", &Column::Text(vec![Some("car".into())])).is_none());
+    }
+}

@@ -1,0 +1,107 @@
+//! The privacy stage: apply the masking plan, report what was masked and what looks personal.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use riskpipe_core::io::{read_parquet, write_json, write_parquet};
+use riskpipe_core::stage::{Input, StageInputs, StageReport};
+use riskpipe_core::{Error, Result};
+
+use crate::config::{Action, PrivacyParams, read_key};
+use crate::mask::{apply, key_id, looks_like_pii};
+
+/// `report.json` of the privacy stage.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PrivacyReport {
+    /// Action applied per column (`keep` for unlisted columns).
+    pub actions: BTreeMap<String, String>,
+    /// Columns that look like personal data but have no action.
+    pub warnings: Vec<String>,
+    /// Columns before and after.
+    pub columns_in: usize,
+    /// Columns written.
+    pub columns_out: usize,
+}
+
+/// The files the stage reads.
+pub fn inputs(_params: &PrivacyParams) -> Vec<Input> {
+    vec![Input::Artifact("ingest/data.parquet".into())]
+}
+
+/// Loads the key for a plan (when it hashes) and checks it is the key the plan was made with.
+pub fn load_key(params: &PrivacyParams) -> Result<Option<Vec<u8>>> {
+    if !params.columns.values().any(|a| *a == Action::Hash) {
+        return Ok(None);
+    }
+    let key = read_key(&params.key_env)?;
+    if let Some(expected) = &params.key_id {
+        if &key_id(&key) != expected {
+            return Err(Error::MissingEnv {
+                name: params.key_env.clone(),
+                why: format!("it holds a different key from the one this plan was made with (key id `{expected}`)"),
+            });
+        }
+    }
+    Ok(Some(key))
+}
+
+/// Runs the stage into `out`: `data.parquet`, `plan.json` (no key), `report.json`.
+pub fn run(params: &PrivacyParams, inputs: &StageInputs, out: &Path) -> Result<StageReport> {
+    let src = inputs.artifact("ingest/data.parquet")?;
+    let frame = read_parquet(&src)?;
+    let schema: serde_json::Value = riskpipe_core::io::read_json(&inputs.artifact("ingest/schema.json")?)?;
+    let target = schema["target"].as_str().unwrap_or_default().to_string();
+    if let Some(a) = params.columns.get(&target) {
+        if *a != Action::Keep {
+            return Err(Error::config("pipeline", format!("privacy.columns.{target}"), "the target cannot be masked"));
+        }
+    }
+    let key = load_key(params)?;
+    let masked = apply(params, &frame, key.as_deref(), &src.display().to_string())?;
+    let mut actions = BTreeMap::new();
+    let mut warnings = Vec::new();
+    for (name, col) in frame.iter() {
+        match params.columns.get(name) {
+            Some(a) => {
+                actions.insert(name.to_string(), action_name(a).to_string());
+            }
+            None => {
+                actions.insert(name.to_string(), "keep".to_string());
+                if name != target {
+                    if let Some(why) = looks_like_pii(name, col) {
+                        tracing::warn!(stage = "privacy", column = name, reason = %why, "Column looks like personal data and has no masking action.");
+                        warnings.push(format!("`{name}` looks like personal data ({why}) and has no masking action; add it under `privacy.columns`"));
+                    }
+                }
+            }
+        }
+    }
+    let report = PrivacyReport { actions, warnings: warnings.clone(), columns_in: frame.names().len(), columns_out: masked.names().len() };
+    let rows = write_parquet(&out.join("data.parquet"), &masked)?;
+    write_json(&out.join("plan.json"), params)?;
+    write_json(&out.join("report.json"), &report)?;
+    Ok(StageReport {
+        rows_in: frame.rows() as u64,
+        rows_out: rows,
+        summary: format!(
+            "{} columns masked, {} dropped, {} warnings",
+            params.columns.values().filter(|a| !matches!(a, Action::Keep | Action::Drop)).count(),
+            params.columns.values().filter(|a| matches!(a, Action::Drop)).count(),
+            warnings.len()
+        ),
+    })
+}
+
+fn action_name(a: &Action) -> &'static str {
+    match a {
+        Action::Drop => "drop",
+        Action::Hash => "hash",
+        Action::Year => "generalize:year",
+        Action::AgeBand { .. } => "generalize:age_band",
+        Action::Bucket { .. } => "generalize:bucket",
+        Action::Truncate { .. } => "truncate",
+        Action::Keep => "keep",
+    }
+}
