@@ -1,1 +1,32 @@
-//! placeholder
+//! riskpipe-deploy: the deployment stage and the scorer.
+//!
+//! The stage writes a self-contained bundle folder (`bundle.json`, the masking `plan.json`,
+//! the fitted `transform.json`, the selected `model.json`, and `scorecard.json`/`.csv` with
+//! points per bin from base score, base odds and PDO), then scores the raw test rows through
+//! the bundle and checks the result equals the evaluate stage's predictions.
+//!
+//! [`Scorer`] loads a bundle; [`score_file`] streams CSV or Parquet input of any size through
+//! it in batches (bounded memory), writing id, probability of default, score and reason codes.
+//!
+//! Where it sits: evaluate -> **deploy**, and `riskpipe score` afterwards. The one design
+//! decision: scoring replays the privacy plan and the features transform from their own crates
+//! on raw input, so training and scoring can never drift apart.
+//!
+//! ```
+//! use riskpipe_deploy::DeployConfig;
+//! let p = DeployConfig::default().resolve("p.yaml").unwrap();
+//! assert_eq!((p.base_score, p.base_odds, p.pdo), (600.0, 50.0, 20.0));
+//! ```
+#![warn(missing_docs)]
+
+mod bundle;
+mod config;
+mod run;
+mod scorecard;
+mod stream;
+
+pub use bundle::{BUNDLE_FILES, BundleInfo, InputColumn, Scorer};
+pub use config::{DeployConfig, DeployParams};
+pub use run::{Check, inputs, run};
+pub use scorecard::{BinPoints, FeaturePoints, Scorecard};
+pub use stream::{batch_rows, score_file};

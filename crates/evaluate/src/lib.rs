@@ -1,1 +1,23 @@
-//! placeholder
+//! riskpipe-evaluate: the evaluation stage.
+//!
+//! Scores every trained model on train and test rows and writes `metrics.json` (AUC, KS, Gini,
+//! PR AUC, Brier, log loss per model and set, a classification report at a threshold chosen on
+//! train), `predictions.parquet` (test rows) and `report.html` (tables and ROC curves as inline
+//! SVG). On generated data it also reports the oracle: the true PDs' AUC on the same rows.
+//!
+//! Where it sits: train -> **evaluate** -> deploy. The one design decision: thresholds are
+//! chosen on training rows and only *applied* to test rows, so test metrics stay honest.
+//!
+//! ```
+//! use riskpipe_evaluate::EvaluateConfig;
+//! let p = EvaluateConfig::default().resolve("p.yaml", "credit_scoring").unwrap();
+//! assert_eq!(p.threshold, "best_f1");
+//! ```
+#![warn(missing_docs)]
+
+mod config;
+mod report;
+mod run;
+
+pub use config::{EvaluateConfig, EvaluateParams};
+pub use run::{MetricsFile, ModelMetrics, Oracle, inputs, run};

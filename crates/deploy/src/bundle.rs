@@ -1,0 +1,163 @@
+//! The model bundle and the scorer that loads it: raw application in, PD, points and reason
+//! codes out, through the same masking plan and transform as training.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use riskpipe_core::io::read_json;
+use riskpipe_core::{Column, ColumnKind, Error, Frame, Result};
+use riskpipe_features::Transform;
+use riskpipe_models::Model;
+use riskpipe_privacy::PrivacyParams;
+
+use crate::scorecard::Scorecard;
+
+/// A raw input column the bundle needs.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct InputColumn {
+    /// Column name in the application data.
+    pub name: String,
+    /// Its kind in the raw data.
+    pub kind: ColumnKind,
+}
+
+/// `bundle.json`: what the bundle holds and what it needs.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BundleInfo {
+    /// riskpipe version that wrote it.
+    pub riskpipe_version: String,
+    /// Pipeline name.
+    pub pipeline: String,
+    /// Selected model name.
+    pub model: String,
+    /// Id column passed through to the output, if any.
+    pub id: Option<String>,
+    /// Raw columns read (features and id).
+    pub inputs: Vec<InputColumn>,
+    /// Values read as missing in CSV input.
+    pub missing_values: Vec<String>,
+    /// Reason codes per row.
+    pub reason_codes: usize,
+}
+
+/// A loaded bundle, ready to score.
+#[derive(Debug, Clone)]
+pub struct Scorer {
+    /// Metadata.
+    pub info: BundleInfo,
+    /// Masking plan.
+    pub plan: PrivacyParams,
+    /// Feature transform.
+    pub transform: Transform,
+    /// The selected model.
+    pub model: Model,
+    /// The scorecard, when a logistic model on WoE was trained.
+    pub scorecard: Option<Scorecard>,
+    key: Option<Vec<u8>>,
+}
+
+/// Files of a bundle folder.
+pub const BUNDLE_FILES: [&str; 5] = ["bundle.json", "plan.json", "transform.json", "model.json", "scorecard.json"];
+
+impl Scorer {
+    /// Loads a bundle folder (and the masking key, when the plan hashes a column).
+    pub fn load(dir: &Path) -> Result<Scorer> {
+        if !dir.join("bundle.json").exists() {
+            return Err(Error::MissingInput {
+                path: dir.join("bundle.json"),
+                hint: Some("`--bundle` must name a bundle folder written by the deploy stage (`runs/<pipeline>/<run>/deploy/bundle`)".into()),
+            });
+        }
+        let info: BundleInfo = read_json(&dir.join("bundle.json"))?;
+        let plan: PrivacyParams = read_json(&dir.join("plan.json"))?;
+        let transform: Transform = read_json(&dir.join("transform.json"))?;
+        let model: Model = read_json(&dir.join("model.json"))?;
+        let scorecard: Option<Scorecard> = if dir.join("scorecard.json").exists() { Some(read_json(&dir.join("scorecard.json"))?) } else { None };
+        // Only columns the bundle reads are masked at scoring time; the key is needed only if one
+        // of them is hashed.
+        let needed: Vec<&str> = info.inputs.iter().map(|c| c.name.as_str()).collect();
+        let mut plan = plan;
+        plan.columns.retain(|c, _| needed.contains(&c.as_str()));
+        let key = riskpipe_privacy::load_key(&plan)?;
+        Ok(Scorer { info, plan, transform, model, scorecard, key })
+    }
+
+    /// Output column names: id (or `row`), `pd`, `score`, `reason_1..k`.
+    pub fn output_names(&self) -> Vec<String> {
+        let mut v = vec![self.info.id.clone().unwrap_or_else(|| "row".into()), "pd".into(), "score".into()];
+        for k in 1..=self.reasons() {
+            v.push(format!("reason_{k}"));
+        }
+        v
+    }
+
+    fn reasons(&self) -> usize {
+        if self.scorecard.is_some() { self.info.reason_codes } else { 0 }
+    }
+
+    /// Scores raw rows. `first_row` numbers rows when there is no id column; `file` names the
+    /// input in errors.
+    pub fn score(&self, raw: &Frame, first_row: u64, file: &str) -> Result<Frame> {
+        for c in &self.info.inputs {
+            match raw.get(&c.name) {
+                None => {
+                    return Err(Error::ColumnNotFound { file: file.to_string(), column: c.name.clone(), hint: "; the bundle needs it".into() });
+                }
+                Some(col) if col.kind() != c.kind => {
+                    return Err(Error::data(file, None, Some(&c.name), format!("expected {:?} values, found {:?}", c.kind, col.kind()).to_lowercase()));
+                }
+                _ => {}
+            }
+        }
+        let masked = riskpipe_privacy::apply(&self.plan, raw, self.key.as_deref(), file)?;
+        let x = self.transform.apply(&masked, file)?;
+        let pd = self.model.predict_frame(&x)?;
+        let n = raw.rows();
+        let mut out = Frame::new();
+        let id = match &self.info.id {
+            Some(id) => masked.get(id).cloned().unwrap_or(Column::Text(vec![None; n])),
+            None => Column::Number((0..n).map(|i| (first_row + i as u64) as f64).collect()),
+        };
+        out.push(self.output_names()[0].clone(), id);
+        let mut score = vec![0.0; n];
+        let k = self.reasons();
+        let mut reasons: Vec<Vec<Option<String>>> = vec![vec![None; n]; k];
+        match &self.scorecard {
+            Some(sc) => {
+                let idx: Vec<usize> = sc.features.iter().map(|f| self.transform.features.iter().position(|t| t.name == f.feature).unwrap_or(0)).collect();
+                let is_logistic = matches!(self.model, Model::Logistic(_));
+                for i in 0..n {
+                    let bins = self.transform.locate(&masked, i);
+                    let mut total = 0i64;
+                    let mut lost: Vec<(i64, usize)> = Vec::with_capacity(sc.features.len());
+                    for (j, f) in sc.features.iter().enumerate() {
+                        let p = sc.points(j, bins[idx[j]]);
+                        total += p;
+                        lost.push((f.max_points - p, j));
+                    }
+                    score[i] = if is_logistic { total as f64 } else { sc.score_from_pd(pd[i]) as f64 };
+                    lost.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+                    for (r, (l, j)) in lost.iter().take(k).enumerate() {
+                        if *l > 0 {
+                            reasons[r][i] = Some(sc.describe(*j, &self.transform.features[idx[*j]].binning, bins[idx[*j]]));
+                        }
+                    }
+                }
+            }
+            None => {
+                let factor = 20.0 / std::f64::consts::LN_2;
+                for i in 0..n {
+                    let p = pd[i].clamp(1e-12, 1.0 - 1e-12);
+                    score[i] = (600.0 - factor * 50f64.ln() + factor * ((1.0 - p) / p).ln()).round();
+                }
+            }
+        }
+        out.push("pd", Column::Number(pd));
+        out.push("score", Column::Number(score));
+        for (r, v) in reasons.into_iter().enumerate() {
+            out.push(format!("reason_{}", r + 1), Column::Text(v));
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,146 @@
+//! The deploy stage: write the bundle, then score the raw test rows through it and check the
+//! result against the evaluate stage's predictions.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use riskpipe_core::io::{read_json, read_parquet, write_atomic, write_json, write_parquet};
+use riskpipe_core::stage::{Input, StageInputs, StageReport};
+use riskpipe_core::{ColumnKind, Error, Result};
+use riskpipe_features::Transform;
+use riskpipe_models::Model;
+use riskpipe_privacy::PrivacyParams;
+
+use crate::bundle::{BundleInfo, InputColumn, Scorer};
+use crate::config::DeployParams;
+use crate::scorecard::Scorecard;
+
+#[derive(Debug, Deserialize)]
+struct Selection {
+    selected: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct SchemaColumn {
+    name: String,
+    kind: ColumnKind,
+}
+
+#[derive(Debug, Deserialize)]
+struct Schema {
+    columns: Vec<SchemaColumn>,
+    id: Option<String>,
+    missing_values: Vec<String>,
+}
+
+/// `check.json`: the bundle scored the test rows as evaluate did.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Check {
+    /// Test rows scored through the bundle.
+    pub rows: u64,
+    /// Largest |PD(bundle) - PD(evaluate)|.
+    pub max_abs_diff: f64,
+    /// Whether they agree (difference below 1e-9).
+    pub ok: bool,
+}
+
+/// The files the stage reads.
+pub fn inputs(_params: &DeployParams) -> Vec<Input> {
+    vec![
+        Input::Artifact("ingest/data.parquet".into()),
+        Input::Artifact("ingest/schema.json".into()),
+        Input::Artifact("privacy/plan.json".into()),
+        Input::Artifact("features/transform.json".into()),
+        Input::Artifact("features/split.parquet".into()),
+        Input::Artifact("train/selection.json".into()),
+        Input::OptionalArtifact("train/logistic.json".into()),
+        Input::OptionalArtifact("train/tree.json".into()),
+        Input::Artifact("evaluate/predictions.parquet".into()),
+    ]
+}
+
+/// Runs the stage into `out`: `bundle/`, `test_scores.parquet`, `check.json`.
+pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &str) -> Result<StageReport> {
+    let plan: PrivacyParams = read_json(&inputs.artifact("privacy/plan.json")?)?;
+    let transform: Transform = read_json(&inputs.artifact("features/transform.json")?)?;
+    let selection: Selection = read_json(&inputs.artifact("train/selection.json")?)?;
+    let model: Model = read_json(&inputs.artifact(&format!("train/{}.json", selection.selected))?)?;
+    let schema: Schema = read_json(&inputs.artifact("ingest/schema.json")?)?;
+    let scorecard = match inputs.optional("train/logistic.json") {
+        Some(p) => match read_json::<Model>(&p)? {
+            Model::Logistic(lr) => Some(Scorecard::build(&lr, &transform, params)),
+            Model::Tree(_) => None,
+        },
+        None => None,
+    };
+    let mut needed: Vec<String> = transform.features.iter().map(|f| f.name.clone()).collect();
+    if let Some(id) = &schema.id {
+        if !needed.contains(id) {
+            needed.insert(0, id.clone());
+        }
+    }
+    let kind_of = |n: &str| schema.columns.iter().find(|c| c.name == n).map(|c| c.kind);
+    let mut cols = Vec::new();
+    for n in needed {
+        let kind = kind_of(&n).ok_or_else(|| Error::Internal(format!("column `{n}` is not in ingest's schema")))?;
+        cols.push(InputColumn { name: n, kind });
+    }
+    let info = BundleInfo {
+        riskpipe_version: env!("CARGO_PKG_VERSION").to_string(),
+        pipeline: pipeline.to_string(),
+        model: selection.selected.clone(),
+        id: schema.id.clone(),
+        inputs: cols,
+        missing_values: schema.missing_values.clone(),
+        reason_codes: params.reason_codes,
+    };
+    let bundle = out.join("bundle");
+    write_json(&bundle.join("bundle.json"), &info)?;
+    write_json(&bundle.join("plan.json"), &plan)?;
+    write_json(&bundle.join("transform.json"), &transform)?;
+    write_json(&bundle.join("model.json"), &model)?;
+    if let Some(sc) = &scorecard {
+        write_json(&bundle.join("scorecard.json"), sc)?;
+        write_atomic(&bundle.join("scorecard.csv"), sc.to_csv().as_bytes())?;
+    }
+
+    // Score the raw test rows through the bundle, exactly as `riskpipe score` would.
+    let scorer = Scorer::load(&bundle)?;
+    let raw = read_parquet(&inputs.artifact("ingest/data.parquet")?)?;
+    let split = read_parquet(&inputs.artifact("features/split.parquet")?)?;
+    let is_test: Vec<usize> = match split.get("split") {
+        Some(riskpipe_core::Column::Text(v)) => (0..v.len()).filter(|&i| v[i].as_deref() == Some("test")).collect(),
+        _ => return Err(Error::Internal("split.parquet has no `split` column".into())),
+    };
+    if is_test.len() > raw.rows() || split.rows() != raw.rows() {
+        return Err(Error::Internal("split.parquet does not match ingest's data".into()));
+    }
+    let test_raw = raw.take(&is_test);
+    let scored = scorer.score(&test_raw, 0, "ingest/data.parquet (test rows)")?;
+    let preds = read_parquet(&inputs.artifact("evaluate/predictions.parquet")?)?;
+    let expected = preds
+        .number(&format!("p_{}", selection.selected))
+        .ok_or_else(|| Error::Internal("predictions.parquet lacks the selected model".into()))?;
+    let got = scored.number("pd").expect("pd");
+    let max_abs_diff = got.iter().zip(expected).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    let check = Check { rows: got.len() as u64, max_abs_diff, ok: max_abs_diff < 1e-9 && got.len() == expected.len() };
+    write_parquet(&out.join("test_scores.parquet"), &scored)?;
+    write_json(&out.join("check.json"), &check)?;
+    if !check.ok {
+        return Err(Error::Internal(format!(
+            "the bundle scores the test rows differently from evaluate (max |diff| = {max_abs_diff:e}); this is a bug"
+        )));
+    }
+    Ok(StageReport {
+        rows_in: raw.rows() as u64,
+        rows_out: check.rows,
+        summary: format!(
+            "bundle with {} ({} inputs){}; test rows re-scored, max |diff| {:e}",
+            selection.selected,
+            info.inputs.len(),
+            scorecard.map(|s| format!(", scorecard {}..{} points", s.min_score, s.max_score)).unwrap_or_default(),
+            max_abs_diff
+        ),
+    })
+}

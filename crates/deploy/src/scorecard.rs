@@ -1,0 +1,124 @@
+//! The scorecard: integer points per bin from a logistic regression on WoE features.
+
+use serde::{Deserialize, Serialize};
+
+use riskpipe_features::{BinRef, Binning, Transform, WOE_PREFIX};
+use riskpipe_models::LogisticRegression;
+
+use crate::config::DeployParams;
+
+/// One bin's points.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BinPoints {
+    /// The bin's label.
+    pub label: String,
+    /// Its WoE.
+    pub woe: f64,
+    /// Its points.
+    pub points: i64,
+}
+
+/// One feature of the scorecard.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FeaturePoints {
+    /// Raw feature.
+    pub feature: String,
+    /// Coefficient of its WoE column.
+    pub coef: f64,
+    /// Points per value bin.
+    pub bins: Vec<BinPoints>,
+    /// Points of the missing bin, if training had one.
+    pub missing: Option<BinPoints>,
+    /// Points of a value with no bin (missing or unseen where training had none): WoE 0.
+    pub neutral_points: i64,
+    /// The most points this feature gives.
+    pub max_points: i64,
+}
+
+/// The scorecard, saved as `scorecard.json` (and `scorecard.csv`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Scorecard {
+    /// Score at the base odds.
+    pub base_score: f64,
+    /// Good:bad odds at the base score.
+    pub base_odds: f64,
+    /// Points to double the odds.
+    pub pdo: f64,
+    /// pdo / ln 2.
+    pub factor: f64,
+    /// base_score - factor ln(base_odds).
+    pub offset: f64,
+    /// Features.
+    pub features: Vec<FeaturePoints>,
+    /// Lowest possible score.
+    pub min_score: i64,
+    /// Highest possible score.
+    pub max_score: i64,
+}
+
+impl Scorecard {
+    /// Builds points from a logistic regression whose features are `woe_<name>` columns.
+    /// score = offset + factor ln(odds good) = offset - factor (b0 + sum b_j woe_j), with the
+    /// constant spread evenly over features and each bin rounded to whole points.
+    pub fn build(model: &LogisticRegression, transform: &Transform, p: &DeployParams) -> Scorecard {
+        let factor = p.pdo / std::f64::consts::LN_2;
+        let offset = p.base_score - factor * p.base_odds.ln();
+        let k = model.features.len().max(1) as f64;
+        let share = (offset - factor * model.intercept) / k;
+        let pts = |coef: f64, woe: f64| (-factor * coef * woe + share).round() as i64;
+        let mut features = Vec::new();
+        for (j, name) in model.features.iter().enumerate() {
+            let raw = name.strip_prefix(WOE_PREFIX).unwrap_or(name);
+            let Some(ft) = transform.features.iter().find(|f| f.name == raw) else { continue };
+            let coef = model.coef[j];
+            let b = &ft.binning;
+            let bins: Vec<BinPoints> = b.bins.iter().map(|x| BinPoints { label: x.label.clone(), woe: x.woe, points: pts(coef, x.woe) }).collect();
+            let missing = b.missing.as_ref().map(|x| BinPoints { label: x.label.clone(), woe: x.woe, points: pts(coef, x.woe) });
+            let neutral_points = pts(coef, 0.0);
+            let max_points = bins.iter().map(|x| x.points).chain(missing.iter().map(|x| x.points)).chain([neutral_points]).max().unwrap_or(0);
+            features.push(FeaturePoints { feature: raw.to_string(), coef, bins, missing, neutral_points, max_points });
+        }
+        let min_score = features.iter().map(|f| f.bins.iter().map(|b| b.points).chain(f.missing.iter().map(|b| b.points)).chain([f.neutral_points]).min().unwrap_or(0)).sum();
+        let max_score = features.iter().map(|f| f.max_points).sum();
+        Scorecard { base_score: p.base_score, base_odds: p.base_odds, pdo: p.pdo, factor, offset, features, min_score, max_score }
+    }
+
+    /// Points of one feature for a located bin.
+    pub fn points(&self, feature: usize, r: BinRef) -> i64 {
+        let f = &self.features[feature];
+        match r {
+            BinRef::Value(i) => f.bins.get(i).map_or(f.neutral_points, |b| b.points),
+            BinRef::Missing => f.missing.as_ref().map_or(f.neutral_points, |b| b.points),
+            BinRef::Neutral => f.neutral_points,
+        }
+    }
+
+    /// A bin's human description for reason codes: `utilisation in [0.82, inf)`.
+    pub fn describe(&self, feature: usize, binning: &Binning, r: BinRef) -> String {
+        let name = &self.features[feature].feature;
+        match (r, binning.bin(r)) {
+            (BinRef::Missing, _) | (_, None) => format!("{name} is missing or unseen"),
+            (_, Some(b)) if b.label.starts_with('[') => format!("{name} in {}", b.label),
+            (_, Some(b)) => format!("{name} = {}", b.label),
+        }
+    }
+
+    /// The scorecard as CSV: feature, bin, woe, points.
+    pub fn to_csv(&self) -> String {
+        let mut s = String::from("feature,bin,woe,points\n");
+        let q = |x: &str| if x.contains([',', '"']) { format!("\"{}\"", x.replace('"', "\"\"")) } else { x.to_string() };
+        for f in &self.features {
+            for b in f.bins.iter().chain(f.missing.iter()) {
+                s.push_str(&format!("{},{},{:.6},{}\n", q(&f.feature), q(&b.label), b.woe, b.points));
+            }
+            s.push_str(&format!("{},{},{:.6},{}\n", q(&f.feature), "(no bin)", 0.0, f.neutral_points));
+        }
+        s
+    }
+
+    /// Score from a probability of default: offset + factor ln((1 - pd) / pd), rounded.
+    pub fn score_from_pd(&self, pd: f64) -> i64 {
+        let pd = pd.clamp(1e-12, 1.0 - 1e-12);
+        (self.offset + self.factor * ((1.0 - pd) / pd).ln()).round() as i64
+    }
+}

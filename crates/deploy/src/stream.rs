@@ -1,0 +1,209 @@
+//! Streaming batch scoring: input of any size in, bounded memory, Parquet or CSV out.
+
+use std::io::Write;
+use std::path::Path;
+
+use riskpipe_core::frame::parse_date;
+use riskpipe_core::io::{ParquetSink, arrow_schema, from_batch, parquet_batches, temp_sibling};
+use riskpipe_core::{Column, ColumnKind, Error, Frame, Result};
+
+use crate::bundle::Scorer;
+
+/// Rows per batch (override with `RISKPIPE_BATCH_ROWS`).
+pub fn batch_rows() -> usize {
+    std::env::var(riskpipe_core::env::RISKPIPE_BATCH_ROWS).ok().and_then(|v| v.parse().ok()).filter(|v| *v > 0).unwrap_or(65_536)
+}
+
+enum Sink {
+    Parquet(ParquetSink),
+    Csv { w: csv::Writer<std::io::BufWriter<fs_err::File>>, tmp: std::path::PathBuf, path: std::path::PathBuf },
+}
+
+impl Sink {
+    fn create(path: &Path, scorer: &Scorer) -> Result<Sink> {
+        if is_parquet(path) {
+            let names = scorer.output_names();
+            let mut kinds = vec![if scorer.info.id.is_some() { ColumnKind::Text } else { ColumnKind::Number }, ColumnKind::Number, ColumnKind::Number];
+            kinds.resize(names.len(), ColumnKind::Text);
+            // The id keeps its kind from the input.
+            if let Some(id) = &scorer.info.id {
+                if let Some(c) = scorer.info.inputs.iter().find(|c| &c.name == id) {
+                    kinds[0] = if scorer.plan.columns.contains_key(id) && !matches!(scorer.plan.columns[id], riskpipe_privacy::Action::Keep) { ColumnKind::Text } else { c.kind };
+                }
+            }
+            Ok(Sink::Parquet(ParquetSink::create(path, arrow_schema(&names, &kinds))?))
+        } else {
+            if let Some(parent) = path.parent() {
+                if !parent.as_os_str().is_empty() {
+                    fs_err::create_dir_all(parent)?;
+                }
+            }
+            let tmp = temp_sibling(path);
+            let mut w = csv::Writer::from_writer(std::io::BufWriter::new(fs_err::File::create(&tmp)?));
+            w.write_record(scorer.output_names()).map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
+            Ok(Sink::Csv { w, tmp, path: path.to_path_buf() })
+        }
+    }
+
+    fn write(&mut self, f: &Frame) -> Result<()> {
+        match self {
+            Sink::Parquet(s) => s.write(f),
+            Sink::Csv { w, .. } => {
+                let mut rec = Vec::with_capacity(f.names().len());
+                for i in 0..f.rows() {
+                    rec.clear();
+                    for c in f.columns() {
+                        rec.push(match c {
+                            Column::Number(v) if !v[i].is_nan() => format!("{}", v[i]),
+                            _ => c.display(i).unwrap_or_default(),
+                        });
+                    }
+                    w.write_record(&rec).map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn finish(self) -> Result<()> {
+        match self {
+            Sink::Parquet(s) => s.finish().map(|_| ()),
+            Sink::Csv { w, tmp, path } => {
+                let mut inner = w.into_inner().map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
+                inner.flush()?;
+                drop(inner);
+                fs_err::rename(&tmp, &path)?;
+                Ok(())
+            }
+        }
+    }
+}
+
+fn is_parquet(p: &Path) -> bool {
+    p.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq"))
+}
+
+/// Scores `input` (CSV or Parquet, by extension) into `output` (CSV or Parquet) in batches;
+/// returns the rows scored. On error nothing is left at `output`.
+pub fn score_file(scorer: &Scorer, input: &Path, output: &Path) -> Result<u64> {
+    if !input.exists() {
+        return Err(Error::MissingInput { path: input.into(), hint: None });
+    }
+    let file = input.display().to_string();
+    let batch = batch_rows();
+    let mut sink = Sink::create(output, scorer)?;
+    let result = (|| -> Result<u64> {
+        let mut done = 0u64;
+        if is_parquet(input) {
+            for b in parquet_batches(input, batch)? {
+                let b = b?;
+                let raw = from_batch(&b, input)?;
+                let raw = select_inputs(scorer, raw, &file)?;
+                let out = scorer.score(&raw, done, &file)?;
+                sink.write(&out)?;
+                done += raw.rows() as u64;
+            }
+        } else {
+            let mut rdr = csv::ReaderBuilder::new()
+                .flexible(false)
+                .from_reader(std::io::BufReader::with_capacity(1 << 20, fs_err::File::open(input)?));
+            let headers: Vec<String> = rdr.headers().map_err(|e| Error::data(file.clone(), None, None, e.to_string()))?.iter().map(str::to_string).collect();
+            let mut pos = Vec::new();
+            for c in &scorer.info.inputs {
+                let j = headers.iter().position(|h| h == &c.name).ok_or_else(|| Error::ColumnNotFound {
+                    file: file.clone(),
+                    column: c.name.clone(),
+                    hint: "; the bundle needs it".into(),
+                })?;
+                pos.push((j, c.kind, c.name.clone()));
+            }
+            let missing = |s: &str| scorer.info.missing_values.iter().any(|m| m == s.trim());
+            let mut rec = csv::StringRecord::new();
+            loop {
+                let mut cols: Vec<Column> = pos
+                    .iter()
+                    .map(|(_, k, _)| match k {
+                        ColumnKind::Number => Column::Number(Vec::with_capacity(batch)),
+                        ColumnKind::Text => Column::Text(Vec::with_capacity(batch)),
+                        ColumnKind::Date => Column::Date(Vec::with_capacity(batch)),
+                    })
+                    .collect();
+                let mut n = 0;
+                while n < batch {
+                    let more = rdr.read_record(&mut rec).map_err(|e| match e.kind() {
+                        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => Error::data(
+                            file.clone(),
+                            Some(done + n as u64 + 1),
+                            None,
+                            format!("has {len} fields, the header has {expected_len}"),
+                        ),
+                        _ => Error::data(file.clone(), Some(done + n as u64 + 1), None, e.to_string()),
+                    })?;
+                    if !more {
+                        break;
+                    }
+                    let row = done + n as u64 + 1;
+                    for ((j, _, name), col) in pos.iter().zip(cols.iter_mut()) {
+                        let v = &rec[*j];
+                        let m = missing(v);
+                        match col {
+                            Column::Number(c) => c.push(if m {
+                                f64::NAN
+                            } else {
+                                v.trim().parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| {
+                                    Error::data(file.clone(), Some(row), Some(name), format!("expected a number, found `{v}`"))
+                                })?
+                            }),
+                            Column::Text(c) => c.push(if m { None } else { Some(v.to_string()) }),
+                            Column::Date(c) => c.push(if m {
+                                None
+                            } else {
+                                Some(parse_date(v.trim()).ok_or_else(|| {
+                                    Error::data(file.clone(), Some(row), Some(name), format!("expected a date `YYYY-MM-DD`, found `{v}`"))
+                                })?)
+                            }),
+                        }
+                    }
+                    n += 1;
+                }
+                if n == 0 {
+                    break;
+                }
+                let mut raw = Frame::new();
+                for ((_, _, name), col) in pos.iter().zip(cols) {
+                    raw.push(name.clone(), col);
+                }
+                let out = scorer.score(&raw, done, &file)?;
+                sink.write(&out)?;
+                done += n as u64;
+                if n < batch {
+                    break;
+                }
+            }
+        }
+        Ok(done)
+    })();
+    match result {
+        Ok(n) => {
+            sink.finish()?;
+            Ok(n)
+        }
+        Err(e) => {
+            // Drop the half-written temporary file; nothing reaches `output`.
+            let tmp = temp_sibling(output);
+            drop(sink);
+            let _ = fs_err::remove_file(tmp);
+            Err(e)
+        }
+    }
+}
+
+/// Keeps the bundle's input columns of a Parquet batch, converting kinds where that is lossless.
+fn select_inputs(scorer: &Scorer, raw: Frame, file: &str) -> Result<Frame> {
+    let mut out = Frame::new();
+    for c in &scorer.info.inputs {
+        let col = raw.get(&c.name).ok_or_else(|| Error::ColumnNotFound { file: file.to_string(), column: c.name.clone(), hint: "; the bundle needs it".into() })?;
+        out.push(c.name.clone(), col.clone());
+    }
+    Ok(out)
+}

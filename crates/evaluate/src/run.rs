@@ -1,0 +1,148 @@
+//! The evaluate stage: metrics on train and test, threshold, report.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use riskpipe_core::io::{read_json, read_parquet, write_atomic, write_json, write_parquet};
+use riskpipe_core::stage::{Input, StageInputs, StageReport};
+use riskpipe_core::{Column, Error, Frame, Result};
+use riskpipe_metrics::{BinaryMetrics, ClassificationReport, binary_metrics, classification_report};
+use riskpipe_models::Model;
+
+use crate::config::EvaluateParams;
+use crate::report::render_html;
+
+/// One model's entry in `metrics.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelMetrics {
+    /// Metrics on training rows.
+    pub train: BinaryMetrics,
+    /// Metrics on test rows.
+    pub test: BinaryMetrics,
+    /// Mean CV AUC from the train stage.
+    pub cv_auc: Option<f64>,
+    /// Threshold chosen on train.
+    pub threshold: f64,
+    /// Classification report on test at that threshold.
+    pub classification_report: ClassificationReport,
+}
+
+/// The best achievable ranking: the generator's true probabilities on the same test rows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Oracle {
+    /// AUC of the true PD.
+    pub auc: f64,
+    /// KS of the true PD.
+    pub ks: f64,
+    /// Gini of the true PD.
+    pub gini: f64,
+}
+
+/// `metrics.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MetricsFile {
+    /// The task.
+    pub task: String,
+    /// Target column.
+    pub target: String,
+    /// The model selected by the train stage.
+    pub selected_model: String,
+    /// Per model.
+    pub models: BTreeMap<String, ModelMetrics>,
+    /// Oracle on the test rows, for generated data.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub oracle: Option<Oracle>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Selection {
+    selected: String,
+    cv_auc: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct TransformTarget {
+    target: String,
+}
+
+/// The files the stage reads.
+pub fn inputs(_params: &EvaluateParams) -> Vec<Input> {
+    vec![
+        Input::Artifact("features/train.parquet".into()),
+        Input::Artifact("features/test.parquet".into()),
+        Input::Artifact("features/transform.json".into()),
+        Input::Artifact("train/selection.json".into()),
+        Input::OptionalArtifact("train/logistic.json".into()),
+        Input::OptionalArtifact("train/tree.json".into()),
+        Input::OptionalArtifact("ingest/truth.parquet".into()),
+    ]
+}
+
+/// Runs the stage into `out`: `metrics.json`, `predictions.parquet`, `report.html`.
+pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<StageReport> {
+    let train = read_parquet(&inputs.artifact("features/train.parquet")?)?;
+    let test = read_parquet(&inputs.artifact("features/test.parquet")?)?;
+    let target = read_json::<TransformTarget>(&inputs.artifact("features/transform.json")?)?.target;
+    let selection: Selection = read_json(&inputs.artifact("train/selection.json")?)?;
+    let ytr = train.number(&target).ok_or_else(|| Error::Internal("no target in train matrix".into()))?;
+    let yte = test.number(&target).ok_or_else(|| Error::Internal("no target in test matrix".into()))?;
+
+    let mut models = BTreeMap::new();
+    let mut preds = Frame::new();
+    preds.push("row", test.get("row").cloned().unwrap_or(Column::Number(vec![f64::NAN; test.rows()])));
+    preds.push(target.clone(), Column::Number(yte.to_vec()));
+    let mut curves = Vec::new();
+    for name in selection.cv_auc.keys() {
+        let model: Model = read_json(&inputs.artifact(&format!("train/{name}.json"))?)?;
+        let ptr = model.predict_frame(&train)?;
+        let pte = model.predict_frame(&test)?;
+        let threshold = match params.threshold.as_str() {
+            "best_ks" => riskpipe_metrics::ks_with_threshold(ytr, &ptr).1,
+            _ => riskpipe_metrics::best_f1_threshold(ytr, &ptr),
+        };
+        curves.push((name.clone(), riskpipe_metrics::roc_points(yte, &pte, params.roc_points)));
+        models.insert(
+            name.clone(),
+            ModelMetrics {
+                train: binary_metrics(ytr, &ptr),
+                test: binary_metrics(yte, &pte),
+                cv_auc: selection.cv_auc.get(name).copied(),
+                threshold,
+                classification_report: classification_report(yte, &pte, threshold),
+            },
+        );
+        preds.push(format!("p_{name}"), Column::Number(pte));
+    }
+
+    let oracle = match inputs.optional("ingest/truth.parquet") {
+        Some(p) => {
+            let truth = read_parquet(&p)?;
+            oracle_on(&truth, &test, yte)
+        }
+        None => None,
+    };
+    let metrics = MetricsFile { task: params.task.clone(), target, selected_model: selection.selected.clone(), models, oracle };
+    write_json(&out.join("metrics.json"), &metrics)?;
+    write_parquet(&out.join("predictions.parquet"), &preds)?;
+    write_atomic(&out.join("report.html"), render_html(&metrics, &curves).as_bytes())?;
+    let sel = &metrics.models[&selection.selected].test;
+    Ok(StageReport {
+        rows_in: (train.rows() + test.rows()) as u64,
+        rows_out: test.rows() as u64,
+        summary: format!("selected {} test AUC {:.4} KS {:.4} Gini {:.4}", selection.selected, sel.auc, sel.ks, sel.gini),
+    })
+}
+
+/// AUC/KS/Gini of the true PD on the test rows (matched by the `row` id).
+fn oracle_on(truth: &Frame, test: &Frame, y: &[f64]) -> Option<Oracle> {
+    let ids = truth.get("id")?;
+    let pd = truth.number("true_pd")?;
+    let map: BTreeMap<String, f64> = (0..truth.rows()).filter_map(|i| ids.display(i).map(|k| (k, pd[i]))).collect();
+    let rows = test.get("row")?;
+    let p: Option<Vec<f64>> = (0..test.rows()).map(|i| rows.display(i).and_then(|k| map.get(&k).copied())).collect();
+    let p = p?;
+    let auc = riskpipe_metrics::auc(y, &p);
+    Some(Oracle { auc, ks: riskpipe_metrics::ks(y, &p), gini: 2.0 * auc - 1.0 })
+}
