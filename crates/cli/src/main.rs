@@ -1,1 +1,177 @@
-fn main() {}
+//! `riskpipe`: the command-line tool. Glue only: clap arguments, logging, exit codes; every
+//! stage lives in its own library crate.
+
+mod commands;
+mod pipeline;
+mod runner;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// riskpipe: machine learning pipelines for financial risk.
+#[derive(Debug, Parser)]
+#[command(name = "riskpipe", version, about, propagate_version = true)]
+struct Cli {
+    /// More logging (-v: debug, -vv: trace); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    /// Only warnings and errors.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// Log format on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a pipeline, or one stage of it.
+    Run {
+        /// The pipeline file.
+        pipeline: PathBuf,
+        /// Run folder (default `runs/<name>/<run-id>`).
+        #[arg(long)]
+        run_dir: Option<PathBuf>,
+        /// Run id naming the default run folder.
+        #[arg(long, default_value = "default")]
+        run_id: String,
+        /// Run only this stage (a DAG step); its inputs must exist in the run folder.
+        #[arg(long, value_parser = ["ingest", "privacy", "features", "train", "evaluate", "deploy"])]
+        stage: Option<String>,
+        /// Run stages even when up to date.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Re-execute a run from its manifests and check every output byte for byte.
+    Verify {
+        /// The run folder.
+        run_dir: PathBuf,
+        /// Keep the scratch folder (printed) instead of deleting it.
+        #[arg(long)]
+        keep_scratch: bool,
+    },
+    /// Write generated data.
+    Synth {
+        #[command(subcommand)]
+        kind: SynthKind,
+    },
+    /// Score applications with a deployed bundle (CSV or Parquet in and out, streamed).
+    Score {
+        /// Bundle folder (`runs/<name>/<run>/deploy/bundle`).
+        #[arg(long)]
+        bundle: PathBuf,
+        /// Applications: raw columns as in the training data.
+        #[arg(long)]
+        input: PathBuf,
+        /// Output file (`.csv` or `.parquet`).
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Check a pipeline file without running it.
+    Validate {
+        /// The pipeline file.
+        pipeline: PathBuf,
+    },
+    /// Write a scheduler DAG with one task per stage.
+    Dag {
+        /// The pipeline file.
+        pipeline: PathBuf,
+        /// Write an Airflow DAG (Python).
+        #[arg(long, required = true)]
+        airflow: bool,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Run folder the tasks share (default `runs/<name>/{{ ds_nodash }}`).
+        #[arg(long)]
+        run_dir: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SynthKind {
+    /// A loan book of applicants with PII, risk drivers and a default flag.
+    Loans {
+        /// Rows.
+        #[arg(long, default_value_t = 10_000)]
+        rows: u64,
+        /// Seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Output file: `.csv` or `.parquet`; true PDs go to `<stem>.truth.<ext>` beside it.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+fn init_logging(cli: &Cli) {
+    use tracing_subscriber::EnvFilter;
+    let level = if cli.quiet {
+        "warn"
+    } else {
+        match cli.verbose {
+            0 => "warn",
+            1 => "info,riskpipe=debug",
+            2 => "debug",
+            _ => "trace",
+        }
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    match cli.log_format {
+        LogFormat::Json => b.json().init(),
+        LogFormat::Text => b.with_ansi(ansi).init(),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli);
+    let quiet = cli.quiet;
+    let result = match cli.command {
+        Command::Run {
+            pipeline,
+            run_dir,
+            run_id,
+            stage,
+            force,
+        } => commands::run(&pipeline, run_dir, &run_id, stage.as_deref(), force, quiet),
+        Command::Verify {
+            run_dir,
+            keep_scratch,
+        } => commands::verify(&run_dir, keep_scratch),
+        Command::Synth {
+            kind: SynthKind::Loans { rows, seed, out },
+        } => commands::synth_loans(rows, seed, &out),
+        Command::Score {
+            bundle,
+            input,
+            output,
+        } => commands::score(&bundle, &input, &output),
+        Command::Validate { pipeline } => commands::validate(&pipeline),
+        Command::Dag {
+            pipeline,
+            airflow: _,
+            out,
+            run_dir,
+        } => commands::dag(&pipeline, out.as_deref(), run_dir.as_deref()),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => commands::report_error(&e),
+    }
+}

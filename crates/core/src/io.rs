@@ -8,7 +8,9 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_array::{Array, ArrayRef, Date32Array, Float64Array, RecordBatch, RecordBatchReader, StringArray};
+use arrow_array::{
+    Array, ArrayRef, Date32Array, Float64Array, RecordBatch, RecordBatchReader, StringArray,
+};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
@@ -33,7 +35,10 @@ fn writer_props() -> WriterProperties {
 
 /// A temporary path next to `path`, for write-then-rename.
 pub fn temp_sibling(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }
 
@@ -63,14 +68,23 @@ pub fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
 /// Reads a JSON artifact.
 pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
     if !path.exists() {
-        return Err(Error::MissingInput { path: path.to_path_buf(), hint: None });
+        return Err(Error::MissingInput {
+            path: path.to_path_buf(),
+            hint: None,
+        });
     }
     let bytes = fs_err::read(path)?;
-    serde_json::from_slice(&bytes).map_err(|source| Error::Json { path: path.to_path_buf(), source })
+    serde_json::from_slice(&bytes).map_err(|source| Error::Json {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 fn pq_err(path: &Path) -> impl FnOnce(parquet::errors::ParquetError) -> Error + '_ {
-    move |source| Error::Parquet { path: path.to_path_buf(), source }
+    move |source| Error::Parquet {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// The Arrow schema riskpipe uses for a frame's columns.
@@ -122,7 +136,10 @@ pub fn from_batch(batch: &RecordBatch, file: &Path) -> Result<Frame> {
                 file.display().to_string(),
                 None,
                 Some(field.name()),
-                format!("unsupported column type `{}`; use numbers, text or dates", field.data_type()),
+                format!(
+                    "unsupported column type `{}`; use numbers, text or dates",
+                    field.data_type()
+                ),
             )
         })?;
         frame.push(field.name().clone(), col);
@@ -137,7 +154,17 @@ fn array_to_column(array: &dyn Array) -> Option<Column> {
     macro_rules! num {
         ($t:ty) => {{
             let a = array.as_primitive::<$t>();
-            Column::Number((0..n).map(|i| if a.is_null(i) { f64::NAN } else { a.value(i) as f64 }).collect())
+            Column::Number(
+                (0..n)
+                    .map(|i| {
+                        if a.is_null(i) {
+                            f64::NAN
+                        } else {
+                            a.value(i) as f64
+                        }
+                    })
+                    .collect(),
+            )
         }};
     }
     Some(match array.data_type() {
@@ -153,23 +180,51 @@ fn array_to_column(array: &dyn Array) -> Option<Column> {
         DataType::UInt8 => num!(UInt8Type),
         DataType::Boolean => {
             let a = array.as_boolean();
-            Column::Number((0..n).map(|i| if a.is_null(i) { f64::NAN } else if a.value(i) { 1.0 } else { 0.0 }).collect())
+            Column::Number(
+                (0..n)
+                    .map(|i| {
+                        if a.is_null(i) {
+                            f64::NAN
+                        } else if a.value(i) {
+                            1.0
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect(),
+            )
         }
         DataType::Utf8 => {
             let a = array.as_string::<i32>();
-            Column::Text((0..n).map(|i| (!a.is_null(i)).then(|| a.value(i).to_string())).collect())
+            Column::Text(
+                (0..n)
+                    .map(|i| (!a.is_null(i)).then(|| a.value(i).to_string()))
+                    .collect(),
+            )
         }
         DataType::LargeUtf8 => {
             let a = array.as_string::<i64>();
-            Column::Text((0..n).map(|i| (!a.is_null(i)).then(|| a.value(i).to_string())).collect())
+            Column::Text(
+                (0..n)
+                    .map(|i| (!a.is_null(i)).then(|| a.value(i).to_string()))
+                    .collect(),
+            )
         }
         DataType::Utf8View => {
             let a = array.as_string_view();
-            Column::Text((0..n).map(|i| (!a.is_null(i)).then(|| a.value(i).to_string())).collect())
+            Column::Text(
+                (0..n)
+                    .map(|i| (!a.is_null(i)).then(|| a.value(i).to_string()))
+                    .collect(),
+            )
         }
         DataType::Date32 => {
             let a = array.as_primitive::<Date32Type>();
-            Column::Date((0..n).map(|i| (!a.is_null(i)).then(|| a.value(i))).collect())
+            Column::Date(
+                (0..n)
+                    .map(|i| (!a.is_null(i)).then(|| a.value(i)))
+                    .collect(),
+            )
         }
         _ => return None,
     })
@@ -194,8 +249,14 @@ impl ParquetSink {
         }
         let tmp = temp_sibling(path);
         let file = fs_err::File::create(&tmp)?.into_parts().0;
-        let writer = ArrowWriter::try_new(file, schema, Some(writer_props())).map_err(pq_err(path))?;
-        Ok(ParquetSink { path: path.to_path_buf(), tmp, writer, rows: 0 })
+        let writer =
+            ArrowWriter::try_new(file, schema, Some(writer_props())).map_err(pq_err(path))?;
+        Ok(ParquetSink {
+            path: path.to_path_buf(),
+            tmp,
+            writer,
+            rows: 0,
+        })
     }
 
     /// Appends a frame whose columns match the schema.
@@ -234,7 +295,10 @@ pub fn write_parquet(path: &Path, frame: &Frame) -> Result<u64> {
 /// Opens a Parquet file for streaming in batches of `batch_rows`.
 pub fn parquet_batches(path: &Path, batch_rows: usize) -> Result<ParquetRecordBatchReader> {
     if !path.exists() {
-        return Err(Error::MissingInput { path: path.to_path_buf(), hint: None });
+        return Err(Error::MissingInput {
+            path: path.to_path_buf(),
+            hint: None,
+        });
     }
     let file = fs_err::File::open(path)?.into_parts().0;
     ParquetRecordBatchReaderBuilder::try_new(file)
@@ -267,13 +331,31 @@ pub fn concat(mut parts: Vec<Frame>) -> Frame {
     for (ci, name) in names.iter().enumerate() {
         let col = match &parts[0].columns()[ci] {
             Column::Number(_) => Column::Number(
-                parts.iter().flat_map(|p| match &p.columns()[ci] { Column::Number(v) => v.clone(), _ => unreachable!() }).collect(),
+                parts
+                    .iter()
+                    .flat_map(|p| match &p.columns()[ci] {
+                        Column::Number(v) => v.clone(),
+                        _ => unreachable!(),
+                    })
+                    .collect(),
             ),
             Column::Text(_) => Column::Text(
-                parts.iter().flat_map(|p| match &p.columns()[ci] { Column::Text(v) => v.clone(), _ => unreachable!() }).collect(),
+                parts
+                    .iter()
+                    .flat_map(|p| match &p.columns()[ci] {
+                        Column::Text(v) => v.clone(),
+                        _ => unreachable!(),
+                    })
+                    .collect(),
             ),
             Column::Date(_) => Column::Date(
-                parts.iter().flat_map(|p| match &p.columns()[ci] { Column::Date(v) => v.clone(), _ => unreachable!() }).collect(),
+                parts
+                    .iter()
+                    .flat_map(|p| match &p.columns()[ci] {
+                        Column::Date(v) => v.clone(),
+                        _ => unreachable!(),
+                    })
+                    .collect(),
             ),
         };
         out.push(name.clone(), col);
@@ -289,7 +371,10 @@ mod tests {
     fn sample() -> Frame {
         let mut f = Frame::new();
         f.push("x", Column::Number(vec![1.5, f64::NAN, -3.0]));
-        f.push("s", Column::Text(vec![Some("a".into()), None, Some("ç".into())]));
+        f.push(
+            "s",
+            Column::Text(vec![Some("a".into()), None, Some("ç".into())]),
+        );
         f.push("d", Column::Date(vec![Some(0), Some(19_000), None]));
         f
     }
@@ -324,7 +409,8 @@ pub fn write_csv(path: &Path, frame: &Frame) -> Result<u64> {
     {
         let file = fs_err::File::create(&tmp)?;
         let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
-        let csv_err = |e: csv::Error| Error::Io(std::io::Error::other(format!("{}: {e}", path.display())));
+        let csv_err =
+            |e: csv::Error| Error::Io(std::io::Error::other(format!("{}: {e}", path.display())));
         w.write_record(frame.names()).map_err(csv_err)?;
         let mut rec: Vec<String> = vec![String::new(); frame.names().len()];
         for i in 0..frame.rows() {
@@ -340,4 +426,11 @@ pub fn write_csv(path: &Path, frame: &Frame) -> Result<u64> {
     }
     fs_err::rename(&tmp, path)?;
     Ok(frame.rows() as u64)
+}
+
+/// Rows of a Parquet file, from its footer.
+pub fn parquet_rows(path: &Path) -> Result<u64> {
+    let file = fs_err::File::open(path)?.into_parts().0;
+    let b = ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq_err(path))?;
+    Ok(b.metadata().file_metadata().num_rows() as u64)
 }

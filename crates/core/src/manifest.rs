@@ -53,7 +53,12 @@ pub struct Manifest {
 
 /// The fingerprint of a stage execution: it changes when the stage, its parameters, any input's
 /// bytes or the code version change, and only then.
-pub fn fingerprint(stage: &str, params: &serde_json::Value, inputs: &[FileRecord], code_version: &str) -> String {
+pub fn fingerprint(
+    stage: &str,
+    params: &serde_json::Value,
+    inputs: &[FileRecord],
+    code_version: &str,
+) -> String {
     let mut sorted: BTreeMap<&str, &str> = BTreeMap::new();
     for i in inputs {
         sorted.insert(&i.path, &i.sha256);
@@ -83,7 +88,8 @@ impl Manifest {
 
 /// The code version recorded in manifests: the crate version, or `RISKPIPE_CODE_VERSION`.
 pub fn code_version() -> String {
-    std::env::var(crate::env::RISKPIPE_CODE_VERSION).unwrap_or_else(|_| env!("CARGO_PKG_VERSION").to_string())
+    std::env::var(crate::env::RISKPIPE_CODE_VERSION)
+        .unwrap_or_else(|_| env!("CARGO_PKG_VERSION").to_string())
 }
 
 /// Current UTC time as RFC 3339 (seconds), without a date library.
@@ -110,12 +116,20 @@ mod tests {
     #[test]
     fn fingerprint_depends_on_what_matters() {
         let p = serde_json::json!({"a": 1});
-        let i = vec![FileRecord { path: "x".into(), sha256: "00".into(), rows: None }];
+        let i = vec![FileRecord {
+            path: "x".into(),
+            sha256: "00".into(),
+            rows: None,
+        }];
         let f = fingerprint("s", &p, &i, "1");
         assert_eq!(f, fingerprint("s", &p, &i, "1"));
         assert_ne!(f, fingerprint("s", &serde_json::json!({"a": 2}), &i, "1"));
         assert_ne!(f, fingerprint("s", &p, &i, "2"));
-        let j = vec![FileRecord { path: "x".into(), sha256: "01".into(), rows: None }];
+        let j = vec![FileRecord {
+            path: "x".into(),
+            sha256: "01".into(),
+            rows: None,
+        }];
         assert_ne!(f, fingerprint("s", &p, &j, "1"));
     }
 }

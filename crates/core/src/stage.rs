@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use crate::{Error, Result};
 
 /// The fixed order of the pipeline's stages.
-pub const STAGES: [&str; 6] = ["ingest", "privacy", "features", "train", "evaluate", "deploy"];
+pub const STAGES: [&str; 6] = [
+    "ingest", "privacy", "features", "train", "evaluate", "deploy",
+];
 
 /// A file a stage reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +40,9 @@ impl StageInputs {
             let stage = rel.split('/').next().unwrap_or(rel);
             return Err(Error::MissingInput {
                 path: p,
-                hint: Some(format!("run the `{stage}` stage first (`riskpipe run PIPELINE --stage {stage}`)")),
+                hint: Some(format!(
+                    "run the `{stage}` stage first (`riskpipe run PIPELINE --stage {stage}`)"
+                )),
             });
         }
         Ok(p)

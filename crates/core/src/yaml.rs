@@ -13,8 +13,16 @@ pub fn parse<T: DeserializeOwned>(file: &str, text: &str) -> Result<T> {
             .unwrap_or((0, 0));
         let rendered = e.to_string();
         let message = first_message(&rendered);
-        let key = if line > 0 { key_path_at(text, line as usize, col as usize) } else { String::new() };
-        let at = if line > 0 { format!("{file}:{line}:{col}") } else { file.to_string() };
+        let key = if line > 0 {
+            key_path_at(text, line as usize, col as usize)
+        } else {
+            String::new()
+        };
+        let at = if line > 0 {
+            format!("{file}:{line}:{col}")
+        } else {
+            file.to_string()
+        };
         let snippet = if line > 0 {
             text.lines()
                 .nth(line as usize - 1)
@@ -29,7 +37,11 @@ pub fn parse<T: DeserializeOwned>(file: &str, text: &str) -> Result<T> {
 
 /// The first line of serde-saphyr's rendered error, without its position prefix.
 fn first_message(rendered: &str) -> String {
-    let first = rendered.lines().find(|l| !l.trim().is_empty()).unwrap_or(rendered).trim();
+    let first = rendered
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or(rendered)
+        .trim();
     let first = first.strip_prefix("error: ").unwrap_or(first);
     // serde-saphyr writes `line L column C: msg`; we print the position ourselves.
     let re_pos = |s: &str| -> Option<usize> {

@@ -58,7 +58,13 @@ pub struct Scorer {
 }
 
 /// Files of a bundle folder.
-pub const BUNDLE_FILES: [&str; 5] = ["bundle.json", "plan.json", "transform.json", "model.json", "scorecard.json"];
+pub const BUNDLE_FILES: [&str; 5] = [
+    "bundle.json",
+    "plan.json",
+    "transform.json",
+    "model.json",
+    "scorecard.json",
+];
 
 impl Scorer {
     /// Loads a bundle folder (and the masking key, when the plan hashes a column).
@@ -73,19 +79,34 @@ impl Scorer {
         let plan: PrivacyParams = read_json(&dir.join("plan.json"))?;
         let transform: Transform = read_json(&dir.join("transform.json"))?;
         let model: Model = read_json(&dir.join("model.json"))?;
-        let scorecard: Option<Scorecard> = if dir.join("scorecard.json").exists() { Some(read_json(&dir.join("scorecard.json"))?) } else { None };
+        let scorecard: Option<Scorecard> = if dir.join("scorecard.json").exists() {
+            Some(read_json(&dir.join("scorecard.json"))?)
+        } else {
+            None
+        };
         // Only columns the bundle reads are masked at scoring time; the key is needed only if one
         // of them is hashed.
         let needed: Vec<&str> = info.inputs.iter().map(|c| c.name.as_str()).collect();
         let mut plan = plan;
         plan.columns.retain(|c, _| needed.contains(&c.as_str()));
         let key = riskpipe_privacy::load_key(&plan)?;
-        Ok(Scorer { info, plan, transform, model, scorecard, key })
+        Ok(Scorer {
+            info,
+            plan,
+            transform,
+            model,
+            scorecard,
+            key,
+        })
     }
 
     /// Output column names: id (or `row`), `pd`, `score`, `reason_1..k`.
     pub fn output_names(&self) -> Vec<String> {
-        let mut v = vec![self.info.id.clone().unwrap_or_else(|| "row".into()), "pd".into(), "score".into()];
+        let mut v = vec![
+            self.info.id.clone().unwrap_or_else(|| "row".into()),
+            "pd".into(),
+            "score".into(),
+        ];
         for k in 1..=self.reasons() {
             v.push(format!("reason_{k}"));
         }
@@ -93,7 +114,11 @@ impl Scorer {
     }
 
     fn reasons(&self) -> usize {
-        if self.scorecard.is_some() { self.info.reason_codes } else { 0 }
+        if self.scorecard.is_some() {
+            self.info.reason_codes
+        } else {
+            0
+        }
     }
 
     /// Scores raw rows. `first_row` numbers rows when there is no id column; `file` names the
@@ -102,10 +127,20 @@ impl Scorer {
         for c in &self.info.inputs {
             match raw.get(&c.name) {
                 None => {
-                    return Err(Error::ColumnNotFound { file: file.to_string(), column: c.name.clone(), hint: "; the bundle needs it".into() });
+                    return Err(Error::ColumnNotFound {
+                        file: file.to_string(),
+                        column: c.name.clone(),
+                        hint: "; the bundle needs it".into(),
+                    });
                 }
                 Some(col) if col.kind() != c.kind => {
-                    return Err(Error::data(file, None, Some(&c.name), format!("expected {:?} values, found {:?}", c.kind, col.kind()).to_lowercase()));
+                    return Err(Error::data(
+                        file,
+                        None,
+                        Some(&c.name),
+                        format!("expected {:?} values, found {:?}", c.kind, col.kind())
+                            .to_lowercase(),
+                    ));
                 }
                 _ => {}
             }
@@ -116,7 +151,10 @@ impl Scorer {
         let n = raw.rows();
         let mut out = Frame::new();
         let id = match &self.info.id {
-            Some(id) => masked.get(id).cloned().unwrap_or(Column::Text(vec![None; n])),
+            Some(id) => masked
+                .get(id)
+                .cloned()
+                .unwrap_or(Column::Text(vec![None; n])),
             None => Column::Number((0..n).map(|i| (first_row + i as u64) as f64).collect()),
         };
         out.push(self.output_names()[0].clone(), id);
@@ -125,7 +163,17 @@ impl Scorer {
         let mut reasons: Vec<Vec<Option<String>>> = vec![vec![None; n]; k];
         match &self.scorecard {
             Some(sc) => {
-                let idx: Vec<usize> = sc.features.iter().map(|f| self.transform.features.iter().position(|t| t.name == f.feature).unwrap_or(0)).collect();
+                let idx: Vec<usize> = sc
+                    .features
+                    .iter()
+                    .map(|f| {
+                        self.transform
+                            .features
+                            .iter()
+                            .position(|t| t.name == f.feature)
+                            .unwrap_or(0)
+                    })
+                    .collect();
                 let is_logistic = matches!(self.model, Model::Logistic(_));
                 for i in 0..n {
                     let bins = self.transform.locate(&masked, i);
@@ -136,11 +184,19 @@ impl Scorer {
                         total += p;
                         lost.push((f.max_points - p, j));
                     }
-                    score[i] = if is_logistic { total as f64 } else { sc.score_from_pd(pd[i]) as f64 };
+                    score[i] = if is_logistic {
+                        total as f64
+                    } else {
+                        sc.score_from_pd(pd[i]) as f64
+                    };
                     lost.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
                     for (r, (l, j)) in lost.iter().take(k).enumerate() {
                         if *l > 0 {
-                            reasons[r][i] = Some(sc.describe(*j, &self.transform.features[idx[*j]].binning, bins[idx[*j]]));
+                            reasons[r][i] = Some(sc.describe(
+                                *j,
+                                &self.transform.features[idx[*j]].binning,
+                                bins[idx[*j]],
+                            ));
                         }
                     }
                 }
@@ -149,7 +205,8 @@ impl Scorer {
                 let factor = 20.0 / std::f64::consts::LN_2;
                 for i in 0..n {
                     let p = pd[i].clamp(1e-12, 1.0 - 1e-12);
-                    score[i] = (600.0 - factor * 50f64.ln() + factor * ((1.0 - p) / p).ln()).round();
+                    score[i] =
+                        (600.0 - factor * 50f64.ln() + factor * ((1.0 - p) / p).ln()).round();
                 }
             }
         }

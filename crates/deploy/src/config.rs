@@ -50,6 +50,11 @@ impl DeployConfig {
         if !errs.is_empty() {
             return Err(errs);
         }
-        Ok(DeployParams { base_score: self.base_score.unwrap_or(600.0), base_odds, pdo, reason_codes })
+        Ok(DeployParams {
+            base_score: self.base_score.unwrap_or(600.0),
+            base_odds,
+            pdo,
+            reason_codes,
+        })
     }
 }

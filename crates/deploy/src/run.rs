@@ -61,7 +61,12 @@ pub fn inputs(_params: &DeployParams) -> Vec<Input> {
 }
 
 /// Runs the stage into `out`: `bundle/`, `test_scores.parquet`, `check.json`.
-pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &str) -> Result<StageReport> {
+pub fn run(
+    params: &DeployParams,
+    inputs: &StageInputs,
+    out: &Path,
+    pipeline: &str,
+) -> Result<StageReport> {
     let plan: PrivacyParams = read_json(&inputs.artifact("privacy/plan.json")?)?;
     let transform: Transform = read_json(&inputs.artifact("features/transform.json")?)?;
     let selection: Selection = read_json(&inputs.artifact("train/selection.json")?)?;
@@ -83,7 +88,8 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
     let kind_of = |n: &str| schema.columns.iter().find(|c| c.name == n).map(|c| c.kind);
     let mut cols = Vec::new();
     for n in needed {
-        let kind = kind_of(&n).ok_or_else(|| Error::Internal(format!("column `{n}` is not in ingest's schema")))?;
+        let kind = kind_of(&n)
+            .ok_or_else(|| Error::Internal(format!("column `{n}` is not in ingest's schema")))?;
         cols.push(InputColumn { name: n, kind });
     }
     let info = BundleInfo {
@@ -110,11 +116,19 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
     let raw = read_parquet(&inputs.artifact("ingest/data.parquet")?)?;
     let split = read_parquet(&inputs.artifact("features/split.parquet")?)?;
     let is_test: Vec<usize> = match split.get("split") {
-        Some(riskpipe_core::Column::Text(v)) => (0..v.len()).filter(|&i| v[i].as_deref() == Some("test")).collect(),
-        _ => return Err(Error::Internal("split.parquet has no `split` column".into())),
+        Some(riskpipe_core::Column::Text(v)) => (0..v.len())
+            .filter(|&i| v[i].as_deref() == Some("test"))
+            .collect(),
+        _ => {
+            return Err(Error::Internal(
+                "split.parquet has no `split` column".into(),
+            ));
+        }
     };
     if is_test.len() > raw.rows() || split.rows() != raw.rows() {
-        return Err(Error::Internal("split.parquet does not match ingest's data".into()));
+        return Err(Error::Internal(
+            "split.parquet does not match ingest's data".into(),
+        ));
     }
     let test_raw = raw.take(&is_test);
     let scored = scorer.score(&test_raw, 0, "ingest/data.parquet (test rows)")?;
@@ -123,8 +137,16 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
         .number(&format!("p_{}", selection.selected))
         .ok_or_else(|| Error::Internal("predictions.parquet lacks the selected model".into()))?;
     let got = scored.number("pd").expect("pd");
-    let max_abs_diff = got.iter().zip(expected).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
-    let check = Check { rows: got.len() as u64, max_abs_diff, ok: max_abs_diff < 1e-9 && got.len() == expected.len() };
+    let max_abs_diff = got
+        .iter()
+        .zip(expected)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    let check = Check {
+        rows: got.len() as u64,
+        max_abs_diff,
+        ok: max_abs_diff < 1e-9 && got.len() == expected.len(),
+    };
     write_parquet(&out.join("test_scores.parquet"), &scored)?;
     write_json(&out.join("check.json"), &check)?;
     if !check.ok {
@@ -139,7 +161,9 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
             "bundle with {} ({} inputs){}; test rows re-scored, max |diff| {:e}",
             selection.selected,
             info.inputs.len(),
-            scorecard.map(|s| format!(", scorecard {}..{} points", s.min_score, s.max_score)).unwrap_or_default(),
+            scorecard
+                .map(|s| format!(", scorecard {}..{} points", s.min_score, s.max_score))
+                .unwrap_or_default(),
             max_abs_diff
         ),
     })

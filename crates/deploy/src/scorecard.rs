@@ -69,18 +69,65 @@ impl Scorecard {
         let mut features = Vec::new();
         for (j, name) in model.features.iter().enumerate() {
             let raw = name.strip_prefix(WOE_PREFIX).unwrap_or(name);
-            let Some(ft) = transform.features.iter().find(|f| f.name == raw) else { continue };
+            let Some(ft) = transform.features.iter().find(|f| f.name == raw) else {
+                continue;
+            };
             let coef = model.coef[j];
             let b = &ft.binning;
-            let bins: Vec<BinPoints> = b.bins.iter().map(|x| BinPoints { label: x.label.clone(), woe: x.woe, points: pts(coef, x.woe) }).collect();
-            let missing = b.missing.as_ref().map(|x| BinPoints { label: x.label.clone(), woe: x.woe, points: pts(coef, x.woe) });
+            let bins: Vec<BinPoints> = b
+                .bins
+                .iter()
+                .map(|x| BinPoints {
+                    label: x.label.clone(),
+                    woe: x.woe,
+                    points: pts(coef, x.woe),
+                })
+                .collect();
+            let missing = b.missing.as_ref().map(|x| BinPoints {
+                label: x.label.clone(),
+                woe: x.woe,
+                points: pts(coef, x.woe),
+            });
             let neutral_points = pts(coef, 0.0);
-            let max_points = bins.iter().map(|x| x.points).chain(missing.iter().map(|x| x.points)).chain([neutral_points]).max().unwrap_or(0);
-            features.push(FeaturePoints { feature: raw.to_string(), coef, bins, missing, neutral_points, max_points });
+            let max_points = bins
+                .iter()
+                .map(|x| x.points)
+                .chain(missing.iter().map(|x| x.points))
+                .chain([neutral_points])
+                .max()
+                .unwrap_or(0);
+            features.push(FeaturePoints {
+                feature: raw.to_string(),
+                coef,
+                bins,
+                missing,
+                neutral_points,
+                max_points,
+            });
         }
-        let min_score = features.iter().map(|f| f.bins.iter().map(|b| b.points).chain(f.missing.iter().map(|b| b.points)).chain([f.neutral_points]).min().unwrap_or(0)).sum();
+        let min_score = features
+            .iter()
+            .map(|f| {
+                f.bins
+                    .iter()
+                    .map(|b| b.points)
+                    .chain(f.missing.iter().map(|b| b.points))
+                    .chain([f.neutral_points])
+                    .min()
+                    .unwrap_or(0)
+            })
+            .sum();
         let max_score = features.iter().map(|f| f.max_points).sum();
-        Scorecard { base_score: p.base_score, base_odds: p.base_odds, pdo: p.pdo, factor, offset, features, min_score, max_score }
+        Scorecard {
+            base_score: p.base_score,
+            base_odds: p.base_odds,
+            pdo: p.pdo,
+            factor,
+            offset,
+            features,
+            min_score,
+            max_score,
+        }
     }
 
     /// Points of one feature for a located bin.
@@ -106,12 +153,30 @@ impl Scorecard {
     /// The scorecard as CSV: feature, bin, woe, points.
     pub fn to_csv(&self) -> String {
         let mut s = String::from("feature,bin,woe,points\n");
-        let q = |x: &str| if x.contains([',', '"']) { format!("\"{}\"", x.replace('"', "\"\"")) } else { x.to_string() };
+        let q = |x: &str| {
+            if x.contains([',', '"']) {
+                format!("\"{}\"", x.replace('"', "\"\""))
+            } else {
+                x.to_string()
+            }
+        };
         for f in &self.features {
             for b in f.bins.iter().chain(f.missing.iter()) {
-                s.push_str(&format!("{},{},{:.6},{}\n", q(&f.feature), q(&b.label), b.woe, b.points));
+                s.push_str(&format!(
+                    "{},{},{:.6},{}\n",
+                    q(&f.feature),
+                    q(&b.label),
+                    b.woe,
+                    b.points
+                ));
             }
-            s.push_str(&format!("{},{},{:.6},{}\n", q(&f.feature), "(no bin)", 0.0, f.neutral_points));
+            s.push_str(&format!(
+                "{},{},{:.6},{}\n",
+                q(&f.feature),
+                "(no bin)",
+                0.0,
+                f.neutral_points
+            ));
         }
         s
     }

@@ -11,27 +11,52 @@ use crate::bundle::Scorer;
 
 /// Rows per batch (override with `RISKPIPE_BATCH_ROWS`).
 pub fn batch_rows() -> usize {
-    std::env::var(riskpipe_core::env::RISKPIPE_BATCH_ROWS).ok().and_then(|v| v.parse().ok()).filter(|v| *v > 0).unwrap_or(65_536)
+    std::env::var(riskpipe_core::env::RISKPIPE_BATCH_ROWS)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|v| *v > 0)
+        .unwrap_or(65_536)
 }
 
 enum Sink {
     Parquet(ParquetSink),
-    Csv { w: csv::Writer<std::io::BufWriter<fs_err::File>>, tmp: std::path::PathBuf, path: std::path::PathBuf },
+    Csv {
+        w: csv::Writer<std::io::BufWriter<fs_err::File>>,
+        tmp: std::path::PathBuf,
+        path: std::path::PathBuf,
+    },
 }
 
 impl Sink {
     fn create(path: &Path, scorer: &Scorer) -> Result<Sink> {
         if is_parquet(path) {
             let names = scorer.output_names();
-            let mut kinds = vec![if scorer.info.id.is_some() { ColumnKind::Text } else { ColumnKind::Number }, ColumnKind::Number, ColumnKind::Number];
+            let mut kinds = vec![
+                if scorer.info.id.is_some() {
+                    ColumnKind::Text
+                } else {
+                    ColumnKind::Number
+                },
+                ColumnKind::Number,
+                ColumnKind::Number,
+            ];
             kinds.resize(names.len(), ColumnKind::Text);
             // The id keeps its kind from the input.
             if let Some(id) = &scorer.info.id {
                 if let Some(c) = scorer.info.inputs.iter().find(|c| &c.name == id) {
-                    kinds[0] = if scorer.plan.columns.contains_key(id) && !matches!(scorer.plan.columns[id], riskpipe_privacy::Action::Keep) { ColumnKind::Text } else { c.kind };
+                    kinds[0] = if scorer.plan.columns.contains_key(id)
+                        && !matches!(scorer.plan.columns[id], riskpipe_privacy::Action::Keep)
+                    {
+                        ColumnKind::Text
+                    } else {
+                        c.kind
+                    };
                 }
             }
-            Ok(Sink::Parquet(ParquetSink::create(path, arrow_schema(&names, &kinds))?))
+            Ok(Sink::Parquet(ParquetSink::create(
+                path,
+                arrow_schema(&names, &kinds),
+            )?))
         } else {
             if let Some(parent) = path.parent() {
                 if !parent.as_os_str().is_empty() {
@@ -39,9 +64,15 @@ impl Sink {
                 }
             }
             let tmp = temp_sibling(path);
-            let mut w = csv::Writer::from_writer(std::io::BufWriter::new(fs_err::File::create(&tmp)?));
-            w.write_record(scorer.output_names()).map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
-            Ok(Sink::Csv { w, tmp, path: path.to_path_buf() })
+            let mut w =
+                csv::Writer::from_writer(std::io::BufWriter::new(fs_err::File::create(&tmp)?));
+            w.write_record(scorer.output_names())
+                .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
+            Ok(Sink::Csv {
+                w,
+                tmp,
+                path: path.to_path_buf(),
+            })
         }
     }
 
@@ -58,7 +89,8 @@ impl Sink {
                             _ => c.display(i).unwrap_or_default(),
                         });
                     }
-                    w.write_record(&rec).map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
+                    w.write_record(&rec)
+                        .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
                 }
                 Ok(())
             }
@@ -69,7 +101,9 @@ impl Sink {
         match self {
             Sink::Parquet(s) => s.finish().map(|_| ()),
             Sink::Csv { w, tmp, path } => {
-                let mut inner = w.into_inner().map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
+                let mut inner = w
+                    .into_inner()
+                    .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
                 inner.flush()?;
                 drop(inner);
                 fs_err::rename(&tmp, &path)?;
@@ -80,14 +114,19 @@ impl Sink {
 }
 
 fn is_parquet(p: &Path) -> bool {
-    p.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq"))
+    p.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq"))
 }
 
 /// Scores `input` (CSV or Parquet, by extension) into `output` (CSV or Parquet) in batches;
 /// returns the rows scored. On error nothing is left at `output`.
 pub fn score_file(scorer: &Scorer, input: &Path, output: &Path) -> Result<u64> {
     if !input.exists() {
-        return Err(Error::MissingInput { path: input.into(), hint: None });
+        return Err(Error::MissingInput {
+            path: input.into(),
+            hint: None,
+        });
     }
     let file = input.display().to_string();
     let batch = batch_rows();
@@ -104,16 +143,23 @@ pub fn score_file(scorer: &Scorer, input: &Path, output: &Path) -> Result<u64> {
                 done += raw.rows() as u64;
             }
         } else {
-            let mut rdr = csv::ReaderBuilder::new()
-                .flexible(false)
-                .from_reader(std::io::BufReader::with_capacity(1 << 20, fs_err::File::open(input)?));
-            let headers: Vec<String> = rdr.headers().map_err(|e| Error::data(file.clone(), None, None, e.to_string()))?.iter().map(str::to_string).collect();
+            let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(
+                std::io::BufReader::with_capacity(1 << 20, fs_err::File::open(input)?),
+            );
+            let headers: Vec<String> = rdr
+                .headers()
+                .map_err(|e| Error::data(file.clone(), None, None, e.to_string()))?
+                .iter()
+                .map(str::to_string)
+                .collect();
             let mut pos = Vec::new();
             for c in &scorer.info.inputs {
-                let j = headers.iter().position(|h| h == &c.name).ok_or_else(|| Error::ColumnNotFound {
-                    file: file.clone(),
-                    column: c.name.clone(),
-                    hint: "; the bundle needs it".into(),
+                let j = headers.iter().position(|h| h == &c.name).ok_or_else(|| {
+                    Error::ColumnNotFound {
+                        file: file.clone(),
+                        column: c.name.clone(),
+                        hint: "; the bundle needs it".into(),
+                    }
                 })?;
                 pos.push((j, c.kind, c.name.clone()));
             }
@@ -131,13 +177,20 @@ pub fn score_file(scorer: &Scorer, input: &Path, output: &Path) -> Result<u64> {
                 let mut n = 0;
                 while n < batch {
                     let more = rdr.read_record(&mut rec).map_err(|e| match e.kind() {
-                        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => Error::data(
+                        csv::ErrorKind::UnequalLengths {
+                            expected_len, len, ..
+                        } => Error::data(
                             file.clone(),
                             Some(done + n as u64 + 1),
                             None,
                             format!("has {len} fields, the header has {expected_len}"),
                         ),
-                        _ => Error::data(file.clone(), Some(done + n as u64 + 1), None, e.to_string()),
+                        _ => Error::data(
+                            file.clone(),
+                            Some(done + n as u64 + 1),
+                            None,
+                            e.to_string(),
+                        ),
                     })?;
                     if !more {
                         break;
@@ -150,16 +203,30 @@ pub fn score_file(scorer: &Scorer, input: &Path, output: &Path) -> Result<u64> {
                             Column::Number(c) => c.push(if m {
                                 f64::NAN
                             } else {
-                                v.trim().parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| {
-                                    Error::data(file.clone(), Some(row), Some(name), format!("expected a number, found `{v}`"))
-                                })?
+                                v.trim()
+                                    .parse::<f64>()
+                                    .ok()
+                                    .filter(|x| x.is_finite())
+                                    .ok_or_else(|| {
+                                        Error::data(
+                                            file.clone(),
+                                            Some(row),
+                                            Some(name),
+                                            format!("expected a number, found `{v}`"),
+                                        )
+                                    })?
                             }),
                             Column::Text(c) => c.push(if m { None } else { Some(v.to_string()) }),
                             Column::Date(c) => c.push(if m {
                                 None
                             } else {
                                 Some(parse_date(v.trim()).ok_or_else(|| {
-                                    Error::data(file.clone(), Some(row), Some(name), format!("expected a date `YYYY-MM-DD`, found `{v}`"))
+                                    Error::data(
+                                        file.clone(),
+                                        Some(row),
+                                        Some(name),
+                                        format!("expected a date `YYYY-MM-DD`, found `{v}`"),
+                                    )
                                 })?)
                             }),
                         }
@@ -202,7 +269,11 @@ pub fn score_file(scorer: &Scorer, input: &Path, output: &Path) -> Result<u64> {
 fn select_inputs(scorer: &Scorer, raw: Frame, file: &str) -> Result<Frame> {
     let mut out = Frame::new();
     for c in &scorer.info.inputs {
-        let col = raw.get(&c.name).ok_or_else(|| Error::ColumnNotFound { file: file.to_string(), column: c.name.clone(), hint: "; the bundle needs it".into() })?;
+        let col = raw.get(&c.name).ok_or_else(|| Error::ColumnNotFound {
+            file: file.to_string(),
+            column: c.name.clone(),
+            hint: "; the bundle needs it".into(),
+        })?;
         out.push(c.name.clone(), col.clone());
     }
     Ok(out)

@@ -31,15 +31,27 @@ impl EvaluateConfig {
         let threshold = self.threshold.unwrap_or_else(|| "best_f1".into());
         let mut errs = Vec::new();
         if !["best_f1", "best_ks"].contains(&threshold.as_str()) {
-            errs.push(Error::config(file, "evaluate.threshold", format!("unknown `{threshold}`, expected `best_f1` or `best_ks`")));
+            errs.push(Error::config(
+                file,
+                "evaluate.threshold",
+                format!("unknown `{threshold}`, expected `best_f1` or `best_ks`"),
+            ));
         }
         let roc_points = self.roc_points.unwrap_or(200);
         if !(10..=5000).contains(&roc_points) {
-            errs.push(Error::config(file, "evaluate.roc_points", "must be between 10 and 5000"));
+            errs.push(Error::config(
+                file,
+                "evaluate.roc_points",
+                "must be between 10 and 5000",
+            ));
         }
         if !errs.is_empty() {
             return Err(errs);
         }
-        Ok(EvaluateParams { task: task.to_string(), threshold, roc_points })
+        Ok(EvaluateParams {
+            task: task.to_string(),
+            threshold,
+            roc_points,
+        })
     }
 }

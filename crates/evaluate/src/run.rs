@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use riskpipe_core::io::{read_json, read_parquet, write_atomic, write_json, write_parquet};
 use riskpipe_core::stage::{Input, StageInputs, StageReport};
 use riskpipe_core::{Column, Error, Frame, Result};
-use riskpipe_metrics::{BinaryMetrics, ClassificationReport, binary_metrics, classification_report};
+use riskpipe_metrics::{
+    BinaryMetrics, ClassificationReport, binary_metrics, classification_report,
+};
 use riskpipe_models::Model;
 
 use crate::config::EvaluateParams;
@@ -86,12 +88,21 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
     let test = read_parquet(&inputs.artifact("features/test.parquet")?)?;
     let target = read_json::<TransformTarget>(&inputs.artifact("features/transform.json")?)?.target;
     let selection: Selection = read_json(&inputs.artifact("train/selection.json")?)?;
-    let ytr = train.number(&target).ok_or_else(|| Error::Internal("no target in train matrix".into()))?;
-    let yte = test.number(&target).ok_or_else(|| Error::Internal("no target in test matrix".into()))?;
+    let ytr = train
+        .number(&target)
+        .ok_or_else(|| Error::Internal("no target in train matrix".into()))?;
+    let yte = test
+        .number(&target)
+        .ok_or_else(|| Error::Internal("no target in test matrix".into()))?;
 
     let mut models = BTreeMap::new();
     let mut preds = Frame::new();
-    preds.push("row", test.get("row").cloned().unwrap_or(Column::Number(vec![f64::NAN; test.rows()])));
+    preds.push(
+        "row",
+        test.get("row")
+            .cloned()
+            .unwrap_or(Column::Number(vec![f64::NAN; test.rows()])),
+    );
     preds.push(target.clone(), Column::Number(yte.to_vec()));
     let mut curves = Vec::new();
     for name in selection.cv_auc.keys() {
@@ -102,7 +113,10 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
             "best_ks" => riskpipe_metrics::ks_with_threshold(ytr, &ptr).1,
             _ => riskpipe_metrics::best_f1_threshold(ytr, &ptr),
         };
-        curves.push((name.clone(), riskpipe_metrics::roc_points(yte, &pte, params.roc_points)));
+        curves.push((
+            name.clone(),
+            riskpipe_metrics::roc_points(yte, &pte, params.roc_points),
+        ));
         models.insert(
             name.clone(),
             ModelMetrics {
@@ -123,15 +137,27 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
         }
         None => None,
     };
-    let metrics = MetricsFile { task: params.task.clone(), target, selected_model: selection.selected.clone(), models, oracle };
+    let metrics = MetricsFile {
+        task: params.task.clone(),
+        target,
+        selected_model: selection.selected.clone(),
+        models,
+        oracle,
+    };
     write_json(&out.join("metrics.json"), &metrics)?;
     write_parquet(&out.join("predictions.parquet"), &preds)?;
-    write_atomic(&out.join("report.html"), render_html(&metrics, &curves).as_bytes())?;
+    write_atomic(
+        &out.join("report.html"),
+        render_html(&metrics, &curves).as_bytes(),
+    )?;
     let sel = &metrics.models[&selection.selected].test;
     Ok(StageReport {
         rows_in: (train.rows() + test.rows()) as u64,
         rows_out: test.rows() as u64,
-        summary: format!("selected {} test AUC {:.4} KS {:.4} Gini {:.4}", selection.selected, sel.auc, sel.ks, sel.gini),
+        summary: format!(
+            "selected {} test AUC {:.4} KS {:.4} Gini {:.4}",
+            selection.selected, sel.auc, sel.ks, sel.gini
+        ),
     })
 }
 
@@ -139,10 +165,18 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
 fn oracle_on(truth: &Frame, test: &Frame, y: &[f64]) -> Option<Oracle> {
     let ids = truth.get("id")?;
     let pd = truth.number("true_pd")?;
-    let map: BTreeMap<String, f64> = (0..truth.rows()).filter_map(|i| ids.display(i).map(|k| (k, pd[i]))).collect();
+    let map: BTreeMap<String, f64> = (0..truth.rows())
+        .filter_map(|i| ids.display(i).map(|k| (k, pd[i])))
+        .collect();
     let rows = test.get("row")?;
-    let p: Option<Vec<f64>> = (0..test.rows()).map(|i| rows.display(i).and_then(|k| map.get(&k).copied())).collect();
+    let p: Option<Vec<f64>> = (0..test.rows())
+        .map(|i| rows.display(i).and_then(|k| map.get(&k).copied()))
+        .collect();
     let p = p?;
     let auc = riskpipe_metrics::auc(y, &p);
-    Some(Oracle { auc, ks: riskpipe_metrics::ks(y, &p), gini: 2.0 * auc - 1.0 })
+    Some(Oracle {
+        auc,
+        ks: riskpipe_metrics::ks(y, &p),
+        gini: 2.0 * auc - 1.0,
+    })
 }

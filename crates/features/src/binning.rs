@@ -76,7 +76,11 @@ impl Binning {
         match &self.map {
             BinMap::Numeric { edges } => {
                 if x.is_nan() {
-                    if self.missing.is_some() { BinRef::Missing } else { BinRef::Neutral }
+                    if self.missing.is_some() {
+                        BinRef::Missing
+                    } else {
+                        BinRef::Neutral
+                    }
                 } else {
                     BinRef::Value(edges.partition_point(|e| *e <= x))
                 }
@@ -89,7 +93,11 @@ impl Binning {
     pub fn locate_category(&self, v: Option<&str>) -> BinRef {
         match (&self.map, v) {
             (_, None) => {
-                if self.missing.is_some() { BinRef::Missing } else { BinRef::Neutral }
+                if self.missing.is_some() {
+                    BinRef::Missing
+                } else {
+                    BinRef::Neutral
+                }
             }
             (BinMap::Categorical { categories, other }, Some(s)) => match categories.get(s) {
                 Some(i) => BinRef::Value(*i),
@@ -156,7 +164,11 @@ fn finish(map: BinMap, raw: Vec<(String, u64, u64)>, missing: Option<(u64, u64)>
             label,
             count,
             events,
-            event_rate: if count > 0 { events as f64 / count as f64 } else { 0.0 },
+            event_rate: if count > 0 {
+                events as f64 / count as f64
+            } else {
+                0.0
+            },
             woe,
             iv: (g - b) * woe,
         }
@@ -164,12 +176,22 @@ fn finish(map: BinMap, raw: Vec<(String, u64, u64)>, missing: Option<(u64, u64)>
     let bins: Vec<Bin> = raw.into_iter().map(|(l, c, e)| make(l, c, e)).collect();
     let missing = missing.map(|(c, e)| make("missing".into(), c, e));
     let iv = bins.iter().map(|b| b.iv).sum::<f64>() + missing.as_ref().map_or(0.0, |b| b.iv);
-    Binning { map, bins, missing, iv }
+    Binning {
+        map,
+        bins,
+        missing,
+        iv,
+    }
 }
 
 impl Binner for QuantileBinner {
     fn fit_numeric(&self, x: &[f64], y: &[f64]) -> Binning {
-        let mut v: Vec<(f64, f64)> = x.iter().zip(y).filter(|(a, _)| !a.is_nan()).map(|(a, b)| (*a, *b)).collect();
+        let mut v: Vec<(f64, f64)> = x
+            .iter()
+            .zip(y)
+            .filter(|(a, _)| !a.is_nan())
+            .map(|(a, b)| (*a, *b))
+            .collect();
         v.sort_by(|a, b| a.0.total_cmp(&b.0));
         let n = v.len();
         let mut edges: Vec<f64> = Vec::new();
@@ -184,8 +206,16 @@ impl Binner for QuantileBinner {
         }
         let mut raw: Vec<(String, u64, u64)> = (0..=edges.len())
             .map(|i| {
-                let lo = if i == 0 { "-inf".to_string() } else { fmt_num(edges[i - 1]) };
-                let hi = if i == edges.len() { "inf".to_string() } else { fmt_num(edges[i]) };
+                let lo = if i == 0 {
+                    "-inf".to_string()
+                } else {
+                    fmt_num(edges[i - 1])
+                };
+                let hi = if i == edges.len() {
+                    "inf".to_string()
+                } else {
+                    fmt_num(edges[i])
+                };
                 (format!("[{lo}, {hi})"), 0, 0)
             })
             .collect();
@@ -194,9 +224,18 @@ impl Binner for QuantileBinner {
             raw[i].1 += 1;
             raw[i].2 += u64::from(*b > 0.5);
         }
-        let miss_rows: Vec<f64> = x.iter().zip(y).filter(|(a, _)| a.is_nan()).map(|(_, b)| *b).collect();
-        let missing = (!miss_rows.is_empty())
-            .then(|| (miss_rows.len() as u64, miss_rows.iter().filter(|b| **b > 0.5).count() as u64));
+        let miss_rows: Vec<f64> = x
+            .iter()
+            .zip(y)
+            .filter(|(a, _)| a.is_nan())
+            .map(|(_, b)| *b)
+            .collect();
+        let missing = (!miss_rows.is_empty()).then(|| {
+            (
+                miss_rows.len() as u64,
+                miss_rows.iter().filter(|b| **b > 0.5).count() as u64,
+            )
+        });
         finish(BinMap::Numeric { edges }, raw, missing)
     }
 
@@ -277,9 +316,17 @@ mod tests {
 
     #[test]
     fn categories_and_unseen() {
-        let x: Vec<Option<String>> = ["a", "a", "b", "b", "c"].iter().map(|s| Some(s.to_string())).chain([None]).collect();
+        let x: Vec<Option<String>> = ["a", "a", "b", "b", "c"]
+            .iter()
+            .map(|s| Some(s.to_string()))
+            .chain([None])
+            .collect();
         let y = [1.0, 1.0, 0.0, 0.0, 0.0, 1.0];
-        let b = QuantileBinner { max_bins: 5, min_category_share: 0.17 }.fit_categorical(&x, &y);
+        let b = QuantileBinner {
+            max_bins: 5,
+            min_category_share: 0.17,
+        }
+        .fit_categorical(&x, &y);
         assert_eq!(b.locate_category(Some("a")), BinRef::Value(0));
         let other = b.locate_category(Some("zzz"));
         assert_eq!(other, b.locate_category(Some("c")));

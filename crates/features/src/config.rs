@@ -90,31 +90,55 @@ impl FeaturesConfig {
         let split = self.split.unwrap_or(SplitKind::Stratified);
         let test_fraction = self.test_fraction.unwrap_or(0.3);
         if !(test_fraction > 0.0 && test_fraction < 1.0) {
-            errs.push(Error::config(file, "features.test_fraction", format!("must be between 0 and 1 (exclusive), found {test_fraction}")));
+            errs.push(Error::config(
+                file,
+                "features.test_fraction",
+                format!("must be between 0 and 1 (exclusive), found {test_fraction}"),
+            ));
         }
         if split == SplitKind::Time && self.time_column.is_none() {
-            errs.push(Error::config(file, "features.time_column", "`split: time` needs `time_column: DATE_COLUMN`"));
+            errs.push(Error::config(
+                file,
+                "features.time_column",
+                "`split: time` needs `time_column: DATE_COLUMN`",
+            ));
         }
         let cap_lower = self.cap_lower.unwrap_or(0.01);
         let cap_upper = self.cap_upper.unwrap_or(0.99);
         if !(0.0..0.5).contains(&cap_lower) || !(0.5..=1.0).contains(&cap_upper) {
-            errs.push(Error::config(file, "features.cap_lower", "capping quantiles must satisfy 0 <= cap_lower < 0.5 <= cap_upper <= 1"));
+            errs.push(Error::config(
+                file,
+                "features.cap_lower",
+                "capping quantiles must satisfy 0 <= cap_lower < 0.5 <= cap_upper <= 1",
+            ));
         }
         let b = self.binning.unwrap_or_default();
         let binning_method = match b.method.as_deref() {
             None | Some("quantile") => BinningMethod::Quantile,
             Some(other) => {
-                errs.push(Error::config(file, "features.binning.method", format!("unknown method `{other}`, expected `quantile`")));
+                errs.push(Error::config(
+                    file,
+                    "features.binning.method",
+                    format!("unknown method `{other}`, expected `quantile`"),
+                ));
                 BinningMethod::Quantile
             }
         };
         let max_bins = b.max_bins.unwrap_or(10);
         if !(2..=50).contains(&max_bins) {
-            errs.push(Error::config(file, "features.binning.max_bins", format!("must be between 2 and 50, found {max_bins}")));
+            errs.push(Error::config(
+                file,
+                "features.binning.max_bins",
+                format!("must be between 2 and 50, found {max_bins}"),
+            ));
         }
         let min_category_share = b.min_category_share.unwrap_or(0.01);
         if !(0.0..0.5).contains(&min_category_share) {
-            errs.push(Error::config(file, "features.binning.min_category_share", "must be in [0, 0.5)"));
+            errs.push(Error::config(
+                file,
+                "features.binning.min_category_share",
+                "must be in [0, 0.5)",
+            ));
         }
         if !errs.is_empty() {
             return Err(errs);

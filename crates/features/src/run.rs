@@ -51,7 +51,10 @@ pub struct FeaturesReport {
 
 /// The files the stage reads.
 pub fn inputs(_params: &FeaturesParams) -> Vec<Input> {
-    vec![Input::Artifact("privacy/data.parquet".into()), Input::Artifact("ingest/schema.json".into())]
+    vec![
+        Input::Artifact("privacy/data.parquet".into()),
+        Input::Artifact("ingest/schema.json".into()),
+    ]
 }
 
 /// Runs the stage into `out`: `split.parquet`, `train.parquet`, `test.parquet`,
@@ -59,17 +62,26 @@ pub fn inputs(_params: &FeaturesParams) -> Vec<Input> {
 pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<StageReport> {
     let src = inputs.artifact("privacy/data.parquet")?;
     let frame = read_parquet(&src)?;
-    let schema: riskpipe_ingest_schema::Schema = read_json(&inputs.artifact("ingest/schema.json")?)?;
+    let schema: riskpipe_ingest_schema::Schema =
+        read_json(&inputs.artifact("ingest/schema.json")?)?;
     let file = src.display().to_string();
     let target = schema.target.clone();
-    let y = frame.number(&target).ok_or_else(|| Error::ColumnNotFound { file: file.clone(), column: target.clone(), hint: String::new() })?;
+    let y = frame.number(&target).ok_or_else(|| Error::ColumnNotFound {
+        file: file.clone(),
+        column: target.clone(),
+        hint: String::new(),
+    })?;
 
     // Which columns are features.
     let mut excluded = BTreeMap::new();
     let mut columns = Vec::new();
     for name in &params.exclude {
         if frame.get(name).is_none() {
-            return Err(Error::ColumnNotFound { file: file.clone(), column: name.clone(), hint: "; it is listed in `features.exclude`".into() });
+            return Err(Error::ColumnNotFound {
+                file: file.clone(),
+                column: name.clone(),
+                hint: "; it is listed in `features.exclude`".into(),
+            });
         }
     }
     for (name, col) in frame.iter() {
@@ -88,10 +100,18 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
                     let mut distinct: Vec<&str> = v.iter().flatten().map(String::as_str).collect();
                     distinct.sort_unstable();
                     distinct.dedup();
-                    (distinct.len() > params.max_categories)
-                        .then(|| format!("{} distinct values (more than features.max_categories = {})", distinct.len(), params.max_categories))
+                    (distinct.len() > params.max_categories).then(|| {
+                        format!(
+                            "{} distinct values (more than features.max_categories = {})",
+                            distinct.len(),
+                            params.max_categories
+                        )
+                    })
                 }
-                Column::Number(v) => v.iter().all(|x| x.is_nan()).then(|| "all values missing".to_string()),
+                Column::Number(v) => v
+                    .iter()
+                    .all(|x| x.is_nan())
+                    .then(|| "all values missing".to_string()),
             }
         };
         match reason {
@@ -102,23 +122,43 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
         }
     }
     if columns.is_empty() {
-        return Err(Error::data(file, None, None, "no usable feature columns (see `features.exclude` and `features.max_categories`)"));
+        return Err(Error::data(
+            file,
+            None,
+            None,
+            "no usable feature columns (see `features.exclude` and `features.max_categories`)",
+        ));
     }
 
     // Split before any fitting.
     let is_test: Vec<bool> = match params.split {
-        SplitKind::Stratified => stratified_holdout(y, params.test_fraction, &mut Rng::derive(params.seed, "features.split")),
+        SplitKind::Stratified => stratified_holdout(
+            y,
+            params.test_fraction,
+            &mut Rng::derive(params.seed, "features.split"),
+        ),
         SplitKind::Time => {
             let tc = params.time_column.as_deref().unwrap_or_default();
             let Some(Column::Date(d)) = frame.get(tc) else {
-                return Err(Error::data(file, None, Some(tc), "`features.time_column` must name a date column"));
+                return Err(Error::data(
+                    file,
+                    None,
+                    Some(tc),
+                    "`features.time_column` must name a date column",
+                ));
             };
             let mut known: Vec<i32> = d.iter().flatten().copied().collect();
             known.sort_unstable();
             if known.is_empty() {
-                return Err(Error::data(file, None, Some(tc), "the time column has no dates"));
+                return Err(Error::data(
+                    file,
+                    None,
+                    Some(tc),
+                    "the time column has no dates",
+                ));
             }
-            let cutoff = known[((1.0 - params.test_fraction) * known.len() as f64) as usize % known.len()];
+            let cutoff =
+                known[((1.0 - params.test_fraction) * known.len() as f64) as usize % known.len()];
             d.iter().map(|x| x.is_some_and(|x| x >= cutoff)).collect()
         }
     };
@@ -130,23 +170,48 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
         let yy = f.number(&target).expect("target");
         let pos = yy.iter().sum::<f64>();
         if pos == 0.0 || pos == yy.len() as f64 {
-            return Err(Error::data(file.clone(), None, Some(&target), format!("the {part} set has only one class; use more rows or another split")));
+            return Err(Error::data(
+                file.clone(),
+                None,
+                Some(&target),
+                format!("the {part} set has only one class; use more rows or another split"),
+            ));
         }
     }
 
-    let binner = QuantileBinner { max_bins: params.max_bins, min_category_share: params.min_category_share };
-    let transform = Transform::fit(&train, &target, &columns, (params.cap_lower, params.cap_upper), &binner)?;
+    let binner = QuantileBinner {
+        max_bins: params.max_bins,
+        min_category_share: params.min_category_share,
+    };
+    let transform = Transform::fit(
+        &train,
+        &target,
+        &columns,
+        (params.cap_lower, params.cap_upper),
+        &binner,
+    )?;
 
     // The `row` column: the id when declared, else the source row number.
     let row_col = |f: &Frame| -> Column {
         match schema.id.as_deref().and_then(|id| f.get(id)) {
             Some(c) => c.clone(),
-            None => f.get(schema.source_row_name()).cloned().unwrap_or(Column::Number(vec![f64::NAN; f.rows()])),
+            None => f
+                .get(schema.source_row_name())
+                .cloned()
+                .unwrap_or(Column::Number(vec![f64::NAN; f.rows()])),
         }
     };
     let mut split = Frame::new();
     split.push(ROW, row_col(&frame));
-    split.push(SPLIT, Column::Text(is_test.iter().map(|t| Some(if *t { "test" } else { "train" }.to_string())).collect()));
+    split.push(
+        SPLIT,
+        Column::Text(
+            is_test
+                .iter()
+                .map(|t| Some(if *t { "test" } else { "train" }.to_string()))
+                .collect(),
+        ),
+    );
     write_parquet(&out.join("split.parquet"), &split)?;
 
     let mut rows_out = 0;
@@ -176,11 +241,16 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
             },
             iv: f.binning.iv,
             bins: f.binning.bins.len() + usize::from(f.binning.missing.is_some()),
-            missing_share: train.get(&f.name).map_or(0.0, |c| c.missing() as f64 / train.rows().max(1) as f64),
+            missing_share: train
+                .get(&f.name)
+                .map_or(0.0, |c| c.missing() as f64 / train.rows().max(1) as f64),
         })
         .collect();
     feats.sort_by(|a, b| b.iv.total_cmp(&a.iv).then(a.name.cmp(&b.name)));
-    let top = feats.first().map(|f| format!(", top IV {} = {:.3}", f.name, f.iv)).unwrap_or_default();
+    let top = feats
+        .first()
+        .map(|f| format!(", top IV {} = {:.3}", f.name, f.iv))
+        .unwrap_or_default();
     let report = FeaturesReport {
         train_rows: train.rows() as u64,
         test_rows: test.rows() as u64,
@@ -192,7 +262,12 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
     Ok(StageReport {
         rows_in: frame.rows() as u64,
         rows_out,
-        summary: format!("{} features, {} train / {} test{top}", columns.len(), train.rows(), test.rows()),
+        summary: format!(
+            "{} features, {} train / {} test{top}",
+            columns.len(),
+            train.rows(),
+            test.rows()
+        ),
     })
 }
 

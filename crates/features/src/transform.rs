@@ -75,8 +75,16 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 
 impl Transform {
     /// Fits on training rows. `columns` are the raw feature columns, in order.
-    pub fn fit(train: &Frame, target: &str, columns: &[String], cap: (f64, f64), binner: &(dyn Binner + Sync)) -> Result<Transform> {
-        let y = train.number(target).ok_or_else(|| Error::Internal(format!("target `{target}` is not numeric")))?;
+    pub fn fit(
+        train: &Frame,
+        target: &str,
+        columns: &[String],
+        cap: (f64, f64),
+        binner: &(dyn Binner + Sync),
+    ) -> Result<Transform> {
+        let y = train
+            .number(target)
+            .ok_or_else(|| Error::Internal(format!("target `{target}` is not numeric")))?;
         let features: Vec<FeatureTransform> = columns
             .par_iter()
             .map(|name| {
@@ -104,7 +112,11 @@ impl Transform {
                         }
                         let mut order: Vec<(&str, u64)> = counts.into_iter().collect();
                         order.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-                        let codes: BTreeMap<String, u32> = order.iter().enumerate().map(|(i, (s, _))| (s.to_string(), i as u32)).collect();
+                        let codes: BTreeMap<String, u32> = order
+                            .iter()
+                            .enumerate()
+                            .map(|(i, (s, _))| (s.to_string(), i as u32))
+                            .collect();
                         FeatureTransform {
                             name: name.clone(),
                             encoding: Encoding::Categorical { codes, fallback: 0 },
@@ -119,12 +131,21 @@ impl Transform {
         let mut woe_features = Vec::new();
         for f in &features {
             raw_features.push(f.name.clone());
-            if let Encoding::Numeric { missing_indicator: true, .. } = f.encoding {
+            if let Encoding::Numeric {
+                missing_indicator: true,
+                ..
+            } = f.encoding
+            {
                 raw_features.push(format!("{}{MISSING_SUFFIX}", f.name));
             }
             woe_features.push(format!("{WOE_PREFIX}{}", f.name));
         }
-        Ok(Transform { target: target.to_string(), features, raw_features, woe_features })
+        Ok(Transform {
+            target: target.to_string(),
+            features,
+            raw_features,
+            woe_features,
+        })
     }
 
     /// The raw columns (and their kinds) the transform reads.
@@ -155,19 +176,66 @@ impl Transform {
                 hint: "; the fitted transform needs it".into(),
             })?;
             match (&f.encoding, col) {
-                (Encoding::Numeric { impute, cap_low, cap_high, missing_indicator }, Column::Number(v)) => {
-                    out.push(f.name.clone(), Column::Number(v.iter().map(|x| if x.is_nan() { *impute } else { x.clamp(*cap_low, *cap_high) }).collect()));
+                (
+                    Encoding::Numeric {
+                        impute,
+                        cap_low,
+                        cap_high,
+                        missing_indicator,
+                    },
+                    Column::Number(v),
+                ) => {
+                    out.push(
+                        f.name.clone(),
+                        Column::Number(
+                            v.iter()
+                                .map(|x| {
+                                    if x.is_nan() {
+                                        *impute
+                                    } else {
+                                        x.clamp(*cap_low, *cap_high)
+                                    }
+                                })
+                                .collect(),
+                        ),
+                    );
                     if *missing_indicator {
-                        out.push(format!("{}{MISSING_SUFFIX}", f.name), Column::Number(v.iter().map(|x| f64::from(u8::from(x.is_nan()))).collect()));
+                        out.push(
+                            format!("{}{MISSING_SUFFIX}", f.name),
+                            Column::Number(
+                                v.iter().map(|x| f64::from(u8::from(x.is_nan()))).collect(),
+                            ),
+                        );
                     }
-                    woe.push((format!("{WOE_PREFIX}{}", f.name), v.iter().map(|x| f.binning.woe(f.binning.locate_number(*x))).collect()));
+                    woe.push((
+                        format!("{WOE_PREFIX}{}", f.name),
+                        v.iter()
+                            .map(|x| f.binning.woe(f.binning.locate_number(*x)))
+                            .collect(),
+                    ));
                 }
                 (Encoding::Categorical { codes, fallback }, Column::Text(v)) => {
                     out.push(
                         f.name.clone(),
-                        Column::Number(v.iter().map(|s| f64::from(s.as_ref().and_then(|s| codes.get(s)).copied().unwrap_or(*fallback))).collect()),
+                        Column::Number(
+                            v.iter()
+                                .map(|s| {
+                                    f64::from(
+                                        s.as_ref()
+                                            .and_then(|s| codes.get(s))
+                                            .copied()
+                                            .unwrap_or(*fallback),
+                                    )
+                                })
+                                .collect(),
+                        ),
                     );
-                    woe.push((format!("{WOE_PREFIX}{}", f.name), v.iter().map(|s| f.binning.woe(f.binning.locate_category(s.as_deref()))).collect()));
+                    woe.push((
+                        format!("{WOE_PREFIX}{}", f.name),
+                        v.iter()
+                            .map(|s| f.binning.woe(f.binning.locate_category(s.as_deref())))
+                            .collect(),
+                    ));
                 }
                 (enc, c) => {
                     return Err(Error::data(
@@ -176,7 +244,11 @@ impl Transform {
                         Some(&f.name),
                         format!(
                             "expected {} values, found a {:?} column",
-                            if matches!(enc, Encoding::Numeric { .. }) { "numeric" } else { "text" },
+                            if matches!(enc, Encoding::Numeric { .. }) {
+                                "numeric"
+                            } else {
+                                "text"
+                            },
                             c.kind()
                         )
                         .to_lowercase(),

@@ -78,15 +78,28 @@ pub struct IngestParams {
 
 impl IngestConfig {
     /// Checks the section; `file` names the pipeline file in errors, `base` is its folder.
-    pub fn resolve(self, file: &str, base: &Path, pipeline_seed: u64) -> Result<IngestParams, Vec<Error>> {
+    pub fn resolve(
+        self,
+        file: &str,
+        base: &Path,
+        pipeline_seed: u64,
+    ) -> Result<IngestParams, Vec<Error>> {
         let mut errs = Vec::new();
         let source = match (&self.path, &self.synth) {
             (Some(_), Some(_)) => {
-                errs.push(Error::config(file, "data", "give either `path` or `synth`, not both"));
+                errs.push(Error::config(
+                    file,
+                    "data",
+                    "give either `path` or `synth`, not both",
+                ));
                 None
             }
             (None, None) => {
-                errs.push(Error::config(file, "data", "missing `path` (a CSV or Parquet file) or `synth: loans`"));
+                errs.push(Error::config(
+                    file,
+                    "data",
+                    "missing `path` (a CSV or Parquet file) or `synth: loans`",
+                ));
                 None
             }
             (Some(p), None) => {
@@ -105,22 +118,37 @@ impl IngestConfig {
                         errs.push(Error::config(file, "data.rows", "must be at least 1"));
                         None
                     }
-                    rows => Some(Source::SynthLoans { rows: rows.unwrap_or(20_000), seed: self.seed.unwrap_or(pipeline_seed) }),
+                    rows => Some(Source::SynthLoans {
+                        rows: rows.unwrap_or(20_000),
+                        seed: self.seed.unwrap_or(pipeline_seed),
+                    }),
                 },
                 other => {
-                    errs.push(Error::config(file, "data.synth", format!("unknown generator `{other}`, expected `loans`")));
+                    errs.push(Error::config(
+                        file,
+                        "data.synth",
+                        format!("unknown generator `{other}`, expected `loans`"),
+                    ));
                     None
                 }
             },
         };
         if self.path.is_some() && (self.rows.is_some() || self.seed.is_some()) {
-            errs.push(Error::config(file, "data", "`rows` and `seed` apply only with `synth`"));
+            errs.push(Error::config(
+                file,
+                "data",
+                "`rows` and `seed` apply only with `synth`",
+            ));
         }
         let target = match (&self.target, &source) {
             (Some(t), _) => Some(t.clone()),
             (None, Some(Source::SynthLoans { .. })) => Some(riskpipe_synth::TARGET.to_string()),
             (None, _) => {
-                errs.push(Error::config(file, "data.target", "missing: name the 0/1 target column"));
+                errs.push(Error::config(
+                    file,
+                    "data.target",
+                    "missing: name the 0/1 target column",
+                ));
                 None
             }
         };
@@ -134,7 +162,11 @@ impl IngestConfig {
             Some(d) if d.chars().count() == 1 && d.is_ascii() => d.chars().next().unwrap_or(','),
             Some("\\t") | Some("tab") => '\t',
             Some(d) => {
-                errs.push(Error::config(file, "data.delimiter", format!("`{d}` is not a single ASCII character")));
+                errs.push(Error::config(
+                    file,
+                    "data.delimiter",
+                    format!("`{d}` is not a single ASCII character"),
+                ));
                 ','
             }
         };
@@ -148,7 +180,10 @@ impl IngestConfig {
             id,
             schema: self.schema.unwrap_or_default(),
             missing_values: self.missing_values.unwrap_or_else(|| {
-                ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"].iter().map(|s| s.to_string()).collect()
+                ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect()
             }),
             delimiter,
         })

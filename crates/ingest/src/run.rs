@@ -74,20 +74,38 @@ pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<S
         Source::Parquet { path } => {
             let p = Path::new(path);
             if !p.exists() {
-                return Err(Error::MissingInput { path: p.into(), hint: Some("check `data.path` in the pipeline file".into()) });
+                return Err(Error::MissingInput {
+                    path: p.into(),
+                    hint: Some("check `data.path` in the pipeline file".into()),
+                });
             }
             let mut f = read_parquet(p)?;
             if f.names().is_empty() || f.rows() == 0 {
-                return Err(Error::data(path.clone(), None, None, "the file has no data rows"));
+                return Err(Error::data(
+                    path.clone(),
+                    None,
+                    None,
+                    "the file has no data rows",
+                ));
             }
-            f.push(SOURCE_ROW, Column::Number((0..f.rows()).map(|i| i as f64).collect()));
+            f.push(
+                SOURCE_ROW,
+                Column::Number((0..f.rows()).map(|i| i as f64).collect()),
+            );
             (f, path.clone(), None)
         }
         Source::SynthLoans { rows, seed } => {
             let book = riskpipe_synth::loans(*rows as usize, *seed);
             let mut f = book.data;
-            f.push(SOURCE_ROW, Column::Number((0..f.rows()).map(|i| i as f64).collect()));
-            (f, format!("synth:loans(rows={rows}, seed={seed})"), Some(book.truth))
+            f.push(
+                SOURCE_ROW,
+                Column::Number((0..f.rows()).map(|i| i as f64).collect()),
+            );
+            (
+                f,
+                format!("synth:loans(rows={rows}, seed={seed})"),
+                Some(book.truth),
+            )
         }
     };
     let rows_read = frame.rows() as u64;
@@ -107,7 +125,11 @@ pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<S
     }
     if let Some(id) = &params.id {
         if frame.get(id).is_none() {
-            return Err(Error::ColumnNotFound { file: file.clone(), column: id.clone(), hint: "; it is named by `data.id`".into() });
+            return Err(Error::ColumnNotFound {
+                file: file.clone(),
+                column: id.clone(),
+                hint: "; it is named by `data.id`".into(),
+            });
         }
     }
     let schema = Schema {
@@ -138,25 +160,40 @@ pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<S
         rows_written: frame.rows() as u64,
         rejected,
         rejected_examples: examples,
-        missing: frame.iter().map(|(n, c)| (n.to_string(), c.missing() as u64)).collect(),
+        missing: frame
+            .iter()
+            .map(|(n, c)| (n.to_string(), c.missing() as u64))
+            .collect(),
         positive_rate: pos / frame.rows() as f64,
     };
     let rows = write_parquet(&out.join("data.parquet"), &frame)?;
     write_json(&out.join("schema.json"), &schema)?;
     write_json(&out.join("quality.json"), &quality)?;
     if let Some(t) = truth {
-        let t = if keep.len() < t.rows() { t.take(&keep) } else { t };
+        let t = if keep.len() < t.rows() {
+            t.take(&keep)
+        } else {
+            t
+        };
         write_parquet(&out.join("truth.parquet"), &t)?;
     }
     Ok(StageReport {
         rows_in: rows_read,
         rows_out: rows,
-        summary: format!("{} columns, {:.1}% positive", frame.names().len(), 100.0 * quality.positive_rate),
+        summary: format!(
+            "{} columns, {:.1}% positive",
+            frame.names().len(),
+            100.0 * quality.positive_rate
+        ),
     })
 }
 
 /// Turns the target into 0/1 numbers; returns the rows to keep and the rejection counts.
-fn encode_target(frame: &mut Frame, params: &IngestParams, file: &str) -> Result<(Vec<usize>, BTreeMap<String, u64>, Vec<(u64, String)>)> {
+fn encode_target(
+    frame: &mut Frame,
+    params: &IngestParams,
+    file: &str,
+) -> Result<(Vec<usize>, BTreeMap<String, u64>, Vec<(u64, String)>)> {
     let t = &params.target;
     let col = frame.get(t).ok_or_else(|| Error::ColumnNotFound {
         file: file.to_string(),
@@ -177,7 +214,10 @@ fn encode_target(frame: &mut Frame, params: &IngestParams, file: &str) -> Result
                             file,
                             Some(i as u64 + 1),
                             Some(t),
-                            format!("the target has a third value `{v}` (seen: `{}`, `{}`); a binary target has two", distinct[0], distinct[1]),
+                            format!(
+                                "the target has a third value `{v}` (seen: `{}`, `{}`); a binary target has two",
+                                distinct[0], distinct[1]
+                            ),
                         ));
                     }
                 }
@@ -192,7 +232,9 @@ fn encode_target(frame: &mut Frame, params: &IngestParams, file: &str) -> Result
                             file,
                             Some(i as u64 + 1),
                             Some(t),
-                            format!("the target must be 0 or 1, found `{v}`; set `data.positive` to the value that means the event"),
+                            format!(
+                                "the target must be 0 or 1, found `{v}`; set `data.positive` to the value that means the event"
+                            ),
                         ));
                     }
                 }
@@ -205,7 +247,14 @@ fn encode_target(frame: &mut Frame, params: &IngestParams, file: &str) -> Result
                 file,
                 None,
                 Some(t),
-                format!("`data.positive` is `{p}`, but the target never has that value (it has {})", distinct.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", ")),
+                format!(
+                    "`data.positive` is `{p}`, but the target never has that value (it has {})",
+                    distinct
+                        .iter()
+                        .map(|d| format!("`{d}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             ));
         }
     }
@@ -235,9 +284,15 @@ struct Infer {
     date_fail: u64,
 }
 
-fn csv_reader(path: &Path, params: &IngestParams) -> Result<csv::Reader<std::io::BufReader<fs_err::File>>> {
+fn csv_reader(
+    path: &Path,
+    params: &IngestParams,
+) -> Result<csv::Reader<std::io::BufReader<fs_err::File>>> {
     if !path.exists() {
-        return Err(Error::MissingInput { path: path.into(), hint: Some("check `data.path` in the pipeline file".into()) });
+        return Err(Error::MissingInput {
+            path: path.into(),
+            hint: Some("check `data.path` in the pipeline file".into()),
+        });
     }
     let f = std::io::BufReader::with_capacity(1 << 20, fs_err::File::open(path)?);
     Ok(csv::ReaderBuilder::new()
@@ -249,7 +304,11 @@ fn csv_reader(path: &Path, params: &IngestParams) -> Result<csv::Reader<std::io:
 fn csv_error(path: &Path, e: csv::Error, expected_hint: usize) -> Error {
     let file = path.display().to_string();
     match e.kind() {
-        csv::ErrorKind::UnequalLengths { pos, expected_len, len } => Error::data(
+        csv::ErrorKind::UnequalLengths {
+            pos,
+            expected_len,
+            len,
+        } => Error::data(
             file,
             pos.as_ref().map(|p| p.line().saturating_sub(1)),
             None,
@@ -258,9 +317,21 @@ fn csv_error(path: &Path, e: csv::Error, expected_hint: usize) -> Error {
                 pos.as_ref().map_or(0, |p| p.line())
             ),
         ),
-        csv::ErrorKind::Utf8 { pos, .. } => Error::data(file, pos.as_ref().map(|p| p.line().saturating_sub(1)), None, "is not valid UTF-8"),
-        csv::ErrorKind::Io(_) => Error::Io(std::io::Error::other(format!("failed to read `{file}`: {e}"))),
-        _ => Error::data(file, None, None, format!("cannot be read as CSV ({e}); {expected_hint} columns expected")),
+        csv::ErrorKind::Utf8 { pos, .. } => Error::data(
+            file,
+            pos.as_ref().map(|p| p.line().saturating_sub(1)),
+            None,
+            "is not valid UTF-8",
+        ),
+        csv::ErrorKind::Io(_) => Error::Io(std::io::Error::other(format!(
+            "failed to read `{file}`: {e}"
+        ))),
+        _ => Error::data(
+            file,
+            None,
+            None,
+            format!("cannot be read as CSV ({e}); {expected_hint} columns expected"),
+        ),
     }
 }
 
@@ -273,20 +344,37 @@ fn parse_number(s: &str) -> Option<f64> {
 fn read_csv(path: &Path, params: &IngestParams) -> Result<Frame> {
     let file = path.display().to_string();
     let mut rdr = csv_reader(path, params)?;
-    let headers: Vec<String> = rdr.headers().map_err(|e| csv_error(path, e, 0))?.iter().map(str::to_string).collect();
+    let headers: Vec<String> = rdr
+        .headers()
+        .map_err(|e| csv_error(path, e, 0))?
+        .iter()
+        .map(str::to_string)
+        .collect();
     if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
-        return Err(Error::data(file, None, None, "the file is empty; a header line and data rows are expected"));
+        return Err(Error::data(
+            file,
+            None,
+            None,
+            "the file is empty; a header line and data rows are expected",
+        ));
     }
     for (name, _) in &params.schema {
         if !headers.contains(name) {
-            return Err(Error::ColumnNotFound { file, column: name.clone(), hint: "; it is declared in `data.schema`".into() });
+            return Err(Error::ColumnNotFound {
+                file,
+                column: name.clone(),
+                hint: "; it is declared in `data.schema`".into(),
+            });
         }
     }
     let missing = |s: &str| params.missing_values.iter().any(|m| m == s.trim());
     let mut infer: Vec<Infer> = headers.iter().map(|_| Infer::default()).collect();
     let mut rows = 0u64;
     let mut rec = csv::StringRecord::new();
-    while rdr.read_record(&mut rec).map_err(|e| csv_error(path, e, headers.len()))? {
+    while rdr
+        .read_record(&mut rec)
+        .map_err(|e| csv_error(path, e, headers.len()))?
+    {
         rows += 1;
         for (j, v) in rec.iter().enumerate() {
             if missing(v) {
@@ -309,7 +397,12 @@ fn read_csv(path: &Path, params: &IngestParams) -> Result<Frame> {
         }
     }
     if rows == 0 {
-        return Err(Error::data(file, None, None, "the file has a header but no data rows"));
+        return Err(Error::data(
+            file,
+            None,
+            None,
+            "the file has a header but no data rows",
+        ));
     }
     let mut kinds = Vec::with_capacity(headers.len());
     for (j, name) in headers.iter().enumerate() {
@@ -318,7 +411,9 @@ fn read_csv(path: &Path, params: &IngestParams) -> Result<Frame> {
             Some(k) => *k,
             None if inf.num_fail == 0 => ColumnKind::Number,
             None if inf.date_fail == 0 => ColumnKind::Date,
-            None if inf.num_ok >= 20 && (inf.num_fail as f64) <= 0.01 * (inf.num_ok + inf.num_fail) as f64 => {
+            None if inf.num_ok >= 20
+                && (inf.num_fail as f64) <= 0.01 * (inf.num_ok + inf.num_fail) as f64 =>
+            {
                 let (row, v) = inf.first_num_fail.clone().unwrap_or_default();
                 return Err(Error::data(
                     file,
@@ -346,7 +441,10 @@ fn read_csv(path: &Path, params: &IngestParams) -> Result<Frame> {
         })
         .collect();
     let mut r = 0u64;
-    while rdr.read_record(&mut rec).map_err(|e| csv_error(path, e, headers.len()))? {
+    while rdr
+        .read_record(&mut rec)
+        .map_err(|e| csv_error(path, e, headers.len()))?
+    {
         r += 1;
         for (j, v) in rec.iter().enumerate() {
             let is_missing = missing(v);
@@ -355,15 +453,29 @@ fn read_csv(path: &Path, params: &IngestParams) -> Result<Frame> {
                     f64::NAN
                 } else {
                     parse_number(v).ok_or_else(|| {
-                        Error::data(file.clone(), Some(r), Some(&headers[j]), format!("expected a number, found `{v}`"))
+                        Error::data(
+                            file.clone(),
+                            Some(r),
+                            Some(&headers[j]),
+                            format!("expected a number, found `{v}`"),
+                        )
                     })?
                 }),
-                Column::Text(c) => c.push(if is_missing { None } else { Some(v.to_string()) }),
+                Column::Text(c) => c.push(if is_missing {
+                    None
+                } else {
+                    Some(v.to_string())
+                }),
                 Column::Date(c) => c.push(if is_missing {
                     None
                 } else {
                     Some(parse_date(v.trim()).ok_or_else(|| {
-                        Error::data(file.clone(), Some(r), Some(&headers[j]), format!("expected a date `YYYY-MM-DD`, found `{v}`"))
+                        Error::data(
+                            file.clone(),
+                            Some(r),
+                            Some(&headers[j]),
+                            format!("expected a date `YYYY-MM-DD`, found `{v}`"),
+                        )
                     })?)
                 }),
             }
@@ -371,13 +483,25 @@ fn read_csv(path: &Path, params: &IngestParams) -> Result<Frame> {
     }
     let mut frame = Frame::new();
     for (name, col) in headers.iter().zip(cols) {
-        let name = if name.is_empty() { "unnamed_0".to_string() } else { name.clone() };
+        let name = if name.is_empty() {
+            "unnamed_0".to_string()
+        } else {
+            name.clone()
+        };
         if frame.get(&name).is_some() {
-            return Err(Error::data(file, None, Some(&name), "the header names this column twice"));
+            return Err(Error::data(
+                file,
+                None,
+                Some(&name),
+                "the header names this column twice",
+            ));
         }
         frame.push(name, col);
     }
-    frame.push(SOURCE_ROW, Column::Number((0..frame.rows()).map(|i| i as f64).collect()));
+    frame.push(
+        SOURCE_ROW,
+        Column::Number((0..frame.rows()).map(|i| i as f64).collect()),
+    );
     Ok(frame)
 }
 
@@ -387,9 +511,13 @@ mod tests {
     use crate::IngestConfig;
 
     fn params(path: &Path, target: &str) -> IngestParams {
-        IngestConfig { path: Some(path.to_string_lossy().into()), target: Some(target.into()), ..Default::default() }
-            .resolve("p.yaml", Path::new(""), 1)
-            .unwrap()
+        IngestConfig {
+            path: Some(path.to_string_lossy().into()),
+            target: Some(target.into()),
+            ..Default::default()
+        }
+        .resolve("p.yaml", Path::new(""), 1)
+        .unwrap()
     }
 
     fn run_on(text: &str) -> (tempfile::TempDir, Result<StageReport>) {
@@ -397,7 +525,13 @@ mod tests {
         let p = dir.path().join("d.csv");
         fs_err::write(&p, text).unwrap();
         let out = dir.path().join("out");
-        let r = run(&params(&p, "y"), &StageInputs { run_dir: dir.path().into() }, &out);
+        let r = run(
+            &params(&p, "y"),
+            &StageInputs {
+                run_dir: dir.path().into(),
+            },
+            &out,
+        );
         (dir, r)
     }
 
@@ -426,14 +560,28 @@ mod tests {
             let e = r.unwrap_err();
             assert_eq!(e.class(), riskpipe_core::ErrorClass::User, "{text:?}: {e}");
             let msg = e.to_string();
-            assert!(msg.contains(want) || (want == "third value" && msg.contains("must be 0 or 1")), "{text:?}: {msg}");
+            assert!(
+                msg.contains(want) || (want == "third value" && msg.contains("must be 0 or 1")),
+                "{text:?}: {msg}"
+            );
         }
         let mut text = String::from("income,y\n");
         for i in 0..100 {
-            text.push_str(&format!("{},{}\n", if i == 57 { "abc".to_string() } else { i.to_string() }, i % 2));
+            text.push_str(&format!(
+                "{},{}\n",
+                if i == 57 {
+                    "abc".to_string()
+                } else {
+                    i.to_string()
+                },
+                i % 2
+            ));
         }
         let (_d, r) = run_on(&text);
         let msg = r.unwrap_err().to_string();
-        assert!(msg.contains("row 58") && msg.contains("`income`") && msg.contains("`abc`"), "{msg}");
+        assert!(
+            msg.contains("row 58") && msg.contains("`income`") && msg.contains("`abc`"),
+            "{msg}"
+        );
     }
 }

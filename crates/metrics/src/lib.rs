@@ -77,7 +77,11 @@ pub fn ks_with_threshold(y: &[f64], score: &[f64]) -> (f64, f64) {
     while i < idx.len() {
         let s = score[idx[i]];
         while i < idx.len() && score[idx[i]] == s {
-            if y[idx[i]] > 0.5 { tp += 1.0 } else { fp += 1.0 }
+            if y[idx[i]] > 0.5 {
+                tp += 1.0
+            } else {
+                fp += 1.0
+            }
             i += 1;
         }
         let d = tp / n_pos - fp / n_neg;
@@ -101,7 +105,11 @@ pub fn pr_auc(y: &[f64], score: &[f64]) -> f64 {
     while i < idx.len() {
         let s = score[idx[i]];
         while i < idx.len() && score[idx[i]] == s {
-            if y[idx[i]] > 0.5 { tp += 1.0 } else { fp += 1.0 }
+            if y[idx[i]] > 0.5 {
+                tp += 1.0
+            } else {
+                fp += 1.0
+            }
             i += 1;
         }
         let recall = tp / n_pos;
@@ -168,7 +176,11 @@ pub fn binary_metrics(y: &[f64], p: &[f64]) -> BinaryMetrics {
         brier: brier(y, p),
         log_loss: log_loss(y, p),
         rows: y.len() as u64,
-        positive_rate: if y.is_empty() { 0.0 } else { y.iter().sum::<f64>() / y.len() as f64 },
+        positive_rate: if y.is_empty() {
+            0.0
+        } else {
+            y.iter().sum::<f64>() / y.len() as f64
+        },
     }
 }
 
@@ -201,7 +213,11 @@ pub struct ClassificationReport {
 }
 
 fn f1(p: f64, r: f64) -> f64 {
-    if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) }
+    if p + r == 0.0 {
+        0.0
+    } else {
+        2.0 * p * r / (p + r)
+    }
 }
 
 /// Classification report at `threshold`.
@@ -220,8 +236,18 @@ pub fn classification_report(y: &[f64], p: &[f64], threshold: f64) -> Classifica
     let (p0, r0) = (div(tn, tn + fn_), div(tn, tn + fp));
     ClassificationReport {
         threshold,
-        class_0: ClassReport { precision: p0, recall: r0, f1: f1(p0, r0), support: tn + fp },
-        class_1: ClassReport { precision: p1, recall: r1, f1: f1(p1, r1), support: tp + fn_ },
+        class_0: ClassReport {
+            precision: p0,
+            recall: r0,
+            f1: f1(p0, r0),
+            support: tn + fp,
+        },
+        class_1: ClassReport {
+            precision: p1,
+            recall: r1,
+            f1: f1(p1, r1),
+            support: tp + fn_,
+        },
         accuracy: div(tp + tn, tp + tn + fp + fn_),
         confusion: [[tn, fp], [fn_, tp]],
     }
@@ -237,7 +263,11 @@ pub fn best_f1_threshold(y: &[f64], p: &[f64]) -> f64 {
     while i < idx.len() {
         let s = p[idx[i]];
         while i < idx.len() && p[idx[i]] == s {
-            if y[idx[i]] > 0.5 { tp += 1.0 } else { fp += 1.0 }
+            if y[idx[i]] > 0.5 {
+                tp += 1.0
+            } else {
+                fp += 1.0
+            }
             i += 1;
         }
         let f = f1(tp / (tp + fp), if n_pos > 0.0 { tp / n_pos } else { 0.0 });
@@ -265,14 +295,20 @@ pub fn roc_points(y: &[f64], score: &[f64], max_points: usize) -> Vec<(f64, f64)
     while i < idx.len() {
         let s = score[idx[i]];
         while i < idx.len() && score[idx[i]] == s {
-            if y[idx[i]] > 0.5 { tp += 1.0 } else { fp += 1.0 }
+            if y[idx[i]] > 0.5 {
+                tp += 1.0
+            } else {
+                fp += 1.0
+            }
             i += 1;
         }
         pts.push((fp / n_neg, tp / n_pos));
     }
     if pts.len() > max_points.max(2) {
         let step = pts.len() as f64 / (max_points.max(2) - 1) as f64;
-        let mut thin: Vec<(f64, f64)> = (0..max_points.max(2) - 1).map(|k| pts[(k as f64 * step) as usize]).collect();
+        let mut thin: Vec<(f64, f64)> = (0..max_points.max(2) - 1)
+            .map(|k| pts[(k as f64 * step) as usize])
+            .collect();
         thin.push(*pts.last().expect("points"));
         pts = thin;
     }
@@ -295,7 +331,9 @@ pub fn psi(expected: &[f64], actual: &[f64], bins: usize) -> f64 {
             c[edges.partition_point(|e| e <= x)] += 1.0;
         }
         let n = v.len() as f64;
-        c.into_iter().map(|k| (k / n).max(1e-4)).collect::<Vec<f64>>()
+        c.into_iter()
+            .map(|k| (k / n).max(1e-4))
+            .collect::<Vec<f64>>()
     };
     let (e, a) = (count(expected), count(actual));
     e.iter().zip(&a).map(|(e, a)| (a - e) * (a / e).ln()).sum()

@@ -28,7 +28,9 @@ impl BinEdges {
             distinct
         } else {
             let n = v.len();
-            let mut e: Vec<f64> = (1..max_bins).map(|k| v[(k * n / max_bins).min(n - 1)]).collect();
+            let mut e: Vec<f64> = (1..max_bins)
+                .map(|k| v[(k * n / max_bins).min(n - 1)])
+                .collect();
             e.push(v[n - 1]);
             e.dedup();
             e
@@ -71,7 +73,11 @@ impl BinnedMatrix {
             .zip(&edges)
             .map(|(c, e)| c.iter().map(|v| e.code(*v)).collect())
             .collect();
-        BinnedMatrix { edges, codes, rows: x.first().map_or(0, |c| c.len()) }
+        BinnedMatrix {
+            edges,
+            codes,
+            rows: x.first().map_or(0, |c| c.len()),
+        }
     }
 }
 

@@ -19,7 +19,11 @@ pub struct LogisticParams {
 
 impl Default for LogisticParams {
     fn default() -> Self {
-        LogisticParams { l2: 1e-4, max_iter: 100, tol: 1e-8 }
+        LogisticParams {
+            l2: 1e-4,
+            max_iter: 100,
+            tol: 1e-8,
+        }
     }
 }
 
@@ -64,7 +68,14 @@ fn linear(x: &[&[f64]], beta: &[f64], i: usize) -> f64 {
 }
 
 /// Weighted mean log loss plus penalty, gradient and Hessian (intercept first).
-fn loss_grad_hess(x: &[&[f64]], y: &[f64], w: &[f64], beta: &[f64], l2: f64, wsum: f64) -> (f64, Vec<f64>, Vec<f64>) {
+fn loss_grad_hess(
+    x: &[&[f64]],
+    y: &[f64],
+    w: &[f64],
+    beta: &[f64],
+    l2: f64,
+    wsum: f64,
+) -> (f64, Vec<f64>, Vec<f64>) {
     let p = beta.len();
     let n = y.len();
     let parts: Vec<(f64, Vec<f64>, Vec<f64>)> = (0..n.div_ceil(CHUNK))
@@ -79,7 +90,11 @@ fn loss_grad_hess(x: &[&[f64]], y: &[f64], w: &[f64], beta: &[f64], l2: f64, wsu
                 let z = linear(x, beta, i);
                 let pr = sigmoid(z);
                 // log(1 + e^z) - y z, computed stably.
-                let l = if z > 0.0 { z + (-z).exp().ln_1p() } else { z.exp().ln_1p() } - y[i] * z;
+                let l = if z > 0.0 {
+                    z + (-z).exp().ln_1p()
+                } else {
+                    z.exp().ln_1p()
+                } - y[i] * z;
                 loss += w[i] * l;
                 let r = w[i] * (pr - y[i]);
                 let s = w[i] * pr * (1.0 - pr);
@@ -175,16 +190,28 @@ fn solve_spd(h: &[f64], g: &[f64]) -> Vec<f64> {
 
 impl LogisticRegression {
     /// Fits on columns `x` (one slice per feature), labels `y` in {0, 1} and optional weights.
-    pub fn fit(names: &[String], x: &[&[f64]], y: &[f64], weights: Option<&[f64]>, params: &LogisticParams) -> Result<Self> {
+    pub fn fit(
+        names: &[String],
+        x: &[&[f64]],
+        y: &[f64],
+        weights: Option<&[f64]>,
+        params: &LogisticParams,
+    ) -> Result<Self> {
         let n = y.len();
         if n == 0 {
-            return Err(Error::Internal("logistic regression: no training rows".into()));
+            return Err(Error::Internal(
+                "logistic regression: no training rows".into(),
+            ));
         }
         if x.iter().any(|c| c.len() != n) {
-            return Err(Error::Internal("logistic regression: columns of different lengths".into()));
+            return Err(Error::Internal(
+                "logistic regression: columns of different lengths".into(),
+            ));
         }
         if x.iter().any(|c| c.iter().any(|v| !v.is_finite())) {
-            return Err(Error::Internal("logistic regression: features contain missing or infinite values".into()));
+            return Err(Error::Internal(
+                "logistic regression: features contain missing or infinite values".into(),
+            ));
         }
         let ones;
         let w = match weights {
@@ -268,10 +295,19 @@ mod tests {
         let x1: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
         let x2: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
         let y: Vec<f64> = (0..n)
-            .map(|i| if rng.bernoulli(sigmoid(-1.0 + 2.0 * x1[i] - 0.5 * x2[i])) { 1.0 } else { 0.0 })
+            .map(|i| {
+                if rng.bernoulli(sigmoid(-1.0 + 2.0 * x1[i] - 0.5 * x2[i])) {
+                    1.0
+                } else {
+                    0.0
+                }
+            })
             .collect();
         let names = vec!["a".to_string(), "b".to_string()];
-        let params = LogisticParams { l2: 0.0, ..Default::default() };
+        let params = LogisticParams {
+            l2: 0.0,
+            ..Default::default()
+        };
         let m = LogisticRegression::fit(&names, &[&x1, &x2], &y, None, &params).unwrap();
         assert!(m.converged);
         assert!((m.intercept + 1.0).abs() < 0.06, "{m:?}");
@@ -290,7 +326,10 @@ mod tests {
         let x = [0.0, 1.0, 2.0, 3.0, 1.5];
         let y = [0.0, 0.0, 1.0, 1.0, 0.0];
         let names = vec!["x".to_string()];
-        let params = LogisticParams { l2: 0.01, ..Default::default() };
+        let params = LogisticParams {
+            l2: 0.01,
+            ..Default::default()
+        };
         let w = [1.0, 1.0, 1.0, 1.0, 2.0];
         let a = LogisticRegression::fit(&names, &[&x], &y, Some(&w), &params).unwrap();
         let xd = [0.0, 1.0, 2.0, 3.0, 1.5, 1.5];

@@ -22,7 +22,12 @@ pub struct TreeParams {
 
 impl Default for TreeParams {
     fn default() -> Self {
-        TreeParams { max_depth: 6, min_samples_leaf: 50, min_gain: 1e-7, max_bins: 255 }
+        TreeParams {
+            max_depth: 6,
+            min_samples_leaf: 50,
+            min_gain: 1e-7,
+            max_bins: 255,
+        }
     }
 }
 
@@ -85,10 +90,18 @@ struct Best {
 
 impl DecisionTree {
     /// Fits a tree on columns `x`, labels `y` in {0, 1}, optional weights.
-    pub fn fit(names: &[String], x: &[&[f64]], y: &[f64], weights: Option<&[f64]>, params: &TreeParams) -> Result<Self> {
+    pub fn fit(
+        names: &[String],
+        x: &[&[f64]],
+        y: &[f64],
+        weights: Option<&[f64]>,
+        params: &TreeParams,
+    ) -> Result<Self> {
         let n = y.len();
         if n == 0 || x.is_empty() {
-            return Err(Error::Internal("decision tree: no training rows or no features".into()));
+            return Err(Error::Internal(
+                "decision tree: no training rows or no features".into(),
+            ));
         }
         let binned = BinnedMatrix::fit(x, params.max_bins);
         let ones;
@@ -116,7 +129,14 @@ impl DecisionTree {
         Ok(tree)
     }
 
-    fn grow(&mut self, b: &BinnedMatrix, y: &[f64], w: &[f64], rows: Vec<u32>, depth: usize) -> usize {
+    fn grow(
+        &mut self,
+        b: &BinnedMatrix,
+        y: &[f64],
+        w: &[f64],
+        rows: Vec<u32>,
+        depth: usize,
+    ) -> usize {
         let (mut wsum, mut wy) = (0.0, 0.0);
         for &r in &rows {
             wsum += w[r as usize];
@@ -133,7 +153,11 @@ impl DecisionTree {
             gain: 0.0,
         });
         let p = &self.params;
-        if depth >= p.max_depth || rows.len() < 2 * p.min_samples_leaf.max(1) || wy <= 0.0 || wy >= wsum {
+        if depth >= p.max_depth
+            || rows.len() < 2 * p.min_samples_leaf.max(1)
+            || wy <= 0.0
+            || wy >= wsum
+        {
             return id;
         }
         let parent = gini_mass(wsum, wy);
@@ -159,9 +183,15 @@ impl DecisionTree {
                     if left.n < min_leaf || right_n < min_leaf {
                         continue;
                     }
-                    let gain = parent - gini_mass(left.w, left.wy) - gini_mass(wsum - left.w, wy - left.wy);
+                    let gain = parent
+                        - gini_mass(left.w, left.wy)
+                        - gini_mass(wsum - left.w, wy - left.wy);
                     if best.as_ref().is_none_or(|bb| gain > bb.gain) {
-                        best = Some(Best { feature: f, bin, gain });
+                        best = Some(Best {
+                            feature: f,
+                            bin,
+                            gain,
+                        });
                     }
                 }
                 best
@@ -178,7 +208,9 @@ impl DecisionTree {
             return id;
         }
         let codes = &b.codes[best.feature];
-        let (l, r): (Vec<u32>, Vec<u32>) = rows.iter().partition(|&&r| (codes[r as usize] as usize) <= best.bin);
+        let (l, r): (Vec<u32>, Vec<u32>) = rows
+            .iter()
+            .partition(|&&r| (codes[r as usize] as usize) <= best.bin);
         drop(rows);
         self.importance[best.feature] += best.gain;
         let threshold = b.edges[best.feature].edges[best.bin];
@@ -237,10 +269,20 @@ mod tests {
         let x1: Vec<f64> = (0..n).map(|_| rng.uniform()).collect();
         let x2: Vec<f64> = (0..n).map(|_| rng.uniform()).collect();
         let y: Vec<f64> = (0..n)
-            .map(|i| if rng.bernoulli(if x1[i] > 0.7 { 0.8 } else { 0.1 }) { 1.0 } else { 0.0 })
+            .map(|i| {
+                if rng.bernoulli(if x1[i] > 0.7 { 0.8 } else { 0.1 }) {
+                    1.0
+                } else {
+                    0.0
+                }
+            })
             .collect();
         let names = vec!["a".to_string(), "b".to_string()];
-        let params = TreeParams { max_depth: 3, min_samples_leaf: 100, ..Default::default() };
+        let params = TreeParams {
+            max_depth: 3,
+            min_samples_leaf: 100,
+            ..Default::default()
+        };
         let t = DecisionTree::fit(&names, &[&x1, &x2], &y, None, &params).unwrap();
         assert_eq!(t.nodes[0].feature, Some(0));
         assert!((t.nodes[0].threshold.unwrap() - 0.7).abs() < 0.01);

@@ -97,12 +97,18 @@ impl PrivacyConfig {
     /// Checks the section, reading the key from the environment if any column is hashed.
     pub fn resolve(self, file: &str) -> Result<PrivacyParams, Vec<Error>> {
         let mut errs = Vec::new();
-        let key_env = self.key_env.unwrap_or_else(|| riskpipe_core::env::RISKPIPE_MASK_KEY.to_string());
+        let key_env = self
+            .key_env
+            .unwrap_or_else(|| riskpipe_core::env::RISKPIPE_MASK_KEY.to_string());
         let mut columns = BTreeMap::new();
         for (name, c) in self.columns.unwrap_or_default() {
             let key = format!("privacy.columns.{name}");
             let extra = |what: &str, errs: &mut Vec<Error>| {
-                errs.push(Error::config(file, key.clone(), format!("`{what}` does not apply to action `{:?}`", c.action).to_lowercase()));
+                errs.push(Error::config(
+                    file,
+                    key.clone(),
+                    format!("`{what}` does not apply to action `{:?}`", c.action).to_lowercase(),
+                ));
             };
             let action = match c.action {
                 ActionKind::Drop => Action::Drop,
@@ -111,22 +117,39 @@ impl PrivacyConfig {
                 ActionKind::Truncate => match c.chars {
                     Some(n) if n > 0 => Action::Truncate { chars: n },
                     _ => {
-                        errs.push(Error::config(file, key.clone(), "`truncate` needs `chars: N` (N >= 1)"));
+                        errs.push(Error::config(
+                            file,
+                            key.clone(),
+                            "`truncate` needs `chars: N` (N >= 1)",
+                        ));
                         continue;
                     }
                 },
                 ActionKind::Generalize => match (c.to.as_deref(), c.bucket) {
                     (Some("year"), None) => Action::Year,
-                    (Some("age_band"), None) => match c.as_of.as_deref().map(|d| (d, parse_date(d))) {
-                        Some((d, Some(_))) => Action::AgeBand { band_years: c.band_years.unwrap_or(10).max(1), as_of: d.to_string() },
-                        _ => {
-                            errs.push(Error::config(file, key.clone(), "`to: age_band` needs `as_of: YYYY-MM-DD`"));
-                            continue;
+                    (Some("age_band"), None) => {
+                        match c.as_of.as_deref().map(|d| (d, parse_date(d))) {
+                            Some((d, Some(_))) => Action::AgeBand {
+                                band_years: c.band_years.unwrap_or(10).max(1),
+                                as_of: d.to_string(),
+                            },
+                            _ => {
+                                errs.push(Error::config(
+                                    file,
+                                    key.clone(),
+                                    "`to: age_band` needs `as_of: YYYY-MM-DD`",
+                                ));
+                                continue;
+                            }
                         }
-                    },
+                    }
                     (None, Some(w)) if w > 0.0 => Action::Bucket { width: w },
                     (Some(other), None) => {
-                        errs.push(Error::config(file, key.clone(), format!("unknown `to: {other}`, expected `year` or `age_band`")));
+                        errs.push(Error::config(
+                            file,
+                            key.clone(),
+                            format!("unknown `to: {other}`, expected `year` or `age_band`"),
+                        ));
                         continue;
                     }
                     _ => {
@@ -157,7 +180,11 @@ impl PrivacyConfig {
         if !errs.is_empty() {
             return Err(errs);
         }
-        Ok(PrivacyParams { key_env, key_id, columns })
+        Ok(PrivacyParams {
+            key_env,
+            key_id,
+            columns,
+        })
     }
 }
 

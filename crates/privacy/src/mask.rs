@@ -28,7 +28,12 @@ pub fn pseudonym(key: &[u8], value: &str) -> String {
 
 /// Applies the plan to `frame`; `file` names the data in errors. `key` must match
 /// `params.key_id` when a column is hashed.
-pub fn apply(params: &PrivacyParams, frame: &Frame, key: Option<&[u8]>, file: &str) -> Result<Frame> {
+pub fn apply(
+    params: &PrivacyParams,
+    frame: &Frame,
+    key: Option<&[u8]>,
+    file: &str,
+) -> Result<Frame> {
     for name in params.columns.keys() {
         if frame.get(name).is_none() {
             return Err(Error::ColumnNotFound {
@@ -45,16 +50,29 @@ pub fn apply(params: &PrivacyParams, frame: &Frame, key: Option<&[u8]>, file: &s
             continue;
         };
         let bad_kind = |what: &str| {
-            Error::data(file, None, Some(name), format!("`{what}` cannot apply to a {:?} column", col.kind()).to_lowercase())
+            Error::data(
+                file,
+                None,
+                Some(name),
+                format!("`{what}` cannot apply to a {:?} column", col.kind()).to_lowercase(),
+            )
         };
         let masked = match (action, col) {
             (Action::Drop, _) => continue,
             (Action::Keep, c) => c.clone(),
             (Action::Hash, c) => {
                 let key = key.ok_or_else(|| Error::Internal("hash action without a key".into()))?;
-                Column::Text((0..c.len()).map(|i| c.display(i).map(|v| pseudonym(key, &v))).collect())
+                Column::Text(
+                    (0..c.len())
+                        .map(|i| c.display(i).map(|v| pseudonym(key, &v)))
+                        .collect(),
+                )
             }
-            (Action::Year, Column::Date(v)) => Column::Number(v.iter().map(|d| d.map_or(f64::NAN, |d| civil_from_days(d).0 as f64)).collect()),
+            (Action::Year, Column::Date(v)) => Column::Number(
+                v.iter()
+                    .map(|d| d.map_or(f64::NAN, |d| civil_from_days(d).0 as f64))
+                    .collect(),
+            ),
             (Action::Year, _) => return Err(bad_kind("generalize to year")),
             (Action::AgeBand { band_years, as_of }, Column::Date(v)) => {
                 let (ry, rm, rd) = civil_from_days(parse_date(as_of).unwrap_or(0));
@@ -75,11 +93,15 @@ pub fn apply(params: &PrivacyParams, frame: &Frame, key: Option<&[u8]>, file: &s
                 )
             }
             (Action::AgeBand { .. }, _) => return Err(bad_kind("generalize to age_band")),
-            (Action::Bucket { width }, Column::Number(v)) => Column::Number(v.iter().map(|x| (x / width).floor() * width).collect()),
-            (Action::Bucket { .. }, _) => return Err(bad_kind("generalize with bucket")),
-            (Action::Truncate { chars }, Column::Text(v)) => {
-                Column::Text(v.iter().map(|s| s.as_ref().map(|s| s.chars().take(*chars).collect())).collect())
+            (Action::Bucket { width }, Column::Number(v)) => {
+                Column::Number(v.iter().map(|x| (x / width).floor() * width).collect())
             }
+            (Action::Bucket { .. }, _) => return Err(bad_kind("generalize with bucket")),
+            (Action::Truncate { chars }, Column::Text(v)) => Column::Text(
+                v.iter()
+                    .map(|s| s.as_ref().map(|s| s.chars().take(*chars).collect()))
+                    .collect(),
+            ),
             (Action::Truncate { .. }, _) => return Err(bad_kind("truncate")),
         };
         out.push(name, masked);
@@ -91,8 +113,23 @@ pub fn apply(params: &PrivacyParams, frame: &Frame, key: Option<&[u8]>, file: &s
 pub fn looks_like_pii(name: &str, col: &Column) -> Option<String> {
     let lower = name.to_lowercase();
     const NAMES: [&str; 17] = [
-        "name", "email", "e_mail", "phone", "mobile", "ssn", "national_id", "passport", "card_number", "iban",
-        "address", "postcode", "zip", "birth", "dob", "tax_id", "social_security",
+        "name",
+        "email",
+        "e_mail",
+        "phone",
+        "mobile",
+        "ssn",
+        "national_id",
+        "passport",
+        "card_number",
+        "iban",
+        "address",
+        "postcode",
+        "zip",
+        "birth",
+        "dob",
+        "tax_id",
+        "social_security",
     ];
     if let Some(n) = NAMES.iter().find(|n| lower.contains(*n)) {
         return Some(format!("column name contains `{n}`"));
@@ -102,7 +139,9 @@ pub fn looks_like_pii(name: &str, col: &Column) -> Option<String> {
     if sample.is_empty() {
         return None;
     }
-    let share = |f: &dyn Fn(&str) -> bool| sample.iter().filter(|s| f(s)).count() as f64 / sample.len() as f64;
+    let share = |f: &dyn Fn(&str) -> bool| {
+        sample.iter().filter(|s| f(s)).count() as f64 / sample.len() as f64
+    };
     if share(&|s| s.contains('@') && s.rsplit('@').next().is_some_and(|d| d.contains('.'))) > 0.5 {
         return Some("values look like email addresses".into());
     }
@@ -120,7 +159,12 @@ pub fn looks_like_pii(name: &str, col: &Column) -> Option<String> {
 }
 
 fn is_card_number(s: &str) -> bool {
-    let digits: Vec<u32> = s.chars().filter(|c| !" -".contains(*c)).map(|c| c.to_digit(10)).collect::<Option<Vec<_>>>().unwrap_or_default();
+    let digits: Vec<u32> = s
+        .chars()
+        .filter(|c| !" -".contains(*c))
+        .map(|c| c.to_digit(10))
+        .collect::<Option<Vec<_>>>()
+        .unwrap_or_default();
     if !(13..=19).contains(&digits.len()) {
         return false;
     }
@@ -128,7 +172,14 @@ fn is_card_number(s: &str) -> bool {
         .iter()
         .rev()
         .enumerate()
-        .map(|(i, d)| if i % 2 == 1 { let x = d * 2; if x > 9 { x - 9 } else { x } } else { *d })
+        .map(|(i, d)| {
+            if i % 2 == 1 {
+                let x = d * 2;
+                if x > 9 { x - 9 } else { x }
+            } else {
+                *d
+            }
+        })
         .sum();
     sum % 10 == 0
 }
@@ -142,21 +193,39 @@ mod tests {
         PrivacyParams {
             key_env: "K".into(),
             key_id: None,
-            columns: cols.iter().map(|(n, a)| (n.to_string(), a.clone())).collect::<BTreeMap<_, _>>(),
+            columns: cols
+                .iter()
+                .map(|(n, a)| (n.to_string(), a.clone()))
+                .collect::<BTreeMap<_, _>>(),
         }
     }
 
     #[test]
     fn actions_do_what_they_say() {
         let mut f = Frame::new();
-        f.push("email", Column::Text(vec![Some("a.b@example.com".into()), None]));
+        f.push(
+            "email",
+            Column::Text(vec![Some("a.b@example.com".into()), None]),
+        );
         f.push("dob", Column::Date(vec![parse_date("1980-06-15"), None]));
-        f.push("pc", Column::Text(vec![Some("SW1A 1AA".into()), Some("E1 6AN".into())]));
+        f.push(
+            "pc",
+            Column::Text(vec![Some("SW1A 1AA".into()), Some("E1 6AN".into())]),
+        );
         f.push("inc", Column::Number(vec![52_345.0, f64::NAN]));
-        f.push("name", Column::Text(vec![Some("Ann".into()), Some("Bo".into())]));
+        f.push(
+            "name",
+            Column::Text(vec![Some("Ann".into()), Some("Bo".into())]),
+        );
         let p = plan(&[
             ("email", Action::Hash),
-            ("dob", Action::AgeBand { band_years: 10, as_of: "2025-01-01".into() }),
+            (
+                "dob",
+                Action::AgeBand {
+                    band_years: 10,
+                    as_of: "2025-01-01".into(),
+                },
+            ),
             ("pc", Action::Truncate { chars: 2 }),
             ("inc", Action::Bucket { width: 10_000.0 }),
             ("name", Action::Drop),
@@ -172,7 +241,12 @@ mod tests {
         assert_eq!(m.get("pc").unwrap().display(0).as_deref(), Some("SW"));
         assert_eq!(m.number("inc").unwrap()[0], 50_000.0);
         let missing = plan(&[("nope", Action::Drop)]);
-        assert!(apply(&missing, &f, None, "d").unwrap_err().to_string().contains("`nope`"));
+        assert!(
+            apply(&missing, &f, None, "d")
+                .unwrap_err()
+                .to_string()
+                .contains("`nope`")
+        );
     }
 
     #[test]

@@ -40,7 +40,9 @@ pub fn load_key(params: &PrivacyParams) -> Result<Option<Vec<u8>>> {
         if &key_id(&key) != expected {
             return Err(Error::MissingEnv {
                 name: params.key_env.clone(),
-                why: format!("it holds a different key from the one this plan was made with (key id `{expected}`)"),
+                why: format!(
+                    "it holds a different key from the one this plan was made with (key id `{expected}`)"
+                ),
             });
         }
     }
@@ -51,11 +53,16 @@ pub fn load_key(params: &PrivacyParams) -> Result<Option<Vec<u8>>> {
 pub fn run(params: &PrivacyParams, inputs: &StageInputs, out: &Path) -> Result<StageReport> {
     let src = inputs.artifact("ingest/data.parquet")?;
     let frame = read_parquet(&src)?;
-    let schema: serde_json::Value = riskpipe_core::io::read_json(&inputs.artifact("ingest/schema.json")?)?;
+    let schema: serde_json::Value =
+        riskpipe_core::io::read_json(&inputs.artifact("ingest/schema.json")?)?;
     let target = schema["target"].as_str().unwrap_or_default().to_string();
     if let Some(a) = params.columns.get(&target) {
         if *a != Action::Keep {
-            return Err(Error::config("pipeline", format!("privacy.columns.{target}"), "the target cannot be masked"));
+            return Err(Error::config(
+                "pipeline",
+                format!("privacy.columns.{target}"),
+                "the target cannot be masked",
+            ));
         }
     }
     let key = load_key(params)?;
@@ -78,7 +85,12 @@ pub fn run(params: &PrivacyParams, inputs: &StageInputs, out: &Path) -> Result<S
             }
         }
     }
-    let report = PrivacyReport { actions, warnings: warnings.clone(), columns_in: frame.names().len(), columns_out: masked.names().len() };
+    let report = PrivacyReport {
+        actions,
+        warnings: warnings.clone(),
+        columns_in: frame.names().len(),
+        columns_out: masked.names().len(),
+    };
     let rows = write_parquet(&out.join("data.parquet"), &masked)?;
     write_json(&out.join("plan.json"), params)?;
     write_json(&out.join("report.json"), &report)?;
@@ -87,8 +99,16 @@ pub fn run(params: &PrivacyParams, inputs: &StageInputs, out: &Path) -> Result<S
         rows_out: rows,
         summary: format!(
             "{} columns masked, {} dropped, {} warnings",
-            params.columns.values().filter(|a| !matches!(a, Action::Keep | Action::Drop)).count(),
-            params.columns.values().filter(|a| matches!(a, Action::Drop)).count(),
+            params
+                .columns
+                .values()
+                .filter(|a| !matches!(a, Action::Keep | Action::Drop))
+                .count(),
+            params
+                .columns
+                .values()
+                .filter(|a| matches!(a, Action::Drop))
+                .count(),
             warnings.len()
         ),
     })

@@ -20,4 +20,4 @@
 
 mod loans;
 
-pub use loans::{LoanBook, loans, TARGET};
+pub use loans::{LoanBook, TARGET, loans};

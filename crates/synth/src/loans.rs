@@ -27,9 +27,17 @@ const LAST: [&str; 24] = [
 ];
 const HOUSING: [&str; 4] = ["rent", "own", "mortgage", "other"];
 const PURPOSE: [&str; 7] = [
-    "debt_consolidation", "car", "home_improvement", "business", "education", "medical", "other",
+    "debt_consolidation",
+    "car",
+    "home_improvement",
+    "business",
+    "education",
+    "medical",
+    "other",
 ];
-const AREAS: [&str; 12] = ["AB", "B", "CF", "E", "G", "LS", "M", "N", "NE", "SW", "EH", "BS"];
+const AREAS: [&str; 12] = [
+    "AB", "B", "CF", "E", "G", "LS", "M", "N", "NE", "SW", "EH", "BS",
+];
 
 fn clamp(x: f64, lo: f64, hi: f64) -> f64 {
     x.max(lo).min(hi)
@@ -96,7 +104,11 @@ pub fn loans(rows: usize, seed: u64) -> LoanBook {
             rng.below(1000),
             if rng.bernoulli(0.5) { "com" } else { "org" }
         )));
-        phone.push(Some(format!("+44 7{:03} {:06}", rng.below(1000), rng.below(1_000_000))));
+        phone.push(Some(format!(
+            "+44 7{:03} {:06}",
+            rng.below(1000),
+            rng.below(1_000_000)
+        )));
         postcode.push(Some(format!(
             "{}{} {}{}{}",
             rng.choose(&AREAS),
@@ -112,12 +124,23 @@ pub fn loans(rows: usize, seed: u64) -> LoanBook {
         let d_app = start + rng.below(span as u64) as i32;
         let d_birth = d_app - (a * 365.25) as i32 - rng.below(365) as i32;
         let e_years = clamp((a - 18.0) * rng.uniform() * 0.6 + 1.5 * quality, 0.0, 45.0).round();
-        let inc = (10.55 + 0.35 * rng.normal() + 0.12 * quality + 0.008 * (a - 40.0)).exp().round();
-        let h = if a < 28.0 && rng.bernoulli(0.6) { "rent" } else { *rng.choose(&HOUSING) };
+        let inc = (10.55 + 0.35 * rng.normal() + 0.12 * quality + 0.008 * (a - 40.0))
+            .exp()
+            .round();
+        let h = if a < 28.0 && rng.bernoulli(0.6) {
+            "rent"
+        } else {
+            *rng.choose(&HOUSING)
+        };
         let p = *rng.choose(&PURPOSE);
         let t = if rng.bernoulli(0.35) { 60.0 } else { 36.0 };
-        let amt = ((8.8 + 0.6 * rng.normal() + 0.2 * (inc / 45_000.0).ln()).exp() / 100.0).round() * 100.0;
-        let d = clamp(18.0 + 9.0 * rng.normal() - 3.0 * quality + 60.0 * amt / inc / t * 12.0, 0.0, 80.0);
+        let amt = ((8.8 + 0.6 * rng.normal() + 0.2 * (inc / 45_000.0).ln()).exp() / 100.0).round()
+            * 100.0;
+        let d = clamp(
+            18.0 + 9.0 * rng.normal() - 3.0 * quality + 60.0 * amt / inc / t * 12.0,
+            0.0,
+            80.0,
+        );
         let hist = clamp((a - 18.0) * (0.3 + 0.6 * rng.uniform()), 0.0, 60.0).round();
         let dq = poisson(&mut rng, (0.35 - 0.25 * quality).exp() * 0.3);
         let u = clamp(0.35 - 0.18 * quality + 0.22 * rng.normal(), 0.0, 1.3);
@@ -134,8 +157,17 @@ pub fn loans(rows: usize, seed: u64) -> LoanBook {
             + 0.0009 * (a - 45.0).powi(2)
             + 0.025 * (d - 35.0).max(0.0)
             - 0.03 * e_years.min(15.0)
-            + match h { "rent" => 0.25, "own" => -0.2, _ => 0.0 }
-            + match p { "business" => 0.45, "debt_consolidation" => 0.2, "car" => -0.15, _ => 0.0 }
+            + match h {
+                "rent" => 0.25,
+                "own" => -0.2,
+                _ => 0.0,
+            }
+            + match p {
+                "business" => 0.45,
+                "debt_consolidation" => 0.2,
+                "car" => -0.15,
+                _ => 0.0,
+            }
             + if t > 36.0 { 0.3 } else { 0.0 }
             + 0.5 * (dq.min(3.0) * (u - 0.4)).max(0.0);
         let pd = 1.0 / (1.0 + (-z).exp());
@@ -152,9 +184,23 @@ pub fn loans(rows: usize, seed: u64) -> LoanBook {
         } else {
             inc
         };
-        let emp_obs = if rng.bernoulli(0.06) { f64::NAN } else { e_years };
-        let util_obs = if rng.bernoulli(0.02) { f64::NAN } else if rng.bernoulli(0.003) { u * 40.0 } else { u };
-        let dti_obs = if rng.bernoulli(0.002) { 999.0 } else { (d * 100.0).round() / 100.0 };
+        let emp_obs = if rng.bernoulli(0.06) {
+            f64::NAN
+        } else {
+            e_years
+        };
+        let util_obs = if rng.bernoulli(0.02) {
+            f64::NAN
+        } else if rng.bernoulli(0.003) {
+            u * 40.0
+        } else {
+            u
+        };
+        let dti_obs = if rng.bernoulli(0.002) {
+            999.0
+        } else {
+            (d * 100.0).round() / 100.0
+        };
 
         age.push(a);
         dob.push(Some(d_birth));
@@ -168,7 +214,11 @@ pub fn loans(rows: usize, seed: u64) -> LoanBook {
         dti.push(dti_obs);
         history.push(hist);
         delinq.push(dq);
-        util.push(if util_obs.is_nan() { f64::NAN } else { (util_obs * 10_000.0).round() / 10_000.0 });
+        util.push(if util_obs.is_nan() {
+            f64::NAN
+        } else {
+            (util_obs * 10_000.0).round() / 10_000.0
+        });
         inquiries.push(inq);
         accounts.push(acc);
         app_date.push(Some(d_app));

@@ -70,17 +70,32 @@ impl TrainConfig {
         let mut errs = Vec::new();
         let cv_folds = self.cv_folds.unwrap_or(5);
         if !(2..=20).contains(&cv_folds) {
-            errs.push(Error::config(file, "train.cv_folds", format!("must be between 2 and 20, found {cv_folds}")));
+            errs.push(Error::config(
+                file,
+                "train.cv_folds",
+                format!("must be between 2 and 20, found {cv_folds}"),
+            ));
         }
-        let models = self.models.unwrap_or(ModelsConfig { logistic: Some(Default::default()), tree: Some(Default::default()) });
+        let models = self.models.unwrap_or(ModelsConfig {
+            logistic: Some(Default::default()),
+            tree: Some(Default::default()),
+        });
         let mut logistic = Vec::new();
         if let Some(l) = models.logistic {
             let grid = l.l2.unwrap_or_else(|| vec![1e-4, 1e-3, 1e-2]);
             if grid.is_empty() || grid.iter().any(|v| !(*v >= 0.0) || !v.is_finite()) {
-                errs.push(Error::config(file, "train.models.logistic.l2", "needs one or more penalties >= 0"));
+                errs.push(Error::config(
+                    file,
+                    "train.models.logistic.l2",
+                    "needs one or more penalties >= 0",
+                ));
             }
             for l2 in grid {
-                logistic.push(LogisticParams { l2, max_iter: l.max_iter.unwrap_or(100), tol: 1e-8 });
+                logistic.push(LogisticParams {
+                    l2,
+                    max_iter: l.max_iter.unwrap_or(100),
+                    tol: 1e-8,
+                });
             }
         }
         let mut tree = Vec::new();
@@ -89,33 +104,70 @@ impl TrainConfig {
             let leaves = t.min_samples_leaf.unwrap_or_else(|| vec![50, 200]);
             let max_bins = t.max_bins.unwrap_or(255);
             if depths.is_empty() || depths.iter().any(|d| *d == 0 || *d > 30) {
-                errs.push(Error::config(file, "train.models.tree.max_depth", "needs one or more depths between 1 and 30"));
+                errs.push(Error::config(
+                    file,
+                    "train.models.tree.max_depth",
+                    "needs one or more depths between 1 and 30",
+                ));
             }
             if leaves.is_empty() || leaves.contains(&0) {
-                errs.push(Error::config(file, "train.models.tree.min_samples_leaf", "needs one or more sizes >= 1"));
+                errs.push(Error::config(
+                    file,
+                    "train.models.tree.min_samples_leaf",
+                    "needs one or more sizes >= 1",
+                ));
             }
             if !(2..=255).contains(&max_bins) {
-                errs.push(Error::config(file, "train.models.tree.max_bins", "must be between 2 and 255"));
+                errs.push(Error::config(
+                    file,
+                    "train.models.tree.max_bins",
+                    "must be between 2 and 255",
+                ));
             }
             for d in &depths {
                 for l in &leaves {
-                    tree.push(TreeParams { max_depth: *d, min_samples_leaf: *l, min_gain: 1e-7, max_bins });
+                    tree.push(TreeParams {
+                        max_depth: *d,
+                        min_samples_leaf: *l,
+                        min_gain: 1e-7,
+                        max_bins,
+                    });
                 }
             }
         }
         if logistic.is_empty() && tree.is_empty() {
-            errs.push(Error::config(file, "train.models", "name at least one model (`logistic`, `tree`)"));
+            errs.push(Error::config(
+                file,
+                "train.models",
+                "name at least one model (`logistic`, `tree`)",
+            ));
         }
         let select = self.select.unwrap_or_else(|| "best_cv".to_string());
         let known = ["best_cv", "logistic", "tree"];
         if !known.contains(&select.as_str()) {
-            errs.push(Error::config(file, "train.select", format!("unknown `{select}`, expected one of `best_cv`, `logistic`, `tree`")));
-        } else if (select == "logistic" && logistic.is_empty()) || (select == "tree" && tree.is_empty()) {
-            errs.push(Error::config(file, "train.select", format!("`{select}` is not among `train.models`")));
+            errs.push(Error::config(
+                file,
+                "train.select",
+                format!("unknown `{select}`, expected one of `best_cv`, `logistic`, `tree`"),
+            ));
+        } else if (select == "logistic" && logistic.is_empty())
+            || (select == "tree" && tree.is_empty())
+        {
+            errs.push(Error::config(
+                file,
+                "train.select",
+                format!("`{select}` is not among `train.models`"),
+            ));
         }
         if !errs.is_empty() {
             return Err(errs);
         }
-        Ok(TrainParams { cv_folds, select, logistic, tree, seed })
+        Ok(TrainParams {
+            cv_folds,
+            select,
+            logistic,
+            tree,
+            seed,
+        })
     }
 }

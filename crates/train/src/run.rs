@@ -56,17 +56,46 @@ struct TransformColumns {
 
 /// The files the stage reads.
 pub fn inputs(_params: &TrainParams) -> Vec<Input> {
-    vec![Input::Artifact("features/train.parquet".into()), Input::Artifact("features/transform.json".into())]
+    vec![
+        Input::Artifact("features/train.parquet".into()),
+        Input::Artifact("features/transform.json".into()),
+    ]
 }
 
-fn fit_one(kind: &str, params: &serde_json::Value, names: &[String], x: &[&[f64]], y: &[f64]) -> Result<Model> {
+fn fit_one(
+    kind: &str,
+    params: &serde_json::Value,
+    names: &[String],
+    x: &[&[f64]],
+    y: &[f64],
+) -> Result<Model> {
     Ok(match kind {
-        "logistic" => Model::Logistic(LogisticRegression::fit(names, x, y, None, &serde_json::from_value(params.clone()).map_err(|e| Error::Internal(e.to_string()))?)?),
-        _ => Model::Tree(DecisionTree::fit(names, x, y, None, &serde_json::from_value(params.clone()).map_err(|e| Error::Internal(e.to_string()))?)?),
+        "logistic" => Model::Logistic(LogisticRegression::fit(
+            names,
+            x,
+            y,
+            None,
+            &serde_json::from_value(params.clone()).map_err(|e| Error::Internal(e.to_string()))?,
+        )?),
+        _ => Model::Tree(DecisionTree::fit(
+            names,
+            x,
+            y,
+            None,
+            &serde_json::from_value(params.clone()).map_err(|e| Error::Internal(e.to_string()))?,
+        )?),
     })
 }
 
-fn search(kind: &str, grid: &[serde_json::Value], names: &[String], train: &Frame, y: &[f64], folds: &[usize], k: usize) -> Result<ModelSearch> {
+fn search(
+    kind: &str,
+    grid: &[serde_json::Value],
+    names: &[String],
+    train: &Frame,
+    y: &[f64],
+    folds: &[usize],
+    k: usize,
+) -> Result<ModelSearch> {
     let x = feature_columns(train, names)?;
     let mut points = Vec::new();
     for params in grid {
@@ -74,8 +103,14 @@ fn search(kind: &str, grid: &[serde_json::Value], names: &[String], train: &Fram
         for f in 0..k {
             let tr: Vec<usize> = (0..y.len()).filter(|&i| folds[i] != f).collect();
             let va: Vec<usize> = (0..y.len()).filter(|&i| folds[i] == f).collect();
-            let xt: Vec<Vec<f64>> = x.iter().map(|c| tr.iter().map(|&i| c[i]).collect()).collect();
-            let xv: Vec<Vec<f64>> = x.iter().map(|c| va.iter().map(|&i| c[i]).collect()).collect();
+            let xt: Vec<Vec<f64>> = x
+                .iter()
+                .map(|c| tr.iter().map(|&i| c[i]).collect())
+                .collect();
+            let xv: Vec<Vec<f64>> = x
+                .iter()
+                .map(|c| va.iter().map(|&i| c[i]).collect())
+                .collect();
             let yt: Vec<f64> = tr.iter().map(|&i| y[i]).collect();
             let yv: Vec<f64> = va.iter().map(|&i| y[i]).collect();
             let xt_ref: Vec<&[f64]> = xt.iter().map(Vec::as_slice).collect();
@@ -89,13 +124,24 @@ fn search(kind: &str, grid: &[serde_json::Value], names: &[String], train: &Fram
         }
         let mean_auc = fold_auc.iter().sum::<f64>() / k as f64;
         tracing::debug!(stage = "train", model = kind, %params, mean_auc, "Grid point scored.");
-        points.push(GridPoint { params: params.clone(), fold_auc, mean_auc });
+        points.push(GridPoint {
+            params: params.clone(),
+            fold_auc,
+            mean_auc,
+        });
     }
-    let best = points
-        .iter()
-        .enumerate()
-        .fold(0, |b, (i, p)| if p.mean_auc > points[b].mean_auc { i } else { b });
-    Ok(ModelSearch { cv_auc: points[best].mean_auc, grid: points, best })
+    let best = points.iter().enumerate().fold(0, |b, (i, p)| {
+        if p.mean_auc > points[b].mean_auc {
+            i
+        } else {
+            b
+        }
+    });
+    Ok(ModelSearch {
+        cv_auc: points[best].mean_auc,
+        grid: points,
+        best,
+    })
 }
 
 /// Runs the stage into `out`: `<model>.json` per model, `cv.json`, `selection.json`.
@@ -106,14 +152,37 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
         .number(&cols.target)
         .ok_or_else(|| Error::Internal(format!("train matrix has no target `{}`", cols.target)))?
         .to_vec();
-    let folds = stratified_folds(&y, params.cv_folds, &mut Rng::derive(params.seed, "train.folds"));
+    let folds = stratified_folds(
+        &y,
+        params.cv_folds,
+        &mut Rng::derive(params.seed, "train.folds"),
+    );
     // Small data: leaf sizes above a fold's tenth would forbid any split.
     let max_leaf = (y.len() / (10 * params.cv_folds)).max(1);
     let mut searches = BTreeMap::new();
     let mut models = Vec::new();
     if !params.logistic.is_empty() {
-        let grid: Vec<serde_json::Value> = params.logistic.iter().map(|p| serde_json::to_value(p).expect("json")).collect();
-        searches.insert("logistic".to_string(), (search("logistic", &grid, &cols.woe_features, &train, &y, &folds, params.cv_folds)?, grid, cols.woe_features.clone()));
+        let grid: Vec<serde_json::Value> = params
+            .logistic
+            .iter()
+            .map(|p| serde_json::to_value(p).expect("json"))
+            .collect();
+        searches.insert(
+            "logistic".to_string(),
+            (
+                search(
+                    "logistic",
+                    &grid,
+                    &cols.woe_features,
+                    &train,
+                    &y,
+                    &folds,
+                    params.cv_folds,
+                )?,
+                grid,
+                cols.woe_features.clone(),
+            ),
+        );
     }
     if !params.tree.is_empty() {
         let grid: Vec<serde_json::Value> = params
@@ -125,7 +194,22 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
                 serde_json::to_value(p).expect("json")
             })
             .collect();
-        searches.insert("tree".to_string(), (search("tree", &grid, &cols.raw_features, &train, &y, &folds, params.cv_folds)?, grid, cols.raw_features.clone()));
+        searches.insert(
+            "tree".to_string(),
+            (
+                search(
+                    "tree",
+                    &grid,
+                    &cols.raw_features,
+                    &train,
+                    &y,
+                    &folds,
+                    params.cv_folds,
+                )?,
+                grid,
+                cols.raw_features.clone(),
+            ),
+        );
     }
     let mut cv = BTreeMap::new();
     let mut cv_auc = BTreeMap::new();
@@ -138,16 +222,33 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
         cv.insert(name, s);
     }
     let (selected, by) = if params.select == "best_cv" {
-        let best = cv_auc.iter().fold(None::<(&String, f64)>, |b, (n, a)| match b {
-            Some((_, ba)) if ba >= *a => b,
-            _ => Some((n, *a)),
-        });
+        let best = cv_auc
+            .iter()
+            .fold(None::<(&String, f64)>, |b, (n, a)| match b {
+                Some((_, ba)) if ba >= *a => b,
+                _ => Some((n, *a)),
+            });
         (best.map(|b| b.0.clone()).unwrap_or_default(), "best_cv")
     } else {
         (params.select.clone(), "configured")
     };
     write_json(&out.join("cv.json"), &cv)?;
-    write_json(&out.join("selection.json"), &Selection { selected: selected.clone(), by: by.into(), cv_auc: cv_auc.clone() })?;
-    let summary = cv_auc.iter().map(|(n, a)| format!("{n} cv_auc={a:.4}")).collect::<Vec<_>>().join(", ");
-    Ok(StageReport { rows_in: y.len() as u64, rows_out: y.len() as u64, summary: format!("{summary}; selected {selected}") })
+    write_json(
+        &out.join("selection.json"),
+        &Selection {
+            selected: selected.clone(),
+            by: by.into(),
+            cv_auc: cv_auc.clone(),
+        },
+    )?;
+    let summary = cv_auc
+        .iter()
+        .map(|(n, a)| format!("{n} cv_auc={a:.4}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Ok(StageReport {
+        rows_in: y.len() as u64,
+        rows_out: y.len() as u64,
+        summary: format!("{summary}; selected {selected}"),
+    })
 }

@@ -1,0 +1,337 @@
+//! The commands: each loads what it needs, calls the library crates and reports.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use riskpipe_core::{Error, ErrorClass};
+
+use crate::pipeline::{self, Pipeline, locate_key};
+use crate::runner;
+
+/// A command's failure: one error, or every problem of a pipeline file.
+#[derive(Debug)]
+pub enum CliError {
+    /// One error.
+    One(Error),
+    /// Problems of a pipeline file, with its text (to quote lines).
+    Config(Vec<Error>, String),
+    /// `verify` found differences (exit 1, already printed).
+    Verify,
+}
+
+impl From<Error> for CliError {
+    fn from(e: Error) -> Self {
+        CliError::One(e)
+    }
+}
+
+type CmdResult = Result<ExitCode, CliError>;
+
+fn load(path: &Path) -> Result<Pipeline, CliError> {
+    pipeline::load(path).map_err(|(errs, text)| CliError::Config(errs, text))
+}
+
+/// Prints an error (uv style: `error:`, `Caused by:`, `hint:`) and picks the exit code.
+pub fn report_error(e: &CliError) -> ExitCode {
+    let mut err = std::io::stderr().lock();
+    match e {
+        CliError::Verify => ExitCode::from(1),
+        CliError::One(e) => {
+            let _ = writeln!(err, "error: {e}");
+            let mut src = std::error::Error::source(e);
+            while let Some(s) = src {
+                let _ = writeln!(err, "  Caused by: {s}");
+                src = s.source();
+            }
+            ExitCode::from(if e.class() == ErrorClass::User { 2 } else { 1 })
+        }
+        CliError::Config(errs, text) => {
+            for e in errs {
+                match e {
+                    Error::Config { file, key, message }
+                        if !file.contains(".yaml:")
+                            && !file.contains(".yml:")
+                            && !key.is_empty() =>
+                    {
+                        match locate_key(text, key) {
+                            Some((line, col)) => {
+                                let _ =
+                                    writeln!(err, "error: {file}:{line}:{col}: {key}: {message}");
+                                if let Some(l) = text.lines().nth(line - 1) {
+                                    let _ = writeln!(err, "  {line} | {l}");
+                                }
+                            }
+                            None => {
+                                let _ = writeln!(err, "error: {e}");
+                            }
+                        }
+                    }
+                    _ => {
+                        let _ = writeln!(err, "error: {e}");
+                    }
+                }
+            }
+            let user = errs.iter().all(|e| e.class() == ErrorClass::User);
+            ExitCode::from(if user { 2 } else { 1 })
+        }
+    }
+}
+
+fn out_line(s: &str) {
+    // A closed stdout (`riskpipe ... | head`) is not a failure.
+    let mut o = std::io::stdout().lock();
+    let _ = writeln!(o, "{s}");
+}
+
+/// `riskpipe run`.
+pub fn run(
+    path: &Path,
+    run_dir: Option<PathBuf>,
+    run_id: &str,
+    stage: Option<&str>,
+    force: bool,
+    quiet: bool,
+) -> CmdResult {
+    let p = load(path)?;
+    let dir = run_dir.unwrap_or_else(|| runner::default_run_dir(&p, run_id));
+    let run_id = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| run_id.to_string());
+    let t0 = std::time::Instant::now();
+    let outcomes = runner::run_pipeline(&p, &dir, &run_id, stage, force)?;
+    if !quiet {
+        summary(&p, &dir, &outcomes, t0.elapsed().as_secs_f64());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn summary(p: &Pipeline, dir: &Path, outcomes: &[(String, runner::Outcome)], secs: f64) {
+    let ran = outcomes
+        .iter()
+        .filter(|o| o.1 == runner::Outcome::Ran)
+        .count();
+    let skipped = outcomes.len() - ran;
+    out_line(&format!("pipeline   {} ({})", p.name, p.task));
+    out_line(&format!("run folder {}", dir.display()));
+    out_line(&format!(
+        "stages     {ran} ran, {skipped} skipped, {secs:.1} s"
+    ));
+    if let Ok(q) =
+        riskpipe_core::io::read_json::<serde_json::Value>(&dir.join("ingest/quality.json"))
+    {
+        let f: Option<serde_json::Value> =
+            riskpipe_core::io::read_json(&dir.join("features/report.json")).ok();
+        let split = f
+            .map(|f| format!(" (train {}, test {})", f["train_rows"], f["test_rows"]))
+            .unwrap_or_default();
+        out_line(&format!("rows       {}{split}", q["rows_written"]));
+    }
+    if let Ok(m) = riskpipe_core::io::read_json::<riskpipe_evaluate::MetricsFile>(
+        &dir.join("evaluate/metrics.json"),
+    ) {
+        out_line("model        test AUC      KS    Gini  CV AUC");
+        for (name, mm) in &m.models {
+            out_line(&format!(
+                "{:<12} {:>8.4} {:>7.4} {:>7.4} {:>7}{}",
+                name,
+                mm.test.auc,
+                mm.test.ks,
+                mm.test.gini,
+                mm.cv_auc.map(|v| format!("{v:.4}")).unwrap_or_default(),
+                if name == &m.selected_model {
+                    "  <- selected"
+                } else {
+                    ""
+                }
+            ));
+        }
+        if let Some(o) = &m.oracle {
+            out_line(&format!(
+                "{:<12} {:>8.4} {:>7.4} {:>7.4}   (true PD: the best achievable)",
+                "oracle", o.auc, o.ks, o.gini
+            ));
+        }
+        out_line(&format!(
+            "report     {}",
+            dir.join("evaluate/report.html").display()
+        ));
+    }
+    if dir.join("deploy/bundle/bundle.json").exists() {
+        out_line(&format!(
+            "bundle     {}",
+            dir.join("deploy/bundle").display()
+        ));
+    }
+}
+
+/// `riskpipe verify`.
+pub fn verify(run_dir: &Path, keep: bool) -> CmdResult {
+    if !run_dir.is_dir() {
+        return Err(Error::MissingInput {
+            path: run_dir.into(),
+            hint: Some("name a run folder written by `riskpipe run`".into()),
+        }
+        .into());
+    }
+    let scratch = std::env::temp_dir().join(format!("riskpipe-verify-{}", std::process::id()));
+    if scratch.exists() {
+        fs_err::remove_dir_all(&scratch).map_err(Error::from)?;
+    }
+    let result = runner::verify(run_dir, &scratch);
+    if keep {
+        eprintln!("scratch folder kept: {}", scratch.display());
+    } else {
+        let _ = fs_err::remove_dir_all(&scratch);
+    }
+    let diffs = result?;
+    if diffs.is_empty() {
+        out_line(&format!(
+            "verified: every output of {} reproduces byte for byte",
+            run_dir.display()
+        ));
+        Ok(ExitCode::SUCCESS)
+    } else {
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(
+            err,
+            "error: {} file(s) differ in {}:",
+            diffs.len(),
+            run_dir.display()
+        );
+        for d in &diffs {
+            let _ = writeln!(err, "  {}: {}", d.path, d.what);
+        }
+        Err(CliError::Verify)
+    }
+}
+
+/// `riskpipe synth loans`.
+pub fn synth_loans(rows: u64, seed: u64, out: &Path) -> CmdResult {
+    if rows == 0 {
+        return Err(Error::config("command line", "--rows", "must be at least 1").into());
+    }
+    let book = riskpipe_synth::loans(rows as usize, seed);
+    let ext = out
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "loans".into());
+    let truth = out.with_file_name(format!(
+        "{stem}.truth.{}",
+        if ext.is_empty() { "csv" } else { &ext }
+    ));
+    match ext.as_str() {
+        "parquet" | "pq" => {
+            riskpipe_core::io::write_parquet(out, &book.data)?;
+            riskpipe_core::io::write_parquet(&truth, &book.truth)?;
+        }
+        "csv" => {
+            riskpipe_core::io::write_csv(out, &book.data)?;
+            riskpipe_core::io::write_csv(&truth, &book.truth)?;
+        }
+        _ => {
+            return Err(Error::config(
+                "command line",
+                "--out",
+                format!("`{}`: use a `.csv` or `.parquet` file name", out.display()),
+            )
+            .into());
+        }
+    }
+    out_line(&format!(
+        "wrote {} rows to {} (true PDs: {})",
+        rows,
+        out.display(),
+        truth.display()
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `riskpipe score`.
+pub fn score(bundle: &Path, input: &Path, output: &Path) -> CmdResult {
+    let t0 = std::time::Instant::now();
+    let scorer = riskpipe_deploy::Scorer::load(bundle)?;
+    let n = riskpipe_deploy::score_file(&scorer, input, output)?;
+    tracing::info!(
+        rows = n,
+        elapsed_ms = t0.elapsed().as_millis() as u64,
+        "Scoring finished."
+    );
+    eprintln!(
+        "scored {n} rows in {:.2} s -> {}",
+        t0.elapsed().as_secs_f64(),
+        output.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `riskpipe validate`.
+pub fn validate(path: &Path) -> CmdResult {
+    let p = load(path)?;
+    out_line(&format!(
+        "{}: ok (pipeline `{}`, task `{}`, seed {})",
+        path.display(),
+        p.name,
+        p.task,
+        p.seed
+    ));
+    for stage in riskpipe_core::stage::STAGES {
+        let params = runner::StageParams::of(&p, stage);
+        out_line(&format!("  {stage}: {}", params.to_json()));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn py_str(s: &str) -> String {
+    format!("{:?}", s)
+}
+
+/// `riskpipe dag --airflow`.
+pub fn dag(path: &Path, out: Option<&Path>, run_dir: Option<&str>) -> CmdResult {
+    let p = load(path)?;
+    let abs = std::path::absolute(path).map_err(Error::from)?;
+    let run_dir = run_dir.map(str::to_string).unwrap_or_else(|| {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        format!("{}/runs/{}/{{{{ ds_nodash }}}}", cwd.display(), p.name)
+    });
+    let mut s = String::new();
+    s.push_str(&format!("\"\"\"Airflow DAG for the riskpipe pipeline `{}`, written by `riskpipe dag`.\n\nOne task per stage; every task runs `riskpipe run --stage NAME` on the same run folder,\nso a retried task skips work that is already done.\n\"\"\"\n", p.name));
+    s.push_str("from datetime import datetime\n\nfrom airflow import DAG\nfrom airflow.operators.bash import BashOperator\n\n");
+    s.push_str(&format!(
+        "PIPELINE = {}\nRUN_DIR = {}\n\n",
+        py_str(&abs.display().to_string()),
+        py_str(&run_dir)
+    ));
+    s.push_str(&format!(
+        "with DAG(\n    dag_id={},\n    start_date=datetime(2026, 1, 1),\n    schedule=None,\n    catchup=False,\n    tags=[\"riskpipe\", {}],\n) as dag:\n",
+        py_str(&format!("riskpipe_{}", p.name)),
+        py_str(&p.task)
+    ));
+    for stage in riskpipe_core::stage::STAGES {
+        s.push_str(&format!(
+            "    {stage} = BashOperator(\n        task_id={},\n        bash_command=f\"riskpipe run '{{PIPELINE}}' --stage {stage} --run-dir '{{RUN_DIR}}' --log-format json\",\n    )\n",
+            py_str(stage)
+        ));
+    }
+    s.push_str(&format!(
+        "\n    {}\n",
+        riskpipe_core::stage::STAGES.join(" >> ")
+    ));
+    match out {
+        Some(o) => {
+            riskpipe_core::io::write_atomic(o, s.as_bytes())?;
+            eprintln!("wrote {}", o.display());
+        }
+        None => {
+            let mut o = std::io::stdout().lock();
+            let _ = o.write_all(s.as_bytes());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,195 @@
+//! The pipeline file: parsed straight from the text, every section checked, all problems
+//! collected before failing.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use riskpipe_core::Error;
+use riskpipe_deploy::{DeployConfig, DeployParams};
+use riskpipe_evaluate::{EvaluateConfig, EvaluateParams};
+use riskpipe_features::{FeaturesConfig, FeaturesParams};
+use riskpipe_ingest::{IngestConfig, IngestParams};
+use riskpipe_privacy::{PrivacyConfig, PrivacyParams};
+use riskpipe_train::{TrainConfig, TrainParams};
+
+/// A pipeline file, exactly as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineFile {
+    /// Format version; must be 1.
+    pub version: u32,
+    /// Pipeline name (run folders live under `runs/<name>/`).
+    pub name: String,
+    /// `credit_scoring` or `default_prediction`.
+    pub task: String,
+    /// Seed for every random choice (default 42).
+    pub seed: Option<u64>,
+    /// The data source.
+    pub data: IngestConfig,
+    /// Masking.
+    pub privacy: Option<PrivacyConfig>,
+    /// Feature engineering.
+    pub features: Option<FeaturesConfig>,
+    /// Training.
+    pub train: Option<TrainConfig>,
+    /// Evaluation.
+    pub evaluate: Option<EvaluateConfig>,
+    /// Deployment.
+    pub deploy: Option<DeployConfig>,
+}
+
+/// A checked pipeline: every stage's canonical parameters.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    /// Name.
+    pub name: String,
+    /// Task.
+    pub task: String,
+    /// Seed.
+    pub seed: u64,
+    /// Ingest parameters.
+    pub ingest: IngestParams,
+    /// Privacy parameters.
+    pub privacy: PrivacyParams,
+    /// Features parameters.
+    pub features: FeaturesParams,
+    /// Train parameters.
+    pub train: TrainParams,
+    /// Evaluate parameters.
+    pub evaluate: EvaluateParams,
+    /// Deploy parameters.
+    pub deploy: DeployParams,
+}
+
+/// Tasks this version runs.
+pub const TASKS: [&str; 2] = ["credit_scoring", "default_prediction"];
+
+/// Reads and checks a pipeline file. On failure returns every problem found, with the file's
+/// text so that callers can point at lines.
+pub fn load(path: &Path) -> Result<Pipeline, (Vec<Error>, String)> {
+    let file = path.display().to_string();
+    let text = match fs_err::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err((
+                vec![Error::MissingInput {
+                    path: path.into(),
+                    hint: None,
+                }],
+                String::new(),
+            ));
+        }
+        Err(e) => return Err((vec![Error::Io(e)], String::new())),
+    };
+    let raw: PipelineFile =
+        riskpipe_core::yaml::parse(&file, &text).map_err(|e| (vec![e], text.clone()))?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let base = if base.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        base
+    };
+    let base = std::path::absolute(&base).unwrap_or(base);
+    let mut errs = Vec::new();
+    if raw.version != 1 {
+        errs.push(Error::config(
+            &file,
+            "version",
+            format!("unsupported version {}, expected 1", raw.version),
+        ));
+    }
+    if !TASKS.contains(&raw.task.as_str()) {
+        errs.push(Error::config(
+            &file,
+            "task",
+            format!(
+                "unknown or not yet supported task `{}`, expected one of {}",
+                raw.task,
+                TASKS.map(|t| format!("`{t}`")).join(", ")
+            ),
+        ));
+    }
+    if raw.name.is_empty()
+        || !raw
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        errs.push(Error::config(
+            &file,
+            "name",
+            "use letters, digits, `_` and `-` only (it names the run folder)",
+        ));
+    }
+    let seed = raw.seed.unwrap_or(42);
+    let ingest = take(&mut errs, raw.data.resolve(&file, &base, seed));
+    let privacy = take(&mut errs, raw.privacy.unwrap_or_default().resolve(&file));
+    let features = take(
+        &mut errs,
+        raw.features.unwrap_or_default().resolve(&file, seed),
+    );
+    let train = take(
+        &mut errs,
+        raw.train.unwrap_or_default().resolve(&file, seed),
+    );
+    let evaluate = take(
+        &mut errs,
+        raw.evaluate.unwrap_or_default().resolve(&file, &raw.task),
+    );
+    let deploy = take(&mut errs, raw.deploy.unwrap_or_default().resolve(&file));
+    if !errs.is_empty() {
+        return Err((errs, text));
+    }
+    Ok(Pipeline {
+        name: raw.name,
+        task: raw.task,
+        seed,
+        ingest: ingest.expect("checked"),
+        privacy: privacy.expect("checked"),
+        features: features.expect("checked"),
+        train: train.expect("checked"),
+        evaluate: evaluate.expect("checked"),
+        deploy: deploy.expect("checked"),
+    })
+}
+
+fn take<T>(errs: &mut Vec<Error>, r: Result<T, Vec<Error>>) -> Option<T> {
+    match r {
+        Ok(v) => Some(v),
+        Err(mut e) => {
+            errs.append(&mut e);
+            None
+        }
+    }
+}
+
+/// Finds the (1-based) line and column of a dotted key path in YAML text, by indentation.
+pub fn locate_key(text: &str, key: &str) -> Option<(usize, usize)> {
+    let parts: Vec<&str> = key.split('.').collect();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut start = 0;
+    let mut min_indent = 0;
+    let mut found = None;
+    for part in parts {
+        found = None;
+        for (i, l) in lines.iter().enumerate().skip(start) {
+            let t = l.trim_start();
+            if t.is_empty() || t.starts_with('#') {
+                continue;
+            }
+            let ind = l.len() - t.len();
+            if ind < min_indent && i > start {
+                break;
+            }
+            if t.starts_with(&format!("{part}:")) || t.starts_with(&format!("\"{part}\":")) {
+                found = Some((i + 1, ind + 1));
+                start = i + 1;
+                min_indent = ind + 1;
+                break;
+            }
+        }
+        found?;
+    }
+    found
+}

@@ -1,0 +1,453 @@
+//! The pipeline runner: fingerprints, skipping, atomic stage folders, manifests, verify.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use riskpipe_core::hash::sha256_file;
+use riskpipe_core::manifest::{FileRecord, Manifest, code_version, fingerprint, now_rfc3339};
+use riskpipe_core::stage::{Input, STAGES, StageInputs, StageReport};
+use riskpipe_core::{Error, Result};
+
+use crate::pipeline::Pipeline;
+
+/// One stage's parameters, ready to run.
+#[derive(Debug, Clone)]
+pub enum StageParams {
+    /// ingest
+    Ingest(riskpipe_ingest::IngestParams),
+    /// privacy
+    Privacy(riskpipe_privacy::PrivacyParams),
+    /// features
+    Features(riskpipe_features::FeaturesParams),
+    /// train
+    Train(riskpipe_train::TrainParams),
+    /// evaluate
+    Evaluate(riskpipe_evaluate::EvaluateParams),
+    /// deploy
+    Deploy(riskpipe_deploy::DeployParams),
+}
+
+impl StageParams {
+    /// The parameters of stage `name` of a pipeline.
+    pub fn of(p: &Pipeline, name: &str) -> StageParams {
+        match name {
+            "ingest" => StageParams::Ingest(p.ingest.clone()),
+            "privacy" => StageParams::Privacy(p.privacy.clone()),
+            "features" => StageParams::Features(p.features.clone()),
+            "train" => StageParams::Train(p.train.clone()),
+            "evaluate" => StageParams::Evaluate(p.evaluate.clone()),
+            _ => StageParams::Deploy(p.deploy.clone()),
+        }
+    }
+
+    /// Rebuilds parameters from a manifest's JSON.
+    pub fn from_json(stage: &str, v: &serde_json::Value) -> Result<StageParams> {
+        let bad = |e: serde_json::Error| {
+            Error::Internal(format!(
+                "manifest of `{stage}` has parameters this version cannot read: {e}"
+            ))
+        };
+        Ok(match stage {
+            "ingest" => StageParams::Ingest(serde_json::from_value(v.clone()).map_err(bad)?),
+            "privacy" => StageParams::Privacy(serde_json::from_value(v.clone()).map_err(bad)?),
+            "features" => StageParams::Features(serde_json::from_value(v.clone()).map_err(bad)?),
+            "train" => StageParams::Train(serde_json::from_value(v.clone()).map_err(bad)?),
+            "evaluate" => StageParams::Evaluate(serde_json::from_value(v.clone()).map_err(bad)?),
+            "deploy" => StageParams::Deploy(serde_json::from_value(v.clone()).map_err(bad)?),
+            other => {
+                return Err(Error::Internal(format!(
+                    "unknown stage `{other}` in manifest"
+                )));
+            }
+        })
+    }
+
+    /// Canonical JSON (recorded and hashed).
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            StageParams::Ingest(p) => serde_json::to_value(p),
+            StageParams::Privacy(p) => serde_json::to_value(p),
+            StageParams::Features(p) => serde_json::to_value(p),
+            StageParams::Train(p) => serde_json::to_value(p),
+            StageParams::Evaluate(p) => serde_json::to_value(p),
+            StageParams::Deploy(p) => serde_json::to_value(p),
+        }
+        .expect("parameters serialise")
+    }
+
+    fn inputs(&self) -> Vec<Input> {
+        match self {
+            StageParams::Ingest(p) => riskpipe_ingest::inputs(p),
+            StageParams::Privacy(p) => riskpipe_privacy::inputs(p),
+            StageParams::Features(p) => riskpipe_features::inputs(p),
+            StageParams::Train(p) => riskpipe_train::inputs(p),
+            StageParams::Evaluate(p) => riskpipe_evaluate::inputs(p),
+            StageParams::Deploy(p) => riskpipe_deploy::inputs(p),
+        }
+    }
+
+    fn run(&self, inputs: &StageInputs, out: &Path, pipeline: &str) -> Result<StageReport> {
+        match self {
+            StageParams::Ingest(p) => riskpipe_ingest::run(p, inputs, out),
+            StageParams::Privacy(p) => riskpipe_privacy::run(p, inputs, out),
+            StageParams::Features(p) => riskpipe_features::run(p, inputs, out),
+            StageParams::Train(p) => riskpipe_train::run(p, inputs, out),
+            StageParams::Evaluate(p) => riskpipe_evaluate::run(p, inputs, out),
+            StageParams::Deploy(p) => riskpipe_deploy::run(p, inputs, out, pipeline),
+        }
+    }
+}
+
+/// Identity of a run, recorded in every manifest.
+#[derive(Debug, Clone)]
+pub struct RunId {
+    /// Pipeline name.
+    pub pipeline: String,
+    /// Run id (the run folder's name).
+    pub run_id: String,
+    /// Pipeline seed.
+    pub seed: u64,
+}
+
+/// What happened to a stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Ran and wrote its folder.
+    Ran,
+    /// Fingerprint matched: nothing to do.
+    Skipped,
+}
+
+/// Hashes a stage's declared inputs. Missing artifacts are user errors naming the stage to run.
+fn input_records(stage: &str, inputs: &[Input], run_dir: &Path) -> Result<Vec<FileRecord>> {
+    let mut recs = Vec::new();
+    for i in inputs {
+        match i {
+            Input::Artifact(rel) => {
+                let p = run_dir.join(rel);
+                if !p.exists() {
+                    let need = rel.split('/').next().unwrap_or(rel);
+                    return Err(Error::MissingInput {
+                        path: p,
+                        hint: Some(format!(
+                            "stage `{stage}` needs the output of stage `{need}`; run `--stage {need}` first (or the whole pipeline)"
+                        )),
+                    });
+                }
+                recs.push(FileRecord {
+                    path: rel.clone(),
+                    sha256: sha256_file(&p)?,
+                    rows: None,
+                });
+            }
+            Input::OptionalArtifact(rel) => {
+                let p = run_dir.join(rel);
+                if p.exists() {
+                    recs.push(FileRecord {
+                        path: rel.clone(),
+                        sha256: sha256_file(&p)?,
+                        rows: None,
+                    });
+                }
+            }
+            Input::External(p) => {
+                if !p.exists() {
+                    return Err(Error::MissingInput {
+                        path: p.clone(),
+                        hint: Some("check `data.path` in the pipeline file".into()),
+                    });
+                }
+                recs.push(FileRecord {
+                    path: p.display().to_string(),
+                    sha256: sha256_file(p)?,
+                    rows: None,
+                });
+            }
+        }
+    }
+    recs.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(recs)
+}
+
+/// Every file under `dir`, relative, sorted, with sha256 and Parquet row counts.
+fn output_records(dir: &Path, prefix: &str) -> Result<Vec<FileRecord>> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs_err::read_dir(&d)? {
+            let p = e?.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| n != "manifest.json") {
+                files.push(p);
+            }
+        }
+    }
+    let mut recs = Vec::new();
+    for p in files {
+        let rel = p
+            .strip_prefix(dir)
+            .expect("under dir")
+            .to_string_lossy()
+            .replace('\\', "/");
+        let rows = if rel.ends_with(".parquet") {
+            Some(riskpipe_core::io::parquet_rows(&p)?)
+        } else {
+            None
+        };
+        recs.push(FileRecord {
+            path: format!("{prefix}/{rel}"),
+            sha256: sha256_file(&p)?,
+            rows,
+        });
+    }
+    recs.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(recs)
+}
+
+/// Whether a finished stage folder still matches its manifest (fingerprint and outputs).
+fn up_to_date(stage_dir: &Path, run_dir: &Path, fp: &str) -> Result<bool> {
+    let Some(m) = Manifest::load(stage_dir)? else {
+        return Ok(false);
+    };
+    if m.fingerprint != fp {
+        return Ok(false);
+    }
+    for o in &m.outputs {
+        let p = run_dir.join(&o.path);
+        if !p.exists() || sha256_file(&p)? != o.sha256 {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+fn spinner(stage: &str) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = indicatif::ProgressBar::new_spinner();
+    pb.set_message(format!("stage {stage}"));
+    pb.enable_steady_tick(std::time::Duration::from_millis(120));
+    Some(pb)
+}
+
+/// Runs one stage into `run_dir/<stage>` unless it is up to date (or `force`).
+pub fn run_stage(
+    stage: &str,
+    params: &StageParams,
+    run_dir: &Path,
+    id: &RunId,
+    force: bool,
+) -> Result<Outcome> {
+    let span = tracing::info_span!("stage", stage);
+    let _g = span.enter();
+    let inputs = input_records(stage, &params.inputs(), run_dir)?;
+    let pjson = params.to_json();
+    let version = code_version();
+    let fp = fingerprint(stage, &pjson, &inputs, &version);
+    let stage_dir = run_dir.join(stage);
+    if !force && up_to_date(&stage_dir, run_dir, &fp)? {
+        tracing::info!(stage, "Stage skipped: up to date.");
+        return Ok(Outcome::Skipped);
+    }
+    tracing::info!(stage, "Stage started.");
+    let started_at = now_rfc3339();
+    let t0 = Instant::now();
+    let tmp = run_dir.join(format!(".{stage}.tmp-{}", std::process::id()));
+    if tmp.exists() {
+        fs_err::remove_dir_all(&tmp)?;
+    }
+    fs_err::create_dir_all(&tmp)?;
+    let pb = spinner(stage);
+    let result = params.run(
+        &StageInputs {
+            run_dir: run_dir.to_path_buf(),
+        },
+        &tmp,
+        &id.pipeline,
+    );
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = fs_err::remove_dir_all(&tmp);
+            tracing::error!(stage, error = %e, "Stage failed.");
+            return Err(e);
+        }
+    };
+    let outputs = output_records(&tmp, stage)?;
+    let secs = t0.elapsed().as_secs_f64();
+    let manifest = Manifest {
+        stage: stage.to_string(),
+        pipeline: id.pipeline.clone(),
+        run_id: id.run_id.clone(),
+        version,
+        git_commit: option_env!("RISKPIPE_GIT_COMMIT").map(str::to_string),
+        seed: id.seed,
+        params: pjson,
+        inputs,
+        outputs,
+        fingerprint: fp,
+        started_at,
+        duration_secs: (secs * 1000.0).round() / 1000.0,
+    };
+    riskpipe_core::io::write_json(&tmp.join("manifest.json"), &manifest)?;
+    // Swap the finished folder into place.
+    if stage_dir.exists() {
+        let old = run_dir.join(format!(".{stage}.old-{}", std::process::id()));
+        fs_err::rename(&stage_dir, &old)?;
+        fs_err::rename(&tmp, &stage_dir)?;
+        fs_err::remove_dir_all(&old)?;
+    } else {
+        fs_err::rename(&tmp, &stage_dir)?;
+    }
+    tracing::info!(stage, rows_in = report.rows_in, rows_out = report.rows_out, elapsed_secs = format!("{secs:.2}"), summary = %report.summary, "Stage finished.");
+    eprintln!(
+        "{stage:>9}  {:>9} rows in  {:>9} rows out  {secs:>7.2} s  {}",
+        report.rows_in, report.rows_out, report.summary
+    );
+    Ok(Outcome::Ran)
+}
+
+/// Runs the pipeline (or one stage) in `run_dir`.
+pub fn run_pipeline(
+    p: &Pipeline,
+    run_dir: &Path,
+    run_id: &str,
+    only: Option<&str>,
+    force: bool,
+) -> Result<Vec<(String, Outcome)>> {
+    fs_err::create_dir_all(run_dir)?;
+    let id = RunId {
+        pipeline: p.name.clone(),
+        run_id: run_id.to_string(),
+        seed: p.seed,
+    };
+    let mut done = Vec::new();
+    for stage in STAGES {
+        if only.is_some_and(|o| o != stage) {
+            continue;
+        }
+        let o = run_stage(stage, &StageParams::of(p, stage), run_dir, &id, force)?;
+        if o == Outcome::Skipped {
+            eprintln!("{stage:>9}  skipped (up to date)");
+        }
+        done.push((stage.to_string(), o));
+    }
+    Ok(done)
+}
+
+/// One difference found by [`verify`].
+#[derive(Debug, Clone)]
+pub struct Difference {
+    /// The file, relative to the run folder.
+    pub path: String,
+    /// What differs.
+    pub what: String,
+}
+
+/// Re-executes a run from its manifests in a scratch folder and compares every output.
+/// Returns the differences (empty: the run reproduces byte for byte).
+pub fn verify(run_dir: &Path, scratch: &Path) -> Result<Vec<Difference>> {
+    let mut diffs = Vec::new();
+    let mut manifests = Vec::new();
+    for stage in STAGES {
+        if let Some(m) = Manifest::load(&run_dir.join(stage))? {
+            manifests.push(m);
+        }
+    }
+    if manifests.is_empty() {
+        return Err(Error::MissingInput {
+            path: run_dir.join("ingest/manifest.json"),
+            hint: Some("`riskpipe verify` needs a run folder written by `riskpipe run`".into()),
+        });
+    }
+    // 1. The files on disk are the ones the manifests recorded.
+    for m in &manifests {
+        for o in &m.outputs {
+            let p = run_dir.join(&o.path);
+            if !p.exists() {
+                diffs.push(Difference {
+                    path: o.path.clone(),
+                    what: "missing from the run folder".into(),
+                });
+            } else {
+                let h = sha256_file(&p)?;
+                if h != o.sha256 {
+                    diffs.push(Difference {
+                        path: o.path.clone(),
+                        what: format!(
+                            "on disk sha256 {} but manifest says {}",
+                            &h[..12],
+                            &o.sha256[..12]
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    // 2. Re-execute every stage from its recorded parameters into the scratch folder.
+    fs_err::create_dir_all(scratch)?;
+    for m in &manifests {
+        let params = StageParams::from_json(&m.stage, &m.params)?;
+        let id = RunId {
+            pipeline: m.pipeline.clone(),
+            run_id: m.run_id.clone(),
+            seed: m.seed,
+        };
+        let inputs = input_records(&m.stage, &params.inputs(), scratch)?;
+        for i in &m.inputs {
+            match inputs.iter().find(|r| r.path == i.path) {
+                Some(r) if r.sha256 == i.sha256 => {}
+                Some(_) => diffs.push(Difference {
+                    path: i.path.clone(),
+                    what: format!("input of `{}` differs from the one recorded", m.stage),
+                }),
+                None => diffs.push(Difference {
+                    path: i.path.clone(),
+                    what: format!("input of `{}` is missing", m.stage),
+                }),
+            }
+        }
+        tracing::info!(stage = %m.stage, "Re-executing stage.");
+        run_stage(&m.stage, &params, scratch, &id, true)?;
+        let again = Manifest::load(&scratch.join(&m.stage))?.expect("written");
+        for o in &m.outputs {
+            match again.outputs.iter().find(|r| r.path == o.path) {
+                Some(r) if r.sha256 == o.sha256 => {}
+                Some(r) => diffs.push(Difference {
+                    path: o.path.clone(),
+                    what: format!(
+                        "re-executed sha256 {} but manifest says {}",
+                        &r.sha256[..12],
+                        &o.sha256[..12]
+                    ),
+                }),
+                None => diffs.push(Difference {
+                    path: o.path.clone(),
+                    what: "not produced by the re-execution".into(),
+                }),
+            }
+        }
+        for r in &again.outputs {
+            if !m.outputs.iter().any(|o| o.path == r.path) {
+                diffs.push(Difference {
+                    path: r.path.clone(),
+                    what: "produced by the re-execution but not recorded".into(),
+                });
+            }
+        }
+    }
+    diffs.sort_by(|a, b| a.path.cmp(&b.path));
+    diffs.dedup_by(|a, b| a.path == b.path && a.what == b.what);
+    Ok(diffs)
+}
+
+/// Default run folder: `runs/<pipeline>/<run_id>`.
+pub fn default_run_dir(p: &Pipeline, run_id: &str) -> PathBuf {
+    PathBuf::from("runs").join(&p.name).join(run_id)
+}
