@@ -1,1 +1,10 @@
+//! riskpipe's end-to-end tests: one binary that runs the real `riskpipe` on real pipelines and
+//! checks the files it wrote.
 
+mod cli;
+mod errors;
+mod pipeline;
+mod privacy;
+mod real_data;
+mod tidy;
+mod util;

@@ -50,14 +50,11 @@ pub fn report_error(e: &CliError) -> ExitCode {
             for e in errs {
                 match e {
                     Error::Config { file, key, message }
-                        if !file.contains(".yaml:")
-                            && !file.contains(".yml:")
-                            && !key.is_empty() =>
+                        if !file.contains(".yaml:") && !file.contains(".yml:") && !key.is_empty() =>
                     {
                         match locate_key(text, key) {
                             Some((line, col)) => {
-                                let _ =
-                                    writeln!(err, "error: {file}:{line}:{col}: {key}: {message}");
+                                let _ = writeln!(err, "error: {file}:{line}:{col}: {key}: {message}");
                                 if let Some(l) = text.lines().nth(line - 1) {
                                     let _ = writeln!(err, "  {line} | {l}");
                                 }
@@ -108,29 +105,19 @@ pub fn run(
 }
 
 fn summary(p: &Pipeline, dir: &Path, outcomes: &[(String, runner::Outcome)], secs: f64) {
-    let ran = outcomes
-        .iter()
-        .filter(|o| o.1 == runner::Outcome::Ran)
-        .count();
+    let ran = outcomes.iter().filter(|o| o.1 == runner::Outcome::Ran).count();
     let skipped = outcomes.len() - ran;
     out_line(&format!("pipeline   {} ({})", p.name, p.task));
     out_line(&format!("run folder {}", dir.display()));
-    out_line(&format!(
-        "stages     {ran} ran, {skipped} skipped, {secs:.1} s"
-    ));
-    if let Ok(q) =
-        riskpipe_core::io::read_json::<serde_json::Value>(&dir.join("ingest/quality.json"))
-    {
-        let f: Option<serde_json::Value> =
-            riskpipe_core::io::read_json(&dir.join("features/report.json")).ok();
+    out_line(&format!("stages     {ran} ran, {skipped} skipped, {secs:.1} s"));
+    if let Ok(q) = riskpipe_core::io::read_json::<serde_json::Value>(&dir.join("ingest/quality.json")) {
+        let f: Option<serde_json::Value> = riskpipe_core::io::read_json(&dir.join("features/report.json")).ok();
         let split = f
             .map(|f| format!(" (train {}, test {})", f["train_rows"], f["test_rows"]))
             .unwrap_or_default();
         out_line(&format!("rows       {}{split}", q["rows_written"]));
     }
-    if let Ok(m) = riskpipe_core::io::read_json::<riskpipe_evaluate::MetricsFile>(
-        &dir.join("evaluate/metrics.json"),
-    ) {
+    if let Ok(m) = riskpipe_core::io::read_json::<riskpipe_evaluate::MetricsFile>(&dir.join("evaluate/metrics.json")) {
         out_line("model        test AUC      KS    Gini  CV AUC");
         for (name, mm) in &m.models {
             out_line(&format!(
@@ -140,11 +127,7 @@ fn summary(p: &Pipeline, dir: &Path, outcomes: &[(String, runner::Outcome)], sec
                 mm.test.ks,
                 mm.test.gini,
                 mm.cv_auc.map(|v| format!("{v:.4}")).unwrap_or_default(),
-                if name == &m.selected_model {
-                    "  <- selected"
-                } else {
-                    ""
-                }
+                if name == &m.selected_model { "  <- selected" } else { "" }
             ));
         }
         if let Some(o) = &m.oracle {
@@ -153,16 +136,10 @@ fn summary(p: &Pipeline, dir: &Path, outcomes: &[(String, runner::Outcome)], sec
                 "oracle", o.auc, o.ks, o.gini
             ));
         }
-        out_line(&format!(
-            "report     {}",
-            dir.join("evaluate/report.html").display()
-        ));
+        out_line(&format!("report     {}", dir.join("evaluate/report.html").display()));
     }
     if dir.join("deploy/bundle/bundle.json").exists() {
-        out_line(&format!(
-            "bundle     {}",
-            dir.join("deploy/bundle").display()
-        ));
+        out_line(&format!("bundle     {}", dir.join("deploy/bundle").display()));
     }
 }
 
@@ -194,12 +171,7 @@ pub fn verify(run_dir: &Path, keep: bool) -> CmdResult {
         Ok(ExitCode::SUCCESS)
     } else {
         let mut err = std::io::stderr().lock();
-        let _ = writeln!(
-            err,
-            "error: {} file(s) differ in {}:",
-            diffs.len(),
-            run_dir.display()
-        );
+        let _ = writeln!(err, "error: {} file(s) differ in {}:", diffs.len(), run_dir.display());
         for d in &diffs {
             let _ = writeln!(err, "  {}: {}", d.path, d.what);
         }
@@ -222,10 +194,7 @@ pub fn synth_loans(rows: u64, seed: u64, out: &Path) -> CmdResult {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "loans".into());
-    let truth = out.with_file_name(format!(
-        "{stem}.truth.{}",
-        if ext.is_empty() { "csv" } else { &ext }
-    ));
+    let truth = out.with_file_name(format!("{stem}.truth.{}", if ext.is_empty() { "csv" } else { &ext }));
     match ext.as_str() {
         "parquet" | "pq" => {
             riskpipe_core::io::write_parquet(out, &book.data)?;
@@ -302,7 +271,9 @@ pub fn dag(path: &Path, out: Option<&Path>, run_dir: Option<&str>) -> CmdResult 
     });
     let mut s = String::new();
     s.push_str(&format!("\"\"\"Airflow DAG for the riskpipe pipeline `{}`, written by `riskpipe dag`.\n\nOne task per stage; every task runs `riskpipe run --stage NAME` on the same run folder,\nso a retried task skips work that is already done.\n\"\"\"\n", p.name));
-    s.push_str("from datetime import datetime\n\nfrom airflow import DAG\nfrom airflow.operators.bash import BashOperator\n\n");
+    s.push_str(
+        "from datetime import datetime\n\nfrom airflow import DAG\nfrom airflow.operators.bash import BashOperator\n\n",
+    );
     s.push_str(&format!(
         "PIPELINE = {}\nRUN_DIR = {}\n\n",
         py_str(&abs.display().to_string()),
@@ -319,10 +290,7 @@ pub fn dag(path: &Path, out: Option<&Path>, run_dir: Option<&str>) -> CmdResult 
             py_str(stage)
         ));
     }
-    s.push_str(&format!(
-        "\n    {}\n",
-        riskpipe_core::stage::STAGES.join(" >> ")
-    ));
+    s.push_str(&format!("\n    {}\n", riskpipe_core::stage::STAGES.join(" >> ")));
     match out {
         Some(o) => {
             riskpipe_core::io::write_atomic(o, s.as_bytes())?;

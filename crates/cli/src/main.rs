@@ -150,18 +150,11 @@ fn main() -> ExitCode {
             stage,
             force,
         } => commands::run(&pipeline, run_dir, &run_id, stage.as_deref(), force, quiet),
-        Command::Verify {
-            run_dir,
-            keep_scratch,
-        } => commands::verify(&run_dir, keep_scratch),
+        Command::Verify { run_dir, keep_scratch } => commands::verify(&run_dir, keep_scratch),
         Command::Synth {
             kind: SynthKind::Loans { rows, seed, out },
         } => commands::synth_loans(rows, seed, &out),
-        Command::Score {
-            bundle,
-            input,
-            output,
-        } => commands::score(&bundle, &input, &output),
+        Command::Score { bundle, input, output } => commands::score(&bundle, &input, &output),
         Command::Validate { pipeline } => commands::validate(&pipeline),
         Command::Dag {
             pipeline,

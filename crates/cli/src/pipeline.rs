@@ -82,8 +82,7 @@ pub fn load(path: &Path) -> Result<Pipeline, (Vec<Error>, String)> {
         }
         Err(e) => return Err((vec![Error::Io(e)], String::new())),
     };
-    let raw: PipelineFile =
-        riskpipe_core::yaml::parse(&file, &text).map_err(|e| (vec![e], text.clone()))?;
+    let raw: PipelineFile = riskpipe_core::yaml::parse(&file, &text).map_err(|e| (vec![e], text.clone()))?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let base = if base.as_os_str().is_empty() {
         PathBuf::from(".")
@@ -125,18 +124,9 @@ pub fn load(path: &Path) -> Result<Pipeline, (Vec<Error>, String)> {
     let seed = raw.seed.unwrap_or(42);
     let ingest = take(&mut errs, raw.data.resolve(&file, &base, seed));
     let privacy = take(&mut errs, raw.privacy.unwrap_or_default().resolve(&file));
-    let features = take(
-        &mut errs,
-        raw.features.unwrap_or_default().resolve(&file, seed),
-    );
-    let train = take(
-        &mut errs,
-        raw.train.unwrap_or_default().resolve(&file, seed),
-    );
-    let evaluate = take(
-        &mut errs,
-        raw.evaluate.unwrap_or_default().resolve(&file, &raw.task),
-    );
+    let features = take(&mut errs, raw.features.unwrap_or_default().resolve(&file, seed));
+    let train = take(&mut errs, raw.train.unwrap_or_default().resolve(&file, seed));
+    let evaluate = take(&mut errs, raw.evaluate.unwrap_or_default().resolve(&file, &raw.task));
     let deploy = take(&mut errs, raw.deploy.unwrap_or_default().resolve(&file));
     if !errs.is_empty() {
         return Err((errs, text));

@@ -56,9 +56,7 @@ impl StageParams {
             "evaluate" => StageParams::Evaluate(serde_json::from_value(v.clone()).map_err(bad)?),
             "deploy" => StageParams::Deploy(serde_json::from_value(v.clone()).map_err(bad)?),
             other => {
-                return Err(Error::Internal(format!(
-                    "unknown stage `{other}` in manifest"
-                )));
+                return Err(Error::Internal(format!("unknown stage `{other}` in manifest")));
             }
         })
     }
@@ -234,13 +232,7 @@ fn spinner(stage: &str) -> Option<indicatif::ProgressBar> {
 }
 
 /// Runs one stage into `run_dir/<stage>` unless it is up to date (or `force`).
-pub fn run_stage(
-    stage: &str,
-    params: &StageParams,
-    run_dir: &Path,
-    id: &RunId,
-    force: bool,
-) -> Result<Outcome> {
+pub fn run_stage(stage: &str, params: &StageParams, run_dir: &Path, id: &RunId, force: bool) -> Result<Outcome> {
     let span = tracing::info_span!("stage", stage);
     let _g = span.enter();
     let inputs = input_records(stage, &params.inputs(), run_dir)?;
@@ -380,11 +372,7 @@ pub fn verify(run_dir: &Path, scratch: &Path) -> Result<Vec<Difference>> {
                 if h != o.sha256 {
                     diffs.push(Difference {
                         path: o.path.clone(),
-                        what: format!(
-                            "on disk sha256 {} but manifest says {}",
-                            &h[..12],
-                            &o.sha256[..12]
-                        ),
+                        what: format!("on disk sha256 {} but manifest says {}", &h[..12], &o.sha256[..12]),
                     });
                 }
             }

@@ -119,12 +119,7 @@ impl Error {
     }
 
     /// Shorthand for a data error.
-    pub fn data(
-        file: impl Into<String>,
-        row: Option<u64>,
-        column: Option<&str>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn data(file: impl Into<String>, row: Option<u64>, column: Option<&str>, message: impl Into<String>) -> Self {
         Error::Data {
             file: file.into(),
             row,
@@ -134,11 +129,7 @@ impl Error {
     }
 
     /// Shorthand for a configuration error.
-    pub fn config(
-        file: impl Into<String>,
-        key: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn config(file: impl Into<String>, key: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Config {
             file: file.into(),
             key: key.into(),

@@ -32,10 +32,7 @@ impl PartialEq for Column {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
             (Column::Number(a), Column::Number(b)) => {
-                a.len() == b.len()
-                    && a.iter()
-                        .zip(b)
-                        .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
             }
             (Column::Text(a), Column::Text(b)) => a == b,
             (Column::Date(a), Column::Date(b)) => a == b,
@@ -124,11 +121,7 @@ impl Frame {
         let name = name.into();
         assert!(self.index(&name).is_none(), "duplicate column {name}");
         if let Some(first) = self.columns.first() {
-            assert_eq!(
-                first.len(),
-                col.len(),
-                "column {name} has a different length"
-            );
+            assert_eq!(first.len(), col.len(), "column {name} has a different length");
         }
         self.names.push(name);
         self.columns.push(col);
@@ -191,10 +184,7 @@ impl Frame {
 
     /// Iterates over (name, column).
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Column)> {
-        self.names
-            .iter()
-            .map(String::as_str)
-            .zip(self.columns.iter())
+        self.names.iter().map(String::as_str).zip(self.columns.iter())
     }
 }
 
@@ -260,10 +250,7 @@ mod tests {
     #[test]
     fn dates_round_trip() {
         assert_eq!(parse_date("1970-01-01"), Some(0));
-        assert_eq!(
-            parse_date("2024-02-29").map(format_date).as_deref(),
-            Some("2024-02-29")
-        );
+        assert_eq!(parse_date("2024-02-29").map(format_date).as_deref(), Some("2024-02-29"));
         assert_eq!(parse_date("2023-02-29"), None);
         assert_eq!(parse_date("2023-13-01"), None);
         for z in (-50_000..50_000).step_by(37) {
@@ -276,10 +263,7 @@ mod tests {
     fn take_and_missing() {
         let mut f = Frame::new();
         f.push("x", Column::Number(vec![1.0, f64::NAN, 3.0]));
-        f.push(
-            "s",
-            Column::Text(vec![Some("a".into()), None, Some("c".into())]),
-        );
+        f.push("s", Column::Text(vec![Some("a".into()), None, Some("c".into())]));
         assert_eq!(f.get("x").unwrap().missing(), 1);
         let t = f.take(&[2, 0]);
         assert_eq!(t.number("x").unwrap(), &[3.0, 1.0]);

@@ -8,9 +8,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_array::{
-    Array, ArrayRef, Date32Array, Float64Array, RecordBatch, RecordBatchReader, StringArray,
-};
+use arrow_array::{Array, ArrayRef, Date32Array, Float64Array, RecordBatch, RecordBatchReader, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
@@ -42,13 +40,17 @@ pub fn temp_sibling(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }
 
+/// Creates the parent folder of `path`, if it has one.
+pub fn ensure_parent(path: &Path) -> Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs_err::create_dir_all(parent)?;
+    }
+    Ok(())
+}
+
 /// Writes bytes to `path` atomically (temporary file, then rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    if let Some(parent) = path.parent() {
-        if !parent.as_os_str().is_empty() {
-            fs_err::create_dir_all(parent)?;
-        }
-    }
+    ensure_parent(path)?;
     let tmp = temp_sibling(path);
     fs_err::write(&tmp, bytes)?;
     fs_err::rename(&tmp, path)?;
@@ -156,13 +158,7 @@ fn array_to_column(array: &dyn Array) -> Option<Column> {
             let a = array.as_primitive::<$t>();
             Column::Number(
                 (0..n)
-                    .map(|i| {
-                        if a.is_null(i) {
-                            f64::NAN
-                        } else {
-                            a.value(i) as f64
-                        }
-                    })
+                    .map(|i| if a.is_null(i) { f64::NAN } else { a.value(i) as f64 })
                     .collect(),
             )
         }};
@@ -220,11 +216,7 @@ fn array_to_column(array: &dyn Array) -> Option<Column> {
         }
         DataType::Date32 => {
             let a = array.as_primitive::<Date32Type>();
-            Column::Date(
-                (0..n)
-                    .map(|i| (!a.is_null(i)).then(|| a.value(i)))
-                    .collect(),
-            )
+            Column::Date((0..n).map(|i| (!a.is_null(i)).then(|| a.value(i))).collect())
         }
         _ => return None,
     })
@@ -242,15 +234,10 @@ pub struct ParquetSink {
 impl ParquetSink {
     /// Starts a file with the given schema.
     pub fn create(path: &Path, schema: SchemaRef) -> Result<Self> {
-        if let Some(parent) = path.parent() {
-            if !parent.as_os_str().is_empty() {
-                fs_err::create_dir_all(parent)?;
-            }
-        }
+        ensure_parent(path)?;
         let tmp = temp_sibling(path);
         let file = fs_err::File::create(&tmp)?.into_parts().0;
-        let writer =
-            ArrowWriter::try_new(file, schema, Some(writer_props())).map_err(pq_err(path))?;
+        let writer = ArrowWriter::try_new(file, schema, Some(writer_props())).map_err(pq_err(path))?;
         Ok(ParquetSink {
             path: path.to_path_buf(),
             tmp,
@@ -312,7 +299,7 @@ pub fn read_parquet(path: &Path) -> Result<Frame> {
     let schema = reader.schema();
     let mut parts = Vec::new();
     for batch in reader {
-        let batch = batch.map_err(|e| Error::Arrow(e))?;
+        let batch = batch.map_err(Error::Arrow)?;
         parts.push(from_batch(&batch, path)?);
     }
     if parts.is_empty() {
@@ -371,10 +358,7 @@ mod tests {
     fn sample() -> Frame {
         let mut f = Frame::new();
         f.push("x", Column::Number(vec![1.5, f64::NAN, -3.0]));
-        f.push(
-            "s",
-            Column::Text(vec![Some("a".into()), None, Some("ç".into())]),
-        );
+        f.push("s", Column::Text(vec![Some("a".into()), None, Some("ç".into())]));
         f.push("d", Column::Date(vec![Some(0), Some(19_000), None]));
         f
     }
@@ -400,17 +384,12 @@ mod tests {
 /// Writes a frame as CSV (header, `,` separator, missing values empty, dates `YYYY-MM-DD`),
 /// atomically.
 pub fn write_csv(path: &Path, frame: &Frame) -> Result<u64> {
-    if let Some(parent) = path.parent() {
-        if !parent.as_os_str().is_empty() {
-            fs_err::create_dir_all(parent)?;
-        }
-    }
+    ensure_parent(path)?;
     let tmp = temp_sibling(path);
     {
         let file = fs_err::File::create(&tmp)?;
         let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
-        let csv_err =
-            |e: csv::Error| Error::Io(std::io::Error::other(format!("{}: {e}", path.display())));
+        let csv_err = |e: csv::Error| Error::Io(std::io::Error::other(format!("{}: {e}", path.display())));
         w.write_record(frame.names()).map_err(csv_err)?;
         let mut rec: Vec<String> = vec![String::new(); frame.names().len()];
         for i in 0..frame.rows() {

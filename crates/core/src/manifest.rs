@@ -53,12 +53,7 @@ pub struct Manifest {
 
 /// The fingerprint of a stage execution: it changes when the stage, its parameters, any input's
 /// bytes or the code version change, and only then.
-pub fn fingerprint(
-    stage: &str,
-    params: &serde_json::Value,
-    inputs: &[FileRecord],
-    code_version: &str,
-) -> String {
+pub fn fingerprint(stage: &str, params: &serde_json::Value, inputs: &[FileRecord], code_version: &str) -> String {
     let mut sorted: BTreeMap<&str, &str> = BTreeMap::new();
     for i in inputs {
         sorted.insert(&i.path, &i.sha256);
@@ -88,8 +83,7 @@ impl Manifest {
 
 /// The code version recorded in manifests: the crate version, or `RISKPIPE_CODE_VERSION`.
 pub fn code_version() -> String {
-    std::env::var(crate::env::RISKPIPE_CODE_VERSION)
-        .unwrap_or_else(|_| env!("CARGO_PKG_VERSION").to_string())
+    std::env::var(crate::env::RISKPIPE_CODE_VERSION).unwrap_or_else(|_| env!("CARGO_PKG_VERSION").to_string())
 }
 
 /// Current UTC time as RFC 3339 (seconds), without a date library.

@@ -36,9 +36,7 @@ mod tests {
 
     #[test]
     fn folds_are_stratified() {
-        let y: Vec<f64> = (0..1000)
-            .map(|i| if i % 10 == 0 { 1.0 } else { 0.0 })
-            .collect();
+        let y: Vec<f64> = (0..1000).map(|i| if i % 10 == 0 { 1.0 } else { 0.0 }).collect();
         let f = stratified_folds(&y, 5, &mut Rng::new(1));
         for k in 0..5 {
             let pos = (0..1000).filter(|&i| f[i] == k && y[i] > 0.5).count();

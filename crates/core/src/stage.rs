@@ -10,9 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::{Error, Result};
 
 /// The fixed order of the pipeline's stages.
-pub const STAGES: [&str; 6] = [
-    "ingest", "privacy", "features", "train", "evaluate", "deploy",
-];
+pub const STAGES: [&str; 6] = ["ingest", "privacy", "features", "train", "evaluate", "deploy"];
 
 /// A file a stage reads.
 #[derive(Debug, Clone, PartialEq, Eq)]

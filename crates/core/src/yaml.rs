@@ -7,10 +7,7 @@ use crate::{Error, Result};
 /// Parses YAML text into `T`; errors name the file, line, column and key path, and quote the line.
 pub fn parse<T: DeserializeOwned>(file: &str, text: &str) -> Result<T> {
     serde_saphyr::from_str::<T>(text).map_err(|e| {
-        let (line, col) = e
-            .location()
-            .map(|l| (l.line(), l.column()))
-            .unwrap_or((0, 0));
+        let (line, col) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
         let rendered = e.to_string();
         let message = first_message(&rendered);
         let key = if line > 0 {

@@ -138,8 +138,7 @@ impl Scorer {
                         file,
                         None,
                         Some(&c.name),
-                        format!("expected {:?} values, found {:?}", c.kind, col.kind())
-                            .to_lowercase(),
+                        format!("expected {:?} values, found {:?}", c.kind, col.kind()).to_lowercase(),
                     ));
                 }
                 _ => {}
@@ -151,10 +150,7 @@ impl Scorer {
         let n = raw.rows();
         let mut out = Frame::new();
         let id = match &self.info.id {
-            Some(id) => masked
-                .get(id)
-                .cloned()
-                .unwrap_or(Column::Text(vec![None; n])),
+            Some(id) => masked.get(id).cloned().unwrap_or(Column::Text(vec![None; n])),
             None => Column::Number((0..n).map(|i| (first_row + i as u64) as f64).collect()),
         };
         out.push(self.output_names()[0].clone(), id);
@@ -192,11 +188,8 @@ impl Scorer {
                     lost.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
                     for (r, (l, j)) in lost.iter().take(k).enumerate() {
                         if *l > 0 {
-                            reasons[r][i] = Some(sc.describe(
-                                *j,
-                                &self.transform.features[idx[*j]].binning,
-                                bins[idx[*j]],
-                            ));
+                            reasons[r][i] =
+                                Some(sc.describe(*j, &self.transform.features[idx[*j]].binning, bins[idx[*j]]));
                         }
                     }
                 }
@@ -205,8 +198,7 @@ impl Scorer {
                 let factor = 20.0 / std::f64::consts::LN_2;
                 for i in 0..n {
                     let p = pd[i].clamp(1e-12, 1.0 - 1e-12);
-                    score[i] =
-                        (600.0 - factor * 50f64.ln() + factor * ((1.0 - p) / p).ln()).round();
+                    score[i] = (600.0 - factor * 50f64.ln() + factor * ((1.0 - p) / p).ln()).round();
                 }
             }
         }

@@ -37,10 +37,10 @@ impl DeployConfig {
         let mut errs = Vec::new();
         let base_odds = self.base_odds.unwrap_or(50.0);
         let pdo = self.pdo.unwrap_or(20.0);
-        if !(base_odds > 0.0) {
+        if base_odds.is_nan() || base_odds <= 0.0 {
             errs.push(Error::config(file, "deploy.base_odds", "must be > 0"));
         }
-        if !(pdo > 0.0) {
+        if pdo.is_nan() || pdo <= 0.0 {
             errs.push(Error::config(file, "deploy.pdo", "must be > 0"));
         }
         let reason_codes = self.reason_codes.unwrap_or(3);

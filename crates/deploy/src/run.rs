@@ -61,12 +61,7 @@ pub fn inputs(_params: &DeployParams) -> Vec<Input> {
 }
 
 /// Runs the stage into `out`: `bundle/`, `test_scores.parquet`, `check.json`.
-pub fn run(
-    params: &DeployParams,
-    inputs: &StageInputs,
-    out: &Path,
-    pipeline: &str,
-) -> Result<StageReport> {
+pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &str) -> Result<StageReport> {
     let plan: PrivacyParams = read_json(&inputs.artifact("privacy/plan.json")?)?;
     let transform: Transform = read_json(&inputs.artifact("features/transform.json")?)?;
     let selection: Selection = read_json(&inputs.artifact("train/selection.json")?)?;
@@ -88,8 +83,7 @@ pub fn run(
     let kind_of = |n: &str| schema.columns.iter().find(|c| c.name == n).map(|c| c.kind);
     let mut cols = Vec::new();
     for n in needed {
-        let kind = kind_of(&n)
-            .ok_or_else(|| Error::Internal(format!("column `{n}` is not in ingest's schema")))?;
+        let kind = kind_of(&n).ok_or_else(|| Error::Internal(format!("column `{n}` is not in ingest's schema")))?;
         cols.push(InputColumn { name: n, kind });
     }
     let info = BundleInfo {
@@ -116,19 +110,13 @@ pub fn run(
     let raw = read_parquet(&inputs.artifact("ingest/data.parquet")?)?;
     let split = read_parquet(&inputs.artifact("features/split.parquet")?)?;
     let is_test: Vec<usize> = match split.get("split") {
-        Some(riskpipe_core::Column::Text(v)) => (0..v.len())
-            .filter(|&i| v[i].as_deref() == Some("test"))
-            .collect(),
+        Some(riskpipe_core::Column::Text(v)) => (0..v.len()).filter(|&i| v[i].as_deref() == Some("test")).collect(),
         _ => {
-            return Err(Error::Internal(
-                "split.parquet has no `split` column".into(),
-            ));
+            return Err(Error::Internal("split.parquet has no `split` column".into()));
         }
     };
     if is_test.len() > raw.rows() || split.rows() != raw.rows() {
-        return Err(Error::Internal(
-            "split.parquet does not match ingest's data".into(),
-        ));
+        return Err(Error::Internal("split.parquet does not match ingest's data".into()));
     }
     let test_raw = raw.take(&is_test);
     let scored = scorer.score(&test_raw, 0, "ingest/data.parquet (test rows)")?;
@@ -137,11 +125,7 @@ pub fn run(
         .number(&format!("p_{}", selection.selected))
         .ok_or_else(|| Error::Internal("predictions.parquet lacks the selected model".into()))?;
     let got = scored.number("pd").expect("pd");
-    let max_abs_diff = got
-        .iter()
-        .zip(expected)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f64::max);
+    let max_abs_diff = got.iter().zip(expected).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
     let check = Check {
         rows: got.len() as u64,
         max_abs_diff,

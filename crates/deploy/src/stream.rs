@@ -53,19 +53,11 @@ impl Sink {
                     };
                 }
             }
-            Ok(Sink::Parquet(ParquetSink::create(
-                path,
-                arrow_schema(&names, &kinds),
-            )?))
+            Ok(Sink::Parquet(ParquetSink::create(path, arrow_schema(&names, &kinds))?))
         } else {
-            if let Some(parent) = path.parent() {
-                if !parent.as_os_str().is_empty() {
-                    fs_err::create_dir_all(parent)?;
-                }
-            }
+            riskpipe_core::io::ensure_parent(path)?;
             let tmp = temp_sibling(path);
-            let mut w =
-                csv::Writer::from_writer(std::io::BufWriter::new(fs_err::File::create(&tmp)?));
+            let mut w = csv::Writer::from_writer(std::io::BufWriter::new(fs_err::File::create(&tmp)?));
             w.write_record(scorer.output_names())
                 .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
             Ok(Sink::Csv {
@@ -143,9 +135,9 @@ pub fn score_file(scorer: &Scorer, input: &Path, output: &Path) -> Result<u64> {
                 done += raw.rows() as u64;
             }
         } else {
-            let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(
-                std::io::BufReader::with_capacity(1 << 20, fs_err::File::open(input)?),
-            );
+            let mut rdr = csv::ReaderBuilder::new()
+                .flexible(false)
+                .from_reader(std::io::BufReader::with_capacity(1 << 20, fs_err::File::open(input)?));
             let headers: Vec<String> = rdr
                 .headers()
                 .map_err(|e| Error::data(file.clone(), None, None, e.to_string()))?
@@ -154,13 +146,14 @@ pub fn score_file(scorer: &Scorer, input: &Path, output: &Path) -> Result<u64> {
                 .collect();
             let mut pos = Vec::new();
             for c in &scorer.info.inputs {
-                let j = headers.iter().position(|h| h == &c.name).ok_or_else(|| {
-                    Error::ColumnNotFound {
+                let j = headers
+                    .iter()
+                    .position(|h| h == &c.name)
+                    .ok_or_else(|| Error::ColumnNotFound {
                         file: file.clone(),
                         column: c.name.clone(),
                         hint: "; the bundle needs it".into(),
-                    }
-                })?;
+                    })?;
                 pos.push((j, c.kind, c.name.clone()));
             }
             let missing = |s: &str| scorer.info.missing_values.iter().any(|m| m == s.trim());
@@ -177,20 +170,13 @@ pub fn score_file(scorer: &Scorer, input: &Path, output: &Path) -> Result<u64> {
                 let mut n = 0;
                 while n < batch {
                     let more = rdr.read_record(&mut rec).map_err(|e| match e.kind() {
-                        csv::ErrorKind::UnequalLengths {
-                            expected_len, len, ..
-                        } => Error::data(
+                        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => Error::data(
                             file.clone(),
                             Some(done + n as u64 + 1),
                             None,
                             format!("has {len} fields, the header has {expected_len}"),
                         ),
-                        _ => Error::data(
-                            file.clone(),
-                            Some(done + n as u64 + 1),
-                            None,
-                            e.to_string(),
-                        ),
+                        _ => Error::data(file.clone(), Some(done + n as u64 + 1), None, e.to_string()),
                     })?;
                     if !more {
                         break;
@@ -203,18 +189,14 @@ pub fn score_file(scorer: &Scorer, input: &Path, output: &Path) -> Result<u64> {
                             Column::Number(c) => c.push(if m {
                                 f64::NAN
                             } else {
-                                v.trim()
-                                    .parse::<f64>()
-                                    .ok()
-                                    .filter(|x| x.is_finite())
-                                    .ok_or_else(|| {
-                                        Error::data(
-                                            file.clone(),
-                                            Some(row),
-                                            Some(name),
-                                            format!("expected a number, found `{v}`"),
-                                        )
-                                    })?
+                                v.trim().parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| {
+                                    Error::data(
+                                        file.clone(),
+                                        Some(row),
+                                        Some(name),
+                                        format!("expected a number, found `{v}`"),
+                                    )
+                                })?
                             }),
                             Column::Text(c) => c.push(if m { None } else { Some(v.to_string()) }),
                             Column::Date(c) => c.push(if m {

@@ -11,9 +11,7 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-const COLORS: [&str; 6] = [
-    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
-];
+const COLORS: [&str; 6] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
 
 fn roc_svg(curves: &[(String, Vec<(f64, f64)>)]) -> String {
     let (w, h, m) = (420.0, 420.0, 40.0);

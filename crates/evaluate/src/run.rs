@@ -8,9 +8,7 @@ use serde::{Deserialize, Serialize};
 use riskpipe_core::io::{read_json, read_parquet, write_atomic, write_json, write_parquet};
 use riskpipe_core::stage::{Input, StageInputs, StageReport};
 use riskpipe_core::{Column, Error, Frame, Result};
-use riskpipe_metrics::{
-    BinaryMetrics, ClassificationReport, binary_metrics, classification_report,
-};
+use riskpipe_metrics::{BinaryMetrics, ClassificationReport, binary_metrics, classification_report};
 use riskpipe_models::Model;
 
 use crate::config::EvaluateParams;
@@ -113,10 +111,7 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
             "best_ks" => riskpipe_metrics::ks_with_threshold(ytr, &ptr).1,
             _ => riskpipe_metrics::best_f1_threshold(ytr, &ptr),
         };
-        curves.push((
-            name.clone(),
-            riskpipe_metrics::roc_points(yte, &pte, params.roc_points),
-        ));
+        curves.push((name.clone(), riskpipe_metrics::roc_points(yte, &pte, params.roc_points)));
         models.insert(
             name.clone(),
             ModelMetrics {
@@ -146,10 +141,7 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
     };
     write_json(&out.join("metrics.json"), &metrics)?;
     write_parquet(&out.join("predictions.parquet"), &preds)?;
-    write_atomic(
-        &out.join("report.html"),
-        render_html(&metrics, &curves).as_bytes(),
-    )?;
+    write_atomic(&out.join("report.html"), render_html(&metrics, &curves).as_bytes())?;
     let sel = &metrics.models[&selection.selected].test;
     Ok(StageReport {
         rows_in: (train.rows() + test.rows()) as u64,

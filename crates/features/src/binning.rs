@@ -164,11 +164,7 @@ fn finish(map: BinMap, raw: Vec<(String, u64, u64)>, missing: Option<(u64, u64)>
             label,
             count,
             events,
-            event_rate: if count > 0 {
-                events as f64 / count as f64
-            } else {
-                0.0
-            },
+            event_rate: if count > 0 { events as f64 / count as f64 } else { 0.0 },
             woe,
             iv: (g - b) * woe,
         }
@@ -176,12 +172,7 @@ fn finish(map: BinMap, raw: Vec<(String, u64, u64)>, missing: Option<(u64, u64)>
     let bins: Vec<Bin> = raw.into_iter().map(|(l, c, e)| make(l, c, e)).collect();
     let missing = missing.map(|(c, e)| make("missing".into(), c, e));
     let iv = bins.iter().map(|b| b.iv).sum::<f64>() + missing.as_ref().map_or(0.0, |b| b.iv);
-    Binning {
-        map,
-        bins,
-        missing,
-        iv,
-    }
+    Binning { map, bins, missing, iv }
 }
 
 impl Binner for QuantileBinner {
@@ -224,12 +215,7 @@ impl Binner for QuantileBinner {
             raw[i].1 += 1;
             raw[i].2 += u64::from(*b > 0.5);
         }
-        let miss_rows: Vec<f64> = x
-            .iter()
-            .zip(y)
-            .filter(|(a, _)| a.is_nan())
-            .map(|(_, b)| *b)
-            .collect();
+        let miss_rows: Vec<f64> = x.iter().zip(y).filter(|(a, _)| a.is_nan()).map(|(_, b)| *b).collect();
         let missing = (!miss_rows.is_empty()).then(|| {
             (
                 miss_rows.len() as u64,

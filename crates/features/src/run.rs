@@ -62,8 +62,7 @@ pub fn inputs(_params: &FeaturesParams) -> Vec<Input> {
 pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<StageReport> {
     let src = inputs.artifact("privacy/data.parquet")?;
     let frame = read_parquet(&src)?;
-    let schema: riskpipe_ingest_schema::Schema =
-        read_json(&inputs.artifact("ingest/schema.json")?)?;
+    let schema: riskpipe_ingest_schema::Schema = read_json(&inputs.artifact("ingest/schema.json")?)?;
     let file = src.display().to_string();
     let target = schema.target.clone();
     let y = frame.number(&target).ok_or_else(|| Error::ColumnNotFound {
@@ -108,10 +107,7 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
                         )
                     })
                 }
-                Column::Number(v) => v
-                    .iter()
-                    .all(|x| x.is_nan())
-                    .then(|| "all values missing".to_string()),
+                Column::Number(v) => v.iter().all(|x| x.is_nan()).then(|| "all values missing".to_string()),
             }
         };
         match reason {
@@ -132,11 +128,9 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
 
     // Split before any fitting.
     let is_test: Vec<bool> = match params.split {
-        SplitKind::Stratified => stratified_holdout(
-            y,
-            params.test_fraction,
-            &mut Rng::derive(params.seed, "features.split"),
-        ),
+        SplitKind::Stratified => {
+            stratified_holdout(y, params.test_fraction, &mut Rng::derive(params.seed, "features.split"))
+        }
         SplitKind::Time => {
             let tc = params.time_column.as_deref().unwrap_or_default();
             let Some(Column::Date(d)) = frame.get(tc) else {
@@ -150,15 +144,9 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
             let mut known: Vec<i32> = d.iter().flatten().copied().collect();
             known.sort_unstable();
             if known.is_empty() {
-                return Err(Error::data(
-                    file,
-                    None,
-                    Some(tc),
-                    "the time column has no dates",
-                ));
+                return Err(Error::data(file, None, Some(tc), "the time column has no dates"));
             }
-            let cutoff =
-                known[((1.0 - params.test_fraction) * known.len() as f64) as usize % known.len()];
+            let cutoff = known[((1.0 - params.test_fraction) * known.len() as f64) as usize % known.len()];
             d.iter().map(|x| x.is_some_and(|x| x >= cutoff)).collect()
         }
     };
@@ -183,13 +171,7 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
         max_bins: params.max_bins,
         min_category_share: params.min_category_share,
     };
-    let transform = Transform::fit(
-        &train,
-        &target,
-        &columns,
-        (params.cap_lower, params.cap_upper),
-        &binner,
-    )?;
+    let transform = Transform::fit(&train, &target, &columns, (params.cap_lower, params.cap_upper), &binner)?;
 
     // The `row` column: the id when declared, else the source row number.
     let row_col = |f: &Frame| -> Column {

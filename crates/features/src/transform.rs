@@ -202,16 +202,12 @@ impl Transform {
                     if *missing_indicator {
                         out.push(
                             format!("{}{MISSING_SUFFIX}", f.name),
-                            Column::Number(
-                                v.iter().map(|x| f64::from(u8::from(x.is_nan()))).collect(),
-                            ),
+                            Column::Number(v.iter().map(|x| f64::from(u8::from(x.is_nan()))).collect()),
                         );
                     }
                     woe.push((
                         format!("{WOE_PREFIX}{}", f.name),
-                        v.iter()
-                            .map(|x| f.binning.woe(f.binning.locate_number(*x)))
-                            .collect(),
+                        v.iter().map(|x| f.binning.woe(f.binning.locate_number(*x))).collect(),
                     ));
                 }
                 (Encoding::Categorical { codes, fallback }, Column::Text(v)) => {
@@ -219,14 +215,7 @@ impl Transform {
                         f.name.clone(),
                         Column::Number(
                             v.iter()
-                                .map(|s| {
-                                    f64::from(
-                                        s.as_ref()
-                                            .and_then(|s| codes.get(s))
-                                            .copied()
-                                            .unwrap_or(*fallback),
-                                    )
-                                })
+                                .map(|s| f64::from(s.as_ref().and_then(|s| codes.get(s)).copied().unwrap_or(*fallback)))
                                 .collect(),
                         ),
                     );

@@ -78,20 +78,11 @@ pub struct IngestParams {
 
 impl IngestConfig {
     /// Checks the section; `file` names the pipeline file in errors, `base` is its folder.
-    pub fn resolve(
-        self,
-        file: &str,
-        base: &Path,
-        pipeline_seed: u64,
-    ) -> Result<IngestParams, Vec<Error>> {
+    pub fn resolve(self, file: &str, base: &Path, pipeline_seed: u64) -> Result<IngestParams, Vec<Error>> {
         let mut errs = Vec::new();
         let source = match (&self.path, &self.synth) {
             (Some(_), Some(_)) => {
-                errs.push(Error::config(
-                    file,
-                    "data",
-                    "give either `path` or `synth`, not both",
-                ));
+                errs.push(Error::config(file, "data", "give either `path` or `synth`, not both"));
                 None
             }
             (None, None) => {
@@ -134,11 +125,7 @@ impl IngestConfig {
             },
         };
         if self.path.is_some() && (self.rows.is_some() || self.seed.is_some()) {
-            errs.push(Error::config(
-                file,
-                "data",
-                "`rows` and `seed` apply only with `synth`",
-            ));
+            errs.push(Error::config(file, "data", "`rows` and `seed` apply only with `synth`"));
         }
         let target = match (&self.target, &source) {
             (Some(t), _) => Some(t.clone()),

@@ -81,31 +81,16 @@ pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<S
             }
             let mut f = read_parquet(p)?;
             if f.names().is_empty() || f.rows() == 0 {
-                return Err(Error::data(
-                    path.clone(),
-                    None,
-                    None,
-                    "the file has no data rows",
-                ));
+                return Err(Error::data(path.clone(), None, None, "the file has no data rows"));
             }
-            f.push(
-                SOURCE_ROW,
-                Column::Number((0..f.rows()).map(|i| i as f64).collect()),
-            );
+            f.push(SOURCE_ROW, Column::Number((0..f.rows()).map(|i| i as f64).collect()));
             (f, path.clone(), None)
         }
         Source::SynthLoans { rows, seed } => {
             let book = riskpipe_synth::loans(*rows as usize, *seed);
             let mut f = book.data;
-            f.push(
-                SOURCE_ROW,
-                Column::Number((0..f.rows()).map(|i| i as f64).collect()),
-            );
-            (
-                f,
-                format!("synth:loans(rows={rows}, seed={seed})"),
-                Some(book.truth),
-            )
+            f.push(SOURCE_ROW, Column::Number((0..f.rows()).map(|i| i as f64).collect()));
+            (f, format!("synth:loans(rows={rows}, seed={seed})"), Some(book.truth))
         }
     };
     let rows_read = frame.rows() as u64;
@@ -160,21 +145,14 @@ pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<S
         rows_written: frame.rows() as u64,
         rejected,
         rejected_examples: examples,
-        missing: frame
-            .iter()
-            .map(|(n, c)| (n.to_string(), c.missing() as u64))
-            .collect(),
+        missing: frame.iter().map(|(n, c)| (n.to_string(), c.missing() as u64)).collect(),
         positive_rate: pos / frame.rows() as f64,
     };
     let rows = write_parquet(&out.join("data.parquet"), &frame)?;
     write_json(&out.join("schema.json"), &schema)?;
     write_json(&out.join("quality.json"), &quality)?;
     if let Some(t) = truth {
-        let t = if keep.len() < t.rows() {
-            t.take(&keep)
-        } else {
-            t
-        };
+        let t = if keep.len() < t.rows() { t.take(&keep) } else { t };
         write_parquet(&out.join("truth.parquet"), &t)?;
     }
     Ok(StageReport {
@@ -249,11 +227,7 @@ fn encode_target(
                 Some(t),
                 format!(
                     "`data.positive` is `{p}`, but the target never has that value (it has {})",
-                    distinct
-                        .iter()
-                        .map(|d| format!("`{d}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    distinct.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", ")
                 ),
             ));
         }
@@ -284,10 +258,7 @@ struct Infer {
     date_fail: u64,
 }
 
-fn csv_reader(
-    path: &Path,
-    params: &IngestParams,
-) -> Result<csv::Reader<std::io::BufReader<fs_err::File>>> {
+fn csv_reader(path: &Path, params: &IngestParams) -> Result<csv::Reader<std::io::BufReader<fs_err::File>>> {
     if !path.exists() {
         return Err(Error::MissingInput {
             path: path.into(),
@@ -304,11 +275,7 @@ fn csv_reader(
 fn csv_error(path: &Path, e: csv::Error, expected_hint: usize) -> Error {
     let file = path.display().to_string();
     match e.kind() {
-        csv::ErrorKind::UnequalLengths {
-            pos,
-            expected_len,
-            len,
-        } => Error::data(
+        csv::ErrorKind::UnequalLengths { pos, expected_len, len } => Error::data(
             file,
             pos.as_ref().map(|p| p.line().saturating_sub(1)),
             None,
@@ -323,9 +290,7 @@ fn csv_error(path: &Path, e: csv::Error, expected_hint: usize) -> Error {
             None,
             "is not valid UTF-8",
         ),
-        csv::ErrorKind::Io(_) => Error::Io(std::io::Error::other(format!(
-            "failed to read `{file}`: {e}"
-        ))),
+        csv::ErrorKind::Io(_) => Error::Io(std::io::Error::other(format!("failed to read `{file}`: {e}"))),
         _ => Error::data(
             file,
             None,
@@ -358,7 +323,7 @@ fn read_csv(path: &Path, params: &IngestParams) -> Result<Frame> {
             "the file is empty; a header line and data rows are expected",
         ));
     }
-    for (name, _) in &params.schema {
+    for name in params.schema.keys() {
         if !headers.contains(name) {
             return Err(Error::ColumnNotFound {
                 file,
@@ -397,12 +362,7 @@ fn read_csv(path: &Path, params: &IngestParams) -> Result<Frame> {
         }
     }
     if rows == 0 {
-        return Err(Error::data(
-            file,
-            None,
-            None,
-            "the file has a header but no data rows",
-        ));
+        return Err(Error::data(file, None, None, "the file has a header but no data rows"));
     }
     let mut kinds = Vec::with_capacity(headers.len());
     for (j, name) in headers.iter().enumerate() {
@@ -411,9 +371,7 @@ fn read_csv(path: &Path, params: &IngestParams) -> Result<Frame> {
             Some(k) => *k,
             None if inf.num_fail == 0 => ColumnKind::Number,
             None if inf.date_fail == 0 => ColumnKind::Date,
-            None if inf.num_ok >= 20
-                && (inf.num_fail as f64) <= 0.01 * (inf.num_ok + inf.num_fail) as f64 =>
-            {
+            None if inf.num_ok >= 20 && (inf.num_fail as f64) <= 0.01 * (inf.num_ok + inf.num_fail) as f64 => {
                 let (row, v) = inf.first_num_fail.clone().unwrap_or_default();
                 return Err(Error::data(
                     file,
@@ -461,11 +419,7 @@ fn read_csv(path: &Path, params: &IngestParams) -> Result<Frame> {
                         )
                     })?
                 }),
-                Column::Text(c) => c.push(if is_missing {
-                    None
-                } else {
-                    Some(v.to_string())
-                }),
+                Column::Text(c) => c.push(if is_missing { None } else { Some(v.to_string()) }),
                 Column::Date(c) => c.push(if is_missing {
                     None
                 } else {
@@ -569,11 +523,7 @@ mod tests {
         for i in 0..100 {
             text.push_str(&format!(
                 "{},{}\n",
-                if i == 57 {
-                    "abc".to_string()
-                } else {
-                    i.to_string()
-                },
+                if i == 57 { "abc".to_string() } else { i.to_string() },
                 i % 2
             ));
         }

@@ -213,11 +213,7 @@ pub struct ClassificationReport {
 }
 
 fn f1(p: f64, r: f64) -> f64 {
-    if p + r == 0.0 {
-        0.0
-    } else {
-        2.0 * p * r / (p + r)
-    }
+    if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) }
 }
 
 /// Classification report at `threshold`.
@@ -331,9 +327,7 @@ pub fn psi(expected: &[f64], actual: &[f64], bins: usize) -> f64 {
             c[edges.partition_point(|e| e <= x)] += 1.0;
         }
         let n = v.len() as f64;
-        c.into_iter()
-            .map(|k| (k / n).max(1e-4))
-            .collect::<Vec<f64>>()
+        c.into_iter().map(|k| (k / n).max(1e-4)).collect::<Vec<f64>>()
     };
     let (e, a) = (count(expected), count(actual));
     e.iter().zip(&a).map(|(e, a)| (a - e) * (a / e).ln()).sum()

@@ -28,9 +28,7 @@ impl BinEdges {
             distinct
         } else {
             let n = v.len();
-            let mut e: Vec<f64> = (1..max_bins)
-                .map(|k| v[(k * n / max_bins).min(n - 1)])
-                .collect();
+            let mut e: Vec<f64> = (1..max_bins).map(|k| v[(k * n / max_bins).min(n - 1)]).collect();
             e.push(v[n - 1]);
             e.dedup();
             e

@@ -68,14 +68,7 @@ fn linear(x: &[&[f64]], beta: &[f64], i: usize) -> f64 {
 }
 
 /// Weighted mean log loss plus penalty, gradient and Hessian (intercept first).
-fn loss_grad_hess(
-    x: &[&[f64]],
-    y: &[f64],
-    w: &[f64],
-    beta: &[f64],
-    l2: f64,
-    wsum: f64,
-) -> (f64, Vec<f64>, Vec<f64>) {
+fn loss_grad_hess(x: &[&[f64]], y: &[f64], w: &[f64], beta: &[f64], l2: f64, wsum: f64) -> (f64, Vec<f64>, Vec<f64>) {
     let p = beta.len();
     let n = y.len();
     let parts: Vec<(f64, Vec<f64>, Vec<f64>)> = (0..n.div_ceil(CHUNK))
@@ -199,9 +192,7 @@ impl LogisticRegression {
     ) -> Result<Self> {
         let n = y.len();
         if n == 0 {
-            return Err(Error::Internal(
-                "logistic regression: no training rows".into(),
-            ));
+            return Err(Error::Internal("logistic regression: no training rows".into()));
         }
         if x.iter().any(|c| c.len() != n) {
             return Err(Error::Internal(

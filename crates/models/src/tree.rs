@@ -99,9 +99,7 @@ impl DecisionTree {
     ) -> Result<Self> {
         let n = y.len();
         if n == 0 || x.is_empty() {
-            return Err(Error::Internal(
-                "decision tree: no training rows or no features".into(),
-            ));
+            return Err(Error::Internal("decision tree: no training rows or no features".into()));
         }
         let binned = BinnedMatrix::fit(x, params.max_bins);
         let ones;
@@ -129,14 +127,7 @@ impl DecisionTree {
         Ok(tree)
     }
 
-    fn grow(
-        &mut self,
-        b: &BinnedMatrix,
-        y: &[f64],
-        w: &[f64],
-        rows: Vec<u32>,
-        depth: usize,
-    ) -> usize {
+    fn grow(&mut self, b: &BinnedMatrix, y: &[f64], w: &[f64], rows: Vec<u32>, depth: usize) -> usize {
         let (mut wsum, mut wy) = (0.0, 0.0);
         for &r in &rows {
             wsum += w[r as usize];
@@ -153,11 +144,7 @@ impl DecisionTree {
             gain: 0.0,
         });
         let p = &self.params;
-        if depth >= p.max_depth
-            || rows.len() < 2 * p.min_samples_leaf.max(1)
-            || wy <= 0.0
-            || wy >= wsum
-        {
+        if depth >= p.max_depth || rows.len() < 2 * p.min_samples_leaf.max(1) || wy <= 0.0 || wy >= wsum {
             return id;
         }
         let parent = gini_mass(wsum, wy);
@@ -183,15 +170,9 @@ impl DecisionTree {
                     if left.n < min_leaf || right_n < min_leaf {
                         continue;
                     }
-                    let gain = parent
-                        - gini_mass(left.w, left.wy)
-                        - gini_mass(wsum - left.w, wy - left.wy);
+                    let gain = parent - gini_mass(left.w, left.wy) - gini_mass(wsum - left.w, wy - left.wy);
                     if best.as_ref().is_none_or(|bb| gain > bb.gain) {
-                        best = Some(Best {
-                            feature: f,
-                            bin,
-                            gain,
-                        });
+                        best = Some(Best { feature: f, bin, gain });
                     }
                 }
                 best
@@ -208,9 +189,7 @@ impl DecisionTree {
             return id;
         }
         let codes = &b.codes[best.feature];
-        let (l, r): (Vec<u32>, Vec<u32>) = rows
-            .iter()
-            .partition(|&&r| (codes[r as usize] as usize) <= best.bin);
+        let (l, r): (Vec<u32>, Vec<u32>) = rows.iter().partition(|&&r| (codes[r as usize] as usize) <= best.bin);
         drop(rows);
         self.importance[best.feature] += best.gain;
         let threshold = b.edges[best.feature].edges[best.bin];

@@ -117,32 +117,26 @@ impl PrivacyConfig {
                 ActionKind::Truncate => match c.chars {
                     Some(n) if n > 0 => Action::Truncate { chars: n },
                     _ => {
-                        errs.push(Error::config(
-                            file,
-                            key.clone(),
-                            "`truncate` needs `chars: N` (N >= 1)",
-                        ));
+                        errs.push(Error::config(file, key.clone(), "`truncate` needs `chars: N` (N >= 1)"));
                         continue;
                     }
                 },
                 ActionKind::Generalize => match (c.to.as_deref(), c.bucket) {
                     (Some("year"), None) => Action::Year,
-                    (Some("age_band"), None) => {
-                        match c.as_of.as_deref().map(|d| (d, parse_date(d))) {
-                            Some((d, Some(_))) => Action::AgeBand {
-                                band_years: c.band_years.unwrap_or(10).max(1),
-                                as_of: d.to_string(),
-                            },
-                            _ => {
-                                errs.push(Error::config(
-                                    file,
-                                    key.clone(),
-                                    "`to: age_band` needs `as_of: YYYY-MM-DD`",
-                                ));
-                                continue;
-                            }
+                    (Some("age_band"), None) => match c.as_of.as_deref().map(|d| (d, parse_date(d))) {
+                        Some((d, Some(_))) => Action::AgeBand {
+                            band_years: c.band_years.unwrap_or(10).max(1),
+                            as_of: d.to_string(),
+                        },
+                        _ => {
+                            errs.push(Error::config(
+                                file,
+                                key.clone(),
+                                "`to: age_band` needs `as_of: YYYY-MM-DD`",
+                            ));
+                            continue;
                         }
-                    }
+                    },
                     (None, Some(w)) if w > 0.0 => Action::Bucket { width: w },
                     (Some(other), None) => {
                         errs.push(Error::config(
@@ -153,7 +147,11 @@ impl PrivacyConfig {
                         continue;
                     }
                     _ => {
-                        errs.push(Error::config(file, key.clone(), "`generalize` needs `to: year`, `to: age_band` or `bucket: WIDTH` (> 0)"));
+                        errs.push(Error::config(
+                            file,
+                            key.clone(),
+                            "`generalize` needs `to: year`, `to: age_band` or `bucket: WIDTH` (> 0)",
+                        ));
                         continue;
                     }
                 },
@@ -194,7 +192,9 @@ pub fn read_key(var: &str) -> Result<Vec<u8>, Error> {
         Ok(v) if !v.is_empty() => Ok(v.into_bytes()),
         _ => Err(Error::MissingEnv {
             name: var.to_string(),
-            why: "it holds the key for the `hash` masking action (set it, or name another variable in `privacy.key_env`)".into(),
+            why:
+                "it holds the key for the `hash` masking action (set it, or name another variable in `privacy.key_env`)"
+                    .into(),
         }),
     }
 }

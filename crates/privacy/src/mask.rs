@@ -28,12 +28,7 @@ pub fn pseudonym(key: &[u8], value: &str) -> String {
 
 /// Applies the plan to `frame`; `file` names the data in errors. `key` must match
 /// `params.key_id` when a column is hashed.
-pub fn apply(
-    params: &PrivacyParams,
-    frame: &Frame,
-    key: Option<&[u8]>,
-    file: &str,
-) -> Result<Frame> {
+pub fn apply(params: &PrivacyParams, frame: &Frame, key: Option<&[u8]>, file: &str) -> Result<Frame> {
     for name in params.columns.keys() {
         if frame.get(name).is_none() {
             return Err(Error::ColumnNotFound {
@@ -62,11 +57,7 @@ pub fn apply(
             (Action::Keep, c) => c.clone(),
             (Action::Hash, c) => {
                 let key = key.ok_or_else(|| Error::Internal("hash action without a key".into()))?;
-                Column::Text(
-                    (0..c.len())
-                        .map(|i| c.display(i).map(|v| pseudonym(key, &v)))
-                        .collect(),
-                )
+                Column::Text((0..c.len()).map(|i| c.display(i).map(|v| pseudonym(key, &v))).collect())
             }
             (Action::Year, Column::Date(v)) => Column::Number(
                 v.iter()
@@ -139,9 +130,7 @@ pub fn looks_like_pii(name: &str, col: &Column) -> Option<String> {
     if sample.is_empty() {
         return None;
     }
-    let share = |f: &dyn Fn(&str) -> bool| {
-        sample.iter().filter(|s| f(s)).count() as f64 / sample.len() as f64
-    };
+    let share = |f: &dyn Fn(&str) -> bool| sample.iter().filter(|s| f(s)).count() as f64 / sample.len() as f64;
     if share(&|s| s.contains('@') && s.rsplit('@').next().is_some_and(|d| d.contains('.'))) > 0.5 {
         return Some("values look like email addresses".into());
     }
@@ -181,7 +170,7 @@ fn is_card_number(s: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 #[cfg(test)]
@@ -203,20 +192,11 @@ mod tests {
     #[test]
     fn actions_do_what_they_say() {
         let mut f = Frame::new();
-        f.push(
-            "email",
-            Column::Text(vec![Some("a.b@example.com".into()), None]),
-        );
+        f.push("email", Column::Text(vec![Some("a.b@example.com".into()), None]));
         f.push("dob", Column::Date(vec![parse_date("1980-06-15"), None]));
-        f.push(
-            "pc",
-            Column::Text(vec![Some("SW1A 1AA".into()), Some("E1 6AN".into())]),
-        );
+        f.push("pc", Column::Text(vec![Some("SW1A 1AA".into()), Some("E1 6AN".into())]));
         f.push("inc", Column::Number(vec![52_345.0, f64::NAN]));
-        f.push(
-            "name",
-            Column::Text(vec![Some("Ann".into()), Some("Bo".into())]),
-        );
+        f.push("name", Column::Text(vec![Some("Ann".into()), Some("Bo".into())]));
         let p = plan(&[
             ("email", Action::Hash),
             (

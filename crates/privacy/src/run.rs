@@ -40,9 +40,7 @@ pub fn load_key(params: &PrivacyParams) -> Result<Option<Vec<u8>>> {
         if &key_id(&key) != expected {
             return Err(Error::MissingEnv {
                 name: params.key_env.clone(),
-                why: format!(
-                    "it holds a different key from the one this plan was made with (key id `{expected}`)"
-                ),
+                why: format!("it holds a different key from the one this plan was made with (key id `{expected}`)"),
             });
         }
     }
@@ -53,8 +51,7 @@ pub fn load_key(params: &PrivacyParams) -> Result<Option<Vec<u8>>> {
 pub fn run(params: &PrivacyParams, inputs: &StageInputs, out: &Path) -> Result<StageReport> {
     let src = inputs.artifact("ingest/data.parquet")?;
     let frame = read_parquet(&src)?;
-    let schema: serde_json::Value =
-        riskpipe_core::io::read_json(&inputs.artifact("ingest/schema.json")?)?;
+    let schema: serde_json::Value = riskpipe_core::io::read_json(&inputs.artifact("ingest/schema.json")?)?;
     let target = schema["target"].as_str().unwrap_or_default().to_string();
     if let Some(a) = params.columns.get(&target) {
         if *a != Action::Keep {
@@ -104,11 +101,7 @@ pub fn run(params: &PrivacyParams, inputs: &StageInputs, out: &Path) -> Result<S
                 .values()
                 .filter(|a| !matches!(a, Action::Keep | Action::Drop))
                 .count(),
-            params
-                .columns
-                .values()
-                .filter(|a| matches!(a, Action::Drop))
-                .count(),
+            params.columns.values().filter(|a| matches!(a, Action::Drop)).count(),
             warnings.len()
         ),
     })

@@ -16,14 +16,13 @@ pub struct LoanBook {
 }
 
 const FIRST: [&str; 24] = [
-    "Olivia", "Liam", "Emma", "Noah", "Amelia", "Oliver", "Ava", "Elijah", "Sophia", "Lucas",
-    "Isla", "Mateo", "Mia", "Leo", "Freya", "Arjun", "Chloe", "Yusuf", "Hannah", "Kenji", "Zara",
-    "Tomasz", "Ines", "Samuel",
+    "Olivia", "Liam", "Emma", "Noah", "Amelia", "Oliver", "Ava", "Elijah", "Sophia", "Lucas", "Isla", "Mateo", "Mia",
+    "Leo", "Freya", "Arjun", "Chloe", "Yusuf", "Hannah", "Kenji", "Zara", "Tomasz", "Ines", "Samuel",
 ];
 const LAST: [&str; 24] = [
-    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel",
-    "Robinson", "Wright", "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall",
-    "Khan", "Lewis", "Nowak", "Garcia", "Muller", "Okafor",
+    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Robinson", "Wright",
+    "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Khan", "Lewis", "Nowak", "Garcia", "Muller",
+    "Okafor",
 ];
 const HOUSING: [&str; 4] = ["rent", "own", "mortgage", "other"];
 const PURPOSE: [&str; 7] = [
@@ -35,9 +34,7 @@ const PURPOSE: [&str; 7] = [
     "medical",
     "other",
 ];
-const AREAS: [&str; 12] = [
-    "AB", "B", "CF", "E", "G", "LS", "M", "N", "NE", "SW", "EH", "BS",
-];
+const AREAS: [&str; 12] = ["AB", "B", "CF", "E", "G", "LS", "M", "N", "NE", "SW", "EH", "BS"];
 
 fn clamp(x: f64, lo: f64, hi: f64) -> f64 {
     x.max(lo).min(hi)
@@ -104,11 +101,7 @@ pub fn loans(rows: usize, seed: u64) -> LoanBook {
             rng.below(1000),
             if rng.bernoulli(0.5) { "com" } else { "org" }
         )));
-        phone.push(Some(format!(
-            "+44 7{:03} {:06}",
-            rng.below(1000),
-            rng.below(1_000_000)
-        )));
+        phone.push(Some(format!("+44 7{:03} {:06}", rng.below(1000), rng.below(1_000_000))));
         postcode.push(Some(format!(
             "{}{} {}{}{}",
             rng.choose(&AREAS),
@@ -134,8 +127,7 @@ pub fn loans(rows: usize, seed: u64) -> LoanBook {
         };
         let p = *rng.choose(&PURPOSE);
         let t = if rng.bernoulli(0.35) { 60.0 } else { 36.0 };
-        let amt = ((8.8 + 0.6 * rng.normal() + 0.2 * (inc / 45_000.0).ln()).exp() / 100.0).round()
-            * 100.0;
+        let amt = ((8.8 + 0.6 * rng.normal() + 0.2 * (inc / 45_000.0).ln()).exp() / 100.0).round() * 100.0;
         let d = clamp(
             18.0 + 9.0 * rng.normal() - 3.0 * quality + 60.0 * amt / inc / t * 12.0,
             0.0,
@@ -148,28 +140,25 @@ pub fn loans(rows: usize, seed: u64) -> LoanBook {
         let acc = (3.0 + hist / 3.0 + 2.0 * rng.uniform()).round();
 
         // The generating model: nonlinear in utilisation, age, income and delinquencies.
-        let z = -3.35 - 0.55 * quality
-            + 1.6 * (u - 0.5).max(0.0)
-            + 0.9 * u * u
-            + 0.45 * dq.min(4.0)
-            + 0.12 * inq.min(6.0)
-            - 0.45 * (inc / 40_000.0).ln()
-            + 0.0009 * (a - 45.0).powi(2)
-            + 0.025 * (d - 35.0).max(0.0)
-            - 0.03 * e_years.min(15.0)
-            + match h {
-                "rent" => 0.25,
-                "own" => -0.2,
-                _ => 0.0,
-            }
-            + match p {
-                "business" => 0.45,
-                "debt_consolidation" => 0.2,
-                "car" => -0.15,
-                _ => 0.0,
-            }
-            + if t > 36.0 { 0.3 } else { 0.0 }
-            + 0.5 * (dq.min(3.0) * (u - 0.4)).max(0.0);
+        let z =
+            -3.35 - 0.55 * quality + 1.6 * (u - 0.5).max(0.0) + 0.9 * u * u + 0.45 * dq.min(4.0) + 0.12 * inq.min(6.0)
+                - 0.45 * (inc / 40_000.0).ln()
+                + 0.0009 * (a - 45.0).powi(2)
+                + 0.025 * (d - 35.0).max(0.0)
+                - 0.03 * e_years.min(15.0)
+                + match h {
+                    "rent" => 0.25,
+                    "own" => -0.2,
+                    _ => 0.0,
+                }
+                + match p {
+                    "business" => 0.45,
+                    "debt_consolidation" => 0.2,
+                    "car" => -0.15,
+                    _ => 0.0,
+                }
+                + if t > 36.0 { 0.3 } else { 0.0 }
+                + 0.5 * (dq.min(3.0) * (u - 0.4)).max(0.0);
         let pd = 1.0 / (1.0 + (-z).exp());
         let y = rng.bernoulli(pd);
 
@@ -184,11 +173,7 @@ pub fn loans(rows: usize, seed: u64) -> LoanBook {
         } else {
             inc
         };
-        let emp_obs = if rng.bernoulli(0.06) {
-            f64::NAN
-        } else {
-            e_years
-        };
+        let emp_obs = if rng.bernoulli(0.06) { f64::NAN } else { e_years };
         let util_obs = if rng.bernoulli(0.02) {
             f64::NAN
         } else if rng.bernoulli(0.003) {

@@ -83,7 +83,7 @@ impl TrainConfig {
         let mut logistic = Vec::new();
         if let Some(l) = models.logistic {
             let grid = l.l2.unwrap_or_else(|| vec![1e-4, 1e-3, 1e-2]);
-            if grid.is_empty() || grid.iter().any(|v| !(*v >= 0.0) || !v.is_finite()) {
+            if grid.is_empty() || grid.iter().any(|v| v.is_nan() || *v < 0.0 || !v.is_finite()) {
                 errs.push(Error::config(
                     file,
                     "train.models.logistic.l2",
@@ -150,9 +150,7 @@ impl TrainConfig {
                 "train.select",
                 format!("unknown `{select}`, expected one of `best_cv`, `logistic`, `tree`"),
             ));
-        } else if (select == "logistic" && logistic.is_empty())
-            || (select == "tree" && tree.is_empty())
-        {
+        } else if (select == "logistic" && logistic.is_empty()) || (select == "tree" && tree.is_empty()) {
             errs.push(Error::config(
                 file,
                 "train.select",

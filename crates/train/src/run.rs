@@ -62,13 +62,7 @@ pub fn inputs(_params: &TrainParams) -> Vec<Input> {
     ]
 }
 
-fn fit_one(
-    kind: &str,
-    params: &serde_json::Value,
-    names: &[String],
-    x: &[&[f64]],
-    y: &[f64],
-) -> Result<Model> {
+fn fit_one(kind: &str, params: &serde_json::Value, names: &[String], x: &[&[f64]], y: &[f64]) -> Result<Model> {
     Ok(match kind {
         "logistic" => Model::Logistic(LogisticRegression::fit(
             names,
@@ -103,14 +97,8 @@ fn search(
         for f in 0..k {
             let tr: Vec<usize> = (0..y.len()).filter(|&i| folds[i] != f).collect();
             let va: Vec<usize> = (0..y.len()).filter(|&i| folds[i] == f).collect();
-            let xt: Vec<Vec<f64>> = x
-                .iter()
-                .map(|c| tr.iter().map(|&i| c[i]).collect())
-                .collect();
-            let xv: Vec<Vec<f64>> = x
-                .iter()
-                .map(|c| va.iter().map(|&i| c[i]).collect())
-                .collect();
+            let xt: Vec<Vec<f64>> = x.iter().map(|c| tr.iter().map(|&i| c[i]).collect()).collect();
+            let xv: Vec<Vec<f64>> = x.iter().map(|c| va.iter().map(|&i| c[i]).collect()).collect();
             let yt: Vec<f64> = tr.iter().map(|&i| y[i]).collect();
             let yv: Vec<f64> = va.iter().map(|&i| y[i]).collect();
             let xt_ref: Vec<&[f64]> = xt.iter().map(Vec::as_slice).collect();
@@ -130,13 +118,10 @@ fn search(
             mean_auc,
         });
     }
-    let best = points.iter().enumerate().fold(0, |b, (i, p)| {
-        if p.mean_auc > points[b].mean_auc {
-            i
-        } else {
-            b
-        }
-    });
+    let best = points
+        .iter()
+        .enumerate()
+        .fold(0, |b, (i, p)| if p.mean_auc > points[b].mean_auc { i } else { b });
     Ok(ModelSearch {
         cv_auc: points[best].mean_auc,
         grid: points,
@@ -152,11 +137,7 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
         .number(&cols.target)
         .ok_or_else(|| Error::Internal(format!("train matrix has no target `{}`", cols.target)))?
         .to_vec();
-    let folds = stratified_folds(
-        &y,
-        params.cv_folds,
-        &mut Rng::derive(params.seed, "train.folds"),
-    );
+    let folds = stratified_folds(&y, params.cv_folds, &mut Rng::derive(params.seed, "train.folds"));
     // Small data: leaf sizes above a fold's tenth would forbid any split.
     let max_leaf = (y.len() / (10 * params.cv_folds)).max(1);
     let mut searches = BTreeMap::new();
@@ -197,15 +178,7 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
         searches.insert(
             "tree".to_string(),
             (
-                search(
-                    "tree",
-                    &grid,
-                    &cols.raw_features,
-                    &train,
-                    &y,
-                    &folds,
-                    params.cv_folds,
-                )?,
+                search("tree", &grid, &cols.raw_features, &train, &y, &folds, params.cv_folds)?,
                 grid,
                 cols.raw_features.clone(),
             ),
@@ -222,12 +195,10 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
         cv.insert(name, s);
     }
     let (selected, by) = if params.select == "best_cv" {
-        let best = cv_auc
-            .iter()
-            .fold(None::<(&String, f64)>, |b, (n, a)| match b {
-                Some((_, ba)) if ba >= *a => b,
-                _ => Some((n, *a)),
-            });
+        let best = cv_auc.iter().fold(None::<(&String, f64)>, |b, (n, a)| match b {
+            Some((_, ba)) if ba >= *a => b,
+            _ => Some((n, *a)),
+        });
         (best.map(|b| b.0.clone()).unwrap_or_default(), "best_cv")
     } else {
         (params.select.clone(), "configured")

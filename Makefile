@@ -1,0 +1,42 @@
+# riskpipe: `make pipeline` runs the credit-scoring pipeline on generated data; `make test` runs
+# every test. `make help` lists the targets.
+
+CARGO ?= cargo
+# The masking key for the demo pipeline's `hash` actions. Production runs set their own secret.
+RISKPIPE_MASK_KEY ?= riskpipe-demo-key-not-secret
+export RISKPIPE_MASK_KEY
+
+.PHONY: help build pipeline test lint fmt bench bench-scale doc clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+build: ## build the riskpipe binary (dev profile; numeric crates optimised)
+	$(CARGO) build --workspace --bins
+
+pipeline: build ## run pipelines/credit_scoring.yaml on a generated loan book
+	./target/debug/riskpipe run pipelines/credit_scoring.yaml
+
+test: build ## run all tests (unit, property, end-to-end, real data, doc tests) and the doc build
+	$(CARGO) test --workspace
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --quiet
+
+lint: ## cargo fmt --check and clippy with warnings as errors
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt: ## format the code
+	$(CARGO) fmt --all
+
+bench: ## side-by-side runs against the Python peers (creates bench/.venv)
+	bench/credit_peers.sh
+
+bench-scale: ## release-build wall time and peak memory on 1M-row runs and 10M-row scoring
+	bench/scale.sh
+
+doc: ## build the API docs
+	$(CARGO) doc --workspace --no-deps
+
+clean: ## remove build output and runs
+	$(CARGO) clean
+	rm -rf runs

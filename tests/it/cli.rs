@@ -1,0 +1,243 @@
+//! The other commands: synth, score, validate, dag.
+
+use crate::util::{TestDir, repo, small_pipeline};
+
+#[test]
+fn synth_same_seed_same_bytes() {
+    let t = TestDir::new();
+    for ext in ["csv", "parquet"] {
+        t.run(&[
+            "synth",
+            "loans",
+            "--rows",
+            "800",
+            "--seed",
+            "9",
+            "--out",
+            &format!("a.{ext}"),
+        ])
+        .ok();
+        t.run(&[
+            "synth",
+            "loans",
+            "--rows",
+            "800",
+            "--seed",
+            "9",
+            "--out",
+            &format!("b.{ext}"),
+        ])
+        .ok();
+        t.run(&[
+            "synth",
+            "loans",
+            "--rows",
+            "800",
+            "--seed",
+            "10",
+            "--out",
+            &format!("c.{ext}"),
+        ])
+        .ok();
+        let read = |n: &str| fs_err::read(t.join(n)).unwrap();
+        assert_eq!(read(&format!("a.{ext}")), read(&format!("b.{ext}")));
+        assert_ne!(read(&format!("a.{ext}")), read(&format!("c.{ext}")));
+        assert!(t.join(format!("a.truth.{ext}")).exists());
+    }
+    let csv = fs_err::read_to_string(t.join("a.csv")).unwrap();
+    let header = csv.lines().next().unwrap();
+    for c in [
+        "id",
+        "name",
+        "national_id",
+        "email",
+        "phone",
+        "date_of_birth",
+        "postcode",
+        "income",
+        "default_flag",
+    ] {
+        assert!(header.split(',').any(|h| h == c), "no column {c}");
+    }
+    assert_eq!(csv.lines().count(), 801);
+}
+
+#[test]
+fn score_streams_csv_and_parquet_with_the_same_results() {
+    let t = TestDir::new();
+    t.write("p.yaml", &small_pipeline(4000, ""));
+    t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    t.run(&["synth", "loans", "--rows", "2500", "--seed", "99", "--out", "new.csv"])
+        .ok();
+    t.run(&[
+        "synth",
+        "loans",
+        "--rows",
+        "2500",
+        "--seed",
+        "99",
+        "--out",
+        "new.parquet",
+    ])
+    .ok();
+    t.run(&[
+        "score",
+        "--bundle",
+        "run/deploy/bundle",
+        "--input",
+        "new.csv",
+        "--output",
+        "a.csv",
+    ])
+    .ok();
+    t.run(&[
+        "score",
+        "--bundle",
+        "run/deploy/bundle",
+        "--input",
+        "new.parquet",
+        "--output",
+        "b.parquet",
+    ])
+    .ok();
+    // Small batches: the same output as one batch.
+    t.run_env(
+        &[
+            "score",
+            "--bundle",
+            "run/deploy/bundle",
+            "--input",
+            "new.csv",
+            "--output",
+            "c.csv",
+        ],
+        &[("RISKPIPE_BATCH_ROWS", Some("300"))],
+    )
+    .ok();
+    assert_eq!(
+        fs_err::read(t.join("a.csv")).unwrap(),
+        fs_err::read(t.join("c.csv")).unwrap()
+    );
+    let b = riskpipe_core::io::read_parquet(&t.join("b.parquet")).unwrap();
+    assert_eq!(b.rows(), 2500);
+    assert_eq!(b.names()[..4], ["id", "pd", "score", "reason_1"].map(String::from));
+    let a = fs_err::read_to_string(t.join("a.csv")).unwrap();
+    let lines: Vec<&str> = a.lines().collect();
+    assert_eq!(lines.len(), 2501);
+    assert!(lines[0].starts_with("id,pd,score,reason_1,reason_2,reason_3"));
+    let pd_b = b.number("pd").unwrap();
+    for (i, l) in lines[1..].iter().enumerate().step_by(97) {
+        let pd: f64 = l.split(',').nth(1).unwrap().parse().unwrap();
+        assert!((pd - pd_b[i]).abs() < 1e-12);
+        assert!((0.0..=1.0).contains(&pd));
+    }
+    // Higher PD, lower score.
+    let s = b.number("score").unwrap();
+    let (lo, hi) = (0..2500).fold((0, 0), |acc, i| {
+        if pd_b[i] < pd_b[acc.0] {
+            (i, acc.1)
+        } else if pd_b[i] > pd_b[acc.1] {
+            (acc.0, i)
+        } else {
+            acc
+        }
+    });
+    assert!(s[lo] > s[hi]);
+    // Reason codes name a feature and its bin.
+    assert!(lines[1].contains(" in [") || lines[1].contains(" = "), "{}", lines[1]);
+}
+
+#[test]
+fn score_input_missing_a_column_is_a_user_error() {
+    let t = TestDir::new();
+    t.write("p.yaml", &small_pipeline(2000, ""));
+    t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    t.write("bad.csv", "id,age\nA1,40\n");
+    t.run(&[
+        "score",
+        "--bundle",
+        "run/deploy/bundle",
+        "--input",
+        "bad.csv",
+        "--output",
+        "o.csv",
+    ])
+    .fails(2, &["bad.csv", "has no column", "the bundle needs it"]);
+    assert!(!t.join("o.csv").exists());
+    t.run(&[
+        "score", "--bundle", "nowhere", "--input", "bad.csv", "--output", "o.csv",
+    ])
+    .fails(2, &["bundle.json"]);
+    // A bad value mid-file: named by row and column, and no output file.
+    t.run(&["synth", "loans", "--rows", "50", "--seed", "1", "--out", "n.csv"])
+        .ok();
+    let text = fs_err::read_to_string(t.join("n.csv")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let col = lines[0].split(',').position(|h| h == "age").unwrap();
+    let mut f: Vec<String> = lines[10].split(',').map(String::from).collect();
+    f[col] = "old".into();
+    lines[10] = f.join(",");
+    t.write("n.csv", &(lines.join("\n") + "\n"));
+    t.run(&[
+        "score",
+        "--bundle",
+        "run/deploy/bundle",
+        "--input",
+        "n.csv",
+        "--output",
+        "o.csv",
+    ])
+    .fails(2, &["row 10", "`age`", "`old`"]);
+    assert!(!t.join("o.csv").exists());
+}
+
+#[test]
+fn validate_every_pipeline_file() {
+    let t = TestDir::new();
+    let mut n = 0;
+    for e in fs_err::read_dir(repo().join("pipelines")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "yaml") {
+            let r = t.run(&["validate", p.to_str().unwrap()]).ok();
+            assert!(r.stdout.contains(": ok"));
+            n += 1;
+        }
+    }
+    assert!(n >= 1);
+}
+
+#[test]
+fn airflow_dag_parses_and_has_one_task_per_stage_in_order() {
+    let t = TestDir::new();
+    t.write("p.yaml", &small_pipeline(100, ""));
+    t.run(&[
+        "dag",
+        "p.yaml",
+        "--airflow",
+        "--out",
+        "dag.py",
+        "--run-dir",
+        "/data/runs/x",
+    ])
+    .ok();
+    let py = fs_err::read_to_string(t.join("dag.py")).unwrap();
+    let check = r#"
+import ast, sys
+src = open(sys.argv[1]).read()
+tree = ast.parse(src)
+tasks = [kw.value.value for node in ast.walk(tree) if isinstance(node, ast.Call)
+         for kw in node.keywords if kw.arg == "task_id"]
+print(",".join(tasks))
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", check, t.join("dag.py").to_str().unwrap()])
+        .output()
+        .expect("python3");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "ingest,privacy,features,train,evaluate,deploy"
+    );
+    assert!(py.contains("ingest >> privacy >> features >> train >> evaluate >> deploy"));
+    assert!(py.contains("--stage deploy") && py.contains("/data/runs/x"));
+}

@@ -1,0 +1,212 @@
+//! The whole pipeline: artifacts, manifests, skipping, reruns, verify, DAG steps.
+
+use crate::util::{TestDir, hashes, small_pipeline};
+
+fn json(p: &std::path::Path) -> serde_json::Value {
+    serde_json::from_slice(&fs_err::read(p).expect("read")).expect("json")
+}
+
+#[test]
+fn full_run_writes_every_artifact_and_a_summary() {
+    let t = TestDir::new();
+    t.write("p.yaml", &small_pipeline(6000, ""));
+    let r = t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    for s in [
+        "run folder",
+        "logistic",
+        "tree",
+        "oracle",
+        "selected",
+        "report",
+        "bundle",
+    ] {
+        assert!(r.stdout.contains(s), "summary lacks `{s}`:\n{}", r.stdout);
+    }
+    let run = t.join("run");
+    for f in [
+        "ingest/data.parquet",
+        "ingest/schema.json",
+        "ingest/quality.json",
+        "ingest/truth.parquet",
+        "privacy/data.parquet",
+        "privacy/plan.json",
+        "privacy/report.json",
+        "features/split.parquet",
+        "features/train.parquet",
+        "features/test.parquet",
+        "features/transform.json",
+        "train/logistic.json",
+        "train/tree.json",
+        "train/cv.json",
+        "train/selection.json",
+        "evaluate/metrics.json",
+        "evaluate/report.html",
+        "evaluate/predictions.parquet",
+        "deploy/bundle/bundle.json",
+        "deploy/bundle/model.json",
+        "deploy/bundle/scorecard.json",
+        "deploy/bundle/scorecard.csv",
+        "deploy/check.json",
+    ] {
+        assert!(run.join(f).exists(), "{f} is missing");
+    }
+    // Manifests: every output listed with its hash; inputs sorted; fingerprint present.
+    for stage in ["ingest", "privacy", "features", "train", "evaluate", "deploy"] {
+        let m = json(&run.join(stage).join("manifest.json"));
+        assert_eq!(m["stage"], stage);
+        assert_eq!(m["seed"], 7);
+        assert_eq!(m["fingerprint"].as_str().unwrap().len(), 64);
+        for o in m["outputs"].as_array().unwrap() {
+            let p = run.join(o["path"].as_str().unwrap());
+            assert_eq!(
+                riskpipe_core::hash::sha256_file(&p).unwrap(),
+                o["sha256"].as_str().unwrap()
+            );
+        }
+        let inputs: Vec<&str> = m["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["path"].as_str().unwrap())
+            .collect();
+        let mut sorted = inputs.clone();
+        sorted.sort();
+        assert_eq!(inputs, sorted);
+    }
+    // metrics.json has the documented shape and sane values.
+    let m = json(&run.join("evaluate/metrics.json"));
+    assert_eq!(m["task"], "credit_scoring");
+    assert_eq!(m["target"], "default_flag");
+    let sel = m["selected_model"].as_str().unwrap();
+    assert!(m["models"][sel].is_object());
+    for model in ["logistic", "tree"] {
+        for set in ["train", "test"] {
+            for k in ["auc", "ks", "gini", "pr_auc", "brier", "log_loss"] {
+                let v = m["models"][model][set][k]
+                    .as_f64()
+                    .unwrap_or_else(|| panic!("{model}.{set}.{k}"));
+                assert!(v.is_finite());
+            }
+        }
+        let auc = m["models"][model]["test"]["auc"].as_f64().unwrap();
+        assert!(auc > 0.65 && auc < 0.9, "{model} test AUC {auc}");
+    }
+    let oracle = m["oracle"]["auc"].as_f64().unwrap();
+    assert!(oracle >= m["models"]["logistic"]["test"]["auc"].as_f64().unwrap() - 0.02);
+    let html = fs_err::read_to_string(run.join("evaluate/report.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("polyline") && html.contains("Classification report"));
+    // split.parquet: row = the id, split = train/test, 30 % test.
+    let split = riskpipe_core::io::read_parquet(&run.join("features/split.parquet")).unwrap();
+    assert_eq!(split.names(), &["row".to_string(), "split".to_string()]);
+    assert_eq!(split.rows(), 6000);
+    let tests = (0..6000)
+        .filter(|&i| split.get("split").unwrap().display(i).as_deref() == Some("test"))
+        .count();
+    assert_eq!(tests, 1800);
+    assert_eq!(split.get("row").unwrap().display(0).as_deref(), Some("A00000001"));
+    // The bundle re-scored the test rows exactly as evaluate did.
+    let check = json(&run.join("deploy/check.json"));
+    assert_eq!(check["ok"], true);
+}
+
+#[test]
+fn rerun_skips_and_parameter_change_reruns_downstream_only() {
+    let t = TestDir::new();
+    t.write("p.yaml", &small_pipeline(3000, ""));
+    t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    let r = t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    for s in ["ingest", "privacy", "features", "train", "evaluate", "deploy"] {
+        assert!(
+            r.stderr.contains(&format!("{s}  skipped (up to date)")),
+            "{s} not skipped:\n{}",
+            r.stderr
+        );
+    }
+    // Change only the train grid: ingest, privacy, features skip; train and later rerun.
+    t.write("p.yaml", &small_pipeline(3000, "").replace("l2: [0.001]", "l2: [0.01]"));
+    let r = t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    for s in ["ingest", "privacy", "features"] {
+        assert!(
+            r.stderr.contains(&format!("{s}  skipped")),
+            "{s} should skip:\n{}",
+            r.stderr
+        );
+    }
+    for s in ["train", "evaluate", "deploy"] {
+        assert!(
+            !r.stderr.contains(&format!("{s}  skipped")),
+            "{s} should rerun:\n{}",
+            r.stderr
+        );
+    }
+    // --force reruns everything.
+    let r = t.run(&["run", "p.yaml", "--run-dir", "run", "--force"]).ok();
+    assert!(!r.stderr.contains("skipped"));
+}
+
+#[test]
+fn reruns_are_byte_identical_and_verify_catches_an_edited_output() {
+    let t = TestDir::new();
+    t.write("p.yaml", &small_pipeline(3000, ""));
+    t.run(&["run", "p.yaml", "--run-dir", "a"]).ok();
+    t.run(&["run", "p.yaml", "--run-dir", "b"]).ok();
+    let (a, b) = (hashes(&t.join("a")), hashes(&t.join("b")));
+    assert!(a.len() > 20);
+    assert_eq!(a, b, "two runs of the same pipeline differ");
+
+    let r = t.run(&["verify", "a"]).ok();
+    assert!(r.stdout.contains("byte for byte"));
+    // Edit one output: verify exits 1 and names it.
+    let p = t.join("a/train/selection.json");
+    let mut text = fs_err::read_to_string(&p).unwrap();
+    text.push(' ');
+    fs_err::write(&p, text).unwrap();
+    t.run(&["verify", "a"]).fails(1, &["train/selection.json", "differ"]);
+}
+
+#[test]
+fn stages_run_one_by_one_as_dag_steps() {
+    let t = TestDir::new();
+    t.write("p.yaml", &small_pipeline(3000, ""));
+    // A stage before its inputs exist: exit 2, names what to run first, writes nothing.
+    t.run(&["run", "p.yaml", "--run-dir", "run", "--stage", "train"])
+        .fails(2, &["features/train.parquet", "--stage features"]);
+    assert!(!t.join("run/train").exists());
+    for s in ["ingest", "privacy", "features", "train", "evaluate", "deploy"] {
+        t.run(&["run", "p.yaml", "--run-dir", "run", "--stage", s]).ok();
+        assert!(t.join(format!("run/{s}/manifest.json")).exists());
+    }
+    // The same result as one whole run.
+    t.run(&["run", "p.yaml", "--run-dir", "whole"]).ok();
+    assert_eq!(hashes(&t.join("run")), hashes(&t.join("whole")));
+    // No temporary folders left behind.
+    let leftovers: Vec<_> = fs_err::read_dir(t.join("run"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn four_line_pipeline_runs_with_defaults() {
+    let t = TestDir::new();
+    t.run(&["synth", "loans", "--rows", "2500", "--seed", "5", "--out", "loans.csv"])
+        .ok();
+    t.write(
+        "p.yaml",
+        "version: 1\nname: tiny\ntask: default_prediction\ndata: { path: loans.csv, target: default_flag, id: id }\n",
+    );
+    let r = t.run(&["run", "p.yaml"]).ok();
+    assert!(
+        t.join("runs/tiny/default/deploy/bundle/bundle.json").exists(),
+        "{}",
+        r.stdout
+    );
+    // Without masking actions, the report warns about the personal columns.
+    let rep = json(&t.join("runs/tiny/default/privacy/report.json"));
+    let w = rep["warnings"].to_string();
+    for c in ["name", "email", "phone", "national_id", "postcode"] {
+        assert!(w.contains(&format!("`{c}`")), "no warning for {c}: {w}");
+    }
+}

@@ -1,0 +1,80 @@
+//! No raw value of a masked column reaches any file written after the privacy stage.
+
+use std::collections::BTreeSet;
+
+use riskpipe_core::io::read_parquet;
+
+use crate::util::{KEY, TestDir, small_pipeline};
+
+#[test]
+fn masked_values_never_leave_the_privacy_stage() {
+    let t = TestDir::new();
+    t.write("p.yaml", &small_pipeline(2000, ""));
+    t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    let raw = read_parquet(&t.join("run/ingest/data.parquet")).unwrap();
+    let mut secrets = BTreeSet::new();
+    for c in ["name", "email", "phone", "national_id", "postcode", "date_of_birth"] {
+        let col = raw.get(c).unwrap();
+        for i in 0..raw.rows() {
+            if let Some(v) = col.display(i) {
+                secrets.insert(v);
+            }
+        }
+    }
+    assert!(secrets.len() > 5000);
+    let mut files = Vec::new();
+    for stage in ["privacy", "features", "train", "evaluate", "deploy"] {
+        let mut stack = vec![t.join(format!("run/{stage}"))];
+        while let Some(d) = stack.pop() {
+            for e in fs_err::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() { stack.push(p) } else { files.push(p) }
+            }
+        }
+    }
+    assert!(files.len() > 15);
+    for f in &files {
+        if f.extension().is_some_and(|e| e == "parquet") {
+            // Parquet pages are compressed: check the decoded cells.
+            let frame = read_parquet(f).unwrap();
+            for (name, col) in frame.iter() {
+                for i in 0..frame.rows() {
+                    if let Some(v) = col.display(i) {
+                        assert!(
+                            !secrets.contains(&v),
+                            "{}: column `{name}` holds the raw value `{v}`",
+                            f.display()
+                        );
+                    }
+                }
+            }
+        } else {
+            let text = String::from_utf8_lossy(&fs_err::read(f).unwrap()).into_owned();
+            for s in secrets.iter().filter(|s| s.len() >= 6) {
+                assert!(
+                    !text.contains(s.as_str()),
+                    "{} contains the raw value `{s}`",
+                    f.display()
+                );
+            }
+            assert!(!text.contains(KEY), "{} contains the masking key", f.display());
+        }
+    }
+}
+
+#[test]
+fn masking_key_must_be_set_and_masked_columns_must_exist() {
+    let t = TestDir::new();
+    t.write("p.yaml", &small_pipeline(500, ""));
+    t.run_env(&["run", "p.yaml", "--run-dir", "run"], &[("RISKPIPE_MASK_KEY", None)])
+        .fails(2, &["RISKPIPE_MASK_KEY"]);
+    assert!(!t.join("run").exists());
+    t.write(
+        "q.yaml",
+        &small_pipeline(500, "").replace("name: { action: drop }", "nickname: { action: drop }"),
+    );
+    t.run(&["run", "q.yaml", "--run-dir", "run2"])
+        .fails(2, &["`nickname`", "privacy.columns.nickname"]);
+    assert!(!t.join("run2/privacy").exists());
+    assert!(t.join("run2/ingest/manifest.json").exists());
+}
