@@ -137,6 +137,61 @@ pub struct QuantileBinner {
     pub max_bins: usize,
     /// Categories with a smaller share are pooled into `other`.
     pub min_category_share: f64,
+    /// Numeric bins hold at least this share of the non-missing rows.
+    pub min_bin_share: f64,
+    /// Merge numeric bins into a monotonic event-rate trend (ascending or descending, whichever
+    /// keeps more information) unless that loses more than a quarter of the IV (a U shape).
+    pub monotonic: bool,
+}
+
+/// Information value of bins given as (count, events).
+fn iv_of(groups: &[(usize, u64, u64)]) -> f64 {
+    let te: u64 = groups.iter().map(|g| g.2).sum();
+    let tn: u64 = groups.iter().map(|g| g.1 - g.2).sum();
+    let k = groups.len() as f64;
+    groups
+        .iter()
+        .map(|g| {
+            let gd = ((g.1 - g.2) as f64 + SMOOTH) / (tn as f64 + SMOOTH * k);
+            let bd = (g.2 as f64 + SMOOTH) / (te as f64 + SMOOTH * k);
+            (gd - bd) * (gd / bd).ln()
+        })
+        .sum()
+}
+
+/// Pool-adjacent-violators: merges neighbouring bins until event rates are monotonic in the
+/// given direction.
+fn pava(groups: &[(usize, u64, u64)], ascending: bool) -> Vec<(usize, u64, u64)> {
+    let mut out: Vec<(usize, u64, u64)> = Vec::with_capacity(groups.len());
+    let rate = |g: &(usize, u64, u64)| g.2 as f64 / g.1 as f64;
+    for g in groups {
+        out.push(*g);
+        while out.len() > 1 {
+            let (a, b) = (out[out.len() - 2], out[out.len() - 1]);
+            let violates = if ascending {
+                rate(&b) < rate(&a)
+            } else {
+                rate(&b) > rate(&a)
+            };
+            if !violates {
+                break;
+            }
+            out.pop();
+            let last = out.last_mut().expect("two");
+            last.1 += b.1;
+            last.2 += b.2;
+        }
+    }
+    out
+}
+
+/// The better monotonic merge, or the bins as they are when the data is far from monotonic.
+fn monotonic_merge(groups: Vec<(usize, u64, u64)>) -> Vec<(usize, u64, u64)> {
+    let free = iv_of(&groups);
+    let up = pava(&groups, true);
+    let down = pava(&groups, false);
+    let best = if iv_of(&up) >= iv_of(&down) { up } else { down };
+    if iv_of(&best) >= 0.75 * free { best } else { groups }
 }
 
 fn fmt_num(x: f64) -> String {
@@ -184,19 +239,76 @@ impl Binner for QuantileBinner {
             .map(|(a, b)| (*a, *b))
             .collect();
         v.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let n = v.len();
-        let mut edges: Vec<f64> = Vec::new();
-        if n > 0 {
-            for k in 1..self.max_bins {
-                let q = v[(k * n / self.max_bins).min(n - 1)].0;
-                // Cut strictly above the minimum so the first bin is never empty.
-                if q > v[0].0 && edges.last().is_none_or(|e| q > *e) {
-                    edges.push(q);
+        // Distinct values with their (count, events).
+        let mut distinct: Vec<(f64, u64, u64)> = Vec::new();
+        for (a, b) in &v {
+            match distinct.last_mut() {
+                Some(d) if d.0 == *a => {
+                    d.1 += 1;
+                    d.2 += u64::from(*b > 0.5);
                 }
+                _ => distinct.push((*a, 1, u64::from(*b > 0.5))),
             }
         }
-        let mut raw: Vec<(String, u64, u64)> = (0..=edges.len())
-            .map(|i| {
+        // Equal-frequency pre-bins over distinct values: a heavy value (a mass of zeros) gets a
+        // bin of its own and the rest is shared among the remaining bins; no bin is smaller
+        // than `min_bin_share` of the rows.
+        // Fine equal-frequency pre-bins over distinct values: a heavy value (a mass of zeros)
+        // gets a bin of its own and the rest is shared among the remaining bins; no bin is
+        // smaller than `min_bin_share` of the rows.
+        let n = v.len() as u64;
+        let min_rows = ((self.min_bin_share * n as f64).ceil() as u64).max(1);
+        let pre_bins = (2 * self.max_bins).max(20);
+        let mut groups: Vec<(usize, u64, u64)> = Vec::new(); // (first distinct index, count, events)
+        let (mut start, mut acc, mut ev, mut left) = (0usize, 0u64, 0u64, n);
+        for (i, d) in distinct.iter().enumerate() {
+            acc += d.1;
+            ev += d.2;
+            let bins_left = pre_bins.saturating_sub(groups.len()).max(1) as u64;
+            let target = (left / bins_left).max(min_rows);
+            if acc >= target && groups.len() + 1 < pre_bins {
+                groups.push((start, acc, ev));
+                left -= acc;
+                start = i + 1;
+                acc = 0;
+                ev = 0;
+            }
+        }
+        if acc > 0 {
+            groups.push((start, acc, ev));
+        }
+        // A last bin below the minimum joins its neighbour.
+        if groups.len() > 1 && groups.last().is_some_and(|g| g.1 < min_rows) {
+            let last = groups.pop().expect("last");
+            let prev = groups.last_mut().expect("prev");
+            prev.1 += last.1;
+            prev.2 += last.2;
+        }
+        if self.monotonic && groups.len() > 2 {
+            groups = monotonic_merge(groups);
+        }
+        // Merge neighbours, least information lost first, down to `max_bins`.
+        while groups.len() > self.max_bins {
+            let mut best = (f64::NEG_INFINITY, 0);
+            for i in 0..groups.len() - 1 {
+                let mut g = groups.clone();
+                let b = g.remove(i + 1);
+                g[i].1 += b.1;
+                g[i].2 += b.2;
+                let iv = iv_of(&g);
+                if iv > best.0 {
+                    best = (iv, i);
+                }
+            }
+            let b = groups.remove(best.1 + 1);
+            groups[best.1].1 += b.1;
+            groups[best.1].2 += b.2;
+        }
+        let edges: Vec<f64> = groups.iter().skip(1).map(|g| distinct[g.0].0).collect();
+        let raw: Vec<(String, u64, u64)> = groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| {
                 let lo = if i == 0 {
                     "-inf".to_string()
                 } else {
@@ -207,14 +319,9 @@ impl Binner for QuantileBinner {
                 } else {
                     fmt_num(edges[i])
                 };
-                (format!("[{lo}, {hi})"), 0, 0)
+                (format!("[{lo}, {hi})"), g.1, g.2)
             })
             .collect();
-        for (a, b) in &v {
-            let i = edges.partition_point(|e| e <= a);
-            raw[i].1 += 1;
-            raw[i].2 += u64::from(*b > 0.5);
-        }
         let miss_rows: Vec<f64> = x.iter().zip(y).filter(|(a, _)| a.is_nan()).map(|(_, b)| *b).collect();
         let missing = (!miss_rows.is_empty()).then(|| {
             (
@@ -278,7 +385,7 @@ mod tests {
         fn binning_invariants(data in proptest::collection::vec((proptest::option::weighted(0.9, -100i32..100), 0u8..2), 1..300), max_bins in 2usize..12) {
             let x: Vec<f64> = data.iter().map(|d| d.0.map_or(f64::NAN, f64::from)).collect();
             let y: Vec<f64> = data.iter().map(|d| f64::from(d.1)).collect();
-            let b = QuantileBinner { max_bins, min_category_share: 0.01 }.fit_numeric(&x, &y);
+            let b = QuantileBinner { max_bins, min_category_share: 0.01, min_bin_share: 0.05, monotonic: max_bins % 2 == 0 }.fit_numeric(&x, &y);
             // Rows are kept: bin counts add up to the rows.
             let total: u64 = b.bins.iter().map(|b| b.count).sum::<u64>() + b.missing.as_ref().map_or(0, |m| m.count);
             prop_assert_eq!(total, x.len() as u64);
@@ -311,6 +418,8 @@ mod tests {
         let b = QuantileBinner {
             max_bins: 5,
             min_category_share: 0.17,
+            min_bin_share: 0.05,
+            monotonic: true,
         }
         .fit_categorical(&x, &y);
         assert_eq!(b.locate_category(Some("a")), BinRef::Value(0));

@@ -22,8 +22,13 @@ pub struct BinningConfig {
     pub method: Option<String>,
     /// Bins per numeric feature at most (default 10).
     pub max_bins: Option<usize>,
-    /// Categories with a smaller share are pooled into `other` (default 0.01).
+    /// Categories with a smaller share are pooled into `other` (default 0.05).
     pub min_category_share: Option<f64>,
+    /// Numeric bins hold at least this share of rows (default 0.05).
+    pub min_bin_share: Option<f64>,
+    /// `auto` (default): merge bins into a monotonic event-rate trend unless the feature is
+    /// clearly U-shaped; `none`: keep the equal-frequency bins.
+    pub monotonic: Option<String>,
 }
 
 /// The `features:` section, as written.
@@ -79,6 +84,10 @@ pub struct FeaturesParams {
     pub max_bins: usize,
     /// Rare-category share.
     pub min_category_share: f64,
+    /// Smallest numeric bin share.
+    pub min_bin_share: f64,
+    /// Monotonic merge of numeric bins.
+    pub monotonic: bool,
     /// Seed of the split.
     pub seed: u64,
 }
@@ -132,7 +141,7 @@ impl FeaturesConfig {
                 format!("must be between 2 and 50, found {max_bins}"),
             ));
         }
-        let min_category_share = b.min_category_share.unwrap_or(0.01);
+        let min_category_share = b.min_category_share.unwrap_or(0.05);
         if !(0.0..0.5).contains(&min_category_share) {
             errs.push(Error::config(
                 file,
@@ -140,6 +149,26 @@ impl FeaturesConfig {
                 "must be in [0, 0.5)",
             ));
         }
+        let min_bin_share = b.min_bin_share.unwrap_or(0.05);
+        if !(0.0..0.5).contains(&min_bin_share) {
+            errs.push(Error::config(
+                file,
+                "features.binning.min_bin_share",
+                "must be in [0, 0.5)",
+            ));
+        }
+        let monotonic = match b.monotonic.as_deref() {
+            None | Some("auto") => true,
+            Some("none") => false,
+            Some(other) => {
+                errs.push(Error::config(
+                    file,
+                    "features.binning.monotonic",
+                    format!("unknown `{other}`, expected `auto` or `none`"),
+                ));
+                true
+            }
+        };
         if !errs.is_empty() {
             return Err(errs);
         }
@@ -154,6 +183,8 @@ impl FeaturesConfig {
             binning_method,
             max_bins,
             min_category_share,
+            min_bin_share,
+            monotonic,
             seed,
         })
     }

@@ -17,7 +17,7 @@
 //! let mut f = Frame::new();
 //! f.push("x", Column::Number((0..100).map(f64::from).collect()));
 //! f.push("y", Column::Number((0..100).map(|i| f64::from(u8::from(i > 70))).collect()));
-//! let binner = QuantileBinner { max_bins: 5, min_category_share: 0.01 };
+//! let binner = QuantileBinner { max_bins: 5, min_category_share: 0.01, min_bin_share: 0.05, monotonic: true };
 //! let t = Transform::fit(&f, "y", &["x".to_string()], (0.0, 1.0), &binner).unwrap();
 //! let m = t.apply(&f, "example").unwrap();
 //! let woe = m.number("woe_x").unwrap();

@@ -170,6 +170,8 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
     let binner = QuantileBinner {
         max_bins: params.max_bins,
         min_category_share: params.min_category_share,
+        min_bin_share: params.min_bin_share,
+        monotonic: params.monotonic,
     };
     let transform = Transform::fit(&train, &target, &columns, (params.cap_lower, params.cap_upper), &binner)?;
 

@@ -9,7 +9,7 @@ use riskpipe_models::{LogisticParams, TreeParams};
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogisticGridConfig {
-    /// L2 penalties to try (default `[0.0001, 0.001, 0.01]`).
+    /// L2 penalties to try (default `[0.0001, 0.001, 0.01, 0.1]`).
     pub l2: Option<Vec<f64>>,
     /// Newton iterations at most (default 100).
     pub max_iter: Option<usize>,
@@ -82,7 +82,7 @@ impl TrainConfig {
         });
         let mut logistic = Vec::new();
         if let Some(l) = models.logistic {
-            let grid = l.l2.unwrap_or_else(|| vec![1e-4, 1e-3, 1e-2]);
+            let grid = l.l2.unwrap_or_else(|| vec![1e-4, 1e-3, 1e-2, 1e-1]);
             if grid.is_empty() || grid.iter().any(|v| v.is_nan() || *v < 0.0 || !v.is_finite()) {
                 errs.push(Error::config(
                     file,

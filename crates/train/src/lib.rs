@@ -12,7 +12,7 @@
 //! use riskpipe_train::TrainConfig;
 //! let params = TrainConfig::default().resolve("p.yaml", 7).unwrap();
 //! assert_eq!(params.cv_folds, 5);
-//! assert_eq!(params.logistic.len(), 3);
+//! assert_eq!(params.logistic.len(), 4);
 //! assert_eq!(params.tree.len(), 6);
 //! ```
 #![warn(missing_docs)]
