@@ -351,36 +351,6 @@ pub fn concat(mut parts: Vec<Frame>) -> Frame {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sample() -> Frame {
-        let mut f = Frame::new();
-        f.push("x", Column::Number(vec![1.5, f64::NAN, -3.0]));
-        f.push("s", Column::Text(vec![Some("a".into()), None, Some("ç".into())]));
-        f.push("d", Column::Date(vec![Some(0), Some(19_000), None]));
-        f
-    }
-
-    #[test]
-    fn parquet_round_trip_and_same_bytes() {
-        let dir = tempfile::tempdir().unwrap();
-        let p1 = dir.path().join("a.parquet");
-        let p2 = dir.path().join("b.parquet");
-        write_parquet(&p1, &sample()).unwrap();
-        write_parquet(&p2, &sample()).unwrap();
-        let back = read_parquet(&p1).unwrap();
-        assert_eq!(back.names(), sample().names());
-        assert!(back.number("x").unwrap()[1].is_nan());
-        assert_eq!(back.get("s"), sample().get("s"));
-        assert_eq!(back.get("d"), sample().get("d"));
-        assert_eq!(fs_err::read(&p1).unwrap(), fs_err::read(&p2).unwrap());
-        // No temporary file left behind.
-        assert_eq!(fs_err::read_dir(dir.path()).unwrap().count(), 2);
-    }
-}
-
 /// Writes a frame as CSV (header, `,` separator, missing values empty, dates `YYYY-MM-DD`),
 /// atomically.
 pub fn write_csv(path: &Path, frame: &Frame) -> Result<u64> {
@@ -412,4 +382,34 @@ pub fn parquet_rows(path: &Path) -> Result<u64> {
     let file = fs_err::File::open(path)?.into_parts().0;
     let b = ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq_err(path))?;
     Ok(b.metadata().file_metadata().num_rows() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Frame {
+        let mut f = Frame::new();
+        f.push("x", Column::Number(vec![1.5, f64::NAN, -3.0]));
+        f.push("s", Column::Text(vec![Some("a".into()), None, Some("ç".into())]));
+        f.push("d", Column::Date(vec![Some(0), Some(19_000), None]));
+        f
+    }
+
+    #[test]
+    fn parquet_round_trip_and_same_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let p1 = dir.path().join("a.parquet");
+        let p2 = dir.path().join("b.parquet");
+        write_parquet(&p1, &sample()).unwrap();
+        write_parquet(&p2, &sample()).unwrap();
+        let back = read_parquet(&p1).unwrap();
+        assert_eq!(back.names(), sample().names());
+        assert!(back.number("x").unwrap()[1].is_nan());
+        assert_eq!(back.get("s"), sample().get("s"));
+        assert_eq!(back.get("d"), sample().get("d"));
+        assert_eq!(fs_err::read(&p1).unwrap(), fs_err::read(&p2).unwrap());
+        // No temporary file left behind.
+        assert_eq!(fs_err::read_dir(dir.path()).unwrap().count(), 2);
+    }
 }
