@@ -210,3 +210,39 @@ fn four_line_pipeline_runs_with_defaults() {
         assert!(w.contains(&format!("`{c}`")), "no warning for {c}: {w}");
     }
 }
+
+#[test]
+fn out_of_time_split_puts_the_latest_applications_in_test() {
+    let t = TestDir::new();
+    let yaml = small_pipeline(3000, "").replace(
+        "features:\n  exclude: [application_date]\n",
+        "features:\n  split: time\n  time_column: application_date\n  test_fraction: 0.25\n",
+    );
+    t.write("p.yaml", &yaml);
+    t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    let data = riskpipe_core::io::read_parquet(&t.join("run/privacy/data.parquet")).unwrap();
+    let split = riskpipe_core::io::read_parquet(&t.join("run/features/split.parquet")).unwrap();
+    let dates = match data.get("application_date").unwrap() {
+        riskpipe_core::Column::Date(d) => d.clone(),
+        _ => panic!("application_date is not a date"),
+    };
+    let is_test: Vec<bool> = (0..split.rows())
+        .map(|i| split.get("split").unwrap().display(i).as_deref() == Some("test"))
+        .collect();
+    let latest_train = (0..dates.len())
+        .filter(|&i| !is_test[i])
+        .filter_map(|i| dates[i])
+        .max()
+        .unwrap();
+    let earliest_test = (0..dates.len())
+        .filter(|&i| is_test[i])
+        .filter_map(|i| dates[i])
+        .min()
+        .unwrap();
+    assert!(latest_train < earliest_test);
+    let share = is_test.iter().filter(|t| **t).count() as f64 / is_test.len() as f64;
+    assert!((share - 0.25).abs() < 0.02, "test share {share}");
+    // The date column drives the split, not the model.
+    let rep = json(&t.join("run/features/report.json"));
+    assert!(rep["excluded"]["application_date"].is_string());
+}

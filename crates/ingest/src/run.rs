@@ -501,6 +501,16 @@ mod tests {
     }
 
     #[test]
+    fn rows_without_target_are_rejected_and_reported() {
+        let (dir, r) = run_on("a,y\n1,0\n2,\n3,1\n4,NA\n5,0\n");
+        assert_eq!(r.unwrap().rows_out, 3);
+        let q: QualityReport = riskpipe_core::io::read_json(&dir.path().join("out/quality.json")).unwrap();
+        assert_eq!(q.rows_read, 5);
+        assert_eq!(q.rejected.get("target missing"), Some(&2));
+        assert_eq!(q.rejected_examples[0], (2, "target missing".to_string()));
+    }
+
+    #[test]
     fn bad_inputs_are_user_errors() {
         let cases = [
             ("", "empty"),
