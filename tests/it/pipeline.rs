@@ -246,3 +246,21 @@ fn out_of_time_split_puts_the_latest_applications_in_test() {
     let rep = json(&t.join("run/features/report.json"));
     assert!(rep["excluded"]["application_date"].is_string());
 }
+
+#[test]
+fn json_logs_for_schedulers() {
+    let t = TestDir::new();
+    t.write("p.yaml", &small_pipeline(1500, ""));
+    let r = t
+        .run(&["--log-format", "json", "run", "p.yaml", "--run-dir", "run"])
+        .ok();
+    let mut finished = 0;
+    for line in r.stderr.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        if v["fields"]["message"] == "Stage finished." {
+            finished += 1;
+            assert!(v["fields"]["rows_out"].is_number());
+        }
+    }
+    assert_eq!(finished, 6, "{}", r.stderr);
+}

@@ -116,8 +116,13 @@ enum SynthKind {
 
 fn init_logging(cli: &Cli) {
     use tracing_subscriber::EnvFilter;
+    let json = matches!(cli.log_format, LogFormat::Json);
+    runner::PLAIN_SUMMARY.store(!cli.quiet && !json, std::sync::atomic::Ordering::Relaxed);
     let level = if cli.quiet {
         "warn"
+    } else if json && cli.verbose == 0 {
+        // Schedulers keep the structured stage events.
+        "info"
     } else {
         match cli.verbose {
             0 => "warn",

@@ -2,6 +2,7 @@
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use riskpipe_core::hash::sha256_file;
@@ -10,6 +11,16 @@ use riskpipe_core::stage::{Input, STAGES, StageInputs, StageReport};
 use riskpipe_core::{Error, Result};
 
 use crate::pipeline::Pipeline;
+
+/// Whether the one-line stage summaries go to stderr (text logs, not `-q`). With
+/// `--log-format json` the same facts travel in the `Stage finished.` events instead.
+pub static PLAIN_SUMMARY: AtomicBool = AtomicBool::new(true);
+
+fn plain(line: &str) {
+    if PLAIN_SUMMARY.load(Ordering::Relaxed) {
+        eprintln!("{line}");
+    }
+}
 
 /// One stage's parameters, ready to run.
 #[derive(Debug, Clone)]
@@ -298,10 +309,10 @@ pub fn run_stage(stage: &str, params: &StageParams, run_dir: &Path, id: &RunId, 
         fs_err::rename(&tmp, &stage_dir)?;
     }
     tracing::info!(stage, rows_in = report.rows_in, rows_out = report.rows_out, elapsed_secs = format!("{secs:.2}"), summary = %report.summary, "Stage finished.");
-    eprintln!(
+    plain(&format!(
         "{stage:>9}  {:>9} rows in  {:>9} rows out  {secs:>7.2} s  {}",
         report.rows_in, report.rows_out, report.summary
-    );
+    ));
     Ok(Outcome::Ran)
 }
 
@@ -326,7 +337,7 @@ pub fn run_pipeline(
         }
         let o = run_stage(stage, &StageParams::of(p, stage), run_dir, &id, force)?;
         if o == Outcome::Skipped {
-            eprintln!("{stage:>9}  skipped (up to date)");
+            plain(&format!("{stage:>9}  skipped (up to date)"));
         }
         done.push((stage.to_string(), o));
     }

@@ -27,7 +27,10 @@ pub struct PrivacyReport {
 
 /// The files the stage reads.
 pub fn inputs(_params: &PrivacyParams) -> Vec<Input> {
-    vec![Input::Artifact("ingest/data.parquet".into())]
+    vec![
+        Input::Artifact("ingest/data.parquet".into()),
+        Input::Artifact("ingest/schema.json".into()),
+    ]
 }
 
 /// Loads the key for a plan (when it hashes) and checks it is the key the plan was made with.
