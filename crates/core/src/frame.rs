@@ -83,6 +83,28 @@ impl Column {
         }
     }
 
+    /// An empty column of a kind, with room for `capacity` rows.
+    pub fn with_capacity(kind: ColumnKind, capacity: usize) -> Column {
+        match kind {
+            ColumnKind::Number => Column::Number(Vec::with_capacity(capacity)),
+            ColumnKind::Text => Column::Text(Vec::with_capacity(capacity)),
+            ColumnKind::Date => Column::Date(Vec::with_capacity(capacity)),
+        }
+    }
+
+    /// Parses one text cell (from CSV) and appends it; `missing` says the cell is a missing-value
+    /// token. On a value that does not parse, returns what was expected (`a number`, ...).
+    pub fn push_parsed(&mut self, v: &str, missing: bool) -> Result<(), &'static str> {
+        match self {
+            Column::Number(c) if missing => c.push(f64::NAN),
+            Column::Number(c) => c.push(parse_number(v).ok_or("a number")?),
+            Column::Text(c) => c.push((!missing).then(|| v.to_string())),
+            Column::Date(c) if missing => c.push(None),
+            Column::Date(c) => c.push(Some(parse_date(v.trim()).ok_or("a date `YYYY-MM-DD`")?)),
+        }
+        Ok(())
+    }
+
     /// The value at row `i` rendered as text (for ids and reports); `None` when missing.
     pub fn display(&self, i: usize) -> Option<String> {
         match self {
@@ -211,6 +233,12 @@ pub fn civil_from_days(z: i32) -> (i32, u32, u32) {
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Parses a finite number (surrounding spaces allowed).
+pub fn parse_number(s: &str) -> Option<f64> {
+    let v: f64 = s.trim().parse().ok()?;
+    v.is_finite().then_some(v)
 }
 
 /// Parses `YYYY-MM-DD` into days since 1970-01-01.

@@ -3,7 +3,6 @@
 use std::io::Write;
 use std::path::Path;
 
-use riskpipe_core::frame::parse_date;
 use riskpipe_core::io::{ParquetSink, arrow_schema, from_batch, parquet_batches, temp_sibling};
 use riskpipe_core::{Column, ColumnKind, Error, Frame, Result};
 
@@ -159,14 +158,7 @@ pub fn score_file(scorer: &Scorer, input: &Path, output: &Path) -> Result<u64> {
             let missing = |s: &str| scorer.info.missing_values.iter().any(|m| m == s.trim());
             let mut rec = csv::StringRecord::new();
             loop {
-                let mut cols: Vec<Column> = pos
-                    .iter()
-                    .map(|(_, k, _)| match k {
-                        ColumnKind::Number => Column::Number(Vec::with_capacity(batch)),
-                        ColumnKind::Text => Column::Text(Vec::with_capacity(batch)),
-                        ColumnKind::Date => Column::Date(Vec::with_capacity(batch)),
-                    })
-                    .collect();
+                let mut cols: Vec<Column> = pos.iter().map(|(_, k, _)| Column::with_capacity(*k, batch)).collect();
                 let mut n = 0;
                 while n < batch {
                     let more = rdr.read_record(&mut rec).map_err(|e| match e.kind() {
@@ -184,34 +176,14 @@ pub fn score_file(scorer: &Scorer, input: &Path, output: &Path) -> Result<u64> {
                     let row = done + n as u64 + 1;
                     for ((j, _, name), col) in pos.iter().zip(cols.iter_mut()) {
                         let v = &rec[*j];
-                        let m = missing(v);
-                        match col {
-                            Column::Number(c) => c.push(if m {
-                                f64::NAN
-                            } else {
-                                v.trim().parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| {
-                                    Error::data(
-                                        file.clone(),
-                                        Some(row),
-                                        Some(name),
-                                        format!("expected a number, found `{v}`"),
-                                    )
-                                })?
-                            }),
-                            Column::Text(c) => c.push(if m { None } else { Some(v.to_string()) }),
-                            Column::Date(c) => c.push(if m {
-                                None
-                            } else {
-                                Some(parse_date(v.trim()).ok_or_else(|| {
-                                    Error::data(
-                                        file.clone(),
-                                        Some(row),
-                                        Some(name),
-                                        format!("expected a date `YYYY-MM-DD`, found `{v}`"),
-                                    )
-                                })?)
-                            }),
-                        }
+                        col.push_parsed(v, missing(v)).map_err(|expected| {
+                            Error::data(
+                                file.clone(),
+                                Some(row),
+                                Some(name),
+                                format!("expected {expected}, found `{v}`"),
+                            )
+                        })?;
                     }
                     n += 1;
                 }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use riskpipe_core::frame::parse_date;
+use riskpipe_core::frame::{parse_date, parse_number};
 use riskpipe_core::io::{read_parquet, write_json, write_parquet};
 use riskpipe_core::stage::{Input, StageInputs, StageReport};
 use riskpipe_core::{Column, ColumnKind, Error, Frame, Result};
@@ -300,11 +300,6 @@ fn csv_error(path: &Path, e: csv::Error, expected_hint: usize) -> Error {
     }
 }
 
-fn parse_number(s: &str) -> Option<f64> {
-    let v: f64 = s.trim().parse().ok()?;
-    v.is_finite().then_some(v)
-}
-
 /// Reads a CSV file in two streaming passes: infer types, then parse.
 fn read_csv(path: &Path, params: &IngestParams) -> Result<Frame> {
     let file = path.display().to_string();
@@ -390,14 +385,7 @@ fn read_csv(path: &Path, params: &IngestParams) -> Result<Frame> {
     }
     // Pass 2: parse into typed columns.
     let mut rdr = csv_reader(path, params)?;
-    let mut cols: Vec<Column> = kinds
-        .iter()
-        .map(|k| match k {
-            ColumnKind::Number => Column::Number(Vec::with_capacity(rows as usize)),
-            ColumnKind::Text => Column::Text(Vec::with_capacity(rows as usize)),
-            ColumnKind::Date => Column::Date(Vec::with_capacity(rows as usize)),
-        })
-        .collect();
+    let mut cols: Vec<Column> = kinds.iter().map(|k| Column::with_capacity(*k, rows as usize)).collect();
     let mut r = 0u64;
     while rdr
         .read_record(&mut rec)
@@ -405,34 +393,14 @@ fn read_csv(path: &Path, params: &IngestParams) -> Result<Frame> {
     {
         r += 1;
         for (j, v) in rec.iter().enumerate() {
-            let is_missing = missing(v);
-            match &mut cols[j] {
-                Column::Number(c) => c.push(if is_missing {
-                    f64::NAN
-                } else {
-                    parse_number(v).ok_or_else(|| {
-                        Error::data(
-                            file.clone(),
-                            Some(r),
-                            Some(&headers[j]),
-                            format!("expected a number, found `{v}`"),
-                        )
-                    })?
-                }),
-                Column::Text(c) => c.push(if is_missing { None } else { Some(v.to_string()) }),
-                Column::Date(c) => c.push(if is_missing {
-                    None
-                } else {
-                    Some(parse_date(v.trim()).ok_or_else(|| {
-                        Error::data(
-                            file.clone(),
-                            Some(r),
-                            Some(&headers[j]),
-                            format!("expected a date `YYYY-MM-DD`, found `{v}`"),
-                        )
-                    })?)
-                }),
-            }
+            cols[j].push_parsed(v, missing(v)).map_err(|expected| {
+                Error::data(
+                    file.clone(),
+                    Some(r),
+                    Some(&headers[j]),
+                    format!("expected {expected}, found `{v}`"),
+                )
+            })?;
         }
     }
     let mut frame = Frame::new();

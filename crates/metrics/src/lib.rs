@@ -23,6 +23,32 @@ fn order_desc(scores: &[f64]) -> Vec<usize> {
     idx
 }
 
+/// Cumulative (score, true positives, false positives) at each distinct score, highest first:
+/// the counts of rows with score >= that score.
+fn cumulative(y: &[f64], score: &[f64]) -> Vec<(f64, f64, f64)> {
+    let idx = order_desc(score);
+    let mut out = Vec::new();
+    let (mut tp, mut fp) = (0.0, 0.0);
+    let mut i = 0;
+    while i < idx.len() {
+        let s = score[idx[i]];
+        while i < idx.len() && score[idx[i]] == s {
+            if y[idx[i]] > 0.5 {
+                tp += 1.0
+            } else {
+                fp += 1.0
+            }
+            i += 1;
+        }
+        out.push((s, tp, fp));
+    }
+    out
+}
+
+fn positives(y: &[f64]) -> f64 {
+    y.iter().filter(|v| **v > 0.5).count() as f64
+}
+
 /// Area under the ROC curve; ties count one half. Returns 0.5 when one class is absent.
 pub fn auc(y: &[f64], score: &[f64]) -> f64 {
     assert_eq!(y.len(), score.len());
@@ -65,25 +91,13 @@ pub fn ks(y: &[f64], score: &[f64]) -> f64 {
 
 /// KS and the score at which it is reached (rows with score >= threshold are predicted positive).
 pub fn ks_with_threshold(y: &[f64], score: &[f64]) -> (f64, f64) {
-    let idx = order_desc(score);
-    let n_pos: f64 = y.iter().filter(|v| **v > 0.5).count() as f64;
+    let n_pos = positives(y);
     let n_neg = y.len() as f64 - n_pos;
     if n_pos == 0.0 || n_neg == 0.0 {
         return (0.0, 0.5);
     }
-    let (mut tp, mut fp) = (0.0, 0.0);
     let (mut best, mut thr) = (0.0, f64::INFINITY);
-    let mut i = 0;
-    while i < idx.len() {
-        let s = score[idx[i]];
-        while i < idx.len() && score[idx[i]] == s {
-            if y[idx[i]] > 0.5 {
-                tp += 1.0
-            } else {
-                fp += 1.0
-            }
-            i += 1;
-        }
+    for (s, tp, fp) in cumulative(y, score) {
         let d = tp / n_pos - fp / n_neg;
         if d > best {
             best = d;
@@ -95,26 +109,14 @@ pub fn ks_with_threshold(y: &[f64], score: &[f64]) -> (f64, f64) {
 
 /// Area under the precision-recall curve as average precision (step-wise, no interpolation).
 pub fn pr_auc(y: &[f64], score: &[f64]) -> f64 {
-    let idx = order_desc(score);
-    let n_pos: f64 = y.iter().filter(|v| **v > 0.5).count() as f64;
+    let n_pos = positives(y);
     if n_pos == 0.0 {
         return 0.0;
     }
-    let (mut tp, mut fp, mut ap, mut prev_recall) = (0.0, 0.0, 0.0, 0.0);
-    let mut i = 0;
-    while i < idx.len() {
-        let s = score[idx[i]];
-        while i < idx.len() && score[idx[i]] == s {
-            if y[idx[i]] > 0.5 {
-                tp += 1.0
-            } else {
-                fp += 1.0
-            }
-            i += 1;
-        }
+    let (mut ap, mut prev_recall) = (0.0, 0.0);
+    for (_, tp, fp) in cumulative(y, score) {
         let recall = tp / n_pos;
-        let precision = tp / (tp + fp);
-        ap += (recall - prev_recall) * precision;
+        ap += (recall - prev_recall) * tp / (tp + fp);
         prev_recall = recall;
     }
     ap
@@ -251,21 +253,9 @@ pub fn classification_report(y: &[f64], p: &[f64], threshold: f64) -> Classifica
 
 /// The threshold that maximises F1 of the positive class (on training data).
 pub fn best_f1_threshold(y: &[f64], p: &[f64]) -> f64 {
-    let idx = order_desc(p);
-    let n_pos: f64 = y.iter().filter(|v| **v > 0.5).count() as f64;
-    let (mut tp, mut fp) = (0.0, 0.0);
+    let n_pos = positives(y);
     let (mut best, mut thr) = (-1.0, 0.5);
-    let mut i = 0;
-    while i < idx.len() {
-        let s = p[idx[i]];
-        while i < idx.len() && p[idx[i]] == s {
-            if y[idx[i]] > 0.5 {
-                tp += 1.0
-            } else {
-                fp += 1.0
-            }
-            i += 1;
-        }
+    for (s, tp, fp) in cumulative(y, p) {
         let f = f1(tp / (tp + fp), if n_pos > 0.0 { tp / n_pos } else { 0.0 });
         if f > best {
             best = f;
@@ -278,28 +268,18 @@ pub fn best_f1_threshold(y: &[f64], p: &[f64]) -> f64 {
 /// ROC curve points `(false positive rate, true positive rate)`, thinned to at most
 /// `max_points` (always keeping (0,0) and (1,1)).
 pub fn roc_points(y: &[f64], score: &[f64], max_points: usize) -> Vec<(f64, f64)> {
-    let idx = order_desc(score);
-    let n_pos: f64 = y.iter().filter(|v| **v > 0.5).count() as f64;
+    let n_pos = positives(y);
     let n_neg = y.len() as f64 - n_pos;
     let mut pts = vec![(0.0, 0.0)];
     if n_pos == 0.0 || n_neg == 0.0 {
         pts.push((1.0, 1.0));
         return pts;
     }
-    let (mut tp, mut fp) = (0.0, 0.0);
-    let mut i = 0;
-    while i < idx.len() {
-        let s = score[idx[i]];
-        while i < idx.len() && score[idx[i]] == s {
-            if y[idx[i]] > 0.5 {
-                tp += 1.0
-            } else {
-                fp += 1.0
-            }
-            i += 1;
-        }
-        pts.push((fp / n_neg, tp / n_pos));
-    }
+    pts.extend(
+        cumulative(y, score)
+            .into_iter()
+            .map(|(_, tp, fp)| (fp / n_neg, tp / n_pos)),
+    );
     if pts.len() > max_points.max(2) {
         let step = pts.len() as f64 / (max_points.max(2) - 1) as f64;
         let mut thin: Vec<(f64, f64)> = (0..max_points.max(2) - 1)
