@@ -273,4 +273,33 @@ mod tests {
         // min_samples_leaf holds.
         assert!(t.nodes.iter().all(|n| n.rows >= 100));
     }
+
+    #[test]
+    fn weights_equal_duplication() {
+        let x = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0];
+        let y = [0.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0];
+        let w = [1.0, 1.0, 3.0, 1.0, 1.0, 2.0, 1.0, 1.0];
+        let names = vec!["x".to_string()];
+        let params = TreeParams {
+            max_depth: 3,
+            min_samples_leaf: 1,
+            ..Default::default()
+        };
+        let a = DecisionTree::fit(&names, &[&x], &y, Some(&w), &params).unwrap();
+        let mut xd = Vec::new();
+        let mut yd = Vec::new();
+        for i in 0..x.len() {
+            for _ in 0..w[i] as usize {
+                xd.push(x[i]);
+                yd.push(y[i]);
+            }
+        }
+        let b = DecisionTree::fit(&names, &[&xd], &yd, None, &params).unwrap();
+        let grid: Vec<f64> = (0..80).map(|i| f64::from(i) / 10.0).collect();
+        let (pa, pb) = (a.predict_proba(&[&grid]), b.predict_proba(&[&grid]));
+        // Same leaves' class frequencies (row counts differ by construction, probabilities do not).
+        for (u, v) in pa.iter().zip(&pb) {
+            assert!((u - v).abs() < 1e-12, "{pa:?} vs {pb:?}");
+        }
+    }
 }
