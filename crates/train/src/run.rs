@@ -81,6 +81,51 @@ fn fit_one(kind: &str, params: &serde_json::Value, names: &[String], x: &[&[f64]
     })
 }
 
+/// Smoothing of WoE counts; the same as the features stage's binning.
+const SMOOTH: f64 = 0.5;
+
+/// Bin ids of a WoE column: each distinct WoE value marks one bin.
+fn bin_ids(col: &[f64]) -> (Vec<u32>, usize) {
+    let mut bins: Vec<f64> = col.to_vec();
+    bins.sort_by(f64::total_cmp);
+    bins.dedup();
+    (
+        col.iter().map(|v| bins.partition_point(|b| b < v) as u32).collect(),
+        bins.len(),
+    )
+}
+
+/// Re-estimates a WoE column on the rows `tr` (labels `yt`) from its bin ids: the bin's WoE is
+/// recomputed from `tr` alone and applied to `tr` and `va`. A bin absent from `tr` gets WoE 0
+/// (neutral), as an unseen value does at scoring time.
+fn refit_woe(ids: &(Vec<u32>, usize), tr: &[usize], va: &[usize], yt: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let (ids, nbins) = (&ids.0, ids.1);
+    let mut counts = vec![(0.0f64, 0.0f64); nbins];
+    for (k, &i) in tr.iter().enumerate() {
+        let c = &mut counts[ids[i] as usize];
+        c.0 += 1.0;
+        c.1 += yt[k];
+    }
+    let events: f64 = counts.iter().map(|c| c.1).sum();
+    let non: f64 = counts.iter().map(|c| c.0 - c.1).sum();
+    let nb = counts.iter().filter(|c| c.0 > 0.0).count() as f64;
+    let woe: Vec<f64> = counts
+        .iter()
+        .map(|&(n, e)| {
+            if n == 0.0 {
+                return 0.0;
+            }
+            let g = (n - e + SMOOTH) / (non + SMOOTH * nb);
+            let b = (e + SMOOTH) / (events + SMOOTH * nb);
+            (g / b).ln()
+        })
+        .collect();
+    (
+        tr.iter().map(|&i| woe[ids[i] as usize]).collect(),
+        va.iter().map(|&i| woe[ids[i] as usize]).collect(),
+    )
+}
+
 fn search(
     kind: &str,
     grid: &[serde_json::Value],
@@ -91,15 +136,28 @@ fn search(
     k: usize,
 ) -> Result<ModelSearch> {
     let x = feature_columns(train, names)?;
+    let ids: Vec<(Vec<u32>, usize)> = if kind == "logistic" {
+        x.iter().map(|c| bin_ids(c)).collect()
+    } else {
+        Vec::new()
+    };
     let mut points = Vec::new();
     for params in grid {
         let mut fold_auc = Vec::with_capacity(k);
         for f in 0..k {
             let tr: Vec<usize> = (0..y.len()).filter(|&i| folds[i] != f).collect();
             let va: Vec<usize> = (0..y.len()).filter(|&i| folds[i] == f).collect();
-            let xt: Vec<Vec<f64>> = x.iter().map(|c| tr.iter().map(|&i| c[i]).collect()).collect();
-            let xv: Vec<Vec<f64>> = x.iter().map(|c| va.iter().map(|&i| c[i]).collect()).collect();
             let yt: Vec<f64> = tr.iter().map(|&i| y[i]).collect();
+            let (xt, xv): (Vec<Vec<f64>>, Vec<Vec<f64>>) = if kind == "logistic" {
+                // WoE columns were estimated on all training rows; re-estimate them on this
+                // fold's training rows so the held-out fold stays unseen.
+                ids.iter().map(|c| refit_woe(c, &tr, &va, &yt)).unzip()
+            } else {
+                (
+                    x.iter().map(|c| tr.iter().map(|&i| c[i]).collect()).collect(),
+                    x.iter().map(|c| va.iter().map(|&i| c[i]).collect()).collect(),
+                )
+            };
             let yv: Vec<f64> = va.iter().map(|&i| y[i]).collect();
             let xt_ref: Vec<&[f64]> = xt.iter().map(Vec::as_slice).collect();
             let xv_ref: Vec<&[f64]> = xv.iter().map(Vec::as_slice).collect();
@@ -222,4 +280,24 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
         rows_out: y.len() as u64,
         summary: format!("{summary}; selected {selected}"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refit_woe_uses_only_the_fold_rows() {
+        // Two bins (WoE -1 and 1 on all rows); on the fold rows bin -1 has events 1 of 2.
+        let col = [-1.0, -1.0, 1.0, 1.0, -1.0, 1.0];
+        let y_all = [1.0, 0.0, 0.0, 0.0, 1.0, 1.0];
+        let tr = [0, 1, 2, 3];
+        let va = [4, 5];
+        let yt: Vec<f64> = tr.iter().map(|&i| y_all[i]).collect();
+        let (t, v) = refit_woe(&bin_ids(&col), &tr, &va, &yt);
+        assert_eq!(t[0], t[1]);
+        assert_eq!(t[2], t[3]);
+        assert!(t[0] < 0.0 && t[2] > 0.0, "{t:?}");
+        assert_eq!(v, vec![t[0], t[2]]);
+    }
 }
