@@ -313,6 +313,127 @@ pub fn psi(expected: &[f64], actual: &[f64], bins: usize) -> f64 {
     e.iter().zip(&a).map(|(e, a)| (a - e) * (a / e).ln()).sum()
 }
 
+/// Thins a curve to at most `max_points` points, keeping the first and the last.
+fn thin(pts: Vec<(f64, f64)>, max_points: usize) -> Vec<(f64, f64)> {
+    let m = max_points.max(2);
+    if pts.len() <= m {
+        return pts;
+    }
+    let step = (pts.len() - 1) as f64 / (m - 1) as f64;
+    (0..m)
+        .map(|k| pts[((k as f64 * step).round() as usize).min(pts.len() - 1)])
+        .collect()
+}
+
+/// Precision-recall curve points `(recall, precision)`, at most `max_points`.
+pub fn pr_points(y: &[f64], score: &[f64], max_points: usize) -> Vec<(f64, f64)> {
+    let n_pos = positives(y);
+    if n_pos == 0.0 {
+        return vec![(0.0, 0.0), (1.0, 0.0)];
+    }
+    let pts: Vec<(f64, f64)> = cumulative(y, score)
+        .into_iter()
+        .map(|(_, tp, fp)| (tp / n_pos, tp / (tp + fp)))
+        .collect();
+    thin(pts, max_points)
+}
+
+/// KS curve: for the riskiest share `x` of rows (highest scores first), the cumulative share of
+/// positives and of negatives captured: `(x, bad share, good share)`, at most `max_points`.
+pub fn ks_points(y: &[f64], score: &[f64], max_points: usize) -> Vec<(f64, f64, f64)> {
+    let n_pos = positives(y).max(1.0);
+    let n_neg = (y.len() as f64 - positives(y)).max(1.0);
+    let n = y.len().max(1) as f64;
+    let mut pts = vec![(0.0, 0.0, 0.0)];
+    pts.extend(
+        cumulative(y, score)
+            .into_iter()
+            .map(|(_, tp, fp)| ((tp + fp) / n, tp / n_pos, fp / n_neg)),
+    );
+    let m = max_points.max(2);
+    if pts.len() <= m {
+        return pts;
+    }
+    let step = (pts.len() - 1) as f64 / (m - 1) as f64;
+    (0..m)
+        .map(|k| pts[((k as f64 * step).round() as usize).min(pts.len() - 1)])
+        .collect()
+}
+
+/// One row of a calibration or gains table.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BandRow {
+    /// Band number, 1 = highest scores (riskiest).
+    pub band: usize,
+    /// Rows in the band.
+    pub rows: u64,
+    /// Positives in the band.
+    pub events: u64,
+    /// Mean score (predicted probability) in the band.
+    pub mean_score: f64,
+    /// Observed positive rate.
+    pub event_rate: f64,
+    /// Cumulative share of all positives captured up to this band.
+    pub cum_capture: f64,
+    /// Lift: cumulative event rate / overall event rate.
+    pub cum_lift: f64,
+}
+
+/// Equal-count bands of rows ordered by score, highest first (deciles for `bands = 10`), with
+/// observed rates for calibration and cumulative capture and lift for gains.
+pub fn band_table(y: &[f64], score: &[f64], bands: usize) -> Vec<BandRow> {
+    let idx = order_desc(score);
+    let n = idx.len();
+    let total_pos = positives(y).max(1.0);
+    let overall = positives(y) / n.max(1) as f64;
+    let mut out = Vec::new();
+    let (mut cum_rows, mut cum_ev) = (0.0, 0.0);
+    for b in 0..bands.max(1) {
+        let (lo, hi) = (b * n / bands.max(1), (b + 1) * n / bands.max(1));
+        if hi <= lo {
+            continue;
+        }
+        let rows = (hi - lo) as f64;
+        let events: f64 = idx[lo..hi].iter().map(|&i| if y[i] > 0.5 { 1.0 } else { 0.0 }).sum();
+        let mean_score = idx[lo..hi].iter().map(|&i| score[i]).sum::<f64>() / rows;
+        cum_rows += rows;
+        cum_ev += events;
+        out.push(BandRow {
+            band: b + 1,
+            rows: rows as u64,
+            events: events as u64,
+            mean_score,
+            event_rate: events / rows,
+            cum_capture: cum_ev / total_pos,
+            cum_lift: if overall > 0.0 {
+                (cum_ev / cum_rows) / overall
+            } else {
+                0.0
+            },
+        });
+    }
+    out
+}
+
+/// Population stability of a discrete variable (bins or categories given as values): the sum of
+/// `(a - e) ln(a / e)` over values, shares floored at 1e-4.
+pub fn psi_discrete(expected: &[f64], actual: &[f64]) -> f64 {
+    let mut vals: Vec<f64> = expected.iter().chain(actual).copied().collect();
+    vals.sort_by(f64::total_cmp);
+    vals.dedup_by(|a, b| a.total_cmp(b).is_eq());
+    let share = |v: &[f64]| {
+        let mut c = vec![0.0; vals.len()];
+        for x in v {
+            let i = vals.partition_point(|u| u.total_cmp(x).is_lt());
+            c[i] += 1.0;
+        }
+        let n = v.len().max(1) as f64;
+        c.into_iter().map(|k| (k / n).max(1e-4)).collect::<Vec<f64>>()
+    };
+    let (e, a) = (share(expected), share(actual));
+    e.iter().zip(&a).map(|(e, a)| (a - e) * (a / e).ln()).sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,6 +457,39 @@ mod tests {
     #[test]
     fn ties_count_half() {
         assert!((auc(&[0.0, 1.0], &[0.5, 0.5]) - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bands_and_curves() {
+        let y: Vec<f64> = (0..1000).map(|i| if i % 4 == 0 { 1.0 } else { 0.0 }).collect();
+        let p: Vec<f64> = (0..1000)
+            .map(|i| {
+                if i % 4 == 0 {
+                    0.9 - i as f64 * 1e-4
+                } else {
+                    i as f64 * 1e-4
+                }
+            })
+            .collect();
+        let t = band_table(&y, &p, 10);
+        assert_eq!(t.len(), 10);
+        assert_eq!(t.iter().map(|r| r.rows).sum::<u64>(), 1000);
+        assert!((t[9].cum_capture - 1.0).abs() < 1e-12);
+        assert!((t[9].cum_lift - 1.0).abs() < 1e-12);
+        assert!(t[0].event_rate > t[9].event_rate);
+        let ks = ks_points(&y, &p, 50);
+        assert!(ks.len() <= 50);
+        let best = ks.iter().map(|(_, b, g)| b - g).fold(0.0, f64::max);
+        assert!((best - ks_with_threshold(&y, &p).0).abs() < 0.05);
+        let pr = pr_points(&y, &p, 30);
+        assert!(
+            pr.len() <= 30
+                && pr
+                    .iter()
+                    .all(|(r, q)| (0.0..=1.0).contains(r) && (0.0..=1.0).contains(q))
+        );
+        assert!(psi_discrete(&[1.0, 2.0, 2.0], &[1.0, 2.0, 2.0]).abs() < 1e-12);
+        assert!(psi_discrete(&[1.0, 1.0, 2.0], &[2.0, 2.0, 2.0]) > 0.5);
     }
 
     #[test]
