@@ -6,7 +6,7 @@ CARGO ?= cargo
 RISKPIPE_MASK_KEY ?= riskpipe-demo-key-not-secret
 export RISKPIPE_MASK_KEY
 
-.PHONY: help build pipeline test lint fmt bench bench-scale doc clean
+.PHONY: help build pipeline test test-deps lint fmt bench bench-scale doc clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -17,7 +17,12 @@ build: ## build the riskpipe binary (dev profile; numeric crates optimised)
 pipeline: build ## run pipelines/credit_scoring.yaml on a generated loan book
 	./target/debug/riskpipe run pipelines/credit_scoring.yaml
 
-test: build ## run all tests (unit, property, end-to-end, real data, doc tests) and the doc build
+test-deps: ## install what the tests use beyond Rust (Debian's chromium for the report test)
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+	  echo "note: chromium not installed; the report rendering test will be skipped"; }
+
+test: build test-deps ## run all tests (unit, property, end-to-end, real data, doc tests) and the doc build
 	$(CARGO) test --workspace
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --quiet
 

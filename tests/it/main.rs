@@ -6,5 +6,6 @@ mod errors;
 mod pipeline;
 mod privacy;
 mod real_data;
+mod report;
 mod tidy;
 mod util;

@@ -94,7 +94,8 @@ fn full_run_writes_every_artifact_and_a_summary() {
     let oracle = m["oracle"]["auc"].as_f64().unwrap();
     assert!(oracle >= m["models"]["logistic"]["test"]["auc"].as_f64().unwrap() - 0.02);
     let html = fs_err::read_to_string(run.join("evaluate/report.html")).unwrap();
-    assert!(html.contains("<svg") && html.contains("polyline") && html.contains("Classification report"));
+    assert!(html.contains("<svg") && html.contains("<path d=\"M") && html.contains("Classification at threshold"));
+    assert!(run.join("evaluate/curves.parquet").exists());
     // split.parquet: row = the id, split = train/test, 30 % test.
     let split = riskpipe_core::io::read_parquet(&run.join("features/split.parquet")).unwrap();
     assert_eq!(split.names(), &["row".to_string(), "split".to_string()]);

@@ -126,7 +126,12 @@ pub fn load(path: &Path) -> Result<Pipeline, (Vec<Error>, String)> {
     let privacy = take(&mut errs, raw.privacy.unwrap_or_default().resolve(&file));
     let features = take(&mut errs, raw.features.unwrap_or_default().resolve(&file, seed));
     let train = take(&mut errs, raw.train.unwrap_or_default().resolve(&file, seed));
-    let evaluate = take(&mut errs, raw.evaluate.unwrap_or_default().resolve(&file, &raw.task));
+    let evaluate = take(
+        &mut errs,
+        raw.evaluate
+            .unwrap_or_default()
+            .resolve(&file, &raw.name, &raw.task, seed),
+    );
     let deploy = take(&mut errs, raw.deploy.unwrap_or_default().resolve(&file));
     if !errs.is_empty() {
         return Err((errs, text));

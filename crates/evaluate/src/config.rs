@@ -17,8 +17,12 @@ pub struct EvaluateConfig {
 /// Checked parameters of the evaluate stage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvaluateParams {
+    /// The pipeline's name, from the pipeline file.
+    pub pipeline: String,
     /// The task, from the pipeline file.
     pub task: String,
+    /// The pipeline seed.
+    pub seed: u64,
     /// Threshold rule.
     pub threshold: String,
     /// ROC points.
@@ -27,7 +31,7 @@ pub struct EvaluateParams {
 
 impl EvaluateConfig {
     /// Checks the section.
-    pub fn resolve(self, file: &str, task: &str) -> Result<EvaluateParams, Vec<Error>> {
+    pub fn resolve(self, file: &str, pipeline: &str, task: &str, seed: u64) -> Result<EvaluateParams, Vec<Error>> {
         let threshold = self.threshold.unwrap_or_else(|| "best_f1".into());
         let mut errs = Vec::new();
         if !["best_f1", "best_ks"].contains(&threshold.as_str()) {
@@ -49,7 +53,9 @@ impl EvaluateConfig {
             return Err(errs);
         }
         Ok(EvaluateParams {
+            pipeline: pipeline.to_string(),
             task: task.to_string(),
+            seed,
             threshold,
             roc_points,
         })

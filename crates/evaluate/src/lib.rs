@@ -10,12 +10,13 @@
 //!
 //! ```
 //! use riskpipe_evaluate::EvaluateConfig;
-//! let p = EvaluateConfig::default().resolve("p.yaml", "credit_scoring").unwrap();
+//! let p = EvaluateConfig::default().resolve("p.yaml", "demo", "credit_scoring", 7).unwrap();
 //! assert_eq!(p.threshold, "best_f1");
 //! ```
 #![warn(missing_docs)]
 
 mod config;
+mod figures;
 mod report;
 mod run;
 

@@ -1,7 +1,9 @@
-//! The HTML report: metric tables and ROC curves as inline SVG, no scripts, no downloads.
+//! The HTML report: one self-contained file with inline CSS and SVG; no script, no font, no
+//! link to the network. Written from [`Figures`] and [`MetricsFile`].
 
 use std::fmt::Write;
 
+use crate::figures::Figures;
 use crate::run::MetricsFile;
 
 fn esc(s: &str) -> String {
@@ -13,90 +15,200 @@ fn esc(s: &str) -> String {
 
 const COLORS: [&str; 6] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
 
-fn roc_svg(curves: &[(String, Vec<(f64, f64)>)]) -> String {
-    let (w, h, m) = (420.0, 420.0, 40.0);
-    let sx = |x: f64| m + x * (w - 2.0 * m);
-    let sy = |y: f64| h - m - y * (h - 2.0 * m);
-    let mut s = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="ROC curves">"#
-    );
-    let _ = write!(
-        s,
-        r##"<rect x="{m}" y="{m}" width="{}" height="{}" fill="none" stroke="#999"/>"##,
-        w - 2.0 * m,
-        h - 2.0 * m
-    );
-    let _ = write!(
-        s,
-        r##"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#bbb" stroke-dasharray="4 4"/>"##,
-        sx(0.0),
-        sy(0.0),
-        sx(1.0),
-        sy(1.0)
-    );
-    for k in 0..=4 {
-        let v = k as f64 / 4.0;
-        let _ = write!(
-            s,
-            r#"<text x="{}" y="{}" font-size="11" text-anchor="middle">{v}</text>"#,
-            sx(v),
-            h - m + 16.0
-        );
-        let _ = write!(
-            s,
-            r#"<text x="{}" y="{}" font-size="11" text-anchor="end">{v}</text>"#,
-            m - 6.0,
-            sy(v) + 4.0
-        );
+/// A line plot on fixed axes.
+struct Plot<'a> {
+    title: &'a str,
+    x_label: &'a str,
+    y_label: &'a str,
+    x_max: f64,
+    y_max: f64,
+    series: Vec<(String, &'a str, Vec<(f64, f64)>)>,
+    diagonal: bool,
+    hline: Option<(f64, &'a str)>,
+}
+
+fn tick(v: f64) -> String {
+    if v == 0.0 || v.abs() >= 1.0 {
+        format!("{}", (v * 100.0).round() / 100.0)
+    } else {
+        format!("{:.2}", v)
     }
-    let _ = write!(
-        s,
-        r#"<text x="{}" y="{}" font-size="12" text-anchor="middle">false positive rate</text>"#,
-        w / 2.0,
-        h - 6.0
-    );
-    let _ = write!(
-        s,
-        r#"<text x="12" y="{}" font-size="12" text-anchor="middle" transform="rotate(-90 12 {})">true positive rate</text>"#,
-        h / 2.0,
-        h / 2.0
-    );
-    for (i, (name, pts)) in curves.iter().enumerate() {
-        let path: Vec<String> = pts
-            .iter()
-            .map(|(x, y)| format!("{:.1},{:.1}", sx(*x), sy(*y)))
-            .collect();
-        let c = COLORS[i % COLORS.len()];
-        let _ = write!(
-            s,
-            r#"<polyline fill="none" stroke="{c}" stroke-width="2" points="{}"/>"#,
-            path.join(" ")
+}
+
+impl Plot<'_> {
+    fn svg(&self) -> String {
+        let (w, h, ml, mb, mt, mr) = (380.0, 300.0, 48.0, 40.0, 24.0, 12.0);
+        let sx = |x: f64| ml + (x / self.x_max).clamp(0.0, 1.0) * (w - ml - mr);
+        let sy = |y: f64| h - mb - (y / self.y_max).clamp(0.0, 1.0) * (h - mb - mt);
+        let mut s = format!(
+            r#"<figure><svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="{t}">"#,
+            t = esc(self.title)
         );
         let _ = write!(
             s,
-            r#"<text x="{}" y="{}" font-size="12" fill="{c}">{}</text>"#,
-            sx(0.55),
-            sy(0.25) + 16.0 * i as f64,
+            r#"<text x="{}" y="14" font-size="13" font-weight="bold">{}</text>"#,
+            ml,
+            esc(self.title)
+        );
+        let _ = write!(
+            s,
+            r##"<rect x="{ml}" y="{mt}" width="{}" height="{}" fill="none" stroke="#999"/>"##,
+            w - ml - mr,
+            h - mb - mt
+        );
+        for k in 0..=4 {
+            let (xv, yv) = (self.x_max * k as f64 / 4.0, self.y_max * k as f64 / 4.0);
+            let _ = write!(
+                s,
+                r#"<text x="{:.1}" y="{:.1}" font-size="10" text-anchor="middle">{}</text>"#,
+                sx(xv),
+                h - mb + 13.0,
+                tick(xv)
+            );
+            let _ = write!(
+                s,
+                r#"<text x="{:.1}" y="{:.1}" font-size="10" text-anchor="end">{}</text>"#,
+                ml - 4.0,
+                sy(yv) + 3.0,
+                tick(yv)
+            );
+        }
+        let _ = write!(
+            s,
+            r#"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle">{}</text>"#,
+            (ml + w - mr) / 2.0,
+            h - 6.0,
+            esc(self.x_label)
+        );
+        let _ = write!(
+            s,
+            r#"<text x="12" y="{y:.1}" font-size="11" text-anchor="middle" transform="rotate(-90 12 {y:.1})">{}</text>"#,
+            esc(self.y_label),
+            y = (mt + h - mb) / 2.0
+        );
+        if self.diagonal {
+            let _ = write!(
+                s,
+                r##"<path d="M{:.1},{:.1} L{:.1},{:.1}" stroke="#bbb" stroke-dasharray="4 4" fill="none"/>"##,
+                sx(0.0),
+                sy(0.0),
+                sx(self.x_max),
+                sy(self.y_max)
+            );
+        }
+        if let Some((y, label)) = self.hline {
+            let _ = write!(
+                s,
+                r##"<path d="M{:.1},{:.1} L{:.1},{:.1}" stroke="#bbb" stroke-dasharray="4 4" fill="none"/>"##,
+                sx(0.0),
+                sy(y),
+                sx(self.x_max),
+                sy(y)
+            );
+            let _ = write!(
+                s,
+                r##"<text x="{:.1}" y="{:.1}" font-size="10" fill="#777">{}</text>"##,
+                sx(0.0) + 4.0,
+                sy(y) - 4.0,
+                esc(label)
+            );
+        }
+        for (i, (name, color, pts)) in self.series.iter().enumerate() {
+            let d: Vec<String> = pts
+                .iter()
+                .enumerate()
+                .map(|(k, (x, y))| format!("{}{:.1},{:.1}", if k == 0 { "M" } else { "L" }, sx(*x), sy(*y)))
+                .collect();
+            let _ = write!(
+                s,
+                r#"<path d="{}" stroke="{color}" stroke-width="2" fill="none"/>"#,
+                d.join(" ")
+            );
+            let _ = write!(
+                s,
+                r#"<text x="{:.1}" y="{:.1}" font-size="11" fill="{color}">{}</text>"#,
+                w - mr - 110.0,
+                h - mb - 10.0 - 14.0 * (self.series.len() - 1 - i) as f64,
+                esc(name)
+            );
+        }
+        s.push_str("</svg></figure>");
+        s
+    }
+}
+
+fn bars(title: &str, items: &[(String, f64)]) -> String {
+    let n = items.len().min(15);
+    let (w, row) = (380.0, 18.0);
+    let h = 30.0 + row * n as f64;
+    let max = items.iter().take(n).map(|i| i.1).fold(0.0f64, f64::max).max(1e-12);
+    let mut s = format!(
+        r#"<figure><svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="{t}">"#,
+        t = esc(title)
+    );
+    let _ = write!(
+        s,
+        r#"<text x="0" y="14" font-size="13" font-weight="bold">{}</text>"#,
+        esc(title)
+    );
+    for (k, (name, v)) in items.iter().take(n).enumerate() {
+        let y = 24.0 + row * k as f64;
+        let len = 180.0 * v / max;
+        let _ = write!(
+            s,
+            r#"<text x="150" y="{:.1}" font-size="11" text-anchor="end">{}</text>"#,
+            y + 12.0,
             esc(name)
         );
+        let _ = write!(
+            s,
+            r##"<rect x="156" y="{y:.1}" width="{len:.1}" height="13" fill="#1f77b4"/>"##
+        );
+        let _ = write!(
+            s,
+            r#"<text x="{:.1}" y="{:.1}" font-size="10">{:.3}</text>"#,
+            160.0 + len,
+            y + 11.0,
+            v
+        );
     }
-    s.push_str("</svg>");
+    s.push_str("</svg></figure>");
     s
 }
 
+fn flag(v: f64) -> &'static str {
+    if v >= 0.25 {
+        r#"<span class="bad">shift (&ge; 0.25)</span>"#
+    } else if v >= 0.10 {
+        r#"<span class="warn">watch (&ge; 0.10)</span>"#
+    } else {
+        "stable"
+    }
+}
+
 /// Renders `report.html`.
-pub fn render_html(m: &MetricsFile, curves: &[(String, Vec<(f64, f64)>)]) -> String {
+pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
     let mut s = String::new();
     let _ = write!(
         s,
-        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>riskpipe report: {task}</title>
-<style>body{{font-family:system-ui,sans-serif;margin:2em;color:#222}}table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:4px 10px;text-align:right}}th{{background:#f3f3f3}}td:first-child,th:first-child{{text-align:left}}.sel{{font-weight:bold}}</style></head><body>
-<h1>Model evaluation: {task}</h1><p>Target <code>{target}</code>. Selected model: <b>{sel}</b> (by cross-validated AUC on training rows).</p>"#,
-        task = esc(&m.task),
-        target = esc(&m.target),
-        sel = esc(&m.selected_model)
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>riskpipe report: {p}</title>
+<style>body{{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1180px;padding:0 1em;color:#222}}table{{border-collapse:collapse;margin:.6em 0}}td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right;font-size:14px}}th{{background:#f3f3f3}}td:first-child,th:first-child{{text-align:left}}.sel td{{font-weight:bold}}.grid{{display:flex;flex-wrap:wrap;gap:12px}}figure{{margin:0}}.warn{{color:#b36b00}}.bad{{color:#c00;font-weight:bold}}pre{{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:12px}}section{{margin-top:1.6em}}details{{margin:.3em 0}}#run td{{text-align:left}}</style></head><body>
+<h1>Model evaluation: {p}</h1>"#,
+        p = esc(&f.header.first().map(|h| h.1.clone()).unwrap_or_default())
     );
-    s.push_str("<h2>Metrics</h2><table><tr><th>model</th><th>set</th><th>AUC</th><th>KS</th><th>Gini</th><th>PR AUC</th><th>Brier</th><th>log loss</th><th>rows</th><th>CV AUC</th></tr>");
+    // Run header.
+    s.push_str(r#"<section id="run"><h2>Run</h2><table>"#);
+    for (k, v) in &f.header {
+        let _ = write!(s, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v));
+    }
+    s.push_str("</table></section>");
+    // Model comparison.
+    let _ = write!(
+        s,
+        r#"<section id="comparison"><h2>Model comparison</h2><p>Selected: <b>{}</b>. Rule: the candidate with the highest mean cross-validated AUC on the training rows (WoE re-estimated inside each fold), unless the pipeline names one in <code>train.select</code>.</p>"#,
+        esc(&m.selected_model)
+    );
+    s.push_str("<table><tr><th>model</th><th>set</th><th>AUC</th><th>KS</th><th>Gini</th><th>PR AUC</th><th>Brier</th><th>log loss</th><th>rows</th><th>CV AUC</th></tr>");
     for (name, mm) in &m.models {
         for (set, b) in [("train", &mm.train), ("test", &mm.test)] {
             let cls = if *name == m.selected_model {
@@ -126,17 +238,144 @@ pub fn render_html(m: &MetricsFile, curves: &[(String, Vec<(f64, f64)>)]) -> Str
             o.auc, o.ks, o.gini
         );
     }
-    s.push_str("</table><h2>ROC curves (test)</h2>");
-    s.push_str(&roc_svg(curves));
-    s.push_str("<h2>Classification report (test, threshold chosen on train)</h2>");
-    for (name, mm) in &m.models {
-        let r = &mm.classification_report;
+    s.push_str("</table></section>");
+    // Curves.
+    let color = |i: usize| COLORS[i % COLORS.len()];
+    let roc = Plot {
+        title: "ROC curve (test)",
+        x_label: "false positive rate",
+        y_label: "true positive rate",
+        x_max: 1.0,
+        y_max: 1.0,
+        series: f
+            .roc
+            .iter()
+            .enumerate()
+            .map(|(i, (n, p))| (n.clone(), color(i), p.clone()))
+            .collect(),
+        diagonal: true,
+        hline: None,
+    };
+    let pr = Plot {
+        title: "Precision-recall curve (test)",
+        x_label: "recall",
+        y_label: "precision",
+        x_max: 1.0,
+        y_max: 1.0,
+        series: f
+            .pr
+            .iter()
+            .enumerate()
+            .map(|(i, (n, p))| (n.clone(), color(i), p.clone()))
+            .collect(),
+        diagonal: false,
+        hline: Some((f.base_rate, "base rate")),
+    };
+    let ks = Plot {
+        title: &format!("KS plot: {} (test)", f.selected),
+        x_label: "share of applicants, riskiest first",
+        y_label: "cumulative share",
+        x_max: 1.0,
+        y_max: 1.0,
+        series: vec![
+            (
+                "bads".into(),
+                COLORS[1],
+                f.ks.iter().map(|(x, b, _)| (*x, *b)).collect(),
+            ),
+            (
+                "goods".into(),
+                COLORS[0],
+                f.ks.iter().map(|(x, _, g)| (*x, *g)).collect(),
+            ),
+        ],
+        diagonal: false,
+        hline: None,
+    };
+    let cal_max = f
+        .deciles
+        .iter()
+        .map(|d| d.mean_score.max(d.event_rate))
+        .fold(0.0f64, f64::max)
+        .max(1e-6)
+        * 1.05;
+    let calibration = Plot {
+        title: "Calibration by decile (test)",
+        x_label: "mean predicted PD",
+        y_label: "observed default rate",
+        x_max: cal_max,
+        y_max: cal_max,
+        series: vec![(
+            "observed".into(),
+            COLORS[0],
+            f.deciles.iter().rev().map(|d| (d.mean_score, d.event_rate)).collect(),
+        )],
+        diagonal: true,
+        hline: None,
+    };
+    let dist_max = f
+        .distribution
+        .iter()
+        .map(|d| d.1.max(d.2))
+        .fold(0.0f64, f64::max)
+        .max(1e-6)
+        * 1.05;
+    let x_top = f.distribution.last().map(|d| d.0 * 20.0 / 19.5).unwrap_or(1.0);
+    let distribution = Plot {
+        title: "Score distribution (test)",
+        x_label: "predicted PD",
+        y_label: "share of class",
+        x_max: x_top,
+        y_max: dist_max,
+        series: vec![
+            (
+                "goods".into(),
+                COLORS[0],
+                f.distribution.iter().map(|d| (d.0, d.1)).collect(),
+            ),
+            (
+                "bads".into(),
+                COLORS[1],
+                f.distribution.iter().map(|d| (d.0, d.2)).collect(),
+            ),
+        ],
+        diagonal: false,
+        hline: None,
+    };
+    let _ = write!(
+        s,
+        r#"<section id="performance"><h2>Performance of the selected model: {}</h2><div class="grid">"#,
+        esc(&f.selected)
+    );
+    for p in [&roc, &pr, &ks, &calibration, &distribution] {
+        s.push_str(&p.svg());
+    }
+    s.push_str("</div><h3>Gains, lift and calibration by decile (test, riskiest first)</h3><table><tr><th>decile</th><th>rows</th><th>bads</th><th>mean PD</th><th>bad rate</th><th>cumulative capture</th><th>cumulative lift</th></tr>");
+    for d in &f.deciles {
         let _ = write!(
             s,
-            "<h3>{}</h3><p>threshold {:.4}, accuracy {:.4}</p><table><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>",
-            esc(name),
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.4}</td><td>{:.4}</td><td>{:.1}%</td><td>{:.2}</td></tr>",
+            d.band,
+            d.rows,
+            d.events,
+            d.mean_score,
+            d.event_rate,
+            100.0 * d.cum_capture,
+            d.cum_lift
+        );
+    }
+    s.push_str("</table>");
+    // Threshold, confusion matrix, classification report.
+    if let Some(mm) = m.models.get(&f.selected) {
+        let r = &mm.classification_report;
+        let [[tn, fp], [fn_, tp]] = r.confusion;
+        let _ = write!(
+            s,
+            "<h3>Classification at threshold {:.4}</h3><p>The threshold is {}; rows with PD at or above it are predicted bad.</p>\
+<table><tr><th></th><th>predicted good</th><th>predicted bad</th></tr><tr><td>actual good</td><td>{tn}</td><td>{fp}</td></tr><tr><td>actual bad</td><td>{fn_}</td><td>{tp}</td></tr></table>\
+<table><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>",
             r.threshold,
-            r.accuracy
+            esc(&f.threshold_rule)
         );
         for (c, cr) in [("0 (good)", &r.class_0), ("1 (bad)", &r.class_1)] {
             let _ = write!(
@@ -145,8 +384,92 @@ pub fn render_html(m: &MetricsFile, curves: &[(String, Vec<(f64, f64)>)]) -> Str
                 cr.precision, cr.recall, cr.f1, cr.support
             );
         }
-        s.push_str("</table>");
+        let _ = write!(s, "</table><p>Accuracy {:.4}.</p>", r.accuracy);
     }
-    s.push_str("<p>Written by riskpipe.</p></body></html>\n");
+    s.push_str("</section>");
+    // Stability.
+    s.push_str(r#"<section id="stability"><h2>Stability: train vs test</h2><p>Population stability index of each model's score (10 train deciles) and characteristic stability index of each feature (its WoE bins); flagged at 0.10 and 0.25.</p><table><tr><th>score of</th><th>PSI</th><th></th></tr>"#);
+    for (n, v) in &f.score_psi {
+        let _ = write!(s, "<tr><td>{}</td><td>{v:.4}</td><td>{}</td></tr>", esc(n), flag(*v));
+    }
+    s.push_str("</table><table><tr><th>feature</th><th>CSI</th><th></th></tr>");
+    for (n, v) in &f.csi {
+        let _ = write!(s, "<tr><td>{}</td><td>{v:.4}</td><td>{}</td></tr>", esc(n), flag(*v));
+    }
+    s.push_str("</table></section>");
+    // Interpretability.
+    let _ = write!(
+        s,
+        r#"<section id="interpretability"><h2>Interpretability</h2><div class="grid">{}</div><p>Logistic regression: |coefficient| x standard deviation of the WoE feature, normalised; tree: share of the Gini decrease.</p><h3>Binning tables (WoE, by information value)</h3>"#,
+        bars(&format!("Feature importance: {}", f.selected), &f.importance)
+    );
+    for b in &f.binning {
+        let _ = write!(
+            s,
+            "<details><summary><b>{}</b>: IV {:.4}{}</summary><table><tr><th>bin</th><th>rows</th><th>bads</th><th>bad rate</th><th>WoE</th><th>IV</th></tr>",
+            esc(&b.feature),
+            b.iv,
+            b.coef
+                .map(|c| format!(", logistic coefficient {c:.4}"))
+                .unwrap_or_default()
+        );
+        for bin in &b.bins {
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.4}</td><td>{:.4}</td><td>{:.4}</td></tr>",
+                esc(&bin.label),
+                bin.count,
+                bin.events,
+                bin.event_rate,
+                bin.woe,
+                bin.iv
+            );
+        }
+        s.push_str("</table></details>");
+    }
+    if !f.tree.is_empty() {
+        let _ = write!(
+            s,
+            "<h3>Top of the decision tree</h3><pre>{}</pre>",
+            esc(&f.tree.join("\n"))
+        );
+    }
+    s.push_str("</section>");
+    // Data.
+    s.push_str(r#"<section id="data"><h2>Data</h2><h3>Ingest quality</h3><table>"#);
+    for k in ["rows_read", "rows_written", "positive_rate"] {
+        let _ = write!(s, "<tr><th>{k}</th><td>{}</td></tr>", esc(&f.quality[k].to_string()));
+    }
+    let _ = write!(
+        s,
+        "<tr><th>rejected</th><td>{}</td></tr></table>",
+        esc(&f.quality["rejected"].to_string())
+    );
+    s.push_str("<table><tr><th>column</th><th>missing values</th></tr>");
+    if let Some(obj) = f.quality["missing"].as_object() {
+        for (k, v) in obj.iter().filter(|(_, v)| v.as_u64().unwrap_or(0) > 0) {
+            let _ = write!(s, "<tr><td>{}</td><td>{v}</td></tr>", esc(k));
+        }
+    }
+    s.push_str("</table><h3>Privacy masking</h3><table><tr><th>column</th><th>action</th></tr>");
+    if let Some(obj) = f.privacy["actions"].as_object() {
+        for (k, v) in obj {
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td>{}</td></tr>",
+                esc(k),
+                esc(v.as_str().unwrap_or(""))
+            );
+        }
+    }
+    s.push_str("</table>");
+    if let Some(w) = f.privacy["warnings"].as_array().filter(|w| !w.is_empty()) {
+        s.push_str("<p class=\"warn\">Warnings:</p><ul>");
+        for x in w {
+            let _ = write!(s, "<li>{}</li>", esc(x.as_str().unwrap_or("")));
+        }
+        s.push_str("</ul>");
+    }
+    s.push_str("</section><p>Written by riskpipe. Figures are also in <code>metrics.json</code> and <code>curves.parquet</code>.</p></body></html>\n");
     s
 }

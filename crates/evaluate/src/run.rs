@@ -77,6 +77,9 @@ pub fn inputs(_params: &EvaluateParams) -> Vec<Input> {
         Input::OptionalArtifact("train/logistic.json".into()),
         Input::OptionalArtifact("train/tree.json".into()),
         Input::OptionalArtifact("ingest/truth.parquet".into()),
+        Input::Artifact("ingest/source.json".into()),
+        Input::Artifact("ingest/quality.json".into()),
+        Input::Artifact("privacy/report.json".into()),
     ]
 }
 
@@ -103,6 +106,9 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
     );
     preds.push(target.clone(), Column::Number(yte.to_vec()));
     let mut curves = Vec::new();
+    let mut pr_curves = Vec::new();
+    let mut scores: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    let mut loaded: BTreeMap<String, Model> = BTreeMap::new();
     for name in selection.cv_auc.keys() {
         let model: Model = read_json(&inputs.artifact(&format!("train/{name}.json"))?)?;
         let ptr = model.predict_frame(&train)?;
@@ -112,6 +118,7 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
             _ => riskpipe_metrics::best_f1_threshold(ytr, &ptr),
         };
         curves.push((name.clone(), riskpipe_metrics::roc_points(yte, &pte, params.roc_points)));
+        pr_curves.push((name.clone(), riskpipe_metrics::pr_points(yte, &pte, params.roc_points)));
         models.insert(
             name.clone(),
             ModelMetrics {
@@ -122,7 +129,9 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
                 classification_report: classification_report(yte, &pte, threshold),
             },
         );
-        preds.push(format!("p_{name}"), Column::Number(pte));
+        preds.push(format!("p_{name}"), Column::Number(pte.clone()));
+        scores.insert(name.clone(), (ptr, pte));
+        loaded.insert(name.clone(), model);
     }
 
     let oracle = match inputs.optional("ingest/truth.parquet") {
@@ -141,7 +150,19 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
     };
     write_json(&out.join("metrics.json"), &metrics)?;
     write_parquet(&out.join("predictions.parquet"), &preds)?;
-    write_atomic(&out.join("report.html"), render_html(&metrics, &curves).as_bytes())?;
+    let figures = crate::figures::build(crate::figures::Inputs {
+        params,
+        inputs,
+        metrics: &metrics,
+        train: &train,
+        test: &test,
+        scores: &scores,
+        models: &loaded,
+        roc: curves,
+        pr: pr_curves,
+    })?;
+    write_parquet(&out.join("curves.parquet"), &figures.curves_frame())?;
+    write_atomic(&out.join("report.html"), render_html(&metrics, &figures).as_bytes())?;
     let sel = &metrics.models[&selection.selected].test;
     Ok(StageReport {
         rows_in: (train.rows() + test.rows()) as u64,

@@ -151,6 +151,19 @@ pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<S
     let rows = write_parquet(&out.join("data.parquet"), &frame)?;
     write_json(&out.join("schema.json"), &schema)?;
     write_json(&out.join("quality.json"), &quality)?;
+    let source = match &params.source {
+        Source::Csv { path } | Source::Parquet { path } => serde_json::json!({
+            "file": Path::new(path).file_name().map(|n| n.to_string_lossy().into_owned()),
+            "sha256": riskpipe_core::hash::sha256_file(Path::new(path))?,
+            "rows": rows_read,
+        }),
+        Source::SynthLoans { rows, seed } => serde_json::json!({
+            "generator": "loans",
+            "rows": rows,
+            "seed": seed,
+        }),
+    };
+    write_json(&out.join("source.json"), &source)?;
     if let Some(t) = truth {
         let t = if keep.len() < t.rows() { t.take(&keep) } else { t };
         write_parquet(&out.join("truth.parquet"), &t)?;

@@ -1,0 +1,319 @@
+//! Everything the report shows beyond `metrics.json`: curves, bands, stability, importance,
+//! binning tables and the data reports. Computed once from sorted scores; plotted from at most a
+//! few hundred points.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use riskpipe_core::io::read_json;
+use riskpipe_core::stage::StageInputs;
+use riskpipe_core::{Column, Frame, Result};
+use riskpipe_metrics::{BandRow, band_table, ks_points, psi, psi_discrete};
+use riskpipe_models::Model;
+
+use crate::config::EvaluateParams;
+use crate::run::MetricsFile;
+
+/// What [`build`] reads.
+pub struct Inputs<'a> {
+    /// Stage parameters.
+    pub params: &'a EvaluateParams,
+    /// Artifact paths.
+    pub inputs: &'a StageInputs,
+    /// Computed metrics.
+    pub metrics: &'a MetricsFile,
+    /// Train matrix.
+    pub train: &'a Frame,
+    /// Test matrix.
+    pub test: &'a Frame,
+    /// (train, test) predictions per model.
+    pub scores: &'a BTreeMap<String, (Vec<f64>, Vec<f64>)>,
+    /// The models.
+    pub models: &'a BTreeMap<String, Model>,
+    /// ROC points per model (test).
+    pub roc: Vec<(String, Vec<(f64, f64)>)>,
+    /// PR points per model (test).
+    pub pr: Vec<(String, Vec<(f64, f64)>)>,
+}
+
+/// A bin of a feature, as `transform.json` stores it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BinView {
+    /// Label.
+    pub label: String,
+    /// Rows.
+    pub count: u64,
+    /// Events.
+    pub events: u64,
+    /// Event rate.
+    pub event_rate: f64,
+    /// WoE.
+    pub woe: f64,
+    /// IV contribution.
+    pub iv: f64,
+}
+
+#[derive(Debug, Deserialize)]
+struct BinningView {
+    bins: Vec<BinView>,
+    missing: Option<BinView>,
+    iv: f64,
+}
+
+#[derive(Debug, Deserialize)]
+struct FeatureView {
+    name: String,
+    binning: BinningView,
+}
+
+#[derive(Debug, Deserialize)]
+struct TransformView {
+    features: Vec<FeatureView>,
+}
+
+/// One feature's binning table.
+#[derive(Debug, Clone)]
+pub struct BinningTable {
+    /// Feature.
+    pub feature: String,
+    /// IV.
+    pub iv: f64,
+    /// Logistic coefficient of its WoE column, when the logistic model uses it.
+    pub coef: Option<f64>,
+    /// Bins, missing last.
+    pub bins: Vec<BinView>,
+}
+
+/// All figures of the report.
+pub struct Figures {
+    /// Pipeline, task, seed, version, source, rows and rates.
+    pub header: Vec<(String, String)>,
+    /// The selected model.
+    pub selected: String,
+    /// ROC per model.
+    pub roc: Vec<(String, Vec<(f64, f64)>)>,
+    /// PR per model.
+    pub pr: Vec<(String, Vec<(f64, f64)>)>,
+    /// Test positive rate (the PR baseline).
+    pub base_rate: f64,
+    /// KS curve of the selected model: (population share, bad share, good share).
+    pub ks: Vec<(f64, f64, f64)>,
+    /// Deciles of the selected model on test.
+    pub deciles: Vec<BandRow>,
+    /// Score distribution of the selected model on test: (bin centre, goods share, bads share).
+    pub distribution: Vec<(f64, f64, f64)>,
+    /// How the threshold was chosen.
+    pub threshold_rule: String,
+    /// PSI of each model's score, train vs test.
+    pub score_psi: Vec<(String, f64)>,
+    /// CSI of each feature (its WoE bins), train vs test, highest first.
+    pub csi: Vec<(String, f64)>,
+    /// Importance of the selected model's features, highest first.
+    pub importance: Vec<(String, f64)>,
+    /// Binning tables, by IV.
+    pub binning: Vec<BinningTable>,
+    /// Top of the tree (text lines), when a tree was trained.
+    pub tree: Vec<String>,
+    /// Ingest's quality report.
+    pub quality: serde_json::Value,
+    /// Privacy's masking report.
+    pub privacy: serde_json::Value,
+}
+
+fn tree_lines(t: &riskpipe_models::DecisionTree, node: usize, depth: usize, max_depth: usize, out: &mut Vec<String>) {
+    let n = &t.nodes[node];
+    let pad = "    ".repeat(depth);
+    match (n.feature, n.threshold, n.left, n.right) {
+        (Some(f), Some(th), Some(l), Some(r)) if depth < max_depth => {
+            out.push(format!(
+                "{pad}{} <= {th:.4}  ({} rows, event rate {:.3})",
+                t.features[f], n.rows, n.value
+            ));
+            tree_lines(t, l, depth + 1, max_depth, out);
+            out.push(format!("{pad}{} > {th:.4}", t.features[f]));
+            tree_lines(t, r, depth + 1, max_depth, out);
+        }
+        (Some(_), ..) => out.push(format!("{pad}... ({} rows, event rate {:.3})", n.rows, n.value)),
+        _ => out.push(format!("{pad}leaf: {} rows, event rate {:.3}", n.rows, n.value)),
+    }
+}
+
+fn std_dev(v: &[f64]) -> f64 {
+    let n = v.len().max(1) as f64;
+    let m = v.iter().sum::<f64>() / n;
+    (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n).sqrt()
+}
+
+/// Computes every figure.
+pub fn build(i: Inputs<'_>) -> Result<Figures> {
+    let m = i.metrics;
+    let sel = &m.selected_model;
+    let y = i.test.number(&m.target).unwrap_or_default();
+    let (_, p) = &i.scores[sel];
+    let source: serde_json::Value = read_json(&i.inputs.artifact("ingest/source.json")?)?;
+    let quality: serde_json::Value = read_json(&i.inputs.artifact("ingest/quality.json")?)?;
+    let privacy: serde_json::Value = read_json(&i.inputs.artifact("privacy/report.json")?)?;
+    let source_text = match (
+        source.get("file").and_then(|v| v.as_str()),
+        source.get("sha256").and_then(|v| v.as_str()),
+    ) {
+        (Some(f), Some(h)) => format!("{f} (sha256 {h})"),
+        _ => format!(
+            "generated: {} rows of `{}`, seed {}",
+            source["rows"],
+            source["generator"].as_str().unwrap_or("?"),
+            source["seed"]
+        ),
+    };
+    let sm = &m.models[sel];
+    let header = vec![
+        ("pipeline".into(), i.params.pipeline.clone()),
+        ("task".into(), i.params.task.clone()),
+        ("data source".into(), source_text),
+        (
+            "rows".into(),
+            format!(
+                "{} train, {} test ({} read, {} rejected)",
+                sm.train.rows,
+                sm.test.rows,
+                quality["rows_read"],
+                quality["rows_read"]
+                    .as_u64()
+                    .unwrap_or(0)
+                    .saturating_sub(quality["rows_written"].as_u64().unwrap_or(0))
+            ),
+        ),
+        (
+            "target rate".into(),
+            format!(
+                "{:.2}% train, {:.2}% test",
+                100.0 * sm.train.positive_rate,
+                100.0 * sm.test.positive_rate
+            ),
+        ),
+        ("seed".into(), i.params.seed.to_string()),
+        ("riskpipe version".into(), env!("CARGO_PKG_VERSION").to_string()),
+        (
+            "stages".into(),
+            "ingest, privacy, features, train, evaluate (each folder holds its manifest.json)".into(),
+        ),
+    ];
+    // Score distribution: 20 bins over [0, max score].
+    let top = p.iter().copied().fold(0.0f64, f64::max).max(1e-9);
+    let (mut goods, mut bads) = (vec![0.0; 20], vec![0.0; 20]);
+    for (s, t) in p.iter().zip(y) {
+        let b = ((s / top) * 20.0).floor().min(19.0) as usize;
+        if *t > 0.5 { bads[b] += 1.0 } else { goods[b] += 1.0 }
+    }
+    let (ng, nb) = (goods.iter().sum::<f64>().max(1.0), bads.iter().sum::<f64>().max(1.0));
+    let distribution = (0..20)
+        .map(|b| ((b as f64 + 0.5) / 20.0 * top, goods[b] / ng, bads[b] / nb))
+        .collect();
+    let score_psi = i.scores.iter().map(|(n, (a, b))| (n.clone(), psi(a, b, 10))).collect();
+    let mut csi: Vec<(String, f64)> = i
+        .train
+        .names()
+        .iter()
+        .filter_map(|n| n.strip_prefix("woe_").map(|f| (n, f)))
+        .filter_map(|(n, f)| Some((f.to_string(), psi_discrete(i.train.number(n)?, i.test.number(n)?))))
+        .collect();
+    csi.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut importance: Vec<(String, f64)> = match &i.models[sel] {
+        Model::Logistic(l) => {
+            let raw: Vec<(String, f64)> = l
+                .features
+                .iter()
+                .zip(&l.coef)
+                .map(|(f, c)| {
+                    (
+                        f.trim_start_matches("woe_").to_string(),
+                        (c * std_dev(i.train.number(f).unwrap_or_default())).abs(),
+                    )
+                })
+                .collect();
+            let total = raw.iter().map(|r| r.1).sum::<f64>().max(1e-12);
+            raw.into_iter().map(|(f, v)| (f, v / total)).collect()
+        }
+        Model::Tree(t) => t.features.iter().cloned().zip(t.importance.iter().copied()).collect(),
+    };
+    importance.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let coefs: BTreeMap<String, f64> = match i.models.get("logistic") {
+        Some(Model::Logistic(l)) => l
+            .features
+            .iter()
+            .map(|f| f.trim_start_matches("woe_").to_string())
+            .zip(l.coef.iter().copied())
+            .collect(),
+        _ => BTreeMap::new(),
+    };
+    let transform: TransformView = read_json(&i.inputs.artifact("features/transform.json")?)?;
+    let mut binning: Vec<BinningTable> = transform
+        .features
+        .into_iter()
+        .map(|f| BinningTable {
+            coef: coefs.get(&f.name).copied(),
+            feature: f.name,
+            iv: f.binning.iv,
+            bins: f.binning.bins.into_iter().chain(f.binning.missing).collect(),
+        })
+        .collect();
+    binning.sort_by(|a, b| b.iv.total_cmp(&a.iv).then(a.feature.cmp(&b.feature)));
+    let mut tree = Vec::new();
+    if let Some(Model::Tree(t)) = i.models.get("tree") {
+        tree_lines(t, 0, 0, 3, &mut tree);
+    }
+    let threshold_rule = match i.params.threshold.as_str() {
+        "best_ks" => "the score that maximises KS on the training rows",
+        _ => "the score that maximises F1 of the bad class on the training rows",
+    }
+    .to_string();
+    Ok(Figures {
+        selected: sel.clone(),
+        header,
+        roc: i.roc,
+        pr: i.pr,
+        base_rate: sm.test.positive_rate,
+        ks: ks_points(y, p, 200),
+        deciles: band_table(y, p, 10),
+        distribution,
+        threshold_rule,
+        score_psi,
+        csi,
+        importance,
+        binning,
+        tree,
+        quality,
+        privacy,
+    })
+}
+
+impl Figures {
+    /// `curves.parquet`: model, curve (`roc`, `pr`, `gains`), x, y.
+    pub fn curves_frame(&self) -> Frame {
+        let (mut model, mut curve, mut xs, mut ys) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (kind, set) in [("roc", &self.roc), ("pr", &self.pr)] {
+            for (name, pts) in set {
+                for (x, y) in pts {
+                    model.push(Some(name.clone()));
+                    curve.push(Some(kind.to_string()));
+                    xs.push(*x);
+                    ys.push(*y);
+                }
+            }
+        }
+        let sel = self.selected.clone();
+        for (x, bad, _) in &self.ks {
+            model.push(Some(sel.clone()));
+            curve.push(Some("gains".to_string()));
+            xs.push(*x);
+            ys.push(*bad);
+        }
+        let mut f = Frame::new();
+        f.push("model", Column::Text(model));
+        f.push("curve", Column::Text(curve));
+        f.push("x", Column::Number(xs));
+        f.push("y", Column::Number(ys));
+        f
+    }
+}
