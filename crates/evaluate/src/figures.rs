@@ -115,6 +115,8 @@ pub struct Figures {
     pub binning: Vec<BinningTable>,
     /// Top of the tree (text lines), when a tree was trained.
     pub tree: Vec<String>,
+    /// Fairness per protected attribute.
+    pub fairness: Vec<(String, Vec<GroupRow>)>,
     /// Ingest's quality report.
     pub quality: serde_json::Value,
     /// Privacy's masking report.
@@ -263,11 +265,20 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
     if let Some(Model::Tree(t)) = i.models.get("tree") {
         tree_lines(t, 0, 0, 3, &mut tree);
     }
-    let threshold_rule = match i.params.threshold.as_str() {
-        "best_ks" => "the score that maximises KS on the training rows",
-        _ => "the score that maximises F1 of the bad class on the training rows",
-    }
-    .to_string();
+    let threshold_rule = match (i.params.threshold.as_str(), i.params.approval_rate, i.params.costs) {
+        ("best_ks", ..) => "the score that maximises KS on the training rows".to_string(),
+        ("approval_rate", Some(a), _) => format!(
+            "the score that approves {:.1}% of the training rows (lowest PD first)",
+            100.0 * a
+        ),
+        ("min_cost", _, Some((cfn, cfp))) => {
+            format!(
+                "the score with the least expected cost on the training rows (approving a bad costs {cfn}, declining a good costs {cfp})"
+            )
+        }
+        _ => "the score that maximises F1 of the bad class on the training rows".to_string(),
+    };
+    let fairness = fairness_tables(&i, y, p)?;
     Ok(Figures {
         selected: sel.clone(),
         header,
@@ -283,6 +294,7 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
         importance,
         binning,
         tree,
+        fairness,
         quality,
         privacy,
     })
@@ -316,4 +328,112 @@ impl Figures {
         f.push("y", Column::Number(ys));
         f
     }
+}
+
+/// One group of a protected attribute.
+#[derive(Debug, Clone)]
+pub struct GroupRow {
+    /// Group label.
+    pub group: String,
+    /// Test rows.
+    pub rows: u64,
+    /// Share approved (PD below the threshold).
+    pub approval_rate: f64,
+    /// Observed default rate.
+    pub default_rate: f64,
+    /// AUC within the group (`None` with one class only).
+    pub auc: Option<f64>,
+    /// Approval rate / the highest group's approval rate.
+    pub adverse_impact_ratio: f64,
+}
+
+/// Per-group approval, default rate, AUC and adverse impact ratio on the test rows, for each
+/// protected attribute (read from the masked data, so attributes need not be features).
+fn fairness_tables(i: &Inputs<'_>, y: &[f64], p: &[f64]) -> Result<Vec<(String, Vec<GroupRow>)>> {
+    if i.params.protected.is_empty() {
+        return Ok(Vec::new());
+    }
+    let data = riskpipe_core::io::read_parquet(&i.inputs.artifact("privacy/data.parquet")?)?;
+    let split = riskpipe_core::io::read_parquet(&i.inputs.artifact("features/split.parquet")?)?;
+    let test_rows: Vec<usize> = match split.get("split") {
+        Some(Column::Text(v)) => (0..v.len()).filter(|&r| v[r].as_deref() == Some("test")).collect(),
+        _ => Vec::new(),
+    };
+    let threshold = i.metrics.models[&i.metrics.selected_model].threshold;
+    let mut out = Vec::new();
+    for attr in &i.params.protected {
+        let col = data.get(attr).ok_or_else(|| riskpipe_core::Error::ColumnNotFound {
+            file: "privacy/data.parquet".into(),
+            column: attr.clone(),
+            hint: "; it is listed in `evaluate.protected` (masked or dropped columns cannot be used)".into(),
+        })?;
+        let col = col.take(&test_rows);
+        let labels: Vec<String> = match &col {
+            Column::Number(v) => {
+                let mut d: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+                d.sort_by(f64::total_cmp);
+                d.dedup();
+                if d.len() <= 12 {
+                    (0..v.len())
+                        .map(|r| col.display(r).unwrap_or_else(|| "missing".into()))
+                        .collect()
+                } else {
+                    // Five equal-count bands.
+                    let mut s: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+                    s.sort_by(f64::total_cmp);
+                    let mut cuts: Vec<f64> = (1..5).map(|k| s[k * s.len() / 5]).collect();
+                    cuts.dedup();
+                    v.iter()
+                        .map(|x| {
+                            if x.is_nan() {
+                                return "missing".to_string();
+                            }
+                            let b = cuts.partition_point(|c| c <= x);
+                            let lo = if b == 0 {
+                                "-inf".to_string()
+                            } else {
+                                format!("{}", cuts[b - 1])
+                            };
+                            let hi = if b == cuts.len() {
+                                "inf".to_string()
+                            } else {
+                                format!("{}", cuts[b])
+                            };
+                            format!("[{lo}, {hi})")
+                        })
+                        .collect()
+                }
+            }
+            _ => (0..col.len())
+                .map(|r| col.display(r).unwrap_or_else(|| "missing".into()))
+                .collect(),
+        };
+        let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (r, l) in labels.iter().enumerate() {
+            groups.entry(l.as_str()).or_default().push(r);
+        }
+        let mut rows: Vec<GroupRow> = groups
+            .into_iter()
+            .map(|(g, idx)| {
+                let gy: Vec<f64> = idx.iter().map(|&r| y[r]).collect();
+                let gp: Vec<f64> = idx.iter().map(|&r| p[r]).collect();
+                let n = idx.len() as f64;
+                let pos = gy.iter().sum::<f64>();
+                GroupRow {
+                    group: g.to_string(),
+                    rows: idx.len() as u64,
+                    approval_rate: gp.iter().filter(|x| **x < threshold).count() as f64 / n,
+                    default_rate: pos / n,
+                    auc: (pos > 0.0 && pos < n).then(|| riskpipe_metrics::auc(&gy, &gp)),
+                    adverse_impact_ratio: 0.0,
+                }
+            })
+            .collect();
+        let best = rows.iter().map(|r| r.approval_rate).fold(0.0f64, f64::max);
+        for r in &mut rows {
+            r.adverse_impact_ratio = if best > 0.0 { r.approval_rate / best } else { 1.0 };
+        }
+        out.push((attr.clone(), rows));
+    }
+    Ok(out)
 }

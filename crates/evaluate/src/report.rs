@@ -435,6 +435,36 @@ pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
         );
     }
     s.push_str("</section>");
+    // Fairness.
+    if !f.fairness.is_empty() {
+        s.push_str(r#"<section id="fairness"><h2>Fairness (test rows, at the chosen threshold)</h2><p>Adverse impact ratio: a group's approval rate over the most favoured group's; flagged below 0.8.</p>"#);
+        for (attr, rows) in &f.fairness {
+            let _ = write!(
+                s,
+                "<h3>{}</h3><table><tr><th>group</th><th>rows</th><th>approval rate</th><th>default rate</th><th>AUC</th><th>adverse impact ratio</th><th></th></tr>",
+                esc(attr)
+            );
+            for r in rows {
+                let _ = write!(
+                    s,
+                    "<tr><td>{}</td><td>{}</td><td>{:.1}%</td><td>{:.1}%</td><td>{}</td><td>{:.3}</td><td>{}</td></tr>",
+                    esc(&r.group),
+                    r.rows,
+                    100.0 * r.approval_rate,
+                    100.0 * r.default_rate,
+                    r.auc.map(|a| format!("{a:.4}")).unwrap_or_else(|| "n/a".into()),
+                    r.adverse_impact_ratio,
+                    if r.adverse_impact_ratio < 0.8 {
+                        r#"<span class="bad">below 0.8</span>"#
+                    } else {
+                        ""
+                    }
+                );
+            }
+            s.push_str("</table>");
+        }
+        s.push_str("</section>");
+    }
     // Data.
     s.push_str(r#"<section id="data"><h2>Data</h2><h3>Ingest quality</h3><table>"#);
     for k in ["rows_read", "rows_written", "positive_rate"] {
@@ -463,6 +493,16 @@ pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
         }
     }
     s.push_str("</table>");
+    if let Some(k) = f.privacy.get("k_anonymity").filter(|k| k.is_object()) {
+        let _ = write!(
+            s,
+            "<p>k-anonymity of the quasi-identifiers {}: k = {}, {} groups, {} rows in groups smaller than 5.</p>",
+            esc(&k["quasi_identifiers"].to_string()),
+            k["k"],
+            k["groups"],
+            k["rows_in_groups_below_5"]
+        );
+    }
     if let Some(w) = f.privacy["warnings"].as_array().filter(|w| !w.is_empty()) {
         s.push_str("<p class=\"warn\">Warnings:</p><ul>");
         for x in w {

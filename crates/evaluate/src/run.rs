@@ -68,8 +68,8 @@ struct TransformTarget {
 }
 
 /// The files the stage reads.
-pub fn inputs(_params: &EvaluateParams) -> Vec<Input> {
-    vec![
+pub fn inputs(params: &EvaluateParams) -> Vec<Input> {
+    let mut v = vec![
         Input::Artifact("features/train.parquet".into()),
         Input::Artifact("features/test.parquet".into()),
         Input::Artifact("features/transform.json".into()),
@@ -80,7 +80,12 @@ pub fn inputs(_params: &EvaluateParams) -> Vec<Input> {
         Input::Artifact("ingest/source.json".into()),
         Input::Artifact("ingest/quality.json".into()),
         Input::Artifact("privacy/report.json".into()),
-    ]
+    ];
+    if !params.protected.is_empty() {
+        v.push(Input::Artifact("privacy/data.parquet".into()));
+        v.push(Input::Artifact("features/split.parquet".into()));
+    }
+    v
 }
 
 /// Runs the stage into `out`: `metrics.json`, `predictions.parquet`, `report.html`.
@@ -113,8 +118,10 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
         let model: Model = read_json(&inputs.artifact(&format!("train/{name}.json"))?)?;
         let ptr = model.predict_frame(&train)?;
         let pte = model.predict_frame(&test)?;
-        let threshold = match params.threshold.as_str() {
-            "best_ks" => riskpipe_metrics::ks_with_threshold(ytr, &ptr).1,
+        let threshold = match (params.threshold.as_str(), params.approval_rate, params.costs) {
+            ("best_ks", ..) => riskpipe_metrics::ks_with_threshold(ytr, &ptr).1,
+            ("approval_rate", Some(a), _) => riskpipe_metrics::approval_threshold(&ptr, a),
+            ("min_cost", _, Some((cfn, cfp))) => riskpipe_metrics::min_cost_threshold(ytr, &ptr, cfn, cfp),
             _ => riskpipe_metrics::best_f1_threshold(ytr, &ptr),
         };
         curves.push((name.clone(), riskpipe_metrics::roc_points(yte, &pte, params.roc_points)));
@@ -150,6 +157,7 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
     };
     write_json(&out.join("metrics.json"), &metrics)?;
     write_parquet(&out.join("predictions.parquet"), &preds)?;
+    let t_report = std::time::Instant::now();
     let figures = crate::figures::build(crate::figures::Inputs {
         params,
         inputs,
@@ -163,13 +171,14 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
     })?;
     write_parquet(&out.join("curves.parquet"), &figures.curves_frame())?;
     write_atomic(&out.join("report.html"), render_html(&metrics, &figures).as_bytes())?;
+    let report_secs = t_report.elapsed().as_secs_f64();
     let sel = &metrics.models[&selection.selected].test;
     Ok(StageReport {
         rows_in: (train.rows() + test.rows()) as u64,
         rows_out: test.rows() as u64,
         summary: format!(
-            "selected {} test AUC {:.4} KS {:.4} Gini {:.4}",
-            selection.selected, sel.auc, sel.ks, sel.gini
+            "selected {} test AUC {:.4} KS {:.4} Gini {:.4}; report figures {:.2} s",
+            selection.selected, sel.auc, sel.ks, sel.gini, report_secs
         ),
     })
 }

@@ -265,6 +265,34 @@ pub fn best_f1_threshold(y: &[f64], p: &[f64]) -> f64 {
     thr
 }
 
+/// The threshold that approves (predicts good for) the `approval_rate` share of rows with the
+/// lowest scores: rows with score >= threshold are declined.
+pub fn approval_threshold(p: &[f64], approval_rate: f64) -> f64 {
+    if p.is_empty() {
+        return 0.5;
+    }
+    let mut v = p.to_vec();
+    v.sort_by(f64::total_cmp);
+    let k = ((approval_rate * v.len() as f64).round() as usize).min(v.len() - 1);
+    v[k]
+}
+
+/// The threshold with the least expected cost on these rows: `cost_fn` per bad approved
+/// (score below threshold), `cost_fp` per good declined.
+pub fn min_cost_threshold(y: &[f64], p: &[f64], cost_fn: f64, cost_fp: f64) -> f64 {
+    let n_pos = positives(y);
+    // Declining nobody: every bad is approved.
+    let (mut best, mut thr) = (cost_fn * n_pos, f64::INFINITY);
+    for (s, tp, fp) in cumulative(y, p) {
+        let cost = cost_fn * (n_pos - tp) + cost_fp * fp;
+        if cost < best {
+            best = cost;
+            thr = s;
+        }
+    }
+    thr
+}
+
 /// ROC curve points `(false positive rate, true positive rate)`, thinned to at most
 /// `max_points` (always keeping (0,0) and (1,1)).
 pub fn roc_points(y: &[f64], score: &[f64], max_points: usize) -> Vec<(f64, f64)> {
@@ -457,6 +485,18 @@ mod tests {
     #[test]
     fn ties_count_half() {
         assert!((auc(&[0.0, 1.0], &[0.5, 0.5]) - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn approval_and_cost_thresholds() {
+        let p: Vec<f64> = (0..100).map(|i| i as f64 / 100.0).collect();
+        let t = approval_threshold(&p, 0.8);
+        assert_eq!(p.iter().filter(|x| **x < t).count(), 80);
+        let y: Vec<f64> = (0..100).map(|i| if i >= 90 { 1.0 } else { 0.0 }).collect();
+        // Bads are the 10 highest scores: declining exactly them costs nothing.
+        assert!((min_cost_threshold(&y, &p, 5.0, 1.0) - 0.9).abs() < 1e-12);
+        // Free to approve bads: decline nobody.
+        assert!(min_cost_threshold(&y, &p, 0.0, 1.0).is_infinite());
     }
 
     #[test]

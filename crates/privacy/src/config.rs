@@ -48,6 +48,9 @@ pub struct PrivacyConfig {
     pub key_env: Option<String>,
     /// Per-column actions.
     pub columns: Option<BTreeMap<String, ColumnConfig>>,
+    /// Columns that together could re-identify a person (after masking); the report gives their
+    /// k-anonymity.
+    pub quasi_identifiers: Option<Vec<String>>,
 }
 
 /// A checked masking action.
@@ -91,6 +94,9 @@ pub struct PrivacyParams {
     pub key_id: Option<String>,
     /// Actions by column, sorted by column.
     pub columns: BTreeMap<String, Action>,
+    /// Quasi-identifiers for the k-anonymity report.
+    #[serde(default)]
+    pub quasi_identifiers: Vec<String>,
 }
 
 impl PrivacyConfig {
@@ -182,6 +188,7 @@ impl PrivacyConfig {
             key_env,
             key_id,
             columns,
+            quasi_identifiers: self.quasi_identifiers.unwrap_or_default(),
         })
     }
 }

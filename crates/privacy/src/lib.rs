@@ -19,6 +19,7 @@
 //! let plan = PrivacyParams {
 //!     key_env: "RISKPIPE_MASK_KEY".into(),
 //!     key_id: None,
+//!     quasi_identifiers: vec![],
 //!     columns: [("name".to_string(), Action::Drop), ("income".to_string(), Action::Bucket { width: 5000.0 })].into(),
 //! };
 //! let masked = apply(&plan, &f, None, "example").unwrap();
@@ -32,5 +33,5 @@ mod mask;
 mod run;
 
 pub use config::{Action, ActionKind, ColumnConfig, PrivacyConfig, PrivacyParams, read_key};
-pub use mask::{apply, key_id, looks_like_pii, pseudonym};
+pub use mask::{KAnonymity, apply, k_anonymity, key_id, looks_like_pii, pseudonym};
 pub use run::{PrivacyReport, inputs, load_key, run};

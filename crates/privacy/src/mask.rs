@@ -100,6 +100,45 @@ pub fn apply(params: &PrivacyParams, frame: &Frame, key: Option<&[u8]>, file: &s
     Ok(out)
 }
 
+/// k-anonymity of the quasi-identifier columns: the size of the smallest group of rows sharing
+/// the same values, the number of groups, and the rows in groups smaller than 5.
+pub fn k_anonymity(frame: &Frame, columns: &[String], file: &str) -> Result<KAnonymity> {
+    let cols: Vec<&Column> = columns
+        .iter()
+        .map(|c| {
+            frame.get(c).ok_or_else(|| Error::ColumnNotFound {
+                file: file.to_string(),
+                column: c.clone(),
+                hint: "; it is listed in `privacy.quasi_identifiers` (after masking; a dropped column cannot be one)"
+                    .into(),
+            })
+        })
+        .collect::<Result<_>>()?;
+    let mut groups: std::collections::BTreeMap<Vec<Option<String>>, u64> = std::collections::BTreeMap::new();
+    for r in 0..frame.rows() {
+        *groups.entry(cols.iter().map(|c| c.display(r)).collect()).or_insert(0) += 1;
+    }
+    Ok(KAnonymity {
+        quasi_identifiers: columns.to_vec(),
+        k: groups.values().copied().min().unwrap_or(0),
+        groups: groups.len() as u64,
+        rows_in_groups_below_5: groups.values().filter(|n| **n < 5).sum(),
+    })
+}
+
+/// The k-anonymity figures of [`k_anonymity`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct KAnonymity {
+    /// The columns combined.
+    pub quasi_identifiers: Vec<String>,
+    /// Smallest group size: every row shares its values with at least k - 1 others.
+    pub k: u64,
+    /// Distinct value combinations.
+    pub groups: u64,
+    /// Rows whose combination occurs fewer than 5 times.
+    pub rows_in_groups_below_5: u64,
+}
+
 /// Why a column looks like personal data, if it does: by its name or by its values.
 pub fn looks_like_pii(name: &str, col: &Column) -> Option<String> {
     let lower = name.to_lowercase();
@@ -182,6 +221,7 @@ mod tests {
         PrivacyParams {
             key_env: "K".into(),
             key_id: None,
+            quasi_identifiers: vec![],
             columns: cols
                 .iter()
                 .map(|(n, a)| (n.to_string(), a.clone()))
@@ -227,6 +267,21 @@ mod tests {
                 .to_string()
                 .contains("`nope`")
         );
+    }
+
+    #[test]
+    fn k_anonymity_counts_the_smallest_group() {
+        let mut f = Frame::new();
+        f.push(
+            "pc",
+            Column::Text(["A", "A", "A", "B", "B"].iter().map(|s| Some(s.to_string())).collect()),
+        );
+        f.push("year", Column::Number(vec![1980.0, 1980.0, 1980.0, 1990.0, 1991.0]));
+        let k = k_anonymity(&f, &["pc".into(), "year".into()], "d").unwrap();
+        assert_eq!((k.k, k.groups, k.rows_in_groups_below_5), (1, 3, 5));
+        let k = k_anonymity(&f, &["pc".into()], "d").unwrap();
+        assert_eq!((k.k, k.groups), (2, 2));
+        assert!(k_anonymity(&f, &["zip".into()], "d").is_err());
     }
 
     #[test]

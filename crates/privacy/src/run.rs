@@ -10,7 +10,7 @@ use riskpipe_core::stage::{Input, StageInputs, StageReport};
 use riskpipe_core::{Error, Result};
 
 use crate::config::{Action, PrivacyParams, read_key};
-use crate::mask::{apply, key_id, looks_like_pii};
+use crate::mask::{KAnonymity, apply, k_anonymity, key_id, looks_like_pii};
 
 /// `report.json` of the privacy stage.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -23,6 +23,9 @@ pub struct PrivacyReport {
     pub columns_in: usize,
     /// Columns written.
     pub columns_out: usize,
+    /// k-anonymity of the declared quasi-identifiers, after masking.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub k_anonymity: Option<KAnonymity>,
 }
 
 /// The files the stage reads.
@@ -90,6 +93,15 @@ pub fn run(params: &PrivacyParams, inputs: &StageInputs, out: &Path) -> Result<S
         warnings: warnings.clone(),
         columns_in: frame.names().len(),
         columns_out: masked.names().len(),
+        k_anonymity: if params.quasi_identifiers.is_empty() {
+            None
+        } else {
+            Some(k_anonymity(
+                &masked,
+                &params.quasi_identifiers,
+                &src.display().to_string(),
+            )?)
+        },
     };
     let rows = write_parquet(&out.join("data.parquet"), &masked)?;
     write_json(&out.join("plan.json"), params)?;
