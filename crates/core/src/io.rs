@@ -293,6 +293,33 @@ pub fn parquet_batches(path: &Path, batch_rows: usize) -> Result<ParquetRecordBa
         .map_err(pq_err(path))
 }
 
+/// Reads only the named columns of a Parquet file (unknown names are left out).
+pub fn read_parquet_columns(path: &Path, columns: &[&str]) -> Result<Frame> {
+    if !path.exists() {
+        return Err(Error::MissingInput {
+            path: path.to_path_buf(),
+            hint: None,
+        });
+    }
+    let file = fs_err::File::open(path)?.into_parts().0;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq_err(path))?;
+    let mask = parquet::arrow::ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(ROW_GROUP_ROWS)
+        .build()
+        .map_err(pq_err(path))?;
+    let schema = reader.schema();
+    let mut parts = Vec::new();
+    for batch in reader {
+        parts.push(from_batch(&batch.map_err(Error::Arrow)?, path)?);
+    }
+    if parts.is_empty() {
+        return from_batch(&RecordBatch::new_empty(schema), path);
+    }
+    Ok(concat(parts))
+}
+
 /// Reads a whole Parquet file into a frame.
 pub fn read_parquet(path: &Path) -> Result<Frame> {
     let reader = parquet_batches(path, ROW_GROUP_ROWS)?;

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
 use serde::Deserialize;
 
 use riskpipe_core::io::read_json;
@@ -213,10 +214,9 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
         .map(|b| ((b as f64 + 0.5) / 20.0 * top, goods[b] / ng, bads[b] / nb))
         .collect();
     let score_psi = i.scores.iter().map(|(n, (a, b))| (n.clone(), psi(a, b, 10))).collect();
-    let mut csi: Vec<(String, f64)> = i
-        .train
-        .names()
-        .iter()
+    let woe_names: Vec<&String> = i.train.names().iter().collect();
+    let mut csi: Vec<(String, f64)> = woe_names
+        .par_iter()
         .filter_map(|n| n.strip_prefix("woe_").map(|f| (n, f)))
         .filter_map(|(n, f)| Some((f.to_string(), psi_discrete(i.train.number(n)?, i.test.number(n)?))))
         .collect();
@@ -353,8 +353,9 @@ fn fairness_tables(i: &Inputs<'_>, y: &[f64], p: &[f64]) -> Result<Vec<(String, 
     if i.params.protected.is_empty() {
         return Ok(Vec::new());
     }
-    let data = riskpipe_core::io::read_parquet(&i.inputs.artifact("privacy/data.parquet")?)?;
-    let split = riskpipe_core::io::read_parquet(&i.inputs.artifact("features/split.parquet")?)?;
+    let wanted: Vec<&str> = i.params.protected.iter().map(String::as_str).collect();
+    let data = riskpipe_core::io::read_parquet_columns(&i.inputs.artifact("privacy/data.parquet")?, &wanted)?;
+    let split = riskpipe_core::io::read_parquet_columns(&i.inputs.artifact("features/split.parquet")?, &["split"])?;
     let test_rows: Vec<usize> = match split.get("split") {
         Some(Column::Text(v)) => (0..v.len()).filter(|&r| v[r].as_deref() == Some("test")).collect(),
         _ => Vec::new(),
@@ -368,27 +369,37 @@ fn fairness_tables(i: &Inputs<'_>, y: &[f64], p: &[f64]) -> Result<Vec<(String, 
             hint: "; it is listed in `evaluate.protected` (masked or dropped columns cannot be used)".into(),
         })?;
         let col = col.take(&test_rows);
-        let labels: Vec<String> = match &col {
+        // Group index per row, and the groups' labels.
+        let (gid, names): (Vec<usize>, Vec<String>) = match &col {
             Column::Number(v) => {
-                let mut d: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
-                d.sort_by(f64::total_cmp);
+                let mut s: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+                s.sort_by(f64::total_cmp);
+                let mut d = s.clone();
                 d.dedup();
                 if d.len() <= 12 {
-                    (0..v.len())
-                        .map(|r| col.display(r).unwrap_or_else(|| "missing".into()))
-                        .collect()
+                    let mut names: Vec<String> = d
+                        .iter()
+                        .map(|x| Column::Number(vec![*x]).display(0).unwrap_or_default())
+                        .collect();
+                    names.push("missing".into());
+                    (
+                        v.iter()
+                            .map(|x| {
+                                if x.is_nan() {
+                                    d.len()
+                                } else {
+                                    d.partition_point(|u| u < x)
+                                }
+                            })
+                            .collect(),
+                        names,
+                    )
                 } else {
                     // Five equal-count bands.
-                    let mut s: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
-                    s.sort_by(f64::total_cmp);
                     let mut cuts: Vec<f64> = (1..5).map(|k| s[k * s.len() / 5]).collect();
                     cuts.dedup();
-                    v.iter()
-                        .map(|x| {
-                            if x.is_nan() {
-                                return "missing".to_string();
-                            }
-                            let b = cuts.partition_point(|c| c <= x);
+                    let mut names: Vec<String> = (0..=cuts.len())
+                        .map(|b| {
                             let lo = if b == 0 {
                                 "-inf".to_string()
                             } else {
@@ -401,30 +412,70 @@ fn fairness_tables(i: &Inputs<'_>, y: &[f64], p: &[f64]) -> Result<Vec<(String, 
                             };
                             format!("[{lo}, {hi})")
                         })
-                        .collect()
+                        .collect();
+                    names.push("missing".into());
+                    let miss = cuts.len() + 1;
+                    (
+                        v.iter()
+                            .map(|x| {
+                                if x.is_nan() {
+                                    miss
+                                } else {
+                                    cuts.partition_point(|c| c <= x)
+                                }
+                            })
+                            .collect(),
+                        names,
+                    )
                 }
             }
-            _ => (0..col.len())
-                .map(|r| col.display(r).unwrap_or_else(|| "missing".into()))
-                .collect(),
+            other => {
+                let mut index: BTreeMap<Option<String>, usize> = BTreeMap::new();
+                let vals: Vec<Option<String>> = (0..other.len()).map(|r| other.display(r)).collect();
+                for v in &vals {
+                    let n = index.len();
+                    index.entry(v.clone()).or_insert(n);
+                }
+                // Order groups by label.
+                let order: Vec<(Option<String>, usize)> = index.into_iter().collect();
+                let mut remap = vec![0; order.len()];
+                for (pos, (_, old)) in order.iter().enumerate() {
+                    remap[*old] = pos;
+                }
+                let lookup: BTreeMap<&Option<String>, usize> =
+                    order.iter().enumerate().map(|(pos, (k, _))| (k, pos)).collect();
+                let names = order
+                    .iter()
+                    .map(|(k, _)| k.clone().unwrap_or_else(|| "missing".into()))
+                    .collect();
+                (vals.iter().map(|v| lookup[v]).collect(), names)
+            }
         };
-        let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        for (r, l) in labels.iter().enumerate() {
-            groups.entry(l.as_str()).or_default().push(r);
+        let mut acc = vec![(0u64, 0u64, 0u64); names.len()]; // rows, approved, defaults
+        for (r, g) in gid.iter().enumerate() {
+            let a = &mut acc[*g];
+            a.0 += 1;
+            a.1 += u64::from(p[r] < threshold);
+            a.2 += u64::from(y[r] > 0.5);
         }
-        let mut rows: Vec<GroupRow> = groups
-            .into_iter()
-            .map(|(g, idx)| {
-                let gy: Vec<f64> = idx.iter().map(|&r| y[r]).collect();
-                let gp: Vec<f64> = idx.iter().map(|&r| p[r]).collect();
-                let n = idx.len() as f64;
-                let pos = gy.iter().sum::<f64>();
+        let mut members: Vec<Vec<usize>> = vec![Vec::new(); names.len()];
+        for (r, g) in gid.iter().enumerate() {
+            members[*g].push(r);
+        }
+        let mut rows: Vec<GroupRow> = names
+            .iter()
+            .enumerate()
+            .filter(|(g, _)| acc[*g].0 > 0)
+            .map(|(g, name)| {
+                let (n, approved, pos) = acc[g];
+                let gy: Vec<f64> = members[g].iter().map(|&r| y[r]).collect();
+                let gp: Vec<f64> = members[g].iter().map(|&r| p[r]).collect();
                 GroupRow {
-                    group: g.to_string(),
-                    rows: idx.len() as u64,
-                    approval_rate: gp.iter().filter(|x| **x < threshold).count() as f64 / n,
-                    default_rate: pos / n,
-                    auc: (pos > 0.0 && pos < n).then(|| riskpipe_metrics::auc(&gy, &gp)),
+                    group: name.clone(),
+                    rows: n,
+                    approval_rate: approved as f64 / n as f64,
+                    default_rate: pos as f64 / n as f64,
+                    auc: (pos > 0 && pos < n).then(|| riskpipe_metrics::auc(&gy, &gp)),
                     adverse_impact_ratio: 0.0,
                 }
             })

@@ -81,6 +81,9 @@ impl Binning {
                     } else {
                         BinRef::Neutral
                     }
+                } else if self.bins.is_empty() {
+                    // Training saw no values at all: nothing to compare with.
+                    BinRef::Neutral
                 } else {
                     BinRef::Value(edges.partition_point(|e| *e <= x))
                 }
@@ -395,7 +398,11 @@ mod tests {
             prop_assert!(b.bins.len() <= max_bins);
             // Every value lands in the bin whose count it was added to; the bins cover the line.
             for v in [-1e300, -5.0, 0.0, 7.5, 1e300] {
-                prop_assert!(matches!(b.locate_number(v), BinRef::Value(i) if i < b.bins.len()));
+                if b.bins.is_empty() {
+                    prop_assert_eq!(b.locate_number(v), BinRef::Neutral);
+                } else {
+                    prop_assert!(matches!(b.locate_number(v), BinRef::Value(i) if i < b.bins.len()));
+                }
             }
             // WoE sign matches the event rate against the overall rate.
             let rate = y.iter().sum::<f64>() / y.len() as f64;

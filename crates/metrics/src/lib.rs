@@ -446,20 +446,22 @@ pub fn band_table(y: &[f64], score: &[f64], bands: usize) -> Vec<BandRow> {
 /// Population stability of a discrete variable (bins or categories given as values): the sum of
 /// `(a - e) ln(a / e)` over values, shares floored at 1e-4.
 pub fn psi_discrete(expected: &[f64], actual: &[f64]) -> f64 {
-    let mut vals: Vec<f64> = expected.iter().chain(actual).copied().collect();
-    vals.sort_by(f64::total_cmp);
-    vals.dedup_by(|a, b| a.total_cmp(b).is_eq());
-    let share = |v: &[f64]| {
-        let mut c = vec![0.0; vals.len()];
-        for x in v {
-            let i = vals.partition_point(|u| u.total_cmp(x).is_lt());
-            c[i] += 1.0;
-        }
-        let n = v.len().max(1) as f64;
-        c.into_iter().map(|k| (k / n).max(1e-4)).collect::<Vec<f64>>()
-    };
-    let (e, a) = (share(expected), share(actual));
-    e.iter().zip(&a).map(|(e, a)| (a - e) * (a / e).ln()).sum()
+    // Few distinct values (bins): count them in an ordered map keyed by the value's bits.
+    let mut counts: std::collections::BTreeMap<u64, (f64, f64)> = std::collections::BTreeMap::new();
+    for x in expected {
+        counts.entry(x.to_bits()).or_insert((0.0, 0.0)).0 += 1.0;
+    }
+    for x in actual {
+        counts.entry(x.to_bits()).or_insert((0.0, 0.0)).1 += 1.0;
+    }
+    let (ne, na) = (expected.len().max(1) as f64, actual.len().max(1) as f64);
+    counts
+        .values()
+        .map(|(e, a)| {
+            let (e, a) = ((e / ne).max(1e-4), (a / na).max(1e-4));
+            (a - e) * (a / e).ln()
+        })
+        .sum()
 }
 
 #[cfg(test)]
