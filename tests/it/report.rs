@@ -113,6 +113,7 @@ fn report_renders_with_every_section_and_plot() {
         .args(FLAGS)
         .arg(format!("--user-data-dir={}", profile.display()))
         .args([
+            "--virtual-time-budget=5000",
             "--window-size=1280,900",
             &format!("--screenshot={}", png.display()),
             &url,
