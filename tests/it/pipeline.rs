@@ -265,3 +265,37 @@ fn json_logs_for_schedulers() {
     }
     assert_eq!(finished, 6, "{}", r.stderr);
 }
+
+#[test]
+fn forest_can_be_selected_deployed_and_verified() {
+    let t = TestDir::new();
+    let yaml = small_pipeline(3000, "").replace(
+        "    tree: { max_depth: [4], min_samples_leaf: [40] }\n",
+        "    forest: { n_trees: [20], max_depth: [5], min_samples_leaf: [30] }\n  select: forest\n",
+    );
+    t.write("p.yaml", &yaml);
+    t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    let sel = json(&t.join("run/train/selection.json"));
+    assert_eq!(sel["selected"], "forest");
+    let forest = json(&t.join("run/train/forest.json"));
+    assert_eq!(forest["type"], "forest");
+    assert_eq!(forest["trees"].as_array().unwrap().len(), 20);
+    assert!(forest["oob_auc"].as_f64().unwrap() > 0.6);
+    let m = json(&t.join("run/evaluate/metrics.json"));
+    assert!(m["models"]["forest"]["test"]["auc"].as_f64().unwrap() > 0.65);
+    assert_eq!(json(&t.join("run/deploy/check.json"))["ok"], true);
+    t.run(&["verify", "run"]).ok();
+    t.run(&["synth", "loans", "--rows", "300", "--seed", "8", "--out", "new.csv"])
+        .ok();
+    t.run(&[
+        "score",
+        "--bundle",
+        "run/deploy/bundle",
+        "--input",
+        "new.csv",
+        "--output",
+        "s.csv",
+    ])
+    .ok();
+    assert_eq!(fs_err::read_to_string(t.join("s.csv")).unwrap().lines().count(), 301);
+}

@@ -400,7 +400,7 @@ pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
     // Interpretability.
     let _ = write!(
         s,
-        r#"<section id="interpretability"><h2>Interpretability</h2><div class="grid">{}</div><p>Logistic regression: |coefficient| x standard deviation of the WoE feature, normalised; tree: share of the Gini decrease.</p><h3>Binning tables (WoE, by information value)</h3>"#,
+        r#"<section id="interpretability"><h2>Interpretability</h2><div class="grid">{}</div><p>Logistic regression: |coefficient| x standard deviation of the WoE feature, normalised; tree and forest: share of the Gini decrease.</p><h3>Binning tables (WoE, by information value)</h3>"#,
         bars(&format!("Feature importance: {}", f.selected), &f.importance)
     );
     for b in &f.binning {

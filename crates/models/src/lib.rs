@@ -5,6 +5,8 @@
 //! - [`DecisionTree`]: CART on histogram bins ([`hist`]), class-frequency leaves, sample weights,
 //!   max depth, min samples per leaf. The histogram learner is the base the forest and boosting
 //!   engines reuse.
+//! - [`RandomForest`]: bootstrap and per-split feature sampling on the same histogram learner,
+//!   trees in parallel, out-of-bag AUC.
 //! - [`Model`]: the serialisable union the pipeline stores as JSON and the scorer loads.
 //!
 //! The design decision: every reduction runs over fixed row chunks added in order, and every
@@ -22,10 +24,12 @@
 //! ```
 #![warn(missing_docs)]
 
+mod forest;
 pub mod hist;
 mod logistic;
 mod tree;
 
+pub use forest::{ForestParams, RandomForest};
 pub use logistic::{LogisticParams, LogisticRegression};
 pub use tree::{DecisionTree, Node, TreeParams};
 
@@ -40,6 +44,8 @@ pub enum Model {
     Logistic(LogisticRegression),
     /// Decision tree.
     Tree(DecisionTree),
+    /// Random forest.
+    Forest(RandomForest),
 }
 
 impl Model {
@@ -48,6 +54,7 @@ impl Model {
         match self {
             Model::Logistic(m) => &m.features,
             Model::Tree(m) => &m.features,
+            Model::Forest(m) => &m.features,
         }
     }
 
@@ -57,6 +64,7 @@ impl Model {
         Ok(match self {
             Model::Logistic(m) => m.predict_proba(&cols),
             Model::Tree(m) => m.predict_proba(&cols),
+            Model::Forest(m) => m.predict_proba(&cols),
         })
     }
 }

@@ -18,6 +18,9 @@ pub struct TreeParams {
     pub min_gain: f64,
     /// Histogram bins per feature at most (2..=255).
     pub max_bins: usize,
+    /// Features drawn at random for each split (`None`: all); forests use it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_features: Option<usize>,
 }
 
 impl Default for TreeParams {
@@ -27,6 +30,7 @@ impl Default for TreeParams {
             min_samples_leaf: 50,
             min_gain: 1e-7,
             max_bins: 255,
+            max_features: None,
         }
     }
 }
@@ -110,24 +114,46 @@ impl DecisionTree {
                 &ones
             }
         };
+        let rows: Vec<u32> = (0..n as u32).collect();
+        Ok(Self::fit_binned(names, &binned, y, w, rows, params, 0))
+    }
+
+    /// Grows a tree on pre-binned features, on the given rows (rows of weight 0 are skipped by
+    /// the caller), drawing `max_features` candidate features per split from `seed`.
+    pub fn fit_binned(
+        names: &[String],
+        binned: &BinnedMatrix,
+        y: &[f64],
+        w: &[f64],
+        rows: Vec<u32>,
+        params: &TreeParams,
+        seed: u64,
+    ) -> DecisionTree {
         let mut tree = DecisionTree {
             features: names.to_vec(),
             nodes: Vec::new(),
-            importance: vec![0.0; x.len()],
+            importance: vec![0.0; binned.codes.len()],
             params: params.clone(),
         };
-        let rows: Vec<u32> = (0..n as u32).collect();
-        tree.grow(&binned, y, w, rows, 0);
+        tree.grow_seeded(binned, y, w, rows, 0, seed);
         let total: f64 = tree.importance.iter().sum();
         if total > 0.0 {
             for v in &mut tree.importance {
                 *v /= total;
             }
         }
-        Ok(tree)
+        tree
     }
 
-    fn grow(&mut self, b: &BinnedMatrix, y: &[f64], w: &[f64], rows: Vec<u32>, depth: usize) -> usize {
+    fn grow_seeded(
+        &mut self,
+        b: &BinnedMatrix,
+        y: &[f64],
+        w: &[f64],
+        rows: Vec<u32>,
+        depth: usize,
+        seed: u64,
+    ) -> usize {
         let (mut wsum, mut wy) = (0.0, 0.0);
         for &r in &rows {
             wsum += w[r as usize];
@@ -149,7 +175,22 @@ impl DecisionTree {
         }
         let parent = gini_mass(wsum, wy);
         let min_leaf = p.min_samples_leaf.max(1) as u32;
-        let best = (0..b.codes.len())
+        let candidates: Vec<usize> = match p.max_features {
+            Some(m) if m < b.codes.len() => {
+                // A fixed draw per node: the same seed and node give the same features.
+                let mut rng = riskpipe_core::Rng::new(seed ^ (id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                let mut all: Vec<usize> = (0..b.codes.len()).collect();
+                for k in 0..m.max(1) {
+                    let j = k + rng.below((all.len() - k) as u64) as usize;
+                    all.swap(k, j);
+                }
+                all.truncate(m.max(1));
+                all.sort_unstable();
+                all
+            }
+            _ => (0..b.codes.len()).collect(),
+        };
+        let best = candidates
             .into_par_iter()
             .map(|f| {
                 let codes = &b.codes[f];
@@ -193,8 +234,8 @@ impl DecisionTree {
         drop(rows);
         self.importance[best.feature] += best.gain;
         let threshold = b.edges[best.feature].edges[best.bin];
-        let left = self.grow(b, y, w, l, depth + 1);
-        let right = self.grow(b, y, w, r, depth + 1);
+        let left = self.grow_seeded(b, y, w, l, depth + 1, seed);
+        let right = self.grow_seeded(b, y, w, r, depth + 1, seed);
         let node = &mut self.nodes[id];
         node.feature = Some(best.feature);
         node.threshold = Some(threshold);

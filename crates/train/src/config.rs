@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use riskpipe_core::Error;
-use riskpipe_models::{LogisticParams, TreeParams};
+use riskpipe_models::{ForestParams, LogisticParams, TreeParams};
 
 /// Grid of the logistic regression, as written.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -27,6 +27,20 @@ pub struct TreeGridConfig {
     pub max_bins: Option<usize>,
 }
 
+/// Grid of the random forest, as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForestGridConfig {
+    /// Tree counts to try (default `[100]`).
+    pub n_trees: Option<Vec<usize>>,
+    /// Depths to try (default `[8]`).
+    pub max_depth: Option<Vec<usize>>,
+    /// Leaf sizes to try (default `[50]`, scaled down for small data).
+    pub min_samples_leaf: Option<Vec<usize>>,
+    /// Features drawn per split (default: square root of the features).
+    pub max_features: Option<usize>,
+}
+
 /// `train.models`, as written: the candidate models and their grids.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,6 +49,8 @@ pub struct ModelsConfig {
     pub logistic: Option<LogisticGridConfig>,
     /// Decision tree on encoded raw features.
     pub tree: Option<TreeGridConfig>,
+    /// Random forest on encoded raw features.
+    pub forest: Option<ForestGridConfig>,
 }
 
 /// The `train:` section, as written.
@@ -60,6 +76,9 @@ pub struct TrainParams {
     pub logistic: Vec<LogisticParams>,
     /// Tree grid (empty: not fitted).
     pub tree: Vec<TreeParams>,
+    /// Forest grid (empty: not fitted).
+    #[serde(default)]
+    pub forest: Vec<ForestParams>,
     /// Seed of the folds.
     pub seed: u64,
 }
@@ -79,6 +98,7 @@ impl TrainConfig {
         let models = self.models.unwrap_or(ModelsConfig {
             logistic: Some(Default::default()),
             tree: Some(Default::default()),
+            forest: None,
         });
         let mut logistic = Vec::new();
         if let Some(l) = models.logistic {
@@ -131,26 +151,81 @@ impl TrainConfig {
                         min_samples_leaf: *l,
                         min_gain: 1e-7,
                         max_bins,
+                        max_features: None,
                     });
                 }
             }
         }
-        if logistic.is_empty() && tree.is_empty() {
+        let mut forest = Vec::new();
+        if let Some(f) = models.forest {
+            let trees = f.n_trees.unwrap_or_else(|| vec![100]);
+            let depths = f.max_depth.unwrap_or_else(|| vec![8]);
+            let leaves = f.min_samples_leaf.unwrap_or_else(|| vec![50]);
+            if trees.is_empty() || trees.iter().any(|t| *t == 0 || *t > 2000) {
+                errs.push(Error::config(
+                    file,
+                    "train.models.forest.n_trees",
+                    "needs one or more counts between 1 and 2000",
+                ));
+            }
+            if depths.is_empty() || depths.iter().any(|d| *d == 0 || *d > 30) {
+                errs.push(Error::config(
+                    file,
+                    "train.models.forest.max_depth",
+                    "needs one or more depths between 1 and 30",
+                ));
+            }
+            if leaves.is_empty() || leaves.contains(&0) {
+                errs.push(Error::config(
+                    file,
+                    "train.models.forest.min_samples_leaf",
+                    "needs one or more sizes >= 1",
+                ));
+            }
+            if f.max_features == Some(0) {
+                errs.push(Error::config(
+                    file,
+                    "train.models.forest.max_features",
+                    "must be at least 1",
+                ));
+            }
+            for t in &trees {
+                for d in &depths {
+                    for l in &leaves {
+                        forest.push(ForestParams {
+                            n_trees: *t,
+                            tree: TreeParams {
+                                max_depth: *d,
+                                min_samples_leaf: *l,
+                                min_gain: 1e-7,
+                                max_bins: 255,
+                                max_features: f.max_features,
+                            },
+                            seed,
+                        });
+                    }
+                }
+            }
+        }
+        if logistic.is_empty() && tree.is_empty() && forest.is_empty() {
             errs.push(Error::config(
                 file,
                 "train.models",
-                "name at least one model (`logistic`, `tree`)",
+                "name at least one model (`logistic`, `tree`, `forest`)",
             ));
         }
         let select = self.select.unwrap_or_else(|| "best_cv".to_string());
-        let known = ["best_cv", "logistic", "tree"];
+        let known = ["best_cv", "logistic", "tree", "forest"];
         if !known.contains(&select.as_str()) {
             errs.push(Error::config(
                 file,
                 "train.select",
-                format!("unknown `{select}`, expected one of `best_cv`, `logistic`, `tree`"),
+                format!("unknown `{select}`, expected one of `best_cv`, `logistic`, `tree`, `forest`"),
             ));
-        } else if (select == "logistic" && logistic.is_empty()) || (select == "tree" && tree.is_empty()) {
+        } else if (select == "logistic" && logistic.is_empty())
+            || (select == "tree" && tree.is_empty())
+            || (select == "forest" && forest.is_empty())
+        {
             errs.push(Error::config(
                 file,
                 "train.select",
@@ -165,6 +240,7 @@ impl TrainConfig {
             select,
             logistic,
             tree,
+            forest,
             seed,
         })
     }

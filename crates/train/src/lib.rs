@@ -20,5 +20,5 @@
 mod config;
 mod run;
 
-pub use config::{LogisticGridConfig, ModelsConfig, TrainConfig, TrainParams, TreeGridConfig};
+pub use config::{ForestGridConfig, LogisticGridConfig, ModelsConfig, TrainConfig, TrainParams, TreeGridConfig};
 pub use run::{GridPoint, ModelSearch, Selection, inputs, run};
