@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Side by side on the same matrices: riskpipe's random forest, tree and logistic regression
+# against scikit-learn's (2 cores). Usage: bench/models_peers.sh [ROWS] (default 200000).
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+rows="${1:-200000}"
+py="$("$repo/bench/setup_venv.sh" | tail -1)"
+cargo build --quiet --release -p riskpipe-cli
+cargo build --quiet --release -p riskpipe-models --example fit_bench
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+export RISKPIPE_MASK_KEY="${RISKPIPE_MASK_KEY:-riskpipe-demo-key-not-secret}"
+sed "s/^  rows: .*/  rows: $rows/" "$repo/pipelines/credit_scoring.yaml" > "$work/p.yaml"
+"$repo/target/release/riskpipe" -q run "$work/p.yaml" --run-dir "$work/run" --stage ingest
+for s in privacy features; do "$repo/target/release/riskpipe" -q run "$work/p.yaml" --run-dir "$work/run" --stage "$s"; done
+"$repo/target/release/examples/fit_bench" "$work/run" forest 20 8 1
+"$repo/target/release/examples/fit_bench" "$work/run" tree 1 8 1
+"$repo/target/release/examples/fit_bench" "$work/run" logistic
+"$py" - "$work/run" <<'PY'
+import json, sys, time
+import pandas as pd
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.tree import DecisionTreeClassifier
+run = sys.argv[1]
+t = json.load(open(f"{run}/features/transform.json"))
+tr = pd.read_parquet(f"{run}/features/train.parquet"); te = pd.read_parquet(f"{run}/features/test.parquet")
+y, yt = tr[t["target"]], te[t["target"]]
+for name, cols, m in [
+    ("sklearn_forest", t["raw_features"], RandomForestClassifier(n_estimators=20, max_depth=8, n_jobs=2, random_state=42)),
+    ("sklearn_tree", t["raw_features"], DecisionTreeClassifier(max_depth=8, random_state=42)),
+    ("sklearn_logistic", t["woe_features"], LogisticRegression(max_iter=1000)),
+]:
+    t0 = time.perf_counter(); m.fit(tr[cols], y); p = m.predict_proba(te[cols])[:, 1]
+    print(json.dumps({"model": name, "train_rows": len(tr), "fit_predict_secs": round(time.perf_counter() - t0, 3), "test_auc": round(roc_auc_score(yt, p), 4)}))
+PY

@@ -1,0 +1,91 @@
+//! Times one model fit on riskpipe's own matrices, for side-by-side runs with the Python peers
+//! (`bench/models_peers.sh`).
+//!
+//! Usage: `fit_bench RUN_DIR MODEL [N_TREES DEPTH MIN_LEAF]` with MODEL `forest`, `tree` or
+//! `logistic`; reads `features/{train,test}.parquet` and `features/transform.json` of a run.
+
+use std::path::Path;
+use std::time::Instant;
+
+use riskpipe_models::{
+    DecisionTree, ForestParams, LogisticParams, LogisticRegression, RandomForest, TreeParams, feature_columns,
+};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() < 3 {
+        return Err("usage: fit_bench RUN_DIR forest|tree|logistic [N_TREES DEPTH MIN_LEAF]".into());
+    }
+    let run = Path::new(&args[1]);
+    let arg = |i: usize, d: usize| args.get(i).and_then(|v| v.parse().ok()).unwrap_or(d);
+    let t: serde_json::Value = serde_json::from_slice(&fs_err::read(run.join("features/transform.json"))?)?;
+    let target = t["target"].as_str().unwrap_or_default().to_string();
+    let key = if args[2] == "logistic" {
+        "woe_features"
+    } else {
+        "raw_features"
+    };
+    let names: Vec<String> = t[key]
+        .as_array()
+        .ok_or("transform.json lacks feature lists")?
+        .iter()
+        .filter_map(|v| v.as_str().map(String::from))
+        .collect();
+    let train = riskpipe_core::io::read_parquet(&run.join("features/train.parquet"))?;
+    let test = riskpipe_core::io::read_parquet(&run.join("features/test.parquet"))?;
+    let (ytr, yte) = (
+        train.number(&target).ok_or("no target")?,
+        test.number(&target).ok_or("no target")?,
+    );
+    let (xtr, xte) = (feature_columns(&train, &names)?, feature_columns(&test, &names)?);
+    let tree = TreeParams {
+        max_depth: arg(4, 8),
+        min_samples_leaf: arg(5, 1),
+        ..Default::default()
+    };
+    let t0 = Instant::now();
+    let p = match args[2].as_str() {
+        "forest" => RandomForest::fit(
+            &names,
+            &xtr,
+            ytr,
+            &ForestParams {
+                n_trees: arg(3, 20),
+                tree,
+                seed: 42,
+            },
+        )?
+        .predict_proba(&xte),
+        "tree" => DecisionTree::fit(&names, &xtr, ytr, None, &tree)?.predict_proba(&xte),
+        _ => LogisticRegression::fit(&names, &xtr, ytr, None, &LogisticParams::default())?.predict_proba(&xte),
+    };
+    let secs = t0.elapsed().as_secs_f64();
+    let auc = riskpipe_auc(yte, &p);
+    println!(
+        "{{\"model\": \"{}\", \"train_rows\": {}, \"fit_predict_secs\": {secs:.3}, \"test_auc\": {auc:.4}}}",
+        args[2],
+        ytr.len()
+    );
+    Ok(())
+}
+
+fn riskpipe_auc(y: &[f64], s: &[f64]) -> f64 {
+    let mut idx: Vec<usize> = (0..s.len()).collect();
+    idx.sort_by(|&a, &b| s[a].total_cmp(&s[b]));
+    let (mut rank, mut pos, mut i) = (0.0, 0.0, 0);
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && s[idx[j + 1]] == s[idx[i]] {
+            j += 1;
+        }
+        for &k in &idx[i..=j] {
+            if y[k] > 0.5 {
+                rank += (i + j) as f64 / 2.0 + 1.0;
+                pos += 1.0;
+            }
+        }
+        i = j + 1;
+    }
+    let neg = idx.len() as f64 - pos;
+    (rank - pos * (pos + 1.0) / 2.0) / (pos * neg)
+}
