@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Side by side on the same matrices: riskpipe's random forest, tree and logistic regression
-# against scikit-learn's (2 cores). Usage: bench/models_peers.sh [ROWS] (default 200000).
+# Side by side on the same matrices: riskpipe's random forest, boosting, tree and logistic
+# regression against scikit-learn's and LightGBM (2 cores). Usage: bench/models_peers.sh [ROWS] (default 200000).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 rows="${1:-200000}"
@@ -14,6 +14,7 @@ sed "s/^  rows: .*/  rows: $rows/" "$repo/pipelines/credit_scoring.yaml" > "$wor
 "$repo/target/release/riskpipe" -q run "$work/p.yaml" --run-dir "$work/run" --stage ingest
 for s in privacy features; do "$repo/target/release/riskpipe" -q run "$work/p.yaml" --run-dir "$work/run" --stage "$s"; done
 "$repo/target/release/examples/fit_bench" "$work/run" forest 20 8 1
+"$repo/target/release/examples/fit_bench" "$work/run" boosting 300
 "$repo/target/release/examples/fit_bench" "$work/run" tree 1 8 1
 "$repo/target/release/examples/fit_bench" "$work/run" logistic
 "$py" - "$work/run" <<'PY'
@@ -23,12 +24,14 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.tree import DecisionTreeClassifier
+import lightgbm as lgb
 run = sys.argv[1]
 t = json.load(open(f"{run}/features/transform.json"))
 tr = pd.read_parquet(f"{run}/features/train.parquet"); te = pd.read_parquet(f"{run}/features/test.parquet")
 y, yt = tr[t["target"]], te[t["target"]]
 for name, cols, m in [
     ("sklearn_forest", t["raw_features"], RandomForestClassifier(n_estimators=20, max_depth=8, n_jobs=2, random_state=42)),
+    ("lightgbm", t["raw_features"], lgb.LGBMClassifier(n_estimators=300, learning_rate=0.05, num_leaves=31, subsample=0.8, subsample_freq=1, colsample_bytree=0.8, n_jobs=2, verbose=-1, random_state=42)),
     ("sklearn_tree", t["raw_features"], DecisionTreeClassifier(max_depth=8, random_state=42)),
     ("sklearn_logistic", t["woe_features"], LogisticRegression(max_iter=1000)),
 ]:

@@ -299,3 +299,23 @@ fn forest_can_be_selected_deployed_and_verified() {
     .ok();
     assert_eq!(fs_err::read_to_string(t.join("s.csv")).unwrap().lines().count(), 301);
 }
+
+#[test]
+fn boosting_can_be_selected_deployed_and_verified() {
+    let t = TestDir::new();
+    let yaml = small_pipeline(3000, "").replace(
+        "    tree: { max_depth: [4], min_samples_leaf: [40] }\n",
+        "    boosting: { n_trees: [60], learning_rate: [0.1], max_leaves: [8] }\n  select: boosting\n",
+    );
+    t.write("p.yaml", &yaml);
+    t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    assert_eq!(json(&t.join("run/train/selection.json"))["selected"], "boosting");
+    let b = json(&t.join("run/train/boosting.json"));
+    assert_eq!(b["type"], "boosting");
+    let trees = b["trees"].as_array().unwrap().len();
+    assert!((1..=60).contains(&trees));
+    let m = json(&t.join("run/evaluate/metrics.json"));
+    assert!(m["models"]["boosting"]["test"]["auc"].as_f64().unwrap() > 0.65);
+    assert_eq!(json(&t.join("run/deploy/check.json"))["ok"], true);
+    t.run(&["verify", "run"]).ok();
+}

@@ -70,7 +70,7 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
     let scorecard = match inputs.optional("train/logistic.json") {
         Some(p) => match read_json::<Model>(&p)? {
             Model::Logistic(lr) => Some(Scorecard::build(&lr, &transform, params)),
-            Model::Tree(_) | Model::Forest(_) => None,
+            Model::Tree(_) | Model::Forest(_) | Model::Boosting(_) => None,
         },
         None => None,
     };

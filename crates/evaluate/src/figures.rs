@@ -239,6 +239,12 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
         }
         Model::Tree(t) => t.features.iter().cloned().zip(t.importance.iter().copied()).collect(),
         Model::Forest(f) => f.features.iter().cloned().zip(f.importance.iter().copied()).collect(),
+        Model::Boosting(b) => b
+            .features
+            .iter()
+            .cloned()
+            .zip(b.importance_gain.iter().copied())
+            .collect(),
     };
     importance.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     let coefs: BTreeMap<String, f64> = match i.models.get("logistic") {

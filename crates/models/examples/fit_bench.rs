@@ -1,14 +1,15 @@
 //! Times one model fit on riskpipe's own matrices, for side-by-side runs with the Python peers
 //! (`bench/models_peers.sh`).
 //!
-//! Usage: `fit_bench RUN_DIR MODEL [N_TREES DEPTH MIN_LEAF]` with MODEL `forest`, `tree` or
-//! `logistic`; reads `features/{train,test}.parquet` and `features/transform.json` of a run.
+//! Usage: `fit_bench RUN_DIR MODEL [N_TREES DEPTH MIN_LEAF]` with MODEL `forest`, `boosting`, `tree`
+//! or `logistic`; reads `features/{train,test}.parquet` and `features/transform.json` of a run.
 
 use std::path::Path;
 use std::time::Instant;
 
 use riskpipe_models::{
-    DecisionTree, ForestParams, LogisticParams, LogisticRegression, RandomForest, TreeParams, feature_columns,
+    BoostingParams, DecisionTree, ForestParams, GradientBoosting, LogisticParams, LogisticRegression, RandomForest,
+    TreeParams, feature_columns,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -53,6 +54,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 n_trees: arg(3, 20),
                 tree,
                 seed: 42,
+            },
+        )?
+        .predict_proba(&xte),
+        "boosting" => GradientBoosting::fit(
+            &names,
+            &xtr,
+            ytr,
+            &BoostingParams {
+                n_trees: arg(3, 300),
+                validation_fraction: 0.0,
+                early_stopping_rounds: 0,
+                ..Default::default()
             },
         )?
         .predict_proba(&xte),

@@ -7,6 +7,8 @@
 //!   engines reuse.
 //! - [`RandomForest`]: bootstrap and per-split feature sampling on the same histogram learner,
 //!   trees in parallel, out-of-bag AUC.
+//! - [`GradientBoosting`]: histogram gradient-boosted trees (log loss, leaf-wise growth, early
+//!   stopping).
 //! - [`Model`]: the serialisable union the pipeline stores as JSON and the scorer loads.
 //!
 //! The design decision: every reduction runs over fixed row chunks added in order, and every
@@ -24,11 +26,13 @@
 //! ```
 #![warn(missing_docs)]
 
+mod boosting;
 mod forest;
 pub mod hist;
 mod logistic;
 mod tree;
 
+pub use boosting::{BoostingParams, GradientBoosting};
 pub use forest::{ForestParams, RandomForest};
 pub use logistic::{LogisticParams, LogisticRegression};
 pub use tree::{DecisionTree, Node, TreeParams};
@@ -46,6 +50,8 @@ pub enum Model {
     Tree(DecisionTree),
     /// Random forest.
     Forest(RandomForest),
+    /// Gradient-boosted trees.
+    Boosting(GradientBoosting),
 }
 
 impl Model {
@@ -55,6 +61,7 @@ impl Model {
             Model::Logistic(m) => &m.features,
             Model::Tree(m) => &m.features,
             Model::Forest(m) => &m.features,
+            Model::Boosting(m) => &m.features,
         }
     }
 
@@ -65,6 +72,7 @@ impl Model {
             Model::Logistic(m) => m.predict_proba(&cols),
             Model::Tree(m) => m.predict_proba(&cols),
             Model::Forest(m) => m.predict_proba(&cols),
+            Model::Boosting(m) => m.predict_proba(&cols),
         })
     }
 }

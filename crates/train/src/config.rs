@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use riskpipe_core::Error;
-use riskpipe_models::{ForestParams, LogisticParams, TreeParams};
+use riskpipe_models::{BoostingParams, ForestParams, LogisticParams, TreeParams};
 
 /// Grid of the logistic regression, as written.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -41,6 +41,28 @@ pub struct ForestGridConfig {
     pub max_features: Option<usize>,
 }
 
+/// Grid of gradient boosting, as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoostingGridConfig {
+    /// Rounds at most (default `[300]`; early stopping picks fewer).
+    pub n_trees: Option<Vec<usize>>,
+    /// Learning rates to try (default `[0.05]`).
+    pub learning_rate: Option<Vec<f64>>,
+    /// Leaves per tree to try (default `[31]`).
+    pub max_leaves: Option<Vec<usize>>,
+    /// Rows per leaf (default 20).
+    pub min_samples_leaf: Option<usize>,
+    /// L2 on leaf values (default 1).
+    pub l2: Option<f64>,
+    /// Row share per round (default 0.8).
+    pub subsample: Option<f64>,
+    /// Feature share per tree (default 0.8).
+    pub colsample: Option<f64>,
+    /// Rounds without improvement before stopping (default 30; 0 turns early stopping off).
+    pub early_stopping_rounds: Option<usize>,
+}
+
 /// `train.models`, as written: the candidate models and their grids.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -51,6 +73,8 @@ pub struct ModelsConfig {
     pub tree: Option<TreeGridConfig>,
     /// Random forest on encoded raw features.
     pub forest: Option<ForestGridConfig>,
+    /// Gradient-boosted trees on encoded raw features.
+    pub boosting: Option<BoostingGridConfig>,
 }
 
 /// The `train:` section, as written.
@@ -79,6 +103,9 @@ pub struct TrainParams {
     /// Forest grid (empty: not fitted).
     #[serde(default)]
     pub forest: Vec<ForestParams>,
+    /// Boosting grid (empty: not fitted).
+    #[serde(default)]
+    pub boosting: Vec<BoostingParams>,
     /// Seed of the folds.
     pub seed: u64,
 }
@@ -99,6 +126,7 @@ impl TrainConfig {
             logistic: Some(Default::default()),
             tree: Some(Default::default()),
             forest: None,
+            boosting: None,
         });
         let mut logistic = Vec::new();
         if let Some(l) = models.logistic {
@@ -207,24 +235,89 @@ impl TrainConfig {
                 }
             }
         }
-        if logistic.is_empty() && tree.is_empty() && forest.is_empty() {
+        let mut boosting = Vec::new();
+        if let Some(b) = models.boosting {
+            let d = BoostingParams::default();
+            let rounds = b.n_trees.unwrap_or_else(|| vec![d.n_trees]);
+            let rates = b.learning_rate.unwrap_or_else(|| vec![d.learning_rate]);
+            let leaves = b.max_leaves.unwrap_or_else(|| vec![d.max_leaves]);
+            if rounds.is_empty() || rounds.iter().any(|t| *t == 0 || *t > 10_000) {
+                errs.push(Error::config(
+                    file,
+                    "train.models.boosting.n_trees",
+                    "needs one or more counts between 1 and 10000",
+                ));
+            }
+            if rates.is_empty() || rates.iter().any(|r| r.is_nan() || *r <= 0.0 || *r > 1.0) {
+                errs.push(Error::config(
+                    file,
+                    "train.models.boosting.learning_rate",
+                    "needs one or more rates in (0, 1]",
+                ));
+            }
+            if leaves.is_empty() || leaves.iter().any(|l| *l < 2 || *l > 4096) {
+                errs.push(Error::config(
+                    file,
+                    "train.models.boosting.max_leaves",
+                    "needs one or more counts between 2 and 4096",
+                ));
+            }
+            let share = |v: Option<f64>, def: f64, key: &str, errs: &mut Vec<Error>| {
+                let x = v.unwrap_or(def);
+                if x.is_nan() || x <= 0.0 || x > 1.0 {
+                    errs.push(Error::config(
+                        file,
+                        format!("train.models.boosting.{key}"),
+                        "must be in (0, 1]",
+                    ));
+                }
+                x
+            };
+            let subsample = share(b.subsample, d.subsample, "subsample", &mut errs);
+            let colsample = share(b.colsample, d.colsample, "colsample", &mut errs);
+            for t in &rounds {
+                for r in &rates {
+                    for l in &leaves {
+                        boosting.push(BoostingParams {
+                            n_trees: *t,
+                            learning_rate: *r,
+                            max_leaves: *l,
+                            min_samples_leaf: b.min_samples_leaf.unwrap_or(d.min_samples_leaf).max(1),
+                            l2: b.l2.unwrap_or(d.l2).max(0.0),
+                            subsample,
+                            colsample,
+                            early_stopping_rounds: b.early_stopping_rounds.unwrap_or(d.early_stopping_rounds),
+                            validation_fraction: if b.early_stopping_rounds == Some(0) {
+                                0.0
+                            } else {
+                                d.validation_fraction
+                            },
+                            seed,
+                            ..d.clone()
+                        });
+                    }
+                }
+            }
+        }
+        if logistic.is_empty() && tree.is_empty() && forest.is_empty() && boosting.is_empty() {
             errs.push(Error::config(
                 file,
                 "train.models",
-                "name at least one model (`logistic`, `tree`, `forest`)",
+                "name at least one model (`logistic`, `tree`, `forest`, `boosting`)",
             ));
         }
         let select = self.select.unwrap_or_else(|| "best_cv".to_string());
-        let known = ["best_cv", "logistic", "tree", "forest"];
+        let known = ["best_cv", "logistic", "tree", "forest", "boosting"];
         if !known.contains(&select.as_str()) {
             errs.push(Error::config(
                 file,
                 "train.select",
-                format!("unknown `{select}`, expected one of `best_cv`, `logistic`, `tree`, `forest`"),
+                format!("unknown `{select}`, expected one of `best_cv`, `logistic`, `tree`, `forest`, `boosting`"),
             ));
         } else if (select == "logistic" && logistic.is_empty())
             || (select == "tree" && tree.is_empty())
             || (select == "forest" && forest.is_empty())
+            || (select == "boosting" && boosting.is_empty())
         {
             errs.push(Error::config(
                 file,
@@ -241,6 +334,7 @@ impl TrainConfig {
             logistic,
             tree,
             forest,
+            boosting,
             seed,
         })
     }

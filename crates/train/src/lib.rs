@@ -20,5 +20,7 @@
 mod config;
 mod run;
 
-pub use config::{ForestGridConfig, LogisticGridConfig, ModelsConfig, TrainConfig, TrainParams, TreeGridConfig};
+pub use config::{
+    BoostingGridConfig, ForestGridConfig, LogisticGridConfig, ModelsConfig, TrainConfig, TrainParams, TreeGridConfig,
+};
 pub use run::{GridPoint, ModelSearch, Selection, inputs, run};

@@ -9,7 +9,7 @@ use riskpipe_core::io::{read_json, read_parquet, write_json};
 use riskpipe_core::split::stratified_folds;
 use riskpipe_core::stage::{Input, StageInputs, StageReport};
 use riskpipe_core::{Error, Frame, Result, Rng};
-use riskpipe_models::{DecisionTree, LogisticRegression, Model, RandomForest, feature_columns};
+use riskpipe_models::{DecisionTree, GradientBoosting, LogisticRegression, Model, RandomForest, feature_columns};
 
 use crate::config::TrainParams;
 
@@ -69,6 +69,12 @@ fn fit_one(kind: &str, params: &serde_json::Value, names: &[String], x: &[&[f64]
             x,
             y,
             None,
+            &serde_json::from_value(params.clone()).map_err(|e| Error::Internal(e.to_string()))?,
+        )?),
+        "boosting" => Model::Boosting(GradientBoosting::fit(
+            names,
+            x,
+            y,
             &serde_json::from_value(params.clone()).map_err(|e| Error::Internal(e.to_string()))?,
         )?),
         "forest" => Model::Forest(RandomForest::fit(
@@ -172,6 +178,7 @@ fn search(
                 Model::Logistic(l) => l.predict_proba(&xv_ref),
                 Model::Tree(t) => t.predict_proba(&xv_ref),
                 Model::Forest(f) => f.predict_proba(&xv_ref),
+                Model::Boosting(b) => b.predict_proba(&xv_ref),
             };
             fold_auc.push(riskpipe_metrics::auc(&yv, &p));
         }
@@ -263,6 +270,33 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
             "forest".to_string(),
             (
                 search("forest", &grid, &cols.raw_features, &train, &y, &folds, params.cv_folds)?,
+                grid,
+                cols.raw_features.clone(),
+            ),
+        );
+    }
+    if !params.boosting.is_empty() {
+        let grid: Vec<serde_json::Value> = params
+            .boosting
+            .iter()
+            .map(|p| {
+                let mut p = p.clone();
+                p.min_samples_leaf = p.min_samples_leaf.min(max_leaf);
+                serde_json::to_value(p).expect("json")
+            })
+            .collect();
+        searches.insert(
+            "boosting".to_string(),
+            (
+                search(
+                    "boosting",
+                    &grid,
+                    &cols.raw_features,
+                    &train,
+                    &y,
+                    &folds,
+                    params.cv_folds,
+                )?,
                 grid,
                 cols.raw_features.clone(),
             ),
