@@ -96,6 +96,7 @@ struct Leaf {
     node: usize,
     rows: Vec<u32>,
     depth: usize,
+    hists: Vec<Vec<GH>>,
     split: Option<Split>,
 }
 
@@ -111,18 +112,8 @@ fn score(g: f64, h: f64, l2: f64) -> f64 {
     g * g / (h + l2)
 }
 
-fn best_split(
-    b: &BinnedMatrix,
-    feats: &[usize],
-    rows: &[u32],
-    grad: &[f64],
-    hess: &[f64],
-    g: f64,
-    h: f64,
-    p: &BoostingParams,
-) -> Option<Split> {
-    let parent = score(g, h, p.l2);
-    let min_leaf = p.min_samples_leaf.max(1) as u32;
+/// Gradient/hessian histograms of `rows`, one per candidate feature (in `feats` order).
+fn build_hist(b: &BinnedMatrix, feats: &[usize], rows: &[u32], grad: &[f64], hess: &[f64]) -> Vec<Vec<GH>> {
     feats
         .par_iter()
         .map(|&f| {
@@ -134,31 +125,69 @@ fn best_split(
                 e.h += hess[r as usize];
                 e.n += 1;
             }
-            let mut left = GH::default();
-            let mut best: Option<Split> = None;
-            for bin in 0..hist.len().saturating_sub(1) {
-                left.g += hist[bin].g;
-                left.h += hist[bin].h;
-                left.n += hist[bin].n;
-                let rn = rows.len() as u32 - left.n;
-                if left.n < min_leaf || rn < min_leaf || left.h < p.min_child_weight || h - left.h < p.min_child_weight
-                {
-                    continue;
-                }
-                let gain = score(left.g, left.h, p.l2) + score(g - left.g, h - left.h, p.l2) - parent;
-                if gain > 1e-12 && best.as_ref().is_none_or(|s| gain > s.gain) {
-                    best = Some(Split { feature: f, bin, gain });
-                }
+            hist
+        })
+        .collect()
+}
+
+/// The sibling's histograms: parent minus child (the subtraction trick).
+fn subtract(parent: &[Vec<GH>], child: &[Vec<GH>]) -> Vec<Vec<GH>> {
+    parent
+        .iter()
+        .zip(child)
+        .map(|(p, c)| {
+            p.iter()
+                .zip(c)
+                .map(|(a, b)| GH {
+                    g: a.g - b.g,
+                    h: a.h - b.h,
+                    n: a.n - b.n,
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn best_split(hists: &[Vec<GH>], feats: &[usize], n: u32, g: f64, h: f64, p: &BoostingParams) -> Option<Split> {
+    let parent = score(g, h, p.l2);
+    let min_leaf = p.min_samples_leaf.max(1) as u32;
+    let mut best: Option<Split> = None;
+    for (k, hist) in hists.iter().enumerate() {
+        let mut left = GH::default();
+        for bin in 0..hist.len().saturating_sub(1) {
+            left.g += hist[bin].g;
+            left.h += hist[bin].h;
+            left.n += hist[bin].n;
+            let rn = n - left.n;
+            if left.n < min_leaf || rn < min_leaf || left.h < p.min_child_weight || h - left.h < p.min_child_weight {
+                continue;
             }
-            best
-        })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .flatten()
-        .fold(None, |acc: Option<Split>, c| match acc {
-            Some(a) if a.gain >= c.gain => Some(a),
-            _ => Some(c),
-        })
+            let gain = score(left.g, left.h, p.l2) + score(g - left.g, h - left.h, p.l2) - parent;
+            if gain > 1e-12 && best.as_ref().is_none_or(|s| gain > s.gain) {
+                best = Some(Split {
+                    feature: feats[k],
+                    bin,
+                    gain,
+                });
+            }
+        }
+    }
+    best
+}
+
+/// Output of a tree for row `r`, walking the binned codes (no allocation).
+fn tree_output_binned(nodes: &[Node], bins: &[(usize, u8)], b: &BinnedMatrix, r: usize) -> f64 {
+    let mut i = 0;
+    loop {
+        let n = &nodes[i];
+        match (n.left, n.right) {
+            (Some(l), Some(rt)) => {
+                let (f, bin) = bins[i];
+                i = if b.codes[f][r] <= bin { l } else { rt };
+            }
+            _ => return n.value,
+        }
+    }
 }
 
 fn tree_output(nodes: &[Node], row: &[f64]) -> f64 {
@@ -228,19 +257,11 @@ impl GradientBoosting {
                 feats.truncate(((x.len() as f64 * p.colsample).round() as usize).max(1));
                 feats.sort_unstable();
             }
-            let nodes = self_grow(&binned, &feats, rows, &grad, &hess, p, &mut gain_imp, &mut split_imp);
+            let (nodes, bins) = self_grow(&binned, &feats, rows, &grad, &hess, p, &mut gain_imp, &mut split_imp);
             // Update margins of all rows (train and validation) through the new tree.
-            let upd: Vec<f64> = (0..n)
-                .into_par_iter()
-                .with_min_len(4096)
-                .map(|r| {
-                    let row: Vec<f64> = x.iter().map(|c| c[r]).collect();
-                    tree_output(&nodes, &row)
-                })
-                .collect();
-            for r in 0..n {
-                margin[r] += upd[r];
-            }
+            margin.par_iter_mut().enumerate().with_min_len(8192).for_each(|(r, m)| {
+                *m += tree_output_binned(&nodes, &bins, &binned, r);
+            });
             trees.push(nodes);
             if !val_rows.is_empty() {
                 let loss = val_rows
@@ -294,7 +315,8 @@ impl GradientBoosting {
     }
 }
 
-/// Grows one tree leaf-wise: always split the leaf with the largest gain.
+/// Grows one tree leaf-wise: always split the leaf with the largest gain. Returns the nodes and
+/// each node's split as (feature, bin) for fast binned prediction.
 fn self_grow(
     b: &BinnedMatrix,
     feats: &[usize],
@@ -304,21 +326,24 @@ fn self_grow(
     p: &BoostingParams,
     gain_imp: &mut [f64],
     split_imp: &mut [u64],
-) -> Vec<Node> {
+) -> (Vec<Node>, Vec<(usize, u8)>) {
     let (g, h) = rows
         .iter()
         .fold((0.0, 0.0), |a, &r| (a.0 + grad[r as usize], a.1 + hess[r as usize]));
-    let mut nodes = vec![Node {
+    let leaf_node = |value: f64, rows: u64| Node {
         feature: None,
         threshold: None,
         left: None,
         right: None,
-        value: p.learning_rate * leaf_value(g, h, p.l2),
-        rows: rows.len() as u64,
+        value,
+        rows,
         gain: 0.0,
-    }];
+    };
+    let mut nodes = vec![leaf_node(p.learning_rate * leaf_value(g, h, p.l2), rows.len() as u64)];
+    let mut bins = vec![(0usize, 0u8)];
+    let hists = build_hist(b, feats, &rows, grad, hess);
     let split = if p.max_depth > 0 {
-        best_split(b, feats, &rows, grad, hess, g, h, p)
+        best_split(&hists, feats, rows.len() as u32, g, h, p)
     } else {
         None
     };
@@ -326,11 +351,12 @@ fn self_grow(
         node: 0,
         rows,
         depth: 0,
+        hists,
         split,
     }];
     let mut n_leaves = 1;
     while n_leaves < p.max_leaves.max(2) {
-        // The leaf with the best split (ties: the earliest).
+        // The leaf with the best split (ties: the earliest node).
         let Some((li, _)) = leaves
             .iter()
             .enumerate()
@@ -354,24 +380,11 @@ fn self_grow(
         gain_imp[s.feature] += s.gain;
         split_imp[s.feature] += 1;
         let (li_node, ri_node) = (nodes.len(), nodes.len() + 1);
-        nodes.push(Node {
-            feature: None,
-            threshold: None,
-            left: None,
-            right: None,
-            value: p.learning_rate * leaf_value(lg, lh, p.l2),
-            rows: lr.len() as u64,
-            gain: 0.0,
-        });
-        nodes.push(Node {
-            feature: None,
-            threshold: None,
-            left: None,
-            right: None,
-            value: p.learning_rate * leaf_value(rg, rh, p.l2),
-            rows: rr.len() as u64,
-            gain: 0.0,
-        });
+        nodes.push(leaf_node(p.learning_rate * leaf_value(lg, lh, p.l2), lr.len() as u64));
+        nodes.push(leaf_node(p.learning_rate * leaf_value(rg, rh, p.l2), rr.len() as u64));
+        bins.push((0, 0));
+        bins.push((0, 0));
+        bins[leaf.node] = (s.feature, s.bin as u8);
         let parent = &mut nodes[leaf.node];
         parent.feature = Some(s.feature);
         parent.threshold = Some(b.edges[s.feature].edges[s.bin]);
@@ -379,9 +392,19 @@ fn self_grow(
         parent.right = Some(ri_node);
         parent.gain = s.gain;
         let depth = leaf.depth + 1;
-        for (node, rows, g, h) in [(li_node, lr, lg, lh), (ri_node, rr, rg, rh)] {
+        // Histograms: build the smaller child, subtract for the larger.
+        let (lh_hist, rh_hist) = if lr.len() <= rr.len() {
+            let small = build_hist(b, feats, &lr, grad, hess);
+            let large = subtract(&leaf.hists, &small);
+            (small, large)
+        } else {
+            let small = build_hist(b, feats, &rr, grad, hess);
+            let large = subtract(&leaf.hists, &small);
+            (large, small)
+        };
+        for (node, rows, g, h, hists) in [(li_node, lr, lg, lh, lh_hist), (ri_node, rr, rg, rh, rh_hist)] {
             let split = if depth < p.max_depth {
-                best_split(b, feats, &rows, grad, hess, g, h, p)
+                best_split(&hists, feats, rows.len() as u32, g, h, p)
             } else {
                 None
             };
@@ -389,6 +412,7 @@ fn self_grow(
                 node,
                 rows,
                 depth,
+                hists,
                 split,
             });
         }
@@ -396,7 +420,7 @@ fn self_grow(
         leaves.sort_by_key(|l| l.node);
         n_leaves += 1;
     }
-    nodes
+    (nodes, bins)
 }
 
 #[cfg(test)]
