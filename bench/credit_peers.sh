@@ -23,14 +23,15 @@ cat > "$specs" <<JSON
   "yaml": "  target: SeriousDlqin2yrs\n  id: unnamed_0\n"}
 ]
 JSON
-# The same pipeline files as tests/it/real_data.rs.
+# The pipeline files of tests/it/real_data.rs, plus riskpipe's boosting as a challenger (it does
+# not change the logistic model: folds and features are the same).
 "$py" - "$specs" "$data" "$work" <<'PY'
 import json, sys
 specs = json.load(open(sys.argv[1]))
 for s in specs:
     open(f"{sys.argv[3]}/{s['name']}.yaml", "w").write(
         f"version: 1\nname: {s['name']}\ntask: credit_scoring\nseed: 42\ndata:\n  path: {sys.argv[2]}/{s['file']}\n"
-        + s["yaml"] + "train:\n  select: logistic\n")
+        + s["yaml"] + "train:\n  select: logistic\n  models:\n    logistic: {}\n    tree: {}\n    boosting: {}\n")
 PY
 for name in $("$py" -c "import json,sys; print(' '.join(s['name'] for s in json.load(open('$specs'))))"); do
   start=$(date +%s.%N)
