@@ -304,14 +304,18 @@ impl GradientBoosting {
     /// P(y = 1) per row.
     pub fn predict_proba(&self, x: &[&[f64]]) -> Vec<f64> {
         let n = x.first().map_or(0, |c| c.len());
-        (0..n)
-            .into_par_iter()
-            .with_min_len(4096)
-            .map(|i| {
-                let row: Vec<f64> = x.iter().map(|c| c[i]).collect();
-                sigmoid(self.base + self.trees.iter().map(|t| tree_output(t, &row)).sum::<f64>())
-            })
-            .collect()
+        let mut out = vec![0.0; n];
+        out.par_chunks_mut(4096).enumerate().for_each(|(c, chunk)| {
+            let mut row = vec![0.0; x.len()];
+            for (k, o) in chunk.iter_mut().enumerate() {
+                let i = c * 4096 + k;
+                for (j, col) in x.iter().enumerate() {
+                    row[j] = col[i];
+                }
+                *o = sigmoid(self.base + self.trees.iter().map(|t| tree_output(t, &row)).sum::<f64>());
+            }
+        });
+        out
     }
 }
 

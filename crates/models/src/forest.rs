@@ -109,14 +109,18 @@ impl RandomForest {
     pub fn predict_proba(&self, x: &[&[f64]]) -> Vec<f64> {
         let n = x.first().map_or(0, |c| c.len());
         let k = self.trees.len().max(1) as f64;
-        (0..n)
-            .into_par_iter()
-            .with_min_len(4096)
-            .map(|i| {
-                let row: Vec<f64> = x.iter().map(|c| c[i]).collect();
-                self.trees.iter().map(|t| t.nodes[t.leaf(&row)].value).sum::<f64>() / k
-            })
-            .collect()
+        let mut out = vec![0.0; n];
+        out.par_chunks_mut(4096).enumerate().for_each(|(c, chunk)| {
+            let mut row = vec![0.0; x.len()];
+            for (m, o) in chunk.iter_mut().enumerate() {
+                let i = c * 4096 + m;
+                for (j, col) in x.iter().enumerate() {
+                    row[j] = col[i];
+                }
+                *o = self.trees.iter().map(|t| t.nodes[t.leaf(&row)].value).sum::<f64>() / k;
+            }
+        });
+        out
     }
 }
 
