@@ -342,7 +342,7 @@ pub fn psi(expected: &[f64], actual: &[f64], bins: usize) -> f64 {
 }
 
 /// Thins a curve to at most `max_points` points, keeping the first and the last.
-fn thin(pts: Vec<(f64, f64)>, max_points: usize) -> Vec<(f64, f64)> {
+fn thin<T: Copy>(pts: Vec<T>, max_points: usize) -> Vec<T> {
     let m = max_points.max(2);
     if pts.len() <= m {
         return pts;
@@ -378,14 +378,7 @@ pub fn ks_points(y: &[f64], score: &[f64], max_points: usize) -> Vec<(f64, f64, 
             .into_iter()
             .map(|(_, tp, fp)| ((tp + fp) / n, tp / n_pos, fp / n_neg)),
     );
-    let m = max_points.max(2);
-    if pts.len() <= m {
-        return pts;
-    }
-    let step = (pts.len() - 1) as f64 / (m - 1) as f64;
-    (0..m)
-        .map(|k| pts[((k as f64 * step).round() as usize).min(pts.len() - 1)])
-        .collect()
+    thin(pts, max_points)
 }
 
 /// One row of a calibration or gains table.

@@ -212,95 +212,20 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
     let folds = stratified_folds(&y, params.cv_folds, &mut Rng::derive(params.seed, "train.folds"));
     // Small data: leaf sizes above a fold's tenth would forbid any split.
     let max_leaf = (y.len() / (10 * params.cv_folds)).max(1);
+    let candidates: [(&str, Vec<serde_json::Value>, &Vec<String>); 4] = [
+        ("logistic", grid(&params.logistic, max_leaf), &cols.woe_features),
+        ("tree", grid(&params.tree, max_leaf), &cols.raw_features),
+        ("forest", grid(&params.forest, max_leaf), &cols.raw_features),
+        ("boosting", grid(&params.boosting, max_leaf), &cols.raw_features),
+    ];
     let mut searches = BTreeMap::new();
     let mut models = Vec::new();
-    if !params.logistic.is_empty() {
-        let grid: Vec<serde_json::Value> = params
-            .logistic
-            .iter()
-            .map(|p| serde_json::to_value(p).expect("json"))
-            .collect();
-        searches.insert(
-            "logistic".to_string(),
-            (
-                search(
-                    "logistic",
-                    &grid,
-                    &cols.woe_features,
-                    &train,
-                    &y,
-                    &folds,
-                    params.cv_folds,
-                )?,
-                grid,
-                cols.woe_features.clone(),
-            ),
-        );
-    }
-    if !params.tree.is_empty() {
-        let grid: Vec<serde_json::Value> = params
-            .tree
-            .iter()
-            .map(|p| {
-                let mut p = p.clone();
-                p.min_samples_leaf = p.min_samples_leaf.min(max_leaf);
-                serde_json::to_value(p).expect("json")
-            })
-            .collect();
-        searches.insert(
-            "tree".to_string(),
-            (
-                search("tree", &grid, &cols.raw_features, &train, &y, &folds, params.cv_folds)?,
-                grid,
-                cols.raw_features.clone(),
-            ),
-        );
-    }
-    if !params.forest.is_empty() {
-        let grid: Vec<serde_json::Value> = params
-            .forest
-            .iter()
-            .map(|p| {
-                let mut p = p.clone();
-                p.tree.min_samples_leaf = p.tree.min_samples_leaf.min(max_leaf);
-                serde_json::to_value(p).expect("json")
-            })
-            .collect();
-        searches.insert(
-            "forest".to_string(),
-            (
-                search("forest", &grid, &cols.raw_features, &train, &y, &folds, params.cv_folds)?,
-                grid,
-                cols.raw_features.clone(),
-            ),
-        );
-    }
-    if !params.boosting.is_empty() {
-        let grid: Vec<serde_json::Value> = params
-            .boosting
-            .iter()
-            .map(|p| {
-                let mut p = p.clone();
-                p.min_samples_leaf = p.min_samples_leaf.min(max_leaf);
-                serde_json::to_value(p).expect("json")
-            })
-            .collect();
-        searches.insert(
-            "boosting".to_string(),
-            (
-                search(
-                    "boosting",
-                    &grid,
-                    &cols.raw_features,
-                    &train,
-                    &y,
-                    &folds,
-                    params.cv_folds,
-                )?,
-                grid,
-                cols.raw_features.clone(),
-            ),
-        );
+    for (name, grid, features) in candidates {
+        if grid.is_empty() {
+            continue;
+        }
+        let s = search(name, &grid, features, &train, &y, &folds, params.cv_folds)?;
+        searches.insert(name.to_string(), (s, grid, features.clone()));
     }
     let mut cv = BTreeMap::new();
     let mut cv_auc = BTreeMap::new();
@@ -340,6 +265,27 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
         rows_out: y.len() as u64,
         summary: format!("{summary}; selected {selected}"),
     })
+}
+
+/// Grid points as JSON parameters, with leaf sizes (of the model, or of a forest's trees) capped
+/// at `max_leaf`.
+fn grid<T: serde::Serialize>(points: &[T], max_leaf: usize) -> Vec<serde_json::Value> {
+    fn cap(v: &mut serde_json::Value, max_leaf: usize) {
+        if let Some(n) = v.get("min_samples_leaf").and_then(serde_json::Value::as_u64) {
+            v["min_samples_leaf"] = serde_json::json!(n.min(max_leaf as u64));
+        }
+    }
+    points
+        .iter()
+        .map(|p| {
+            let mut v = serde_json::to_value(p).expect("parameters serialise");
+            cap(&mut v, max_leaf);
+            if let Some(t) = v.get_mut("tree") {
+                cap(t, max_leaf);
+            }
+            v
+        })
+        .collect()
 }
 
 #[cfg(test)]
