@@ -77,6 +77,29 @@ impl Model {
     }
 }
 
+/// Row weights for `y`: all 1, or, when `balanced`, `n / (2 n_class)` so that both classes weigh
+/// the same in the loss (scikit-learn's `class_weight="balanced"`).
+pub fn class_weights(y: &[f64], balanced: bool) -> Vec<f64> {
+    if !balanced {
+        return vec![1.0; y.len()];
+    }
+    let n = y.len() as f64;
+    let pos = y.iter().filter(|v| **v > 0.5).count() as f64;
+    let (wp, wn) = (
+        if pos > 0.0 { n / (2.0 * pos) } else { 1.0 },
+        if n > pos { n / (2.0 * (n - pos)) } else { 1.0 },
+    );
+    y.iter().map(|v| if *v > 0.5 { wp } else { wn }).collect()
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+pub(crate) fn is_false(b: &bool) -> bool {
+    !*b
+}
+
 /// The named numeric columns of a frame, in order.
 pub fn feature_columns<'a>(frame: &'a Frame, names: &[String]) -> Result<Vec<&'a [f64]>> {
     names

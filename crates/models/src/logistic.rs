@@ -15,6 +15,9 @@ pub struct LogisticParams {
     pub max_iter: usize,
     /// Stop when the gradient's max-norm falls below this.
     pub tol: f64,
+    /// Weigh the classes equally (`class_weight: balanced`) when no sample weights are given.
+    #[serde(default, skip_serializing_if = "crate::is_false")]
+    pub balanced: bool,
 }
 
 impl Default for LogisticParams {
@@ -23,6 +26,7 @@ impl Default for LogisticParams {
             l2: 1e-4,
             max_iter: 100,
             tol: 1e-8,
+            balanced: false,
         }
     }
 }
@@ -208,7 +212,7 @@ impl LogisticRegression {
         let w = match weights {
             Some(w) => w,
             None => {
-                ones = vec![1.0; n];
+                ones = crate::class_weights(y, params.balanced);
                 &ones
             }
         };
@@ -310,6 +314,35 @@ mod tests {
         // Same data, same bits.
         let again = LogisticRegression::fit(&names, &[&x1, &x2], &y, None, &params).unwrap();
         assert_eq!(m, again);
+    }
+
+    #[test]
+    fn balanced_classes_shift_probabilities_up_for_the_rare_class() {
+        let mut rng = Rng::new(9);
+        let n = 20_000;
+        let x: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
+        let y: Vec<f64> = (0..n)
+            .map(|i| if rng.bernoulli(sigmoid(-3.0 + x[i])) { 1.0 } else { 0.0 })
+            .collect();
+        let names = vec!["x".to_string()];
+        let plain = LogisticRegression::fit(&names, &[&x], &y, None, &LogisticParams::default()).unwrap();
+        let bal = LogisticRegression::fit(
+            &names,
+            &[&x],
+            &y,
+            None,
+            &LogisticParams {
+                balanced: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let mean = |m: &LogisticRegression| m.predict_proba(&[&x]).iter().sum::<f64>() / n as f64;
+        let rate = y.iter().sum::<f64>() / n as f64;
+        assert!((mean(&plain) - rate).abs() < 0.01);
+        assert!(mean(&bal) > 0.4, "balanced mean {}", mean(&bal));
+        // Same slope direction; ranking unchanged.
+        assert!(bal.coef[0] > 0.0 && plain.coef[0] > 0.0);
     }
 
     #[test]

@@ -21,6 +21,9 @@ pub struct TreeParams {
     /// Features drawn at random for each split (`None`: all); forests use it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_features: Option<usize>,
+    /// Weigh the classes equally (`class_weight: balanced`) when no sample weights are given.
+    #[serde(default, skip_serializing_if = "crate::is_false")]
+    pub balanced: bool,
 }
 
 impl Default for TreeParams {
@@ -31,6 +34,7 @@ impl Default for TreeParams {
             min_gain: 1e-7,
             max_bins: 255,
             max_features: None,
+            balanced: false,
         }
     }
 }
@@ -110,7 +114,7 @@ impl DecisionTree {
         let w = match weights {
             Some(w) => w,
             None => {
-                ones = vec![1.0; n];
+                ones = crate::class_weights(y, params.balanced);
                 &ones
             }
         };

@@ -13,6 +13,18 @@ pub struct LogisticGridConfig {
     pub l2: Option<Vec<f64>>,
     /// Newton iterations at most (default 100).
     pub max_iter: Option<usize>,
+    /// `balanced` to weigh both classes equally, or `none` (default).
+    pub class_weight: Option<ClassWeight>,
+}
+
+/// Class weighting of a model's loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClassWeight {
+    /// Every row weighs 1.
+    None,
+    /// Both classes weigh the same in total.
+    Balanced,
 }
 
 /// Grid of the decision tree, as written.
@@ -25,6 +37,8 @@ pub struct TreeGridConfig {
     pub min_samples_leaf: Option<Vec<usize>>,
     /// Histogram bins per feature (default 255).
     pub max_bins: Option<usize>,
+    /// `balanced` to weigh both classes equally, or `none` (default).
+    pub class_weight: Option<ClassWeight>,
 }
 
 /// Grid of the random forest, as written.
@@ -143,6 +157,7 @@ impl TrainConfig {
                     l2,
                     max_iter: l.max_iter.unwrap_or(100),
                     tol: 1e-8,
+                    balanced: l.class_weight == Some(ClassWeight::Balanced),
                 });
             }
         }
@@ -180,6 +195,7 @@ impl TrainConfig {
                         min_gain: 1e-7,
                         max_bins,
                         max_features: None,
+                        balanced: t.class_weight == Some(ClassWeight::Balanced),
                     });
                 }
             }
@@ -228,6 +244,7 @@ impl TrainConfig {
                                 min_gain: 1e-7,
                                 max_bins: 255,
                                 max_features: f.max_features,
+                                balanced: false,
                             },
                             seed,
                         });
@@ -337,5 +354,24 @@ impl TrainConfig {
             boosting,
             seed,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn class_weight_reaches_the_model_parameters() {
+        let yaml = "models:\n  logistic: { l2: [0.01], class_weight: balanced }\n  tree: { max_depth: [3], min_samples_leaf: [10] }\n";
+        let cfg: TrainConfig = riskpipe_core::yaml::parse("p.yaml", yaml).unwrap();
+        let p = cfg.resolve("p.yaml", 1).unwrap();
+        assert!(p.logistic[0].balanced);
+        assert!(!p.tree[0].balanced);
+        let bad = "models:\n  logistic: { class_weight: heavy }\n";
+        let err = riskpipe_core::yaml::parse::<TrainConfig>("p.yaml", bad)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("p.yaml:2:") && err.contains("heavy"), "{err}");
     }
 }
