@@ -241,3 +241,76 @@ print(",".join(tasks))
     assert!(py.contains("ingest >> privacy >> features >> train >> evaluate >> deploy"));
     assert!(py.contains("--stage deploy") && py.contains("/data/runs/x"));
 }
+
+#[test]
+fn scorecard_sql_gives_the_same_points_in_sqlite() {
+    use riskpipe_core::Column;
+    let t = TestDir::new();
+    // Missing incomes and unseen postcodes exercise the missing and `other` paths.
+    t.write(
+        "p.yaml",
+        &small_pipeline(
+            4000,
+            "  select: logistic
+",
+        ),
+    );
+    t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    let data = riskpipe_core::io::read_parquet(&t.join("run/privacy/data.parquet")).unwrap();
+    let split = riskpipe_core::io::read_parquet(&t.join("run/features/split.parquet")).unwrap();
+    let test_rows: Vec<usize> = (0..split.rows())
+        .filter(|&i| split.get("split").unwrap().display(i).as_deref() == Some("test"))
+        .collect();
+    let data = data.take(&test_rows);
+    let cols: Vec<serde_json::Value> = data
+        .iter()
+        .filter(|(_, c)| !matches!(c, Column::Date(_)))
+        .map(|(n, c)| serde_json::json!({"name": n, "kind": if matches!(c, Column::Number(_)) { "REAL" } else { "TEXT" }}))
+        .collect();
+    let rows: Vec<Vec<serde_json::Value>> = (0..data.rows())
+        .map(|i| {
+            data.iter()
+                .filter(|(_, c)| !matches!(c, Column::Date(_)))
+                .map(|(_, c)| match c {
+                    Column::Number(v) if v[i].is_nan() => serde_json::Value::Null,
+                    Column::Number(v) => serde_json::json!(v[i]),
+                    other => other
+                        .display(i)
+                        .map_or(serde_json::Value::Null, serde_json::Value::String),
+                })
+                .collect()
+        })
+        .collect();
+    fs_err::write(
+        t.join("rows.json"),
+        serde_json::to_vec(&serde_json::json!({"columns": cols, "rows": rows})).unwrap(),
+    )
+    .unwrap();
+    let script = r#"
+import json, sqlite3, sys
+d = json.load(open(sys.argv[1])); sql = open(sys.argv[2]).read()
+db = sqlite3.connect(":memory:")
+db.execute("CREATE TABLE applications (" + ", ".join('"%s" %s' % (c["name"], c["kind"]) for c in d["columns"]) + ")")
+db.executemany("INSERT INTO applications VALUES (" + ", ".join("?" for _ in d["columns"]) + ")", d["rows"])
+print(json.dumps([r[0] for r in db.execute("SELECT " + sql + " AS score FROM applications ORDER BY rowid")]))
+"#;
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            script,
+            t.join("rows.json").to_str().unwrap(),
+            t.join("run/deploy/bundle/scorecard.sql").to_str().unwrap(),
+        ])
+        .output()
+        .expect("python3");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let sql_scores: Vec<f64> = serde_json::from_slice(&out.stdout).unwrap();
+    let scored = riskpipe_core::io::read_parquet(&t.join("run/deploy/test_scores.parquet")).unwrap();
+    let points = scored.number("score").unwrap();
+    assert_eq!(sql_scores.len(), points.len());
+    for (i, (a, b)) in sql_scores.iter().zip(points).enumerate() {
+        assert_eq!(a, b, "row {i}: SQL gives {a}, riskpipe gives {b}");
+    }
+    // The test rows include missing values, so the missing path was exercised.
+    assert!(data.get("income").unwrap().missing() > 0);
+}

@@ -46,6 +46,7 @@ fn full_run_writes_every_artifact_and_a_summary() {
         "deploy/bundle/model.json",
         "deploy/bundle/scorecard.json",
         "deploy/bundle/scorecard.csv",
+        "deploy/bundle/scorecard.sql",
         "deploy/check.json",
     ] {
         assert!(run.join(f).exists(), "{f} is missing");

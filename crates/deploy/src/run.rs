@@ -103,6 +103,7 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
     if let Some(sc) = &scorecard {
         write_json(&bundle.join("scorecard.json"), sc)?;
         write_atomic(&bundle.join("scorecard.csv"), sc.to_csv().as_bytes())?;
+        write_atomic(&bundle.join("scorecard.sql"), sc.to_sql(&transform).as_bytes())?;
     }
 
     // Score the raw test rows through the bundle, exactly as `riskpipe score` would.

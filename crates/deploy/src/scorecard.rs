@@ -181,6 +181,63 @@ impl Scorecard {
         s
     }
 
+    /// The scorecard as one ANSI SQL expression: a `CASE` per feature, summed. It reads the
+    /// columns as the privacy stage writes them and gives exactly the points `score` gives,
+    /// including missing values, unseen categories and values outside every training bin.
+    pub fn to_sql(&self, transform: &Transform) -> String {
+        let q_ident = |n: &str| format!("\"{}\"", n.replace('"', "\"\""));
+        let q_str = |v: &str| format!("'{}'", v.replace('\'', "''"));
+        let mut parts = Vec::new();
+        for f in &self.features {
+            let Some(t) = transform.features.iter().find(|t| t.name == f.feature) else {
+                continue;
+            };
+            let col = q_ident(&f.feature);
+            let missing = f.missing.as_ref().map_or(f.neutral_points, |b| b.points);
+            let mut case = format!("CASE WHEN {col} IS NULL THEN {missing}");
+            match &t.binning.map {
+                riskpipe_features::BinMap::Numeric { edges } => {
+                    if f.bins.is_empty() {
+                        case.push_str(&format!(" ELSE {} END", f.neutral_points));
+                    } else {
+                        for (i, e) in edges.iter().enumerate() {
+                            case.push_str(&format!(" WHEN {col} < {e:?} THEN {}", f.bins[i].points));
+                        }
+                        case.push_str(&format!(" ELSE {} END", f.bins[edges.len()].points));
+                    }
+                }
+                riskpipe_features::BinMap::Categorical { categories, other } => {
+                    let mut by_bin: std::collections::BTreeMap<usize, Vec<&str>> = std::collections::BTreeMap::new();
+                    for (c, b) in categories {
+                        by_bin.entry(*b).or_default().push(c);
+                    }
+                    for (b, cats) in by_bin {
+                        let list: Vec<String> = cats.iter().map(|c| q_str(c)).collect();
+                        case.push_str(&format!(
+                            " WHEN {col} IN ({}) THEN {}",
+                            list.join(", "),
+                            f.bins[b].points
+                        ));
+                    }
+                    let unseen = other.map_or(f.neutral_points, |o| f.bins[o].points);
+                    case.push_str(&format!(" ELSE {unseen} END"));
+                }
+            }
+            parts.push(case);
+        }
+        format!(
+            "-- riskpipe scorecard: {} points at good:bad odds {}:1, {} points to double the odds.\n-- Sum of one CASE per feature over the masked columns; use as `SELECT ..., <expression> AS score FROM applications`.\n(\n  {}\n)\n",
+            self.base_score,
+            self.base_odds,
+            self.pdo,
+            if parts.is_empty() {
+                "0".to_string()
+            } else {
+                parts.join("\n  + ")
+            }
+        )
+    }
+
     /// Score from a probability of default: offset + factor ln((1 - pd) / pd), rounded.
     pub fn score_from_pd(&self, pd: f64) -> i64 {
         let pd = pd.clamp(1e-12, 1.0 - 1e-12);
