@@ -246,7 +246,7 @@ print(",".join(tasks))
 fn scorecard_sql_gives_the_same_points_in_sqlite() {
     use riskpipe_core::Column;
     let t = TestDir::new();
-    // Missing incomes and unseen postcodes exercise the missing and `other` paths.
+    // Missing incomes in the test rows exercise the missing-value path of the SQL.
     t.write("p.yaml", &small_pipeline(4000, "  select: logistic\n"));
     t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
     let data = riskpipe_core::io::read_parquet(&t.join("run/privacy/data.parquet")).unwrap();
