@@ -30,6 +30,7 @@ pub mod manifest;
 mod rng;
 pub mod split;
 pub mod stage;
+pub mod stats;
 pub mod yaml;
 
 pub use error::{Error, ErrorClass, Result};

@@ -5,7 +5,7 @@
 //! sources), writes only into `out_dir` (a temporary folder the runner renames into place), and
 //! never sees the command line.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::{Error, Result};
 
@@ -62,10 +62,4 @@ pub struct StageReport {
     pub rows_out: u64,
     /// A short human summary (`2 models, best logistic cv_auc=0.78`).
     pub summary: String,
-}
-
-/// Checks that an output folder is where a stage may write.
-pub fn ensure_dir(dir: &Path) -> Result<()> {
-    fs_err::create_dir_all(dir)?;
-    Ok(())
 }

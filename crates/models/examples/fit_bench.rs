@@ -73,32 +73,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         _ => LogisticRegression::fit(&names, &xtr, ytr, None, &LogisticParams::default())?.predict_proba(&xte),
     };
     let secs = t0.elapsed().as_secs_f64();
-    let auc = riskpipe_auc(yte, &p);
+    let auc = riskpipe_core::stats::auc(yte, &p);
     println!(
         "{{\"model\": \"{}\", \"train_rows\": {}, \"fit_predict_secs\": {secs:.3}, \"test_auc\": {auc:.4}}}",
         args[2],
         ytr.len()
     );
     Ok(())
-}
-
-fn riskpipe_auc(y: &[f64], s: &[f64]) -> f64 {
-    let mut idx: Vec<usize> = (0..s.len()).collect();
-    idx.sort_by(|&a, &b| s[a].total_cmp(&s[b]));
-    let (mut rank, mut pos, mut i) = (0.0, 0.0, 0);
-    while i < idx.len() {
-        let mut j = i;
-        while j + 1 < idx.len() && s[idx[j + 1]] == s[idx[i]] {
-            j += 1;
-        }
-        for &k in &idx[i..=j] {
-            if y[k] > 0.5 {
-                rank += (i + j) as f64 / 2.0 + 1.0;
-                pos += 1.0;
-            }
-        }
-        i = j + 1;
-    }
-    let neg = idx.len() as f64 - pos;
-    (rank - pos * (pos + 1.0) / 2.0) / (pos * neg)
 }

@@ -303,19 +303,9 @@ impl GradientBoosting {
 
     /// P(y = 1) per row.
     pub fn predict_proba(&self, x: &[&[f64]]) -> Vec<f64> {
-        let n = x.first().map_or(0, |c| c.len());
-        let mut out = vec![0.0; n];
-        out.par_chunks_mut(4096).enumerate().for_each(|(c, chunk)| {
-            let mut row = vec![0.0; x.len()];
-            for (k, o) in chunk.iter_mut().enumerate() {
-                let i = c * 4096 + k;
-                for (j, col) in x.iter().enumerate() {
-                    row[j] = col[i];
-                }
-                *o = sigmoid(self.base + self.trees.iter().map(|t| tree_output(t, &row)).sum::<f64>());
-            }
-        });
-        out
+        crate::predict_rows(x, |row| {
+            sigmoid(self.base + self.trees.iter().map(|t| tree_output(t, row)).sum::<f64>())
+        })
     }
 }
 

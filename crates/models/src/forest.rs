@@ -81,7 +81,7 @@ impl RandomForest {
         let oob_auc = (scored.len() > 1).then(|| {
             let yy: Vec<f64> = scored.iter().map(|&i| y[i]).collect();
             let pp: Vec<f64> = scored.iter().map(|&i| oob_sum[i] / f64::from(oob_cnt[i])).collect();
-            riskpipe_metrics_auc(&yy, &pp)
+            riskpipe_core::stats::auc(&yy, &pp)
         });
         let trees: Vec<DecisionTree> = grown.into_iter().map(|g| g.0).collect();
         let mut importance = vec![0.0; x.len()];
@@ -107,48 +107,11 @@ impl RandomForest {
 
     /// P(y = 1) per row: the mean of the trees' leaf probabilities.
     pub fn predict_proba(&self, x: &[&[f64]]) -> Vec<f64> {
-        let n = x.first().map_or(0, |c| c.len());
         let k = self.trees.len().max(1) as f64;
-        let mut out = vec![0.0; n];
-        out.par_chunks_mut(4096).enumerate().for_each(|(c, chunk)| {
-            let mut row = vec![0.0; x.len()];
-            for (m, o) in chunk.iter_mut().enumerate() {
-                let i = c * 4096 + m;
-                for (j, col) in x.iter().enumerate() {
-                    row[j] = col[i];
-                }
-                *o = self.trees.iter().map(|t| t.nodes[t.leaf(&row)].value).sum::<f64>() / k;
-            }
-        });
-        out
+        crate::predict_rows(x, |row| {
+            self.trees.iter().map(|t| t.nodes[t.leaf(row)].value).sum::<f64>() / k
+        })
     }
-}
-
-/// AUC with mid-ranks (the metrics crate is a sibling library; models depend only on core).
-fn riskpipe_metrics_auc(y: &[f64], s: &[f64]) -> f64 {
-    let mut idx: Vec<usize> = (0..s.len()).collect();
-    idx.sort_by(|&a, &b| s[a].total_cmp(&s[b]));
-    let (mut rank_pos, mut n_pos) = (0.0, 0.0);
-    let mut i = 0;
-    while i < idx.len() {
-        let mut j = i;
-        while j + 1 < idx.len() && s[idx[j + 1]] == s[idx[i]] {
-            j += 1;
-        }
-        let mid = (i + j) as f64 / 2.0 + 1.0;
-        for &k in &idx[i..=j] {
-            if y[k] > 0.5 {
-                rank_pos += mid;
-                n_pos += 1.0;
-            }
-        }
-        i = j + 1;
-    }
-    let n_neg = idx.len() as f64 - n_pos;
-    if n_pos == 0.0 || n_neg == 0.0 {
-        return 0.5;
-    }
-    (rank_pos - n_pos * (n_pos + 1.0) / 2.0) / (n_pos * n_neg)
 }
 
 #[cfg(test)]

@@ -100,6 +100,26 @@ pub(crate) fn is_false(b: &bool) -> bool {
     !*b
 }
 
+/// Applies `f` to every row of columns `x` (gathered into a reused buffer), in parallel chunks
+/// whose results keep row order.
+pub(crate) fn predict_rows(x: &[&[f64]], f: impl Fn(&[f64]) -> f64 + Sync) -> Vec<f64> {
+    use rayon::prelude::*;
+    const CHUNK: usize = 4096;
+    let n = x.first().map_or(0, |c| c.len());
+    let mut out = vec![0.0; n];
+    out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, chunk)| {
+        let mut row = vec![0.0; x.len()];
+        for (k, o) in chunk.iter_mut().enumerate() {
+            let i = c * CHUNK + k;
+            for (j, col) in x.iter().enumerate() {
+                row[j] = col[i];
+            }
+            *o = f(&row);
+        }
+    });
+    out
+}
+
 /// The named numeric columns of a frame, in order.
 pub fn feature_columns<'a>(frame: &'a Frame, names: &[String]) -> Result<Vec<&'a [f64]>> {
     names

@@ -263,16 +263,7 @@ impl DecisionTree {
 
     /// P(y = 1) per row for columns `x`.
     pub fn predict_proba(&self, x: &[&[f64]]) -> Vec<f64> {
-        let n = x.first().map_or(0, |c| c.len());
-        let mut row = vec![0.0; x.len()];
-        (0..n)
-            .map(|i| {
-                for (j, c) in x.iter().enumerate() {
-                    row[j] = c[i];
-                }
-                self.nodes[self.leaf(&row)].value
-            })
-            .collect()
+        crate::predict_rows(x, |row| self.nodes[self.leaf(row)].value)
     }
 
     /// Number of leaves.
