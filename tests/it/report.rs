@@ -124,3 +124,50 @@ fn report_renders_with_every_section_and_plot() {
     let bytes = fs_err::read(&png).expect("screenshot written");
     assert!(bytes.len() > 10_000 && bytes.starts_with(b"\x89PNG"));
 }
+
+#[test]
+fn binning_tables_show_the_scorecard_points_of_the_bundle() {
+    let t = TestDir::new();
+    t.write(
+        "p.yaml",
+        &small_pipeline(3000, "scorecard: { base_score: 500, base_odds: 20, pdo: 40 }\n"),
+    );
+    t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    let html = fs_err::read_to_string(t.join("run/evaluate/report.html")).unwrap();
+    let card: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(t.join("run/deploy/bundle/scorecard.json")).unwrap()).unwrap();
+    assert_eq!(card["pdo"], 40.0);
+    assert!(html.contains(&format!(
+        "scores run from {} to {}",
+        card["min_score"], card["max_score"]
+    )));
+    let features = card["features"].as_array().unwrap();
+    assert!(!features.is_empty());
+    for f in features {
+        let name = f["feature"].as_str().unwrap();
+        let start = html
+            .find(&format!("<summary><b>{name}</b>"))
+            .unwrap_or_else(|| panic!("no binning table for {name}"));
+        let table = &html[start..start + html[start..].find("</table>").unwrap()];
+        // The last cell of each bin row is its points: value bins, then missing, then "no bin".
+        let shown: Vec<i64> = table
+            .split("<tr><td>")
+            .skip(1)
+            .map(|row| {
+                let cell = row.rsplit("<td>").next().unwrap();
+                cell.split('<').next().unwrap().parse().unwrap()
+            })
+            .collect();
+        let mut expected: Vec<i64> = f["bins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["points"].as_i64().unwrap())
+            .collect();
+        if let Some(m) = f["missing"].as_object() {
+            expected.push(m["points"].as_i64().unwrap());
+        }
+        expected.push(f["neutral_points"].as_i64().unwrap());
+        assert_eq!(shown, expected, "points of {name}");
+    }
+}

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use riskpipe_core::Error;
 use riskpipe_deploy::{DeployConfig, DeployParams};
 use riskpipe_evaluate::{EvaluateConfig, EvaluateParams};
-use riskpipe_features::{FeaturesConfig, FeaturesParams};
+use riskpipe_features::{FeaturesConfig, FeaturesParams, ScorecardConfig};
 use riskpipe_ingest::{IngestConfig, IngestParams};
 use riskpipe_privacy::{PrivacyConfig, PrivacyParams};
 use riskpipe_train::{TrainConfig, TrainParams};
@@ -35,6 +35,8 @@ pub struct PipelineFile {
     pub train: Option<TrainConfig>,
     /// Evaluation.
     pub evaluate: Option<EvaluateConfig>,
+    /// Scorecard scaling (base score, base odds, points to double the odds).
+    pub scorecard: Option<ScorecardConfig>,
     /// Deployment.
     pub deploy: Option<DeployConfig>,
 }
@@ -126,13 +128,16 @@ pub fn load(path: &Path) -> Result<Pipeline, (Vec<Error>, String)> {
     let privacy = take(&mut errs, raw.privacy.unwrap_or_default().resolve(&file));
     let features = take(&mut errs, raw.features.unwrap_or_default().resolve(&file, seed));
     let train = take(&mut errs, raw.train.unwrap_or_default().resolve(&file, seed));
-    let evaluate = take(
-        &mut errs,
-        raw.evaluate
-            .unwrap_or_default()
-            .resolve(&file, &raw.name, &raw.task, seed),
-    );
-    let deploy = take(&mut errs, raw.deploy.unwrap_or_default().resolve(&file));
+    let scorecard = take(&mut errs, raw.scorecard.unwrap_or_default().resolve(&file));
+    let evaluate = scorecard.clone().and_then(|sc| {
+        take(
+            &mut errs,
+            raw.evaluate
+                .unwrap_or_default()
+                .resolve(&file, &raw.name, &raw.task, seed, sc),
+        )
+    });
+    let deploy = scorecard.and_then(|sc| take(&mut errs, raw.deploy.unwrap_or_default().resolve(&file, sc)));
     if !errs.is_empty() {
         return Err((errs, text));
     }

@@ -11,7 +11,7 @@ use riskpipe_features::Transform;
 use riskpipe_models::Model;
 use riskpipe_privacy::PrivacyParams;
 
-use crate::scorecard::Scorecard;
+use riskpipe_features::Scorecard;
 
 /// A raw input column the bundle needs.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

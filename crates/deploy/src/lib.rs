@@ -14,19 +14,19 @@
 //!
 //! ```
 //! use riskpipe_deploy::DeployConfig;
-//! let p = DeployConfig::default().resolve("p.yaml").unwrap();
-//! assert_eq!((p.base_score, p.base_odds, p.pdo), (600.0, 50.0, 20.0));
+//! use riskpipe_features::ScorecardConfig;
+//! let sc = ScorecardConfig::default().resolve("p.yaml").unwrap();
+//! let p = DeployConfig::default().resolve("p.yaml", sc).unwrap();
+//! assert_eq!((p.scorecard.base_score, p.scorecard.base_odds, p.scorecard.pdo), (600.0, 50.0, 20.0));
 //! ```
 #![warn(missing_docs)]
 
 mod bundle;
 mod config;
 mod run;
-mod scorecard;
 mod stream;
 
 pub use bundle::{BUNDLE_FILES, BundleInfo, InputColumn, Scorer};
 pub use config::{DeployConfig, DeployParams};
 pub use run::{Check, inputs, run};
-pub use scorecard::{BinPoints, FeaturePoints, Scorecard};
 pub use stream::{batch_rows, score_file};

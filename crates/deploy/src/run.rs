@@ -14,7 +14,7 @@ use riskpipe_privacy::PrivacyParams;
 
 use crate::bundle::{BundleInfo, InputColumn, Scorer};
 use crate::config::DeployParams;
-use crate::scorecard::Scorecard;
+use riskpipe_features::Scorecard;
 
 #[derive(Debug, Deserialize)]
 struct Selection {
@@ -69,7 +69,13 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
     let schema: Schema = read_json(&inputs.artifact("ingest/schema.json")?)?;
     let scorecard = match inputs.optional("train/logistic.json") {
         Some(p) => match read_json::<Model>(&p)? {
-            Model::Logistic(lr) => Some(Scorecard::build(&lr, &transform, params)),
+            Model::Logistic(lr) => Some(Scorecard::build(
+                &lr.features,
+                &lr.coef,
+                lr.intercept,
+                &transform,
+                &params.scorecard,
+            )),
             Model::Tree(_) | Model::Forest(_) | Model::Boosting(_) => None,
         },
         None => None,

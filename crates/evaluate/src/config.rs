@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use riskpipe_core::Error;
+use riskpipe_features::ScorecardParams;
 
 /// The `evaluate:` section, as written.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -43,11 +44,20 @@ pub struct EvaluateParams {
     pub protected: Vec<String>,
     /// ROC points.
     pub roc_points: usize,
+    /// Scorecard scaling, for the points in the binning tables.
+    pub scorecard: ScorecardParams,
 }
 
 impl EvaluateConfig {
     /// Checks the section.
-    pub fn resolve(self, file: &str, pipeline: &str, task: &str, seed: u64) -> Result<EvaluateParams, Vec<Error>> {
+    pub fn resolve(
+        self,
+        file: &str,
+        pipeline: &str,
+        task: &str,
+        seed: u64,
+        scorecard: ScorecardParams,
+    ) -> Result<EvaluateParams, Vec<Error>> {
         let threshold = self.threshold.unwrap_or_else(|| "best_f1".into());
         let mut errs = Vec::new();
         let approval_rate = match (threshold.as_str(), self.approval_rate) {
@@ -120,6 +130,7 @@ impl EvaluateConfig {
             costs,
             protected: self.protected.unwrap_or_default(),
             roc_points,
+            scorecard,
         })
     }
 }

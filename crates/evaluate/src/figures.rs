@@ -5,11 +5,11 @@
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
-use serde::Deserialize;
 
 use riskpipe_core::io::read_json;
 use riskpipe_core::stage::StageInputs;
 use riskpipe_core::{Column, Frame, Result};
+use riskpipe_features::{Bin, Scorecard, Transform};
 use riskpipe_metrics::{BandRow, band_table, ks_points, psi, psi_discrete};
 use riskpipe_models::Model;
 
@@ -38,41 +38,6 @@ pub struct Inputs<'a> {
     pub pr: Vec<(String, Vec<(f64, f64)>)>,
 }
 
-/// A bin of a feature, as `transform.json` stores it.
-#[derive(Debug, Clone, Deserialize)]
-pub struct BinView {
-    /// Label.
-    pub label: String,
-    /// Rows.
-    pub count: u64,
-    /// Events.
-    pub events: u64,
-    /// Event rate.
-    pub event_rate: f64,
-    /// WoE.
-    pub woe: f64,
-    /// IV contribution.
-    pub iv: f64,
-}
-
-#[derive(Debug, Deserialize)]
-struct BinningView {
-    bins: Vec<BinView>,
-    missing: Option<BinView>,
-    iv: f64,
-}
-
-#[derive(Debug, Deserialize)]
-struct FeatureView {
-    name: String,
-    binning: BinningView,
-}
-
-#[derive(Debug, Deserialize)]
-struct TransformView {
-    features: Vec<FeatureView>,
-}
-
 /// One feature's binning table.
 #[derive(Debug, Clone)]
 pub struct BinningTable {
@@ -82,8 +47,10 @@ pub struct BinningTable {
     pub iv: f64,
     /// Logistic coefficient of its WoE column, when the logistic model uses it.
     pub coef: Option<f64>,
-    /// Bins, missing last.
-    pub bins: Vec<BinView>,
+    /// Bins, missing last, with their scorecard points when the feature is in the scorecard.
+    pub bins: Vec<(Bin, Option<i64>)>,
+    /// Scorecard points of a value with no bin (missing or unseen where training had none).
+    pub neutral_points: Option<i64>,
 }
 
 /// All figures of the report.
@@ -114,6 +81,8 @@ pub struct Figures {
     pub importance: Vec<(String, f64)>,
     /// Binning tables, by IV.
     pub binning: Vec<BinningTable>,
+    /// The scorecard's range and scaling, when a logistic model on WoE was trained.
+    pub scorecard: Option<(i64, i64, String)>,
     /// Top of the tree (text lines), when a tree was trained.
     pub tree: Vec<String>,
     /// Fairness per protected attribute.
@@ -256,15 +225,41 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
             .collect(),
         _ => BTreeMap::new(),
     };
-    let transform: TransformView = read_json(&i.inputs.artifact("features/transform.json")?)?;
+    let transform: Transform = read_json(&i.inputs.artifact("features/transform.json")?)?;
+    let scorecard = match i.models.get("logistic") {
+        Some(Model::Logistic(l)) => Some(Scorecard::build(
+            &l.features,
+            &l.coef,
+            l.intercept,
+            &transform,
+            &i.params.scorecard,
+        )),
+        _ => None,
+    };
     let mut binning: Vec<BinningTable> = transform
         .features
         .into_iter()
-        .map(|f| BinningTable {
-            coef: coefs.get(&f.name).copied(),
-            feature: f.name,
-            iv: f.binning.iv,
-            bins: f.binning.bins.into_iter().chain(f.binning.missing).collect(),
+        .map(|f| {
+            let card = scorecard
+                .as_ref()
+                .and_then(|s| s.features.iter().find(|p| p.feature == f.name));
+            let mut bins: Vec<(Bin, Option<i64>)> = f
+                .binning
+                .bins
+                .into_iter()
+                .enumerate()
+                .map(|(k, b)| (b, card.and_then(|c| c.bins.get(k)).map(|p| p.points)))
+                .collect();
+            if let Some(m) = f.binning.missing {
+                bins.push((m, card.and_then(|c| c.missing.as_ref()).map(|p| p.points)));
+            }
+            BinningTable {
+                coef: coefs.get(&f.name).copied(),
+                feature: f.name,
+                iv: f.binning.iv,
+                bins,
+                neutral_points: card.map(|c| c.neutral_points),
+            }
         })
         .collect();
     binning.sort_by(|a, b| b.iv.total_cmp(&a.iv).then(a.feature.cmp(&b.feature)));
@@ -300,6 +295,16 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
         csi,
         importance,
         binning,
+        scorecard: scorecard.map(|s| {
+            (
+                s.min_score,
+                s.max_score,
+                format!(
+                    "{} points at good:bad odds {}:1, {} points to double the odds",
+                    s.base_score, s.base_odds, s.pdo
+                ),
+            )
+        }),
         tree,
         fairness,
         quality,

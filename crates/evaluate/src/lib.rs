@@ -10,7 +10,9 @@
 //!
 //! ```
 //! use riskpipe_evaluate::EvaluateConfig;
-//! let p = EvaluateConfig::default().resolve("p.yaml", "demo", "credit_scoring", 7).unwrap();
+//! use riskpipe_features::ScorecardConfig;
+//! let sc = ScorecardConfig::default().resolve("p.yaml").unwrap();
+//! let p = EvaluateConfig::default().resolve("p.yaml", "demo", "credit_scoring", 7, sc).unwrap();
 //! assert_eq!(p.threshold, "best_f1");
 //! ```
 #![warn(missing_docs)]

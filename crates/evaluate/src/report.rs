@@ -403,26 +403,43 @@ pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
         r#"<section id="interpretability"><h2>Interpretability</h2><div class="grid">{}</div><p>Logistic regression: |coefficient| x standard deviation of the WoE feature, normalised; tree and forest: share of the Gini decrease.</p><h3>Binning tables (WoE, by information value)</h3>"#,
         bars(&format!("Feature importance: {}", f.selected), &f.importance)
     );
+    if let Some((lo, hi, scale)) = &f.scorecard {
+        let _ = write!(
+            s,
+            "<p>Scorecard points from the logistic model: {}; scores run from {lo} to {hi}.</p>",
+            esc(scale)
+        );
+    }
     for b in &f.binning {
         let _ = write!(
             s,
-            "<details><summary><b>{}</b>: IV {:.4}{}</summary><table><tr><th>bin</th><th>rows</th><th>bads</th><th>bad rate</th><th>WoE</th><th>IV</th></tr>",
+            "<details><summary><b>{}</b>: IV {:.4}{}</summary><table><tr><th>bin</th><th>rows</th><th>share</th><th>bads</th><th>bad rate</th><th>WoE</th><th>IV</th><th>points</th></tr>",
             esc(&b.feature),
             b.iv,
             b.coef
                 .map(|c| format!(", logistic coefficient {c:.4}"))
                 .unwrap_or_default()
         );
-        for bin in &b.bins {
+        let total = b.bins.iter().map(|(x, _)| x.count).sum::<u64>().max(1) as f64;
+        let pts = |p: Option<i64>| p.map_or_else(|| "-".to_string(), |p| p.to_string());
+        for (bin, points) in &b.bins {
             let _ = write!(
                 s,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.4}</td><td>{:.4}</td><td>{:.4}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{:.1}%</td><td>{}</td><td>{:.4}</td><td>{:.4}</td><td>{:.4}</td><td>{}</td></tr>",
                 esc(&bin.label),
                 bin.count,
+                100.0 * bin.count as f64 / total,
                 bin.events,
                 bin.event_rate,
                 bin.woe,
-                bin.iv
+                bin.iv,
+                pts(*points)
+            );
+        }
+        if let Some(p) = b.neutral_points {
+            let _ = write!(
+                s,
+                "<tr><td>(no bin: unseen)</td><td>0</td><td>0.0%</td><td>0</td><td>-</td><td>0.0000</td><td>0.0000</td><td>{p}</td></tr>"
             );
         }
         s.push_str("</table></details>");

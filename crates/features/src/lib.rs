@@ -6,6 +6,9 @@
 //! (for the scorecard). It writes `split.parquet`, `train.parquet`, `test.parquet`,
 //! `transform.json` and `report.json`.
 //!
+//! [`Scorecard`] turns a logistic regression on the WoE columns into integer points per bin;
+//! evaluate shows them in the report and deploy ships them in the bundle.
+//!
 //! Where it sits: privacy -> **features** -> train; `deploy` applies the same `Transform` to
 //! new applications. The one design decision: binning sits behind the [`Binner`] trait and its
 //! result is the plain [`Binning`] table, so a better algorithm (optimal binning) replaces
@@ -28,9 +31,11 @@
 mod binning;
 mod config;
 mod run;
+mod scorecard;
 mod transform;
 
 pub use binning::{Bin, BinMap, BinRef, Binner, Binning, QuantileBinner};
 pub use config::{BinningConfig, BinningMethod, FeaturesConfig, FeaturesParams, SplitKind};
 pub use run::{FeatureSummary, FeaturesReport, ROW, SPLIT, inputs, run};
+pub use scorecard::{BinPoints, FeaturePoints, Scorecard, ScorecardConfig, ScorecardParams};
 pub use transform::{Encoding, FeatureTransform, MISSING_SUFFIX, Transform, WOE_PREFIX};

@@ -1,11 +1,62 @@
-//! The scorecard: integer points per bin from a logistic regression on WoE features.
+//! The scorecard: integer points per bin from a logistic regression on WoE features, and the
+//! pipeline's `scorecard:` section (base score, base odds, points to double the odds).
 
 use serde::{Deserialize, Serialize};
 
-use riskpipe_features::{BinRef, Binning, Transform, WOE_PREFIX};
-use riskpipe_models::LogisticRegression;
+use riskpipe_core::Error;
 
-use crate::config::DeployParams;
+use crate::binning::{BinMap, BinRef, Binning};
+use crate::transform::{Transform, WOE_PREFIX};
+
+/// The `scorecard:` section, as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScorecardConfig {
+    /// Score at `base_odds` (default 600).
+    pub base_score: Option<f64>,
+    /// Good:bad odds at `base_score` (default 50, i.e. 50:1).
+    pub base_odds: Option<f64>,
+    /// Points to double the odds (default 20).
+    pub pdo: Option<f64>,
+}
+
+/// Checked scorecard scaling.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScorecardParams {
+    /// Score at the base odds.
+    pub base_score: f64,
+    /// Good:bad odds at the base score.
+    pub base_odds: f64,
+    /// Points to double the odds.
+    pub pdo: f64,
+}
+
+impl ScorecardConfig {
+    /// Checks the section.
+    pub fn resolve(self, file: &str) -> Result<ScorecardParams, Vec<Error>> {
+        let mut errs = Vec::new();
+        let base_odds = self.base_odds.unwrap_or(50.0);
+        let pdo = self.pdo.unwrap_or(20.0);
+        let base_score = self.base_score.unwrap_or(600.0);
+        if !(base_odds > 0.0 && base_odds.is_finite()) {
+            errs.push(Error::config(file, "scorecard.base_odds", "must be a number > 0"));
+        }
+        if !(pdo > 0.0 && pdo.is_finite()) {
+            errs.push(Error::config(file, "scorecard.pdo", "must be a number > 0"));
+        }
+        if !base_score.is_finite() {
+            errs.push(Error::config(file, "scorecard.base_score", "must be a finite number"));
+        }
+        if !errs.is_empty() {
+            return Err(errs);
+        }
+        Ok(ScorecardParams {
+            base_score,
+            base_odds,
+            pdo,
+        })
+    }
+}
 
 /// One bin's points.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -57,22 +108,29 @@ pub struct Scorecard {
 }
 
 impl Scorecard {
-    /// Builds points from a logistic regression whose features are `woe_<name>` columns.
+    /// Builds points from a logistic regression (`names`, `coef`, `intercept`) whose features
+    /// are `woe_<name>` columns.
     /// score = offset + factor ln(odds good) = offset - factor (b0 + sum b_j woe_j), with the
     /// constant spread evenly over features and each bin rounded to whole points.
-    pub fn build(model: &LogisticRegression, transform: &Transform, p: &DeployParams) -> Scorecard {
+    pub fn build(
+        names: &[String],
+        coef: &[f64],
+        intercept: f64,
+        transform: &Transform,
+        p: &ScorecardParams,
+    ) -> Scorecard {
         let factor = p.pdo / std::f64::consts::LN_2;
         let offset = p.base_score - factor * p.base_odds.ln();
-        let k = model.features.len().max(1) as f64;
-        let share = (offset - factor * model.intercept) / k;
+        let k = names.len().max(1) as f64;
+        let share = (offset - factor * intercept) / k;
         let pts = |coef: f64, woe: f64| (-factor * coef * woe + share).round() as i64;
         let mut features = Vec::new();
-        for (j, name) in model.features.iter().enumerate() {
+        for (j, name) in names.iter().enumerate() {
             let raw = name.strip_prefix(WOE_PREFIX).unwrap_or(name);
             let Some(ft) = transform.features.iter().find(|f| f.name == raw) else {
                 continue;
             };
-            let coef = model.coef[j];
+            let coef = coef[j];
             let b = &ft.binning;
             let bins: Vec<BinPoints> = b
                 .bins
@@ -196,7 +254,7 @@ impl Scorecard {
             let missing = f.missing.as_ref().map_or(f.neutral_points, |b| b.points);
             let mut case = format!("CASE WHEN {col} IS NULL THEN {missing}");
             match &t.binning.map {
-                riskpipe_features::BinMap::Numeric { edges } => {
+                BinMap::Numeric { edges } => {
                     if f.bins.is_empty() {
                         case.push_str(&format!(" ELSE {} END", f.neutral_points));
                     } else {
@@ -206,7 +264,7 @@ impl Scorecard {
                         case.push_str(&format!(" ELSE {} END", f.bins[edges.len()].points));
                     }
                 }
-                riskpipe_features::BinMap::Categorical { categories, other } => {
+                BinMap::Categorical { categories, other } => {
                     let mut by_bin: std::collections::BTreeMap<usize, Vec<&str>> = std::collections::BTreeMap::new();
                     for (c, b) in categories {
                         by_bin.entry(*b).or_default().push(c);
