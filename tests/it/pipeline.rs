@@ -60,7 +60,7 @@ fn full_run_writes_every_artifact_and_a_summary() {
         for o in m["outputs"].as_array().unwrap() {
             let p = run.join(o["path"].as_str().unwrap());
             assert_eq!(
-                riskpipe_core::hash::sha256_file(&p).unwrap(),
+                riskpipe_core::hash::artifact_sha256(&p).unwrap(),
                 o["sha256"].as_str().unwrap()
             );
         }

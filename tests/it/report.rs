@@ -137,6 +137,25 @@ fn binning_tables_show_the_scorecard_points_of_the_bundle() {
     let card: serde_json::Value =
         serde_json::from_str(&fs_err::read_to_string(t.join("run/deploy/bundle/scorecard.json")).unwrap()).unwrap();
     assert_eq!(card["pdo"], 40.0);
+    // The run date and each model's fit times are shown, inside volatile spans.
+    assert!(html.contains("<th>date</th><td><span data-volatile>20"));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(t.join("run/train/manifest.json")).unwrap()).unwrap();
+    for model in ["logistic", "tree"] {
+        let fit = manifest["timings"][format!("{model}.fit_secs")].as_f64().unwrap();
+        assert!(fit >= 0.0);
+        let row = html
+            .split(&format!("<tr class=\"sel\"><td>{model}</td><td>train</td>"))
+            .nth(1);
+        let row = row
+            .or_else(|| html.split(&format!("<tr><td>{model}</td><td>train</td>")).nth(1))
+            .unwrap();
+        let row = row.split("</tr>").next().unwrap();
+        assert!(
+            row.ends_with(&format!("<span data-volatile>{fit:.2}</span></td>")),
+            "{row}"
+        );
+    }
     assert!(html.contains(&format!(
         "scores run from {} to {}",
         card["min_score"], card["max_score"]

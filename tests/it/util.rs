@@ -182,7 +182,7 @@ pub fn hashes(dir: &Path) -> Vec<(String, String)> {
                 stack.push(p);
             } else if p.file_name().is_some_and(|n| n != "manifest.json") {
                 let rel = p.strip_prefix(dir).expect("prefix").display().to_string();
-                out.push((rel, riskpipe_core::hash::sha256_file(&p).expect("hash")));
+                out.push((rel, riskpipe_core::hash::artifact_sha256(&p).expect("hash")));
             }
         }
     }

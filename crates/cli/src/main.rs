@@ -52,7 +52,7 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Re-execute a run from its manifests and check every output byte for byte.
+    /// Re-execute a run from its manifests and check every output byte for byte (the report's date and fit times aside).
     Verify {
         /// The run folder.
         run_dir: PathBuf,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use riskpipe_core::hash::sha256_file;
+use riskpipe_core::hash::artifact_sha256;
 use riskpipe_core::manifest::{FileRecord, Manifest, code_version, fingerprint, now_rfc3339};
 use riskpipe_core::stage::{Input, STAGES, StageInputs, StageReport};
 use riskpipe_core::{Error, Result};
@@ -146,7 +146,7 @@ fn input_records(stage: &str, inputs: &[Input], run_dir: &Path) -> Result<Vec<Fi
                 }
                 recs.push(FileRecord {
                     path: rel.clone(),
-                    sha256: sha256_file(&p)?,
+                    sha256: artifact_sha256(&p)?,
                     rows: None,
                 });
             }
@@ -155,7 +155,7 @@ fn input_records(stage: &str, inputs: &[Input], run_dir: &Path) -> Result<Vec<Fi
                 if p.exists() {
                     recs.push(FileRecord {
                         path: rel.clone(),
-                        sha256: sha256_file(&p)?,
+                        sha256: artifact_sha256(&p)?,
                         rows: None,
                     });
                 }
@@ -169,7 +169,7 @@ fn input_records(stage: &str, inputs: &[Input], run_dir: &Path) -> Result<Vec<Fi
                 }
                 recs.push(FileRecord {
                     path: p.display().to_string(),
-                    sha256: sha256_file(p)?,
+                    sha256: artifact_sha256(p)?,
                     rows: None,
                 });
             }
@@ -207,7 +207,7 @@ fn output_records(dir: &Path, prefix: &str) -> Result<Vec<FileRecord>> {
         };
         recs.push(FileRecord {
             path: format!("{prefix}/{rel}"),
-            sha256: sha256_file(&p)?,
+            sha256: artifact_sha256(&p)?,
             rows,
         });
     }
@@ -225,7 +225,7 @@ fn up_to_date(stage_dir: &Path, run_dir: &Path, fp: &str) -> Result<bool> {
     }
     for o in &m.outputs {
         let p = run_dir.join(&o.path);
-        if !p.exists() || sha256_file(&p)? != o.sha256 {
+        if !p.exists() || artifact_sha256(&p)? != o.sha256 {
             return Ok(false);
         }
     }
@@ -297,6 +297,11 @@ pub fn run_stage(stage: &str, params: &StageParams, run_dir: &Path, id: &RunId, 
         fingerprint: fp,
         started_at,
         duration_secs: (secs * 1000.0).round() / 1000.0,
+        timings: report
+            .timings
+            .iter()
+            .map(|(k, v)| (k.clone(), (v * 1000.0).round() / 1000.0))
+            .collect(),
     };
     riskpipe_core::io::write_json(&tmp.join("manifest.json"), &manifest)?;
     // Swap the finished folder into place.
@@ -379,7 +384,7 @@ pub fn verify(run_dir: &Path, scratch: &Path) -> Result<Vec<Difference>> {
                     what: "missing from the run folder".into(),
                 });
             } else {
-                let h = sha256_file(&p)?;
+                let h = artifact_sha256(&p)?;
                 if h != o.sha256 {
                     diffs.push(Difference {
                         path: o.path.clone(),

@@ -49,6 +49,9 @@ pub struct Manifest {
     pub started_at: String,
     /// Duration in seconds (volatile).
     pub duration_secs: f64,
+    /// Seconds of named steps inside the stage, e.g. each model's fit (volatile).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub timings: BTreeMap<String, f64>,
 }
 
 /// The fingerprint of a stage execution: it changes when the stage, its parameters, any input's

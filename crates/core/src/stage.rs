@@ -62,4 +62,7 @@ pub struct StageReport {
     pub rows_out: u64,
     /// A short human summary (`2 models, best logistic cv_auc=0.78`).
     pub summary: String,
+    /// Wall-clock seconds of named steps (`logistic.fit_secs`), kept in the manifest. Volatile:
+    /// never part of an artifact's hash.
+    pub timings: std::collections::BTreeMap<String, f64>,
 }

@@ -157,5 +157,6 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
                 .unwrap_or_default(),
             max_abs_diff
         ),
+        ..StageReport::default()
     })
 }

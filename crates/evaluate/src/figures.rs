@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 
 use riskpipe_core::io::read_json;
+use riskpipe_core::manifest::{Manifest, now_rfc3339};
 use riskpipe_core::stage::StageInputs;
 use riskpipe_core::{Column, Frame, Result};
 use riskpipe_features::{Bin, Scorecard, Transform};
@@ -87,6 +88,11 @@ pub struct Figures {
     pub tree: Vec<String>,
     /// Fairness per protected attribute.
     pub fairness: Vec<(String, Vec<GroupRow>)>,
+    /// When the report was written, UTC (volatile).
+    pub date: String,
+    /// Seconds per model from the train stage's manifest: (cross-validated search, final fit)
+    /// (volatile).
+    pub fit_secs: BTreeMap<String, (Option<f64>, Option<f64>)>,
     /// Ingest's quality report.
     pub quality: serde_json::Value,
     /// Privacy's masking report.
@@ -281,6 +287,24 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
         _ => "the score that maximises F1 of the bad class on the training rows".to_string(),
     };
     let fairness = fairness_tables(&i, y, p)?;
+    // Timings are read from the train manifest, which is not a declared input: they change on
+    // every run and must not change this stage's fingerprint.
+    let timings = Manifest::load(&i.inputs.run_dir.join("train"))?
+        .map(|m| m.timings)
+        .unwrap_or_default();
+    let fit_secs = m
+        .models
+        .keys()
+        .map(|n| {
+            (
+                n.clone(),
+                (
+                    timings.get(&format!("{n}.cv_secs")).copied(),
+                    timings.get(&format!("{n}.fit_secs")).copied(),
+                ),
+            )
+        })
+        .collect();
     Ok(Figures {
         selected: sel.clone(),
         header,
@@ -307,6 +331,8 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
         }),
         tree,
         fairness,
+        date: now_rfc3339().replace('T', " ").replace('Z', " UTC"),
+        fit_secs,
         quality,
         privacy,
     })

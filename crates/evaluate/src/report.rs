@@ -3,6 +3,8 @@
 
 use std::fmt::Write;
 
+use riskpipe_core::hash::volatile;
+
 use crate::figures::Figures;
 use crate::run::MetricsFile;
 
@@ -201,6 +203,7 @@ pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
     for (k, v) in &f.header {
         let _ = write!(s, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v));
     }
+    let _ = write!(s, "<tr><th>date</th><td>{}</td></tr>", volatile(&esc(&f.date)));
     s.push_str("</table></section>");
     // Model comparison.
     let _ = write!(
@@ -208,7 +211,7 @@ pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
         r#"<section id="comparison"><h2>Model comparison</h2><p>Selected: <b>{}</b>. Rule: the candidate with the highest mean cross-validated AUC on the training rows (WoE re-estimated inside each fold), unless the pipeline names one in <code>train.select</code>.</p>"#,
         esc(&m.selected_model)
     );
-    s.push_str("<table><tr><th>model</th><th>set</th><th>AUC</th><th>KS</th><th>Gini</th><th>PR AUC</th><th>Brier</th><th>log loss</th><th>rows</th><th>CV AUC</th></tr>");
+    s.push_str("<table><tr><th>model</th><th>set</th><th>AUC</th><th>KS</th><th>Gini</th><th>PR AUC</th><th>Brier</th><th>log loss</th><th>rows</th><th>CV AUC</th><th>CV s</th><th>fit s</th></tr>");
     for (name, mm) in &m.models {
         for (set, b) in [("train", &mm.train), ("test", &mm.test)] {
             let cls = if *name == m.selected_model {
@@ -216,9 +219,20 @@ pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
             } else {
                 ""
             };
+            // Wall seconds of the cross-validated grid search and of the final fit on all
+            // training rows, on the train row.
+            let (cv_s, fit_s) = f.fit_secs.get(name).copied().unwrap_or_default();
+            let secs = |v: Option<f64>| {
+                if set == "train" {
+                    volatile(&v.map_or_else(|| "-".to_string(), |v| format!("{v:.2}")))
+                } else {
+                    String::new()
+                }
+            };
+            let secs = format!("{}</td><td>{}", secs(cv_s), secs(fit_s));
             let _ = write!(
                 s,
-                "<tr{cls}><td>{}</td><td>{set}</td><td>{:.4}</td><td>{:.4}</td><td>{:.4}</td><td>{:.4}</td><td>{:.4}</td><td>{:.4}</td><td>{}</td><td>{}</td></tr>",
+                "<tr{cls}><td>{}</td><td>{set}</td><td>{:.4}</td><td>{:.4}</td><td>{:.4}</td><td>{:.4}</td><td>{:.4}</td><td>{:.4}</td><td>{}</td><td>{}</td><td>{secs}</td></tr>",
                 esc(name),
                 b.auc,
                 b.ks,
@@ -234,7 +248,7 @@ pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
     if let Some(o) = &m.oracle {
         let _ = write!(
             s,
-            "<tr><td>oracle (true PD)</td><td>test</td><td>{:.4}</td><td>{:.4}</td><td>{:.4}</td><td></td><td></td><td></td><td></td><td></td></tr>",
+            "<tr><td>oracle (true PD)</td><td>test</td><td>{:.4}</td><td>{:.4}</td><td>{:.4}</td><td></td><td></td><td></td><td></td><td></td><td></td><td></td></tr>",
             o.auc, o.ks, o.gini
         );
     }

@@ -180,6 +180,7 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
             "selected {} test AUC {:.4} KS {:.4} Gini {:.4}; report figures {:.2} s",
             selection.selected, sel.auc, sel.ks, sel.gini, report_secs
         ),
+        ..StageReport::default()
     })
 }
 

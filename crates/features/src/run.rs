@@ -252,6 +252,7 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
             train.rows(),
             test.rows()
         ),
+        ..StageReport::default()
     })
 }
 

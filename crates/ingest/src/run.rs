@@ -176,6 +176,7 @@ pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<S
             frame.names().len(),
             100.0 * quality.positive_rate
         ),
+        ..StageReport::default()
     })
 }
 

@@ -119,6 +119,7 @@ pub fn run(params: &PrivacyParams, inputs: &StageInputs, out: &Path) -> Result<S
             params.columns.values().filter(|a| matches!(a, Action::Drop)).count(),
             warnings.len()
         ),
+        ..StageReport::default()
     })
 }
 

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
@@ -220,18 +221,23 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
     ];
     let mut searches = BTreeMap::new();
     let mut models = Vec::new();
+    let mut timings = BTreeMap::new();
     for (name, grid, features) in candidates {
         if grid.is_empty() {
             continue;
         }
+        let t0 = Instant::now();
         let s = search(name, &grid, features, &train, &y, &folds, params.cv_folds)?;
+        timings.insert(format!("{name}.cv_secs"), t0.elapsed().as_secs_f64());
         searches.insert(name.to_string(), (s, grid, features.clone()));
     }
     let mut cv = BTreeMap::new();
     let mut cv_auc = BTreeMap::new();
     for (name, (s, grid, names)) in searches {
         let x = feature_columns(&train, &names)?;
+        let t0 = Instant::now();
         let m = fit_one(&name, &grid[s.best], &names, &x, &y)?;
+        timings.insert(format!("{name}.fit_secs"), t0.elapsed().as_secs_f64());
         write_json(&out.join(format!("{name}.json")), &m)?;
         cv_auc.insert(name.clone(), s.cv_auc);
         models.push(name.clone());
@@ -264,6 +270,7 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
         rows_in: y.len() as u64,
         rows_out: y.len() as u64,
         summary: format!("{summary}; selected {selected}"),
+        timings,
     })
 }
 
