@@ -320,6 +320,123 @@ pub fn read_parquet_columns(path: &Path, columns: &[&str]) -> Result<Frame> {
     Ok(concat(parts))
 }
 
+/// Column names and kinds of a Parquet file, from its footer (no data read).
+pub fn parquet_column_kinds(path: &Path) -> Result<Vec<(String, ColumnKind)>> {
+    if !path.exists() {
+        return Err(Error::MissingInput {
+            path: path.to_path_buf(),
+            hint: None,
+        });
+    }
+    let file = fs_err::File::open(path)?.into_parts().0;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq_err(path))?;
+    Ok(builder
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| {
+            let kind = match f.data_type() {
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => ColumnKind::Text,
+                DataType::Date32 => ColumnKind::Date,
+                _ => ColumnKind::Number,
+            };
+            (f.name().clone(), kind)
+        })
+        .collect())
+}
+
+/// A text column read as codes: `codes[row]` indexes `labels` (sorted), `None` for a null.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextCodes {
+    /// Distinct values, sorted.
+    pub labels: Vec<String>,
+    /// Per row: index into `labels`, or `None` when missing.
+    pub codes: Vec<Option<u32>>,
+}
+
+/// Reads one text column as codes, without a `String` per row: for group-bys on large files.
+/// Errors name the file and column when the column is absent or not text.
+pub fn read_parquet_text_codes(path: &Path, column: &str) -> Result<TextCodes> {
+    use arrow_array::cast::AsArray;
+    let reader = {
+        if !path.exists() {
+            return Err(Error::MissingInput {
+                path: path.to_path_buf(),
+                hint: None,
+            });
+        }
+        let file = fs_err::File::open(path)?.into_parts().0;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq_err(path))?;
+        if builder.schema().field_with_name(column).is_err() {
+            return Err(Error::ColumnNotFound {
+                file: path.display().to_string(),
+                column: column.to_string(),
+                hint: String::new(),
+            });
+        }
+        let mask = parquet::arrow::ProjectionMask::columns(builder.parquet_schema(), [column]);
+        builder
+            .with_projection(mask)
+            .with_batch_size(ROW_GROUP_ROWS)
+            .build()
+            .map_err(pq_err(path))?
+    };
+    // First-seen codes; the last code is tried first, then the map (no allocation on a hit).
+    let mut index: std::collections::BTreeMap<String, u32> = std::collections::BTreeMap::new();
+    let mut seen: Vec<String> = Vec::new();
+    let mut raw: Vec<Option<u32>> = Vec::new();
+    let mut last = u32::MAX;
+    let mut code = |v: &str, index: &mut std::collections::BTreeMap<String, u32>| -> u32 {
+        if seen.get(last as usize).is_some_and(|l| l == v) {
+            return last;
+        }
+        last = match index.get(v) {
+            Some(c) => *c,
+            None => {
+                let c = seen.len() as u32;
+                index.insert(v.to_string(), c);
+                seen.push(v.to_string());
+                c
+            }
+        };
+        last
+    };
+    for batch in reader {
+        let batch = batch.map_err(Error::Arrow)?;
+        let Some(array) = batch.column_by_name(column) else {
+            break;
+        };
+        let not_text = || Error::Internal(format!("{}: column `{column}` is not text", path.display()));
+        match array.data_type() {
+            DataType::Utf8 => {
+                let a = array.as_string::<i32>();
+                raw.extend((0..a.len()).map(|i| (!a.is_null(i)).then(|| code(a.value(i), &mut index))));
+            }
+            DataType::LargeUtf8 => {
+                let a = array.as_string::<i64>();
+                raw.extend((0..a.len()).map(|i| (!a.is_null(i)).then(|| code(a.value(i), &mut index))));
+            }
+            DataType::Utf8View => {
+                let a = array.as_string_view();
+                raw.extend((0..a.len()).map(|i| (!a.is_null(i)).then(|| code(a.value(i), &mut index))));
+            }
+            _ => return Err(not_text()),
+        }
+    }
+    // Renumber so that codes follow the sorted labels.
+    let mut remap = vec![0u32; index.len()];
+    let labels: Vec<String> = index
+        .into_iter()
+        .enumerate()
+        .map(|(sorted, (label, first))| {
+            remap[first as usize] = sorted as u32;
+            label
+        })
+        .collect();
+    let codes = raw.into_iter().map(|c| c.map(|c| remap[c as usize])).collect();
+    Ok(TextCodes { labels, codes })
+}
+
 /// Reads a whole Parquet file into a frame.
 pub fn read_parquet(path: &Path) -> Result<Frame> {
     let reader = parquet_batches(path, ROW_GROUP_ROWS)?;
@@ -438,5 +555,34 @@ mod tests {
         assert_eq!(fs_err::read(&p1).unwrap(), fs_err::read(&p2).unwrap());
         // No temporary file left behind.
         assert_eq!(fs_err::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn text_codes_follow_sorted_labels_and_name_bad_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.parquet");
+        let mut f = Frame::new();
+        let vals = ["rent", "own", "rent", "", "mortgage"];
+        f.push(
+            "h",
+            Column::Text(vals.iter().map(|v| (!v.is_empty()).then(|| v.to_string())).collect()),
+        );
+        f.push("x", Column::Number(vec![1.0; 5]));
+        write_parquet(&p, &f).unwrap();
+        let t = read_parquet_text_codes(&p, "h").unwrap();
+        assert_eq!(t.labels, ["mortgage", "own", "rent"]);
+        assert_eq!(t.codes, [Some(2), Some(1), Some(2), None, Some(0)]);
+        let kinds = parquet_column_kinds(&p).unwrap();
+        assert_eq!(
+            kinds,
+            [
+                ("h".to_string(), ColumnKind::Text),
+                ("x".to_string(), ColumnKind::Number)
+            ]
+        );
+        let e = read_parquet_text_codes(&p, "nope").unwrap_err().to_string();
+        assert!(e.contains("nope") && e.contains("t.parquet"), "{e}");
+        let e = read_parquet_text_codes(&p, "x").unwrap_err().to_string();
+        assert!(e.contains("not text"), "{e}");
     }
 }

@@ -30,3 +30,76 @@ pub fn auc(y: &[f64], score: &[f64]) -> f64 {
     }
     (rank_sum_pos - n_pos * (n_pos + 1.0) / 2.0) / (n_pos * n_neg)
 }
+
+/// ROC AUC within each group from one ordering of all rows: `order` lists row indices by
+/// ascending score, `group[r]` is row `r`'s group (< `groups`). Ties count one half, as in
+/// [`auc`]. `None` for a group without both classes. One pass over `order`, so many groups cost
+/// no more than one sort.
+pub fn auc_by_group(y: &[f64], score: &[f64], order: &[usize], group: &[usize], groups: usize) -> Vec<Option<f64>> {
+    let mut neg_below = vec![0.0f64; groups];
+    let mut num = vec![0.0f64; groups];
+    let (mut pos_b, mut neg_b) = (vec![0.0f64; groups], vec![0.0f64; groups]);
+    let (mut pos_all, mut neg_all) = (vec![0.0f64; groups], vec![0.0f64; groups]);
+    let mut touched: Vec<usize> = Vec::new();
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && score[order[j + 1]] == score[order[i]] {
+            j += 1;
+        }
+        for &r in &order[i..=j] {
+            let g = group[r];
+            if pos_b[g] == 0.0 && neg_b[g] == 0.0 {
+                touched.push(g);
+            }
+            if y[r] > 0.5 {
+                pos_b[g] += 1.0;
+            } else {
+                neg_b[g] += 1.0;
+            }
+        }
+        for &g in &touched {
+            num[g] += pos_b[g] * neg_below[g] + 0.5 * pos_b[g] * neg_b[g];
+            neg_below[g] += neg_b[g];
+            pos_all[g] += pos_b[g];
+            neg_all[g] += neg_b[g];
+            pos_b[g] = 0.0;
+            neg_b[g] = 0.0;
+        }
+        touched.clear();
+        i = j + 1;
+    }
+    (0..groups)
+        .map(|g| (pos_all[g] > 0.0 && neg_all[g] > 0.0).then(|| num[g] / (pos_all[g] * neg_all[g])))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn group_auc_equals_auc_of_each_group(
+            rows in proptest::collection::vec((0u8..2, 0u8..20, 0usize..4), 1..300)
+        ) {
+            let y: Vec<f64> = rows.iter().map(|r| f64::from(r.0)).collect();
+            // Coarse scores so that ties happen, within and across groups.
+            let s: Vec<f64> = rows.iter().map(|r| f64::from(r.1) / 4.0).collect();
+            let g: Vec<usize> = rows.iter().map(|r| r.2).collect();
+            let mut order: Vec<usize> = (0..y.len()).collect();
+            order.sort_by(|&a, &b| s[a].total_cmp(&s[b]));
+            let by_group = super::auc_by_group(&y, &s, &order, &g, 4);
+            for (k, got) in by_group.iter().enumerate() {
+                let idx: Vec<usize> = (0..y.len()).filter(|&r| g[r] == k).collect();
+                let gy: Vec<f64> = idx.iter().map(|&r| y[r]).collect();
+                let gs: Vec<f64> = idx.iter().map(|&r| s[r]).collect();
+                let pos = gy.iter().filter(|v| **v > 0.5).count();
+                match got {
+                    Some(a) => prop_assert!((a - super::auc(&gy, &gs)).abs() < 1e-12),
+                    None => prop_assert!(pos == 0 || pos == gy.len()),
+                }
+            }
+        }
+    }
+}

@@ -6,12 +6,13 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use riskpipe_core::io::read_json;
+use riskpipe_core::frame::ColumnKind;
+use riskpipe_core::io::{TextCodes, parquet_column_kinds, read_json, read_parquet_columns, read_parquet_text_codes};
 use riskpipe_core::manifest::{Manifest, now_rfc3339};
 use riskpipe_core::stage::StageInputs;
 use riskpipe_core::{Column, Frame, Result};
 use riskpipe_features::{Bin, Scorecard, Transform};
-use riskpipe_metrics::{BandRow, band_table, ks_points, psi, psi_discrete};
+use riskpipe_metrics::{BandRow, band_table_in, ks_points_in, psi, psi_discrete};
 use riskpipe_models::Model;
 
 use crate::config::EvaluateParams;
@@ -188,7 +189,11 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
     let distribution = (0..20)
         .map(|b| ((b as f64 + 0.5) / 20.0 * top, goods[b] / ng, bads[b] / nb))
         .collect();
-    let score_psi = i.scores.iter().map(|(n, (a, b))| (n.clone(), psi(a, b, 10))).collect();
+    let score_psi = i
+        .scores
+        .par_iter()
+        .map(|(n, (a, b))| (n.clone(), psi(a, b, 10)))
+        .collect();
     let woe_names: Vec<&String> = i.train.names().iter().collect();
     let mut csi: Vec<(String, f64)> = woe_names
         .par_iter()
@@ -286,7 +291,14 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
         }
         _ => "the score that maximises F1 of the bad class on the training rows".to_string(),
     };
-    let fairness = fairness_tables(&i, y, p)?;
+    // The selected model's test rows sorted once (riskiest first, as metrics::order_desc) for
+    // the KS curve, the deciles and every group's AUC.
+    let mut order: Vec<usize> = (0..p.len()).collect();
+    order.par_sort_unstable_by(|&a, &b| p[b].total_cmp(&p[a]).then(a.cmp(&b)));
+    let ks = ks_points_in(y, p, &order, 200);
+    let deciles = band_table_in(y, p, &order, 10);
+    order.reverse();
+    let fairness = fairness_tables(&i, y, p, &order)?;
     // Timings are read from the train manifest, which is not a declared input: they change on
     // every run and must not change this stage's fingerprint.
     let timings = Manifest::load(&i.inputs.run_dir.join("train"))?
@@ -311,8 +323,8 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
         roc: i.roc,
         pr: i.pr,
         base_rate: sm.test.positive_rate,
-        ks: ks_points(y, p, 200),
-        deciles: band_table(y, p, 10),
+        ks,
+        deciles,
         distribution,
         threshold_rule,
         score_psi,
@@ -387,107 +399,73 @@ pub struct GroupRow {
 
 /// Per-group approval, default rate, AUC and adverse impact ratio on the test rows, for each
 /// protected attribute (read from the masked data, so attributes need not be features).
-fn fairness_tables(i: &Inputs<'_>, y: &[f64], p: &[f64]) -> Result<Vec<(String, Vec<GroupRow>)>> {
+/// `order`: test rows by ascending score of the selected model.
+fn fairness_tables(i: &Inputs<'_>, y: &[f64], p: &[f64], order: &[usize]) -> Result<Vec<(String, Vec<GroupRow>)>> {
     if i.params.protected.is_empty() {
         return Ok(Vec::new());
     }
-    let wanted: Vec<&str> = i.params.protected.iter().map(String::as_str).collect();
-    let data = riskpipe_core::io::read_parquet_columns(&i.inputs.artifact("privacy/data.parquet")?, &wanted)?;
-    let split = riskpipe_core::io::read_parquet_columns(&i.inputs.artifact("features/split.parquet")?, &["split"])?;
-    let test_rows: Vec<usize> = match split.get("split") {
-        Some(Column::Text(v)) => (0..v.len()).filter(|&r| v[r].as_deref() == Some("test")).collect(),
-        _ => Vec::new(),
-    };
+    // Text columns are read as codes (no string per row); the split column says which rows of
+    // the masked data are test rows, in the order of the test matrix.
+    let (data_path, split_path) = (
+        i.inputs.artifact("privacy/data.parquet")?,
+        i.inputs.artifact("features/split.parquet")?,
+    );
+    let kinds: BTreeMap<String, ColumnKind> = parquet_column_kinds(&data_path)?.into_iter().collect();
+    let mut text_attrs = Vec::new();
+    let mut other_attrs = Vec::new();
+    for attr in &i.params.protected {
+        match kinds.get(attr) {
+            None => {
+                return Err(riskpipe_core::Error::ColumnNotFound {
+                    file: "privacy/data.parquet".into(),
+                    column: attr.clone(),
+                    hint: "; it is listed in `evaluate.protected` (masked or dropped columns cannot be used)".into(),
+                });
+            }
+            Some(ColumnKind::Text) => text_attrs.push(attr.as_str()),
+            Some(_) => other_attrs.push(attr.as_str()),
+        }
+    }
+    let ((split, others), texts) = rayon::join(
+        || {
+            rayon::join(
+                || read_parquet_text_codes(&split_path, "split"),
+                || read_parquet_columns(&data_path, &other_attrs),
+            )
+        },
+        || {
+            text_attrs
+                .par_iter()
+                .map(|a| read_parquet_text_codes(&data_path, a))
+                .collect::<Vec<_>>()
+        },
+    );
+    let (split, others) = (split?, others?);
+    let mut texts: BTreeMap<&str, TextCodes> = text_attrs
+        .iter()
+        .copied()
+        .zip(texts.into_iter().collect::<Result<Vec<_>>>()?)
+        .collect();
+    let test_code = split.labels.iter().position(|l| l == "test").map(|c| c as u32);
+    let test_rows: Vec<usize> = (0..split.codes.len())
+        .filter(|&r| test_code.is_some() && split.codes[r] == test_code)
+        .collect();
     let threshold = i.metrics.models[&i.metrics.selected_model].threshold;
     let mut out = Vec::new();
     for attr in &i.params.protected {
-        let col = data.get(attr).ok_or_else(|| riskpipe_core::Error::ColumnNotFound {
-            file: "privacy/data.parquet".into(),
-            column: attr.clone(),
-            hint: "; it is listed in `evaluate.protected` (masked or dropped columns cannot be used)".into(),
-        })?;
-        let col = col.take(&test_rows);
-        // Group index per row, and the groups' labels.
-        let (gid, names): (Vec<usize>, Vec<String>) = match &col {
-            Column::Number(v) => {
-                let mut s: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
-                s.sort_by(f64::total_cmp);
-                let mut d = s.clone();
-                d.dedup();
-                if d.len() <= 12 {
-                    let mut names: Vec<String> = d
-                        .iter()
-                        .map(|x| Column::Number(vec![*x]).display(0).unwrap_or_default())
-                        .collect();
-                    names.push("missing".into());
-                    (
-                        v.iter()
-                            .map(|x| {
-                                if x.is_nan() {
-                                    d.len()
-                                } else {
-                                    d.partition_point(|u| u < x)
-                                }
-                            })
-                            .collect(),
-                        names,
-                    )
-                } else {
-                    // Five equal-count bands.
-                    let mut cuts: Vec<f64> = (1..5).map(|k| s[k * s.len() / 5]).collect();
-                    cuts.dedup();
-                    let mut names: Vec<String> = (0..=cuts.len())
-                        .map(|b| {
-                            let lo = if b == 0 {
-                                "-inf".to_string()
-                            } else {
-                                format!("{}", cuts[b - 1])
-                            };
-                            let hi = if b == cuts.len() {
-                                "inf".to_string()
-                            } else {
-                                format!("{}", cuts[b])
-                            };
-                            format!("[{lo}, {hi})")
-                        })
-                        .collect();
-                    names.push("missing".into());
-                    let miss = cuts.len() + 1;
-                    (
-                        v.iter()
-                            .map(|x| {
-                                if x.is_nan() {
-                                    miss
-                                } else {
-                                    cuts.partition_point(|c| c <= x)
-                                }
-                            })
-                            .collect(),
-                        names,
-                    )
-                }
-            }
-            other => {
-                let mut index: BTreeMap<Option<String>, usize> = BTreeMap::new();
-                let vals: Vec<Option<String>> = (0..other.len()).map(|r| other.display(r)).collect();
-                for v in &vals {
-                    let n = index.len();
-                    index.entry(v.clone()).or_insert(n);
-                }
-                // Order groups by label.
-                let order: Vec<(Option<String>, usize)> = index.into_iter().collect();
-                let mut remap = vec![0; order.len()];
-                for (pos, (_, old)) in order.iter().enumerate() {
-                    remap[*old] = pos;
-                }
-                let lookup: BTreeMap<&Option<String>, usize> =
-                    order.iter().enumerate().map(|(pos, (k, _))| (k, pos)).collect();
-                let names = order
+        // Group index per test row, and the groups' labels (missing last).
+        let (gid, names): (Vec<usize>, Vec<String>) = match texts.remove(attr.as_str()) {
+            Some(t) => {
+                let miss = t.labels.len();
+                let mut names = t.labels;
+                names.push("missing".into());
+                let gid = test_rows
                     .iter()
-                    .map(|(k, _)| k.clone().unwrap_or_else(|| "missing".into()))
+                    .map(|&r| t.codes[r].map_or(miss, |c| c as usize))
                     .collect();
-                (vals.iter().map(|v| lookup[v]).collect(), names)
+                (gid, names)
             }
+            None => group_column(&others.get(attr).expect("read above").take(&test_rows)),
         };
         let mut acc = vec![(0u64, 0u64, 0u64); names.len()]; // rows, approved, defaults
         for (r, g) in gid.iter().enumerate() {
@@ -496,24 +474,19 @@ fn fairness_tables(i: &Inputs<'_>, y: &[f64], p: &[f64]) -> Result<Vec<(String, 
             a.1 += u64::from(p[r] < threshold);
             a.2 += u64::from(y[r] > 0.5);
         }
-        let mut members: Vec<Vec<usize>> = vec![Vec::new(); names.len()];
-        for (r, g) in gid.iter().enumerate() {
-            members[*g].push(r);
-        }
+        let aucs = riskpipe_core::stats::auc_by_group(y, p, order, &gid, names.len());
         let mut rows: Vec<GroupRow> = names
             .iter()
             .enumerate()
             .filter(|(g, _)| acc[*g].0 > 0)
             .map(|(g, name)| {
                 let (n, approved, pos) = acc[g];
-                let gy: Vec<f64> = members[g].iter().map(|&r| y[r]).collect();
-                let gp: Vec<f64> = members[g].iter().map(|&r| p[r]).collect();
                 GroupRow {
                     group: name.clone(),
                     rows: n,
                     approval_rate: approved as f64 / n as f64,
                     default_rate: pos as f64 / n as f64,
-                    auc: (pos > 0 && pos < n).then(|| riskpipe_metrics::auc(&gy, &gp)),
+                    auc: aucs[g],
                     adverse_impact_ratio: 0.0,
                 }
             })
@@ -525,4 +498,94 @@ fn fairness_tables(i: &Inputs<'_>, y: &[f64], p: &[f64]) -> Result<Vec<(String, 
         out.push((attr.clone(), rows));
     }
     Ok(out)
+}
+
+/// Group index per row of a numeric or date column, and the groups' labels (missing last):
+/// each value its own group when there are at most 12, else five equal-count bands.
+fn group_column(col: &Column) -> (Vec<usize>, Vec<String>) {
+    match col {
+        Column::Number(v) => {
+            let mut s: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+            s.sort_by(f64::total_cmp);
+            let mut d = s.clone();
+            d.dedup();
+            if d.len() <= 12 {
+                let mut names: Vec<String> = d
+                    .iter()
+                    .map(|x| Column::Number(vec![*x]).display(0).unwrap_or_default())
+                    .collect();
+                names.push("missing".into());
+                (
+                    v.iter()
+                        .map(|x| {
+                            if x.is_nan() {
+                                d.len()
+                            } else {
+                                d.partition_point(|u| u < x)
+                            }
+                        })
+                        .collect(),
+                    names,
+                )
+            } else {
+                // Five equal-count bands.
+                let mut cuts: Vec<f64> = (1..5).map(|k| s[k * s.len() / 5]).collect();
+                cuts.dedup();
+                let mut names: Vec<String> = (0..=cuts.len())
+                    .map(|b| {
+                        let lo = if b == 0 {
+                            "-inf".to_string()
+                        } else {
+                            format!("{}", cuts[b - 1])
+                        };
+                        let hi = if b == cuts.len() {
+                            "inf".to_string()
+                        } else {
+                            format!("{}", cuts[b])
+                        };
+                        format!("[{lo}, {hi})")
+                    })
+                    .collect();
+                names.push("missing".into());
+                let miss = cuts.len() + 1;
+                (
+                    v.iter()
+                        .map(|x| {
+                            if x.is_nan() {
+                                miss
+                            } else {
+                                cuts.partition_point(|c| c <= x)
+                            }
+                        })
+                        .collect(),
+                    names,
+                )
+            }
+        }
+        Column::Text(v) => {
+            // Groups ordered by label, missing last.
+            let labels: std::collections::BTreeSet<&str> = v.iter().flatten().map(String::as_str).collect();
+            let lookup: BTreeMap<&str, usize> = labels.iter().enumerate().map(|(k, l)| (*l, k)).collect();
+            let miss = labels.len();
+            let mut names: Vec<String> = labels.iter().map(|l| l.to_string()).collect();
+            names.push("missing".into());
+            (
+                v.iter().map(|x| x.as_deref().map_or(miss, |x| lookup[x])).collect(),
+                names,
+            )
+        }
+        other => {
+            // Dates: grouped by their display, in order.
+            let vals: Vec<Option<String>> = (0..other.len()).map(|r| other.display(r)).collect();
+            let labels: std::collections::BTreeSet<&str> = vals.iter().flatten().map(String::as_str).collect();
+            let lookup: BTreeMap<&str, usize> = labels.iter().enumerate().map(|(k, l)| (*l, k)).collect();
+            let miss = labels.len();
+            let mut names: Vec<String> = labels.iter().map(|l| l.to_string()).collect();
+            names.push("missing".into());
+            (
+                vals.iter().map(|x| x.as_deref().map_or(miss, |x| lookup[x])).collect(),
+                names,
+            )
+        }
+    }
 }

@@ -17,7 +17,9 @@
 use serde::{Deserialize, Serialize};
 
 /// Indices that sort `scores` descending (ties in index order).
-fn order_desc(scores: &[f64]) -> Vec<usize> {
+/// Row indices by descending score, ties by ascending index: the order every curve and table
+/// here is read from. Callers that sort once themselves use the same rule.
+pub fn order_desc(scores: &[f64]) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..scores.len()).collect();
     idx.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
     idx
@@ -26,7 +28,10 @@ fn order_desc(scores: &[f64]) -> Vec<usize> {
 /// Cumulative (score, true positives, false positives) at each distinct score, highest first:
 /// the counts of rows with score >= that score.
 fn cumulative(y: &[f64], score: &[f64]) -> Vec<(f64, f64, f64)> {
-    let idx = order_desc(score);
+    cumulative_in(y, score, &order_desc(score))
+}
+
+fn cumulative_in(y: &[f64], score: &[f64], idx: &[usize]) -> Vec<(f64, f64, f64)> {
     let mut out = Vec::new();
     let (mut tp, mut fp) = (0.0, 0.0);
     let mut i = 0;
@@ -298,9 +303,21 @@ pub fn psi(expected: &[f64], actual: &[f64], bins: usize) -> f64 {
     if expected.is_empty() || actual.is_empty() {
         return 0.0;
     }
-    let mut sorted: Vec<f64> = expected.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let mut edges: Vec<f64> = (1..bins).map(|k| sorted[k * sorted.len() / bins]).collect();
+    // Quantile cuts of `expected` by successive selection: linear time, no full sort.
+    let mut work: Vec<f64> = expected.to_vec();
+    let n = work.len();
+    let mut edges: Vec<f64> = Vec::with_capacity(bins);
+    let mut lo = 0;
+    for k in 1..bins {
+        let pos = k * n / bins;
+        if pos < lo {
+            edges.push(edges.last().copied().unwrap_or(f64::NAN));
+            continue;
+        }
+        let (_, v, _) = work[lo..].select_nth_unstable_by(pos - lo, f64::total_cmp);
+        edges.push(*v);
+        lo = pos + 1;
+    }
     edges.dedup();
     let count = |v: &[f64]| {
         let mut c = vec![0.0; edges.len() + 1];
@@ -342,12 +359,17 @@ pub fn pr_points(y: &[f64], score: &[f64], max_points: usize) -> Vec<(f64, f64)>
 /// KS curve: for the riskiest share `x` of rows (highest scores first), the cumulative share of
 /// positives and of negatives captured: `(x, bad share, good share)`, at most `max_points`.
 pub fn ks_points(y: &[f64], score: &[f64], max_points: usize) -> Vec<(f64, f64, f64)> {
+    ks_points_in(y, score, &order_desc(score), max_points)
+}
+
+/// [`ks_points`] with the rows already in [`order_desc`] order.
+pub fn ks_points_in(y: &[f64], score: &[f64], order: &[usize], max_points: usize) -> Vec<(f64, f64, f64)> {
     let n_pos = positives(y).max(1.0);
     let n_neg = (y.len() as f64 - positives(y)).max(1.0);
     let n = y.len().max(1) as f64;
     let mut pts = vec![(0.0, 0.0, 0.0)];
     pts.extend(
-        cumulative(y, score)
+        cumulative_in(y, score, order)
             .into_iter()
             .map(|(_, tp, fp)| ((tp + fp) / n, tp / n_pos, fp / n_neg)),
     );
@@ -376,7 +398,11 @@ pub struct BandRow {
 /// Equal-count bands of rows ordered by score, highest first (deciles for `bands = 10`), with
 /// observed rates for calibration and cumulative capture and lift for gains.
 pub fn band_table(y: &[f64], score: &[f64], bands: usize) -> Vec<BandRow> {
-    let idx = order_desc(score);
+    band_table_in(y, score, &order_desc(score), bands)
+}
+
+/// [`band_table`] with the rows already in [`order_desc`] order.
+pub fn band_table_in(y: &[f64], score: &[f64], idx: &[usize], bands: usize) -> Vec<BandRow> {
     let n = idx.len();
     let total_pos = positives(y).max(1.0);
     let overall = positives(y) / n.max(1) as f64;
@@ -412,17 +438,68 @@ pub fn band_table(y: &[f64], score: &[f64], bands: usize) -> Vec<BandRow> {
 /// Population stability of a discrete variable (bins or categories given as values): the sum of
 /// `(a - e) ln(a / e)` over values, shares floored at 1e-4.
 pub fn psi_discrete(expected: &[f64], actual: &[f64]) -> f64 {
-    // Few distinct values (bins): count them in an ordered map keyed by the value's bits.
-    let mut counts: std::collections::BTreeMap<u64, (f64, f64)> = std::collections::BTreeMap::new();
+    // Few distinct values (bins): count them in a small open-addressing table keyed by the
+    // value's bits; past 256 distinct values, in an ordered map.
+    const SLOTS: usize = 512;
+    let mut keys = [u64::MAX; SLOTS];
+    let mut table = vec![(0.0f64, 0.0f64); SLOTS];
+    let mut used = 0usize;
+    let mut spill: std::collections::BTreeMap<u64, (f64, f64)> = std::collections::BTreeMap::new();
+    let mut add = |x: f64, which: usize| {
+        let bits = x.to_bits();
+        if bits == u64::MAX {
+            let e = spill.entry(bits).or_insert((0.0, 0.0));
+            if which == 0 {
+                e.0 += 1.0
+            } else {
+                e.1 += 1.0
+            }
+            return;
+        }
+        let mut h = (bits.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 55) as usize;
+        loop {
+            if keys[h] == bits {
+                break;
+            }
+            if keys[h] == u64::MAX {
+                if used >= SLOTS / 2 {
+                    let e = spill.entry(bits).or_insert((0.0, 0.0));
+                    if which == 0 {
+                        e.0 += 1.0
+                    } else {
+                        e.1 += 1.0
+                    }
+                    return;
+                }
+                keys[h] = bits;
+                used += 1;
+                break;
+            }
+            h = (h + 1) % SLOTS;
+        }
+        if which == 0 {
+            table[h].0 += 1.0
+        } else {
+            table[h].1 += 1.0
+        }
+    };
     for x in expected {
-        counts.entry(x.to_bits()).or_insert((0.0, 0.0)).0 += 1.0;
+        add(*x, 0);
     }
     for x in actual {
-        counts.entry(x.to_bits()).or_insert((0.0, 0.0)).1 += 1.0;
+        add(*x, 1);
     }
+    // Sum in the order of the values' bits, so the result does not depend on row order.
+    let mut all: Vec<(u64, (f64, f64))> = (0..SLOTS)
+        .filter(|&h| keys[h] != u64::MAX)
+        .map(|h| (keys[h], table[h]))
+        .collect();
+    all.extend(spill);
+    all.sort_by_key(|e| e.0);
+    let counts: Vec<(f64, f64)> = all.into_iter().map(|e| e.1).collect();
     let (ne, na) = (expected.len().max(1) as f64, actual.len().max(1) as f64);
     counts
-        .values()
+        .iter()
         .map(|(e, a)| {
             let (e, a) = ((e / ne).max(1e-4), (a / na).max(1e-4));
             (a - e) * (a / e).ln()
@@ -506,9 +583,44 @@ mod tests {
         assert!(psi(&x, &x, 10).abs() < 1e-12);
         let shifted: Vec<f64> = x.iter().map(|v| v + 300.0).collect();
         assert!(psi(&x, &shifted, 10) > 0.1);
+        // Many distinct values: past the small table, counts spill into an ordered map.
+        assert!(psi_discrete(&x, &x).abs() < 1e-12);
+        let mut rev = shifted.clone();
+        rev.reverse();
+        assert!((psi_discrete(&x, &shifted) - psi_discrete(&x, &rev)).abs() < 1e-12);
+        assert!(psi_discrete(&x, &shifted) > 1.0);
     }
 
     proptest! {
+        #[test]
+        fn psi_cuts_are_the_sorted_quantiles(
+            e in proptest::collection::vec(0u8..30, 1..120),
+            a in proptest::collection::vec(0u8..30, 1..120),
+            bins in 2usize..12,
+        ) {
+            let e: Vec<f64> = e.into_iter().map(f64::from).collect();
+            let a: Vec<f64> = a.into_iter().map(f64::from).collect();
+            // Reference: cuts read off a full sort.
+            let mut sorted = e.clone();
+            sorted.sort_by(f64::total_cmp);
+            let mut edges: Vec<f64> = (1..bins).map(|k| sorted[k * sorted.len() / bins]).collect();
+            edges.dedup();
+            let share = |v: &[f64]| {
+                let mut c = vec![0.0; edges.len() + 1];
+                for x in v {
+                    c[edges.partition_point(|q| q <= x)] += 1.0;
+                }
+                c.into_iter().map(|k| (k / v.len() as f64).max(1e-4)).collect::<Vec<f64>>()
+            };
+            let (se, sa) = (share(&e), share(&a));
+            let expected: f64 = se.iter().zip(&sa).map(|(e, a)| (a - e) * (a / e).ln()).sum();
+            prop_assert!((psi(&e, &a, bins) - expected).abs() < 1e-12);
+            prop_assert!(psi_discrete(&e, &a) >= 0.0);
+            let mut rev = a.clone();
+            rev.reverse();
+            prop_assert!((psi_discrete(&e, &a) - psi_discrete(&e, &rev)).abs() < 1e-12);
+        }
+
         #[test]
         fn auc_bounds_and_symmetry(data in proptest::collection::vec((0u8..2, 0u16..50), 2..200)) {
             let y: Vec<f64> = data.iter().map(|d| d.0 as f64).collect();
