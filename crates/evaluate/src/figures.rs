@@ -205,7 +205,7 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
         Model::Logistic(l) => {
             let raw: Vec<(String, f64)> = l
                 .features
-                .iter()
+                .par_iter()
                 .zip(&l.coef)
                 .map(|(f, c)| {
                     (
@@ -295,8 +295,7 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
     // the KS curve, the deciles and every group's AUC.
     let mut order: Vec<usize> = (0..p.len()).collect();
     order.par_sort_unstable_by(|&a, &b| p[b].total_cmp(&p[a]).then(a.cmp(&b)));
-    let ks = ks_points_in(y, p, &order, 200);
-    let deciles = band_table_in(y, p, &order, 10);
+    let (ks, deciles) = rayon::join(|| ks_points_in(y, p, &order, 200), || band_table_in(y, p, &order, 10));
     order.reverse();
     let fairness = fairness_tables(&i, y, p, &order)?;
     // Timings are read from the train manifest, which is not a declared input: they change on
@@ -451,22 +450,49 @@ fn fairness_tables(i: &Inputs<'_>, y: &[f64], p: &[f64], order: &[usize]) -> Res
         .filter(|&r| test_code.is_some() && split.codes[r] == test_code)
         .collect();
     let threshold = i.metrics.models[&i.metrics.selected_model].threshold;
-    let mut out = Vec::new();
-    for attr in &i.params.protected {
-        // Group index per test row, and the groups' labels (missing last).
-        let (gid, names): (Vec<usize>, Vec<String>) = match texts.remove(attr.as_str()) {
-            Some(t) => {
-                let miss = t.labels.len();
-                let mut names = t.labels;
-                names.push("missing".into());
-                let gid = test_rows
-                    .iter()
-                    .map(|&r| t.codes[r].map_or(miss, |c| c as usize))
-                    .collect();
-                (gid, names)
-            }
-            None => group_column(&others.get(attr).expect("read above").take(&test_rows)),
-        };
+    // Each attribute's group column, then the tables, attributes in parallel.
+    let grouped: Vec<(&String, GroupColumn)> = i
+        .params
+        .protected
+        .iter()
+        .map(|attr| match texts.remove(attr.as_str()) {
+            Some(t) => (attr, GroupColumn::Codes(t)),
+            None => (
+                attr,
+                GroupColumn::Values(others.get(attr).expect("read above").take(&test_rows)),
+            ),
+        })
+        .collect();
+    grouped
+        .into_par_iter()
+        .map(|(attr, col)| {
+            let (gid, names) = match col {
+                GroupColumn::Codes(t) => {
+                    let miss = t.labels.len();
+                    let mut names = t.labels;
+                    names.push("missing".into());
+                    let gid = test_rows
+                        .iter()
+                        .map(|&r| t.codes[r].map_or(miss, |c| c as usize))
+                        .collect();
+                    (gid, names)
+                }
+                GroupColumn::Values(c) => group_column(&c),
+            };
+            Ok((attr.clone(), group_rows(&gid, &names, y, p, order, threshold)))
+        })
+        .collect()
+}
+
+/// A protected attribute's test rows: text as codes, other kinds as values.
+enum GroupColumn {
+    Codes(TextCodes),
+    Values(Column),
+}
+
+/// One fairness table from each row's group.
+fn group_rows(gid: &[usize], names: &[String], y: &[f64], p: &[f64], order: &[usize], threshold: f64) -> Vec<GroupRow> {
+    {
         let mut acc = vec![(0u64, 0u64, 0u64); names.len()]; // rows, approved, defaults
         for (r, g) in gid.iter().enumerate() {
             let a = &mut acc[*g];
@@ -495,9 +521,8 @@ fn fairness_tables(i: &Inputs<'_>, y: &[f64], p: &[f64], order: &[usize]) -> Res
         for r in &mut rows {
             r.adverse_impact_ratio = if best > 0.0 { r.approval_rate / best } else { 1.0 };
         }
-        out.push((attr.clone(), rows));
+        rows
     }
-    Ok(out)
 }
 
 /// Group index per row of a numeric or date column, and the groups' labels (missing last):
@@ -506,9 +531,17 @@ fn group_column(col: &Column) -> (Vec<usize>, Vec<String>) {
     match col {
         Column::Number(v) => {
             let mut s: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
-            s.sort_by(f64::total_cmp);
-            let mut d = s.clone();
-            d.dedup();
+            // Up to 12 distinct values, found in one pass: each its own group.
+            let mut d: Vec<f64> = Vec::new();
+            for x in &s {
+                if !d.contains(x) {
+                    d.push(*x);
+                    if d.len() > 12 {
+                        break;
+                    }
+                }
+            }
+            d.sort_by(f64::total_cmp);
             if d.len() <= 12 {
                 let mut names: Vec<String> = d
                     .iter()
@@ -528,8 +561,16 @@ fn group_column(col: &Column) -> (Vec<usize>, Vec<String>) {
                     names,
                 )
             } else {
-                // Five equal-count bands.
-                let mut cuts: Vec<f64> = (1..5).map(|k| s[k * s.len() / 5]).collect();
+                // Five equal-count bands, cut by successive selection (no full sort).
+                let n = s.len();
+                let mut cuts: Vec<f64> = Vec::with_capacity(4);
+                let mut lo = 0;
+                for k in 1..5 {
+                    let pos = k * n / 5;
+                    let (_, c, _) = s[lo..].select_nth_unstable_by(pos - lo, f64::total_cmp);
+                    cuts.push(*c);
+                    lo = pos + 1;
+                }
                 cuts.dedup();
                 let mut names: Vec<String> = (0..=cuts.len())
                     .map(|b| {

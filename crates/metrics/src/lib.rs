@@ -362,18 +362,50 @@ pub fn ks_points(y: &[f64], score: &[f64], max_points: usize) -> Vec<(f64, f64, 
     ks_points_in(y, score, &order_desc(score), max_points)
 }
 
-/// [`ks_points`] with the rows already in [`order_desc`] order.
+/// [`ks_points`] with the rows already in [`order_desc`] order. Two passes over the rows: one
+/// to count distinct scores, one to keep only the points that the thinning keeps.
 pub fn ks_points_in(y: &[f64], score: &[f64], order: &[usize], max_points: usize) -> Vec<(f64, f64, f64)> {
-    let n_pos = positives(y).max(1.0);
-    let n_neg = (y.len() as f64 - positives(y)).max(1.0);
+    let npos = positives(y);
+    let n_pos = npos.max(1.0);
+    let n_neg = (y.len() as f64 - npos).max(1.0);
     let n = y.len().max(1) as f64;
-    let mut pts = vec![(0.0, 0.0, 0.0)];
-    pts.extend(
-        cumulative_in(y, score, order)
-            .into_iter()
-            .map(|(_, tp, fp)| ((tp + fp) / n, tp / n_pos, fp / n_neg)),
-    );
-    thin(pts, max_points)
+    // Points are (0, 0, 0) then one per distinct score: `distinct + 1` in all.
+    let distinct = order.windows(2).filter(|w| score[w[0]] != score[w[1]]).count() + usize::from(!order.is_empty());
+    let total = distinct + 1;
+    let m = max_points.max(2);
+    let keep: Vec<usize> = if total <= m {
+        (0..total).collect()
+    } else {
+        let step = (total - 1) as f64 / (m - 1) as f64;
+        (0..m)
+            .map(|k| ((k as f64 * step).round() as usize).min(total - 1))
+            .collect()
+    };
+    let mut out = Vec::with_capacity(keep.len());
+    let mut next = 0;
+    let mut emit = |idx: usize, pt: (f64, f64, f64), out: &mut Vec<(f64, f64, f64)>| {
+        while next < keep.len() && keep[next] == idx {
+            out.push(pt);
+            next += 1;
+        }
+    };
+    emit(0, (0.0, 0.0, 0.0), &mut out);
+    let (mut tp, mut fp) = (0.0, 0.0);
+    let (mut i, mut point) = (0, 0);
+    while i < order.len() {
+        let s = score[order[i]];
+        while i < order.len() && score[order[i]] == s {
+            if y[order[i]] > 0.5 {
+                tp += 1.0
+            } else {
+                fp += 1.0
+            }
+            i += 1;
+        }
+        point += 1;
+        emit(point, ((tp + fp) / n, tp / n_pos, fp / n_neg), &mut out);
+    }
+    out
 }
 
 /// One row of a calibration or gains table.
@@ -592,6 +624,20 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn ks_points_keep_the_thinned_cumulative_curve(
+            data in proptest::collection::vec((0u8..2, 0u8..40), 1..400),
+            max_points in 2usize..60,
+        ) {
+            let y: Vec<f64> = data.iter().map(|d| f64::from(d.0)).collect();
+            let s: Vec<f64> = data.iter().map(|d| f64::from(d.1)).collect();
+            let npos = positives(&y);
+            let (n_pos, n_neg, n) = (npos.max(1.0), (y.len() as f64 - npos).max(1.0), y.len() as f64);
+            let mut full = vec![(0.0, 0.0, 0.0)];
+            full.extend(cumulative(&y, &s).into_iter().map(|(_, tp, fp)| ((tp + fp) / n, tp / n_pos, fp / n_neg)));
+            prop_assert_eq!(ks_points(&y, &s, max_points), thin(full, max_points));
+        }
+
         #[test]
         fn psi_cuts_are_the_sorted_quantiles(
             e in proptest::collection::vec(0u8..30, 1..120),
