@@ -500,7 +500,7 @@ fn group_rows(gid: &[usize], names: &[String], y: &[f64], p: &[f64], order: &[us
             a.1 += u64::from(p[r] < threshold);
             a.2 += u64::from(y[r] > 0.5);
         }
-        let aucs = riskpipe_core::stats::auc_by_group(y, p, order, &gid, names.len());
+        let aucs = riskpipe_core::stats::auc_by_group(y, p, order, gid, names.len());
         let mut rows: Vec<GroupRow> = names
             .iter()
             .enumerate()
