@@ -91,6 +91,10 @@ pub struct Figures {
     pub fairness: Vec<(String, Vec<GroupRow>)>,
     /// When the report was written, UTC (volatile).
     pub date: String,
+    /// The run id (volatile).
+    pub run_id: String,
+    /// One line per earlier stage manifest.
+    pub manifests: Vec<String>,
     /// Seconds per model from the train stage's manifest: (cross-validated search, final fit)
     /// (volatile).
     pub fit_secs: BTreeMap<String, (Option<f64>, Option<f64>)>,
@@ -173,11 +177,21 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
         ),
         ("seed".into(), i.params.seed.to_string()),
         ("riskpipe version".into(), env!("CARGO_PKG_VERSION").to_string()),
-        (
-            "stages".into(),
-            "ingest, privacy, features, train, evaluate (each folder holds its manifest.json)".into(),
-        ),
     ];
+    // The earlier stages' manifests, by fingerprint (deterministic: parameters, input hashes and
+    // code version), and the run id (it names the run, so it is volatile).
+    let mut manifests = Vec::new();
+    let mut run_id = String::new();
+    for stage in ["ingest", "privacy", "features", "train"] {
+        if let Some(mf) = Manifest::load(&i.inputs.run_dir.join(stage))? {
+            manifests.push(format!(
+                "{stage}/manifest.json: fingerprint {}, {} outputs",
+                &mf.fingerprint[..16.min(mf.fingerprint.len())],
+                mf.outputs.len()
+            ));
+            run_id = mf.run_id;
+        }
+    }
     // Score distribution: 20 bins over [0, max score].
     let top = p.iter().copied().fold(0.0f64, f64::max).max(1e-9);
     let (mut goods, mut bads) = (vec![0.0; 20], vec![0.0; 20]);
@@ -344,6 +358,8 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
         fairness,
         date: now_rfc3339().replace('T', " ").replace('Z', " UTC"),
         fit_secs,
+        run_id,
+        manifests,
         quality,
         privacy,
     })

@@ -203,7 +203,13 @@ pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
     for (k, v) in &f.header {
         let _ = write!(s, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v));
     }
+    let _ = write!(s, "<tr><th>run id</th><td>{}</td></tr>", volatile(&esc(&f.run_id)));
     let _ = write!(s, "<tr><th>date</th><td>{}</td></tr>", volatile(&esc(&f.date)));
+    let _ = write!(
+        s,
+        "<tr><th>stage manifests</th><td>{}<br>evaluate/manifest.json (this stage)</td></tr>",
+        f.manifests.iter().map(|m| esc(m)).collect::<Vec<_>>().join("<br>")
+    );
     s.push_str("</table></section>");
     // Model comparison.
     let _ = write!(
