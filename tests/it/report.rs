@@ -139,6 +139,17 @@ fn binning_tables_show_the_scorecard_points_of_the_bundle() {
     assert_eq!(card["pdo"], 40.0);
     // The run date and each model's fit times are shown, inside volatile spans.
     assert!(html.contains("<th>date</th><td><span data-volatile>20"));
+    assert!(html.contains("<th>run id</th><td><span data-volatile>"));
+    for stage in ["ingest", "privacy", "features", "train"] {
+        let m: serde_json::Value =
+            serde_json::from_str(&fs_err::read_to_string(t.join(format!("run/{stage}/manifest.json"))).unwrap())
+                .unwrap();
+        let fp = &m["fingerprint"].as_str().unwrap()[..16];
+        assert!(
+            html.contains(&format!("{stage}/manifest.json: fingerprint {fp}")),
+            "{stage}"
+        );
+    }
     let manifest: serde_json::Value =
         serde_json::from_str(&fs_err::read_to_string(t.join("run/train/manifest.json")).unwrap()).unwrap();
     for model in ["logistic", "tree"] {
