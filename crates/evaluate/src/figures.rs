@@ -278,6 +278,11 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
             if let Some(m) = f.binning.missing {
                 bins.push((m, card.and_then(|c| c.missing.as_ref()).map(|p| p.points)));
             }
+            for (k, sp) in f.binning.specials.into_iter().enumerate() {
+                if let Some(b) = sp.bin {
+                    bins.push((b, card.and_then(|c| c.specials.get(k)).map(|p| p.1.points)));
+                }
+            }
             BinningTable {
                 coef: coefs.get(&f.name).copied(),
                 feature: f.name,

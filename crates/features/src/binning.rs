@@ -46,6 +46,15 @@ pub enum BinMap {
     },
 }
 
+/// A declared special value (e.g. -999 for "no record") and its own bin.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SpecialBin {
+    /// The value, matched exactly.
+    pub value: f64,
+    /// Its bin; `None` when training had no row with it (such rows are neutral, WoE 0).
+    pub bin: Option<Bin>,
+}
+
 /// A fitted binning of one feature.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Binning {
@@ -55,8 +64,18 @@ pub struct Binning {
     pub bins: Vec<Bin>,
     /// Bin of missing values, when training had any.
     pub missing: Option<Bin>,
+    /// Bins of declared special values (numeric features), in declared order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub specials: Vec<SpecialBin>,
     /// Information value of the feature.
     pub iv: f64,
+    /// The event-rate trend the bins follow (`ascending`, `descending`, `peak`, `valley`,
+    /// `none`), when the binner enforces one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trend: Option<String>,
+    /// Why the requested trend could not be followed without losing information, if so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trend_note: Option<String>,
 }
 
 /// Which bin a value falls in.
@@ -66,6 +85,8 @@ pub enum BinRef {
     Value(usize),
     /// The missing bin.
     Missing,
+    /// The bin of the i-th declared special value.
+    Special(usize),
     /// No bin: a missing or unseen value where training had none (WoE 0, neutral).
     Neutral,
 }
@@ -78,6 +99,12 @@ impl Binning {
                 if x.is_nan() {
                     if self.missing.is_some() {
                         BinRef::Missing
+                    } else {
+                        BinRef::Neutral
+                    }
+                } else if let Some(k) = self.specials.iter().position(|s| s.value == x) {
+                    if self.specials[k].bin.is_some() {
+                        BinRef::Special(k)
                     } else {
                         BinRef::Neutral
                     }
@@ -115,8 +142,14 @@ impl Binning {
         match r {
             BinRef::Value(i) => self.bins.get(i),
             BinRef::Missing => self.missing.as_ref(),
+            BinRef::Special(k) => self.specials.get(k).and_then(|s| s.bin.as_ref()),
             BinRef::Neutral => None,
         }
+    }
+
+    /// Whether `x` is one of the declared special values.
+    pub fn is_special(&self, x: f64) -> bool {
+        self.specials.iter().any(|s| s.value == x)
     }
 
     /// The WoE of a bin reference (0 for neutral).
@@ -197,7 +230,7 @@ fn monotonic_merge(groups: Vec<(usize, u64, u64)>) -> Vec<(usize, u64, u64)> {
     if iv_of(&best) >= 0.75 * free { best } else { groups }
 }
 
-fn fmt_num(x: f64) -> String {
+pub(crate) fn fmt_num(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 {
         format!("{}", x as i64)
     } else {
@@ -208,11 +241,24 @@ fn fmt_num(x: f64) -> String {
 
 /// Fills WoE, IV and event rates from (label, count, events) of value bins and the missing bin.
 fn finish(map: BinMap, raw: Vec<(String, u64, u64)>, missing: Option<(u64, u64)>) -> Binning {
-    let total_events: u64 = raw.iter().map(|r| r.2).sum::<u64>() + missing.map_or(0, |m| m.1);
-    let total: u64 = raw.iter().map(|r| r.1).sum::<u64>() + missing.map_or(0, |m| m.0);
+    finish_with(map, raw, missing, &[])
+}
+
+/// [`finish`] with declared special values and their (count, events), `None` when unseen.
+pub(crate) fn finish_with(
+    map: BinMap,
+    raw: Vec<(String, u64, u64)>,
+    missing: Option<(u64, u64)>,
+    specials: &[(f64, Option<(u64, u64)>)],
+) -> Binning {
+    let seen: Vec<(u64, u64)> = specials.iter().filter_map(|s| s.1).collect();
+    let total_events: u64 =
+        raw.iter().map(|r| r.2).sum::<u64>() + missing.map_or(0, |m| m.1) + seen.iter().map(|s| s.1).sum::<u64>();
+    let total: u64 =
+        raw.iter().map(|r| r.1).sum::<u64>() + missing.map_or(0, |m| m.0) + seen.iter().map(|s| s.0).sum::<u64>();
     let total_non = (total - total_events) as f64;
     let te = total_events as f64;
-    let nb = raw.len() + usize::from(missing.is_some());
+    let nb = raw.len() + usize::from(missing.is_some()) + seen.len();
     let make = |label: String, count: u64, events: u64| {
         let non = (count - events) as f64;
         let g = (non + SMOOTH) / (total_non + SMOOTH * nb as f64);
@@ -229,8 +275,29 @@ fn finish(map: BinMap, raw: Vec<(String, u64, u64)>, missing: Option<(u64, u64)>
     };
     let bins: Vec<Bin> = raw.into_iter().map(|(l, c, e)| make(l, c, e)).collect();
     let missing = missing.map(|(c, e)| make("missing".into(), c, e));
-    let iv = bins.iter().map(|b| b.iv).sum::<f64>() + missing.as_ref().map_or(0.0, |b| b.iv);
-    Binning { map, bins, missing, iv }
+    let specials: Vec<SpecialBin> = specials
+        .iter()
+        .map(|(v, c)| SpecialBin {
+            value: *v,
+            bin: c.map(|(c, e)| make(format!("special {}", fmt_num(*v)), c, e)),
+        })
+        .collect();
+    let iv = bins.iter().map(|b| b.iv).sum::<f64>()
+        + missing.as_ref().map_or(0.0, |b| b.iv)
+        + specials
+            .iter()
+            .filter_map(|s| s.bin.as_ref())
+            .map(|b| b.iv)
+            .sum::<f64>();
+    Binning {
+        map,
+        bins,
+        missing,
+        specials,
+        iv,
+        trend: None,
+        trend_note: None,
+    }
 }
 
 impl Binner for QuantileBinner {

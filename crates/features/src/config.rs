@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use riskpipe_core::Error;
 
+use crate::optimal::{OptimalBinner, Trend};
+
 /// How rows are split into train and test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -18,16 +20,34 @@ pub enum SplitKind {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BinningConfig {
-    /// `quantile` (equal frequency); optimal binning comes later.
+    /// `optimal` (default: the IV-maximising binning under constraints, solved exactly) or
+    /// `quantile` (equal-frequency pre-bins, merged greedily).
     pub method: Option<String>,
-    /// Bins per numeric feature at most (default 10).
+    /// Bins per feature at most, missing and special bins not counted (default 10).
     pub max_bins: Option<usize>,
     /// Categories with a smaller share are pooled into `other` (default 0.05).
     pub min_category_share: Option<f64>,
-    /// Numeric bins hold at least this share of rows (default 0.05).
+    /// Bins hold at least this share of the value rows (default 0.05).
     pub min_bin_share: Option<f64>,
-    /// `auto` (default): merge bins into a monotonic event-rate trend unless the feature is
-    /// clearly U-shaped; `none`: keep the equal-frequency bins.
+    /// `optimal`: bins hold at most this share of the value rows (default 1, no limit).
+    pub max_bin_share: Option<f64>,
+    /// `optimal`: fewest events per bin (default 1).
+    pub min_bin_events: Option<u64>,
+    /// `optimal`: neighbouring bins' event rates must differ at this p-value or below
+    /// (two-proportion z-test; default: no test).
+    pub max_pvalue: Option<f64>,
+    /// `optimal`: pre-bins at most (default 40) and their smallest share (default 0.02).
+    pub max_prebins: Option<usize>,
+    /// `optimal`: smallest pre-bin share of the value rows (default 0.02).
+    pub min_prebin_share: Option<f64>,
+    /// `optimal`: event-rate trend: `auto` (default), `auto_asc_desc`, `ascending`,
+    /// `descending`, `peak`, `valley` or `none`.
+    pub trend: Option<Trend>,
+    /// `optimal`: numeric values that get a bin of their own in every numeric feature (e.g.
+    /// `[-999, 999999]`).
+    pub special_values: Option<Vec<f64>>,
+    /// `quantile`: `auto` (default): merge bins into a monotonic event-rate trend unless the
+    /// feature is clearly U-shaped; `none`: keep the equal-frequency bins.
     pub monotonic: Option<String>,
 }
 
@@ -53,11 +73,13 @@ pub struct FeaturesConfig {
     pub binning: Option<BinningConfig>,
 }
 
-/// Binning method. Only equal-frequency exists so far; the type keeps the choice open.
+/// Binning method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BinningMethod {
-    /// Equal-frequency bins on training quantiles.
+    /// The IV-maximising binning under constraints ([`crate::OptimalBinner`]).
+    Optimal,
+    /// Equal-frequency pre-bins merged greedily ([`crate::QuantileBinner`]).
     Quantile,
 }
 
@@ -86,8 +108,10 @@ pub struct FeaturesParams {
     pub min_category_share: f64,
     /// Smallest numeric bin share.
     pub min_bin_share: f64,
-    /// Monotonic merge of numeric bins.
+    /// Monotonic merge of numeric bins (`quantile`).
     pub monotonic: bool,
+    /// The optimal binner's settings (`optimal`).
+    pub optimal: OptimalBinner,
     /// Seed of the split.
     pub seed: u64,
 }
@@ -123,16 +147,79 @@ impl FeaturesConfig {
         }
         let b = self.binning.unwrap_or_default();
         let binning_method = match b.method.as_deref() {
-            None | Some("quantile") => BinningMethod::Quantile,
+            None | Some("optimal") => BinningMethod::Optimal,
+            Some("quantile") => BinningMethod::Quantile,
             Some(other) => {
                 errs.push(Error::config(
                     file,
                     "features.binning.method",
-                    format!("unknown method `{other}`, expected `quantile`"),
+                    format!("unknown method `{other}`, expected `optimal` or `quantile`"),
                 ));
-                BinningMethod::Quantile
+                BinningMethod::Optimal
             }
         };
+        if binning_method == BinningMethod::Quantile {
+            for (set, key) in [
+                (b.max_bin_share.is_some(), "max_bin_share"),
+                (b.min_bin_events.is_some(), "min_bin_events"),
+                (b.max_pvalue.is_some(), "max_pvalue"),
+                (b.max_prebins.is_some(), "max_prebins"),
+                (b.min_prebin_share.is_some(), "min_prebin_share"),
+                (b.trend.is_some(), "trend"),
+                (b.special_values.is_some(), "special_values"),
+            ] {
+                if set {
+                    errs.push(Error::config(
+                        file,
+                        format!("features.binning.{key}"),
+                        "applies to `method: optimal` only",
+                    ));
+                }
+            }
+        } else if b.monotonic.is_some() {
+            errs.push(Error::config(
+                file,
+                "features.binning.monotonic",
+                "applies to `method: quantile`; with `optimal` use `trend`",
+            ));
+        }
+        let max_bin_share = b.max_bin_share.unwrap_or(1.0);
+        let min_prebin_share = b.min_prebin_share.unwrap_or(0.02);
+        let max_prebins = b.max_prebins.unwrap_or(40);
+        if !(max_bin_share > 0.0 && max_bin_share <= 1.0) {
+            errs.push(Error::config(
+                file,
+                "features.binning.max_bin_share",
+                "must be in (0, 1]",
+            ));
+        }
+        if !(0.0..0.5).contains(&min_prebin_share) {
+            errs.push(Error::config(
+                file,
+                "features.binning.min_prebin_share",
+                "must be in [0, 0.5)",
+            ));
+        }
+        if !(2..=200).contains(&max_prebins) {
+            errs.push(Error::config(
+                file,
+                "features.binning.max_prebins",
+                "must be between 2 and 200",
+            ));
+        }
+        if let Some(p) = b.max_pvalue
+            && !(p > 0.0 && p <= 1.0)
+        {
+            errs.push(Error::config(file, "features.binning.max_pvalue", "must be in (0, 1]"));
+        }
+        let special_values = b.special_values.unwrap_or_default();
+        if special_values.iter().any(|v| !v.is_finite()) {
+            errs.push(Error::config(
+                file,
+                "features.binning.special_values",
+                "must be finite numbers (missing values have their own bin already)",
+            ));
+        }
         let max_bins = b.max_bins.unwrap_or(10);
         if !(2..=50).contains(&max_bins) {
             errs.push(Error::config(
@@ -155,6 +242,13 @@ impl FeaturesConfig {
                 file,
                 "features.binning.min_bin_share",
                 "must be in [0, 0.5)",
+            ));
+        }
+        if min_bin_share > max_bin_share {
+            errs.push(Error::config(
+                file,
+                "features.binning.max_bin_share",
+                "must be at least `min_bin_share`",
             ));
         }
         let monotonic = match b.monotonic.as_deref() {
@@ -185,6 +279,18 @@ impl FeaturesConfig {
             min_category_share,
             min_bin_share,
             monotonic,
+            optimal: OptimalBinner {
+                max_bins,
+                max_prebins,
+                min_prebin_share,
+                min_bin_share,
+                max_bin_share,
+                min_bin_events: b.min_bin_events.unwrap_or(1),
+                max_pvalue: b.max_pvalue,
+                trend: b.trend.unwrap_or(Trend::Auto),
+                special_values,
+                min_category_share,
+            },
             seed,
         })
     }

@@ -30,12 +30,14 @@
 
 mod binning;
 mod config;
+mod optimal;
 mod run;
 mod scorecard;
 mod transform;
 
-pub use binning::{Bin, BinMap, BinRef, Binner, Binning, QuantileBinner};
+pub use binning::{Bin, BinMap, BinRef, Binner, Binning, QuantileBinner, SpecialBin};
 pub use config::{BinningConfig, BinningMethod, FeaturesConfig, FeaturesParams, SplitKind};
+pub use optimal::{OptimalBinner, Trend};
 pub use run::{FeatureSummary, FeaturesReport, ROW, SPLIT, inputs, run};
 pub use scorecard::{BinPoints, FeaturePoints, Scorecard, ScorecardConfig, ScorecardParams};
 pub use transform::{Encoding, FeatureTransform, MISSING_SUFFIX, Transform, WOE_PREFIX};

@@ -10,8 +10,8 @@ use riskpipe_core::split::stratified_holdout;
 use riskpipe_core::stage::{Input, StageInputs, StageReport};
 use riskpipe_core::{Column, Error, Frame, Result, Rng};
 
-use crate::binning::QuantileBinner;
-use crate::config::{FeaturesParams, SplitKind};
+use crate::binning::{Binner, QuantileBinner};
+use crate::config::{BinningMethod, FeaturesParams, SplitKind};
 use crate::transform::Transform;
 
 /// Column of `split.parquet` and the matrices naming the source row (the id, or the row number).
@@ -32,6 +32,12 @@ pub struct FeatureSummary {
     pub bins: usize,
     /// Missing share on train.
     pub missing_share: f64,
+    /// Event-rate trend of the bins, when the binner enforces one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trend: Option<String>,
+    /// Why the requested trend could not be followed without losing information, if so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trend_note: Option<String>,
 }
 
 /// `report.json` of the features stage.
@@ -167,13 +173,17 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
         }
     }
 
-    let binner = QuantileBinner {
+    let quantile = QuantileBinner {
         max_bins: params.max_bins,
         min_category_share: params.min_category_share,
         min_bin_share: params.min_bin_share,
         monotonic: params.monotonic,
     };
-    let transform = Transform::fit(&train, &target, &columns, (params.cap_lower, params.cap_upper), &binner)?;
+    let binner: &(dyn Binner + Sync) = match params.binning_method {
+        BinningMethod::Optimal => &params.optimal,
+        BinningMethod::Quantile => &quantile,
+    };
+    let transform = Transform::fit(&train, &target, &columns, (params.cap_lower, params.cap_upper), binner)?;
 
     // The `row` column: the id when declared, else the source row number.
     let row_col = |f: &Frame| -> Column {
@@ -224,12 +234,21 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
                 crate::transform::Encoding::Categorical { .. } => "categorical".into(),
             },
             iv: f.binning.iv,
-            bins: f.binning.bins.len() + usize::from(f.binning.missing.is_some()),
+            bins: f.binning.bins.len()
+                + usize::from(f.binning.missing.is_some())
+                + f.binning.specials.iter().filter(|s| s.bin.is_some()).count(),
             missing_share: train
                 .get(&f.name)
                 .map_or(0.0, |c| c.missing() as f64 / train.rows().max(1) as f64),
+            trend: f.binning.trend.clone(),
+            trend_note: f.binning.trend_note.clone(),
         })
         .collect();
+    for f in &feats {
+        if let Some(note) = &f.trend_note {
+            tracing::warn!(feature = %f.name, "Binning of `{}` {note}.", f.name);
+        }
+    }
     feats.sort_by(|a, b| b.iv.total_cmp(&a.iv).then(a.name.cmp(&b.name)));
     let top = feats
         .first()

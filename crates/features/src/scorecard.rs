@@ -80,6 +80,10 @@ pub struct FeaturePoints {
     pub bins: Vec<BinPoints>,
     /// Points of the missing bin, if training had one.
     pub missing: Option<BinPoints>,
+    /// Points of each declared special value, in declared order (neutral points when training
+    /// had no row with it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub specials: Vec<(f64, BinPoints)>,
     /// Points of a value with no bin (missing or unseen where training had none): WoE 0.
     pub neutral_points: i64,
     /// The most points this feature gives.
@@ -147,10 +151,29 @@ impl Scorecard {
                 points: pts(coef, x.woe),
             });
             let neutral_points = pts(coef, 0.0);
+            let specials: Vec<(f64, BinPoints)> = b
+                .specials
+                .iter()
+                .map(|sp| {
+                    let (label, woe) = sp.bin.as_ref().map_or_else(
+                        || (format!("special {} (unseen)", sp.value), 0.0),
+                        |x| (x.label.clone(), x.woe),
+                    );
+                    (
+                        sp.value,
+                        BinPoints {
+                            label,
+                            woe,
+                            points: pts(coef, woe),
+                        },
+                    )
+                })
+                .collect();
             let max_points = bins
                 .iter()
                 .map(|x| x.points)
                 .chain(missing.iter().map(|x| x.points))
+                .chain(specials.iter().map(|x| x.1.points))
                 .chain([neutral_points])
                 .max()
                 .unwrap_or(0);
@@ -159,6 +182,7 @@ impl Scorecard {
                 coef,
                 bins,
                 missing,
+                specials,
                 neutral_points,
                 max_points,
             });
@@ -170,6 +194,7 @@ impl Scorecard {
                     .iter()
                     .map(|b| b.points)
                     .chain(f.missing.iter().map(|b| b.points))
+                    .chain(f.specials.iter().map(|b| b.1.points))
                     .chain([f.neutral_points])
                     .min()
                     .unwrap_or(0)
@@ -194,6 +219,7 @@ impl Scorecard {
         match r {
             BinRef::Value(i) => f.bins.get(i).map_or(f.neutral_points, |b| b.points),
             BinRef::Missing => f.missing.as_ref().map_or(f.neutral_points, |b| b.points),
+            BinRef::Special(k) => f.specials.get(k).map_or(f.neutral_points, |b| b.1.points),
             BinRef::Neutral => f.neutral_points,
         }
     }
@@ -203,6 +229,10 @@ impl Scorecard {
         let name = &self.features[feature].feature;
         match (r, binning.bin(r)) {
             (BinRef::Missing, _) | (_, None) => format!("{name} is missing or unseen"),
+            (BinRef::Special(k), _) => format!(
+                "{name} is the special value {}",
+                binning.specials.get(k).map_or(String::new(), |s| s.value.to_string())
+            ),
             (_, Some(b)) if b.label.starts_with('[') => format!("{name} in {}", b.label),
             (_, Some(b)) => format!("{name} = {}", b.label),
         }
@@ -219,7 +249,12 @@ impl Scorecard {
             }
         };
         for f in &self.features {
-            for b in f.bins.iter().chain(f.missing.iter()) {
+            for b in f
+                .bins
+                .iter()
+                .chain(f.missing.iter())
+                .chain(f.specials.iter().map(|s| &s.1))
+            {
                 s.push_str(&format!(
                     "{},{},{:.6},{}\n",
                     q(&f.feature),
@@ -253,6 +288,9 @@ impl Scorecard {
             let col = q_ident(&f.feature);
             let missing = f.missing.as_ref().map_or(f.neutral_points, |b| b.points);
             let mut case = format!("CASE WHEN {col} IS NULL THEN {missing}");
+            for (v, b) in &f.specials {
+                case.push_str(&format!(" WHEN {col} = {v:?} THEN {}", b.points));
+            }
             match &t.binning.map {
                 BinMap::Numeric { edges } => {
                     if f.bins.is_empty() {

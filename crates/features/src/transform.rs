@@ -91,7 +91,14 @@ impl Transform {
                 let col = train.get(name).expect("feature column exists");
                 match col {
                     Column::Number(v) => {
-                        let mut s: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+                        let binning = binner.fit_numeric(v, y);
+                        // Declared special values are codes, not magnitudes: they stay out of
+                        // the median and the caps, and pass to tree models unchanged.
+                        let mut s: Vec<f64> = v
+                            .iter()
+                            .copied()
+                            .filter(|x| !x.is_nan() && !binning.is_special(*x))
+                            .collect();
                         s.sort_by(f64::total_cmp);
                         let impute = quantile(&s, 0.5);
                         FeatureTransform {
@@ -100,9 +107,9 @@ impl Transform {
                                 impute,
                                 cap_low: quantile(&s, cap.0),
                                 cap_high: quantile(&s, cap.1),
-                                missing_indicator: s.len() < v.len(),
+                                missing_indicator: v.iter().any(|x| x.is_nan()),
                             },
-                            binning: binner.fit_numeric(v, y),
+                            binning,
                         }
                     }
                     Column::Text(v) => {
@@ -192,6 +199,8 @@ impl Transform {
                                 .map(|x| {
                                     if x.is_nan() {
                                         *impute
+                                    } else if f.binning.is_special(*x) {
+                                        *x
                                     } else {
                                         x.clamp(*cap_low, *cap_high)
                                     }
