@@ -246,9 +246,49 @@ print(",".join(tasks))
 fn scorecard_sql_gives_the_same_points_in_sqlite() {
     use riskpipe_core::Column;
     let t = TestDir::new();
-    // Missing incomes in the test rows exercise the missing-value path of the SQL.
-    t.write("p.yaml", &small_pipeline(4000, "  select: logistic\n"));
+    // Missing incomes in the test rows exercise the missing-value path of the SQL; 0 declared
+    // special (many rows have no delinquencies, utilisation 0, ...) exercises the special bins.
+    t.write(
+        "p.yaml",
+        &small_pipeline(4000, "  select: logistic\n").replace(
+            "  exclude: [application_date]\n",
+            "  exclude: [application_date]\n  binning:\n    special_values: [0]\n",
+        ),
+    );
     t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    // One policy at fit and at transform: every training row with the special value carries
+    // its special bin's WoE, and every missing row the missing bin's.
+    let transform: serde_json::Value =
+        serde_json::from_slice(&fs_err::read(t.join("run/features/transform.json")).unwrap()).unwrap();
+    let masked = riskpipe_core::io::read_parquet(&t.join("run/privacy/data.parquet")).unwrap();
+    let train = riskpipe_core::io::read_parquet(&t.join("run/features/train.parquet")).unwrap();
+    let ids = masked.get("id").unwrap();
+    let row_of: std::collections::BTreeMap<String, usize> =
+        (0..masked.rows()).map(|i| (ids.display(i).unwrap(), i)).collect();
+    let train_rows: Vec<usize> = (0..train.rows())
+        .map(|i| row_of[&train.get("row").unwrap().display(i).unwrap()])
+        .collect();
+    let mut special_rows = 0;
+    for f in transform["features"].as_array().unwrap() {
+        let name = f["name"].as_str().unwrap();
+        let Some(sp) = f["binning"]["specials"].as_array() else {
+            continue;
+        };
+        let Some(woe0) = sp[0]["bin"]["woe"].as_f64() else {
+            continue;
+        };
+        let raw = masked.number(name).unwrap();
+        let woe = train.number(&format!("woe_{name}")).unwrap();
+        for (i, &r) in train_rows.iter().enumerate() {
+            if raw[r] == 0.0 {
+                assert_eq!(woe[i], woe0, "{name}: train row {i} is special");
+                special_rows += 1;
+            } else if raw[r].is_nan() {
+                assert_eq!(Some(woe[i]), f["binning"]["missing"]["woe"].as_f64(), "{name}: row {i}");
+            }
+        }
+    }
+    assert!(special_rows > 100, "special rows: {special_rows}");
     let data = riskpipe_core::io::read_parquet(&t.join("run/privacy/data.parquet")).unwrap();
     let split = riskpipe_core::io::read_parquet(&t.join("run/features/split.parquet")).unwrap();
     let test_rows: Vec<usize> = (0..split.rows())
@@ -304,6 +344,16 @@ print(json.dumps([r[0] for r in db.execute("SELECT " + sql + " AS score FROM app
     for (i, (a, b)) in sql_scores.iter().zip(points).enumerate() {
         assert_eq!(a, b, "row {i}: SQL gives {a}, riskpipe gives {b}");
     }
-    // The test rows include missing values, so the missing path was exercised.
+    // The test rows include missing and special values, so both paths were exercised.
     assert!(data.get("income").unwrap().missing() > 0);
+    assert!(
+        data.number("delinquencies")
+            .unwrap()
+            .iter()
+            .filter(|v| **v == 0.0)
+            .count()
+            > 100
+    );
+    let sql = fs_err::read_to_string(t.join("run/deploy/bundle/scorecard.sql")).unwrap();
+    assert!(sql.contains("\"delinquencies\" = 0.0 THEN"), "{sql}");
 }

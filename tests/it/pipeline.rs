@@ -109,6 +109,7 @@ fn full_run_writes_every_artifact_and_a_summary() {
     // The bundle re-scored the test rows exactly as evaluate did.
     let check = json(&run.join("deploy/check.json"));
     assert_eq!(check["ok"], true);
+    assert_eq!(check["max_abs_diff"], 0.0, "bit for bit");
 }
 
 #[test]

@@ -41,7 +41,8 @@ pub struct Check {
     pub rows: u64,
     /// Largest |PD(bundle) - PD(evaluate)|.
     pub max_abs_diff: f64,
-    /// Whether they agree (difference below 1e-9).
+    /// Whether they agree bit for bit (JSON floats round-trip exactly, so the bundle replays the
+    /// very same numbers).
     pub ok: bool,
 }
 
@@ -136,7 +137,7 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
     let check = Check {
         rows: got.len() as u64,
         max_abs_diff,
-        ok: max_abs_diff < 1e-9 && got.len() == expected.len(),
+        ok: max_abs_diff == 0.0 && got.len() == expected.len(),
     };
     write_parquet(&out.join("test_scores.parquet"), &scored)?;
     write_json(&out.join("check.json"), &check)?;
