@@ -55,6 +55,21 @@ pub struct BinningTable {
     pub neutral_points: Option<i64>,
 }
 
+/// One feature's line in the selection table.
+#[derive(Debug, Clone)]
+pub struct SelectionRow {
+    /// Feature.
+    pub feature: String,
+    /// Information value.
+    pub iv: f64,
+    /// Event-rate trend of its bins.
+    pub trend: String,
+    /// Kept for the scorecard.
+    pub kept: bool,
+    /// Why dropped, and any note on its trend.
+    pub reason: String,
+}
+
 /// All figures of the report.
 pub struct Figures {
     /// Pipeline, task, seed, version, source, rows and rates.
@@ -98,6 +113,8 @@ pub struct Figures {
     /// Seconds per model from the train stage's manifest: (cross-validated search, final fit)
     /// (volatile).
     pub fit_secs: BTreeMap<String, (Option<f64>, Option<f64>)>,
+    /// The scorecard's feature selection: (feature, IV, trend, kept, reason, trend note).
+    pub selection: Vec<SelectionRow>,
     /// Ingest's quality report.
     pub quality: serde_json::Value,
     /// Privacy's masking report.
@@ -317,6 +334,47 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
     let (ks, deciles) = rayon::join(|| ks_points_in(y, p, &order, 200), || band_table_in(y, p, &order, 10));
     order.reverse();
     let fairness = fairness_tables(&i, y, p, &order)?;
+    let freport: serde_json::Value = read_json(&i.inputs.artifact("features/report.json")?)?;
+    let trends: BTreeMap<&str, (&str, &str)> = freport["features"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| {
+                    Some((
+                        f["name"].as_str()?,
+                        (
+                            f["trend"].as_str().unwrap_or("-"),
+                            f["trend_note"].as_str().unwrap_or(""),
+                        ),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let selection: Vec<SelectionRow> = freport["selection"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|d| {
+                    let feature = d["feature"].as_str()?.to_string();
+                    let (trend, note) = trends.get(feature.as_str()).copied().unwrap_or(("-", ""));
+                    let reason = d["reason"].as_str().unwrap_or("");
+                    Some(SelectionRow {
+                        iv: d["iv"].as_f64().unwrap_or(0.0),
+                        trend: trend.to_string(),
+                        kept: d["kept"].as_bool().unwrap_or(false),
+                        reason: [reason, note]
+                            .iter()
+                            .filter(|s| !s.is_empty())
+                            .copied()
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                        feature,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     // Timings are read from the train manifest, which is not a declared input: they change on
     // every run and must not change this stage's fingerprint.
     let timings = Manifest::load(&i.inputs.run_dir.join("train"))?
@@ -365,6 +423,7 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
         fit_secs,
         run_id,
         manifests,
+        selection,
         quality,
         privacy,
     })

@@ -420,9 +420,29 @@ pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
     // Interpretability.
     let _ = write!(
         s,
-        r#"<section id="interpretability"><h2>Interpretability</h2><div class="grid">{}</div><p>Logistic regression: |coefficient| x standard deviation of the WoE feature, normalised; tree and forest: share of the Gini decrease.</p><h3>Binning tables (WoE, by information value)</h3>"#,
+        r#"<section id="interpretability"><h2>Interpretability</h2><div class="grid">{}</div><p>Logistic regression: |coefficient| x standard deviation of the WoE feature, normalised; tree and forest: share of the Gini decrease.</p>"#,
         bars(&format!("Feature importance: {}", f.selected), &f.importance)
     );
+    if !f.selection.is_empty() {
+        s.push_str("<h3>Scorecard feature selection</h3><table><tr><th>feature</th><th>IV</th><th>trend</th><th>scorecard</th><th>reason</th></tr>");
+        for r in &f.selection {
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td>{:.4}</td><td>{}</td><td>{}</td><td style=\"text-align:left\">{}</td></tr>",
+                esc(&r.feature),
+                r.iv,
+                esc(&r.trend),
+                if r.kept {
+                    "kept"
+                } else {
+                    "<span class=\"warn\">dropped</span>"
+                },
+                esc(&r.reason)
+            );
+        }
+        s.push_str("</table>");
+    }
+    s.push_str("<h3>Binning tables (WoE, by information value)</h3>");
     if let Some((lo, hi, scale)) = &f.scorecard {
         let _ = write!(
             s,

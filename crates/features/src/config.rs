@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use riskpipe_core::Error;
 
 use crate::optimal::{OptimalBinner, Trend};
+use crate::selection::SelectionParams;
 
 /// How rows are split into train and test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +72,24 @@ pub struct FeaturesConfig {
     pub cap_upper: Option<f64>,
     /// WoE binning.
     pub binning: Option<BinningConfig>,
+    /// Feature selection for the scorecard.
+    pub selection: Option<SelectionConfig>,
+}
+
+/// The `selection:` sub-section, as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelectionConfig {
+    /// Drop features with a lower IV (default 0.02; 0 keeps all).
+    pub min_iv: Option<f64>,
+    /// Drop features with a higher IV (default: none).
+    pub max_iv: Option<f64>,
+    /// Of two features whose WoE columns correlate beyond this, drop the lower-IV one
+    /// (default 1: off).
+    pub max_correlation: Option<f64>,
+    /// While a variance inflation factor exceeds this, drop the lowest-IV such feature
+    /// (default: none).
+    pub max_vif: Option<f64>,
 }
 
 /// Binning method.
@@ -112,6 +131,8 @@ pub struct FeaturesParams {
     pub monotonic: bool,
     /// The optimal binner's settings (`optimal`).
     pub optimal: OptimalBinner,
+    /// Scorecard feature selection.
+    pub selection: SelectionParams,
     /// Seed of the split.
     pub seed: u64,
 }
@@ -263,6 +284,37 @@ impl FeaturesConfig {
                 true
             }
         };
+        let sel = self.selection.unwrap_or_default();
+        let min_iv = sel.min_iv.unwrap_or(0.02);
+        if !(min_iv >= 0.0 && min_iv.is_finite()) {
+            errs.push(Error::config(
+                file,
+                "features.selection.min_iv",
+                "must be a number >= 0",
+            ));
+        }
+        if let Some(m) = sel.max_iv
+            && (m.is_nan() || m <= min_iv)
+        {
+            errs.push(Error::config(
+                file,
+                "features.selection.max_iv",
+                "must be above `min_iv`",
+            ));
+        }
+        let max_correlation = sel.max_correlation.unwrap_or(1.0);
+        if !(max_correlation > 0.0 && max_correlation <= 1.0) {
+            errs.push(Error::config(
+                file,
+                "features.selection.max_correlation",
+                "must be in (0, 1]",
+            ));
+        }
+        if let Some(v) = sel.max_vif
+            && (v.is_nan() || v < 1.0)
+        {
+            errs.push(Error::config(file, "features.selection.max_vif", "must be >= 1"));
+        }
         if !errs.is_empty() {
             return Err(errs);
         }
@@ -279,6 +331,12 @@ impl FeaturesConfig {
             min_category_share,
             min_bin_share,
             monotonic,
+            selection: SelectionParams {
+                min_iv,
+                max_iv: sel.max_iv,
+                max_correlation: (max_correlation < 1.0).then_some(max_correlation),
+                max_vif: sel.max_vif,
+            },
             optimal: OptimalBinner {
                 max_bins,
                 max_prebins,

@@ -33,11 +33,13 @@ mod config;
 mod optimal;
 mod run;
 mod scorecard;
+mod selection;
 mod transform;
 
 pub use binning::{Bin, BinMap, BinRef, Binner, Binning, QuantileBinner, SpecialBin};
-pub use config::{BinningConfig, BinningMethod, FeaturesConfig, FeaturesParams, SplitKind};
+pub use config::{BinningConfig, BinningMethod, FeaturesConfig, FeaturesParams, SelectionConfig, SplitKind};
 pub use optimal::{OptimalBinner, Trend};
 pub use run::{FeatureSummary, FeaturesReport, ROW, SPLIT, inputs, run};
 pub use scorecard::{BinPoints, FeaturePoints, Scorecard, ScorecardConfig, ScorecardParams};
+pub use selection::{Decision, SelectionParams, correlation, select, vif};
 pub use transform::{Encoding, FeatureTransform, MISSING_SUFFIX, Transform, WOE_PREFIX};

@@ -527,7 +527,7 @@ impl Binner for OptimalBinner {
         let pre: Vec<(u64, u64)> = frequent.iter().map(|f| (f.1, f.2)).collect();
         let mut lim = self.limits(value_rows, self.max_bins);
         // Categories are already in event-rate order: an ascending trend only merges neighbours.
-        lim.min_rows = lim.min_rows.min(pre.iter().map(|p| p.0).min().unwrap_or(1));
+        lim.min_rows = lim.min_rows.min(value_rows);
         let starts = if total_ev == 0 || total_non == 0 || pre.is_empty() {
             vec![0]
         } else {

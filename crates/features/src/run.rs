@@ -12,7 +12,8 @@ use riskpipe_core::{Column, Error, Frame, Result, Rng};
 
 use crate::binning::{Binner, QuantileBinner};
 use crate::config::{BinningMethod, FeaturesParams, SplitKind};
-use crate::transform::Transform;
+use crate::selection::{Decision, select};
+use crate::transform::{Transform, WOE_PREFIX};
 
 /// Column of `split.parquet` and the matrices naming the source row (the id, or the row number).
 pub const ROW: &str = "row";
@@ -53,6 +54,9 @@ pub struct FeaturesReport {
     pub features: Vec<FeatureSummary>,
     /// Columns not used, with the reason.
     pub excluded: BTreeMap<String, String>,
+    /// The scorecard's feature selection: every feature, kept or dropped and why (by IV).
+    #[serde(default)]
+    pub selection: Vec<Decision>,
 }
 
 /// The files the stage reads.
@@ -183,7 +187,7 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
         BinningMethod::Optimal => &params.optimal,
         BinningMethod::Quantile => &quantile,
     };
-    let transform = Transform::fit(&train, &target, &columns, (params.cap_lower, params.cap_upper), binner)?;
+    let mut transform = Transform::fit(&train, &target, &columns, (params.cap_lower, params.cap_upper), binner)?;
 
     // The `row` column: the id when declared, else the source row number.
     let row_col = |f: &Frame| -> Column {
@@ -210,8 +214,26 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
 
     let mut rows_out = 0;
     let mut rates = BTreeMap::new();
+    let mut decisions = Vec::new();
     for (part, f) in [("train", &train), ("test", &test)] {
         let x = transform.apply(f, &file)?;
+        if part == "train" {
+            // Selection for the scorecard, on the training WoE columns.
+            let feats: Vec<(String, f64, &[f64])> = transform
+                .features
+                .iter()
+                .map(|t| {
+                    let woe = x.number(&format!("{WOE_PREFIX}{}", t.name)).expect("woe column");
+                    (t.name.clone(), t.binning.iv, woe)
+                })
+                .collect();
+            decisions = select(&feats, &params.selection);
+            transform.woe_features = decisions
+                .iter()
+                .filter(|d| d.kept)
+                .map(|d| format!("{WOE_PREFIX}{}", d.feature))
+                .collect();
+        }
         let mut m = Frame::new();
         m.push(ROW, row_col(f));
         m.push(target.clone(), f.get(&target).expect("target").clone());
@@ -260,6 +282,11 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
         positive_rate: rates,
         features: feats,
         excluded,
+        selection: {
+            let mut d = decisions;
+            d.sort_by(|a, b| b.iv.total_cmp(&a.iv).then(a.feature.cmp(&b.feature)));
+            d
+        },
     };
     write_json(&out.join("report.json"), &report)?;
     Ok(StageReport {
