@@ -124,3 +124,23 @@ fn missing_pipeline_file_and_bad_version() {
     );
     t.run(&["validate", "t.yaml"]).fails(2, &["t.yaml:3:", "astrology"]);
 }
+
+#[test]
+fn bad_binning_and_selection_settings_name_their_keys() {
+    let base = numbers(50);
+    expect_bad(
+        Some(&base),
+        &csv_pipeline("features:\n  binning:\n    trend: sideways\n"),
+        &["p.yaml:9", "features.binning.trend", "sideways"],
+    );
+    expect_bad(
+        Some(&base),
+        &csv_pipeline("features:\n  binning:\n    method: quantile\n    special_values: [-999]\n"),
+        &["features.binning.special_values", "`method: optimal` only"],
+    );
+    expect_bad(
+        Some(&base),
+        &csv_pipeline("features:\n  selection:\n    max_correlation: 1.5\n    max_vif: 0.5\n"),
+        &["features.selection.max_correlation", "features.selection.max_vif"],
+    );
+}

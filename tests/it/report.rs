@@ -201,3 +201,47 @@ fn binning_tables_show_the_scorecard_points_of_the_bundle() {
         assert_eq!(shown, expected, "points of {name}");
     }
 }
+
+#[test]
+fn selection_drops_correlated_and_weak_features_and_says_why() {
+    let t = TestDir::new();
+    let yaml = small_pipeline(3000, "").replace(
+        "  exclude: [application_date]\n",
+        "  exclude: [application_date]\n  selection:\n    min_iv: 0.03\n    max_correlation: 0.7\n",
+    );
+    t.write("p.yaml", &yaml);
+    t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    let read = |p: &str| -> serde_json::Value { serde_json::from_slice(&fs_err::read(t.join(p)).unwrap()).unwrap() };
+    let report = read("run/features/report.json");
+    let dropped: Vec<(String, String)> = report["selection"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["kept"] == false)
+        .map(|d| (d["feature"].as_str().unwrap().to_string(), d["reason"].as_str().unwrap().to_string()))
+        .collect();
+    assert!(dropped.iter().any(|d| d.1.contains("correlates")), "{dropped:?}");
+    assert!(dropped.iter().any(|d| d.1.contains("below min_iv 0.03")), "{dropped:?}");
+    // The scorecard's inputs are exactly the kept features.
+    let woe: Vec<String> = read("run/features/transform.json")["woe_features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    let model: Vec<String> = read("run/train/logistic.json")["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(woe, model);
+    for (f, _) in &dropped {
+        assert!(!woe.contains(&format!("woe_{f}")), "{f} was dropped but is used");
+    }
+    let html = fs_err::read_to_string(t.join("run/evaluate/report.html")).unwrap();
+    assert!(html.contains("Scorecard feature selection"));
+    for (f, reason) in &dropped {
+        assert!(html.contains(&format!("<td>{f}</td>")) && html.contains(reason.split('`').next().unwrap()));
+    }
+}
