@@ -218,7 +218,12 @@ fn selection_drops_correlated_and_weak_features_and_says_why() {
         .unwrap()
         .iter()
         .filter(|d| d["kept"] == false)
-        .map(|d| (d["feature"].as_str().unwrap().to_string(), d["reason"].as_str().unwrap().to_string()))
+        .map(|d| {
+            (
+                d["feature"].as_str().unwrap().to_string(),
+                d["reason"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     assert!(dropped.iter().any(|d| d.1.contains("correlates")), "{dropped:?}");
     assert!(dropped.iter().any(|d| d.1.contains("below min_iv 0.03")), "{dropped:?}");

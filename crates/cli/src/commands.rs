@@ -180,11 +180,17 @@ pub fn verify(run_dir: &Path, keep: bool) -> CmdResult {
 }
 
 /// `riskpipe synth loans`.
-pub fn synth_loans(rows: u64, seed: u64, out: &Path) -> CmdResult {
+pub fn synth_loans(rows: u64, seed: u64, bureau: usize, out: &Path) -> CmdResult {
     if rows == 0 {
         return Err(Error::config("command line", "--rows", "must be at least 1").into());
     }
-    let book = riskpipe_synth::loans(rows as usize, seed);
+    if bureau > 99 {
+        return Err(Error::config("command line", "--bureau", "at most 99").into());
+    }
+    let mut book = riskpipe_synth::loans(rows as usize, seed);
+    if bureau > 0 {
+        riskpipe_synth::add_bureau(&mut book, bureau, seed);
+    }
     let ext = out
         .extension()
         .and_then(|e| e.to_str())

@@ -108,6 +108,10 @@ enum SynthKind {
         /// Seed.
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// Credit-bureau attributes to add (`bureau_01`..): noisy views of the true risk in six
+        /// shapes, including pure noise, a `-999` code and correlated pairs.
+        #[arg(long, default_value_t = 0)]
+        bureau: usize,
         /// Output file: `.csv` or `.parquet`; true PDs go to `<stem>.truth.<ext>` beside it.
         #[arg(long)]
         out: PathBuf,
@@ -157,8 +161,14 @@ fn main() -> ExitCode {
         } => commands::run(&pipeline, run_dir, &run_id, stage.as_deref(), force, quiet),
         Command::Verify { run_dir, keep_scratch } => commands::verify(&run_dir, keep_scratch),
         Command::Synth {
-            kind: SynthKind::Loans { rows, seed, out },
-        } => commands::synth_loans(rows, seed, &out),
+            kind:
+                SynthKind::Loans {
+                    rows,
+                    seed,
+                    bureau,
+                    out,
+                },
+        } => commands::synth_loans(rows, seed, bureau, &out),
         Command::Score { bundle, input, output } => commands::score(&bundle, &input, &output),
         Command::Validate { pipeline } => commands::validate(&pipeline),
         Command::Dag {

@@ -103,3 +103,48 @@ mod tests {
         }
     }
 }
+
+/// Dot product with eight independent partial sums, so that it vectorises; the same bits on
+/// every run (the order of additions is fixed).
+pub fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len());
+    let mut acc = [0.0f64; 8];
+    let (ca, cb) = (a[..n].chunks_exact(8), b[..n].chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let mut tail = 0.0;
+    for (x, y) in ra.iter().zip(rb) {
+        tail += x * y;
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+}
+
+/// Sum with eight independent partial sums (see [`dot`]).
+pub fn sum(a: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let c = a.chunks_exact(8);
+    let r = c.remainder();
+    for x in c {
+        for k in 0..8 {
+            acc[k] += x[k];
+        }
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + r.iter().sum::<f64>()
+}
+
+#[cfg(test)]
+mod dot_tests {
+    #[test]
+    fn dot_and_sum_match_the_plain_loops() {
+        let a: Vec<f64> = (0..37).map(|i| f64::from(i) * 0.5).collect();
+        let b: Vec<f64> = (0..37).map(|i| f64::from(i % 5)).collect();
+        let plain: f64 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+        assert_eq!(super::dot(&a, &b), plain);
+        assert_eq!(super::sum(&a), a.iter().sum::<f64>());
+        assert_eq!(super::dot(&[], &[]), 0.0);
+    }
+}

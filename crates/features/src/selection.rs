@@ -70,7 +70,7 @@ pub fn correlation(cols: &[&[f64]]) -> Vec<f64> {
                 let ca = &centred[a * m..(a + 1) * m];
                 for b in a..k {
                     let cb = &centred[b * m..(b + 1) * m];
-                    acc[a * k + b] += ca.iter().zip(cb).map(|(x, y)| x * y).sum::<f64>();
+                    acc[a * k + b] += riskpipe_core::stats::dot(ca, cb);
                 }
             }
             acc

@@ -63,14 +63,23 @@ pub struct Transform {
     pub woe_features: Vec<String>,
 }
 
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
+/// The `q` quantile of `v` (linear between order statistics), by selection: `v` is reordered,
+/// not sorted.
+fn quantile(v: &mut [f64], q: f64) -> f64 {
+    if v.is_empty() {
         return 0.0;
     }
-    let pos = q * (sorted.len() - 1) as f64;
+    let pos = q * (v.len() - 1) as f64;
     let lo = pos.floor() as usize;
     let hi = pos.ceil() as usize;
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+    let (_, a, upper) = v.select_nth_unstable_by(lo, f64::total_cmp);
+    let a = *a;
+    let b = if hi > lo {
+        upper.iter().copied().fold(f64::INFINITY, f64::min)
+    } else {
+        a
+    };
+    a + (b - a) * (pos - lo as f64)
 }
 
 impl Transform {
@@ -99,14 +108,15 @@ impl Transform {
                             .copied()
                             .filter(|x| !x.is_nan() && !binning.is_special(*x))
                             .collect();
-                        s.sort_by(f64::total_cmp);
-                        let impute = quantile(&s, 0.5);
+                        let impute = quantile(&mut s, 0.5);
+                        let cap_low = quantile(&mut s, cap.0);
+                        let cap_high = quantile(&mut s, cap.1);
                         FeatureTransform {
                             name: name.clone(),
                             encoding: Encoding::Numeric {
                                 impute,
-                                cap_low: quantile(&s, cap.0),
-                                cap_high: quantile(&s, cap.1),
+                                cap_low,
+                                cap_high,
                                 missing_indicator: v.iter().any(|x| x.is_nan()),
                             },
                             binning,
@@ -174,69 +184,73 @@ impl Transform {
     /// Applies the transform: returns the model input columns (raw-encoded, missing flags, WoE).
     /// `file` names the data in errors.
     pub fn apply(&self, frame: &Frame, file: &str) -> Result<Frame> {
-        let mut out = Frame::new();
-        let mut woe = Vec::with_capacity(self.features.len());
-        for f in &self.features {
-            let col = frame.get(&f.name).ok_or_else(|| Error::ColumnNotFound {
-                file: file.to_string(),
-                column: f.name.clone(),
-                hint: "; the fitted transform needs it".into(),
-            })?;
-            match (&f.encoding, col) {
-                (
-                    Encoding::Numeric {
-                        impute,
-                        cap_low,
-                        cap_high,
-                        missing_indicator,
-                    },
-                    Column::Number(v),
-                ) => {
-                    out.push(
-                        f.name.clone(),
-                        Column::Number(
-                            v.iter()
-                                .map(|x| {
-                                    if x.is_nan() {
-                                        *impute
-                                    } else if f.binning.is_special(*x) {
-                                        *x
-                                    } else {
-                                        x.clamp(*cap_low, *cap_high)
-                                    }
-                                })
-                                .collect(),
-                        ),
-                    );
-                    if *missing_indicator {
-                        out.push(
-                            format!("{}{MISSING_SUFFIX}", f.name),
-                            Column::Number(v.iter().map(|x| f64::from(u8::from(x.is_nan()))).collect()),
-                        );
+        // Features in parallel, each to its raw-encoded column, missing flag and WoE column;
+        // assembled in feature order.
+        type Parts = (Vec<(String, Column)>, (String, Vec<f64>));
+        let parts: Vec<Parts> = self
+            .features
+            .par_iter()
+            .map(|f| -> Result<Parts> {
+                let col = frame.get(&f.name).ok_or_else(|| Error::ColumnNotFound {
+                    file: file.to_string(),
+                    column: f.name.clone(),
+                    hint: "; the fitted transform needs it".into(),
+                })?;
+                let mut raw = Vec::new();
+                let woe_name = format!("{WOE_PREFIX}{}", f.name);
+                match (&f.encoding, col) {
+                    (
+                        Encoding::Numeric {
+                            impute,
+                            cap_low,
+                            cap_high,
+                            missing_indicator,
+                        },
+                        Column::Number(v),
+                    ) => {
+                        raw.push((
+                            f.name.clone(),
+                            Column::Number(
+                                v.iter()
+                                    .map(|x| {
+                                        if x.is_nan() {
+                                            *impute
+                                        } else if f.binning.is_special(*x) {
+                                            *x
+                                        } else {
+                                            x.clamp(*cap_low, *cap_high)
+                                        }
+                                    })
+                                    .collect(),
+                            ),
+                        ));
+                        if *missing_indicator {
+                            raw.push((
+                                format!("{}{MISSING_SUFFIX}", f.name),
+                                Column::Number(v.iter().map(|x| f64::from(u8::from(x.is_nan()))).collect()),
+                            ));
+                        }
+                        let woe = v.iter().map(|x| f.binning.woe(f.binning.locate_number(*x))).collect();
+                        Ok((raw, (woe_name, woe)))
                     }
-                    woe.push((
-                        format!("{WOE_PREFIX}{}", f.name),
-                        v.iter().map(|x| f.binning.woe(f.binning.locate_number(*x))).collect(),
-                    ));
-                }
-                (Encoding::Categorical { codes, fallback }, Column::Text(v)) => {
-                    out.push(
-                        f.name.clone(),
-                        Column::Number(
-                            v.iter()
-                                .map(|s| f64::from(s.as_ref().and_then(|s| codes.get(s)).copied().unwrap_or(*fallback)))
-                                .collect(),
-                        ),
-                    );
-                    woe.push((
-                        format!("{WOE_PREFIX}{}", f.name),
-                        v.iter()
+                    (Encoding::Categorical { codes, fallback }, Column::Text(v)) => {
+                        raw.push((
+                            f.name.clone(),
+                            Column::Number(
+                                v.iter()
+                                    .map(|s| {
+                                        f64::from(s.as_ref().and_then(|s| codes.get(s)).copied().unwrap_or(*fallback))
+                                    })
+                                    .collect(),
+                            ),
+                        ));
+                        let woe = v
+                            .iter()
                             .map(|s| f.binning.woe(f.binning.locate_category(s.as_deref())))
-                            .collect(),
-                    ));
-                }
-                (enc, c) => {
-                    return Err(Error::data(
+                            .collect();
+                        Ok((raw, (woe_name, woe)))
+                    }
+                    (enc, c) => Err(Error::data(
                         file,
                         None,
                         Some(&f.name),
@@ -250,9 +264,17 @@ impl Transform {
                             c.kind()
                         )
                         .to_lowercase(),
-                    ));
+                    )),
                 }
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut out = Frame::new();
+        let mut woe = Vec::with_capacity(parts.len());
+        for (raw, w) in parts {
+            for (n, c) in raw {
+                out.push(n, c);
             }
+            woe.push(w);
         }
         for (n, v) in woe {
             out.push(n, Column::Number(v));

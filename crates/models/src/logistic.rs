@@ -63,14 +63,6 @@ fn sigmoid(z: f64) -> f64 {
     }
 }
 
-fn linear(x: &[&[f64]], beta: &[f64], i: usize) -> f64 {
-    let mut z = beta[0];
-    for (j, col) in x.iter().enumerate() {
-        z += beta[j + 1] * col[i];
-    }
-    z
-}
-
 /// Weighted mean log loss plus penalty, gradient and Hessian (intercept first).
 fn loss_grad_hess(x: &[&[f64]], y: &[f64], w: &[f64], beta: &[f64], l2: f64, wsum: f64) -> (f64, Vec<f64>, Vec<f64>) {
     let p = beta.len();
@@ -78,33 +70,48 @@ fn loss_grad_hess(x: &[&[f64]], y: &[f64], w: &[f64], beta: &[f64], l2: f64, wsu
     let parts: Vec<(f64, Vec<f64>, Vec<f64>)> = (0..n.div_ceil(CHUNK))
         .into_par_iter()
         .map(|c| {
+            // Column-wise over a chunk of rows: every sum below is a dot product of contiguous
+            // slices, which the compiler vectorises.
             let (lo, hi) = (c * CHUNK, ((c + 1) * CHUNK).min(n));
+            let m = hi - lo;
+            let mut z = vec![beta[0]; m];
+            for (j, col) in x.iter().enumerate() {
+                let bj = beta[j + 1];
+                for (zi, v) in z.iter_mut().zip(&col[lo..hi]) {
+                    *zi += bj * v;
+                }
+            }
             let mut loss = 0.0;
+            let mut r = vec![0.0; m];
+            let mut s = vec![0.0; m];
+            for i in 0..m {
+                let (zi, yi, wi) = (z[i], y[lo + i], w[lo + i]);
+                let pr = sigmoid(zi);
+                // log(1 + e^z) - y z, computed stably.
+                let l = if zi > 0.0 {
+                    zi + (-zi).exp().ln_1p()
+                } else {
+                    zi.exp().ln_1p()
+                } - yi * zi;
+                loss += wi * l;
+                r[i] = wi * (pr - yi);
+                s[i] = wi * pr * (1.0 - pr);
+            }
+            use riskpipe_core::stats::{dot, sum};
             let mut g = vec![0.0; p];
             let mut h = vec![0.0; p * p];
-            let mut xi = vec![0.0; p];
-            for i in lo..hi {
-                let z = linear(x, beta, i);
-                let pr = sigmoid(z);
-                // log(1 + e^z) - y z, computed stably.
-                let l = if z > 0.0 {
-                    z + (-z).exp().ln_1p()
-                } else {
-                    z.exp().ln_1p()
-                } - y[i] * z;
-                loss += w[i] * l;
-                let r = w[i] * (pr - y[i]);
-                let s = w[i] * pr * (1.0 - pr);
-                xi[0] = 1.0;
-                for j in 0..p - 1 {
-                    xi[j + 1] = x[j][i];
+            g[0] = sum(&r);
+            h[0] = sum(&s);
+            let mut sx = vec![0.0; m];
+            for a in 1..p {
+                let xa = &x[a - 1][lo..hi];
+                g[a] = dot(&r, xa);
+                for ((t, si), v) in sx.iter_mut().zip(&s).zip(xa) {
+                    *t = si * v;
                 }
-                for a in 0..p {
-                    g[a] += r * xi[a];
-                    let sa = s * xi[a];
-                    for b in 0..=a {
-                        h[a * p + b] += sa * xi[b];
-                    }
+                h[a * p] = sum(&sx);
+                for b in 1..=a {
+                    h[a * p + b] = dot(&sx, &x[b - 1][lo..hi]);
                 }
             }
             (loss, g, h)

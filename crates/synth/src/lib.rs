@@ -20,4 +20,4 @@
 
 mod loans;
 
-pub use loans::{LoanBook, TARGET, loans};
+pub use loans::{LoanBook, TARGET, add_bureau, loans};
