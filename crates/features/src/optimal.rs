@@ -273,60 +273,127 @@ fn solve(pre: &[(u64, u64)], tot: (f64, f64), shape: Shape, lim: &Limits) -> Opt
     Some((starts, v))
 }
 
-/// Pre-bins of sorted candidate cut values: buckets `(lower value, count, events)` merged
-/// left to right into at most `max_prebins` groups of at least `min_rows` rows each, the size
-/// target recomputed as rows are used up so that a heavy value does not starve the rest.
-fn prebin(buckets: &[(f64, u64, u64)], max_prebins: usize, min_rows: u64) -> Vec<(f64, u64, u64)> {
+/// Equal-frequency pre-bin starts (indices into `buckets`, first 0): buckets merged left to
+/// right into at most `max_prebins` groups of at least `min_rows` rows each, the size target
+/// recomputed as rows are used up so that a heavy value does not starve the rest.
+fn quantile_cuts(buckets: &[(f64, u64, u64)], max_prebins: usize, min_rows: u64) -> Vec<usize> {
     let total: u64 = buckets.iter().map(|b| b.1).sum();
-    let mut groups: Vec<(f64, u64, u64)> = Vec::new();
-    let (mut start, mut acc, mut ev, mut left) = (f64::NAN, 0u64, 0u64, total);
-    for b in buckets {
+    let mut starts: Vec<(usize, u64)> = Vec::new(); // (start, rows)
+    let (mut start, mut acc, mut left) = (0usize, 0u64, total);
+    for (i, b) in buckets.iter().enumerate() {
         if acc == 0 {
-            start = b.0;
+            start = i;
         }
         acc += b.1;
-        ev += b.2;
-        let bins_left = max_prebins.saturating_sub(groups.len()).max(1) as u64;
+        let bins_left = max_prebins.saturating_sub(starts.len()).max(1) as u64;
         let target = (left / bins_left).max(min_rows);
-        if acc >= target && groups.len() + 1 < max_prebins {
-            groups.push((start, acc, ev));
+        if acc >= target && starts.len() + 1 < max_prebins {
+            starts.push((start, acc));
             left -= acc;
             acc = 0;
-            ev = 0;
         }
     }
     if acc > 0 {
-        groups.push((start, acc, ev));
+        starts.push((start, acc));
     }
-    if groups.len() > 1 && groups.last().is_some_and(|g| g.1 < min_rows) {
-        let last = groups.pop().expect("last");
-        let prev = groups.last_mut().expect("prev");
-        prev.1 += last.1;
-        prev.2 += last.2;
+    if starts.len() > 1 && starts.last().is_some_and(|g| g.1 < min_rows) {
+        starts.pop();
     }
-    groups
+    starts.into_iter().map(|s| s.0).collect()
 }
 
-/// Rows (values) sampled to find candidate cuts: all rows up to this many, else an even stride.
-const CUT_SAMPLE: usize = 100_000;
+/// Gini-tree pre-bin starts (indices into `buckets`, first 0), as a classification tree with at
+/// most `max_leaves` leaves of at least `min_rows` rows grows best-first: each step splits the
+/// leaf whose best split lowers the weighted Gini impurity most.
+fn tree_cuts(buckets: &[(f64, u64, u64)], max_leaves: usize, min_rows: u64) -> Vec<usize> {
+    let n = buckets.len();
+    let mut cc = vec![0u64; n + 1];
+    let mut ce = vec![0u64; n + 1];
+    for (i, b) in buckets.iter().enumerate() {
+        cc[i + 1] = cc[i] + b.1;
+        ce[i + 1] = ce[i] + b.2;
+    }
+    let imp = |lo: usize, hi: usize| {
+        let (c, e) = ((cc[hi] - cc[lo]) as f64, (ce[hi] - ce[lo]) as f64);
+        if c > 0.0 { 2.0 * e * (c - e) / c } else { 0.0 }
+    };
+    // The best split of [lo, hi): (decrease, split point).
+    let best_split = |lo: usize, hi: usize| -> Option<(f64, usize)> {
+        let whole = imp(lo, hi);
+        let mut best: Option<(f64, usize)> = None;
+        for s in lo + 1..hi {
+            if cc[s] - cc[lo] < min_rows || cc[hi] - cc[s] < min_rows {
+                continue;
+            }
+            let d = whole - imp(lo, s) - imp(s, hi);
+            if d > 1e-12 && best.is_none_or(|b| d > b.0) {
+                best = Some((d, s));
+            }
+        }
+        best
+    };
+    let mut leaves: Vec<(usize, usize, Option<(f64, usize)>)> = vec![(0, n, best_split(0, n))];
+    while leaves.len() < max_leaves {
+        let Some(k) = leaves
+            .iter()
+            .enumerate()
+            .filter_map(|(k, l)| l.2.map(|b| (k, b.0)))
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+            .map(|x| x.0)
+        else {
+            break;
+        };
+        let (lo, hi, split) = leaves[k];
+        let s = split.expect("chosen").1;
+        leaves[k] = (lo, s, best_split(lo, s));
+        leaves.push((s, hi, best_split(s, hi)));
+    }
+    let mut starts: Vec<usize> = leaves.iter().map(|l| l.0).collect();
+    starts.sort_unstable();
+    starts
+}
 
-/// Buckets `(lower value, count, events)` of the value rows: candidate cut points are the
-/// distinct values of a sample (all rows when small), then every row is counted into its bucket
-/// by binary search. Exact counts; only the cut candidates are sampled.
+/// Pre-bins `(lower value, count, events)` from bucket starts.
+fn groups(buckets: &[(f64, u64, u64)], starts: &[usize]) -> Vec<(f64, u64, u64)> {
+    starts
+        .iter()
+        .enumerate()
+        .map(|(k, &s)| {
+            let e = starts.get(k + 1).copied().unwrap_or(buckets.len());
+            let (c, ev) = buckets[s..e].iter().fold((0, 0), |a, b| (a.0 + b.1, a.1 + b.2));
+            (buckets[s].0, c, ev)
+        })
+        .collect()
+}
+
+/// Leaves and smallest leaf share of the Gini-tree pre-binning.
+const TREE_LEAVES: usize = 20;
+const TREE_MIN_SHARE: f64 = 0.05;
+
+/// Rows (values) sampled to find candidate cuts: all rows up to this many, else an even stride.
+const CUT_SAMPLE: usize = 200_000;
+/// Candidate cuts at most when sampling.
+const CUT_CANDIDATES: usize = 4_000;
+
+/// Buckets `(lower value, count, events)` of the value rows: candidate cut points are every
+/// distinct value up to `CUT_SAMPLE` rows, else quantiles of an even-stride sample; then every
+/// row is counted into its bucket by binary search. Exact counts; only the candidates are
+/// sampled.
 fn buckets(values: &[(f64, bool)]) -> Vec<(f64, u64, u64)> {
     if values.is_empty() {
         return Vec::new();
     }
     let stride = values.len().div_ceil(CUT_SAMPLE).max(1);
-    let mut cuts: Vec<f64> = values.iter().step_by(stride).map(|v| v.0).collect();
-    cuts.sort_by(f64::total_cmp);
+    let mut sample: Vec<f64> = values.iter().step_by(stride).map(|v| v.0).collect();
+    sample.sort_by(f64::total_cmp);
+    let mut cuts = sample.clone();
     cuts.dedup();
-    // With a sample, keep at most ~1000 candidate cuts (quantiles of the sample).
-    if stride > 1 && cuts.len() > 1000 {
-        let m = cuts.len();
-        let mut thin: Vec<f64> = (0..1000).map(|k| cuts[k * m / 1000]).collect();
-        thin.dedup();
-        cuts = thin;
+    // With a sample and many distinct values, the candidates are CUT_CANDIDATES quantiles of
+    // the sampled rows (a value holding many rows stays a candidate).
+    if stride > 1 && cuts.len() > CUT_CANDIDATES {
+        let m = sample.len();
+        cuts = (0..CUT_CANDIDATES).map(|k| sample[k * m / CUT_CANDIDATES]).collect();
+        cuts.dedup();
     }
     // Bucket i holds cuts[i] <= x < cuts[i + 1]; values below cuts[0] join bucket 0.
     let mut counts = vec![(0u64, 0u64); cuts.len()];
@@ -366,8 +433,17 @@ impl OptimalBinner {
         tot: (f64, f64),
         lim: &Limits,
     ) -> (Vec<usize>, Trend, Option<(Trend, f64, f64)>) {
-        let run = |s: Shape| solve(pre, tot, s, lim).map(|(st, v)| (st, v, s));
-        let better = |a: Option<(Vec<usize>, f64, Shape)>, b: Option<(Vec<usize>, f64, Shape)>| match (a, b) {
+        type Solved = Option<(Vec<usize>, f64, Shape)>;
+        let mut cache: Vec<(Shape, Solved)> = Vec::new();
+        let mut run = |s: Shape| -> Solved {
+            if let Some((_, r)) = cache.iter().find(|c| c.0 == s) {
+                return r.clone();
+            }
+            let r = solve(pre, tot, s, lim).map(|(st, v)| (st, v, s));
+            cache.push((s, r.clone()));
+            r
+        };
+        let better = |a: Solved, b: Solved| match (a, b) {
             (Some(x), Some(y)) => Some(if y.1 > x.1 + 1e-12 { y } else { x }),
             (x, None) => x,
             (None, y) => y,
@@ -398,21 +474,16 @@ impl OptimalBinner {
             // Nothing feasible (too few events, or a bin share limit no partition meets).
             return (vec![0], Trend::None, None);
         };
-        // Report a feature the trend costs much information.
+        // Name a feature whose trend costs much information, with the best trend found.
         let mut note = None;
-        if !matches!(self.trend, Trend::None) {
-            if let Some((_, free_iv, _)) = [Shape::Asc, Shape::Desc, Shape::Peak, Shape::Valley]
+        if self.trend != Trend::None {
+            let best = [Shape::Asc, Shape::Desc, Shape::Peak, Shape::Valley]
                 .into_iter()
-                .fold(None, |acc, s| better(acc, run(s)))
+                .fold(None, |acc, s| better(acc, run(s)));
+            if let Some((_, free_iv, best_shape)) = best
                 && iv < 0.75 * free_iv
             {
-                let best = [Shape::Asc, Shape::Desc, Shape::Peak, Shape::Valley]
-                    .into_iter()
-                    .filter_map(run)
-                    .fold(None::<(Vec<usize>, f64, Shape)>, |acc, x| better(acc, Some(x)))
-                    .map(|x| x.2.trend())
-                    .unwrap_or(Trend::None);
-                note = Some((best, iv, free_iv));
+                note = Some((best_shape.trend(), iv, free_iv));
             }
         }
         (starts, shape.trend(), note)
@@ -439,8 +510,18 @@ impl Binner for OptimalBinner {
         let total_ev: u64 = y.iter().filter(|t| **t > 0.5).count() as u64;
         let total_non = x.len() as u64 - total_ev;
         let value_rows = values.len() as u64;
+        // Pre-bins: the cuts of equal-frequency pre-binning and of a Gini tree (20 leaves of at
+        // least 5%), together; the solver then picks the best subset.
         let min_prebin = ((self.min_prebin_share * value_rows as f64).ceil() as u64).max(1);
-        let pre = prebin(&buckets(&values), self.max_prebins, min_prebin);
+        let bk = buckets(&values);
+        let mut starts = quantile_cuts(&bk, self.max_prebins, min_prebin);
+        if !bk.is_empty() {
+            let tree_min = ((TREE_MIN_SHARE * value_rows as f64).ceil() as u64).max(1);
+            starts.extend(tree_cuts(&bk, TREE_LEAVES, tree_min));
+            starts.sort_unstable();
+            starts.dedup();
+        }
+        let pre = groups(&bk, &starts);
         let counts: Vec<(u64, u64)> = pre.iter().map(|g| (g.1, g.2)).collect();
         let lim = self.limits(value_rows, self.max_bins);
         let (starts, trend, note) = if total_ev == 0 || total_non == 0 || pre.is_empty() {
