@@ -321,3 +321,52 @@ fn boosting_can_be_selected_deployed_and_verified() {
     assert_eq!(json(&t.join("run/deploy/check.json"))["ok"], true);
     t.run(&["verify", "run"]).ok();
 }
+
+#[test]
+fn calibration_is_fitted_out_of_fold_reported_and_shipped() {
+    for (method, select) in [("isotonic", "tree"), ("platt", "logistic")] {
+        let t = TestDir::new();
+        let yaml = small_pipeline(4000, &format!("  select: {select}\n  calibration: {method}\n"));
+        t.write("p.yaml", &yaml);
+        t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+        let cal = json(&t.join("run/train/calibration.json"));
+        assert_eq!(cal["model"], select);
+        assert_eq!(cal["calibrator"]["method"], method);
+        // Out of fold, calibration lowers the Brier score.
+        let (before, after) = (
+            cal["oof_brier"][0].as_f64().unwrap(),
+            cal["oof_brier"][1].as_f64().unwrap(),
+        );
+        assert!(after <= before + 1e-9, "{method}: {before} -> {after}");
+        let m = json(&t.join("run/evaluate/metrics.json"));
+        let table = m["calibration"]["table"].as_array().unwrap();
+        assert_eq!(table.len(), 10);
+        let rows: u64 = table.iter().map(|r| r["rows"].as_u64().unwrap()).sum();
+        assert_eq!(rows, m["models"][select]["test"]["rows"].as_u64().unwrap());
+        // Calibrated PDs on test rows average close to the observed rate.
+        let mean = |k: &str| {
+            table
+                .iter()
+                .map(|r| r[k].as_f64().unwrap() * r["rows"].as_f64().unwrap())
+                .sum::<f64>()
+                / rows as f64
+        };
+        assert!(
+            (mean("mean_calibrated_pd") - mean("default_rate")).abs() < 0.02,
+            "{method}"
+        );
+        let html = fs_err::read_to_string(t.join("run/evaluate/report.html")).unwrap();
+        assert!(html.contains(&format!("PD calibration: {method} scaling of {select}")));
+        // The bundle carries the map: scoring gives the calibrated PDs, bit for bit.
+        assert!(t.join("run/deploy/bundle/calibration.json").exists());
+        let check = json(&t.join("run/deploy/check.json"));
+        assert_eq!(check["max_abs_diff"], 0.0, "{method}");
+        let preds = riskpipe_core::io::read_parquet(&t.join("run/evaluate/predictions.parquet")).unwrap();
+        let raw = preds.number(&format!("p_{select}")).unwrap();
+        let cal = preds.number("pd_calibrated").unwrap();
+        assert!(
+            raw.iter().zip(cal).any(|(a, b)| a != b),
+            "{method}: calibration changed nothing"
+        );
+    }
+}

@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use riskpipe_core::io::read_json;
 use riskpipe_core::{Column, ColumnKind, Error, Frame, Result};
 use riskpipe_features::Transform;
-use riskpipe_models::Model;
+use riskpipe_models::{Calibrator, Model};
 use riskpipe_privacy::PrivacyParams;
 
-use riskpipe_features::Scorecard;
+use riskpipe_features::{Scorecard, ScorecardParams};
 
 /// A raw input column the bundle needs.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -39,6 +39,10 @@ pub struct BundleInfo {
     pub missing_values: Vec<String>,
     /// Reason codes per row.
     pub reason_codes: usize,
+    /// Score scaling (base score, base odds, points to double the odds) for models without a
+    /// scorecard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scaling: Option<ScorecardParams>,
 }
 
 /// A loaded bundle, ready to score.
@@ -54,16 +58,19 @@ pub struct Scorer {
     pub model: Model,
     /// The scorecard, when a logistic model on WoE was trained.
     pub scorecard: Option<Scorecard>,
+    /// PD calibration of the model, when one was fitted.
+    pub calibration: Option<Calibrator>,
     key: Option<Vec<u8>>,
 }
 
 /// Files of a bundle folder.
-pub const BUNDLE_FILES: [&str; 5] = [
+pub const BUNDLE_FILES: [&str; 6] = [
     "bundle.json",
     "plan.json",
     "transform.json",
     "model.json",
     "scorecard.json",
+    "calibration.json",
 ];
 
 impl Scorer {
@@ -84,6 +91,11 @@ impl Scorer {
         } else {
             None
         };
+        let calibration: Option<Calibrator> = if dir.join("calibration.json").exists() {
+            Some(read_json(&dir.join("calibration.json"))?)
+        } else {
+            None
+        };
         // Only columns the bundle reads are masked at scoring time; the key is needed only if one
         // of them is hashed.
         let needed: Vec<&str> = info.inputs.iter().map(|c| c.name.as_str()).collect();
@@ -96,6 +108,7 @@ impl Scorer {
             transform,
             model,
             scorecard,
+            calibration,
             key,
         })
     }
@@ -146,7 +159,12 @@ impl Scorer {
         }
         let masked = riskpipe_privacy::apply(&self.plan, raw, self.key.as_deref(), file)?;
         let x = self.transform.apply(&masked, file)?;
-        let pd = self.model.predict_frame(&x)?;
+        let mut pd = self.model.predict_frame(&x)?;
+        if let Some(c) = &self.calibration {
+            for p in &mut pd {
+                *p = c.apply(*p);
+            }
+        }
         let n = raw.rows();
         let mut out = Frame::new();
         let id = match &self.info.id {
@@ -195,10 +213,15 @@ impl Scorer {
                 }
             }
             None => {
-                let factor = 20.0 / std::f64::consts::LN_2;
+                let s = self.info.scaling.clone().unwrap_or(ScorecardParams {
+                    base_score: 600.0,
+                    base_odds: 50.0,
+                    pdo: 20.0,
+                });
+                let factor = s.pdo / std::f64::consts::LN_2;
                 for i in 0..n {
                     let p = pd[i].clamp(1e-12, 1.0 - 1e-12);
-                    score[i] = (600.0 - factor * 50f64.ln() + factor * ((1.0 - p) / p).ln()).round();
+                    score[i] = (s.base_score - factor * s.base_odds.ln() + factor * ((1.0 - p) / p).ln()).round();
                 }
             }
         }

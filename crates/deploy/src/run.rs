@@ -9,7 +9,7 @@ use riskpipe_core::io::{read_json, read_parquet, write_atomic, write_json, write
 use riskpipe_core::stage::{Input, StageInputs, StageReport};
 use riskpipe_core::{ColumnKind, Error, Result};
 use riskpipe_features::Transform;
-use riskpipe_models::Model;
+use riskpipe_models::{Calibrator, Model};
 use riskpipe_privacy::PrivacyParams;
 
 use crate::bundle::{BundleInfo, InputColumn, Scorer};
@@ -46,6 +46,12 @@ pub struct Check {
     pub ok: bool,
 }
 
+#[derive(Debug, Deserialize)]
+struct CalibrationView {
+    model: String,
+    calibrator: Calibrator,
+}
+
 /// The files the stage reads.
 pub fn inputs(_params: &DeployParams) -> Vec<Input> {
     vec![
@@ -57,6 +63,9 @@ pub fn inputs(_params: &DeployParams) -> Vec<Input> {
         Input::Artifact("train/selection.json".into()),
         Input::OptionalArtifact("train/logistic.json".into()),
         Input::OptionalArtifact("train/tree.json".into()),
+        Input::OptionalArtifact("train/forest.json".into()),
+        Input::OptionalArtifact("train/boosting.json".into()),
+        Input::OptionalArtifact("train/calibration.json".into()),
         Input::Artifact("evaluate/predictions.parquet".into()),
     ]
 }
@@ -101,12 +110,24 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
         inputs: cols,
         missing_values: schema.missing_values.clone(),
         reason_codes: params.reason_codes,
+        scaling: Some(params.scorecard.clone()),
+    };
+    // The selected model's PD calibration, when the train stage fitted one.
+    let calibration: Option<Calibrator> = match inputs.optional("train/calibration.json") {
+        Some(p) => {
+            let c: CalibrationView = read_json(&p)?;
+            (c.model == selection.selected).then_some(c.calibrator)
+        }
+        None => None,
     };
     let bundle = out.join("bundle");
     write_json(&bundle.join("bundle.json"), &info)?;
     write_json(&bundle.join("plan.json"), &plan)?;
     write_json(&bundle.join("transform.json"), &transform)?;
     write_json(&bundle.join("model.json"), &model)?;
+    if let Some(c) = &calibration {
+        write_json(&bundle.join("calibration.json"), c)?;
+    }
     if let Some(sc) = &scorecard {
         write_json(&bundle.join("scorecard.json"), sc)?;
         write_atomic(&bundle.join("scorecard.csv"), sc.to_csv().as_bytes())?;
@@ -129,9 +150,14 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
     let test_raw = raw.take(&is_test);
     let scored = scorer.score(&test_raw, 0, "ingest/data.parquet (test rows)")?;
     let preds = read_parquet(&inputs.artifact("evaluate/predictions.parquet")?)?;
+    let column = if calibration.is_some() {
+        "pd_calibrated".to_string()
+    } else {
+        format!("p_{}", selection.selected)
+    };
     let expected = preds
-        .number(&format!("p_{}", selection.selected))
-        .ok_or_else(|| Error::Internal("predictions.parquet lacks the selected model".into()))?;
+        .number(&column)
+        .ok_or_else(|| Error::Internal(format!("predictions.parquet lacks `{column}`")))?;
     let got = scored.number("pd").expect("pd");
     let max_abs_diff = got.iter().zip(expected).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
     let check = Check {

@@ -23,4 +23,4 @@ mod report;
 mod run;
 
 pub use config::{EvaluateConfig, EvaluateParams};
-pub use run::{MetricsFile, ModelMetrics, Oracle, inputs, run};
+pub use run::{CalibrationMetrics, CalibrationRow, MetricsFile, ModelMetrics, Oracle, inputs, run};

@@ -385,6 +385,26 @@ pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
         );
     }
     s.push_str("</table>");
+    if let Some(c) = &m.calibration {
+        let _ = write!(
+            s,
+            "<h3 id=\"calibration\">PD calibration: {} scaling of {} (fitted on out-of-fold predictions)</h3><p>Test rows: Brier {:.5} before, {:.5} after; log loss {:.5} before, {:.5} after.</p><table><tr><th>score band</th><th>rows</th><th>mean PD</th><th>mean calibrated PD</th><th>default rate</th></tr>",
+            esc(&c.method),
+            esc(&c.model),
+            c.brier.0,
+            c.brier.1,
+            c.log_loss.0,
+            c.log_loss.1
+        );
+        for r in &c.table {
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td>{}</td><td>{:.4}</td><td>{:.4}</td><td>{:.4}</td></tr>",
+                r.band, r.rows, r.mean_pd, r.mean_calibrated_pd, r.default_rate
+            );
+        }
+        s.push_str("</table>");
+    }
     // Threshold, confusion matrix, classification report.
     if let Some(mm) = m.models.get(&f.selected) {
         let r = &mm.classification_report;

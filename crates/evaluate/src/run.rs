@@ -54,6 +54,75 @@ pub struct MetricsFile {
     /// Oracle on the test rows, for generated data.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub oracle: Option<Oracle>,
+    /// The selected model's PD calibration on the test rows, when the train stage fitted one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub calibration: Option<CalibrationMetrics>,
+}
+
+/// How well the calibrated PD matches observed default rates on the test rows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CalibrationMetrics {
+    /// `platt` or `isotonic`.
+    pub method: String,
+    /// The calibrated model.
+    pub model: String,
+    /// Brier score before and after calibration.
+    pub brier: (f64, f64),
+    /// Log loss before and after calibration.
+    pub log_loss: (f64, f64),
+    /// By score band (10 bands of test rows, riskiest first).
+    pub table: Vec<CalibrationRow>,
+}
+
+/// One score band of the calibration table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CalibrationRow {
+    /// Band, 1 = riskiest.
+    pub band: usize,
+    /// Rows.
+    pub rows: u64,
+    /// Mean model probability.
+    pub mean_pd: f64,
+    /// Mean calibrated PD.
+    pub mean_calibrated_pd: f64,
+    /// Observed default rate.
+    pub default_rate: f64,
+}
+
+#[derive(Debug, Deserialize)]
+struct CalibrationView {
+    model: String,
+    calibrator: riskpipe_models::Calibrator,
+}
+
+/// The calibration table of probabilities `p`, calibrated `q` and labels `y`.
+fn calibration_metrics(method: &str, model: &str, y: &[f64], p: &[f64], q: &[f64]) -> CalibrationMetrics {
+    let order = riskpipe_metrics::order_desc(p);
+    let n = order.len();
+    let table = (0..10)
+        .filter_map(|b| {
+            let (lo, hi) = (b * n / 10, (b + 1) * n / 10);
+            (hi > lo).then(|| {
+                let rows = &order[lo..hi];
+                let m = rows.len() as f64;
+                CalibrationRow {
+                    band: b + 1,
+                    rows: rows.len() as u64,
+                    mean_pd: rows.iter().map(|&i| p[i]).sum::<f64>() / m,
+                    mean_calibrated_pd: rows.iter().map(|&i| q[i]).sum::<f64>() / m,
+                    default_rate: rows.iter().map(|&i| y[i]).sum::<f64>() / m,
+                }
+            })
+        })
+        .collect();
+    let (a, b) = (binary_metrics(y, p), binary_metrics(y, q));
+    CalibrationMetrics {
+        method: method.to_string(),
+        model: model.to_string(),
+        brier: (a.brier, b.brier),
+        log_loss: (a.log_loss, b.log_loss),
+        table,
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,6 +147,7 @@ pub fn inputs(params: &EvaluateParams) -> Vec<Input> {
         Input::OptionalArtifact("train/tree.json".into()),
         Input::OptionalArtifact("train/forest.json".into()),
         Input::OptionalArtifact("train/boosting.json".into()),
+        Input::OptionalArtifact("train/calibration.json".into()),
         Input::Artifact("features/report.json".into()),
         Input::OptionalArtifact("ingest/truth.parquet".into()),
         Input::Artifact("ingest/source.json".into()),
@@ -151,7 +221,22 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
         }
         None => None,
     };
+    let calibration = match inputs.optional("train/calibration.json") {
+        Some(path) => {
+            let c: CalibrationView = read_json(&path)?;
+            let p = &scores
+                .get(&c.model)
+                .ok_or_else(|| Error::Internal(format!("calibration.json names the unknown model `{}`", c.model)))?
+                .1;
+            let q: Vec<f64> = p.iter().map(|v| c.calibrator.apply(*v)).collect();
+            let m = calibration_metrics(c.calibrator.method(), &c.model, yte, p, &q);
+            preds.push("pd_calibrated", Column::Number(q));
+            Some(m)
+        }
+        None => None,
+    };
     let metrics = MetricsFile {
+        calibration,
         task: params.task.clone(),
         target,
         selected_model: selection.selected.clone(),

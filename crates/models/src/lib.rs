@@ -27,12 +27,14 @@
 #![warn(missing_docs)]
 
 mod boosting;
+mod calibration;
 mod forest;
 pub mod hist;
 mod logistic;
 mod tree;
 
 pub use boosting::{BoostingParams, GradientBoosting};
+pub use calibration::Calibrator;
 pub use forest::{ForestParams, RandomForest};
 pub use logistic::{LogisticParams, LogisticRegression};
 pub use tree::{DecisionTree, Node, TreeParams};

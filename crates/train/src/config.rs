@@ -101,6 +101,21 @@ pub struct TrainConfig {
     pub select: Option<String>,
     /// Candidate models (default: both, with default grids).
     pub models: Option<ModelsConfig>,
+    /// Calibrate the selected model's PD on its out-of-fold predictions: `none` (default),
+    /// `platt` or `isotonic`.
+    pub calibration: Option<Calibration>,
+}
+
+/// How the selected model's probabilities are calibrated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Calibration {
+    /// Used as they are.
+    None,
+    /// Platt scaling: a logistic regression on the log-odds.
+    Platt,
+    /// Isotonic regression.
+    Isotonic,
 }
 
 /// Checked parameters of the train stage.
@@ -120,8 +135,15 @@ pub struct TrainParams {
     /// Boosting grid (empty: not fitted).
     #[serde(default)]
     pub boosting: Vec<BoostingParams>,
+    /// Calibration of the selected model.
+    #[serde(default = "no_calibration")]
+    pub calibration: Calibration,
     /// Seed of the folds.
     pub seed: u64,
+}
+
+fn no_calibration() -> Calibration {
+    Calibration::None
 }
 
 impl TrainConfig {
@@ -352,6 +374,7 @@ impl TrainConfig {
             tree,
             forest,
             boosting,
+            calibration: self.calibration.unwrap_or(Calibration::None),
             seed,
         })
     }

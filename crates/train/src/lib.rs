@@ -21,6 +21,7 @@ mod config;
 mod run;
 
 pub use config::{
-    BoostingGridConfig, ForestGridConfig, LogisticGridConfig, ModelsConfig, TrainConfig, TrainParams, TreeGridConfig,
+    BoostingGridConfig, Calibration, ForestGridConfig, LogisticGridConfig, ModelsConfig, TrainConfig, TrainParams,
+    TreeGridConfig,
 };
-pub use run::{GridPoint, ModelSearch, Selection, inputs, run};
+pub use run::{CalibrationFile, GridPoint, ModelSearch, Selection, inputs, run};

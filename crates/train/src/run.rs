@@ -10,9 +10,11 @@ use riskpipe_core::io::{read_json, read_parquet, write_json};
 use riskpipe_core::split::stratified_folds;
 use riskpipe_core::stage::{Input, StageInputs, StageReport};
 use riskpipe_core::{Error, Frame, Result, Rng};
-use riskpipe_models::{DecisionTree, GradientBoosting, LogisticRegression, Model, RandomForest, feature_columns};
+use riskpipe_models::{
+    Calibrator, DecisionTree, GradientBoosting, LogisticRegression, Model, RandomForest, feature_columns,
+};
 
-use crate::config::TrainParams;
+use crate::config::{Calibration, TrainParams};
 
 /// One grid point's cross-validation result.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -34,6 +36,21 @@ pub struct ModelSearch {
     pub best: usize,
     /// Its mean CV AUC.
     pub cv_auc: f64,
+    /// Out-of-fold predictions of the best point, per training row (for calibration).
+    #[serde(skip)]
+    pub oof: Vec<f64>,
+}
+
+/// `calibration.json`: the selected model's calibration map, fitted on its out-of-fold
+/// predictions.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CalibrationFile {
+    /// The calibrated model.
+    pub model: String,
+    /// The map.
+    pub calibrator: Calibrator,
+    /// Brier score of the out-of-fold predictions before and after calibration.
+    pub oof_brier: (f64, f64),
 }
 
 /// `selection.json`: which model deploy uses and why.
@@ -155,8 +172,10 @@ fn search(
         Vec::new()
     };
     let mut points = Vec::new();
+    let mut best_oof: (f64, Vec<f64>) = (f64::NEG_INFINITY, Vec::new());
     for params in grid {
         let mut fold_auc = Vec::with_capacity(k);
+        let mut oof = vec![f64::NAN; y.len()];
         for f in 0..k {
             let tr: Vec<usize> = (0..y.len()).filter(|&i| folds[i] != f).collect();
             let va: Vec<usize> = (0..y.len()).filter(|&i| folds[i] == f).collect();
@@ -182,8 +201,14 @@ fn search(
                 Model::Boosting(b) => b.predict_proba(&xv_ref),
             };
             fold_auc.push(riskpipe_metrics::auc(&yv, &p));
+            for (&i, v) in va.iter().zip(&p) {
+                oof[i] = *v;
+            }
         }
         let mean_auc = fold_auc.iter().sum::<f64>() / k as f64;
+        if mean_auc > best_oof.0 {
+            best_oof = (mean_auc, oof);
+        }
         tracing::debug!(stage = "train", model = kind, %params, mean_auc, "Grid point scored.");
         points.push(GridPoint {
             params: params.clone(),
@@ -196,6 +221,7 @@ fn search(
         .enumerate()
         .fold(0, |b, (i, p)| if p.mean_auc > points[b].mean_auc { i } else { b });
     Ok(ModelSearch {
+        oof: best_oof.1,
         cv_auc: points[best].mean_auc,
         grid: points,
         best,
@@ -252,6 +278,24 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
     } else {
         (params.select.clone(), "configured")
     };
+    if params.calibration != Calibration::None
+        && let Some(s) = cv.get(&selected)
+    {
+        let calibrator = match params.calibration {
+            Calibration::Platt => Calibrator::fit_platt(&s.oof, &y)?,
+            _ => Calibrator::fit_isotonic(&s.oof, &y),
+        };
+        let brier = |p: &[f64]| p.iter().zip(&y).map(|(a, b)| (a - b) * (a - b)).sum::<f64>() / y.len() as f64;
+        let calibrated: Vec<f64> = s.oof.iter().map(|p| calibrator.apply(*p)).collect();
+        write_json(
+            &out.join("calibration.json"),
+            &CalibrationFile {
+                model: selected.clone(),
+                oof_brier: (brier(&s.oof), brier(&calibrated)),
+                calibrator,
+            },
+        )?;
+    }
     write_json(&out.join("cv.json"), &cv)?;
     write_json(
         &out.join("selection.json"),
