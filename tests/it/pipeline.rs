@@ -150,12 +150,29 @@ fn rerun_skips_and_parameter_change_reruns_downstream_only() {
 #[test]
 fn reruns_are_byte_identical_and_verify_catches_an_edited_output() {
     let t = TestDir::new();
-    t.write("p.yaml", &small_pipeline(3000, ""));
+    // Every model family, optimal binning with a special value, selection and calibration.
+    let yaml = small_pipeline(
+        3000,
+        "    forest: { n_trees: [12] }\n    boosting: { n_trees: [40] }\n  calibration: isotonic\n",
+    )
+    .replace(
+        "  exclude: [application_date]\n",
+        "  exclude: [application_date]\n  binning:\n    special_values: [0]\n  selection:\n    max_correlation: 0.8\n",
+    );
+    t.write("p.yaml", &yaml);
     t.run(&["run", "p.yaml", "--run-dir", "a"]).ok();
     t.run(&["run", "p.yaml", "--run-dir", "b"]).ok();
-    let (a, b) = (hashes(&t.join("a")), hashes(&t.join("b")));
+    // One thread instead of two: the same bytes.
+    t.run_env(
+        &["run", "p.yaml", "--run-dir", "c"],
+        &[("RAYON_NUM_THREADS", Some("1"))],
+    )
+    .ok();
+    let (a, b, c) = (hashes(&t.join("a")), hashes(&t.join("b")), hashes(&t.join("c")));
     assert!(a.len() > 20);
+    assert!(a.iter().any(|(p, _)| p.ends_with("train/boosting.json")));
     assert_eq!(a, b, "two runs of the same pipeline differ");
+    assert_eq!(a, c, "one thread and two threads differ");
 
     let r = t.run(&["verify", "a"]).ok();
     assert!(r.stdout.contains("byte for byte"));
