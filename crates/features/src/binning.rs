@@ -1,8 +1,9 @@
 //! WoE binning: bins, weight of evidence and information value per feature.
 //!
 //! [`Binning`] is the fitted result any binning algorithm produces; [`Binner`] is what an
-//! algorithm implements. Equal-frequency binning ([`QuantileBinner`]) is the first; an optimal
-//! binner replaces it without touching the transform, the scorecard or the scorer.
+//! algorithm implements: the optimal binner ([`crate::OptimalBinner`], the default) and
+//! equal-frequency binning with greedy merges ([`QuantileBinner`]). The transform, the scorecard
+//! and the scorer only see [`Binning`].
 
 use std::collections::BTreeMap;
 

@@ -2,8 +2,8 @@
 //!
 //! Splits rows into train and test first (stratified, or out of time on a date column), then
 //! fits on train only: median imputation with missing indicators, capping at train quantiles,
-//! a target-free ordinal code for categories (for trees), and WoE binning with IV per feature
-//! (for the scorecard). It writes `split.parquet`, `train.parquet`, `test.parquet`,
+//! a target-free ordinal code for categories (for trees), optimal WoE binning with IV per
+//! feature and feature selection (for the scorecard). It writes `split.parquet`, `train.parquet`, `test.parquet`,
 //! `transform.json` and `report.json`.
 //!
 //! [`Scorecard`] turns a logistic regression on the WoE columns into integer points per bin;
@@ -11,8 +11,8 @@
 //!
 //! Where it sits: privacy -> **features** -> train; `deploy` applies the same `Transform` to
 //! new applications. The one design decision: binning sits behind the [`Binner`] trait and its
-//! result is the plain [`Binning`] table, so a better algorithm (optimal binning) replaces
-//! equal-frequency bins without touching the transform, scorecard or scorer.
+//! result is the plain [`Binning`] table, so binning algorithms ([`OptimalBinner`],
+//! [`QuantileBinner`]) change without touching the transform, scorecard or scorer.
 //!
 //! ```
 //! use riskpipe_core::{Column, Frame};
