@@ -127,6 +127,137 @@ impl Shape {
     }
 }
 
+impl Trend {
+    /// The pure shape of a resolved trend (`auto` ones resolve before this is asked).
+    fn shape(self) -> Shape {
+        match self {
+            Trend::Ascending => Shape::Asc,
+            Trend::Descending => Shape::Desc,
+            Trend::Peak => Shape::Peak,
+            Trend::Valley => Shape::Valley,
+            Trend::AutoAscDesc | Trend::Auto | Trend::None => Shape::Free,
+        }
+    }
+}
+
+/// Whether bins `(count, events)` meet the limits and follow `shape`.
+fn feasible(bins: &[(u64, u64)], shape: Shape, lim: &Limits) -> bool {
+    if bins
+        .iter()
+        .any(|&(c, e)| c < lim.min_rows || c > lim.max_rows || e < lim.min_events.max(1) || c == e)
+    {
+        return false;
+    }
+    let rate = |b: &(u64, u64)| b.1 as f64 / b.0 as f64;
+    let mut phase = Some(0);
+    for w in bins.windows(2) {
+        phase = phase.and_then(|p| shape.step(p, rate(&w[0]), rate(&w[1])));
+        if let Some(maxp) = lim.max_pvalue
+            && pvalue(w[0].0, w[0].1, w[1].0, w[1].1) > maxp
+        {
+            return false;
+        }
+    }
+    phase.is_some()
+}
+
+/// IV of one bin against totals (non-events, events).
+fn bin_iv(c: u64, e: u64, tot: (f64, f64)) -> f64 {
+    let (g, d) = ((c - e) as f64 / tot.0, e as f64 / tot.1);
+    (g - d) * (g / d).ln()
+}
+
+/// Polishes the solver's cuts with exact values: each cut between two bins may move to any value
+/// of the rows in the two pre-bins around it (pre-bins are built from sampled cut candidates, so
+/// the best exact threshold can lie inside them), keeping every constraint; it moves when that
+/// adds IV. `bk` are the pre-bins `(lower value, count, events)` and `bins` the bins' first
+/// pre-bins. Returns the cut values and the bins' (count, events).
+fn refine(
+    values: &[(f64, bool)],
+    bk: &[(f64, u64, u64)],
+    bins: &[usize],
+    tot: (f64, f64),
+    shape: Shape,
+    lim: &Limits,
+) -> (Vec<f64>, Vec<(u64, u64)>) {
+    let m = bk.len();
+    let span = |k: usize| (bins[k], bins.get(k + 1).copied().unwrap_or(m));
+    let mut counts: Vec<(u64, u64)> = (0..bins.len())
+        .map(|k| {
+            let (a, b) = span(k);
+            bk[a..b].iter().fold((0, 0), |acc, x| (acc.0 + x.1, acc.1 + x.2))
+        })
+        .collect();
+    let mut edges: Vec<f64> = bins.iter().skip(1).map(|&b| bk[b].0).collect();
+    // Cuts worth polishing: both neighbouring bins span at least two buckets.
+    let mut cut_of = vec![usize::MAX; m];
+    for k in 1..bins.len() {
+        let (a0, _) = span(k - 1);
+        let (b, b1) = span(k);
+        if bins[k] - a0 >= 2 && b1 - b >= 2 {
+            cut_of[b - 1] = k;
+            cut_of[b] = k;
+        }
+    }
+    if cut_of.iter().all(|c| *c == usize::MAX) {
+        return (edges, counts);
+    }
+    let lowers: Vec<f64> = bk.iter().map(|b| b.0).collect();
+    let mut local: Vec<Vec<(f64, bool)>> = vec![Vec::new(); bins.len()];
+    for &(x, y) in values {
+        let i = lowers.partition_point(|c| *c <= x).saturating_sub(1);
+        if cut_of[i] != usize::MAX {
+            local[cut_of[i]].push((x, y));
+        }
+    }
+    for k in 1..bins.len() {
+        let rows = &mut local[k];
+        if rows.is_empty() {
+            continue;
+        }
+        rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let b = bins[k];
+        let (lc, le) = (counts[k - 1].0 - bk[b - 1].1, counts[k - 1].1 - bk[b - 1].2);
+        let (rc, re) = (counts[k].0 - bk[b].1, counts[k].1 - bk[b].2);
+        let (n_local, e_local) = (rows.len() as u64, rows.iter().filter(|r| r.1).count() as u64);
+        let upper = bk[b + 1].0;
+        let mut best = (f64::NEG_INFINITY, edges[k - 1], counts[k - 1], counts[k]);
+        let (mut cl, mut el) = (0u64, 0u64);
+        let mut i = 0;
+        loop {
+            // Threshold: the value at i (rows before it go left), or `upper` past the end.
+            let t = if i < rows.len() { rows[i].0 } else { upper };
+            let left = (lc + cl, le + el);
+            let right = (rc + n_local - cl, re + e_local - el);
+            let mut trial = counts.clone();
+            trial[k - 1] = left;
+            trial[k] = right;
+            if feasible(&trial, shape, lim) {
+                let v = bin_iv(left.0, left.1, tot) + bin_iv(right.0, right.1, tot);
+                if v > best.0 + 1e-12 {
+                    best = (v, t, left, right);
+                }
+            }
+            if i >= rows.len() {
+                break;
+            }
+            // Move every row with this value to the left.
+            let v0 = rows[i].0;
+            while i < rows.len() && rows[i].0 == v0 {
+                cl += 1;
+                el += u64::from(rows[i].1);
+                i += 1;
+            }
+        }
+        if best.0 > f64::NEG_INFINITY {
+            edges[k - 1] = best.1;
+            counts[k - 1] = best.2;
+            counts[k] = best.3;
+        }
+    }
+    (edges, counts)
+}
+
 /// Limits of one solve.
 #[derive(Debug, Clone, Copy)]
 struct Limits {
@@ -514,28 +645,37 @@ impl Binner for OptimalBinner {
         // least 5%), together; the solver then picks the best subset.
         let min_prebin = ((self.min_prebin_share * value_rows as f64).ceil() as u64).max(1);
         let bk = buckets(&values);
-        let mut starts = quantile_cuts(&bk, self.max_prebins, min_prebin);
+        let mut pre_starts = quantile_cuts(&bk, self.max_prebins, min_prebin);
         if !bk.is_empty() {
             let tree_min = ((TREE_MIN_SHARE * value_rows as f64).ceil() as u64).max(1);
-            starts.extend(tree_cuts(&bk, TREE_LEAVES, tree_min));
-            starts.sort_unstable();
-            starts.dedup();
+            pre_starts.extend(tree_cuts(&bk, TREE_LEAVES, tree_min));
+            pre_starts.sort_unstable();
+            pre_starts.dedup();
         }
-        let pre = groups(&bk, &starts);
+        let pre = groups(&bk, &pre_starts);
         let counts: Vec<(u64, u64)> = pre.iter().map(|g| (g.1, g.2)).collect();
         let lim = self.limits(value_rows, self.max_bins);
-        let (starts, trend, note) = if total_ev == 0 || total_non == 0 || pre.is_empty() {
+        let (bins_pre, trend, note) = if total_ev == 0 || total_non == 0 || pre.is_empty() {
             (vec![0], Trend::None, None)
         } else {
             self.choose(&counts, (total_non as f64, total_ev as f64), &lim)
         };
-        // Bins from the chosen starts.
+        // Bins from the chosen starts, their cuts polished to exact values.
         let mut raw = Vec::new();
-        let edges: Vec<f64> = starts.iter().skip(1).map(|&s| pre[s].0).collect();
+        let (edges, bin_counts) = if pre.is_empty() {
+            (Vec::new(), Vec::new())
+        } else {
+            refine(
+                &values,
+                &pre,
+                &bins_pre,
+                (total_non as f64, total_ev as f64),
+                trend.shape(),
+                &lim,
+            )
+        };
         if !pre.is_empty() {
-            for (i, &s) in starts.iter().enumerate() {
-                let e = starts.get(i + 1).copied().unwrap_or(pre.len());
-                let (c, ev) = pre[s..e].iter().fold((0, 0), |a, g| (a.0 + g.1, a.1 + g.2));
+            for (i, &(c, ev)) in bin_counts.iter().enumerate() {
                 let lo = if i == 0 {
                     "-inf".to_string()
                 } else {
@@ -847,6 +987,35 @@ mod tests {
         for w in b.bins.windows(2) {
             assert!(pvalue(w[0].count, w[0].events, w[1].count, w[1].events) <= 0.05);
         }
+    }
+
+    #[test]
+    fn cuts_land_on_exact_values_beyond_the_sampled_candidates() {
+        // 300,000 distinct values (more than are sampled for candidates) and a jump in the event
+        // rate at a value that is no sampled candidate: the cut lands exactly on it.
+        let n = 300_000;
+        let x: Vec<f64> = (0..n).map(|i| f64::from(i) / 3.0).collect();
+        let jump = 12_345.0 + 1.0 / 3.0;
+        let y: Vec<f64> = x
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let p = if *v >= jump { 0.3 } else { 0.05 };
+                f64::from(u8::from(((i * 7919) % 1000) as f64 / 1000.0 < p))
+            })
+            .collect();
+        let b = OptimalBinner {
+            max_bins: 2,
+            trend: Trend::Ascending,
+            ..OptimalBinner::default()
+        }
+        .fit_numeric(&x, &y);
+        match &b.map {
+            BinMap::Numeric { edges } => assert_eq!(edges, &vec![jump]),
+            other => panic!("{other:?}"),
+        }
+        let left = x.iter().filter(|v| **v < jump).count() as u64;
+        assert_eq!(b.bins[0].count, left);
     }
 
     #[test]
