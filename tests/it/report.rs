@@ -171,6 +171,18 @@ fn binning_tables_show_the_scorecard_points_of_the_bundle() {
         "scores run from {} to {}",
         card["min_score"], card["max_score"]
     )));
+    // The whole-point scores rank the test rows like the model they come from.
+    let metrics: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(t.join("run/evaluate/metrics.json")).unwrap()).unwrap();
+    let check = &metrics["scorecard"];
+    assert!(check["spearman"].as_f64().unwrap() > 0.97, "{check}");
+    let (ap, am) = (
+        check["auc_points"].as_f64().unwrap(),
+        check["auc_model"].as_f64().unwrap(),
+    );
+    assert!((ap - am).abs() < 0.01, "{check}");
+    assert_eq!(check["score_range"][0], card["min_score"]);
+    assert!(html.contains("whole-point scores rank like the model"));
     let features = card["features"].as_array().unwrap();
     assert!(!features.is_empty());
     for f in features {

@@ -466,9 +466,17 @@ pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
     if let Some((lo, hi, scale)) = &f.scorecard {
         let _ = write!(
             s,
-            "<p>Scorecard points from the logistic model: {}; scores run from {lo} to {hi}.</p>",
+            "<p>Scorecard points from the logistic model: {}; scores run from {lo} to {hi}.",
             esc(scale)
         );
+        if let Some(c) = &m.scorecard {
+            let _ = write!(
+                s,
+                " On the test rows the whole-point scores rank like the model: AUC {:.4} for the points against {:.4} for the model, Spearman rank correlation {:.4}.",
+                c.auc_points, c.auc_model, c.spearman
+            );
+        }
+        s.push_str("</p>");
     }
     for b in &f.binning {
         let _ = write!(

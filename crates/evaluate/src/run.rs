@@ -54,9 +54,101 @@ pub struct MetricsFile {
     /// Oracle on the test rows, for generated data.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub oracle: Option<Oracle>,
+    /// How the logistic model's integer scorecard points rank the test rows against the model.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub scorecard: Option<ScorecardCheck>,
     /// The selected model's PD calibration on the test rows, when the train stage fitted one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub calibration: Option<CalibrationMetrics>,
+}
+
+/// Rank agreement of the rounded scorecard with the logistic model it comes from, on test rows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScorecardCheck {
+    /// Lowest and highest possible score.
+    pub score_range: (i64, i64),
+    /// AUC of the points (fewer points, riskier).
+    pub auc_points: f64,
+    /// AUC of the logistic model.
+    pub auc_model: f64,
+    /// Spearman rank correlation of points and the model's log-odds of being good.
+    pub spearman: f64,
+}
+
+/// Mid-ranks of `v` (ties share their mean rank).
+fn ranks(v: &[f64]) -> Vec<f64> {
+    let order = riskpipe_metrics::order_desc(v);
+    let mut r = vec![0.0; v.len()];
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && v[order[j + 1]] == v[order[i]] {
+            j += 1;
+        }
+        let mid = (i + j) as f64 / 2.0;
+        for &k in &order[i..=j] {
+            r[k] = mid;
+        }
+        i = j + 1;
+    }
+    r
+}
+
+/// Pearson correlation of two equal-length columns.
+fn pearson(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().max(1) as f64;
+    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        sab += (x - ma) * (y - mb);
+        saa += (x - ma) * (x - ma);
+        sbb += (y - mb) * (y - mb);
+    }
+    if saa > 0.0 && sbb > 0.0 {
+        sab / (saa * sbb).sqrt()
+    } else {
+        0.0
+    }
+}
+
+/// Scores the test rows with the scorecard's integer points (looked up from their WoE values)
+/// and compares the ranking with the logistic model's.
+fn scorecard_check(
+    sc: &riskpipe_features::Scorecard,
+    test: &Frame,
+    y: &[f64],
+    p_model: &[f64],
+) -> Option<ScorecardCheck> {
+    let n = test.rows();
+    let mut points = vec![0.0f64; n];
+    for f in &sc.features {
+        let woe = test.number(&format!("{}{}", riskpipe_features::WOE_PREFIX, f.feature))?;
+        let table: Vec<(f64, i64)> = f
+            .bins
+            .iter()
+            .chain(f.missing.iter())
+            .chain(f.specials.iter().map(|s| &s.1))
+            .map(|b| (b.woe, b.points))
+            .chain([(0.0, f.neutral_points)])
+            .collect();
+        for (pt, w) in points.iter_mut().zip(woe) {
+            *pt += table.iter().find(|t| t.0 == *w).map_or(f.neutral_points, |t| t.1) as f64;
+        }
+    }
+    let risk_points: Vec<f64> = points.iter().map(|p| -p).collect();
+    let good_logit: Vec<f64> = p_model
+        .iter()
+        .map(|p| {
+            let p = p.clamp(1e-12, 1.0 - 1e-12);
+            ((1.0 - p) / p).ln()
+        })
+        .collect();
+    Some(ScorecardCheck {
+        score_range: (sc.min_score, sc.max_score),
+        auc_points: riskpipe_metrics::auc(y, &risk_points),
+        auc_model: riskpipe_metrics::auc(y, p_model),
+        spearman: pearson(&ranks(&points), &ranks(&good_logit)),
+    })
 }
 
 /// How well the calibrated PD matches observed default rates on the test rows.
@@ -235,7 +327,17 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
         }
         None => None,
     };
+    let scorecard = match loaded.get("logistic") {
+        Some(Model::Logistic(l)) => {
+            let transform: riskpipe_features::Transform = read_json(&inputs.artifact("features/transform.json")?)?;
+            let sc =
+                riskpipe_features::Scorecard::build(&l.features, &l.coef, l.intercept, &transform, &params.scorecard);
+            scorecard_check(&sc, &test, yte, &scores["logistic"].1)
+        }
+        _ => None,
+    };
     let metrics = MetricsFile {
+        scorecard,
         calibration,
         task: params.task.clone(),
         target,
