@@ -143,4 +143,9 @@ fn bad_binning_and_selection_settings_name_their_keys() {
         &csv_pipeline("features:\n  selection:\n    max_correlation: 1.5\n    max_vif: 0.5\n"),
         &["features.selection.max_correlation", "features.selection.max_vif"],
     );
+    expect_bad(
+        Some(&base),
+        &csv_pipeline("features:\n  selection:\n    stepwise: sideways\n"),
+        &["features.selection.stepwise", "sideways", "forward"],
+    );
 }

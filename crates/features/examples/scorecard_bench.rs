@@ -68,6 +68,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     let decisions = select(
         &feats,
+        &[],
         &SelectionParams {
             max_correlation: Some(0.8),
             ..SelectionParams::default()

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use riskpipe_core::Error;
 
 use crate::optimal::{OptimalBinner, Trend};
-use crate::selection::SelectionParams;
+use crate::selection::{SelectionParams, Stepwise};
 
 /// How rows are split into train and test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +90,8 @@ pub struct SelectionConfig {
     /// While a variance inflation factor exceeds this, drop the lowest-IV such feature
     /// (default: none).
     pub max_vif: Option<f64>,
+    /// `forward` or `backward` stepwise selection by AIC after the filters (default `none`).
+    pub stepwise: Option<Stepwise>,
 }
 
 /// Binning method.
@@ -336,6 +338,7 @@ impl FeaturesConfig {
                 max_iv: sel.max_iv,
                 max_correlation: (max_correlation < 1.0).then_some(max_correlation),
                 max_vif: sel.max_vif,
+                stepwise: sel.stepwise.unwrap_or_default(),
             },
             optimal: OptimalBinner {
                 max_bins,

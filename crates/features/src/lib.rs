@@ -41,5 +41,5 @@ pub use config::{BinningConfig, BinningMethod, FeaturesConfig, FeaturesParams, S
 pub use optimal::{OptimalBinner, Trend};
 pub use run::{FeatureSummary, FeaturesReport, ROW, SPLIT, inputs, run};
 pub use scorecard::{BinPoints, FeaturePoints, Scorecard, ScorecardConfig, ScorecardParams};
-pub use selection::{Decision, SelectionParams, correlation, select, vif};
+pub use selection::{Decision, SelectionParams, Stepwise, correlation, select, vif};
 pub use transform::{Encoding, FeatureTransform, MISSING_SUFFIX, Transform, WOE_PREFIX};

@@ -227,7 +227,7 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
                     (t.name.clone(), t.binning.iv, woe)
                 })
                 .collect();
-            decisions = select(&feats, &params.selection);
+            decisions = select(&feats, f.number(&target).expect("target"), &params.selection);
             transform.woe_features = decisions
                 .iter()
                 .filter(|d| d.kept)

@@ -18,6 +18,22 @@ pub struct SelectionParams {
     /// While any variance inflation factor exceeds this, drop the lowest-IV feature among those
     /// above it.
     pub max_vif: Option<f64>,
+    /// Stepwise selection by AIC of a logistic regression on the WoE columns, after the filters.
+    #[serde(default)]
+    pub stepwise: Stepwise,
+}
+
+/// Stepwise selection of the scorecard's features.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stepwise {
+    /// No stepwise step.
+    #[default]
+    None,
+    /// Start empty; add the feature that lowers AIC most while one does.
+    Forward,
+    /// Start with all; remove the feature whose removal lowers AIC most while one does.
+    Backward,
 }
 
 impl Default for SelectionParams {
@@ -27,6 +43,106 @@ impl Default for SelectionParams {
             max_iv: None,
             max_correlation: None,
             max_vif: None,
+            stepwise: Stepwise::None,
+        }
+    }
+}
+
+/// AIC of a logistic regression (light L2) of `y` on the columns `cols`: 2 x parameters + 2 x
+/// the summed log loss.
+fn aic(cols: &[&[f64]], y: &[f64]) -> f64 {
+    let names: Vec<String> = (0..cols.len()).map(|i| format!("x{i}")).collect();
+    let params = riskpipe_models::LogisticParams::default();
+    match riskpipe_models::LogisticRegression::fit(&names, cols, y, None, &params) {
+        Ok(m) => {
+            let p = if cols.is_empty() {
+                vec![1.0 / (1.0 + (-m.intercept).exp()); y.len()]
+            } else {
+                m.predict_proba(cols)
+            };
+            let nll: f64 = p
+                .iter()
+                .zip(y)
+                .map(|(p, y)| {
+                    let p = p.clamp(1e-15, 1.0 - 1e-15);
+                    -(y * p.ln() + (1.0 - y) * (1.0 - p).ln())
+                })
+                .sum();
+            2.0 * (cols.len() + 1) as f64 + 2.0 * nll
+        }
+        Err(_) => f64::INFINITY,
+    }
+}
+
+/// Stepwise selection among the kept features by AIC; drops the others with their reason.
+fn stepwise(features: &[(String, f64, &[f64])], y: &[f64], out: &mut [Decision], how: Stepwise) {
+    let pool: Vec<usize> = (0..features.len()).filter(|&i| out[i].kept).collect();
+    let cols = |set: &[usize]| -> Vec<&[f64]> { set.iter().map(|&i| features[i].2).collect() };
+    match how {
+        Stepwise::None => {}
+        Stepwise::Forward => {
+            let mut chosen: Vec<usize> = Vec::new();
+            let mut current = aic(&[], y);
+            loop {
+                // Candidates in pool order; the first of equal AICs wins.
+                let best = pool
+                    .iter()
+                    .filter(|i| !chosen.contains(i))
+                    .map(|&i| {
+                        let mut set = chosen.clone();
+                        set.push(i);
+                        (i, aic(&cols(&set), y))
+                    })
+                    .fold(None::<(usize, f64)>, |b, c| match b {
+                        Some(b) if b.1 <= c.1 => Some(b),
+                        _ => Some(c),
+                    });
+                match best {
+                    Some((i, a)) if a < current => {
+                        chosen.push(i);
+                        current = a;
+                    }
+                    _ => break,
+                }
+            }
+            for &i in &pool {
+                if !chosen.contains(&i) {
+                    let mut set = chosen.clone();
+                    set.push(i);
+                    out[i].kept = false;
+                    out[i].reason = format!(
+                        "forward stepwise: adding it would change AIC by {:+.1}",
+                        aic(&cols(&set), y) - current
+                    );
+                }
+            }
+        }
+        Stepwise::Backward => {
+            let mut chosen = pool.clone();
+            let mut current = aic(&cols(&chosen), y);
+            while chosen.len() > 1 {
+                let best = chosen
+                    .iter()
+                    .enumerate()
+                    .map(|(k, _)| {
+                        let mut set = chosen.clone();
+                        set.remove(k);
+                        (k, aic(&cols(&set), y))
+                    })
+                    .fold(None::<(usize, f64)>, |b, c| match b {
+                        Some(b) if b.1 <= c.1 => Some(b),
+                        _ => Some(c),
+                    });
+                match best {
+                    Some((k, a)) if a < current => {
+                        let i = chosen.remove(k);
+                        out[i].kept = false;
+                        out[i].reason = format!("backward stepwise: removing it lowered AIC by {:.1}", current - a);
+                        current = a;
+                    }
+                    _ => break,
+                }
+            }
         }
     }
 }
@@ -151,8 +267,9 @@ pub fn vif(r: &[f64], k: usize, keep: &[usize]) -> Vec<f64> {
     }
 }
 
-/// Decides, for each feature (name, IV, training WoE column), whether the scorecard uses it.
-pub fn select(features: &[(String, f64, &[f64])], p: &SelectionParams) -> Vec<Decision> {
+/// Decides, for each feature (name, IV, training WoE column), whether the scorecard uses it;
+/// `y` (0/1 labels of the training rows) is read by the stepwise step only.
+pub fn select(features: &[(String, f64, &[f64])], y: &[f64], p: &SelectionParams) -> Vec<Decision> {
     let mut out: Vec<Decision> = features
         .iter()
         .map(|(f, iv, _)| Decision {
@@ -177,6 +294,7 @@ pub fn select(features: &[(String, f64, &[f64])], p: &SelectionParams) -> Vec<De
         }
     }
     if p.max_correlation.is_none() && p.max_vif.is_none() {
+        stepwise(features, y, &mut out, p.stepwise);
         return out;
     }
     let k = features.len();
@@ -229,6 +347,7 @@ pub fn select(features: &[(String, f64, &[f64])], p: &SelectionParams) -> Vec<De
             out[i].reason = format!("VIF {worst:.2} above max_vif {maxv}");
         }
     }
+    stepwise(features, y, &mut out, p.stepwise);
     out
 }
 
@@ -258,6 +377,7 @@ mod tests {
         ];
         let d = select(
             &feats,
+            &[],
             &SelectionParams {
                 max_correlation: Some(0.8),
                 max_vif: Some(5.0),
@@ -273,6 +393,42 @@ mod tests {
         );
         assert!(d[3].reason.contains("VIF"), "{}", d[3].reason);
         assert!(d[4].reason.contains("below min_iv"), "{}", d[4].reason);
+    }
+
+    #[test]
+    fn stepwise_keeps_the_informative_features() {
+        // y depends on a and b; c is noise.
+        let n = 3000;
+        let a: Vec<f64> = (0..n).map(|i| ((i * 37) % 101) as f64 / 50.0 - 1.0).collect();
+        let b: Vec<f64> = (0..n).map(|i| ((i * 53) % 97) as f64 / 48.0 - 1.0).collect();
+        let c: Vec<f64> = (0..n).map(|i| ((i * 71) % 89) as f64 / 44.0 - 1.0).collect();
+        let y: Vec<f64> = (0..n)
+            .map(|i| {
+                let z = 1.5 * a[i] - 1.0 * b[i];
+                let p = 1.0 / (1.0 + (-z).exp());
+                f64::from(u8::from(((i * 7919) % 1000) as f64 / 1000.0 < p))
+            })
+            .collect();
+        let feats: Vec<(String, f64, &[f64])> =
+            vec![("a".into(), 0.5, &a), ("b".into(), 0.3, &b), ("c".into(), 0.1, &c)];
+        for how in [Stepwise::Forward, Stepwise::Backward] {
+            let d = select(
+                &feats,
+                &y,
+                &SelectionParams {
+                    min_iv: 0.0,
+                    stepwise: how,
+                    ..SelectionParams::default()
+                },
+            );
+            let kept: Vec<&str> = d.iter().filter(|d| d.kept).map(|d| d.feature.as_str()).collect();
+            assert_eq!(kept, ["a", "b"], "{how:?}");
+            assert!(
+                d[2].reason.contains("stepwise") && d[2].reason.contains("AIC"),
+                "{}",
+                d[2].reason
+            );
+        }
     }
 
     #[test]
