@@ -212,6 +212,25 @@ fn binning_tables_show_the_scorecard_points_of_the_bundle() {
         expected.push(f["neutral_points"].as_i64().unwrap());
         assert_eq!(shown, expected, "points of {name}");
     }
+    // The same tables as Parquet, points included; shares of each feature sum to one.
+    let b = riskpipe_core::io::read_parquet(&t.join("run/evaluate/binning.parquet")).unwrap();
+    let (feat, share, points) = (
+        b.get("feature").unwrap(),
+        b.number("share").unwrap(),
+        b.number("points").unwrap(),
+    );
+    for f in features {
+        let name = f["feature"].as_str().unwrap();
+        let rows: Vec<usize> = (0..b.rows())
+            .filter(|&i| feat.display(i).as_deref() == Some(name))
+            .collect();
+        assert!(
+            (rows.iter().map(|&i| share[i]).sum::<f64>() - 1.0).abs() < 1e-9,
+            "{name}"
+        );
+        let first = f["bins"][0]["points"].as_f64().unwrap();
+        assert_eq!(points[rows[0]], first, "{name}");
+    }
 }
 
 #[test]

@@ -457,6 +457,48 @@ impl Figures {
         f.push("y", Column::Number(ys));
         f
     }
+
+    /// `binning.parquet`: one row per bin of every feature (features by IV, bins in order, then
+    /// missing and special bins): feature, its IV, bin label, rows, share, events, event rate,
+    /// WoE, the bin's IV and its scorecard points (missing when the feature is not in the
+    /// scorecard).
+    pub fn binning_frame(&self) -> Frame {
+        let mut cols: (Vec<Option<String>>, Vec<f64>, Vec<Option<String>>) = (Vec::new(), Vec::new(), Vec::new());
+        let mut nums: [Vec<f64>; 7] = Default::default();
+        for t in &self.binning {
+            let total = t.bins.iter().map(|(b, _)| b.count).sum::<u64>().max(1) as f64;
+            for (b, points) in &t.bins {
+                cols.0.push(Some(t.feature.clone()));
+                cols.1.push(t.iv);
+                cols.2.push(Some(b.label.clone()));
+                for (k, v) in [
+                    b.count as f64,
+                    b.count as f64 / total,
+                    b.events as f64,
+                    b.event_rate,
+                    b.woe,
+                    b.iv,
+                    points.map_or(f64::NAN, |p| p as f64),
+                ]
+                .into_iter()
+                .enumerate()
+                {
+                    nums[k].push(v);
+                }
+            }
+        }
+        let mut f = Frame::new();
+        f.push("feature", Column::Text(cols.0));
+        f.push("feature_iv", Column::Number(cols.1));
+        f.push("bin", Column::Text(cols.2));
+        for (name, v) in ["rows", "share", "events", "event_rate", "woe", "iv", "points"]
+            .into_iter()
+            .zip(nums)
+        {
+            f.push(name, Column::Number(v));
+        }
+        f
+    }
 }
 
 /// One group of a protected attribute.

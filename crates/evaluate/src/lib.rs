@@ -2,8 +2,9 @@
 //!
 //! Scores every trained model on train and test rows and writes `metrics.json` (AUC, KS, Gini,
 //! PR AUC, Brier, log loss per model and set, a classification report at a threshold chosen on
-//! train), `predictions.parquet` (test rows) and `report.html` (tables and ROC curves as inline
-//! SVG). On generated data it also reports the oracle: the true PDs' AUC on the same rows.
+//! train), `predictions.parquet` (test rows), `curves.parquet` (ROC, PR and gains points),
+//! `binning.parquet` (binning tables with scorecard points) and `report.html` (one page of
+//! tables and inline SVG plots). On generated data it also reports the oracle: the true PDs' AUC on the same rows.
 //!
 //! Where it sits: train -> **evaluate** -> deploy. The one design decision: thresholds are
 //! chosen on training rows and only *applied* to test rows, so test metrics stay honest.

@@ -360,6 +360,7 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
         pr: pr_curves,
     })?;
     write_parquet(&out.join("curves.parquet"), &figures.curves_frame())?;
+    write_parquet(&out.join("binning.parquet"), &figures.binning_frame())?;
     write_atomic(&out.join("report.html"), render_html(&metrics, &figures).as_bytes())?;
     let report_secs = t_report.elapsed().as_secs_f64();
     let sel = &metrics.models[&selection.selected].test;
