@@ -57,18 +57,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             },
         )?
         .predict_proba(&xte),
-        "boosting" => GradientBoosting::fit(
-            &names,
-            &xtr,
-            ytr,
-            &BoostingParams {
-                n_trees: arg(3, 300),
-                validation_fraction: 0.0,
-                early_stopping_rounds: 0,
-                ..Default::default()
-            },
-        )?
-        .predict_proba(&xte),
+        "boosting" => {
+            let m = GradientBoosting::fit(
+                &names,
+                &xtr,
+                ytr,
+                &BoostingParams {
+                    n_trees: arg(3, 300),
+                    validation_fraction: 0.0,
+                    early_stopping_rounds: 0,
+                    ..Default::default()
+                },
+            )?;
+            let tp = Instant::now();
+            let p = m.predict_proba(&xte);
+            eprintln!(
+                "boosting: fit {:.3} s, predict {} rows x {} trees in {:.3} s ({:.0} rows/s)",
+                (tp - t0).as_secs_f64(),
+                yte.len(),
+                m.trees.len(),
+                tp.elapsed().as_secs_f64(),
+                yte.len() as f64 / tp.elapsed().as_secs_f64()
+            );
+            p
+        }
         "tree" => DecisionTree::fit(&names, &xtr, ytr, None, &tree)?.predict_proba(&xte),
         _ => LogisticRegression::fit(&names, &xtr, ytr, None, &LogisticParams::default())?.predict_proba(&xte),
     };

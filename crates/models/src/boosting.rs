@@ -87,6 +87,8 @@ struct GH {
 }
 
 struct Split {
+    /// Position in the candidate features (and the leaf's histograms).
+    k: usize,
     feature: usize,
     bin: usize,
     gain: f64,
@@ -100,6 +102,9 @@ struct Leaf {
     split: Option<Split>,
 }
 
+/// Rows per independently seeded chunk of the row subsample.
+const SUBSAMPLE_CHUNK: usize = 65_536;
+
 fn sigmoid(z: f64) -> f64 {
     1.0 / (1.0 + (-z).exp())
 }
@@ -112,22 +117,54 @@ fn score(g: f64, h: f64, l2: f64) -> f64 {
     g * g / (h + l2)
 }
 
-/// Gradient/hessian histograms of `rows`, one per candidate feature (in `feats` order).
+/// Gradient/hessian histograms of `rows`, one per candidate feature (in `feats` order). The
+/// rows' gradients are gathered once into a contiguous buffer ("ordered gradients"), so each
+/// feature's pass reads them sequentially and gathers only its bin codes.
 fn build_hist(b: &BinnedMatrix, feats: &[usize], rows: &[u32], grad: &[f64], hess: &[f64]) -> Vec<Vec<GH>> {
+    let ordered: Vec<(f64, f64)> = rows.iter().map(|&r| (grad[r as usize], hess[r as usize])).collect();
     feats
         .par_iter()
         .map(|&f| {
             let codes = &b.codes[f];
             let mut hist = vec![GH::default(); b.edges[f].n_codes()];
-            for &r in rows {
+            for (&r, &(g, h)) in rows.iter().zip(&ordered) {
                 let e = &mut hist[codes[r as usize] as usize];
-                e.g += grad[r as usize];
-                e.h += hess[r as usize];
+                e.g += g;
+                e.h += h;
                 e.n += 1;
             }
             hist
         })
         .collect()
+}
+
+/// Splits `rows` (ascending) into those with a code at most `bin` and the rest, both still
+/// ascending. Large leaves are cut into chunks partitioned in parallel and joined in order.
+fn partition(rows: &[u32], codes: &[u8], bin: u8) -> (Vec<u32>, Vec<u32>) {
+    const CHUNK: usize = 1 << 16;
+    let part = |rs: &[u32]| {
+        let mut l = Vec::with_capacity(rs.len());
+        let mut r = Vec::with_capacity(rs.len() / 2);
+        for &x in rs {
+            if codes[x as usize] <= bin {
+                l.push(x);
+            } else {
+                r.push(x);
+            }
+        }
+        (l, r)
+    };
+    if rows.len() <= 2 * CHUNK {
+        return part(rows);
+    }
+    let parts: Vec<(Vec<u32>, Vec<u32>)> = rows.par_chunks(CHUNK).map(part).collect();
+    let (nl, nr) = parts.iter().fold((0, 0), |a, p| (a.0 + p.0.len(), a.1 + p.1.len()));
+    let (mut l, mut r) = (Vec::with_capacity(nl), Vec::with_capacity(nr));
+    for (pl, pr) in parts {
+        l.extend_from_slice(&pl);
+        r.extend_from_slice(&pr);
+    }
+    (l, r)
 }
 
 /// The sibling's histograms: parent minus child (the subtraction trick).
@@ -165,6 +202,7 @@ fn best_split(hists: &[Vec<GH>], feats: &[usize], n: u32, g: f64, h: f64, p: &Bo
             let gain = score(left.g, left.h, p.l2) + score(g - left.g, h - left.h, p.l2) - parent;
             if gain > 1e-12 && best.as_ref().is_none_or(|s| gain > s.gain) {
                 best = Some(Split {
+                    k,
                     feature: feats[k],
                     bin,
                     gain,
@@ -185,17 +223,6 @@ fn tree_output_binned(nodes: &[Node], bins: &[(usize, u8)], b: &BinnedMatrix, r:
                 let (f, bin) = bins[i];
                 i = if b.codes[f][r] <= bin { l } else { rt };
             }
-            _ => return n.value,
-        }
-    }
-}
-
-fn tree_output(nodes: &[Node], row: &[f64]) -> f64 {
-    let mut i = 0;
-    loop {
-        let n = &nodes[i];
-        match (n.feature, n.threshold, n.left, n.right) {
-            (Some(f), Some(t), Some(l), Some(r)) => i = if row[f] <= t { l } else { r },
             _ => return n.value,
         }
     }
@@ -235,19 +262,33 @@ impl GradientBoosting {
         let mut val_loss = Vec::new();
         let (mut best_loss, mut best_round) = (f64::INFINITY, 0usize);
         for round in 0..p.n_trees {
-            for &r in &train_rows {
-                let r = r as usize;
-                let q = sigmoid(margin[r]);
-                grad[r] = q - y[r];
-                hess[r] = (q * (1.0 - q)).max(1e-16);
-            }
+            // Gradients of every row (validation rows' are never read), in parallel.
+            grad.par_iter_mut()
+                .zip(hess.par_iter_mut())
+                .zip(margin.par_iter().zip(y.par_iter()))
+                .with_min_len(8192)
+                .for_each(|((g, h), (m, t))| {
+                    let q = sigmoid(*m);
+                    *g = q - t;
+                    *h = (q * (1.0 - q)).max(1e-16);
+                });
             let mut rng = Rng::derive(p.seed, &format!("gbdt.round.{round}"));
+            // Row subsample: each chunk of rows draws from its own seed stream, so chunks run
+            // in parallel and the draw does not depend on thread timing.
             let rows: Vec<u32> = if p.subsample < 1.0 {
                 train_rows
-                    .iter()
-                    .copied()
-                    .filter(|_| rng.uniform() < p.subsample)
-                    .collect()
+                    .par_chunks(SUBSAMPLE_CHUNK)
+                    .enumerate()
+                    .map(|(k, chunk)| {
+                        let mut r = Rng::derive(p.seed, &format!("gbdt.round.{round}.rows.{k}"));
+                        chunk
+                            .iter()
+                            .copied()
+                            .filter(|_| r.uniform() < p.subsample)
+                            .collect::<Vec<u32>>()
+                    })
+                    .collect::<Vec<_>>()
+                    .concat()
             } else {
                 train_rows.clone()
             };
@@ -257,19 +298,43 @@ impl GradientBoosting {
                 feats.truncate(((x.len() as f64 * p.colsample).round() as usize).max(1));
                 feats.sort_unstable();
             }
-            let (nodes, bins) = self_grow(&binned, &feats, rows, &grad, &hess, p, &mut gain_imp, &mut split_imp);
-            // Update margins of all rows (train and validation) through the new tree.
-            margin.par_iter_mut().enumerate().with_min_len(8192).for_each(|(r, m)| {
-                *m += tree_output_binned(&nodes, &bins, &binned, r);
-            });
+            let (nodes, bins, leaf_rows) =
+                self_grow(&binned, &feats, rows, &grad, &hess, p, &mut gain_imp, &mut split_imp);
+            // Update margins: rows the tree was grown on from their leaves, the others (rows
+            // left out by the subsample, validation rows) through the tree.
+            let mut in_tree = vec![false; n];
+            for (node, rs) in &leaf_rows {
+                let v = nodes[*node].value;
+                for &r in rs {
+                    margin[r as usize] += v;
+                    in_tree[r as usize] = true;
+                }
+            }
+            margin
+                .par_iter_mut()
+                .zip(in_tree.par_iter())
+                .enumerate()
+                .with_min_len(8192)
+                .for_each(|(r, (m, done))| {
+                    if !*done {
+                        *m += tree_output_binned(&nodes, &bins, &binned, r);
+                    }
+                });
             trees.push(nodes);
             if !val_rows.is_empty() {
+                // Per-chunk sums added in chunk order: the same bits on any thread count.
                 let loss = val_rows
-                    .iter()
-                    .map(|&r| {
-                        let q = sigmoid(margin[r]).clamp(1e-15, 1.0 - 1e-15);
-                        -(y[r] * q.ln() + (1.0 - y[r]) * (1.0 - q).ln())
+                    .par_chunks(8192)
+                    .map(|c| {
+                        c.iter()
+                            .map(|&r| {
+                                let q = sigmoid(margin[r]).clamp(1e-15, 1.0 - 1e-15);
+                                -(y[r] * q.ln() + (1.0 - y[r]) * (1.0 - q).ln())
+                            })
+                            .sum::<f64>()
                     })
+                    .collect::<Vec<f64>>()
+                    .iter()
                     .sum::<f64>()
                     / val_rows.len() as f64;
                 val_loss.push(loss);
@@ -303,14 +368,16 @@ impl GradientBoosting {
 
     /// P(y = 1) per row.
     pub fn predict_proba(&self, x: &[&[f64]]) -> Vec<f64> {
-        crate::predict_rows(x, |row| {
-            sigmoid(self.base + self.trees.iter().map(|t| tree_output(t, row)).sum::<f64>())
-        })
+        crate::flat::Flat::new(&self.trees)
+            .sums(x)
+            .into_iter()
+            .map(|s| sigmoid(self.base + s))
+            .collect()
     }
 }
 
-/// Grows one tree leaf-wise: always split the leaf with the largest gain. Returns the nodes and
-/// each node's split as (feature, bin) for fast binned prediction.
+/// Grows one tree leaf-wise: always split the leaf with the largest gain. Returns the nodes, each
+/// node's split as (feature, bin) for fast binned prediction, and each leaf's rows.
 fn self_grow(
     b: &BinnedMatrix,
     feats: &[usize],
@@ -320,10 +387,12 @@ fn self_grow(
     p: &BoostingParams,
     gain_imp: &mut [f64],
     split_imp: &mut [u64],
-) -> (Vec<Node>, Vec<(usize, u8)>) {
-    let (g, h) = rows
-        .iter()
-        .fold((0.0, 0.0), |a, &r| (a.0 + grad[r as usize], a.1 + hess[r as usize]));
+) -> (Vec<Node>, Vec<(usize, u8)>, Vec<(usize, Vec<u32>)>) {
+    let hists = build_hist(b, feats, &rows, grad, hess);
+    // The root's sums from its first histogram (every row falls in one of its bins).
+    let (g, h) = hists.first().map_or((0.0, 0.0), |hh| {
+        hh.iter().fold((0.0, 0.0), |a, e| (a.0 + e.g, a.1 + e.h))
+    });
     let leaf_node = |value: f64, rows: u64| Node {
         feature: None,
         threshold: None,
@@ -335,7 +404,6 @@ fn self_grow(
     };
     let mut nodes = vec![leaf_node(p.learning_rate * leaf_value(g, h, p.l2), rows.len() as u64)];
     let mut bins = vec![(0usize, 0u8)];
-    let hists = build_hist(b, feats, &rows, grad, hess);
     let split = if p.max_depth > 0 {
         best_split(&hists, feats, rows.len() as u32, g, h, p)
     } else {
@@ -365,12 +433,13 @@ fn self_grow(
         let leaf = leaves.swap_remove(li);
         let s = leaf.split.expect("chosen leaf has a split");
         let codes = &b.codes[s.feature];
-        let (lr, rr): (Vec<u32>, Vec<u32>) = leaf.rows.iter().partition(|&&r| (codes[r as usize] as usize) <= s.bin);
-        let sum = |rs: &[u32]| {
-            rs.iter()
-                .fold((0.0, 0.0), |a, &r| (a.0 + grad[r as usize], a.1 + hess[r as usize]))
-        };
-        let ((lg, lh), (rg, rh)) = (sum(&lr), sum(&rr));
+        let (lr, rr) = partition(&leaf.rows, codes, s.bin as u8);
+        // Child sums from the parent's histogram of the split feature (no pass over rows).
+        let (lg, lh) = leaf.hists[s.k][..=s.bin]
+            .iter()
+            .fold((0.0, 0.0), |a, e| (a.0 + e.g, a.1 + e.h));
+        let (pg, ph) = leaf.hists[s.k].iter().fold((0.0, 0.0), |a, e| (a.0 + e.g, a.1 + e.h));
+        let (rg, rh) = (pg - lg, ph - lh);
         gain_imp[s.feature] += s.gain;
         split_imp[s.feature] += 1;
         let (li_node, ri_node) = (nodes.len(), nodes.len() + 1);
@@ -414,7 +483,7 @@ fn self_grow(
         leaves.sort_by_key(|l| l.node);
         n_leaves += 1;
     }
-    (nodes, bins)
+    (nodes, bins, leaves.into_iter().map(|l| (l.node, l.rows)).collect())
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@
 
 mod boosting;
 mod calibration;
+mod flat;
 mod forest;
 pub mod hist;
 mod logistic;
