@@ -108,9 +108,8 @@ impl RandomForest {
     /// P(y = 1) per row: the mean of the trees' leaf probabilities.
     pub fn predict_proba(&self, x: &[&[f64]]) -> Vec<f64> {
         let k = self.trees.len().max(1) as f64;
-        crate::predict_rows(x, |row| {
-            self.trees.iter().map(|t| t.nodes[t.leaf(row)].value).sum::<f64>() / k
-        })
+        let nodes: Vec<Vec<crate::tree::Node>> = self.trees.iter().map(|t| t.nodes.clone()).collect();
+        crate::flat::Flat::new(&nodes).sums(x).into_iter().map(|s| s / k).collect()
     }
 }
 
