@@ -140,8 +140,20 @@ fn build_hist(b: &BinnedMatrix, feats: &[usize], rows: &[u32], grad: &[f64], hes
 
 /// Splits `rows` (ascending) into those with a code at most `bin` and the rest, both still
 /// ascending. Large leaves are cut into chunks partitioned in parallel and joined in order.
-fn partition(rows: &[u32], codes: &[u8], bin: u8) -> (Vec<u32>, Vec<u32>) {
+fn partition(rows: &[u32], codes: &[u8], bin: u8, n_left: usize) -> (Vec<u32>, Vec<u32>) {
     const CHUNK: usize = 1 << 16;
+    if rows.len() <= 2 * CHUNK {
+        let mut l = Vec::with_capacity(n_left);
+        let mut r = Vec::with_capacity(rows.len() - n_left);
+        for &x in rows {
+            if codes[x as usize] <= bin {
+                l.push(x);
+            } else {
+                r.push(x);
+            }
+        }
+        return (l, r);
+    }
     let part = |rs: &[u32]| {
         let mut l = Vec::with_capacity(rs.len());
         let mut r = Vec::with_capacity(rs.len() / 2);
@@ -154,9 +166,6 @@ fn partition(rows: &[u32], codes: &[u8], bin: u8) -> (Vec<u32>, Vec<u32>) {
         }
         (l, r)
     };
-    if rows.len() <= 2 * CHUNK {
-        return part(rows);
-    }
     let parts: Vec<(Vec<u32>, Vec<u32>)> = rows.par_chunks(CHUNK).map(part).collect();
     let (nl, nr) = parts.iter().fold((0, 0), |a, p| (a.0 + p.0.len(), a.1 + p.1.len()));
     let (mut l, mut r) = (Vec::with_capacity(nl), Vec::with_capacity(nr));
@@ -433,7 +442,8 @@ fn self_grow(
         let leaf = leaves.swap_remove(li);
         let s = leaf.split.expect("chosen leaf has a split");
         let codes = &b.codes[s.feature];
-        let (lr, rr) = partition(&leaf.rows, codes, s.bin as u8);
+        let n_left: u32 = leaf.hists[s.k][..=s.bin].iter().map(|e| e.n).sum();
+        let (lr, rr) = partition(&leaf.rows, codes, s.bin as u8, n_left as usize);
         // Child sums from the parent's histogram of the split feature (no pass over rows).
         let (lg, lh) = leaf.hists[s.k][..=s.bin]
             .iter()
