@@ -14,7 +14,29 @@ sed "s/^  rows: .*/  rows: $rows/" "$repo/pipelines/credit_scoring.yaml" > "$wor
 "$repo/target/release/riskpipe" -q run "$work/p.yaml" --run-dir "$work/run" --stage ingest
 for s in privacy features; do "$repo/target/release/riskpipe" -q run "$work/p.yaml" --run-dir "$work/run" --stage "$s"; done
 "$repo/target/release/examples/fit_bench" "$work/run" forest 20 8 1
-"$repo/target/release/examples/fit_bench" "$work/run" boosting 300
+command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
+# Boosting and LightGBM each in a process of its own, back to back: fit seconds, prediction
+# rows per second and peak memory (the process reads the same Parquet matrices).
+/usr/bin/time -f "%M" -o "$work/rss_rp" "$repo/target/release/examples/fit_bench" "$work/run" boosting 300
+echo "{\"model\": \"boosting\", \"peak_rss_mib\": $(( $(tail -1 "$work/rss_rp") / 1024 ))}"
+cat > "$work/lgb.py" <<'PY'
+import json, sys, time
+import pandas as pd, lightgbm as lgb
+from sklearn.metrics import roc_auc_score
+run = sys.argv[1]
+t = json.load(open(f"{run}/features/transform.json"))
+tr = pd.read_parquet(f"{run}/features/train.parquet"); te = pd.read_parquet(f"{run}/features/test.parquet")
+cols = t["raw_features"]
+m = lgb.LGBMClassifier(n_estimators=300, learning_rate=0.05, num_leaves=31, subsample=0.8, subsample_freq=1,
+                       colsample_bytree=0.8, n_jobs=2, verbose=-1, random_state=42)
+t0 = time.perf_counter(); m.fit(tr[cols], tr[t["target"]]); fit = time.perf_counter() - t0
+x = te[cols]
+t0 = time.perf_counter(); p = m.predict_proba(x)[:, 1]; pred = time.perf_counter() - t0
+print(json.dumps({"model": "lightgbm_alone", "fit_secs": round(fit, 3), "predict_rows_per_sec": round(len(x) / pred),
+                  "test_auc": round(roc_auc_score(te[t["target"]], p), 4)}))
+PY
+/usr/bin/time -f "%M" -o "$work/rss_lgb" "$py" "$work/lgb.py" "$work/run"
+echo "{\"model\": \"lightgbm_alone\", \"peak_rss_mib\": $(( $(tail -1 "$work/rss_lgb") / 1024 ))}"
 "$repo/target/release/examples/fit_bench" "$work/run" tree 1 8 1
 "$repo/target/release/examples/fit_bench" "$work/run" logistic
 "$py" - "$work/run" <<'PY'

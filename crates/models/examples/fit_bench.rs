@@ -71,12 +71,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             )?;
             let tp = Instant::now();
             let p = m.predict_proba(&xte);
-            eprintln!(
-                "boosting: fit {:.3} s, predict {} rows x {} trees in {:.3} s ({:.0} rows/s)",
+            println!(
+                "{{\"model\": \"boosting\", \"fit_secs\": {:.3}, \"trees\": {}, \"predict_rows_per_sec\": {:.0}}}",
                 (tp - t0).as_secs_f64(),
-                yte.len(),
                 m.trees.len(),
-                tp.elapsed().as_secs_f64(),
                 yte.len() as f64 / tp.elapsed().as_secs_f64()
             );
             p
