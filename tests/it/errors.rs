@@ -149,3 +149,17 @@ fn bad_binning_and_selection_settings_name_their_keys() {
         &["features.selection.stepwise", "sideways", "forward"],
     );
 }
+
+#[test]
+fn ranges_need_random_search() {
+    expect_bad(
+        Some(&numbers(50)),
+        &csv_pipeline("train:\n  models:\n    logistic: { l2: { min: 0.001, max: 0.1 } }\n"),
+        &["train.models.logistic.l2", "train.search: random"],
+    );
+    expect_bad(
+        Some(&numbers(50)),
+        &csv_pipeline("train:\n  draws: 5\n"),
+        &["train.draws", "random"],
+    );
+}

@@ -387,3 +387,45 @@ fn calibration_is_fitted_out_of_fold_reported_and_shipped() {
         );
     }
 }
+
+#[test]
+fn random_search_draws_settings_and_cv_results_list_every_fold() {
+    let t = TestDir::new();
+    let yaml = small_pipeline(3000, "    boosting: { n_trees: [20, 40], learning_rate: { min: 0.01, max: 0.3, log: true }, max_leaves: [4, 8, 16] }\n  search: random\n  draws: 4\n")
+        .replace("    logistic: { l2: [0.001] }\n", "    logistic: { l2: { min: 0.00001, max: 0.1, log: true } }\n");
+    t.write("p.yaml", &yaml);
+    t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    let cv = riskpipe_core::io::read_parquet(&t.join("run/train/cv_results.parquet")).unwrap();
+    let (model, metric, fold) = (
+        cv.get("model").unwrap(),
+        cv.get("metric").unwrap(),
+        cv.number("fold").unwrap(),
+    );
+    let points = |name: &str| -> std::collections::BTreeSet<String> {
+        (0..cv.rows())
+            .filter(|&i| model.display(i).as_deref() == Some(name))
+            .map(|i| cv.get("params").unwrap().display(i).unwrap())
+            .collect()
+    };
+    // Four draws each (the tree grid has one setting, so one).
+    assert_eq!(points("logistic").len(), 4);
+    assert_eq!(points("boosting").len(), 4);
+    assert_eq!(points("tree").len(), 1);
+    // Three folds per setting, plus its mean; learning rates come from the range.
+    let folds = (0..cv.rows())
+        .filter(|&i| metric.display(i).as_deref() == Some("auc"))
+        .count();
+    assert_eq!(folds, 3 * 9);
+    assert!((0..cv.rows()).all(|i| metric.display(i).as_deref() != Some("auc") || (0.0..3.0).contains(&fold[i])));
+    for p in points("boosting") {
+        let v: serde_json::Value = serde_json::from_str(&p).unwrap();
+        let lr = v["learning_rate"].as_f64().unwrap();
+        assert!((0.01..=0.3).contains(&lr), "{lr}");
+    }
+    // Same seed, same draws.
+    t.run(&["run", "p.yaml", "--run-dir", "again"]).ok();
+    assert_eq!(
+        riskpipe_core::hash::sha256_file(&t.join("run/train/cv_results.parquet")).unwrap(),
+        riskpipe_core::hash::sha256_file(&t.join("again/train/cv_results.parquet")).unwrap()
+    );
+}

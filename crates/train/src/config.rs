@@ -2,19 +2,86 @@
 
 use serde::{Deserialize, Serialize};
 
-use riskpipe_core::Error;
+use riskpipe_core::{Error, Rng};
 use riskpipe_models::{BoostingParams, ForestParams, LogisticParams, TreeParams};
 
 /// Grid of the logistic regression, as written.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogisticGridConfig {
-    /// L2 penalties to try (default `[0.0001, 0.001, 0.01, 0.1]`).
-    pub l2: Option<Vec<f64>>,
+    /// L2 penalties to try (default `[0.0001, 0.001, 0.01, 0.1]`), or with `search: random` a
+    /// range `{ min, max, log }` to draw from.
+    pub l2: Option<FloatValues>,
     /// Newton iterations at most (default 100).
     pub max_iter: Option<usize>,
     /// `balanced` to weigh both classes equally, or `none` (default).
     pub class_weight: Option<ClassWeight>,
+}
+
+/// A numeric hyperparameter's candidates: a list, or (random search only) a range.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum FloatValues {
+    /// These values.
+    List(Vec<f64>),
+    /// Uniform draws from `[min, max]`, log-uniform with `log: true`.
+    Range {
+        /// Lowest value.
+        min: f64,
+        /// Highest value.
+        max: f64,
+        /// Draw the logarithm uniformly (for penalties and rates spanning decades).
+        #[serde(default)]
+        log: bool,
+    },
+}
+
+impl FloatValues {
+    /// The candidates: the list, or `draws` seeded draws from the range (random search only).
+    fn values(&self, key: &str, file: &str, random: Option<(usize, &mut Rng)>, errs: &mut Vec<Error>) -> Vec<f64> {
+        match (self, random) {
+            (FloatValues::List(v), _) => v.clone(),
+            (FloatValues::Range { min, max, log }, Some((draws, rng))) => {
+                if !(min.is_finite() && max.is_finite() && min <= max && (!log || *min > 0.0)) {
+                    errs.push(Error::config(
+                        file,
+                        key,
+                        "a range needs finite `min <= max` (and `min > 0` with `log: true`)",
+                    ));
+                    return vec![*min];
+                }
+                (0..draws)
+                    .map(|_| {
+                        let u = rng.uniform();
+                        if *log {
+                            (min.ln() + u * (max.ln() - min.ln())).exp()
+                        } else {
+                            min + u * (max - min)
+                        }
+                    })
+                    .collect()
+            }
+            (FloatValues::Range { .. }, None) => {
+                errs.push(Error::config(
+                    file,
+                    key,
+                    "a range of values needs `train.search: random` (grid search tries lists)",
+                ));
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// How candidate settings are searched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Search {
+    /// Every combination of the listed values.
+    Grid,
+    /// `train.draws` seeded draws per model: ranges sampled, combinations of lists sampled
+    /// without replacement.
+    Random,
 }
 
 /// Class weighting of a model's loss.
@@ -61,8 +128,8 @@ pub struct ForestGridConfig {
 pub struct BoostingGridConfig {
     /// Rounds at most (default `[300]`; early stopping picks fewer).
     pub n_trees: Option<Vec<usize>>,
-    /// Learning rates to try (default `[0.05]`).
-    pub learning_rate: Option<Vec<f64>>,
+    /// Learning rates to try (default `[0.05]`), or with `search: random` a range to draw from.
+    pub learning_rate: Option<FloatValues>,
     /// Leaves per tree to try (default `[31]`).
     pub max_leaves: Option<Vec<usize>>,
     /// Rows per leaf (default 20).
@@ -101,6 +168,10 @@ pub struct TrainConfig {
     pub select: Option<String>,
     /// Candidate models (default: both, with default grids).
     pub models: Option<ModelsConfig>,
+    /// `grid` (default) or `random` search over the models' settings.
+    pub search: Option<Search>,
+    /// With `search: random`: settings drawn per model (default 10).
+    pub draws: Option<usize>,
     /// Calibrate the selected model's PD on its out-of-fold predictions: `none` (default),
     /// `platt` or `isotonic`.
     pub calibration: Option<Calibration>,
@@ -164,9 +235,33 @@ impl TrainConfig {
             forest: None,
             boosting: None,
         });
+        let search = self.search.unwrap_or(Search::Grid);
+        let draws = self.draws.unwrap_or(10);
+        if !(1..=1000).contains(&draws) {
+            errs.push(Error::config(file, "train.draws", "must be between 1 and 1000"));
+        }
+        if self.draws.is_some() && search == Search::Grid {
+            errs.push(Error::config(
+                file,
+                "train.draws",
+                "applies to `train.search: random` only",
+            ));
+        }
+        let mut rng = Rng::derive(seed, "train.search");
+        let random = |rng: &mut Rng| -> Option<(usize, Rng)> {
+            (search == Search::Random).then(|| (draws, Rng::derive(rng.next_u64(), "draws")))
+        };
         let mut logistic = Vec::new();
         if let Some(l) = models.logistic {
-            let grid = l.l2.unwrap_or_else(|| vec![1e-4, 1e-3, 1e-2, 1e-1]);
+            let mut r = random(&mut rng);
+            let grid =
+                l.l2.unwrap_or_else(|| FloatValues::List(vec![1e-4, 1e-3, 1e-2, 1e-1]))
+                    .values(
+                        "train.models.logistic.l2",
+                        file,
+                        r.as_mut().map(|(d, g)| (*d, g)),
+                        &mut errs,
+                    );
             if grid.is_empty() || grid.iter().any(|v| v.is_nan() || *v < 0.0 || !v.is_finite()) {
                 errs.push(Error::config(
                     file,
@@ -278,7 +373,16 @@ impl TrainConfig {
         if let Some(b) = models.boosting {
             let d = BoostingParams::default();
             let rounds = b.n_trees.unwrap_or_else(|| vec![d.n_trees]);
-            let rates = b.learning_rate.unwrap_or_else(|| vec![d.learning_rate]);
+            let mut r = random(&mut rng);
+            let rates = b
+                .learning_rate
+                .unwrap_or_else(|| FloatValues::List(vec![d.learning_rate]))
+                .values(
+                    "train.models.boosting.learning_rate",
+                    file,
+                    r.as_mut().map(|(d, g)| (*d, g)),
+                    &mut errs,
+                );
             let leaves = b.max_leaves.unwrap_or_else(|| vec![d.max_leaves]);
             if rounds.is_empty() || rounds.iter().any(|t| *t == 0 || *t > 10_000) {
                 errs.push(Error::config(
@@ -337,6 +441,25 @@ impl TrainConfig {
                     }
                 }
             }
+        }
+        if search == Search::Random {
+            // At most `draws` settings per model, drawn without replacement, kept in order.
+            fn sample<T>(v: Vec<T>, draws: usize, rng: &mut Rng) -> Vec<T> {
+                if v.len() <= draws {
+                    return v;
+                }
+                let mut idx: Vec<usize> = (0..v.len()).collect();
+                rng.shuffle(&mut idx);
+                let mut keep: Vec<usize> = idx.into_iter().take(draws).collect();
+                keep.sort_unstable();
+                let mut v: Vec<Option<T>> = v.into_iter().map(Some).collect();
+                keep.into_iter().filter_map(|i| v[i].take()).collect()
+            }
+            let mut r = Rng::derive(seed, "train.search.sample");
+            logistic = sample(logistic, draws, &mut r);
+            tree = sample(tree, draws, &mut r);
+            forest = sample(forest, draws, &mut r);
+            boosting = sample(boosting, draws, &mut r);
         }
         if logistic.is_empty() && tree.is_empty() && forest.is_empty() && boosting.is_empty() {
             errs.push(Error::config(

@@ -6,10 +6,10 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use riskpipe_core::io::{read_json, read_parquet, write_json};
+use riskpipe_core::io::{read_json, read_parquet, write_json, write_parquet};
 use riskpipe_core::split::stratified_folds;
 use riskpipe_core::stage::{Input, StageInputs, StageReport};
-use riskpipe_core::{Error, Frame, Result, Rng};
+use riskpipe_core::{Column, Error, Frame, Result, Rng};
 use riskpipe_models::{
     Calibrator, DecisionTree, GradientBoosting, LogisticRegression, Model, RandomForest, feature_columns,
 };
@@ -228,7 +228,41 @@ fn search(
     })
 }
 
-/// Runs the stage into `out`: `<model>.json` per model, `cv.json`, `selection.json`.
+/// `cv_results.parquet`: one row per model, setting and fold: model, point (index in its
+/// search), params (JSON), fold, metric (`auc`) and value; then one `mean_auc` row per setting.
+fn cv_results(cv: &BTreeMap<String, ModelSearch>) -> Frame {
+    let (mut model, mut params, mut metric) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut point, mut fold, mut value) = (Vec::new(), Vec::new(), Vec::new());
+    for (name, s) in cv {
+        for (k, g) in s.grid.iter().enumerate() {
+            let rows = g
+                .fold_auc
+                .iter()
+                .enumerate()
+                .map(|(f, v)| (f as f64, "auc", *v))
+                .chain([(f64::NAN, "mean_auc", g.mean_auc)]);
+            for (f, m, v) in rows {
+                model.push(Some(name.clone()));
+                params.push(Some(g.params.to_string()));
+                metric.push(Some(m.to_string()));
+                point.push(k as f64);
+                fold.push(f);
+                value.push(v);
+            }
+        }
+    }
+    let mut f = Frame::new();
+    f.push("model", Column::Text(model));
+    f.push("point", Column::Number(point));
+    f.push("params", Column::Text(params));
+    f.push("fold", Column::Number(fold));
+    f.push("metric", Column::Text(metric));
+    f.push("value", Column::Number(value));
+    f
+}
+
+/// Runs the stage into `out`: `<model>.json` per model, `cv.json`, `cv_results.parquet`,
+/// `selection.json` (and `calibration.json` when asked for).
 pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<StageReport> {
     let train = read_parquet(&inputs.artifact("features/train.parquet")?)?;
     let cols: TransformColumns = read_json(&inputs.artifact("features/transform.json")?)?;
@@ -297,6 +331,7 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
         )?;
     }
     write_json(&out.join("cv.json"), &cv)?;
+    write_parquet(&out.join("cv_results.parquet"), &cv_results(&cv))?;
     write_json(
         &out.join("selection.json"),
         &Selection {
