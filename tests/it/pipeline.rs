@@ -337,6 +337,30 @@ fn boosting_can_be_selected_deployed_and_verified() {
     assert!(m["models"]["boosting"]["test"]["auc"].as_f64().unwrap() > 0.65);
     assert_eq!(json(&t.join("run/deploy/check.json"))["ok"], true);
     t.run(&["verify", "run"]).ok();
+    // Reason codes of a boosted model come from exact contributions (TreeSHAP).
+    t.run(&["synth", "loans", "--rows", "200", "--seed", "9", "--out", "new.csv"])
+        .ok();
+    t.run(&[
+        "score",
+        "--bundle",
+        "run/deploy/bundle",
+        "--input",
+        "new.csv",
+        "--output",
+        "scored.csv",
+    ])
+    .ok();
+    let scored = fs_err::read_to_string(t.join("scored.csv")).unwrap();
+    let header = scored.lines().next().unwrap();
+    assert!(header.contains("reason_1") && header.contains("reason_3"), "{header}");
+    let with_reason = scored.lines().skip(1).filter(|l| l.contains("raises the risk")).count();
+    assert!(with_reason > 150, "{with_reason} of 200 rows have a reason");
+    // The report shows the model's mean absolute contributions.
+    let html = fs_err::read_to_string(t.join("run/evaluate/report.html")).unwrap();
+    assert!(
+        html.contains("Mean |contribution| (TreeSHAP"),
+        "no TreeSHAP importance in the report"
+    );
 }
 
 #[test]

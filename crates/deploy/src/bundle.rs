@@ -11,7 +11,7 @@ use riskpipe_features::Transform;
 use riskpipe_models::{Calibrator, Model};
 use riskpipe_privacy::PrivacyParams;
 
-use riskpipe_features::{Scorecard, ScorecardParams};
+use riskpipe_features::{MISSING_SUFFIX, Scorecard, ScorecardParams};
 
 /// A raw input column the bundle needs.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -127,16 +127,61 @@ impl Scorer {
     }
 
     fn reasons(&self) -> usize {
-        if self.scorecard.is_some() {
-            self.info.reason_codes
-        } else {
-            0
-        }
+        self.info.reason_codes
     }
 
-    /// Scores raw rows. `first_row` numbers rows when there is no id column; `file` names the
-    /// input in errors.
+    /// Scores raw rows with reason codes. `first_row` numbers rows when there is no id column;
+    /// `file` names the input in errors.
     pub fn score(&self, raw: &Frame, first_row: u64, file: &str) -> Result<Frame> {
+        self.score_with(raw, first_row, file, true)
+    }
+
+    /// Reason codes of a tree model: per row, the features with the largest positive exact
+    /// contributions (TreeSHAP) to its risk, a feature's missing flag counted with it.
+    fn shap_reasons(&self, x: &Frame, masked: &Frame, reasons: &mut [Vec<Option<String>>]) -> Result<()> {
+        let cols = riskpipe_models::feature_columns(x, self.model.features())?;
+        let Some((phi, _)) = self.model.contributions(&cols) else {
+            return Ok(());
+        };
+        let names: Vec<&str> = self
+            .model
+            .features()
+            .iter()
+            .map(|f| f.strip_suffix(MISSING_SUFFIX).unwrap_or(f))
+            .collect();
+        let mut bases: Vec<&str> = names.clone();
+        bases.dedup();
+        let scale = if matches!(self.model, Model::Boosting(_)) {
+            "log-odds"
+        } else {
+            "PD"
+        };
+        for (i, row) in phi.iter().enumerate() {
+            let mut by: Vec<(f64, usize)> = bases
+                .iter()
+                .enumerate()
+                .map(|(b, base)| {
+                    let v: f64 = names.iter().zip(row).filter(|(n, _)| *n == base).map(|(_, v)| v).sum();
+                    (v, b)
+                })
+                .collect();
+            by.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            for (r, (v, b)) in by.iter().take(reasons.len()).enumerate() {
+                if *v > 0.0 {
+                    let base = bases[*b];
+                    let value = masked
+                        .get(base)
+                        .and_then(|c| c.display(i))
+                        .unwrap_or_else(|| "missing".into());
+                    reasons[r][i] = Some(format!("{base} = {value} raises the risk ({v:+.4} {scale})"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Scores raw rows; reason codes only when `explain` (the deploy stage's check needs PDs).
+    pub fn score_with(&self, raw: &Frame, first_row: u64, file: &str, explain: bool) -> Result<Frame> {
         for c in &self.info.inputs {
             match raw.get(&c.name) {
                 None => {
@@ -175,6 +220,10 @@ impl Scorer {
         let mut score = vec![0.0; n];
         let k = self.reasons();
         let mut reasons: Vec<Vec<Option<String>>> = vec![vec![None; n]; k];
+        let is_logistic = matches!(self.model, Model::Logistic(_));
+        if explain && k > 0 && !is_logistic {
+            self.shap_reasons(&x, &masked, &mut reasons)?;
+        }
         match &self.scorecard {
             Some(sc) => {
                 let idx: Vec<usize> = sc
@@ -188,7 +237,6 @@ impl Scorer {
                             .unwrap_or(0)
                     })
                     .collect();
-                let is_logistic = matches!(self.model, Model::Logistic(_));
                 for i in 0..n {
                     let bins = self.transform.locate(&masked, i);
                     let mut total = 0i64;
@@ -204,6 +252,9 @@ impl Scorer {
                         sc.score_from_pd(pd[i]) as f64
                     };
                     lost.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+                    if !explain || !is_logistic {
+                        continue;
+                    }
                     for (r, (l, j)) in lost.iter().take(k).enumerate() {
                         if *l > 0 {
                             reasons[r][i] =

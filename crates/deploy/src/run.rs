@@ -148,7 +148,7 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
         return Err(Error::Internal("split.parquet does not match ingest's data".into()));
     }
     let test_raw = raw.take(&is_test);
-    let scored = scorer.score(&test_raw, 0, "ingest/data.parquet (test rows)")?;
+    let scored = scorer.score_with(&test_raw, 0, "ingest/data.parquet (test rows)", false)?;
     let preds = read_parquet(&inputs.artifact("evaluate/predictions.parquet")?)?;
     let column = if calibration.is_some() {
         "pd_calibrated".to_string()

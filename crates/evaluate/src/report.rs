@@ -440,8 +440,21 @@ pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
     // Interpretability.
     let _ = write!(
         s,
-        r#"<section id="interpretability"><h2>Interpretability</h2><div class="grid">{}</div><p>Logistic regression: |coefficient| x standard deviation of the WoE feature, normalised; tree and forest: share of the Gini decrease.</p>"#,
-        bars(&format!("Feature importance: {}", f.selected), &f.importance)
+        r#"<section id="interpretability"><h2>Interpretability</h2><div class="grid">{}{}</div><p>Logistic regression: |coefficient| x standard deviation of the WoE feature, normalised; tree and forest: share of the Gini decrease; boosting: share of the gain.{}</p>"#,
+        bars(&format!("Feature importance: {}", f.selected), &f.importance),
+        if f.shap.0.is_empty() {
+            String::new()
+        } else {
+            bars(
+                &format!("Mean |contribution| (TreeSHAP, {} test rows): {}", f.shap.1, f.selected),
+                &f.shap.0,
+            )
+        },
+        if f.shap.0.is_empty() {
+            ""
+        } else {
+            " TreeSHAP: each row's exact contributions (path-dependent), averaged in absolute value; they add up to the model's output (log-odds for boosting, probability for trees and forests)."
+        }
     );
     if !f.selection.is_empty() {
         s.push_str("<h3>Scorecard feature selection</h3><table><tr><th>feature</th><th>IV</th><th>trend</th><th>scorecard</th><th>reason</th></tr>");

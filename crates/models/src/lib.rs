@@ -9,6 +9,9 @@
 //!   trees in parallel, out-of-bag AUC.
 //! - [`GradientBoosting`]: histogram gradient-boosted trees (log loss, leaf-wise growth, early
 //!   stopping).
+//! - [`Calibrator`]: Platt or isotonic calibration of probabilities.
+//! - [`shap`]: exact per-row feature contributions of tree models (TreeSHAP), through
+//!   [`Model::contributions`].
 //! - [`Model`]: the serialisable union the pipeline stores as JSON and the scorer loads.
 //!
 //! The design decision: every reduction runs over fixed row chunks added in order, and every
@@ -32,6 +35,7 @@ mod flat;
 mod forest;
 pub mod hist;
 mod logistic;
+pub mod shap;
 mod tree;
 
 pub use boosting::{BoostingParams, GradientBoosting};
@@ -66,6 +70,42 @@ impl Model {
             Model::Forest(m) => &m.features,
             Model::Boosting(m) => &m.features,
         }
+    }
+
+    /// Exact per-row contributions of each feature (TreeSHAP, path-dependent) and the expected
+    /// value, for tree models: contributions plus the expected value equal the model's raw
+    /// output for the row (the probability for a tree or forest, the log-odds for boosting).
+    /// `None` for the logistic regression (its scorecard points explain it).
+    pub fn contributions(&self, x: &[&[f64]]) -> Option<(Vec<Vec<f64>>, f64)> {
+        use rayon::prelude::*;
+        let trees: Vec<&[Node]> = match self {
+            Model::Logistic(_) => return None,
+            Model::Tree(m) => vec![&m.nodes],
+            Model::Forest(m) => m.trees.iter().map(|t| t.nodes.as_slice()).collect(),
+            Model::Boosting(m) => m.trees.iter().map(Vec::as_slice).collect(),
+        };
+        let (scale, offset) = match self {
+            Model::Forest(m) => (1.0 / m.trees.len().max(1) as f64, 0.0),
+            Model::Boosting(m) => (1.0, m.base),
+            _ => (1.0, 0.0),
+        };
+        let nf = x.len();
+        let n = x.first().map_or(0, |c| c.len());
+        let phi: Vec<Vec<f64>> = (0..n)
+            .into_par_iter()
+            .with_min_len(64)
+            .map(|i| {
+                let row: Vec<f64> = x.iter().map(|c| c[i]).collect();
+                let mut phi = vec![0.0; nf];
+                for t in &trees {
+                    shap::tree_shap(t, &row, &mut phi);
+                }
+                phi.iter_mut().for_each(|v| *v *= scale);
+                phi
+            })
+            .collect();
+        let expected = offset + scale * trees.iter().map(|t| shap::expected_value(t)).sum::<f64>();
+        Some((phi, expected))
     }
 
     /// P(y = 1) for each row of `frame`, reading the model's feature columns by name.
