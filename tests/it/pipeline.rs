@@ -453,3 +453,26 @@ fn random_search_draws_settings_and_cv_results_list_every_fold() {
         riskpipe_core::hash::sha256_file(&t.join("again/train/cv_results.parquet")).unwrap()
     );
 }
+
+#[test]
+fn monotone_constraints_reach_the_boosting_model_and_bad_names_are_user_errors() {
+    let t = TestDir::new();
+    let yaml = small_pipeline(3000, "").replace(
+        "    tree: { max_depth: [4], min_samples_leaf: [40] }\n",
+        "    boosting: { n_trees: [40], max_leaves: [8], monotone: { utilisation: 1, income: -1 } }\n  select: boosting\n",
+    );
+    t.write("p.yaml", &yaml);
+    t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    let b = json(&t.join("run/train/boosting.json"));
+    assert_eq!(b["params"]["monotone"]["utilisation"], 1);
+    assert_eq!(b["params"]["monotone"]["income"], -1);
+    t.write("bad.yaml", &yaml.replace("utilisation: 1", "utilization: 1"));
+    t.run(&["run", "bad.yaml", "--run-dir", "bad"]).fails(
+        2,
+        &[
+            "train.models.boosting.monotone",
+            "`utilization` is not a feature",
+            "`utilisation`",
+        ],
+    );
+}

@@ -38,6 +38,25 @@ pub struct BoostingParams {
     pub max_bins: usize,
     /// Seed.
     pub seed: u64,
+    /// Loss: `binary` log loss (default) or `regression` (squared error, for amounts such as
+    /// loss given default).
+    #[serde(default)]
+    pub objective: Objective,
+    /// Monotone constraints by feature name: `1` output never falls as the feature rises, `-1`
+    /// never rises. Features not listed are free.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub monotone: std::collections::BTreeMap<String, i8>,
+}
+
+/// The loss boosting minimises.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Objective {
+    /// Binary log loss; outputs are log-odds.
+    #[default]
+    Binary,
+    /// Squared error; outputs are the predicted amount.
+    Regression,
 }
 
 impl Default for BoostingParams {
@@ -56,6 +75,8 @@ impl Default for BoostingParams {
             early_stopping_rounds: 30,
             max_bins: 255,
             seed: 42,
+            objective: Objective::Binary,
+            monotone: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -92,6 +113,8 @@ struct Split {
     feature: usize,
     bin: usize,
     gain: f64,
+    /// The children's (unshrunk) outputs, within the leaf's bounds.
+    outputs: (f64, f64),
 }
 
 struct Leaf {
@@ -100,6 +123,8 @@ struct Leaf {
     depth: usize,
     hists: Vec<Vec<GH>>,
     split: Option<Split>,
+    /// Bounds on the leaf's output from monotone splits above it.
+    bounds: (f64, f64),
 }
 
 /// Rows per independently seeded chunk of the row subsample.
@@ -111,10 +136,6 @@ fn sigmoid(z: f64) -> f64 {
 
 fn leaf_value(g: f64, h: f64, l2: f64) -> f64 {
     -g / (h + l2)
-}
-
-fn score(g: f64, h: f64, l2: f64) -> f64 {
-    g * g / (h + l2)
 }
 
 /// Gradient/hessian histograms of `rows`, one per candidate feature (in `feats` order). The
@@ -194,11 +215,32 @@ fn subtract(parent: &[Vec<GH>], child: &[Vec<GH>]) -> Vec<Vec<GH>> {
         .collect()
 }
 
-fn best_split(hists: &[Vec<GH>], feats: &[usize], n: u32, g: f64, h: f64, p: &BoostingParams) -> Option<Split> {
-    let parent = score(g, h, p.l2);
+/// Loss reduction of giving output `w` to a leaf with sums `g`, `h` (twice the drop in the
+/// second-order loss; `g^2 / (h + l2)` at the optimum `w = -g / (h + l2)`).
+fn gain_at(g: f64, h: f64, l2: f64, w: f64) -> f64 {
+    -(2.0 * g * w + (h + l2) * w * w)
+}
+
+/// The best split of a leaf with sums `g`, `h` over `n` rows, whose output must stay within
+/// `bounds`; `mono[k]` is the monotone direction of candidate feature `k`.
+#[allow(clippy::too_many_arguments)]
+fn best_split(
+    hists: &[Vec<GH>],
+    feats: &[usize],
+    mono: &[i8],
+    n: u32,
+    g: f64,
+    h: f64,
+    bounds: (f64, f64),
+    p: &BoostingParams,
+) -> Option<Split> {
+    let clamp = |w: f64| w.clamp(bounds.0, bounds.1);
+    let bounded = bounds.0 > f64::NEG_INFINITY || bounds.1 < f64::INFINITY;
+    let parent = gain_at(g, h, p.l2, clamp(leaf_value(g, h, p.l2)));
     let min_leaf = p.min_samples_leaf.max(1) as u32;
     let mut best: Option<Split> = None;
     for (k, hist) in hists.iter().enumerate() {
+        let constrained = bounded || mono[k] != 0;
         let mut left = GH::default();
         for bin in 0..hist.len().saturating_sub(1) {
             left.g += hist[bin].g;
@@ -208,13 +250,24 @@ fn best_split(hists: &[Vec<GH>], feats: &[usize], n: u32, g: f64, h: f64, p: &Bo
             if left.n < min_leaf || rn < min_leaf || left.h < p.min_child_weight || h - left.h < p.min_child_weight {
                 continue;
             }
-            let gain = score(left.g, left.h, p.l2) + score(g - left.g, h - left.h, p.l2) - parent;
+            let (rg, rh) = (g - left.g, h - left.h);
+            let gain = if constrained {
+                let (wl, wr) = (clamp(leaf_value(left.g, left.h, p.l2)), clamp(leaf_value(rg, rh, p.l2)));
+                if (mono[k] > 0 && wl > wr) || (mono[k] < 0 && wl < wr) {
+                    continue;
+                }
+                gain_at(left.g, left.h, p.l2, wl) + gain_at(rg, rh, p.l2, wr) - parent
+            } else {
+                // Unconstrained: the optimal outputs' gain in closed form.
+                left.g * left.g / (left.h + p.l2) + rg * rg / (rh + p.l2) - parent
+            };
             if gain > 1e-12 && best.as_ref().is_none_or(|s| gain > s.gain) {
                 best = Some(Split {
                     k,
                     feature: feats[k],
                     bin,
                     gain,
+                    outputs: (clamp(leaf_value(left.g, left.h, p.l2)), clamp(leaf_value(rg, rh, p.l2))),
                 });
             }
         }
@@ -261,7 +314,16 @@ impl GradientBoosting {
         let train_rows: Vec<u32> = (0..n as u32).filter(|&r| !is_val[r as usize]).collect();
         let val_rows: Vec<usize> = (0..n).filter(|&r| is_val[r]).collect();
         let mean = train_rows.iter().map(|&r| y[r as usize]).sum::<f64>() / train_rows.len().max(1) as f64;
-        let base = (mean.clamp(1e-6, 1.0 - 1e-6) / (1.0 - mean.clamp(1e-6, 1.0 - 1e-6))).ln();
+        let base = match p.objective {
+            Objective::Binary => (mean.clamp(1e-6, 1.0 - 1e-6) / (1.0 - mean.clamp(1e-6, 1.0 - 1e-6))).ln(),
+            Objective::Regression => mean,
+        };
+        let mono_all: Vec<i8> = names.iter().map(|n| p.monotone.get(n).copied().unwrap_or(0)).collect();
+        if let Some(bad) = p.monotone.keys().find(|k| !names.contains(k)) {
+            return Err(Error::Internal(format!(
+                "gradient boosting: monotone constraint on `{bad}`, which is not a feature"
+            )));
+        }
         let mut margin = vec![base; n];
         let mut grad = vec![0.0; n];
         let mut hess = vec![0.0; n];
@@ -276,10 +338,16 @@ impl GradientBoosting {
                 .zip(hess.par_iter_mut())
                 .zip(margin.par_iter().zip(y.par_iter()))
                 .with_min_len(8192)
-                .for_each(|((g, h), (m, t))| {
-                    let q = sigmoid(*m);
-                    *g = q - t;
-                    *h = (q * (1.0 - q)).max(1e-16);
+                .for_each(|((g, h), (m, t))| match p.objective {
+                    Objective::Binary => {
+                        let q = sigmoid(*m);
+                        *g = q - t;
+                        *h = (q * (1.0 - q)).max(1e-16);
+                    }
+                    Objective::Regression => {
+                        *g = m - t;
+                        *h = 1.0;
+                    }
                 });
             let mut rng = Rng::derive(p.seed, &format!("gbdt.round.{round}"));
             // Row subsample: each chunk of rows draws from its own seed stream, so chunks run
@@ -307,8 +375,18 @@ impl GradientBoosting {
                 feats.truncate(((x.len() as f64 * p.colsample).round() as usize).max(1));
                 feats.sort_unstable();
             }
-            let (nodes, bins, leaf_rows) =
-                self_grow(&binned, &feats, rows, &grad, &hess, p, &mut gain_imp, &mut split_imp);
+            let mono: Vec<i8> = feats.iter().map(|&f| mono_all[f]).collect();
+            let (nodes, bins, leaf_rows) = self_grow(
+                &binned,
+                &feats,
+                &mono,
+                rows,
+                &grad,
+                &hess,
+                p,
+                &mut gain_imp,
+                &mut split_imp,
+            );
             // Update margins: rows the tree was grown on from their leaves, the others (rows
             // left out by the subsample, validation rows) through the tree.
             let mut in_tree = vec![false; n];
@@ -336,9 +414,12 @@ impl GradientBoosting {
                     .par_chunks(8192)
                     .map(|c| {
                         c.iter()
-                            .map(|&r| {
-                                let q = sigmoid(margin[r]).clamp(1e-15, 1.0 - 1e-15);
-                                -(y[r] * q.ln() + (1.0 - y[r]) * (1.0 - q).ln())
+                            .map(|&r| match p.objective {
+                                Objective::Binary => {
+                                    let q = sigmoid(margin[r]).clamp(1e-15, 1.0 - 1e-15);
+                                    -(y[r] * q.ln() + (1.0 - y[r]) * (1.0 - q).ln())
+                                }
+                                Objective::Regression => (margin[r] - y[r]) * (margin[r] - y[r]),
                             })
                             .sum::<f64>()
                     })
@@ -377,10 +458,16 @@ impl GradientBoosting {
 
     /// P(y = 1) per row.
     pub fn predict_proba(&self, x: &[&[f64]]) -> Vec<f64> {
+        self.predict_raw(x).into_iter().map(sigmoid).collect()
+    }
+
+    /// The model's raw output per row: log-odds for `binary`, the predicted amount for
+    /// `regression`.
+    pub fn predict_raw(&self, x: &[&[f64]]) -> Vec<f64> {
         crate::flat::Flat::new(&self.trees)
             .sums(x)
             .into_iter()
-            .map(|s| sigmoid(self.base + s))
+            .map(|s| self.base + s)
             .collect()
     }
 }
@@ -390,6 +477,7 @@ impl GradientBoosting {
 fn self_grow(
     b: &BinnedMatrix,
     feats: &[usize],
+    mono: &[i8],
     rows: Vec<u32>,
     grad: &[f64],
     hess: &[f64],
@@ -411,10 +499,11 @@ fn self_grow(
         rows,
         gain: 0.0,
     };
+    let free = (f64::NEG_INFINITY, f64::INFINITY);
     let mut nodes = vec![leaf_node(p.learning_rate * leaf_value(g, h, p.l2), rows.len() as u64)];
     let mut bins = vec![(0usize, 0u8)];
     let split = if p.max_depth > 0 {
-        best_split(&hists, feats, rows.len() as u32, g, h, p)
+        best_split(&hists, feats, mono, rows.len() as u32, g, h, free, p)
     } else {
         None
     };
@@ -424,6 +513,7 @@ fn self_grow(
         depth: 0,
         hists,
         split,
+        bounds: free,
     }];
     let mut n_leaves = 1;
     while n_leaves < p.max_leaves.max(2) {
@@ -453,8 +543,17 @@ fn self_grow(
         gain_imp[s.feature] += s.gain;
         split_imp[s.feature] += 1;
         let (li_node, ri_node) = (nodes.len(), nodes.len() + 1);
-        nodes.push(leaf_node(p.learning_rate * leaf_value(lg, lh, p.l2), lr.len() as u64));
-        nodes.push(leaf_node(p.learning_rate * leaf_value(rg, rh, p.l2), rr.len() as u64));
+        // Children's outputs as the split chose them (within bounds), and their own bounds: a
+        // monotone split caps the low side and floors the high side at the middle.
+        let (wl, wr) = s.outputs;
+        let mid = 0.5 * (wl + wr);
+        let (lb, rb) = match mono[s.k] {
+            1 => ((leaf.bounds.0, mid), (mid, leaf.bounds.1)),
+            -1 => ((mid, leaf.bounds.1), (leaf.bounds.0, mid)),
+            _ => (leaf.bounds, leaf.bounds),
+        };
+        nodes.push(leaf_node(p.learning_rate * wl, lr.len() as u64));
+        nodes.push(leaf_node(p.learning_rate * wr, rr.len() as u64));
         bins.push((0, 0));
         bins.push((0, 0));
         bins[leaf.node] = (s.feature, s.bin as u8);
@@ -475,9 +574,11 @@ fn self_grow(
             let large = subtract(&leaf.hists, &small);
             (large, small)
         };
-        for (node, rows, g, h, hists) in [(li_node, lr, lg, lh, lh_hist), (ri_node, rr, rg, rh, rh_hist)] {
+        for (node, rows, g, h, hists, bounds) in
+            [(li_node, lr, lg, lh, lh_hist, lb), (ri_node, rr, rg, rh, rh_hist, rb)]
+        {
             let split = if depth < p.max_depth {
-                best_split(&hists, feats, rows.len() as u32, g, h, p)
+                best_split(&hists, feats, mono, rows.len() as u32, g, h, bounds, p)
             } else {
                 None
             };
@@ -487,6 +588,7 @@ fn self_grow(
                 depth,
                 hists,
                 split,
+                bounds,
             });
         }
         // Keep leaves in node order so ties break the same way on every run.
@@ -499,6 +601,76 @@ fn self_grow(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn monotone_constraints_hold_everywhere_and_regression_fits_amounts() {
+        let mut rng = Rng::new(4);
+        let n = 6000;
+        let cols: Vec<Vec<f64>> = (0..3).map(|_| (0..n).map(|_| rng.uniform()).collect()).collect();
+        // Risk rises with x0 overall but dips in the middle; x1 matters too.
+        let y: Vec<f64> = (0..n)
+            .map(|i| {
+                let x0 = cols[0][i];
+                let z = 3.0 * x0 - 2.0 * (-(x0 - 0.5) * (x0 - 0.5) * 40.0).exp() + 1.5 * cols[1][i] - 2.5;
+                f64::from(u8::from(rng.bernoulli(1.0 / (1.0 + (-z).exp()))))
+            })
+            .collect();
+        let names: Vec<String> = (0..3).map(|i| format!("x{i}")).collect();
+        let x: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
+        let mut params = BoostingParams {
+            n_trees: 80,
+            learning_rate: 0.1,
+            max_leaves: 8,
+            ..Default::default()
+        };
+        params.monotone.insert("x0".into(), 1);
+        params.monotone.insert("x1".into(), -1);
+        let m = GradientBoosting::fit(&names, &x, &y, &params).unwrap();
+        // Along a grid of x0 (x1) with the other features fixed, the output never falls (rises).
+        let grid: Vec<f64> = (0..=100).map(|k| f64::from(k) / 100.0).collect();
+        for base in 0..20 {
+            let fixed: Vec<f64> = (0..3).map(|j| cols[j][base * 97]).collect();
+            for (j, dir) in [(0usize, 1.0), (1, -1.0)] {
+                let cols_g: Vec<Vec<f64>> = (0..3)
+                    .map(|c| {
+                        if c == j {
+                            grid.clone()
+                        } else {
+                            vec![fixed[c]; grid.len()]
+                        }
+                    })
+                    .collect();
+                let xs: Vec<&[f64]> = cols_g.iter().map(Vec::as_slice).collect();
+                let out = m.predict_raw(&xs);
+                assert!(out.windows(2).all(|w| dir * (w[1] - w[0]) >= -1e-12), "feature {j}");
+            }
+        }
+        assert!(GradientBoosting::fit(&names, &x, &y, &params).unwrap() == m);
+        let mut bad = params.clone();
+        bad.monotone.insert("nope".into(), 1);
+        assert!(GradientBoosting::fit(&names, &x, &y, &bad).is_err());
+        // Squared error: an amount that depends on x0 and x2.
+        let amount: Vec<f64> = (0..n)
+            .map(|i| 100.0 * cols[0][i] + 50.0 * (cols[2][i] > 0.5) as u8 as f64)
+            .collect();
+        let reg = GradientBoosting::fit(
+            &names,
+            &x,
+            &amount,
+            &BoostingParams {
+                n_trees: 200,
+                learning_rate: 0.1,
+                objective: Objective::Regression,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let pred = reg.predict_raw(&x);
+        let mean = amount.iter().sum::<f64>() / n as f64;
+        let ss_tot: f64 = amount.iter().map(|a| (a - mean) * (a - mean)).sum();
+        let ss_res: f64 = amount.iter().zip(&pred).map(|(a, p)| (a - p) * (a - p)).sum();
+        assert!(1.0 - ss_res / ss_tot > 0.98, "R2 {}", 1.0 - ss_res / ss_tot);
+    }
 
     #[test]
     fn boosting_learns_an_interaction_and_is_deterministic() {

@@ -38,7 +38,7 @@ mod logistic;
 pub mod shap;
 mod tree;
 
-pub use boosting::{BoostingParams, GradientBoosting};
+pub use boosting::{BoostingParams, GradientBoosting, Objective};
 pub use calibration::Calibrator;
 pub use forest::{ForestParams, RandomForest};
 pub use logistic::{LogisticParams, LogisticRegression};

@@ -142,6 +142,9 @@ pub struct BoostingGridConfig {
     pub colsample: Option<f64>,
     /// Rounds without improvement before stopping (default 30; 0 turns early stopping off).
     pub early_stopping_rounds: Option<usize>,
+    /// Monotone constraints by feature: `1` the PD never falls as the feature rises, `-1` it
+    /// never rises (default: none).
+    pub monotone: Option<std::collections::BTreeMap<String, i8>>,
 }
 
 /// `train.models`, as written: the candidate models and their grids.
@@ -416,6 +419,16 @@ impl TrainConfig {
                 }
                 x
             };
+            let monotone = b.monotone.clone().unwrap_or_default();
+            if let Some((f, v)) = monotone.iter().find(|(_, v)| ![-1, 0, 1].contains(*v)) {
+                errs.push(Error::config(
+                    file,
+                    "train.models.boosting.monotone",
+                    format!("`{f}: {v}`: use 1 (increasing), -1 (decreasing) or 0"),
+                ));
+            }
+            let monotone: std::collections::BTreeMap<String, i8> =
+                monotone.into_iter().filter(|(_, v)| *v != 0).collect();
             let subsample = share(b.subsample, d.subsample, "subsample", &mut errs);
             let colsample = share(b.colsample, d.colsample, "colsample", &mut errs);
             for t in &rounds {
@@ -436,6 +449,7 @@ impl TrainConfig {
                                 d.validation_fraction
                             },
                             seed,
+                            monotone: monotone.clone(),
                             ..d.clone()
                         });
                     }

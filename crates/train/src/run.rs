@@ -279,6 +279,24 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
         ("forest", grid(&params.forest, max_leaf), &cols.raw_features),
         ("boosting", grid(&params.boosting, max_leaf), &cols.raw_features),
     ];
+    // Monotone constraints must name features the boosting model reads.
+    for b in &params.boosting {
+        if let Some(f) = b.monotone.keys().find(|f| !cols.raw_features.contains(f)) {
+            return Err(Error::config(
+                "the pipeline file",
+                "train.models.boosting.monotone",
+                format!(
+                    "`{f}` is not a feature; the features are {}",
+                    cols.raw_features
+                        .iter()
+                        .filter(|n| !n.ends_with("__missing"))
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+    }
     let mut searches = BTreeMap::new();
     let mut models = Vec::new();
     let mut timings = BTreeMap::new();
