@@ -111,10 +111,28 @@ struct Split {
     /// Position in the candidate features (and the leaf's histograms).
     k: usize,
     feature: usize,
-    bin: usize,
+    /// Codes `<= bin` go left; -1: no value goes left (only missing values, when they do).
+    bin: i32,
     gain: f64,
     /// The children's (unshrunk) outputs, within the leaf's bounds.
     outputs: (f64, f64),
+    /// Missing values (the top code) go left.
+    missing_left: bool,
+}
+
+/// A split as binned traversal reads it: feature, bin, missing values left, the missing code.
+#[derive(Clone, Copy, Default)]
+struct BinSplit {
+    feature: usize,
+    bin: i32,
+    missing_left: bool,
+    missing_code: u8,
+}
+
+impl BinSplit {
+    fn left(&self, code: u8) -> bool {
+        i32::from(code) <= self.bin || (self.missing_left && code == self.missing_code)
+    }
 }
 
 struct Leaf {
@@ -161,13 +179,13 @@ fn build_hist(b: &BinnedMatrix, feats: &[usize], rows: &[u32], grad: &[f64], hes
 
 /// Splits `rows` (ascending) into those with a code at most `bin` and the rest, both still
 /// ascending. Large leaves are cut into chunks partitioned in parallel and joined in order.
-fn partition(rows: &[u32], codes: &[u8], bin: u8, n_left: usize) -> (Vec<u32>, Vec<u32>) {
+fn partition(rows: &[u32], codes: &[u8], split: BinSplit, n_left: usize) -> (Vec<u32>, Vec<u32>) {
     const CHUNK: usize = 1 << 16;
     if rows.len() <= 2 * CHUNK {
         let mut l = Vec::with_capacity(n_left);
         let mut r = Vec::with_capacity(rows.len() - n_left);
         for &x in rows {
-            if codes[x as usize] <= bin {
+            if split.left(codes[x as usize]) {
                 l.push(x);
             } else {
                 r.push(x);
@@ -179,7 +197,7 @@ fn partition(rows: &[u32], codes: &[u8], bin: u8, n_left: usize) -> (Vec<u32>, V
         let mut l = Vec::with_capacity(rs.len());
         let mut r = Vec::with_capacity(rs.len() / 2);
         for &x in rs {
-            if codes[x as usize] <= bin {
+            if split.left(codes[x as usize]) {
                 l.push(x);
             } else {
                 r.push(x);
@@ -241,34 +259,49 @@ fn best_split(
     let mut best: Option<Split> = None;
     for (k, hist) in hists.iter().enumerate() {
         let constrained = bounded || mono[k] != 0;
-        let mut left = GH::default();
-        for bin in 0..hist.len().saturating_sub(1) {
-            left.g += hist[bin].g;
-            left.h += hist[bin].h;
-            left.n += hist[bin].n;
-            let rn = n - left.n;
-            if left.n < min_leaf || rn < min_leaf || left.h < p.min_child_weight || h - left.h < p.min_child_weight {
+        // The top code holds the missing values. Scan once with them on the right, and, when
+        // there are any, once with them on the left (starting with "only missing left").
+        let miss = hist.last().copied().unwrap_or_default();
+        let last = hist.len().saturating_sub(1);
+        for missing_left in [false, true] {
+            if missing_left && miss.n == 0 {
                 continue;
             }
-            let (rg, rh) = (g - left.g, h - left.h);
-            let gain = if constrained {
-                let (wl, wr) = (clamp(leaf_value(left.g, left.h, p.l2)), clamp(leaf_value(rg, rh, p.l2)));
-                if (mono[k] > 0 && wl > wr) || (mono[k] < 0 && wl < wr) {
+            let mut left = if missing_left { miss } else { GH::default() };
+            let first: i32 = if missing_left { -1 } else { 0 };
+            for bin in first..last as i32 {
+                if bin >= 0 {
+                    let e = hist[bin as usize];
+                    left.g += e.g;
+                    left.h += e.h;
+                    left.n += e.n;
+                }
+                let rn = n - left.n;
+                if left.n < min_leaf || rn < min_leaf || left.h < p.min_child_weight || h - left.h < p.min_child_weight
+                {
                     continue;
                 }
-                gain_at(left.g, left.h, p.l2, wl) + gain_at(rg, rh, p.l2, wr) - parent
-            } else {
-                // Unconstrained: the optimal outputs' gain in closed form.
-                left.g * left.g / (left.h + p.l2) + rg * rg / (rh + p.l2) - parent
-            };
-            if gain > 1e-12 && best.as_ref().is_none_or(|s| gain > s.gain) {
-                best = Some(Split {
-                    k,
-                    feature: feats[k],
-                    bin,
-                    gain,
-                    outputs: (clamp(leaf_value(left.g, left.h, p.l2)), clamp(leaf_value(rg, rh, p.l2))),
-                });
+                let (rg, rh) = (g - left.g, h - left.h);
+                let gain = if constrained {
+                    let (wl, wr) = (clamp(leaf_value(left.g, left.h, p.l2)), clamp(leaf_value(rg, rh, p.l2)));
+                    if (mono[k] > 0 && wl > wr) || (mono[k] < 0 && wl < wr) {
+                        continue;
+                    }
+                    gain_at(left.g, left.h, p.l2, wl) + gain_at(rg, rh, p.l2, wr) - parent
+                } else {
+                    // Unconstrained: the optimal outputs' gain in closed form.
+                    left.g * left.g / (left.h + p.l2) + rg * rg / (rh + p.l2) - parent
+                };
+                if gain > 1e-12 && best.as_ref().is_none_or(|s| gain > s.gain) {
+                    best = Some(Split {
+                        k,
+                        feature: feats[k],
+                        bin,
+                        gain,
+                        outputs: (clamp(leaf_value(left.g, left.h, p.l2)), clamp(leaf_value(rg, rh, p.l2))),
+                        missing_left,
+                    });
+                }
             }
         }
     }
@@ -276,14 +309,14 @@ fn best_split(
 }
 
 /// Output of a tree for row `r`, walking the binned codes (no allocation).
-fn tree_output_binned(nodes: &[Node], bins: &[(usize, u8)], b: &BinnedMatrix, r: usize) -> f64 {
+fn tree_output_binned(nodes: &[Node], bins: &[BinSplit], b: &BinnedMatrix, r: usize) -> f64 {
     let mut i = 0;
     loop {
         let n = &nodes[i];
         match (n.left, n.right) {
             (Some(l), Some(rt)) => {
-                let (f, bin) = bins[i];
-                i = if b.codes[f][r] <= bin { l } else { rt };
+                let s = bins[i];
+                i = if s.left(b.codes[s.feature][r]) { l } else { rt };
             }
             _ => return n.value,
         }
@@ -484,7 +517,7 @@ fn self_grow(
     p: &BoostingParams,
     gain_imp: &mut [f64],
     split_imp: &mut [u64],
-) -> (Vec<Node>, Vec<(usize, u8)>, Vec<(usize, Vec<u32>)>) {
+) -> (Vec<Node>, Vec<BinSplit>, Vec<(usize, Vec<u32>)>) {
     let hists = build_hist(b, feats, &rows, grad, hess);
     // The root's sums from its first histogram (every row falls in one of its bins).
     let (g, h) = hists.first().map_or((0.0, 0.0), |hh| {
@@ -498,10 +531,11 @@ fn self_grow(
         value,
         rows,
         gain: 0.0,
+        missing_left: false,
     };
     let free = (f64::NEG_INFINITY, f64::INFINITY);
     let mut nodes = vec![leaf_node(p.learning_rate * leaf_value(g, h, p.l2), rows.len() as u64)];
-    let mut bins = vec![(0usize, 0u8)];
+    let mut bins = vec![BinSplit::default()];
     let split = if p.max_depth > 0 {
         best_split(&hists, feats, mono, rows.len() as u32, g, h, free, p)
     } else {
@@ -532,13 +566,23 @@ fn self_grow(
         let leaf = leaves.swap_remove(li);
         let s = leaf.split.expect("chosen leaf has a split");
         let codes = &b.codes[s.feature];
-        let n_left: u32 = leaf.hists[s.k][..=s.bin].iter().map(|e| e.n).sum();
-        let (lr, rr) = partition(&leaf.rows, codes, s.bin as u8, n_left as usize);
+        let miss_code = (leaf.hists[s.k].len() - 1) as u8;
+        let split = BinSplit {
+            feature: s.feature,
+            bin: s.bin,
+            missing_left: s.missing_left,
+            missing_code: miss_code,
+        };
         // Child sums from the parent's histogram of the split feature (no pass over rows).
-        let (lg, lh) = leaf.hists[s.k][..=s.bin]
+        let hist = &leaf.hists[s.k];
+        let in_left = |c: usize| split.left(c as u8);
+        let (lg, lh, ln) = hist
             .iter()
-            .fold((0.0, 0.0), |a, e| (a.0 + e.g, a.1 + e.h));
-        let (pg, ph) = leaf.hists[s.k].iter().fold((0.0, 0.0), |a, e| (a.0 + e.g, a.1 + e.h));
+            .enumerate()
+            .filter(|(c, _)| in_left(*c))
+            .fold((0.0, 0.0, 0u32), |a, (_, e)| (a.0 + e.g, a.1 + e.h, a.2 + e.n));
+        let (lr, rr) = partition(&leaf.rows, codes, split, ln as usize);
+        let (pg, ph) = hist.iter().fold((0.0, 0.0), |a, e| (a.0 + e.g, a.1 + e.h));
         let (rg, rh) = (pg - lg, ph - lh);
         gain_imp[s.feature] += s.gain;
         split_imp[s.feature] += 1;
@@ -554,12 +598,18 @@ fn self_grow(
         };
         nodes.push(leaf_node(p.learning_rate * wl, lr.len() as u64));
         nodes.push(leaf_node(p.learning_rate * wr, rr.len() as u64));
-        bins.push((0, 0));
-        bins.push((0, 0));
-        bins[leaf.node] = (s.feature, s.bin as u8);
+        bins.push(BinSplit::default());
+        bins.push(BinSplit::default());
+        bins[leaf.node] = split;
         let parent = &mut nodes[leaf.node];
         parent.feature = Some(s.feature);
-        parent.threshold = Some(b.edges[s.feature].edges[s.bin]);
+        // Bin -1 (only missing values go left): no value is at most f64::MIN in practice.
+        parent.threshold = Some(if s.bin < 0 {
+            f64::MIN
+        } else {
+            b.edges[s.feature].edges[s.bin as usize]
+        });
+        parent.missing_left = s.missing_left;
         parent.left = Some(li_node);
         parent.right = Some(ri_node);
         parent.gain = s.gain;
@@ -601,6 +651,85 @@ fn self_grow(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn missing_values_learn_their_own_side() {
+        let mut rng = Rng::new(8);
+        let n = 8000;
+        // Missing values are the riskiest; sending them right (with the high values) would
+        // blur them with a middling group.
+        let x0: Vec<f64> = (0..n)
+            .map(|_| if rng.bernoulli(0.2) { f64::NAN } else { rng.uniform() })
+            .collect();
+        let x1: Vec<f64> = (0..n).map(|_| rng.uniform()).collect();
+        let y: Vec<f64> = x0
+            .iter()
+            .map(|v| {
+                let p = if v.is_nan() {
+                    0.6
+                } else if *v <= 0.5 {
+                    0.05
+                } else {
+                    0.3
+                };
+                f64::from(u8::from(rng.bernoulli(p)))
+            })
+            .collect();
+        let names = vec!["x0".to_string(), "x1".to_string()];
+        let x: Vec<&[f64]> = vec![&x0, &x1];
+        let m = GradientBoosting::fit(
+            &names,
+            &x,
+            &y,
+            &BoostingParams {
+                n_trees: 60,
+                learning_rate: 0.2,
+                max_leaves: 4,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(
+            m.trees.iter().flatten().any(|n| n.missing_left),
+            "no split sends missing values left"
+        );
+        let p = m.predict_proba(&x);
+        let mean = |f: &dyn Fn(f64) -> bool| {
+            let v: Vec<f64> = (0..n).filter(|&i| f(x0[i])).map(|i| p[i]).collect();
+            v.iter().sum::<f64>() / v.len() as f64
+        };
+        let (nan, low, high) = (mean(&|v| v.is_nan()), mean(&|v| v <= 0.5), mean(&|v| v > 0.5));
+        assert!(nan > high + 0.15 && high > low + 0.15, "{nan} {high} {low}");
+        // The flattened scorer, the node walker and TreeSHAP agree on rows with missing values.
+        let walk: Vec<f64> = (0..n)
+            .map(|i| {
+                let row = [x0[i], x1[i]];
+                let mut z = m.base;
+                for t in &m.trees {
+                    let mut j = 0;
+                    while let (Some(f), Some(th), Some(l), Some(r)) =
+                        (t[j].feature, t[j].threshold, t[j].left, t[j].right)
+                    {
+                        j = if row[f] <= th || (t[j].missing_left && row[f].is_nan()) {
+                            l
+                        } else {
+                            r
+                        };
+                    }
+                    z += t[j].value;
+                }
+                z
+            })
+            .collect();
+        let raw = m.predict_raw(&x);
+        assert!(raw.iter().zip(&walk).all(|(a, b)| (a - b).abs() < 1e-12));
+        let (phi, e) = crate::Model::Boosting(m.clone()).contributions(&x).unwrap();
+        for i in (0..n).step_by(50) {
+            assert!((phi[i].iter().sum::<f64>() + e - raw[i]).abs() < 1e-9);
+        }
+        let json = serde_json::to_string(&m).unwrap();
+        assert_eq!(serde_json::from_str::<GradientBoosting>(&json).unwrap(), m);
+    }
 
     #[test]
     fn monotone_constraints_hold_everywhere_and_regression_fits_amounts() {

@@ -13,6 +13,8 @@ use crate::tree::Node;
 struct Packed {
     threshold: f64,
     feature: u32,
+    /// 1 when missing values go left, else 0.
+    missing_left: u32,
     /// Left and right child, picked by index without a branch; a leaf's are itself.
     children: [u32; 2],
 }
@@ -47,11 +49,13 @@ impl Flat {
                         (Some(f), Some(th), Some(l), Some(r)) => Packed {
                             threshold: th,
                             feature: f as u32,
+                            missing_left: u32::from(n.missing_left),
                             children: [l as u32, r as u32],
                         },
                         _ => Packed {
                             threshold: 0.0,
                             feature: 0,
+                            missing_left: 0,
                             children: [i as u32, i as u32],
                         },
                     });
@@ -97,9 +101,11 @@ impl Flat {
                         for r in 0..m {
                             let node = &t.nodes[at[r] as usize];
                             let v = rows[r * nf + node.feature as usize];
-                            // Right when not `v <= threshold` (missing values go right).
+                            // Right when not `v <= threshold`; a missing value goes right
+                            // unless the node sends it left.
                             #[allow(clippy::neg_cmp_op_on_partial_ord)]
-                            let right = usize::from(!(v <= node.threshold));
+                            let right = usize::from(!(v <= node.threshold))
+                                & (1 - (node.missing_left & u32::from(v.is_nan())) as usize);
                             at[r] = node.children[right];
                         }
                     }
@@ -126,6 +132,7 @@ mod tests {
             value,
             rows: 1,
             gain: 0.0,
+            missing_left: false,
         }
     }
 
@@ -138,6 +145,7 @@ mod tests {
             value: 0.0,
             rows: 2,
             gain: 1.0,
+            missing_left: false,
         }
     }
 

@@ -87,7 +87,11 @@ fn recurse(nodes: &[Node], x: &[f64], phi: &mut [f64], w: &mut Walk, j: usize, d
     match (node.feature, node.threshold, node.left, node.right) {
         (Some(f), Some(t), Some(l), Some(r)) => {
             // The row's child is "hot"; the other is "cold".
-            let (hot, cold) = if x[f] <= t { (l, r) } else { (r, l) };
+            let (hot, cold) = if x[f] <= t || (node.missing_left && x[f].is_nan()) {
+                (l, r)
+            } else {
+                (r, l)
+            };
             let (mut iz, mut io) = (1.0, 1.0);
             if let Some(k) = w.path.iter().position(|e| e.d == f) {
                 iz = w.path[k].z;
@@ -153,6 +157,7 @@ mod tests {
             value,
             rows,
             gain: 0.0,
+            missing_left: false,
         }
     }
 
@@ -162,7 +167,16 @@ mod tests {
         match (n.feature, n.threshold, n.left, n.right) {
             (Some(f), Some(t), Some(l), Some(r)) => {
                 if s & (1 << f) != 0 {
-                    value_of(nodes, x, s, if x[f] <= t { l } else { r })
+                    value_of(
+                        nodes,
+                        x,
+                        s,
+                        if x[f] <= t || (n.missing_left && x[f].is_nan()) {
+                            l
+                        } else {
+                            r
+                        },
+                    )
                 } else {
                     let c = n.rows as f64;
                     (nodes[l].rows as f64 * value_of(nodes, x, s, l) + nodes[r].rows as f64 * value_of(nodes, x, s, r))

@@ -45,9 +45,13 @@ pub struct Node {
     /// Feature index of the split (`None` for a leaf).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub feature: Option<usize>,
-    /// Rows with `x <= threshold` go left; larger and missing values go right.
+    /// Rows with `x <= threshold` go left; larger values go right, and missing values too
+    /// unless `missing_left`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub threshold: Option<f64>,
+    /// Missing values go left (learned by boosting: the side that lowered the loss).
+    #[serde(skip_serializing_if = "crate::is_false", default)]
+    pub missing_left: bool,
     /// Left child.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub left: Option<usize>,
@@ -172,6 +176,7 @@ impl DecisionTree {
             value: if wsum > 0.0 { wy / wsum } else { 0.0 },
             rows: rows.len() as u64,
             gain: 0.0,
+            missing_left: false,
         });
         let p = &self.params;
         if depth >= p.max_depth || rows.len() < 2 * p.min_samples_leaf.max(1) || wy <= 0.0 || wy >= wsum {
@@ -255,7 +260,13 @@ impl DecisionTree {
         loop {
             let n = &self.nodes[i];
             match (n.feature, n.threshold, n.left, n.right) {
-                (Some(f), Some(t), Some(l), Some(r)) => i = if row[f] <= t { l } else { r },
+                (Some(f), Some(t), Some(l), Some(r)) => {
+                    i = if row[f] <= t || (n.missing_left && row[f].is_nan()) {
+                        l
+                    } else {
+                        r
+                    }
+                }
                 _ => return i,
             }
         }
