@@ -56,6 +56,7 @@ impl Calibrator {
                 max_iter: 100,
                 tol: 1e-10,
                 balanced: false,
+                l1: 0.0,
             },
         )?;
         Ok(Calibrator::Platt {

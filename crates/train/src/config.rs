@@ -12,6 +12,8 @@ pub struct LogisticGridConfig {
     /// L2 penalties to try (default `[0.0001, 0.001, 0.01, 0.1]`), or with `search: random` a
     /// range `{ min, max, log }` to draw from.
     pub l2: Option<FloatValues>,
+    /// L1 penalties to try (default `[0]`); with `l2` > 0 too, the elastic net.
+    pub l1: Option<Vec<f64>>,
     /// Newton iterations at most (default 100).
     pub max_iter: Option<usize>,
     /// `balanced` to weigh both classes equally, or `none` (default).
@@ -272,13 +274,24 @@ impl TrainConfig {
                     "needs one or more penalties >= 0",
                 ));
             }
+            let l1s = l.l1.clone().unwrap_or_else(|| vec![0.0]);
+            if l1s.is_empty() || l1s.iter().any(|v| v.is_nan() || *v < 0.0 || !v.is_finite()) {
+                errs.push(Error::config(
+                    file,
+                    "train.models.logistic.l1",
+                    "needs one or more penalties >= 0",
+                ));
+            }
             for l2 in grid {
-                logistic.push(LogisticParams {
-                    l2,
-                    max_iter: l.max_iter.unwrap_or(100),
-                    tol: 1e-8,
-                    balanced: l.class_weight == Some(ClassWeight::Balanced),
-                });
+                for &l1 in &l1s {
+                    logistic.push(LogisticParams {
+                        l2,
+                        max_iter: l.max_iter.unwrap_or(100),
+                        tol: 1e-8,
+                        balanced: l.class_weight == Some(ClassWeight::Balanced),
+                        l1,
+                    });
+                }
             }
         }
         let mut tree = Vec::new();
