@@ -24,6 +24,19 @@ pub struct TreeParams {
     /// Weigh the classes equally (`class_weight: balanced`) when no sample weights are given.
     #[serde(default, skip_serializing_if = "crate::is_false")]
     pub balanced: bool,
+    /// Cost-complexity pruning: after growing, the weakest link (the split whose subtree lowers
+    /// the rows-weighted Gini impurity least per extra leaf) is cut while that gain per leaf is
+    /// at most this (0: no pruning).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub ccp_alpha: f64,
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 impl Default for TreeParams {
@@ -35,6 +48,7 @@ impl Default for TreeParams {
             max_bins: 255,
             max_features: None,
             balanced: false,
+            ccp_alpha: 0.0,
         }
     }
 }
@@ -144,6 +158,9 @@ impl DecisionTree {
             params: params.clone(),
         };
         tree.grow_seeded(binned, y, w, rows, 0, seed);
+        if params.ccp_alpha > 0.0 {
+            tree.prune(params.ccp_alpha);
+        }
         let total: f64 = tree.importance.iter().sum();
         if total > 0.0 {
             for v in &mut tree.importance {
@@ -151,6 +168,78 @@ impl DecisionTree {
             }
         }
         tree
+    }
+
+    /// Minimal cost-complexity pruning (Breiman et al.): repeatedly turns into a leaf the
+    /// internal node with the smallest `(R(node) - R(subtree)) / (leaves - 1)`, where `R` is
+    /// the Gini impurity weighted by the node's share of rows, while that is at most `alpha`;
+    /// then drops unreachable nodes and recomputes importance from the splits left.
+    pub fn prune(&mut self, alpha: f64) {
+        let total = self.nodes.first().map_or(1, |n| n.rows.max(1)) as f64;
+        let risk = |n: &Node| n.rows as f64 / total * 2.0 * n.value * (1.0 - n.value);
+        loop {
+            // (subtree risk, leaves) of every node, children before parents.
+            let mut sub = vec![(0.0, 0usize); self.nodes.len()];
+            for i in (0..self.nodes.len()).rev() {
+                let n = &self.nodes[i];
+                sub[i] = match (n.left, n.right) {
+                    (Some(l), Some(r)) => (sub[l].0 + sub[r].0, sub[l].1 + sub[r].1),
+                    _ => (risk(n), 1),
+                };
+            }
+            let mut weakest: Option<(f64, usize)> = None;
+            let mut stack = vec![0usize];
+            while let Some(i) = stack.pop() {
+                let n = &self.nodes[i];
+                if let (Some(l), Some(r)) = (n.left, n.right) {
+                    let a = (risk(n) - sub[i].0) / (sub[i].1 as f64 - 1.0);
+                    if weakest.is_none_or(|w| a < w.0 || (a == w.0 && i < w.1)) {
+                        weakest = Some((a, i));
+                    }
+                    stack.push(r);
+                    stack.push(l);
+                }
+            }
+            match weakest {
+                Some((a, i)) if a <= alpha => {
+                    let n = &mut self.nodes[i];
+                    n.feature = None;
+                    n.threshold = None;
+                    n.left = None;
+                    n.right = None;
+                    n.gain = 0.0;
+                }
+                _ => break,
+            }
+        }
+        // Keep reachable nodes, renumbered depth-first.
+        let mut map = vec![usize::MAX; self.nodes.len()];
+        let mut order = Vec::new();
+        let mut stack = vec![0usize];
+        while let Some(i) = stack.pop() {
+            map[i] = order.len();
+            order.push(i);
+            if let (Some(l), Some(r)) = (self.nodes[i].left, self.nodes[i].right) {
+                stack.push(r);
+                stack.push(l);
+            }
+        }
+        let nodes: Vec<Node> = order
+            .iter()
+            .map(|&i| {
+                let mut n = self.nodes[i].clone();
+                n.left = n.left.map(|c| map[c]);
+                n.right = n.right.map(|c| map[c]);
+                n
+            })
+            .collect();
+        self.nodes = nodes;
+        self.importance.iter_mut().for_each(|v| *v = 0.0);
+        for n in &self.nodes {
+            if let Some(f) = n.feature {
+                self.importance[f] += n.gain;
+            }
+        }
     }
 
     fn grow_seeded(
@@ -319,6 +408,62 @@ mod tests {
         assert_eq!(t, again);
         // min_samples_leaf holds.
         assert!(t.nodes.iter().all(|n| n.rows >= 100));
+    }
+
+    #[test]
+    fn cost_complexity_pruning_cuts_weak_subtrees_only() {
+        let mut rng = Rng::new(3);
+        let n = 4000;
+        let x0: Vec<f64> = (0..n).map(|_| rng.uniform()).collect();
+        let x1: Vec<f64> = (0..n).map(|_| rng.uniform()).collect();
+        // A strong split on x0, noise elsewhere.
+        let y: Vec<f64> = x0
+            .iter()
+            .map(|v| f64::from(u8::from(rng.bernoulli(if *v > 0.5 { 0.5 } else { 0.05 }))))
+            .collect();
+        let names = vec!["x0".to_string(), "x1".to_string()];
+        let x: Vec<&[f64]> = vec![&x0, &x1];
+        let fit = |ccp_alpha: f64| {
+            DecisionTree::fit(
+                &names,
+                &x,
+                &y,
+                None,
+                &TreeParams {
+                    max_depth: 8,
+                    min_samples_leaf: 20,
+                    ccp_alpha,
+                    ..TreeParams::default()
+                },
+            )
+            .unwrap()
+        };
+        let full = fit(0.0);
+        let light = fit(0.0005);
+        let heavy = fit(1.0);
+        assert!(
+            full.leaves() > light.leaves() && light.leaves() >= 2,
+            "{} {}",
+            full.leaves(),
+            light.leaves()
+        );
+        assert_eq!(heavy.leaves(), 1);
+        // The strong split survives at the root, and pruned trees keep no unreachable node.
+        assert_eq!(light.nodes[0].feature, Some(0));
+        assert_eq!(light.nodes.len(), 2 * light.leaves() - 1);
+        // On fresh rows from the same process, the pruned tree predicts at least as well.
+        let t0: Vec<f64> = (0..n).map(|_| rng.uniform()).collect();
+        let t1: Vec<f64> = (0..n).map(|_| rng.uniform()).collect();
+        let ty: Vec<f64> = t0
+            .iter()
+            .map(|v| f64::from(u8::from(rng.bernoulli(if *v > 0.5 { 0.5 } else { 0.05 }))))
+            .collect();
+        let tx: Vec<&[f64]> = vec![&t0, &t1];
+        let brier = |t: &DecisionTree| {
+            let p = t.predict_proba(&tx);
+            p.iter().zip(&ty).map(|(a, b)| (a - b) * (a - b)).sum::<f64>() / p.len() as f64
+        };
+        assert!(brier(&light) <= brier(&full), "{} {}", brier(&light), brier(&full));
     }
 
     #[test]

@@ -108,6 +108,8 @@ pub struct TreeGridConfig {
     pub max_bins: Option<usize>,
     /// `balanced` to weigh both classes equally, or `none` (default).
     pub class_weight: Option<ClassWeight>,
+    /// Cost-complexity pruning strengths to try (default `[0]`: none).
+    pub ccp_alpha: Option<Vec<f64>>,
 }
 
 /// Grid of the random forest, as written.
@@ -320,16 +322,27 @@ impl TrainConfig {
                     "must be between 2 and 255",
                 ));
             }
+            let alphas = t.ccp_alpha.clone().unwrap_or_else(|| vec![0.0]);
+            if alphas.is_empty() || alphas.iter().any(|a| a.is_nan() || *a < 0.0 || !a.is_finite()) {
+                errs.push(Error::config(
+                    file,
+                    "train.models.tree.ccp_alpha",
+                    "needs one or more values >= 0",
+                ));
+            }
             for d in &depths {
                 for l in &leaves {
-                    tree.push(TreeParams {
-                        max_depth: *d,
-                        min_samples_leaf: *l,
-                        min_gain: 1e-7,
-                        max_bins,
-                        max_features: None,
-                        balanced: t.class_weight == Some(ClassWeight::Balanced),
-                    });
+                    for &ccp_alpha in &alphas {
+                        tree.push(TreeParams {
+                            max_depth: *d,
+                            min_samples_leaf: *l,
+                            min_gain: 1e-7,
+                            max_bins,
+                            max_features: None,
+                            balanced: t.class_weight == Some(ClassWeight::Balanced),
+                            ccp_alpha,
+                        });
+                    }
                 }
             }
         }
@@ -378,6 +391,7 @@ impl TrainConfig {
                                 max_bins: 255,
                                 max_features: f.max_features,
                                 balanced: false,
+                                ccp_alpha: 0.0,
                             },
                             seed,
                         });
