@@ -476,3 +476,23 @@ fn monotone_constraints_reach_the_boosting_model_and_bad_names_are_user_errors()
         ],
     );
 }
+
+#[test]
+fn adaboost_and_bagging_can_be_selected_deployed_and_verified() {
+    for (model, line) in [
+        ("adaboost", "    adaboost: { n_estimators: [30], max_depth: [2] }\n"),
+        ("bagging", "    bagging: { base: tree, n_estimators: [6] }\n"),
+        ("bagging", "    bagging: { base: logistic, n_estimators: [4] }\n"),
+    ] {
+        let t = TestDir::new();
+        let yaml = small_pipeline(2500, &format!("{line}  select: {model}\n"));
+        t.write("p.yaml", &yaml);
+        t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+        assert_eq!(json(&t.join("run/train/selection.json"))["selected"], model);
+        assert_eq!(json(&t.join(format!("run/train/{model}.json")))["type"], model);
+        let m = json(&t.join("run/evaluate/metrics.json"));
+        assert!(m["models"][model]["test"]["auc"].as_f64().unwrap() > 0.65, "{model}");
+        assert_eq!(json(&t.join("run/deploy/check.json"))["max_abs_diff"], 0.0);
+        t.run(&["verify", "run"]).ok();
+    }
+}

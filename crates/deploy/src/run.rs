@@ -65,6 +65,8 @@ pub fn inputs(_params: &DeployParams) -> Vec<Input> {
         Input::OptionalArtifact("train/tree.json".into()),
         Input::OptionalArtifact("train/forest.json".into()),
         Input::OptionalArtifact("train/boosting.json".into()),
+        Input::OptionalArtifact("train/adaboost.json".into()),
+        Input::OptionalArtifact("train/bagging.json".into()),
         Input::OptionalArtifact("train/calibration.json".into()),
         Input::Artifact("evaluate/predictions.parquet".into()),
     ]
@@ -86,7 +88,7 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
                 &transform,
                 &params.scorecard,
             )),
-            Model::Tree(_) | Model::Forest(_) | Model::Boosting(_) => None,
+            _ => None,
         },
         None => None,
     };

@@ -262,6 +262,29 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
             .cloned()
             .zip(b.importance_gain.iter().copied())
             .collect(),
+        // AdaBoost: each tree's Gini importance weighted by its vote.
+        Model::AdaBoost(a) => {
+            let total = a.alphas.iter().sum::<f64>().max(1e-12);
+            let mut imp = vec![0.0; a.features.len()];
+            for (t, w) in a.trees.iter().zip(&a.alphas) {
+                for (v, ti) in imp.iter_mut().zip(&t.importance) {
+                    *v += w * ti / total;
+                }
+            }
+            a.features.iter().cloned().zip(imp).collect()
+        }
+        // Bagging of trees: the members' mean Gini importance; of other models: none shown.
+        Model::Bagging(b) => {
+            let mut imp = vec![0.0; b.features.len()];
+            for m in &b.members {
+                if let Model::Tree(t) = m {
+                    for (v, ti) in imp.iter_mut().zip(&t.importance) {
+                        *v += ti / b.members.len() as f64;
+                    }
+                }
+            }
+            b.features.iter().cloned().zip(imp).filter(|(_, v)| *v > 0.0).collect()
+        }
     };
     importance.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     // Exact contributions of a tree model on evenly spaced test rows (TreeSHAP costs about a

@@ -31,6 +31,7 @@
 
 mod boosting;
 mod calibration;
+mod ensemble;
 mod flat;
 mod forest;
 pub mod hist;
@@ -40,6 +41,7 @@ mod tree;
 
 pub use boosting::{BoostingParams, GradientBoosting, Objective};
 pub use calibration::Calibrator;
+pub use ensemble::{AdaBoost, AdaBoostParams, Bagging, BaggingParams, BaseParams};
 pub use forest::{ForestParams, RandomForest};
 pub use logistic::{LogisticParams, LogisticRegression};
 pub use tree::{DecisionTree, Node, TreeParams};
@@ -59,6 +61,11 @@ pub enum Model {
     Forest(RandomForest),
     /// Gradient-boosted trees.
     Boosting(GradientBoosting),
+    /// AdaBoost on shallow trees.
+    #[serde(rename = "adaboost")]
+    AdaBoost(AdaBoost),
+    /// Bagging of a base model.
+    Bagging(Bagging),
 }
 
 impl Model {
@@ -69,17 +76,32 @@ impl Model {
             Model::Tree(m) => &m.features,
             Model::Forest(m) => &m.features,
             Model::Boosting(m) => &m.features,
+            Model::AdaBoost(m) => &m.features,
+            Model::Bagging(m) => &m.features,
+        }
+    }
+
+    /// P(y = 1) for columns `x` (in the model's feature order).
+    pub fn predict(&self, x: &[&[f64]]) -> Vec<f64> {
+        match self {
+            Model::Logistic(m) => m.predict_proba(x),
+            Model::Tree(m) => m.predict_proba(x),
+            Model::Forest(m) => m.predict_proba(x),
+            Model::Boosting(m) => m.predict_proba(x),
+            Model::AdaBoost(m) => m.predict_proba(x),
+            Model::Bagging(m) => m.predict_proba(x),
         }
     }
 
     /// Exact per-row contributions of each feature (TreeSHAP, path-dependent) and the expected
     /// value, for tree models: contributions plus the expected value equal the model's raw
     /// output for the row (the probability for a tree or forest, the log-odds for boosting).
-    /// `None` for the logistic regression (its scorecard points explain it).
+    /// `None` for the logistic regression (its scorecard points explain it) and for AdaBoost
+    /// and bagging (votes and averages of other models).
     pub fn contributions(&self, x: &[&[f64]]) -> Option<(Vec<Vec<f64>>, f64)> {
         use rayon::prelude::*;
         let trees: Vec<&[Node]> = match self {
-            Model::Logistic(_) => return None,
+            Model::Logistic(_) | Model::AdaBoost(_) | Model::Bagging(_) => return None,
             Model::Tree(m) => vec![&m.nodes],
             Model::Forest(m) => m.trees.iter().map(|t| t.nodes.as_slice()).collect(),
             Model::Boosting(m) => m.trees.iter().map(Vec::as_slice).collect(),
@@ -111,12 +133,7 @@ impl Model {
     /// P(y = 1) for each row of `frame`, reading the model's feature columns by name.
     pub fn predict_frame(&self, frame: &Frame) -> Result<Vec<f64>> {
         let cols = feature_columns(frame, self.features())?;
-        Ok(match self {
-            Model::Logistic(m) => m.predict_proba(&cols),
-            Model::Tree(m) => m.predict_proba(&cols),
-            Model::Forest(m) => m.predict_proba(&cols),
-            Model::Boosting(m) => m.predict_proba(&cols),
-        })
+        Ok(self.predict(&cols))
     }
 }
 

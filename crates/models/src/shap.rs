@@ -258,7 +258,7 @@ mod tests {
                 Model::Tree(t) => t.predict_proba(&xs),
                 Model::Forest(f) => f.predict_proba(&xs),
                 Model::Boosting(b) => b.predict_proba(&xs).iter().map(|q| (q / (1.0 - q)).ln()).collect(),
-                Model::Logistic(_) => unreachable!(),
+                _ => unreachable!("only tree models here"),
             };
             for (k, out) in p.iter().enumerate() {
                 let total = phi[k].iter().sum::<f64>() + e;

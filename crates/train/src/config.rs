@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use riskpipe_core::{Error, Rng};
-use riskpipe_models::{BoostingParams, ForestParams, LogisticParams, TreeParams};
+use riskpipe_models::{
+    AdaBoostParams, BaggingParams, BaseParams, BoostingParams, ForestParams, LogisticParams, TreeParams,
+};
 
 /// Grid of the logistic regression, as written.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -151,6 +153,31 @@ pub struct BoostingGridConfig {
     pub monotone: Option<std::collections::BTreeMap<String, i8>>,
 }
 
+/// Grid of AdaBoost, as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdaBoostGridConfig {
+    /// Rounds to try (default `[100]`).
+    pub n_estimators: Option<Vec<usize>>,
+    /// Tree depths to try (default `[1]`: stumps).
+    pub max_depth: Option<Vec<usize>>,
+    /// Learning rates to try (default `[1.0]`).
+    pub learning_rate: Option<Vec<f64>>,
+}
+
+/// Grid of bagging, as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaggingGridConfig {
+    /// The base model: `tree` (default), `logistic` (on WoE features) or `boosting`, with its
+    /// default settings.
+    pub base: Option<String>,
+    /// Member counts to try (default `[10]`).
+    pub n_estimators: Option<Vec<usize>>,
+    /// Bootstrap sizes, as shares of the rows, to try (default `[1.0]`).
+    pub max_samples: Option<Vec<f64>>,
+}
+
 /// `train.models`, as written: the candidate models and their grids.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -163,6 +190,10 @@ pub struct ModelsConfig {
     pub forest: Option<ForestGridConfig>,
     /// Gradient-boosted trees on encoded raw features.
     pub boosting: Option<BoostingGridConfig>,
+    /// AdaBoost on shallow trees, on encoded raw features.
+    pub adaboost: Option<AdaBoostGridConfig>,
+    /// Bagging of a base model.
+    pub bagging: Option<BaggingGridConfig>,
 }
 
 /// The `train:` section, as written.
@@ -213,6 +244,12 @@ pub struct TrainParams {
     /// Boosting grid (empty: not fitted).
     #[serde(default)]
     pub boosting: Vec<BoostingParams>,
+    /// AdaBoost grid (empty: not fitted).
+    #[serde(default)]
+    pub adaboost: Vec<AdaBoostParams>,
+    /// Bagging grid (empty: not fitted).
+    #[serde(default)]
+    pub bagging: Vec<BaggingParams>,
     /// Calibration of the selected model.
     #[serde(default = "no_calibration")]
     pub calibration: Calibration,
@@ -241,6 +278,8 @@ impl TrainConfig {
             tree: Some(Default::default()),
             forest: None,
             boosting: None,
+            adaboost: None,
+            bagging: None,
         });
         let search = self.search.unwrap_or(Search::Grid);
         let draws = self.draws.unwrap_or(10);
@@ -483,6 +522,92 @@ impl TrainConfig {
                 }
             }
         }
+        let mut adaboost = Vec::new();
+        if let Some(a) = &models.adaboost {
+            let rounds = a.n_estimators.clone().unwrap_or_else(|| vec![100]);
+            let depths = a.max_depth.clone().unwrap_or_else(|| vec![1]);
+            let rates = a.learning_rate.clone().unwrap_or_else(|| vec![1.0]);
+            if rounds.is_empty() || rounds.iter().any(|r| *r == 0 || *r > 5000) {
+                errs.push(Error::config(
+                    file,
+                    "train.models.adaboost.n_estimators",
+                    "needs one or more counts between 1 and 5000",
+                ));
+            }
+            if depths.is_empty() || depths.iter().any(|d| *d == 0 || *d > 10) {
+                errs.push(Error::config(
+                    file,
+                    "train.models.adaboost.max_depth",
+                    "needs one or more depths between 1 and 10",
+                ));
+            }
+            if rates.is_empty() || rates.iter().any(|r| r.is_nan() || *r <= 0.0 || *r > 10.0) {
+                errs.push(Error::config(
+                    file,
+                    "train.models.adaboost.learning_rate",
+                    "needs one or more rates in (0, 10]",
+                ));
+            }
+            for n in &rounds {
+                for d in &depths {
+                    for r in &rates {
+                        adaboost.push(AdaBoostParams {
+                            n_estimators: *n,
+                            max_depth: *d,
+                            learning_rate: *r,
+                            min_samples_leaf: 1,
+                        });
+                    }
+                }
+            }
+        }
+        let mut bagging = Vec::new();
+        if let Some(b) = &models.bagging {
+            let base = match b.base.as_deref().unwrap_or("tree") {
+                "tree" => Some(BaseParams::Tree(TreeParams::default())),
+                "logistic" => Some(BaseParams::Logistic(LogisticParams::default())),
+                "boosting" => Some(BaseParams::Boosting(BoostingParams {
+                    seed,
+                    ..BoostingParams::default()
+                })),
+                other => {
+                    errs.push(Error::config(
+                        file,
+                        "train.models.bagging.base",
+                        format!("unknown base `{other}`, expected `tree`, `logistic` or `boosting`"),
+                    ));
+                    None
+                }
+            };
+            let counts = b.n_estimators.clone().unwrap_or_else(|| vec![10]);
+            let shares = b.max_samples.clone().unwrap_or_else(|| vec![1.0]);
+            if counts.is_empty() || counts.iter().any(|c| *c == 0 || *c > 1000) {
+                errs.push(Error::config(
+                    file,
+                    "train.models.bagging.n_estimators",
+                    "needs one or more counts between 1 and 1000",
+                ));
+            }
+            if shares.is_empty() || shares.iter().any(|s| s.is_nan() || *s <= 0.0 || *s > 1.0) {
+                errs.push(Error::config(
+                    file,
+                    "train.models.bagging.max_samples",
+                    "needs one or more shares in (0, 1]",
+                ));
+            }
+            if let Some(base) = base {
+                for c in &counts {
+                    for m in &shares {
+                        bagging.push(BaggingParams {
+                            n_estimators: *c,
+                            max_samples: *m,
+                            base: base.clone(),
+                            seed,
+                        });
+                    }
+                }
+            }
+        }
         if search == Search::Random {
             // At most `draws` settings per model, drawn without replacement, kept in order.
             fn sample<T>(v: Vec<T>, draws: usize, rng: &mut Rng) -> Vec<T> {
@@ -501,26 +626,38 @@ impl TrainConfig {
             tree = sample(tree, draws, &mut r);
             forest = sample(forest, draws, &mut r);
             boosting = sample(boosting, draws, &mut r);
+            adaboost = sample(adaboost, draws, &mut r);
+            bagging = sample(bagging, draws, &mut r);
         }
-        if logistic.is_empty() && tree.is_empty() && forest.is_empty() && boosting.is_empty() {
+        if logistic.is_empty()
+            && tree.is_empty()
+            && forest.is_empty()
+            && boosting.is_empty()
+            && adaboost.is_empty()
+            && bagging.is_empty()
+        {
             errs.push(Error::config(
                 file,
                 "train.models",
-                "name at least one model (`logistic`, `tree`, `forest`, `boosting`)",
+                "name at least one model (`logistic`, `tree`, `forest`, `boosting`, `adaboost`, `bagging`)",
             ));
         }
         let select = self.select.unwrap_or_else(|| "best_cv".to_string());
-        let known = ["best_cv", "logistic", "tree", "forest", "boosting"];
+        let known = [
+            "best_cv", "logistic", "tree", "forest", "boosting", "adaboost", "bagging",
+        ];
         if !known.contains(&select.as_str()) {
             errs.push(Error::config(
                 file,
                 "train.select",
-                format!("unknown `{select}`, expected one of `best_cv`, `logistic`, `tree`, `forest`, `boosting`"),
+                format!("unknown `{select}`, expected one of `best_cv`, `logistic`, `tree`, `forest`, `boosting`, `adaboost`, `bagging`"),
             ));
         } else if (select == "logistic" && logistic.is_empty())
             || (select == "tree" && tree.is_empty())
             || (select == "forest" && forest.is_empty())
             || (select == "boosting" && boosting.is_empty())
+            || (select == "adaboost" && adaboost.is_empty())
+            || (select == "bagging" && bagging.is_empty())
         {
             errs.push(Error::config(
                 file,
@@ -538,6 +675,8 @@ impl TrainConfig {
             tree,
             forest,
             boosting,
+            adaboost,
+            bagging,
             calibration: self.calibration.unwrap_or(Calibration::None),
             seed,
         })

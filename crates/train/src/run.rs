@@ -11,7 +11,8 @@ use riskpipe_core::split::stratified_folds;
 use riskpipe_core::stage::{Input, StageInputs, StageReport};
 use riskpipe_core::{Column, Error, Frame, Result, Rng};
 use riskpipe_models::{
-    Calibrator, DecisionTree, GradientBoosting, LogisticRegression, Model, RandomForest, feature_columns,
+    AdaBoost, Bagging, Calibrator, DecisionTree, GradientBoosting, LogisticRegression, Model, RandomForest,
+    feature_columns,
 };
 
 use crate::config::{Calibration, TrainParams};
@@ -96,6 +97,18 @@ fn fit_one(kind: &str, params: &serde_json::Value, names: &[String], x: &[&[f64]
             &serde_json::from_value(params.clone()).map_err(|e| Error::Internal(e.to_string()))?,
         )?),
         "forest" => Model::Forest(RandomForest::fit(
+            names,
+            x,
+            y,
+            &serde_json::from_value(params.clone()).map_err(|e| Error::Internal(e.to_string()))?,
+        )?),
+        "adaboost" => Model::AdaBoost(AdaBoost::fit(
+            names,
+            x,
+            y,
+            &serde_json::from_value(params.clone()).map_err(|e| Error::Internal(e.to_string()))?,
+        )?),
+        "bagging" => Model::Bagging(Bagging::fit(
             names,
             x,
             y,
@@ -194,12 +207,7 @@ fn search(
             let xt_ref: Vec<&[f64]> = xt.iter().map(Vec::as_slice).collect();
             let xv_ref: Vec<&[f64]> = xv.iter().map(Vec::as_slice).collect();
             let m = fit_one(kind, params, names, &xt_ref, &yt)?;
-            let p = match &m {
-                Model::Logistic(l) => l.predict_proba(&xv_ref),
-                Model::Tree(t) => t.predict_proba(&xv_ref),
-                Model::Forest(f) => f.predict_proba(&xv_ref),
-                Model::Boosting(b) => b.predict_proba(&xv_ref),
-            };
+            let p = m.predict(&xv_ref);
             fold_auc.push(riskpipe_metrics::auc(&yv, &p));
             for (&i, v) in va.iter().zip(&p) {
                 oof[i] = *v;
@@ -273,11 +281,17 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
     let folds = stratified_folds(&y, params.cv_folds, &mut Rng::derive(params.seed, "train.folds"));
     // Small data: leaf sizes above a fold's tenth would forbid any split.
     let max_leaf = (y.len() / (10 * params.cv_folds)).max(1);
-    let candidates: [(&str, Vec<serde_json::Value>, &Vec<String>); 4] = [
+    let bagging_features = match params.bagging.first().map(|b| &b.base) {
+        Some(riskpipe_models::BaseParams::Logistic(_)) => &cols.woe_features,
+        _ => &cols.raw_features,
+    };
+    let candidates: [(&str, Vec<serde_json::Value>, &Vec<String>); 6] = [
         ("logistic", grid(&params.logistic, max_leaf), &cols.woe_features),
         ("tree", grid(&params.tree, max_leaf), &cols.raw_features),
         ("forest", grid(&params.forest, max_leaf), &cols.raw_features),
         ("boosting", grid(&params.boosting, max_leaf), &cols.raw_features),
+        ("adaboost", grid(&params.adaboost, max_leaf), &cols.raw_features),
+        ("bagging", grid(&params.bagging, max_leaf), bagging_features),
     ];
     // Monotone constraints must name features the boosting model reads.
     for b in &params.boosting {
