@@ -478,11 +478,12 @@ fn monotone_constraints_reach_the_boosting_model_and_bad_names_are_user_errors()
 }
 
 #[test]
-fn adaboost_and_bagging_can_be_selected_deployed_and_verified() {
+fn adaboost_bagging_and_mlp_can_be_selected_deployed_and_verified() {
     for (model, line) in [
         ("adaboost", "    adaboost: { n_estimators: [30], max_depth: [2] }\n"),
         ("bagging", "    bagging: { base: tree, n_estimators: [6] }\n"),
         ("bagging", "    bagging: { base: logistic, n_estimators: [4] }\n"),
+        ("mlp", "    mlp: { hidden: [[16, 8]], max_epochs: 60 }\n"),
     ] {
         let t = TestDir::new();
         let yaml = small_pipeline(2500, &format!("{line}  select: {model}\n"));

@@ -67,6 +67,7 @@ pub fn inputs(_params: &DeployParams) -> Vec<Input> {
         Input::OptionalArtifact("train/boosting.json".into()),
         Input::OptionalArtifact("train/adaboost.json".into()),
         Input::OptionalArtifact("train/bagging.json".into()),
+        Input::OptionalArtifact("train/mlp.json".into()),
         Input::OptionalArtifact("train/calibration.json".into()),
         Input::Artifact("evaluate/predictions.parquet".into()),
     ]

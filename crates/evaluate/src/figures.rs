@@ -285,6 +285,8 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
             }
             b.features.iter().cloned().zip(imp).filter(|(_, v)| *v > 0.0).collect()
         }
+        // A network has no built-in importance.
+        Model::Mlp(_) => Vec::new(),
     };
     importance.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     // Exact contributions of a tree model on evenly spaced test rows (TreeSHAP costs about a

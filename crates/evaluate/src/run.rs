@@ -241,6 +241,7 @@ pub fn inputs(params: &EvaluateParams) -> Vec<Input> {
         Input::OptionalArtifact("train/boosting.json".into()),
         Input::OptionalArtifact("train/adaboost.json".into()),
         Input::OptionalArtifact("train/bagging.json".into()),
+        Input::OptionalArtifact("train/mlp.json".into()),
         Input::OptionalArtifact("train/calibration.json".into()),
         Input::Artifact("features/report.json".into()),
         Input::OptionalArtifact("ingest/truth.parquet".into()),

@@ -9,6 +9,8 @@
 //!   trees in parallel, out-of-bag AUC.
 //! - [`GradientBoosting`]: histogram gradient-boosted trees (log loss, leaf-wise growth, early
 //!   stopping).
+//! - [`AdaBoost`], [`Bagging`] and [`Mlp`]: SAMME on shallow trees, bootstrap averages of any
+//!   base model, and a multilayer perceptron.
 //! - [`Calibrator`]: Platt or isotonic calibration of probabilities.
 //! - [`shap`]: exact per-row feature contributions of tree models (TreeSHAP), through
 //!   [`Model::contributions`].
@@ -36,6 +38,7 @@ mod flat;
 mod forest;
 pub mod hist;
 mod logistic;
+mod mlp;
 pub mod shap;
 mod tree;
 
@@ -44,6 +47,7 @@ pub use calibration::Calibrator;
 pub use ensemble::{AdaBoost, AdaBoostParams, Bagging, BaggingParams, BaseParams};
 pub use forest::{ForestParams, RandomForest};
 pub use logistic::{LogisticParams, LogisticRegression};
+pub use mlp::{Layer, Mlp, MlpParams};
 pub use tree::{DecisionTree, Node, TreeParams};
 
 use riskpipe_core::{Error, Frame, Result};
@@ -66,6 +70,8 @@ pub enum Model {
     AdaBoost(AdaBoost),
     /// Bagging of a base model.
     Bagging(Bagging),
+    /// Multilayer perceptron.
+    Mlp(Mlp),
 }
 
 impl Model {
@@ -78,6 +84,7 @@ impl Model {
             Model::Boosting(m) => &m.features,
             Model::AdaBoost(m) => &m.features,
             Model::Bagging(m) => &m.features,
+            Model::Mlp(m) => &m.features,
         }
     }
 
@@ -90,6 +97,7 @@ impl Model {
             Model::Boosting(m) => m.predict_proba(x),
             Model::AdaBoost(m) => m.predict_proba(x),
             Model::Bagging(m) => m.predict_proba(x),
+            Model::Mlp(m) => m.predict_proba(x),
         }
     }
 
@@ -101,7 +109,7 @@ impl Model {
     pub fn contributions(&self, x: &[&[f64]]) -> Option<(Vec<Vec<f64>>, f64)> {
         use rayon::prelude::*;
         let trees: Vec<&[Node]> = match self {
-            Model::Logistic(_) | Model::AdaBoost(_) | Model::Bagging(_) => return None,
+            Model::Logistic(_) | Model::AdaBoost(_) | Model::Bagging(_) | Model::Mlp(_) => return None,
             Model::Tree(m) => vec![&m.nodes],
             Model::Forest(m) => m.trees.iter().map(|t| t.nodes.as_slice()).collect(),
             Model::Boosting(m) => m.trees.iter().map(Vec::as_slice).collect(),

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use riskpipe_core::{Error, Rng};
 use riskpipe_models::{
-    AdaBoostParams, BaggingParams, BaseParams, BoostingParams, ForestParams, LogisticParams, TreeParams,
+    AdaBoostParams, BaggingParams, BaseParams, BoostingParams, ForestParams, LogisticParams, MlpParams, TreeParams,
 };
 
 /// Grid of the logistic regression, as written.
@@ -178,6 +178,23 @@ pub struct BaggingGridConfig {
     pub max_samples: Option<Vec<f64>>,
 }
 
+/// Grid of the multilayer perceptron, as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MlpGridConfig {
+    /// Hidden layer sizes to try (default `[[32, 16]]`).
+    pub hidden: Option<Vec<Vec<usize>>>,
+    /// Adam step sizes to try (default `[0.001]`).
+    pub learning_rate: Option<Vec<f64>>,
+    /// Dropout shares to try (default `[0.1]`).
+    pub dropout: Option<Vec<f64>>,
+    /// Passes over the rows at most (default 100; early stopping, after 5 epochs without a
+    /// better validation loss, picks fewer).
+    pub max_epochs: Option<usize>,
+    /// Rows per mini-batch (default 256).
+    pub batch_size: Option<usize>,
+}
+
 /// `train.models`, as written: the candidate models and their grids.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -194,6 +211,8 @@ pub struct ModelsConfig {
     pub adaboost: Option<AdaBoostGridConfig>,
     /// Bagging of a base model.
     pub bagging: Option<BaggingGridConfig>,
+    /// Multilayer perceptron on standardised encoded raw features.
+    pub mlp: Option<MlpGridConfig>,
 }
 
 /// The `train:` section, as written.
@@ -250,6 +269,9 @@ pub struct TrainParams {
     /// Bagging grid (empty: not fitted).
     #[serde(default)]
     pub bagging: Vec<BaggingParams>,
+    /// MLP grid (empty: not fitted).
+    #[serde(default)]
+    pub mlp: Vec<MlpParams>,
     /// Calibration of the selected model.
     #[serde(default = "no_calibration")]
     pub calibration: Calibration,
@@ -280,6 +302,7 @@ impl TrainConfig {
             boosting: None,
             adaboost: None,
             bagging: None,
+            mlp: None,
         });
         let search = self.search.unwrap_or(Search::Grid);
         let draws = self.draws.unwrap_or(10);
@@ -608,6 +631,57 @@ impl TrainConfig {
                 }
             }
         }
+        let mut mlp = Vec::new();
+        if let Some(m) = &models.mlp {
+            let d = MlpParams::default();
+            let hidden = m.hidden.clone().unwrap_or_else(|| vec![d.hidden.clone()]);
+            let rates = m.learning_rate.clone().unwrap_or_else(|| vec![d.learning_rate]);
+            let drops = m.dropout.clone().unwrap_or_else(|| vec![d.dropout]);
+            if hidden.is_empty()
+                || hidden
+                    .iter()
+                    .any(|h| h.is_empty() || h.len() > 5 || h.iter().any(|u| *u == 0 || *u > 1024))
+            {
+                errs.push(Error::config(
+                    file,
+                    "train.models.mlp.hidden",
+                    "needs one or more lists of 1 to 5 layer sizes between 1 and 1024",
+                ));
+            }
+            if rates.is_empty() || rates.iter().any(|r| r.is_nan() || *r <= 0.0 || *r > 1.0) {
+                errs.push(Error::config(
+                    file,
+                    "train.models.mlp.learning_rate",
+                    "needs one or more rates in (0, 1]",
+                ));
+            }
+            if drops.is_empty() || drops.iter().any(|r| r.is_nan() || *r < 0.0 || *r >= 0.9) {
+                errs.push(Error::config(
+                    file,
+                    "train.models.mlp.dropout",
+                    "needs one or more shares in [0, 0.9)",
+                ));
+            }
+            let batch_size = m.batch_size.unwrap_or(d.batch_size);
+            if batch_size == 0 {
+                errs.push(Error::config(file, "train.models.mlp.batch_size", "must be at least 1"));
+            }
+            for h in &hidden {
+                for r in &rates {
+                    for dr in &drops {
+                        mlp.push(MlpParams {
+                            hidden: h.clone(),
+                            learning_rate: *r,
+                            dropout: *dr,
+                            max_epochs: m.max_epochs.unwrap_or(d.max_epochs).max(1),
+                            batch_size: batch_size.max(1),
+                            seed,
+                            ..d.clone()
+                        });
+                    }
+                }
+            }
+        }
         if search == Search::Random {
             // At most `draws` settings per model, drawn without replacement, kept in order.
             fn sample<T>(v: Vec<T>, draws: usize, rng: &mut Rng) -> Vec<T> {
@@ -628,6 +702,7 @@ impl TrainConfig {
             boosting = sample(boosting, draws, &mut r);
             adaboost = sample(adaboost, draws, &mut r);
             bagging = sample(bagging, draws, &mut r);
+            mlp = sample(mlp, draws, &mut r);
         }
         if logistic.is_empty()
             && tree.is_empty()
@@ -639,18 +714,18 @@ impl TrainConfig {
             errs.push(Error::config(
                 file,
                 "train.models",
-                "name at least one model (`logistic`, `tree`, `forest`, `boosting`, `adaboost`, `bagging`)",
+                "name at least one model (`logistic`, `tree`, `forest`, `boosting`, `adaboost`, `bagging`, `mlp`)",
             ));
         }
         let select = self.select.unwrap_or_else(|| "best_cv".to_string());
         let known = [
-            "best_cv", "logistic", "tree", "forest", "boosting", "adaboost", "bagging",
+            "best_cv", "logistic", "tree", "forest", "boosting", "adaboost", "bagging", "mlp",
         ];
         if !known.contains(&select.as_str()) {
             errs.push(Error::config(
                 file,
                 "train.select",
-                format!("unknown `{select}`, expected one of `best_cv`, `logistic`, `tree`, `forest`, `boosting`, `adaboost`, `bagging`"),
+                format!("unknown `{select}`, expected one of `best_cv`, `logistic`, `tree`, `forest`, `boosting`, `adaboost`, `bagging`, `mlp`"),
             ));
         } else if (select == "logistic" && logistic.is_empty())
             || (select == "tree" && tree.is_empty())
@@ -658,6 +733,7 @@ impl TrainConfig {
             || (select == "boosting" && boosting.is_empty())
             || (select == "adaboost" && adaboost.is_empty())
             || (select == "bagging" && bagging.is_empty())
+            || (select == "mlp" && mlp.is_empty())
         {
             errs.push(Error::config(
                 file,
@@ -677,6 +753,7 @@ impl TrainConfig {
             boosting,
             adaboost,
             bagging,
+            mlp,
             calibration: self.calibration.unwrap_or(Calibration::None),
             seed,
         })

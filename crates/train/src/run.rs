@@ -11,7 +11,7 @@ use riskpipe_core::split::stratified_folds;
 use riskpipe_core::stage::{Input, StageInputs, StageReport};
 use riskpipe_core::{Column, Error, Frame, Result, Rng};
 use riskpipe_models::{
-    AdaBoost, Bagging, Calibrator, DecisionTree, GradientBoosting, LogisticRegression, Model, RandomForest,
+    AdaBoost, Bagging, Calibrator, DecisionTree, GradientBoosting, LogisticRegression, Mlp, Model, RandomForest,
     feature_columns,
 };
 
@@ -103,6 +103,12 @@ fn fit_one(kind: &str, params: &serde_json::Value, names: &[String], x: &[&[f64]
             &serde_json::from_value(params.clone()).map_err(|e| Error::Internal(e.to_string()))?,
         )?),
         "adaboost" => Model::AdaBoost(AdaBoost::fit(
+            names,
+            x,
+            y,
+            &serde_json::from_value(params.clone()).map_err(|e| Error::Internal(e.to_string()))?,
+        )?),
+        "mlp" => Model::Mlp(Mlp::fit(
             names,
             x,
             y,
@@ -285,13 +291,14 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
         Some(riskpipe_models::BaseParams::Logistic(_)) => &cols.woe_features,
         _ => &cols.raw_features,
     };
-    let candidates: [(&str, Vec<serde_json::Value>, &Vec<String>); 6] = [
+    let candidates: [(&str, Vec<serde_json::Value>, &Vec<String>); 7] = [
         ("logistic", grid(&params.logistic, max_leaf), &cols.woe_features),
         ("tree", grid(&params.tree, max_leaf), &cols.raw_features),
         ("forest", grid(&params.forest, max_leaf), &cols.raw_features),
         ("boosting", grid(&params.boosting, max_leaf), &cols.raw_features),
         ("adaboost", grid(&params.adaboost, max_leaf), &cols.raw_features),
         ("bagging", grid(&params.bagging, max_leaf), bagging_features),
+        ("mlp", grid(&params.mlp, max_leaf), &cols.raw_features),
     ];
     // Monotone constraints must name features the boosting model reads.
     for b in &params.boosting {
