@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Side by side on the same matrices: riskpipe's random forest, boosting, tree and logistic
-# regression against scikit-learn's and LightGBM (2 cores). Usage: bench/models_peers.sh [ROWS] (default 200000).
+# Side by side on the same matrices: riskpipe's random forest, boosting, tree, logistic
+# regression and MLP against scikit-learn's and LightGBM (2 cores). Usage: bench/models_peers.sh [ROWS] (default 200000).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 rows="${1:-200000}"
@@ -39,6 +39,7 @@ PY
 echo "{\"model\": \"lightgbm_alone\", \"peak_rss_mib\": $(( $(tail -1 "$work/rss_lgb") / 1024 ))}"
 "$repo/target/release/examples/fit_bench" "$work/run" tree 1 8 1
 "$repo/target/release/examples/fit_bench" "$work/run" logistic
+"$repo/target/release/examples/fit_bench" "$work/run" mlp
 "$py" - "$work/run" <<'PY'
 import json, sys, time
 import pandas as pd
@@ -46,6 +47,9 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.tree import DecisionTreeClassifier
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 import lightgbm as lgb
 run = sys.argv[1]
 t = json.load(open(f"{run}/features/transform.json"))
@@ -56,6 +60,7 @@ for name, cols, m in [
     ("lightgbm", t["raw_features"], lgb.LGBMClassifier(n_estimators=300, learning_rate=0.05, num_leaves=31, subsample=0.8, subsample_freq=1, colsample_bytree=0.8, n_jobs=2, verbose=-1, random_state=42)),
     ("sklearn_tree", t["raw_features"], DecisionTreeClassifier(max_depth=8, random_state=42)),
     ("sklearn_logistic", t["woe_features"], LogisticRegression(max_iter=1000)),
+    ("sklearn_mlp", t["raw_features"], make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(32, 16), alpha=1e-4, batch_size=256, learning_rate_init=1e-3, max_iter=100, early_stopping=True, validation_fraction=0.1, n_iter_no_change=5, random_state=42))),
 ]:
     t0 = time.perf_counter(); m.fit(tr[cols], y); p = m.predict_proba(te[cols])[:, 1]
     print(json.dumps({"model": name, "train_rows": len(tr), "fit_predict_secs": round(time.perf_counter() - t0, 3), "test_auc": round(roc_auc_score(yt, p), 4)}))

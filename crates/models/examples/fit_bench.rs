@@ -15,7 +15,7 @@ use riskpipe_models::{
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 3 {
-        return Err("usage: fit_bench RUN_DIR forest|tree|logistic [N_TREES DEPTH MIN_LEAF]".into());
+        return Err("usage: fit_bench RUN_DIR forest|boosting|tree|logistic|mlp [N_TREES DEPTH MIN_LEAF]".into());
     }
     let run = Path::new(&args[1]);
     let arg = |i: usize, d: usize| args.get(i).and_then(|v| v.parse().ok()).unwrap_or(d);
@@ -89,6 +89,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             p
         }
         "tree" => DecisionTree::fit(&names, &xtr, ytr, None, &tree)?.predict_proba(&xte),
+        "mlp" => {
+            let m = riskpipe_models::Mlp::fit(&names, &xtr, ytr, &riskpipe_models::MlpParams::default())?;
+            println!("{{\"model\": \"mlp\", \"epochs\": {}}}", m.validation_log_loss.len());
+            m.predict_proba(&xte)
+        }
         _ => LogisticRegression::fit(&names, &xtr, ytr, None, &LogisticParams::default())?.predict_proba(&xte),
     };
     let secs = t0.elapsed().as_secs_f64();
