@@ -153,7 +153,7 @@ fn reruns_are_byte_identical_and_verify_catches_an_edited_output() {
     // Every model family, optimal binning with a special value, selection and calibration.
     let yaml = small_pipeline(
         3000,
-        "    forest: { n_trees: [12] }\n    boosting: { n_trees: [40] }\n  calibration: isotonic\n",
+        "    forest: { n_trees: [12] }\n    boosting: { n_trees: [40] }\n    adaboost: { n_estimators: [20] }\n    bagging: { n_estimators: [3] }\n    mlp: { hidden: [[8]], max_epochs: 5 }\n  calibration: isotonic\n",
     )
     .replace(
         "  exclude: [application_date]\n",
@@ -170,7 +170,9 @@ fn reruns_are_byte_identical_and_verify_catches_an_edited_output() {
     .ok();
     let (a, b, c) = (hashes(&t.join("a")), hashes(&t.join("b")), hashes(&t.join("c")));
     assert!(a.len() > 20);
-    assert!(a.iter().any(|(p, _)| p.ends_with("train/boosting.json")));
+    for m in ["boosting", "forest", "adaboost", "bagging", "mlp"] {
+        assert!(a.iter().any(|(p, _)| p.ends_with(&format!("train/{m}.json"))), "{m}");
+    }
     assert_eq!(a, b, "two runs of the same pipeline differ");
     assert_eq!(a, c, "one thread and two threads differ");
 
