@@ -308,19 +308,50 @@ fn best_split(
     best
 }
 
-/// Output of a tree for row `r`, walking the binned codes (no allocation).
-fn tree_output_binned(nodes: &[Node], bins: &[BinSplit], b: &BinnedMatrix, r: usize) -> f64 {
-    let mut i = 0;
-    loop {
-        let n = &nodes[i];
-        match (n.left, n.right) {
-            (Some(l), Some(rt)) => {
-                let s = bins[i];
-                i = if s.left(b.codes[s.feature][r]) { l } else { rt };
-            }
-            _ => return n.value,
+/// A tree's outputs for `rows`, walking the binned codes: rows advance one level per step in
+/// blocks (independent paths overlap), branch-free; leaves point to themselves.
+fn outputs_binned(nodes: &[Node], bins: &[BinSplit], b: &BinnedMatrix, rows: &[u32]) -> Vec<f64> {
+    const BLOCK: usize = 128;
+    let children: Vec<[u32; 2]> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| match (n.left, n.right) {
+            (Some(l), Some(r)) => [l as u32, r as u32],
+            _ => [i as u32, i as u32],
+        })
+        .collect();
+    // Depth: the longest root-to-leaf path.
+    let mut depth = 0;
+    let mut stack = vec![(0usize, 0usize)];
+    while let Some((i, d)) = stack.pop() {
+        depth = depth.max(d);
+        if children[i][0] as usize != i {
+            stack.push((children[i][0] as usize, d + 1));
+            stack.push((children[i][1] as usize, d + 1));
         }
     }
+    let mut out = vec![0.0; rows.len()];
+    out.par_chunks_mut(BLOCK * 16)
+        .zip(rows.par_chunks(BLOCK * 16))
+        .for_each(|(o, rs)| {
+            let mut at = [0u32; BLOCK];
+            for (ob, rb) in o.chunks_mut(BLOCK).zip(rs.chunks(BLOCK)) {
+                let m = rb.len();
+                at[..m].fill(0);
+                for _ in 0..depth {
+                    for k in 0..m {
+                        let i = at[k] as usize;
+                        let s = &bins[i];
+                        let left = s.left(b.codes[s.feature][rb[k] as usize]);
+                        at[k] = children[i][usize::from(!left)];
+                    }
+                }
+                for k in 0..m {
+                    ob[k] = nodes[at[k] as usize].value;
+                }
+            }
+        });
+    out
 }
 
 impl GradientBoosting {
@@ -430,16 +461,11 @@ impl GradientBoosting {
                     in_tree[r as usize] = true;
                 }
             }
-            margin
-                .par_iter_mut()
-                .zip(in_tree.par_iter())
-                .enumerate()
-                .with_min_len(8192)
-                .for_each(|(r, (m, done))| {
-                    if !*done {
-                        *m += tree_output_binned(&nodes, &bins, &binned, r);
-                    }
-                });
+            let rest: Vec<u32> = (0..n as u32).filter(|&r| !in_tree[r as usize]).collect();
+            let outs = outputs_binned(&nodes, &bins, &binned, &rest);
+            for (&r, v) in rest.iter().zip(outs) {
+                margin[r as usize] += v;
+            }
             trees.push(nodes);
             if !val_rows.is_empty() {
                 // Per-chunk sums added in chunk order: the same bits on any thread count.
