@@ -281,6 +281,14 @@ pub fn write_parquet(path: &Path, frame: &Frame) -> Result<u64> {
 
 /// Opens a Parquet file for streaming in batches of `batch_rows`.
 pub fn parquet_batches(path: &Path, batch_rows: usize) -> Result<ParquetRecordBatchReader> {
+    open_builder(path)?
+        .with_batch_size(batch_rows)
+        .build()
+        .map_err(pq_err(path))
+}
+
+/// A reader builder for an existing Parquet file (a missing file is a user error naming it).
+fn open_builder(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>> {
     if !path.exists() {
         return Err(Error::MissingInput {
             path: path.to_path_buf(),
@@ -288,21 +296,12 @@ pub fn parquet_batches(path: &Path, batch_rows: usize) -> Result<ParquetRecordBa
         });
     }
     let file = fs_err::File::open(path)?.into_parts().0;
-    ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.with_batch_size(batch_rows).build())
-        .map_err(pq_err(path))
+    ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq_err(path))
 }
 
 /// Reads only the named columns of a Parquet file (unknown names are left out).
 pub fn read_parquet_columns(path: &Path, columns: &[&str]) -> Result<Frame> {
-    if !path.exists() {
-        return Err(Error::MissingInput {
-            path: path.to_path_buf(),
-            hint: None,
-        });
-    }
-    let file = fs_err::File::open(path)?.into_parts().0;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq_err(path))?;
+    let builder = open_builder(path)?;
     let mask = parquet::arrow::ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
     let reader = builder
         .with_projection(mask)
@@ -322,14 +321,7 @@ pub fn read_parquet_columns(path: &Path, columns: &[&str]) -> Result<Frame> {
 
 /// Column names and kinds of a Parquet file, from its footer (no data read).
 pub fn parquet_column_kinds(path: &Path) -> Result<Vec<(String, ColumnKind)>> {
-    if !path.exists() {
-        return Err(Error::MissingInput {
-            path: path.to_path_buf(),
-            hint: None,
-        });
-    }
-    let file = fs_err::File::open(path)?.into_parts().0;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq_err(path))?;
+    let builder = open_builder(path)?;
     Ok(builder
         .schema()
         .fields()
@@ -359,14 +351,7 @@ pub struct TextCodes {
 pub fn read_parquet_text_codes(path: &Path, column: &str) -> Result<TextCodes> {
     use arrow_array::cast::AsArray;
     let reader = {
-        if !path.exists() {
-            return Err(Error::MissingInput {
-                path: path.to_path_buf(),
-                hint: None,
-            });
-        }
-        let file = fs_err::File::open(path)?.into_parts().0;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq_err(path))?;
+        let builder = open_builder(path)?;
         if builder.schema().field_with_name(column).is_err() {
             return Err(Error::ColumnNotFound {
                 file: path.display().to_string(),

@@ -46,12 +46,6 @@ pub struct Check {
     pub ok: bool,
 }
 
-#[derive(Debug, Deserialize)]
-struct CalibrationView {
-    model: String,
-    calibrator: Calibrator,
-}
-
 /// The files the stage reads.
 pub fn inputs(_params: &DeployParams) -> Vec<Input> {
     vec![
@@ -118,7 +112,7 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
     // The selected model's PD calibration, when the train stage fitted one.
     let calibration: Option<Calibrator> = match inputs.optional("train/calibration.json") {
         Some(p) => {
-            let c: CalibrationView = read_json(&p)?;
+            let c: riskpipe_train::CalibrationFile = read_json(&p)?;
             (c.model == selection.selected).then_some(c.calibrator)
         }
         None => None,

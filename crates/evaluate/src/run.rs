@@ -181,12 +181,6 @@ pub struct CalibrationRow {
     pub default_rate: f64,
 }
 
-#[derive(Debug, Deserialize)]
-struct CalibrationView {
-    model: String,
-    calibrator: riskpipe_models::Calibrator,
-}
-
 /// The calibration table of probabilities `p`, calibrated `q` and labels `y`.
 fn calibration_metrics(method: &str, model: &str, y: &[f64], p: &[f64], q: &[f64]) -> CalibrationMetrics {
     let order = riskpipe_metrics::order_desc(p);
@@ -318,7 +312,7 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
     };
     let calibration = match inputs.optional("train/calibration.json") {
         Some(path) => {
-            let c: CalibrationView = read_json(&path)?;
+            let c: riskpipe_train::CalibrationFile = read_json(&path)?;
             let p = &scores
                 .get(&c.model)
                 .ok_or_else(|| Error::Internal(format!("calibration.json names the unknown model `{}`", c.model)))?
