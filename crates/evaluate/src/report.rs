@@ -445,19 +445,19 @@ pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
         if f.shap.0.is_empty() {
             String::new()
         } else {
-            bars(
-                &format!("Mean |contribution| (TreeSHAP, {} test rows): {}", f.shap.1, f.selected),
-                &f.shap.0,
-            )
+            bars(&format!("Mean |contribution| (TreeSHAP): {}", f.selected), &f.shap.0)
         },
         if f.shap.0.is_empty() {
-            ""
+            String::new()
         } else {
-            " TreeSHAP: each row's exact contributions (path-dependent), averaged in absolute value; they add up to the model's output (log-odds for boosting, probability for trees and forests)."
+            format!(
+                " TreeSHAP: each row's exact contributions (path-dependent), averaged in absolute value over {} evenly spaced test rows; they add up to the model's output (log-odds for boosting, probability for trees and forests).",
+                f.shap.1
+            )
         }
     );
     if !f.selection.is_empty() {
-        s.push_str("<h3>Scorecard feature selection</h3><table><tr><th>feature</th><th>IV</th><th>trend</th><th>scorecard</th><th>reason</th></tr>");
+        s.push_str("<h3>Scorecard feature selection</h3><table><tr><th>feature</th><th>IV</th><th>trend</th><th>scorecard</th><th style=\"text-align:left\">reason</th></tr>");
         for r in &f.selection {
             let _ = write!(
                 s,
@@ -565,14 +565,17 @@ pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
     }
     // Data.
     s.push_str(r#"<section id="data"><h2>Data</h2><h3>Ingest quality</h3><table>"#);
-    for k in ["rows_read", "rows_written", "positive_rate"] {
+    for k in ["rows_read", "rows_written"] {
         let _ = write!(s, "<tr><th>{k}</th><td>{}</td></tr>", esc(&f.quality[k].to_string()));
     }
-    let _ = write!(
-        s,
-        "<tr><th>rejected</th><td>{}</td></tr></table>",
-        esc(&f.quality["rejected"].to_string())
-    );
+    if let Some(rate) = f.quality["positive_rate"].as_f64() {
+        let _ = write!(s, "<tr><th>positive_rate</th><td>{:.2}%</td></tr>", 100.0 * rate);
+    }
+    let rejected = match f.quality["rejected"].as_object() {
+        Some(o) if o.is_empty() => "none".to_string(),
+        _ => f.quality["rejected"].to_string(),
+    };
+    let _ = write!(s, "<tr><th>rejected</th><td>{}</td></tr></table>", esc(&rejected));
     s.push_str("<table><tr><th>column</th><th>missing values</th></tr>");
     if let Some(obj) = f.quality["missing"].as_object() {
         for (k, v) in obj.iter().filter(|(_, v)| v.as_u64().unwrap_or(0) > 0) {
