@@ -27,5 +27,7 @@ done
 { cat "$work/new.csv"; for _ in $(seq 2 "$copies"); do tail -n +2 "$work/new.csv"; done; } > "$work/big.csv"
 total=$(( rows * copies ))
 size=$(du -m "$work/big.csv" | cut -f1)
-measure "score $total rows (${size} MiB CSV)" "$bin" -q score --bundle "$work/run/deploy/bundle" --input "$work/big.csv" --output "$work/scored.parquet"
+measure "score $total rows (${size} MiB CSV), no reasons" "$bin" -q score --bundle "$work/run/deploy/bundle" --input "$work/big.csv" --output "$work/scored.parquet" --no-reasons
+head -n 100001 "$work/new.csv" > "$work/small.csv"
+measure "score 100000 rows with reason codes" "$bin" -q score --bundle "$work/run/deploy/bundle" --input "$work/small.csv" --output "$work/small.parquet"
 rm -f "$work/big.csv"

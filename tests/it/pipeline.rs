@@ -342,6 +342,24 @@ fn boosting_can_be_selected_deployed_and_verified() {
     // Reason codes of a boosted model come from exact contributions (TreeSHAP).
     t.run(&["synth", "loans", "--rows", "200", "--seed", "9", "--out", "new.csv"])
         .ok();
+    let r = t
+        .run(&[
+            "score",
+            "--bundle",
+            "run/deploy/bundle",
+            "--input",
+            "new.csv",
+            "--output",
+            "scored.csv",
+        ])
+        .ok();
+    assert!(r.stderr.contains("--no-reasons"), "{}", r.stderr);
+    let scored = fs_err::read_to_string(t.join("scored.csv")).unwrap();
+    let header = scored.lines().next().unwrap();
+    assert!(header.contains("reason_1") && header.contains("reason_3"), "{header}");
+    let with_reason = scored.lines().skip(1).filter(|l| l.contains("raises the risk")).count();
+    assert!(with_reason > 150, "{with_reason} of 200 rows have a reason");
+    // Bulk scoring without reasons: the same PDs, no reason columns.
     t.run(&[
         "score",
         "--bundle",
@@ -349,14 +367,19 @@ fn boosting_can_be_selected_deployed_and_verified() {
         "--input",
         "new.csv",
         "--output",
-        "scored.csv",
+        "bulk.csv",
+        "--no-reasons",
     ])
     .ok();
-    let scored = fs_err::read_to_string(t.join("scored.csv")).unwrap();
-    let header = scored.lines().next().unwrap();
-    assert!(header.contains("reason_1") && header.contains("reason_3"), "{header}");
-    let with_reason = scored.lines().skip(1).filter(|l| l.contains("raises the risk")).count();
-    assert!(with_reason > 150, "{with_reason} of 200 rows have a reason");
+    let bulk = fs_err::read_to_string(t.join("bulk.csv")).unwrap();
+    assert_eq!(bulk.lines().next(), Some("id,pd,score"));
+    let pds = |text: &str| -> Vec<String> {
+        text.lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(1).unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(pds(&bulk), pds(&scored));
     // The report shows the model's mean absolute contributions.
     let html = fs_err::read_to_string(t.join("run/evaluate/report.html")).unwrap();
     assert!(

@@ -229,9 +229,17 @@ pub fn synth_loans(rows: u64, seed: u64, bureau: usize, out: &Path) -> CmdResult
 }
 
 /// `riskpipe score`.
-pub fn score(bundle: &Path, input: &Path, output: &Path) -> CmdResult {
+pub fn score(bundle: &Path, input: &Path, output: &Path, no_reasons: bool) -> CmdResult {
     let t0 = std::time::Instant::now();
-    let scorer = riskpipe_deploy::Scorer::load(bundle)?;
+    let mut scorer = riskpipe_deploy::Scorer::load(bundle)?;
+    if no_reasons {
+        scorer = scorer.without_reasons();
+    } else if scorer.explains_with_shap() {
+        tracing::warn!(
+            "Reason codes of this {} model come from exact TreeSHAP contributions, about a millisecond per row; pass --no-reasons for bulk scoring.",
+            scorer.info.model
+        );
+    }
     let n = riskpipe_deploy::score_file(&scorer, input, output)?;
     tracing::info!(
         rows = n,

@@ -76,6 +76,9 @@ enum Command {
         /// Output file (`.csv` or `.parquet`).
         #[arg(long)]
         output: PathBuf,
+        /// Write no reason codes (bulk scoring; tree ensembles then skip TreeSHAP).
+        #[arg(long)]
+        no_reasons: bool,
     },
     /// Check a pipeline file without running it.
     Validate {
@@ -169,7 +172,12 @@ fn main() -> ExitCode {
                     out,
                 },
         } => commands::synth_loans(rows, seed, bureau, &out),
-        Command::Score { bundle, input, output } => commands::score(&bundle, &input, &output),
+        Command::Score {
+            bundle,
+            input,
+            output,
+            no_reasons,
+        } => commands::score(&bundle, &input, &output, no_reasons),
         Command::Validate { pipeline } => commands::validate(&pipeline),
         Command::Dag {
             pipeline,
