@@ -48,23 +48,22 @@ pub struct Check {
 
 /// The files the stage reads.
 pub fn inputs(_params: &DeployParams) -> Vec<Input> {
-    vec![
+    let mut v = vec![
         Input::Artifact("ingest/data.parquet".into()),
         Input::Artifact("ingest/schema.json".into()),
         Input::Artifact("privacy/plan.json".into()),
         Input::Artifact("features/transform.json".into()),
         Input::Artifact("features/split.parquet".into()),
         Input::Artifact("train/selection.json".into()),
-        Input::OptionalArtifact("train/logistic.json".into()),
-        Input::OptionalArtifact("train/tree.json".into()),
-        Input::OptionalArtifact("train/forest.json".into()),
-        Input::OptionalArtifact("train/boosting.json".into()),
-        Input::OptionalArtifact("train/adaboost.json".into()),
-        Input::OptionalArtifact("train/bagging.json".into()),
-        Input::OptionalArtifact("train/mlp.json".into()),
         Input::OptionalArtifact("train/calibration.json".into()),
         Input::Artifact("evaluate/predictions.parquet".into()),
-    ]
+    ];
+    v.extend(
+        riskpipe_train::MODELS
+            .iter()
+            .map(|m| Input::OptionalArtifact(format!("train/{m}.json"))),
+    );
+    v
 }
 
 /// Runs the stage into `out`: `bundle/`, `test_scores.parquet`, `check.json`.

@@ -229,13 +229,6 @@ pub fn inputs(params: &EvaluateParams) -> Vec<Input> {
         Input::Artifact("features/test.parquet".into()),
         Input::Artifact("features/transform.json".into()),
         Input::Artifact("train/selection.json".into()),
-        Input::OptionalArtifact("train/logistic.json".into()),
-        Input::OptionalArtifact("train/tree.json".into()),
-        Input::OptionalArtifact("train/forest.json".into()),
-        Input::OptionalArtifact("train/boosting.json".into()),
-        Input::OptionalArtifact("train/adaboost.json".into()),
-        Input::OptionalArtifact("train/bagging.json".into()),
-        Input::OptionalArtifact("train/mlp.json".into()),
         Input::OptionalArtifact("train/calibration.json".into()),
         Input::Artifact("features/report.json".into()),
         Input::OptionalArtifact("ingest/truth.parquet".into()),
@@ -243,6 +236,11 @@ pub fn inputs(params: &EvaluateParams) -> Vec<Input> {
         Input::Artifact("ingest/quality.json".into()),
         Input::Artifact("privacy/report.json".into()),
     ];
+    v.extend(
+        riskpipe_train::MODELS
+            .iter()
+            .map(|m| Input::OptionalArtifact(format!("train/{m}.json"))),
+    );
     if !params.protected.is_empty() {
         v.push(Input::Artifact("privacy/data.parquet".into()));
         v.push(Input::Artifact("features/split.parquet".into()));

@@ -33,6 +33,13 @@ fn cumulative(y: &[f64], score: &[f64]) -> Vec<(f64, f64, f64)> {
 
 fn cumulative_in(y: &[f64], score: &[f64], idx: &[usize]) -> Vec<(f64, f64, f64)> {
     let mut out = Vec::new();
+    each_score(y, score, idx, |s, tp, fp| out.push((s, tp, fp)));
+    out
+}
+
+/// Walks rows in `idx` order (descending score) and calls `f(score, tp, fp)` once per distinct
+/// score with the counts of rows at or above it.
+fn each_score(y: &[f64], score: &[f64], idx: &[usize], mut f: impl FnMut(f64, f64, f64)) {
     let (mut tp, mut fp) = (0.0, 0.0);
     let mut i = 0;
     while i < idx.len() {
@@ -45,9 +52,8 @@ fn cumulative_in(y: &[f64], score: &[f64], idx: &[usize]) -> Vec<(f64, f64, f64)
             }
             i += 1;
         }
-        out.push((s, tp, fp));
+        f(s, tp, fp);
     }
-    out
 }
 
 fn positives(y: &[f64]) -> f64 {
@@ -390,21 +396,11 @@ pub fn ks_points_in(y: &[f64], score: &[f64], order: &[usize], max_points: usize
         }
     };
     emit(0, (0.0, 0.0, 0.0), &mut out);
-    let (mut tp, mut fp) = (0.0, 0.0);
-    let (mut i, mut point) = (0, 0);
-    while i < order.len() {
-        let s = score[order[i]];
-        while i < order.len() && score[order[i]] == s {
-            if y[order[i]] > 0.5 {
-                tp += 1.0
-            } else {
-                fp += 1.0
-            }
-            i += 1;
-        }
+    let mut point = 0;
+    each_score(y, score, order, |_, tp, fp| {
         point += 1;
         emit(point, ((tp + fp) / n, tp / n_pos, fp / n_neg), &mut out);
-    }
+    });
     out
 }
 

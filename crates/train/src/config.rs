@@ -718,9 +718,7 @@ impl TrainConfig {
             ));
         }
         let select = self.select.unwrap_or_else(|| "best_cv".to_string());
-        let known = [
-            "best_cv", "logistic", "tree", "forest", "boosting", "adaboost", "bagging", "mlp",
-        ];
+        let known: Vec<&str> = std::iter::once("best_cv").chain(crate::MODELS).collect();
         if !known.contains(&select.as_str()) {
             errs.push(Error::config(
                 file,
