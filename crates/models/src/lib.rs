@@ -124,11 +124,11 @@ impl Model {
         let phi: Vec<Vec<f64>> = (0..n)
             .into_par_iter()
             .with_min_len(64)
-            .map(|i| {
+            .map_init(shap::Walk::default, |walk, i| {
                 let row: Vec<f64> = x.iter().map(|c| c[i]).collect();
                 let mut phi = vec![0.0; nf];
                 for t in &trees {
-                    shap::tree_shap(t, &row, &mut phi);
+                    shap::tree_shap_with(walk, t, &row, &mut phi);
                 }
                 phi.iter_mut().for_each(|v| *v *= scale);
                 phi

@@ -74,8 +74,10 @@ fn unwound_sum(m: &[PathElem], i: usize) -> f64 {
 }
 
 /// Scratch space of one row's walk: the path, and a saved copy of it per depth (the cold child
-/// starts from the same path as the hot one).
-struct Walk {
+/// starts from the same path as the hot one). Reused across trees and rows, so walks allocate
+/// nothing once it has grown.
+#[derive(Default)]
+pub struct Walk {
     path: Vec<PathElem>,
     saved: Vec<Vec<PathElem>>,
 }
@@ -124,14 +126,16 @@ fn recurse(nodes: &[Node], x: &[f64], phi: &mut [f64], w: &mut Walk, j: usize, d
 
 /// Adds one tree's contributions for row `x` to `phi` (one entry per feature).
 pub fn tree_shap(nodes: &[Node], x: &[f64], phi: &mut [f64]) {
+    tree_shap_with(&mut Walk::default(), nodes, x, phi);
+}
+
+/// [`tree_shap`] with caller-owned scratch space.
+pub fn tree_shap_with(w: &mut Walk, nodes: &[Node], x: &[f64], phi: &mut [f64]) {
     if nodes.is_empty() {
         return;
     }
-    let mut w = Walk {
-        path: Vec::with_capacity(64),
-        saved: Vec::new(),
-    };
-    recurse(nodes, x, phi, &mut w, 0, 0, 1.0, 1.0, usize::MAX);
+    w.path.clear();
+    recurse(nodes, x, phi, w, 0, 0, 1.0, 1.0, usize::MAX);
 }
 
 /// The tree's expected output over its training rows: leaf values weighted by cover.
