@@ -281,3 +281,64 @@ fn selection_drops_correlated_and_weak_features_and_says_why() {
         assert!(html.contains(&format!("<td>{f}</td>")) && html.contains(reason.split('`').next().unwrap()));
     }
 }
+
+#[test]
+fn fairness_tables_match_a_recount_of_the_test_rows() {
+    use riskpipe_core::io::read_parquet;
+    let t = TestDir::new();
+    t.write(
+        "p.yaml",
+        &format!("{}evaluate:\n  protected: [housing, age]\n", small_pipeline(3000, "")),
+    );
+    t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    let metrics: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(t.join("run/evaluate/metrics.json")).unwrap()).unwrap();
+    let sel = metrics["selected_model"].as_str().unwrap().to_string();
+    let threshold = metrics["models"][&sel]["threshold"].as_f64().unwrap();
+    // Test rows of the masked data, in the order of the predictions.
+    let data = read_parquet(&t.join("run/privacy/data.parquet")).unwrap();
+    let split = read_parquet(&t.join("run/features/split.parquet")).unwrap();
+    let test_rows: Vec<usize> = (0..split.rows())
+        .filter(|&i| split.get("split").unwrap().display(i).as_deref() == Some("test"))
+        .collect();
+    let preds = read_parquet(&t.join("run/evaluate/predictions.parquet")).unwrap();
+    let p = preds.number(&format!("p_{sel}")).unwrap();
+    let y = preds.number("default_flag").unwrap();
+    assert_eq!(p.len(), test_rows.len());
+    let html = fs_err::read_to_string(t.join("run/evaluate/report.html")).unwrap();
+    let section = &html[html.find("<h3>housing</h3>").unwrap()..];
+    let section = &section[..section.find("</table>").unwrap()];
+    let housing = data.get("housing").unwrap();
+    let mut groups: Vec<String> = test_rows.iter().filter_map(|&r| housing.display(r)).collect();
+    groups.sort();
+    groups.dedup();
+    assert!(groups.len() >= 3);
+    for g in &groups {
+        let k: Vec<usize> = (0..test_rows.len())
+            .filter(|&i| housing.display(test_rows[i]).as_deref() == Some(g.as_str()))
+            .collect();
+        let n = k.len() as f64;
+        let approval = k.iter().filter(|&&i| p[i] < threshold).count() as f64 / n;
+        let default = k.iter().filter(|&&i| y[i] > 0.5).count() as f64 / n;
+        let gy: Vec<f64> = k.iter().map(|&i| y[i]).collect();
+        let gp: Vec<f64> = k.iter().map(|&i| p[i]).collect();
+        let auc = riskpipe_core::stats::auc(&gy, &gp);
+        let row = format!(
+            "<tr><td>{g}</td><td>{}</td><td>{:.1}%</td><td>{:.1}%</td><td>{auc:.4}</td>",
+            k.len(),
+            100.0 * approval,
+            100.0 * default
+        );
+        assert!(section.contains(&row), "{row} not in\n{section}");
+    }
+    // A numeric attribute with many values: five equal-count bands covering every test row.
+    let age = &html[html.find("<h3>age</h3>").unwrap()..];
+    let age = &age[..age.find("</table>").unwrap()];
+    let counts: Vec<usize> = age
+        .split("<tr><td>")
+        .skip(1)
+        .map(|r| r.split("</td><td>").nth(1).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(counts.iter().sum::<usize>(), test_rows.len());
+    assert!(counts.len() >= 4 && counts.len() <= 6, "{counts:?}");
+}

@@ -34,6 +34,10 @@ pub struct Inputs<'a> {
     pub scores: &'a BTreeMap<String, (Vec<f64>, Vec<f64>)>,
     /// The models.
     pub models: &'a BTreeMap<String, Model>,
+    /// The fitted transform (binning tables).
+    pub transform: Transform,
+    /// The logistic model's scorecard, when one was trained.
+    pub scorecard: Option<Scorecard>,
     /// ROC points per model (test).
     pub roc: Vec<(String, Vec<(f64, f64)>)>,
     /// PR points per model (test).
@@ -326,19 +330,11 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
             .collect(),
         _ => BTreeMap::new(),
     };
-    let transform: Transform = read_json(&i.inputs.artifact("features/transform.json")?)?;
-    let scorecard = match i.models.get("logistic") {
-        Some(Model::Logistic(l)) => Some(Scorecard::build(
-            &l.features,
-            &l.coef,
-            l.intercept,
-            &transform,
-            &i.params.scorecard,
-        )),
-        _ => None,
-    };
-    let mut binning: Vec<BinningTable> = transform
+    let scorecard = i.scorecard.clone();
+    let mut binning: Vec<BinningTable> = i
+        .transform
         .features
+        .clone()
         .into_iter()
         .map(|f| {
             let card = scorecard
@@ -674,37 +670,35 @@ enum GroupColumn {
 
 /// One fairness table from each row's group.
 fn group_rows(gid: &[usize], names: &[String], y: &[f64], p: &[f64], order: &[usize], threshold: f64) -> Vec<GroupRow> {
-    {
-        let mut acc = vec![(0u64, 0u64, 0u64); names.len()]; // rows, approved, defaults
-        for (r, g) in gid.iter().enumerate() {
-            let a = &mut acc[*g];
-            a.0 += 1;
-            a.1 += u64::from(p[r] < threshold);
-            a.2 += u64::from(y[r] > 0.5);
-        }
-        let aucs = riskpipe_core::stats::auc_by_group(y, p, order, gid, names.len());
-        let mut rows: Vec<GroupRow> = names
-            .iter()
-            .enumerate()
-            .filter(|(g, _)| acc[*g].0 > 0)
-            .map(|(g, name)| {
-                let (n, approved, pos) = acc[g];
-                GroupRow {
-                    group: name.clone(),
-                    rows: n,
-                    approval_rate: approved as f64 / n as f64,
-                    default_rate: pos as f64 / n as f64,
-                    auc: aucs[g],
-                    adverse_impact_ratio: 0.0,
-                }
-            })
-            .collect();
-        let best = rows.iter().map(|r| r.approval_rate).fold(0.0f64, f64::max);
-        for r in &mut rows {
-            r.adverse_impact_ratio = if best > 0.0 { r.approval_rate / best } else { 1.0 };
-        }
-        rows
+    let mut acc = vec![(0u64, 0u64, 0u64); names.len()]; // rows, approved, defaults
+    for (r, g) in gid.iter().enumerate() {
+        let a = &mut acc[*g];
+        a.0 += 1;
+        a.1 += u64::from(p[r] < threshold);
+        a.2 += u64::from(y[r] > 0.5);
     }
+    let aucs = riskpipe_core::stats::auc_by_group(y, p, order, gid, names.len());
+    let mut rows: Vec<GroupRow> = names
+        .iter()
+        .enumerate()
+        .filter(|(g, _)| acc[*g].0 > 0)
+        .map(|(g, name)| {
+            let (n, approved, pos) = acc[g];
+            GroupRow {
+                group: name.clone(),
+                rows: n,
+                approval_rate: approved as f64 / n as f64,
+                default_rate: pos as f64 / n as f64,
+                auc: aucs[g],
+                adverse_impact_ratio: 0.0,
+            }
+        })
+        .collect();
+    let best = rows.iter().map(|r| r.approval_rate).fold(0.0f64, f64::max);
+    for r in &mut rows {
+        r.adverse_impact_ratio = if best > 0.0 { r.approval_rate / best } else { 1.0 };
+    }
+    rows
 }
 
 /// Group index per row of a numeric or date column, and the groups' labels (missing last):

@@ -217,11 +217,6 @@ struct Selection {
     cv_auc: BTreeMap<String, f64>,
 }
 
-#[derive(Debug, Deserialize)]
-struct TransformTarget {
-    target: String,
-}
-
 /// The files the stage reads.
 pub fn inputs(params: &EvaluateParams) -> Vec<Input> {
     let mut v = vec![
@@ -252,7 +247,9 @@ pub fn inputs(params: &EvaluateParams) -> Vec<Input> {
 pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<StageReport> {
     let train = read_parquet(&inputs.artifact("features/train.parquet")?)?;
     let test = read_parquet(&inputs.artifact("features/test.parquet")?)?;
-    let target = read_json::<TransformTarget>(&inputs.artifact("features/transform.json")?)?.target;
+    // The fitted transform: the target's name, the binning tables, and the scorecard's bins.
+    let transform: riskpipe_features::Transform = read_json(&inputs.artifact("features/transform.json")?)?;
+    let target = transform.target.clone();
     let selection: Selection = read_json(&inputs.artifact("train/selection.json")?)?;
     let ytr = train
         .number(&target)
@@ -322,15 +319,19 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
         }
         None => None,
     };
-    let scorecard = match loaded.get("logistic") {
-        Some(Model::Logistic(l)) => {
-            let transform: riskpipe_features::Transform = read_json(&inputs.artifact("features/transform.json")?)?;
-            let sc =
-                riskpipe_features::Scorecard::build(&l.features, &l.coef, l.intercept, &transform, &params.scorecard);
-            scorecard_check(&sc, &test, yte, &scores["logistic"].1)
-        }
+    let card = match loaded.get("logistic") {
+        Some(Model::Logistic(l)) => Some(riskpipe_features::Scorecard::build(
+            &l.features,
+            &l.coef,
+            l.intercept,
+            &transform,
+            &params.scorecard,
+        )),
         _ => None,
     };
+    let scorecard = card
+        .as_ref()
+        .and_then(|sc| scorecard_check(sc, &test, yte, &scores["logistic"].1));
     let metrics = MetricsFile {
         scorecard,
         calibration,
@@ -351,6 +352,8 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
         test: &test,
         scores: &scores,
         models: &loaded,
+        transform,
+        scorecard: card,
         roc: curves,
         pr: pr_curves,
     })?;

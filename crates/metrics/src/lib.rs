@@ -473,43 +473,35 @@ pub fn psi_discrete(expected: &[f64], actual: &[f64]) -> f64 {
     let mut table = vec![(0.0f64, 0.0f64); SLOTS];
     let mut used = 0usize;
     let mut spill: std::collections::BTreeMap<u64, (f64, f64)> = std::collections::BTreeMap::new();
-    let mut add = |x: f64, which: usize| {
-        let bits = x.to_bits();
+    // The counting slot of a value's bits: its table entry, or `None` for the ordered map
+    // (the all-ones bit pattern marks free entries, and a half-full table spills).
+    let mut slot = |bits: u64| -> Option<usize> {
         if bits == u64::MAX {
-            let e = spill.entry(bits).or_insert((0.0, 0.0));
-            if which == 0 {
-                e.0 += 1.0
-            } else {
-                e.1 += 1.0
-            }
-            return;
+            return None;
         }
         let mut h = (bits.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 55) as usize;
         loop {
             if keys[h] == bits {
-                break;
+                return Some(h);
             }
             if keys[h] == u64::MAX {
                 if used >= SLOTS / 2 {
-                    let e = spill.entry(bits).or_insert((0.0, 0.0));
-                    if which == 0 {
-                        e.0 += 1.0
-                    } else {
-                        e.1 += 1.0
-                    }
-                    return;
+                    return None;
                 }
                 keys[h] = bits;
                 used += 1;
-                break;
+                return Some(h);
             }
             h = (h + 1) % SLOTS;
         }
-        if which == 0 {
-            table[h].0 += 1.0
-        } else {
-            table[h].1 += 1.0
-        }
+    };
+    let mut add = |x: f64, which: usize| {
+        let bits = x.to_bits();
+        let e = match slot(bits) {
+            Some(h) => &mut table[h],
+            None => spill.entry(bits).or_insert((0.0, 0.0)),
+        };
+        if which == 0 { e.0 += 1.0 } else { e.1 += 1.0 }
     };
     for x in expected {
         add(*x, 0);

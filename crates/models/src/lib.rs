@@ -101,6 +101,11 @@ impl Model {
         }
     }
 
+    /// Whether [`Model::contributions`] explains this model (trees, forests, boosting).
+    pub fn has_contributions(&self) -> bool {
+        matches!(self, Model::Tree(_) | Model::Forest(_) | Model::Boosting(_))
+    }
+
     /// Exact per-row contributions of each feature (TreeSHAP, path-dependent) and the expected
     /// value, for tree models: contributions plus the expected value equal the model's raw
     /// output for the row (the probability for a tree or forest, the log-odds for boosting).
@@ -108,11 +113,14 @@ impl Model {
     /// and bagging (votes and averages of other models).
     pub fn contributions(&self, x: &[&[f64]]) -> Option<(Vec<Vec<f64>>, f64)> {
         use rayon::prelude::*;
+        if !self.has_contributions() {
+            return None;
+        }
         let trees: Vec<&[Node]> = match self {
-            Model::Logistic(_) | Model::AdaBoost(_) | Model::Bagging(_) | Model::Mlp(_) => return None,
             Model::Tree(m) => vec![&m.nodes],
             Model::Forest(m) => m.trees.iter().map(|t| t.nodes.as_slice()).collect(),
             Model::Boosting(m) => m.trees.iter().map(Vec::as_slice).collect(),
+            _ => return None,
         };
         let (scale, offset) = match self {
             Model::Forest(m) => (1.0 / m.trees.len().max(1) as f64, 0.0),
