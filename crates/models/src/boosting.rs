@@ -131,7 +131,7 @@ struct BinSplit {
 
 impl BinSplit {
     fn left(&self, code: u8) -> bool {
-        i32::from(code) <= self.bin || (self.missing_left && code == self.missing_code)
+        (i32::from(code) <= self.bin) | (self.missing_left & (code == self.missing_code))
     }
 }
 
@@ -139,7 +139,7 @@ struct Leaf {
     node: usize,
     rows: Vec<u32>,
     depth: usize,
-    hists: Vec<Vec<GH>>,
+    hists: Vec<GH>,
     split: Option<Split>,
     /// Bounds on the leaf's output from monotone splits above it.
     bounds: (f64, f64),
@@ -156,55 +156,158 @@ fn leaf_value(g: f64, h: f64, l2: f64) -> f64 {
     -g / (h + l2)
 }
 
-/// Gradient/hessian histograms of `rows`, one per candidate feature (in `feats` order). The
-/// rows' gradients are gathered once into a contiguous buffer ("ordered gradients"), so each
-/// feature's pass reads them sequentially and gathers only its bin codes.
-fn build_hist(b: &BinnedMatrix, feats: &[usize], rows: &[u32], grad: &[f64], hess: &[f64]) -> Vec<Vec<GH>> {
-    let ordered: Vec<(f64, f64)> = rows.iter().map(|&r| (grad[r as usize], hess[r as usize])).collect();
-    feats
-        .par_iter()
-        .map(|&f| {
-            let codes = &b.codes[f];
-            let mut hist = vec![GH::default(); b.edges[f].n_codes()];
-            for (&r, &(g, h)) in rows.iter().zip(&ordered) {
-                let e = &mut hist[codes[r as usize] as usize];
+/// Where each candidate feature's histogram sits in a leaf's flat histogram: feature `feats[k]`
+/// has its `n_codes` entries at `offsets[k]..offsets[k + 1]`.
+struct Layout {
+    feats: Vec<usize>,
+    offsets: Vec<usize>,
+}
+
+impl Layout {
+    fn new(b: &BinnedMatrix, feats: &[usize]) -> Layout {
+        let mut offsets = vec![0];
+        for &f in feats {
+            offsets.push(offsets[offsets.len() - 1] + b.edges[f].n_codes());
+        }
+        Layout {
+            feats: feats.to_vec(),
+            offsets,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.offsets[self.offsets.len() - 1]
+    }
+
+    /// Candidate `k`'s histogram within a flat one.
+    fn of<'a>(&self, hist: &'a [GH], k: usize) -> &'a [GH] {
+        &hist[self.offsets[k]..self.offsets[k + 1]]
+    }
+}
+
+/// The bin codes row by row (`stride` codes per row), so that one row's codes for every
+/// feature share a cache line or two.
+struct RowCodes {
+    codes: Vec<u8>,
+    stride: usize,
+}
+
+impl RowCodes {
+    fn new(b: &BinnedMatrix) -> RowCodes {
+        let stride = b.codes.len();
+        let mut codes = vec![0u8; b.rows * stride];
+        codes.par_chunks_mut(stride * 4096).enumerate().for_each(|(c, block)| {
+            let lo = c * 4096;
+            for (i, row) in block.chunks_mut(stride).enumerate() {
+                for (f, col) in b.codes.iter().enumerate() {
+                    row[f] = col[lo + i];
+                }
+            }
+        });
+        RowCodes { codes, stride }
+    }
+}
+
+/// Counts `rows` into `hist`, the flat histograms of candidates `ks` (which start at
+/// `lay.offsets[ks.start]`). For each batch of rows, one byte at each end of every row's codes is
+/// read first (those cache misses overlap instead of queueing one row at a time) and the
+/// gradients are copied to a small buffer; then every candidate feature's bin of each row is
+/// counted.
+fn count_rows(rc: &RowCodes, lay: &Layout, ks: std::ops::Range<usize>, rows: &[u32], gh: &[[f64; 2]], hist: &mut [GH]) {
+    const BATCH: usize = 64;
+    let stride = rc.stride;
+    let base = lay.offsets[ks.start];
+    let (feats, offsets) = (&lay.feats[ks.clone()], &lay.offsets[ks]);
+    let mut gb = [[0.0f64; 2]; BATCH];
+    for batch in rows.chunks(BATCH) {
+        let mut touch = 0u8;
+        for (j, &r) in batch.iter().enumerate() {
+            let r = r as usize;
+            touch ^= rc.codes[r * stride] ^ rc.codes[r * stride + stride - 1];
+            gb[j] = gh[r];
+        }
+        std::hint::black_box(touch);
+        for (&r, &[g, h]) in batch.iter().zip(&gb) {
+            let row = &rc.codes[r as usize * stride..(r as usize + 1) * stride];
+            for (&f, &o) in feats.iter().zip(offsets) {
+                let e = &mut hist[o - base + row[f] as usize];
                 e.g += g;
                 e.h += h;
                 e.n += 1;
             }
-            hist
-        })
-        .collect()
+        }
+    }
 }
 
-/// Splits `rows` (ascending) into those with a code at most `bin` and the rest, both still
-/// ascending. Large leaves are cut into chunks partitioned in parallel and joined in order.
-fn partition(rows: &[u32], codes: &[u8], split: BinSplit, n_left: usize) -> (Vec<u32>, Vec<u32>) {
-    const CHUNK: usize = 1 << 16;
-    if rows.len() <= 2 * CHUNK {
-        let mut l = Vec::with_capacity(n_left);
-        let mut r = Vec::with_capacity(rows.len() - n_left);
-        for &x in rows {
-            if split.left(codes[x as usize]) {
-                l.push(x);
-            } else {
-                r.push(x);
-            }
+/// Gradient/hessian histograms of `rows` (flat, in `lay` order), read row by row. Large leaves
+/// are cut into fixed row chunks counted in parallel and added in chunk order; small ones are
+/// cut by feature instead, half the candidates each. Either way the sums do not depend on the
+/// thread count.
+fn build_hist(rc: &RowCodes, lay: &Layout, rows: &[u32], gh: &[[f64; 2]]) -> Vec<GH> {
+    const MIN_CHUNK: usize = 8192;
+    let nk = lay.feats.len();
+    let mut hist = vec![GH::default(); lay.len()];
+    if rows.len() < 2 * MIN_CHUNK {
+        if nk < 2 {
+            count_rows(rc, lay, 0..nk, rows, gh, &mut hist);
+        } else {
+            let mid = nk / 2;
+            let (a, b) = hist.split_at_mut(lay.offsets[mid]);
+            rayon::join(
+                || count_rows(rc, lay, 0..mid, rows, gh, a),
+                || count_rows(rc, lay, mid..nk, rows, gh, b),
+            );
         }
-        return (l, r);
+        return hist;
     }
-    let part = |rs: &[u32]| {
-        let mut l = Vec::with_capacity(rs.len());
-        let mut r = Vec::with_capacity(rs.len() / 2);
-        for &x in rs {
-            if split.left(codes[x as usize]) {
-                l.push(x);
-            } else {
-                r.push(x);
-            }
+    let chunk = rows.len().div_ceil(16).max(MIN_CHUNK);
+    let parts: Vec<Vec<GH>> = rows
+        .par_chunks(chunk)
+        .map(|rs| {
+            let mut part = vec![GH::default(); lay.len()];
+            count_rows(rc, lay, 0..nk, rs, gh, &mut part);
+            part
+        })
+        .collect();
+    for part in &parts {
+        for (a, b) in hist.iter_mut().zip(part) {
+            a.g += b.g;
+            a.h += b.h;
+            a.n += b.n;
         }
-        (l, r)
+    }
+    hist
+}
+
+/// Splits `rows` (ascending) into those `split` sends left and the rest, both still ascending.
+/// Branch-free: each row is written at the front (left) and the back (right) end of one buffer,
+/// and only the matching end advances. Large leaves are cut into chunks split in parallel and
+/// joined in order.
+fn partition(rows: &[u32], codes: &[u8], split: BinSplit) -> (Vec<u32>, Vec<u32>) {
+    const CHUNK: usize = 1 << 16;
+    let mut goes_left = [0usize; 256];
+    for (c, l) in goes_left.iter_mut().enumerate() {
+        *l = usize::from(split.left(c as u8));
+    }
+    let part = |rs: &[u32]| -> (Vec<u32>, Vec<u32>) {
+        let n = rs.len();
+        let mut out = vec![0u32; n];
+        let (mut nl, mut nr) = (0usize, 0usize);
+        for &x in rs {
+            let left = goes_left[codes[x as usize] as usize];
+            // nl + nr rows placed so far, so the back slot is at or past the front one.
+            out[nl] = x;
+            out[n - 1 - nr] = x;
+            nl += left;
+            nr += 1 - left;
+        }
+        let mut r = out.split_off(nl);
+        r.reverse();
+        (out, r)
     };
+    if rows.len() <= 2 * CHUNK {
+        return part(rows);
+    }
     let parts: Vec<(Vec<u32>, Vec<u32>)> = rows.par_chunks(CHUNK).map(part).collect();
     let (nl, nr) = parts.iter().fold((0, 0), |a, p| (a.0 + p.0.len(), a.1 + p.1.len()));
     let (mut l, mut r) = (Vec::with_capacity(nl), Vec::with_capacity(nr));
@@ -216,19 +319,14 @@ fn partition(rows: &[u32], codes: &[u8], split: BinSplit, n_left: usize) -> (Vec
 }
 
 /// The sibling's histograms: parent minus child (the subtraction trick).
-fn subtract(parent: &[Vec<GH>], child: &[Vec<GH>]) -> Vec<Vec<GH>> {
+fn subtract(parent: &[GH], child: &[GH]) -> Vec<GH> {
     parent
         .iter()
         .zip(child)
-        .map(|(p, c)| {
-            p.iter()
-                .zip(c)
-                .map(|(a, b)| GH {
-                    g: a.g - b.g,
-                    h: a.h - b.h,
-                    n: a.n - b.n,
-                })
-                .collect()
+        .map(|(a, b)| GH {
+            g: a.g - b.g,
+            h: a.h - b.h,
+            n: a.n - b.n,
         })
         .collect()
 }
@@ -243,8 +341,8 @@ fn gain_at(g: f64, h: f64, l2: f64, w: f64) -> f64 {
 /// `bounds`; `mono[k]` is the monotone direction of candidate feature `k`.
 #[allow(clippy::too_many_arguments)]
 fn best_split(
-    hists: &[Vec<GH>],
-    feats: &[usize],
+    hists: &[GH],
+    lay: &Layout,
     mono: &[i8],
     n: u32,
     g: f64,
@@ -257,7 +355,8 @@ fn best_split(
     let parent = gain_at(g, h, p.l2, clamp(leaf_value(g, h, p.l2)));
     let min_leaf = p.min_samples_leaf.max(1) as u32;
     let mut best: Option<Split> = None;
-    for (k, hist) in hists.iter().enumerate() {
+    for (k, &feature) in lay.feats.iter().enumerate() {
+        let hist = lay.of(hists, k);
         let constrained = bounded || mono[k] != 0;
         // The top code holds the missing values. Scan once with them on the right, and, when
         // there are any, once with them on the left (starting with "only missing left").
@@ -295,7 +394,7 @@ fn best_split(
                 if gain > 1e-12 && best.as_ref().is_none_or(|s| gain > s.gain) {
                     best = Some(Split {
                         k,
-                        feature: feats[k],
+                        feature,
                         bin,
                         gain,
                         outputs: (clamp(leaf_value(left.g, left.h, p.l2)), clamp(leaf_value(rg, rh, p.l2))),
@@ -310,7 +409,7 @@ fn best_split(
 
 /// A tree's outputs for `rows`, walking the binned codes: rows advance one level per step in
 /// blocks (independent paths overlap), branch-free; leaves point to themselves.
-fn outputs_binned(nodes: &[Node], bins: &[BinSplit], b: &BinnedMatrix, rows: &[u32]) -> Vec<f64> {
+fn outputs_binned(nodes: &[Node], bins: &[BinSplit], rc: &RowCodes, rows: &[u32]) -> Vec<f64> {
     const BLOCK: usize = 128;
     let children: Vec<[u32; 2]> = nodes
         .iter()
@@ -342,7 +441,7 @@ fn outputs_binned(nodes: &[Node], bins: &[BinSplit], b: &BinnedMatrix, rows: &[u
                     for k in 0..m {
                         let i = at[k] as usize;
                         let s = &bins[i];
-                        let left = s.left(b.codes[s.feature][rb[k] as usize]);
+                        let left = s.left(rc.codes[rb[k] as usize * rc.stride + s.feature]);
                         at[k] = children[i][usize::from(!left)];
                     }
                 }
@@ -389,8 +488,9 @@ impl GradientBoosting {
             )));
         }
         let mut margin = vec![base; n];
-        let mut grad = vec![0.0; n];
-        let mut hess = vec![0.0; n];
+        // Gradient and hessian of each row side by side: one load brings both.
+        let mut gh = vec![[0.0f64; 2]; n];
+        let row_codes = RowCodes::new(&binned);
         let mut trees: Vec<Vec<Node>> = Vec::new();
         let mut gain_imp = vec![0.0; x.len()];
         let mut split_imp = vec![0u64; x.len()];
@@ -398,41 +498,35 @@ impl GradientBoosting {
         let (mut best_loss, mut best_round) = (f64::INFINITY, 0usize);
         for round in 0..p.n_trees {
             // Gradients of every row (validation rows' are never read), in parallel.
-            grad.par_iter_mut()
-                .zip(hess.par_iter_mut())
+            gh.par_iter_mut()
                 .zip(margin.par_iter().zip(y.par_iter()))
                 .with_min_len(8192)
-                .for_each(|((g, h), (m, t))| match p.objective {
+                .for_each(|(e, (m, t))| match p.objective {
                     Objective::Binary => {
                         let q = sigmoid(*m);
-                        *g = q - t;
-                        *h = (q * (1.0 - q)).max(1e-16);
+                        *e = [q - t, (q * (1.0 - q)).max(1e-16)];
                     }
-                    Objective::Regression => {
-                        *g = m - t;
-                        *h = 1.0;
-                    }
+                    Objective::Regression => *e = [m - t, 1.0],
                 });
             let mut rng = Rng::derive(p.seed, &format!("gbdt.round.{round}"));
             // Row subsample: each chunk of rows draws from its own seed stream, so chunks run
-            // in parallel and the draw does not depend on thread timing.
-            let rows: Vec<u32> = if p.subsample < 1.0 {
-                train_rows
+            // in parallel and the draw does not depend on thread timing. The rows left out, and
+            // the validation rows, get their outputs through the tree afterwards.
+            let (rows, mut rest): (Vec<u32>, Vec<u32>) = if p.subsample < 1.0 {
+                let parts: Vec<(Vec<u32>, Vec<u32>)> = train_rows
                     .par_chunks(SUBSAMPLE_CHUNK)
                     .enumerate()
                     .map(|(k, chunk)| {
                         let mut r = Rng::derive(p.seed, &format!("gbdt.round.{round}.rows.{k}"));
-                        chunk
-                            .iter()
-                            .copied()
-                            .filter(|_| r.uniform() < p.subsample)
-                            .collect::<Vec<u32>>()
+                        chunk.iter().partition(|_| r.uniform() < p.subsample)
                     })
-                    .collect::<Vec<_>>()
-                    .concat()
+                    .collect();
+                let (kept, left_out): (Vec<Vec<u32>>, Vec<Vec<u32>>) = parts.into_iter().unzip();
+                (kept.concat(), left_out.concat())
             } else {
-                train_rows.clone()
+                (train_rows.clone(), Vec::new())
             };
+            rest.extend(val_rows.iter().map(|&r| r as u32));
             let mut feats: Vec<usize> = (0..x.len()).collect();
             if p.colsample < 1.0 {
                 rng.shuffle(&mut feats);
@@ -442,27 +536,30 @@ impl GradientBoosting {
             let mono: Vec<i8> = feats.iter().map(|&f| mono_all[f]).collect();
             let (nodes, bins, leaf_rows) = self_grow(
                 &binned,
-                &feats,
+                &row_codes,
+                &Layout::new(&binned, &feats),
                 &mono,
                 rows,
-                &grad,
-                &hess,
+                &gh,
                 p,
                 &mut gain_imp,
                 &mut split_imp,
             );
             // Update margins: rows the tree was grown on from their leaves, the others (rows
             // left out by the subsample, validation rows) through the tree.
-            let mut in_tree = vec![false; n];
-            for (node, rs) in &leaf_rows {
-                let v = nodes[*node].value;
-                for &r in rs {
-                    margin[r as usize] += v;
-                    in_tree[r as usize] = true;
+            // Each row gets one addition, so cutting the rows into ranges changes no bits.
+            const RANGE: usize = 1 << 16;
+            margin.par_chunks_mut(RANGE).enumerate().for_each(|(c, m)| {
+                let (lo, hi) = ((c * RANGE) as u32, (c * RANGE + m.len()) as u32);
+                for (node, rs) in &leaf_rows {
+                    let v = nodes[*node].value;
+                    let (a, b) = (rs.partition_point(|&r| r < lo), rs.partition_point(|&r| r < hi));
+                    for &r in &rs[a..b] {
+                        m[(r - lo) as usize] += v;
+                    }
                 }
-            }
-            let rest: Vec<u32> = (0..n as u32).filter(|&r| !in_tree[r as usize]).collect();
-            let outs = outputs_binned(&nodes, &bins, &binned, &rest);
+            });
+            let outs = outputs_binned(&nodes, &bins, &row_codes, &rest);
             for (&r, v) in rest.iter().zip(outs) {
                 margin[r as usize] += v;
             }
@@ -535,20 +632,18 @@ impl GradientBoosting {
 /// node's split as (feature, bin) for fast binned prediction, and each leaf's rows.
 fn self_grow(
     b: &BinnedMatrix,
-    feats: &[usize],
+    rc: &RowCodes,
+    lay: &Layout,
     mono: &[i8],
     rows: Vec<u32>,
-    grad: &[f64],
-    hess: &[f64],
+    gh: &[[f64; 2]],
     p: &BoostingParams,
     gain_imp: &mut [f64],
     split_imp: &mut [u64],
 ) -> (Vec<Node>, Vec<BinSplit>, Vec<(usize, Vec<u32>)>) {
-    let hists = build_hist(b, feats, &rows, grad, hess);
+    let hists = build_hist(rc, lay, &rows, gh);
     // The root's sums from its first histogram (every row falls in one of its bins).
-    let (g, h) = hists.first().map_or((0.0, 0.0), |hh| {
-        hh.iter().fold((0.0, 0.0), |a, e| (a.0 + e.g, a.1 + e.h))
-    });
+    let (g, h) = lay.of(&hists, 0).iter().fold((0.0, 0.0), |a, e| (a.0 + e.g, a.1 + e.h));
     let leaf_node = |value: f64, rows: u64| Node {
         feature: None,
         threshold: None,
@@ -563,7 +658,7 @@ fn self_grow(
     let mut nodes = vec![leaf_node(p.learning_rate * leaf_value(g, h, p.l2), rows.len() as u64)];
     let mut bins = vec![BinSplit::default()];
     let split = if p.max_depth > 0 {
-        best_split(&hists, feats, mono, rows.len() as u32, g, h, free, p)
+        best_split(&hists, lay, mono, rows.len() as u32, g, h, free, p)
     } else {
         None
     };
@@ -592,7 +687,8 @@ fn self_grow(
         let leaf = leaves.swap_remove(li);
         let s = leaf.split.expect("chosen leaf has a split");
         let codes = &b.codes[s.feature];
-        let miss_code = (leaf.hists[s.k].len() - 1) as u8;
+        let hist = lay.of(&leaf.hists, s.k);
+        let miss_code = (hist.len() - 1) as u8;
         let split = BinSplit {
             feature: s.feature,
             bin: s.bin,
@@ -600,14 +696,14 @@ fn self_grow(
             missing_code: miss_code,
         };
         // Child sums from the parent's histogram of the split feature (no pass over rows).
-        let hist = &leaf.hists[s.k];
+
         let in_left = |c: usize| split.left(c as u8);
-        let (lg, lh, ln) = hist
+        let (lg, lh, _) = hist
             .iter()
             .enumerate()
             .filter(|(c, _)| in_left(*c))
             .fold((0.0, 0.0, 0u32), |a, (_, e)| (a.0 + e.g, a.1 + e.h, a.2 + e.n));
-        let (lr, rr) = partition(&leaf.rows, codes, split, ln as usize);
+        let (lr, rr) = partition(&leaf.rows, codes, split);
         let (pg, ph) = hist.iter().fold((0.0, 0.0), |a, e| (a.0 + e.g, a.1 + e.h));
         let (rg, rh) = (pg - lg, ph - lh);
         gain_imp[s.feature] += s.gain;
@@ -642,11 +738,11 @@ fn self_grow(
         let depth = leaf.depth + 1;
         // Histograms: build the smaller child, subtract for the larger.
         let (lh_hist, rh_hist) = if lr.len() <= rr.len() {
-            let small = build_hist(b, feats, &lr, grad, hess);
+            let small = build_hist(rc, lay, &lr, gh);
             let large = subtract(&leaf.hists, &small);
             (small, large)
         } else {
-            let small = build_hist(b, feats, &rr, grad, hess);
+            let small = build_hist(rc, lay, &rr, gh);
             let large = subtract(&leaf.hists, &small);
             (large, small)
         };
@@ -654,7 +750,7 @@ fn self_grow(
             [(li_node, lr, lg, lh, lh_hist, lb), (ri_node, rr, rg, rh, rh_hist, rb)]
         {
             let split = if depth < p.max_depth {
-                best_split(&hists, feats, mono, rows.len() as u32, g, h, bounds, p)
+                best_split(&hists, lay, mono, rows.len() as u32, g, h, bounds, p)
             } else {
                 None
             };
@@ -677,6 +773,67 @@ fn self_grow(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn histograms_and_partitions_equal_direct_counts() {
+        // Every path: a small leaf (split by feature), a large one (row chunks added in order),
+        // a single candidate; features with few codes and with many; missing values.
+        let mut rng = Rng::new(5);
+        let n = 40_000;
+        let cols: Vec<Vec<f64>> = (0..5)
+            .map(|j| {
+                (0..n)
+                    .map(|_| match j {
+                        0 => (rng.uniform() * 3.0).floor(),
+                        1 if rng.bernoulli(0.1) => f64::NAN,
+                        _ => rng.uniform(),
+                    })
+                    .collect()
+            })
+            .collect();
+        let x: Vec<&[f64]> = cols.iter().map(|c| c.as_slice()).collect();
+        let b = BinnedMatrix::fit(&x, 255);
+        let rc = RowCodes::new(&b);
+        let gh: Vec<[f64; 2]> = (0..n).map(|_| [rng.uniform() - 0.5, rng.uniform()]).collect();
+        for (feats, keep) in [(vec![0, 1, 3, 4], 0.05), (vec![0, 1, 2, 3, 4], 0.9), (vec![2], 0.5)] {
+            let rows: Vec<u32> = (0..n as u32).filter(|_| rng.uniform() < keep).collect();
+            let lay = Layout::new(&b, &feats);
+            let hist = build_hist(&rc, &lay, &rows, &gh);
+            for (k, &f) in feats.iter().enumerate() {
+                let mut want = vec![GH::default(); b.edges[f].n_codes()];
+                for &r in &rows {
+                    let e = &mut want[b.codes[f][r as usize] as usize];
+                    e.g += gh[r as usize][0];
+                    e.h += gh[r as usize][1];
+                    e.n += 1;
+                }
+                for (got, want) in lay.of(&hist, k).iter().zip(&want) {
+                    assert_eq!(got.n, want.n);
+                    assert!((got.g - want.g).abs() < 1e-9 && (got.h - want.h).abs() < 1e-9);
+                }
+            }
+            for split in [
+                BinSplit {
+                    feature: 1,
+                    bin: 100,
+                    missing_left: true,
+                    missing_code: b.edges[1].edges.len() as u8,
+                },
+                BinSplit {
+                    feature: 0,
+                    bin: 0,
+                    missing_left: false,
+                    missing_code: 3,
+                },
+            ] {
+                let (l, r) = partition(&rows, &b.codes[split.feature], split);
+                let want: (Vec<u32>, Vec<u32>) = rows
+                    .iter()
+                    .partition(|&&x| split.left(b.codes[split.feature][x as usize]));
+                assert_eq!((l, r), want);
+            }
+        }
+    }
 
     #[test]
     fn missing_values_learn_their_own_side() {
