@@ -69,9 +69,48 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     ..Default::default()
                 },
             )?;
-            let tp = Instant::now();
-            let p = m.predict_proba(&xte);
-            let predict_secs = tp.elapsed().as_secs_f64();
+            let fit_secs = t0.elapsed().as_secs_f64();
+            // Prediction: the best of five passes over the test rows.
+            let mut predict_secs = f64::INFINITY;
+            let mut p = Vec::new();
+            for _ in 0..5 {
+                let tp = Instant::now();
+                p = m.predict_proba(&xte);
+                predict_secs = predict_secs.min(tp.elapsed().as_secs_f64());
+            }
+            let depth = |nodes: &[riskpipe_models::Node]| {
+                let mut stack = vec![(0usize, 0usize)];
+                let mut d = 0;
+                while let Some((i, k)) = stack.pop() {
+                    d = d.max(k);
+                    if let (Some(l), Some(r)) = (nodes[i].left, nodes[i].right) {
+                        stack.push((l, k + 1));
+                        stack.push((r, k + 1));
+                    }
+                }
+                d
+            };
+            let mut steps = 0usize;
+            // Steps a row takes through a tree on average (first 10,000 test rows).
+            let walked = 10_000.min(xte[0].len());
+            for r in 0..walked {
+                for t in &m.trees {
+                    let mut i = 0;
+                    while let (Some(f), Some(th), Some(l), Some(rr)) =
+                        (t[i].feature, t[i].threshold, t[i].left, t[i].right)
+                    {
+                        let v = xte[f][r];
+                        i = if v <= th || (v.is_nan() && t[i].missing_left) {
+                            l
+                        } else {
+                            rr
+                        };
+                        steps += 1;
+                    }
+                }
+            }
+            let mean_path = steps as f64 / (walked * m.trees.len()) as f64;
+            let mean_depth = m.trees.iter().map(|t| depth(t) as f64).sum::<f64>() / m.trees.len() as f64;
             let k = xte[0].len().min(2000);
             let sample: Vec<&[f64]> = xte.iter().map(|c| &c[..k]).collect();
             let ts = Instant::now();
@@ -81,8 +120,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 k as f64 / ts.elapsed().as_secs_f64()
             );
             println!(
-                "{{\"model\": \"boosting\", \"fit_secs\": {:.3}, \"trees\": {}, \"predict_rows_per_sec\": {:.0}}}",
-                (tp - t0).as_secs_f64(),
+                "{{\"model\": \"boosting\", \"fit_secs\": {:.3}, \"trees\": {}, \"mean_tree_depth\": {mean_depth:.2}, \"mean_path_steps\": {mean_path:.2}, \"predict_rows_per_sec\": {:.0}}}",
+                fit_secs,
                 m.trees.len(),
                 yte.len() as f64 / predict_secs
             );

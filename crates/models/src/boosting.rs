@@ -620,7 +620,7 @@ impl GradientBoosting {
     /// The model's raw output per row: log-odds for `binary`, the predicted amount for
     /// `regression`.
     pub fn predict_raw(&self, x: &[&[f64]]) -> Vec<f64> {
-        crate::flat::Flat::new(&self.trees)
+        crate::flat::Flat::new(&self.trees, self.features.len())
             .sums(x)
             .into_iter()
             .map(|s| self.base + s)

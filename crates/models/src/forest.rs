@@ -109,7 +109,7 @@ impl RandomForest {
     pub fn predict_proba(&self, x: &[&[f64]]) -> Vec<f64> {
         let k = self.trees.len().max(1) as f64;
         let nodes: Vec<Vec<crate::tree::Node>> = self.trees.iter().map(|t| t.nodes.clone()).collect();
-        crate::flat::Flat::new(&nodes)
+        crate::flat::Flat::new(&nodes, x.len())
             .sums(x)
             .into_iter()
             .map(|s| s / k)
