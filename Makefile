@@ -36,7 +36,7 @@ fmt: ## format the code
 bench: ## side-by-side runs against the Python peers (creates bench/.venv)
 	bench/credit_peers.sh
 	bench/binning_peers.sh 1000000
-	bench/models_peers.sh 200000
+	bench/models_peers.sh 1000000
 
 bench-scale: ## release-build wall time and peak memory on 1M-row runs and 10M-row scoring
 	bench/scale.sh

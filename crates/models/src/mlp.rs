@@ -8,7 +8,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use riskpipe_core::stats::dot;
 use riskpipe_core::{Error, Result, Rng};
 
 /// Parameters of the network and its training.
@@ -30,8 +29,16 @@ pub struct MlpParams {
     pub validation_fraction: f64,
     /// Epochs without a better validation log loss before stopping.
     pub early_stopping_rounds: usize,
+    /// How much lower the validation log loss must be to count as better (scikit-learn's
+    /// `tol`).
+    #[serde(default = "default_tol")]
+    pub tol: f64,
     /// Seed.
     pub seed: u64,
+}
+
+fn default_tol() -> f64 {
+    1e-4
 }
 
 impl Default for MlpParams {
@@ -45,6 +52,7 @@ impl Default for MlpParams {
             l2: 1e-4,
             validation_fraction: 0.1,
             early_stopping_rounds: 5,
+            tol: default_tol(),
             seed: 42,
         }
     }
@@ -128,29 +136,69 @@ impl Mlp {
         }
     }
 
+    /// Every row of `x` standardised, row after row (`x.len()` values each): training reads
+    /// rows in shuffled order, and one row's values then share cache lines.
+    fn standardised_rows(&self, x: &[&[f64]]) -> Vec<f64> {
+        use rayon::prelude::*;
+        let d = x.len();
+        let n = x.first().map_or(0, |c| c.len());
+        let mut out = vec![0.0; n * d];
+        out.par_chunks_mut(d * 4096).enumerate().for_each(|(c, block)| {
+            for (k, row) in block.chunks_mut(d).enumerate() {
+                self.row(x, c * 4096 + k, row);
+            }
+        });
+        out
+    }
+
+    /// Each layer's weights input-major (`wt[j * n_out + o]`), for [`Mlp::forward`].
+    fn transposed(&self) -> Vec<Vec<f64>> {
+        self.layers
+            .iter()
+            .map(|l| {
+                let mut t = vec![0.0; l.w.len()];
+                for o in 0..l.n_out {
+                    for j in 0..l.n_in {
+                        t[j * l.n_out + o] = l.w[o * l.n_in + j];
+                    }
+                }
+                t
+            })
+            .collect()
+    }
+
     /// Forward pass of one standardised row; returns the output's log-odds. `acts` receives
-    /// each layer's activations (after ReLU and dropout) when training.
-    fn forward(&self, input: &[f64], acts: &mut [Vec<f64>], drop: Option<(u64, f64)>) -> f64 {
+    /// each layer's activations (after ReLU and dropout) when training. `wt` holds the weights
+    /// input-major ([`Mlp::transposed`]): each input adds its share to every output at once, a
+    /// loop the processor runs on several outputs per instruction, and inputs that are zero
+    /// (ReLU units that are off) are skipped.
+    fn forward(&self, wt: &[Vec<f64>], input: &[f64], acts: &mut [Vec<f64>], drop: Option<(u64, f64)>) -> f64 {
         let last = self.layers.len() - 1;
         for (k, l) in self.layers.iter().enumerate() {
             let (prev, rest) = acts.split_at_mut(k + 1);
             let a_in: &[f64] = if k == 0 { input } else { &prev[k] };
             let out = &mut rest[0];
-            for o in 0..l.n_out {
-                let z = l.b[o] + dot(&l.w[o * l.n_in..(o + 1) * l.n_in], a_in);
-                out[o] = if k == last {
-                    z
-                } else {
-                    let a = z.max(0.0);
-                    match drop {
-                        Some((key, p)) if p > 0.0 => {
-                            let h = mix(key ^ mix(((k as u64) << 32) | o as u64));
-                            let u = (h >> 11) as f64 / (1u64 << 53) as f64;
-                            if u < p { 0.0 } else { a / (1.0 - p) }
+            out.copy_from_slice(&l.b);
+            for (&a, w) in a_in.iter().zip(wt[k].chunks_exact(l.n_out)) {
+                for (z, w) in out.iter_mut().zip(w) {
+                    *z += w * a;
+                }
+            }
+            if k < last {
+                match drop {
+                    Some((key, p)) if p > 0.0 => {
+                        // One hash gives four units a 16-bit uniform draw each.
+                        let cut = (p * 65536.0).round() as u64;
+                        for (q, zs) in out.chunks_mut(4).enumerate() {
+                            let h = mix(key ^ mix(((k as u64) << 32) | q as u64));
+                            for (j, z) in zs.iter_mut().enumerate() {
+                                let u = (h >> (16 * j)) & 0xffff;
+                                *z = if u < cut { 0.0 } else { z.max(0.0) / (1.0 - p) };
+                            }
                         }
-                        _ => a,
                     }
-                };
+                    _ => out.iter_mut().for_each(|z| *z = z.max(0.0)),
+                }
             }
         }
         acts[last + 1][0]
@@ -259,24 +307,26 @@ impl Mlp {
         let (b1, b2, eps): (f64, f64, f64) = (0.9, 0.999, 1e-8);
         let mut t = 0i32;
         let mut best = (f64::INFINITY, net.layers.clone(), 0usize);
-        let buffers = |net: &Mlp| -> (Vec<Vec<f64>>, Vec<Vec<f64>>, Vec<f64>) {
+        let xs = net.standardised_rows(x);
+        let buffers = |net: &Mlp| -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
             let mut acts = vec![vec![0.0; d]];
             acts.extend(net.layers.iter().map(|l| vec![0.0; l.n_out]));
             let deltas = net.layers.iter().map(|l| vec![0.0; l.n_out]).collect();
-            (acts, deltas, vec![0.0; d])
+            (acts, deltas)
         };
         for epoch in 0..p.max_epochs {
             Rng::derive(p.seed, &format!("mlp.epoch.{epoch}")).shuffle(&mut train);
             for batch in train.chunks(p.batch_size) {
                 let half = batch.len().div_ceil(2);
+                let wt = net.transposed();
                 let grad_of = |rows: &[usize]| {
                     let mut g = Grads::zeros(&net.layers);
-                    let (mut acts, mut deltas, mut input) = buffers(&net);
+                    let (mut acts, mut deltas) = buffers(&net);
                     for &i in rows {
-                        net.row(x, i, &mut input);
+                        let input = &xs[i * d..(i + 1) * d];
                         let key = mix(p.seed ^ mix(((epoch as u64) << 40) ^ i as u64));
-                        net.forward(&input, &mut acts, Some((key, p.dropout)));
-                        net.backward(&input, &acts, y[i], &mut g, &mut deltas);
+                        net.forward(&wt, input, &mut acts, Some((key, p.dropout)));
+                        net.backward(input, &acts, y[i], &mut g, &mut deltas);
                     }
                     g
                 };
@@ -304,7 +354,7 @@ impl Mlp {
                 best = (0.0, net.layers.clone(), epoch);
                 continue;
             }
-            let pv = net.predict_rows(x, &val);
+            let pv = net.predict_standardised(&xs, &val);
             let loss = val
                 .iter()
                 .zip(&pv)
@@ -315,7 +365,7 @@ impl Mlp {
                 .sum::<f64>()
                 / val.len() as f64;
             net.validation_log_loss.push(loss);
-            if loss < best.0 - 1e-9 {
+            if loss < best.0 - p.tol.max(1e-12) {
                 best = (loss, net.layers.clone(), epoch);
             } else if epoch - best.2 >= p.early_stopping_rounds {
                 break;
@@ -328,6 +378,7 @@ impl Mlp {
     fn predict_rows(&self, x: &[&[f64]], rows: &[usize]) -> Vec<f64> {
         use rayon::prelude::*;
         let d = x.len();
+        let wt = self.transposed();
         rows.par_chunks(1024)
             .flat_map_iter(|chunk| {
                 let mut acts = vec![vec![0.0; d]];
@@ -336,9 +387,26 @@ impl Mlp {
                 let mut out = Vec::with_capacity(chunk.len());
                 for &i in chunk {
                     self.row(x, i, &mut input);
-                    out.push(sigmoid(self.forward(&input, &mut acts, None)));
+                    out.push(sigmoid(self.forward(&wt, &input, &mut acts, None)));
                 }
                 out
+            })
+            .collect()
+    }
+
+    /// P(y = 1) of `rows` of a matrix from [`Mlp::standardised_rows`].
+    fn predict_standardised(&self, xs: &[f64], rows: &[usize]) -> Vec<f64> {
+        use rayon::prelude::*;
+        let d = self.means.len();
+        let wt = self.transposed();
+        rows.par_chunks(1024)
+            .flat_map_iter(|chunk| {
+                let mut acts = vec![vec![0.0; d]];
+                acts.extend(self.layers.iter().map(|l| vec![0.0; l.n_out]));
+                chunk
+                    .iter()
+                    .map(|&i| sigmoid(self.forward(&wt, &xs[i * d..(i + 1) * d], &mut acts, None)))
+                    .collect::<Vec<_>>()
             })
             .collect()
     }

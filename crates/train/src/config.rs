@@ -193,6 +193,9 @@ pub struct MlpGridConfig {
     pub max_epochs: Option<usize>,
     /// Rows per mini-batch (default 256).
     pub batch_size: Option<usize>,
+    /// How much lower the validation log loss must be for an epoch to count as better
+    /// (default 0.0001).
+    pub tol: Option<f64>,
 }
 
 /// `train.models`, as written: the candidate models and their grids.
@@ -666,6 +669,10 @@ impl TrainConfig {
             if batch_size == 0 {
                 errs.push(Error::config(file, "train.models.mlp.batch_size", "must be at least 1"));
             }
+            let tol = m.tol.unwrap_or(d.tol);
+            if tol.is_nan() || !(0.0..1.0).contains(&tol) {
+                errs.push(Error::config(file, "train.models.mlp.tol", "must be in [0, 1)"));
+            }
             for h in &hidden {
                 for r in &rates {
                     for dr in &drops {
@@ -675,6 +682,7 @@ impl TrainConfig {
                             dropout: *dr,
                             max_epochs: m.max_epochs.unwrap_or(d.max_epochs).max(1),
                             batch_size: batch_size.max(1),
+                            tol,
                             seed,
                             ..d.clone()
                         });
@@ -710,6 +718,7 @@ impl TrainConfig {
             && boosting.is_empty()
             && adaboost.is_empty()
             && bagging.is_empty()
+            && mlp.is_empty()
         {
             errs.push(Error::config(
                 file,
@@ -774,5 +783,20 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("p.yaml:2:") && err.contains("heavy"), "{err}");
+    }
+
+    #[test]
+    fn mlp_tol_reaches_the_model_and_is_checked() {
+        let yaml = "models:\n  mlp: { hidden: [[8]], tol: 0.001 }\n";
+        let cfg: TrainConfig = riskpipe_core::yaml::parse("p.yaml", yaml).unwrap();
+        assert_eq!(cfg.resolve("p.yaml", 1).unwrap().mlp[0].tol, 0.001);
+        let cfg: TrainConfig = riskpipe_core::yaml::parse("p.yaml", "models:\n  mlp: { hidden: [[8]] }\n").unwrap();
+        assert_eq!(cfg.resolve("p.yaml", 1).unwrap().mlp[0].tol, 1e-4);
+        let bad: TrainConfig = riskpipe_core::yaml::parse("p.yaml", "models:\n  mlp: { tol: -1 }\n").unwrap();
+        let errs = bad.resolve("p.yaml", 1).unwrap_err();
+        assert!(
+            errs.iter().any(|e| e.to_string().contains("train.models.mlp.tol")),
+            "{errs:?}"
+        );
     }
 }
