@@ -207,6 +207,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             m.params.max_epochs
         };
         line += &format!(", \"epochs\": {epochs}");
+        if std::env::var_os("FIT_BENCH_VERBOSE").is_some() {
+            eprintln!("validation log loss per epoch: {:?}", m.validation_log_loss);
+        }
     }
     println!("{line}}}");
     Ok(())

@@ -2,9 +2,12 @@
 //! (inverted) dropout, a sigmoid output, log loss with L2, Adam on shuffled mini-batches, and
 //! early stopping on a seeded validation split (the best epoch's weights are kept).
 //!
-//! Deterministic: initial weights, shuffles and dropout masks come from the seed (a mask bit is
-//! a hash of seed, epoch, row and unit, so it does not depend on which thread computes it), and
-//! each mini-batch's gradient is summed over two fixed halves in order.
+//! Deterministic: initial weights, shuffles and dropout masks come from the seed (a mask bit comes
+//! from a hash of seed, epoch, row, layer and group of four units, so it does not depend on which
+//! thread computes it), and each mini-batch's gradient is summed over two fixed halves in order.
+//!
+//! Training reads its rows in shuffled order, so the standardised inputs are copied once into a
+//! row-major matrix: a row's values then share cache lines instead of sitting in one column each.
 
 use serde::{Deserialize, Serialize};
 
