@@ -102,6 +102,111 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// ReLU, then (when training) inverted dropout on one row of layer `k`'s outputs: one hash of
+/// the row's key gives four units a 16-bit uniform draw each.
+fn dropout_relu(out: &mut [f64], k: usize, drop: Option<(u64, f64)>) {
+    match drop {
+        Some((key, p)) => {
+            let cut = (p * 65536.0).round() as u64;
+            for (q, zs) in out.chunks_mut(4).enumerate() {
+                let h = mix(key ^ mix(((k as u64) << 32) | q as u64));
+                for (j, z) in zs.iter_mut().enumerate() {
+                    let u = (h >> (16 * j)) & 0xffff;
+                    *z = if u < cut { 0.0 } else { z.max(0.0) / (1.0 - p) };
+                }
+            }
+        }
+        None => out.iter_mut().for_each(|z| *z = z.max(0.0)),
+    }
+}
+
+/// One dense layer on `rows` rows of `a` (`n_in` values each): `out[r][o] = b[o] + sum over j
+/// of a[r][j] * wt[j][o]`, j ascending. Two rows and eight outputs at a time keep sixteen sums
+/// in registers while each weight is loaded once for both rows.
+fn dense_forward(a: &[f64], rows: usize, n_in: usize, wt: &[f64], b: &[f64], out: &mut [f64]) {
+    let n_out = b.len();
+    let one = |r: usize, o: usize| -> f64 {
+        let mut s = b[o];
+        for j in 0..n_in {
+            s += wt[j * n_out + o] * a[r * n_in + j];
+        }
+        s
+    };
+    let mut r = 0;
+    while r + 2 <= rows {
+        let (a0, a1) = (&a[r * n_in..(r + 1) * n_in], &a[(r + 1) * n_in..(r + 2) * n_in]);
+        let mut o = 0;
+        while o + 8 <= n_out {
+            let mut s0: [f64; 8] = b[o..o + 8].try_into().expect("eight");
+            let mut s1 = s0;
+            for (j, (&x0, &x1)) in a0.iter().zip(a1).enumerate() {
+                let w: &[f64; 8] = wt[j * n_out + o..j * n_out + o + 8].try_into().expect("eight");
+                for k in 0..8 {
+                    s0[k] += w[k] * x0;
+                    s1[k] += w[k] * x1;
+                }
+            }
+            out[r * n_out + o..r * n_out + o + 8].copy_from_slice(&s0);
+            out[(r + 1) * n_out + o..(r + 1) * n_out + o + 8].copy_from_slice(&s1);
+            o += 8;
+        }
+        for oo in o..n_out {
+            out[r * n_out + oo] = one(r, oo);
+            out[(r + 1) * n_out + oo] = one(r + 1, oo);
+        }
+        r += 2;
+    }
+    for rr in r..rows {
+        for oo in 0..n_out {
+            out[rr * n_out + oo] = one(rr, oo);
+        }
+    }
+}
+
+/// Adds `sum over rows r of d[r][o] * a[r][j]` to `gw[o][j]` (row-major, `n_in` per output),
+/// rows ascending. Two outputs and eight inputs at a time keep sixteen sums in registers.
+fn dense_weight_grad(d: &[f64], a: &[f64], rows: usize, n_in: usize, n_out: usize, gw: &mut [f64]) {
+    let mut o = 0;
+    while o < n_out {
+        let two = o + 1 < n_out;
+        let mut j = 0;
+        while j + 8 <= n_in {
+            let mut s0: [f64; 8] = gw[o * n_in + j..o * n_in + j + 8].try_into().expect("eight");
+            let mut s1: [f64; 8] = if two {
+                gw[(o + 1) * n_in + j..(o + 1) * n_in + j + 8]
+                    .try_into()
+                    .expect("eight")
+            } else {
+                [0.0; 8]
+            };
+            for r in 0..rows {
+                let x: &[f64; 8] = a[r * n_in + j..r * n_in + j + 8].try_into().expect("eight");
+                let d0 = d[r * n_out + o];
+                let d1 = if two { d[r * n_out + o + 1] } else { 0.0 };
+                for k in 0..8 {
+                    s0[k] += d0 * x[k];
+                    s1[k] += d1 * x[k];
+                }
+            }
+            gw[o * n_in + j..o * n_in + j + 8].copy_from_slice(&s0);
+            if two {
+                gw[(o + 1) * n_in + j..(o + 1) * n_in + j + 8].copy_from_slice(&s1);
+            }
+            j += 8;
+        }
+        for oo in o..(o + 2).min(n_out) {
+            for jj in j..n_in {
+                let mut s = gw[oo * n_in + jj];
+                for r in 0..rows {
+                    s += d[r * n_out + oo] * a[r * n_in + jj];
+                }
+                gw[oo * n_in + jj] = s;
+            }
+        }
+        o += 2;
+    }
+}
+
 /// Gradient buffers, one per layer.
 struct Grads {
     w: Vec<Vec<f64>>,
@@ -188,26 +293,86 @@ impl Mlp {
                 }
             }
             if k < last {
-                match drop {
-                    Some((key, p)) if p > 0.0 => {
-                        // One hash gives four units a 16-bit uniform draw each.
-                        let cut = (p * 65536.0).round() as u64;
-                        for (q, zs) in out.chunks_mut(4).enumerate() {
-                            let h = mix(key ^ mix(((k as u64) << 32) | q as u64));
-                            for (j, z) in zs.iter_mut().enumerate() {
-                                let u = (h >> (16 * j)) & 0xffff;
-                                *z = if u < cut { 0.0 } else { z.max(0.0) / (1.0 - p) };
-                            }
-                        }
-                    }
-                    _ => out.iter_mut().for_each(|z| *z = z.max(0.0)),
-                }
+                dropout_relu(out, k, drop.filter(|d| d.1 > 0.0));
             }
         }
         acts[last + 1][0]
     }
 
-    /// Adds one row's log-loss gradient to `g` (activations from `forward`).
+    /// The log-loss gradient of `rows` (indices into `xs`, a [`Mlp::standardised_rows`]
+    /// matrix), summed in row order, with the dropout mask of each row from `key(row)`. Layers
+    /// run on the whole group at once ([`dense_forward`], [`dense_weight_grad`]), so each weight
+    /// loaded serves several rows and the sums stay in registers; every sum adds its terms in
+    /// the same order as [`Mlp::forward`] and [`Mlp::backward`] row by row, so the bits agree (tested).
+    fn grad_rows(&self, wt: &[Vec<f64>], xs: &[f64], rows: &[usize], y: &[f64], key: impl Fn(usize) -> u64) -> Grads {
+        let d = self.means.len();
+        let nr = rows.len();
+        let last = self.layers.len() - 1;
+        let p = self.params.dropout;
+        // acts[0]: the inputs; acts[k + 1]: layer k's outputs (after ReLU and dropout).
+        let mut acts: Vec<Vec<f64>> = vec![Vec::with_capacity(nr * d)];
+        for &i in rows {
+            acts[0].extend_from_slice(&xs[i * d..(i + 1) * d]);
+        }
+        for (k, l) in self.layers.iter().enumerate() {
+            let mut out = vec![0.0; nr * l.n_out];
+            dense_forward(&acts[k], nr, l.n_in, &wt[k], &l.b, &mut out);
+            if k < last {
+                for (r, row) in out.chunks_mut(l.n_out).enumerate() {
+                    dropout_relu(row, k, if p > 0.0 { Some((key(rows[r]), p)) } else { None });
+                }
+            }
+            acts.push(out);
+        }
+        let mut g = Grads::zeros(&self.layers);
+        // Output deltas, then down the layers.
+        let mut delta: Vec<f64> = rows
+            .iter()
+            .zip(&acts[last + 1])
+            .map(|(&i, &z)| sigmoid(z) - y[i])
+            .collect();
+        for k in (0..=last).rev() {
+            let l = &self.layers[k];
+            for (gb, o) in g.b[k].iter_mut().zip(0..l.n_out) {
+                for r in 0..nr {
+                    let dv = delta[r * l.n_out + o];
+                    if dv != 0.0 {
+                        *gb += dv;
+                    }
+                }
+            }
+            dense_weight_grad(&delta, &acts[k], nr, l.n_in, l.n_out, &mut g.w[k]);
+            if k > 0 {
+                // Deltas of the layer below: W^T d per row, through the ReLU and dropout.
+                let scale = 1.0 / (1.0 - p.min(0.99));
+                let mut below = vec![0.0; nr * l.n_in];
+                for r in 0..nr {
+                    let prev = &mut below[r * l.n_in..(r + 1) * l.n_in];
+                    for o in 0..l.n_out {
+                        let dv = delta[r * l.n_out + o];
+                        if dv != 0.0 {
+                            for (pv, w) in prev.iter_mut().zip(&l.w[o * l.n_in..(o + 1) * l.n_in]) {
+                                *pv += dv * w;
+                            }
+                        }
+                    }
+                    for (pv, a) in prev.iter_mut().zip(&acts[k][r * l.n_in..(r + 1) * l.n_in]) {
+                        if *a <= 0.0 {
+                            *pv = 0.0;
+                        } else {
+                            *pv *= scale;
+                        }
+                    }
+                }
+                delta = below;
+            }
+        }
+        g
+    }
+
+    /// Adds one row's log-loss gradient to `g` (activations from `forward`): the row-by-row
+    /// reference [`Mlp::grad_rows`] is tested against.
+    #[cfg(test)]
     fn backward(&self, input: &[f64], acts: &[Vec<f64>], y: f64, g: &mut Grads, deltas: &mut [Vec<f64>]) {
         let last = self.layers.len() - 1;
         deltas[last][0] = sigmoid(acts[last + 1][0]) - y;
@@ -311,28 +476,13 @@ impl Mlp {
         let mut t = 0i32;
         let mut best = (f64::INFINITY, net.layers.clone(), 0usize);
         let xs = net.standardised_rows(x);
-        let buffers = |net: &Mlp| -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
-            let mut acts = vec![vec![0.0; d]];
-            acts.extend(net.layers.iter().map(|l| vec![0.0; l.n_out]));
-            let deltas = net.layers.iter().map(|l| vec![0.0; l.n_out]).collect();
-            (acts, deltas)
-        };
         for epoch in 0..p.max_epochs {
             Rng::derive(p.seed, &format!("mlp.epoch.{epoch}")).shuffle(&mut train);
             for batch in train.chunks(p.batch_size) {
                 let half = batch.len().div_ceil(2);
                 let wt = net.transposed();
-                let grad_of = |rows: &[usize]| {
-                    let mut g = Grads::zeros(&net.layers);
-                    let (mut acts, mut deltas) = buffers(&net);
-                    for &i in rows {
-                        let input = &xs[i * d..(i + 1) * d];
-                        let key = mix(p.seed ^ mix(((epoch as u64) << 40) ^ i as u64));
-                        net.forward(&wt, input, &mut acts, Some((key, p.dropout)));
-                        net.backward(input, &acts, y[i], &mut g, &mut deltas);
-                    }
-                    g
-                };
+                let key = |i: usize| mix(p.seed ^ mix(((epoch as u64) << 40) ^ i as u64));
+                let grad_of = |rows: &[usize]| net.grad_rows(&wt, &xs, rows, y, key);
                 let (mut g, g2) = rayon::join(|| grad_of(&batch[..half]), || grad_of(&batch[half..]));
                 g.add(&g2);
                 t += 1;
@@ -424,6 +574,44 @@ impl Mlp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn group_gradients_equal_row_by_row_gradients_bit_for_bit() {
+        // Layer sizes that leave remainders in both kernels (not multiples of 8 or 2), an odd
+        // row count, dropout on; the reference is the row-by-row forward and backward pass.
+        let mut rng = Rng::new(9);
+        let (n, d) = (41, 13);
+        let cols: Vec<Vec<f64>> = (0..d).map(|_| (0..n).map(|_| rng.normal()).collect()).collect();
+        let y: Vec<f64> = (0..n).map(|_| f64::from(u8::from(rng.bernoulli(0.3)))).collect();
+        let x: Vec<&[f64]> = cols.iter().map(|c| c.as_slice()).collect();
+        let names: Vec<String> = (0..d).map(|j| format!("x{j}")).collect();
+        for hidden in [vec![19, 5], vec![16, 8], vec![3]] {
+            let p = MlpParams {
+                hidden,
+                max_epochs: 2,
+                dropout: 0.3,
+                ..Default::default()
+            };
+            let net = Mlp::fit(&names, &x, &y, &p).unwrap();
+            let xs = net.standardised_rows(&x);
+            let wt = net.transposed();
+            let key = |i: usize| mix(7 ^ i as u64);
+            let rows: Vec<usize> = (0..n).rev().step_by(2).chain([0, 1, 2]).collect();
+            let got = net.grad_rows(&wt, &xs, &rows, &y, key);
+            let mut want = Grads::zeros(&net.layers);
+            let mut acts = vec![vec![0.0; d]];
+            acts.extend(net.layers.iter().map(|l| vec![0.0; l.n_out]));
+            let mut deltas: Vec<Vec<f64>> = net.layers.iter().map(|l| vec![0.0; l.n_out]).collect();
+            for &i in &rows {
+                let input = &xs[i * d..(i + 1) * d];
+                net.forward(&wt, input, &mut acts, Some((key(i), p.dropout)));
+                net.backward(input, &acts, y[i], &mut want, &mut deltas);
+            }
+            let bits = |g: &Grads| -> Vec<u64> { g.w.iter().chain(&g.b).flatten().map(|v| v.to_bits()).collect() };
+            assert_eq!(bits(&got), bits(&want), "hidden {:?}", p.hidden);
+            assert!(got.w[0].iter().any(|v| *v != 0.0));
+        }
+    }
 
     #[test]
     fn learns_a_nonlinear_boundary_deterministically() {
