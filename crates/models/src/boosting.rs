@@ -1,5 +1,5 @@
 //! Histogram gradient-boosted trees for binary log loss: gradient/hessian histograms over
-//! `u8` bins, leaf-wise growth, learning rate, L2 on leaves, min child weight, row and column
+//! `u8` bins, leaf-wise or depth-wise growth, learning rate, L2 on leaves, min child weight, row and column
 //! subsampling, early stopping on a validation split. Deterministic for a given seed.
 
 use rayon::prelude::*;
@@ -42,10 +42,32 @@ pub struct BoostingParams {
     /// loss given default).
     #[serde(default)]
     pub objective: Objective,
+    /// How trees grow: `leafwise` (default; split the leaf with the largest gain next) or
+    /// `depthwise` (split every leaf of one depth before going deeper).
+    #[serde(default, skip_serializing_if = "Growth::is_leafwise")]
+    pub growth: Growth,
     /// Monotone constraints by feature name: `1` output never falls as the feature rises, `-1`
     /// never rises. Features not listed are free.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub monotone: std::collections::BTreeMap<String, i8>,
+}
+
+/// The order in which a boosted tree splits its leaves.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Growth {
+    /// The leaf with the largest gain next, up to `max_leaves` (LightGBM's way).
+    #[default]
+    Leafwise,
+    /// Level by level: every leaf of the shallowest open depth (in node order) before any
+    /// deeper one, up to `max_depth` and `max_leaves` (XGBoost's default).
+    Depthwise,
+}
+
+impl Growth {
+    fn is_leafwise(&self) -> bool {
+        *self == Growth::Leafwise
+    }
 }
 
 /// The loss boosting minimises.
@@ -76,6 +98,7 @@ impl Default for BoostingParams {
             max_bins: 255,
             seed: 42,
             objective: Objective::Binary,
+            growth: Growth::Leafwise,
             monotone: std::collections::BTreeMap::new(),
         }
     }
@@ -672,16 +695,23 @@ fn self_grow(
     }];
     let mut n_leaves = 1;
     while n_leaves < p.max_leaves.max(2) {
-        // The leaf with the best split (ties: the earliest node).
-        let Some((li, _)) = leaves
+        // Leaf-wise: the leaf with the best split; depth-wise: the shallowest leaf with a split.
+        // Ties: the earliest node (leaves are kept in node order).
+        let open = leaves
             .iter()
             .enumerate()
-            .filter_map(|(i, l)| l.split.as_ref().map(|s| (i, s.gain)))
-            .fold(None, |acc: Option<(usize, f64)>, c| match acc {
+            .filter_map(|(i, l)| l.split.as_ref().map(|s| (i, s.gain, l.depth)));
+        let chosen = match p.growth {
+            Growth::Leafwise => open.fold(None, |acc: Option<(usize, f64, usize)>, c| match acc {
                 Some(a) if a.1 >= c.1 => Some(a),
                 _ => Some(c),
-            })
-        else {
+            }),
+            Growth::Depthwise => open.fold(None, |acc: Option<(usize, f64, usize)>, c| match acc {
+                Some(a) if a.2 <= c.2 => Some(a),
+                _ => Some(c),
+            }),
+        };
+        let Some((li, _, _)) = chosen else {
             break;
         };
         let leaf = leaves.swap_remove(li);
@@ -773,6 +803,73 @@ fn self_grow(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn depthwise_growth_fills_each_level_before_the_next() {
+        let mut rng = Rng::new(21);
+        let n = 6000;
+        let cols: Vec<Vec<f64>> = (0..4).map(|_| (0..n).map(|_| rng.uniform()).collect()).collect();
+        let y: Vec<f64> = (0..n)
+            .map(|i| {
+                let z = 3.0 * cols[0][i] - 2.0 * cols[1][i] + (6.0 * cols[2][i]).sin() + cols[3][i];
+                f64::from(u8::from(rng.bernoulli(1.0 / (1.0 + (2.0 - z).exp()))))
+            })
+            .collect();
+        let names: Vec<String> = (0..4).map(|j| format!("x{j}")).collect();
+        let x: Vec<&[f64]> = cols.iter().map(|c| c.as_slice()).collect();
+        let fit = |growth, max_depth, max_leaves| {
+            GradientBoosting::fit(
+                &names,
+                &x,
+                &y,
+                &BoostingParams {
+                    n_trees: 10,
+                    growth,
+                    max_depth,
+                    max_leaves,
+                    early_stopping_rounds: 0,
+                    validation_fraction: 0.0,
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+        };
+        // Depth of every node, from the root.
+        let depths = |t: &[Node]| {
+            let mut d = vec![0usize; t.len()];
+            for i in 0..t.len() {
+                if let (Some(l), Some(r)) = (t[i].left, t[i].right) {
+                    d[l] = d[i] + 1;
+                    d[r] = d[i] + 1;
+                }
+            }
+            d
+        };
+        let deep = fit(Growth::Depthwise, 3, 64);
+        for t in &deep.trees {
+            let d = depths(t);
+            // Nodes are created level by level, and no leaf is deeper than 3.
+            assert!(d.windows(2).all(|w| w[0] <= w[1]), "{d:?}");
+            assert!(d.iter().all(|&v| v <= 3));
+        }
+        // A full third level: 8 leaves at depth 3 in the first tree.
+        let t0 = &deep.trees[0];
+        let d0 = depths(t0);
+        let leaves: Vec<usize> = (0..t0.len()).filter(|&i| t0[i].left.is_none()).collect();
+        assert_eq!(leaves.len(), 8);
+        assert!(leaves.iter().all(|&i| d0[i] == 3));
+        // Leaf-wise growth with the same leaf budget goes deeper on some branch.
+        let wide = fit(Growth::Leafwise, 12, 8);
+        assert!(wide.trees.iter().any(|t| depths(t).iter().any(|&v| v > 3)));
+        // Depth-wise with a leaf cap stops mid-level, shallowest leaves first.
+        let capped = fit(Growth::Depthwise, 3, 5);
+        assert!(
+            capped
+                .trees
+                .iter()
+                .all(|t| t.iter().filter(|n| n.left.is_none()).count() <= 5)
+        );
+    }
 
     #[test]
     fn histograms_and_partitions_equal_direct_counts() {

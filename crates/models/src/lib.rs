@@ -42,7 +42,7 @@ mod mlp;
 pub mod shap;
 mod tree;
 
-pub use boosting::{BoostingParams, GradientBoosting, Objective};
+pub use boosting::{BoostingParams, GradientBoosting, Growth, Objective};
 pub use calibration::Calibrator;
 pub use ensemble::{AdaBoost, AdaBoostParams, Bagging, BaggingParams, BaseParams};
 pub use forest::{ForestParams, RandomForest};

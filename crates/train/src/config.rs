@@ -138,6 +138,11 @@ pub struct BoostingGridConfig {
     pub learning_rate: Option<FloatValues>,
     /// Leaves per tree to try (default `[31]`).
     pub max_leaves: Option<Vec<usize>>,
+    /// Tree depths to try (default `[12]`).
+    pub max_depth: Option<Vec<usize>>,
+    /// `leafwise` (default: the leaf with the largest gain is split next) or `depthwise`
+    /// (level by level).
+    pub growth: Option<riskpipe_models::Growth>,
     /// Rows per leaf (default 20).
     pub min_samples_leaf: Option<usize>,
     /// L2 on leaf values (default 1).
@@ -479,6 +484,14 @@ impl TrainConfig {
                     &mut errs,
                 );
             let leaves = b.max_leaves.unwrap_or_else(|| vec![d.max_leaves]);
+            let depths = b.max_depth.clone().unwrap_or_else(|| vec![d.max_depth]);
+            if depths.is_empty() || depths.iter().any(|x| *x == 0 || *x > 32) {
+                errs.push(Error::config(
+                    file,
+                    "train.models.boosting.max_depth",
+                    "needs one or more depths between 1 and 32",
+                ));
+            }
             if rounds.is_empty() || rounds.iter().any(|t| *t == 0 || *t > 10_000) {
                 errs.push(Error::config(
                     file,
@@ -525,11 +538,13 @@ impl TrainConfig {
             let colsample = share(b.colsample, d.colsample, "colsample", &mut errs);
             for t in &rounds {
                 for r in &rates {
-                    for l in &leaves {
+                    for (l, dp) in leaves.iter().flat_map(|l| depths.iter().map(move |dp| (l, dp))) {
                         boosting.push(BoostingParams {
                             n_trees: *t,
                             learning_rate: *r,
                             max_leaves: *l,
+                            max_depth: *dp,
+                            growth: b.growth.unwrap_or_default(),
                             min_samples_leaf: b.min_samples_leaf.unwrap_or(d.min_samples_leaf).max(1),
                             l2: b.l2.unwrap_or(d.l2).max(0.0),
                             subsample,
@@ -797,6 +812,31 @@ mod tests {
         assert!(
             errs.iter().any(|e| e.to_string().contains("train.models.mlp.tol")),
             "{errs:?}"
+        );
+    }
+
+    #[test]
+    fn boosting_growth_and_depth_reach_the_model() {
+        let yaml = "models:\n  boosting: { growth: depthwise, max_depth: [4, 6], max_leaves: [64] }\n";
+        let cfg: TrainConfig = riskpipe_core::yaml::parse("p.yaml", yaml).unwrap();
+        let b = cfg.resolve("p.yaml", 1).unwrap().boosting;
+        assert_eq!(b.len(), 2);
+        assert!(
+            b.iter()
+                .all(|p| p.growth == riskpipe_models::Growth::Depthwise && p.max_leaves == 64)
+        );
+        assert_eq!((b[0].max_depth, b[1].max_depth), (4, 6));
+        let bad = "models:\n  boosting: { growth: sideways }\n";
+        let err = riskpipe_core::yaml::parse::<TrainConfig>("p.yaml", bad)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("p.yaml:2:") && err.contains("sideways"), "{err}");
+        let cfg: TrainConfig =
+            riskpipe_core::yaml::parse("p.yaml", "models:\n  boosting: { max_depth: [0] }\n").unwrap();
+        let errs = cfg.resolve("p.yaml", 1).unwrap_err();
+        assert!(
+            errs.iter()
+                .any(|e| e.to_string().contains("train.models.boosting.max_depth"))
         );
     }
 }
