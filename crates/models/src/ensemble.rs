@@ -126,6 +126,12 @@ pub enum BaseParams {
     Tree(TreeParams),
     /// Gradient boosting.
     Boosting(BoostingParams),
+    /// Random forest.
+    Forest(crate::ForestParams),
+    /// AdaBoost.
+    AdaBoost(AdaBoostParams),
+    /// Multilayer perceptron.
+    Mlp(crate::MlpParams),
 }
 
 /// Parameters of bagging.
@@ -173,6 +179,9 @@ impl Bagging {
                     BaseParams::Logistic(lp) => Model::Logistic(LogisticRegression::fit(names, &cols, &ys, None, lp)?),
                     BaseParams::Tree(tp) => Model::Tree(DecisionTree::fit(names, &cols, &ys, None, tp)?),
                     BaseParams::Boosting(bp) => Model::Boosting(GradientBoosting::fit(names, &cols, &ys, bp)?),
+                    BaseParams::Forest(fp) => Model::Forest(crate::RandomForest::fit(names, &cols, &ys, fp)?),
+                    BaseParams::AdaBoost(ap) => Model::AdaBoost(AdaBoost::fit(names, &cols, &ys, ap)?),
+                    BaseParams::Mlp(mp) => Model::Mlp(crate::Mlp::fit(names, &cols, &ys, mp)?),
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -200,6 +209,58 @@ impl Bagging {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bagging_takes_every_base_model() {
+        let mut rng = Rng::new(4);
+        let n = 1500;
+        let cols: Vec<Vec<f64>> = (0..3).map(|_| (0..n).map(|_| rng.normal()).collect()).collect();
+        let y: Vec<f64> = (0..n)
+            .map(|i| {
+                f64::from(u8::from(
+                    rng.bernoulli(1.0 / (1.0 + (-2.0 * cols[0][i] + cols[1][i]).exp())),
+                ))
+            })
+            .collect();
+        let names: Vec<String> = (0..3).map(|j| format!("x{j}")).collect();
+        let x: Vec<&[f64]> = cols.iter().map(|c| c.as_slice()).collect();
+        let bases = [
+            BaseParams::Forest(crate::ForestParams {
+                n_trees: 5,
+                tree: TreeParams {
+                    max_depth: 4,
+                    ..TreeParams::default()
+                },
+                seed: 1,
+            }),
+            BaseParams::AdaBoost(AdaBoostParams {
+                n_estimators: 20,
+                ..AdaBoostParams::default()
+            }),
+            BaseParams::Mlp(crate::MlpParams {
+                hidden: vec![4],
+                max_epochs: 20,
+                learning_rate: 0.01,
+                ..crate::MlpParams::default()
+            }),
+        ];
+        for base in bases {
+            let p = BaggingParams {
+                n_estimators: 3,
+                max_samples: 0.8,
+                base,
+                seed: 2,
+            };
+            let bag = Bagging::fit(&names, &x, &y, &p).unwrap();
+            let again = Bagging::fit(&names, &x, &y, &p).unwrap();
+            assert_eq!(
+                serde_json::to_string(&bag).unwrap(),
+                serde_json::to_string(&again).unwrap()
+            );
+            let prob = bag.predict_proba(&x);
+            assert!(riskpipe_core::stats::auc(&y, &prob) > 0.75, "{:?}", p.base);
+        }
+    }
 
     fn data(n: usize, seed: u64) -> (Vec<Vec<f64>>, Vec<f64>) {
         let mut rng = Rng::new(seed);

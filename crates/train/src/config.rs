@@ -174,8 +174,8 @@ pub struct AdaBoostGridConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BaggingGridConfig {
-    /// The base model: `tree` (default), `logistic` (on WoE features) or `boosting`, with its
-    /// default settings.
+    /// The base model: `tree` (default), `logistic` (on WoE features), `forest`, `boosting`,
+    /// `adaboost` or `mlp`, with its default settings (the forest: 20 trees of depth 8).
     pub base: Option<String>,
     /// Member counts to try (default `[10]`).
     pub n_estimators: Option<Vec<usize>>,
@@ -611,11 +611,27 @@ impl TrainConfig {
                     seed,
                     ..BoostingParams::default()
                 })),
+                "forest" => Some(BaseParams::Forest(ForestParams {
+                    n_trees: 20,
+                    tree: TreeParams {
+                        max_depth: 8,
+                        min_samples_leaf: 50,
+                        ..TreeParams::default()
+                    },
+                    seed,
+                })),
+                "adaboost" => Some(BaseParams::AdaBoost(AdaBoostParams::default())),
+                "mlp" => Some(BaseParams::Mlp(MlpParams {
+                    seed,
+                    ..MlpParams::default()
+                })),
                 other => {
                     errs.push(Error::config(
                         file,
                         "train.models.bagging.base",
-                        format!("unknown base `{other}`, expected `tree`, `logistic` or `boosting`"),
+                        format!(
+                            "unknown base `{other}`, expected `tree`, `logistic`, `forest`, `boosting`, `adaboost` or `mlp`"
+                        ),
                     ));
                     None
                 }
