@@ -42,6 +42,9 @@ pub struct BoostingParams {
     /// loss given default).
     #[serde(default)]
     pub objective: Objective,
+    /// Weigh the classes equally in the loss (`class_weight: balanced`; binary objective).
+    #[serde(default, skip_serializing_if = "crate::is_false")]
+    pub balanced: bool,
     /// How trees grow: `leafwise` (default; split the leaf with the largest gain next) or
     /// `depthwise` (split every leaf of one depth before going deeper).
     #[serde(default, skip_serializing_if = "Growth::is_leafwise")]
@@ -99,6 +102,7 @@ impl Default for BoostingParams {
             seed: 42,
             objective: Objective::Binary,
             growth: Growth::Leafwise,
+            balanced: false,
             monotone: std::collections::BTreeMap::new(),
         }
     }
@@ -499,7 +503,24 @@ impl GradientBoosting {
         };
         let train_rows: Vec<u32> = (0..n as u32).filter(|&r| !is_val[r as usize]).collect();
         let val_rows: Vec<usize> = (0..n).filter(|&r| is_val[r]).collect();
-        let mean = train_rows.iter().map(|&r| y[r as usize]).sum::<f64>() / train_rows.len().max(1) as f64;
+        // Class weights (1 unless `balanced`, binary only), from the training rows.
+        let cw: [f64; 2] = if p.balanced && p.objective == Objective::Binary {
+            let ys: Vec<f64> = train_rows.iter().map(|&r| y[r as usize]).collect();
+            let pos = ys.iter().filter(|v| **v > 0.5).count() as f64;
+            let all = ys.len() as f64;
+            [
+                if all > pos { all / (2.0 * (all - pos)) } else { 1.0 },
+                if pos > 0.0 { all / (2.0 * pos) } else { 1.0 },
+            ]
+        } else {
+            [1.0, 1.0]
+        };
+        let mean = if cw == [1.0, 1.0] {
+            train_rows.iter().map(|&r| y[r as usize]).sum::<f64>() / train_rows.len().max(1) as f64
+        } else {
+            // Balanced: both classes weigh half, so the weighted event rate is one half.
+            0.5
+        };
         let base = match p.objective {
             Objective::Binary => (mean.clamp(1e-6, 1.0 - 1e-6) / (1.0 - mean.clamp(1e-6, 1.0 - 1e-6))).ln(),
             Objective::Regression => mean,
@@ -527,7 +548,8 @@ impl GradientBoosting {
                 .for_each(|(e, (m, t))| match p.objective {
                     Objective::Binary => {
                         let q = sigmoid(*m);
-                        *e = [q - t, (q * (1.0 - q)).max(1e-16)];
+                        let w = cw[usize::from(*t > 0.5)];
+                        *e = [w * (q - t), w * (q * (1.0 - q)).max(1e-16)];
                     }
                     Objective::Regression => *e = [m - t, 1.0],
                 });

@@ -48,6 +48,8 @@ impl RandomForest {
         if tp.max_features.is_none() {
             tp.max_features = Some(((x.len() as f64).sqrt().round() as usize).max(1));
         }
+        // With `balanced` trees, each drawn row also carries its class weight.
+        let cw = crate::class_weights(y, tp.balanced);
         // Each tree's draws come from its own stream: results do not depend on thread timing.
         let grown: Vec<(DecisionTree, Vec<f64>)> = (0..params.n_trees)
             .into_par_iter()
@@ -58,7 +60,12 @@ impl RandomForest {
                     w[rng.below(n as u64) as usize] += 1.0;
                 }
                 let rows: Vec<u32> = (0..n as u32).filter(|&r| w[r as usize] > 0.0).collect();
-                let tree = DecisionTree::fit_binned(names, &binned, y, &w, rows, &tp, rng.next_u64());
+                let fit_w: Vec<f64> = if tp.balanced {
+                    w.iter().zip(&cw).map(|(a, b)| a * b).collect()
+                } else {
+                    w.clone()
+                };
+                let tree = DecisionTree::fit_binned(names, &binned, y, &fit_w, rows, &tp, rng.next_u64());
                 (tree, w)
             })
             .collect();

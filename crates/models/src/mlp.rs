@@ -36,6 +36,9 @@ pub struct MlpParams {
     /// `tol`).
     #[serde(default = "default_tol")]
     pub tol: f64,
+    /// Weigh the classes equally in the loss (`class_weight: balanced`).
+    #[serde(default, skip_serializing_if = "crate::is_false")]
+    pub balanced: bool,
     /// Seed.
     pub seed: u64,
 }
@@ -56,6 +59,7 @@ impl Default for MlpParams {
             validation_fraction: 0.1,
             early_stopping_rounds: 5,
             tol: default_tol(),
+            balanced: false,
             seed: 42,
         }
     }
@@ -304,7 +308,16 @@ impl Mlp {
     /// run on the whole group at once ([`dense_forward`], [`dense_weight_grad`]), so each weight
     /// loaded serves several rows and the sums stay in registers; every sum adds its terms in
     /// the same order as [`Mlp::forward`] and [`Mlp::backward`] row by row, so the bits agree (tested).
-    fn grad_rows(&self, wt: &[Vec<f64>], xs: &[f64], rows: &[usize], y: &[f64], key: impl Fn(usize) -> u64) -> Grads {
+    #[allow(clippy::too_many_arguments)]
+    fn grad_rows(
+        &self,
+        wt: &[Vec<f64>],
+        xs: &[f64],
+        rows: &[usize],
+        y: &[f64],
+        cw: [f64; 2],
+        key: impl Fn(usize) -> u64,
+    ) -> Grads {
         let d = self.means.len();
         let nr = rows.len();
         let last = self.layers.len() - 1;
@@ -329,7 +342,7 @@ impl Mlp {
         let mut delta: Vec<f64> = rows
             .iter()
             .zip(&acts[last + 1])
-            .map(|(&i, &z)| sigmoid(z) - y[i])
+            .map(|(&i, &z)| cw[usize::from(y[i] > 0.5)] * (sigmoid(z) - y[i]))
             .collect();
         for k in (0..=last).rev() {
             let l = &self.layers[k];
@@ -468,6 +481,17 @@ impl Mlp {
             vec![false; n]
         };
         let mut train: Vec<usize> = (0..n).filter(|&i| !is_val[i]).collect();
+        // Class weights of the output deltas (1 unless `balanced`), from the training rows.
+        let cw: [f64; 2] = if p.balanced {
+            let pos = train.iter().filter(|&&i| y[i] > 0.5).count() as f64;
+            let all = train.len() as f64;
+            [
+                if all > pos { all / (2.0 * (all - pos)) } else { 1.0 },
+                if pos > 0.0 { all / (2.0 * pos) } else { 1.0 },
+            ]
+        } else {
+            [1.0, 1.0]
+        };
         let val: Vec<usize> = (0..n).filter(|&i| is_val[i]).collect();
         // Adam state.
         let mut m1 = Grads::zeros(&net.layers);
@@ -482,7 +506,7 @@ impl Mlp {
                 let half = batch.len().div_ceil(2);
                 let wt = net.transposed();
                 let key = |i: usize| mix(p.seed ^ mix(((epoch as u64) << 40) ^ i as u64));
-                let grad_of = |rows: &[usize]| net.grad_rows(&wt, &xs, rows, y, key);
+                let grad_of = |rows: &[usize]| net.grad_rows(&wt, &xs, rows, y, cw, key);
                 let (mut g, g2) = rayon::join(|| grad_of(&batch[..half]), || grad_of(&batch[half..]));
                 g.add(&g2);
                 t += 1;
@@ -597,7 +621,7 @@ mod tests {
             let wt = net.transposed();
             let key = |i: usize| mix(7 ^ i as u64);
             let rows: Vec<usize> = (0..n).rev().step_by(2).chain([0, 1, 2]).collect();
-            let got = net.grad_rows(&wt, &xs, &rows, &y, key);
+            let got = net.grad_rows(&wt, &xs, &rows, &y, [1.0, 1.0], key);
             let mut want = Grads::zeros(&net.layers);
             let mut acts = vec![vec![0.0; d]];
             acts.extend(net.layers.iter().map(|l| vec![0.0; l.n_out]));

@@ -126,6 +126,8 @@ pub struct ForestGridConfig {
     pub min_samples_leaf: Option<Vec<usize>>,
     /// Features drawn per split (default: square root of the features).
     pub max_features: Option<usize>,
+    /// `balanced`: both classes weigh the same in the loss (default `none`).
+    pub class_weight: Option<ClassWeight>,
 }
 
 /// Grid of gradient boosting, as written.
@@ -156,6 +158,8 @@ pub struct BoostingGridConfig {
     /// Monotone constraints by feature: `1` the PD never falls as the feature rises, `-1` it
     /// never rises (default: none).
     pub monotone: Option<std::collections::BTreeMap<String, i8>>,
+    /// `balanced`: both classes weigh the same in the loss (default `none`).
+    pub class_weight: Option<ClassWeight>,
 }
 
 /// Grid of AdaBoost, as written.
@@ -201,6 +205,8 @@ pub struct MlpGridConfig {
     /// How much lower the validation log loss must be for an epoch to count as better
     /// (default 0.0001).
     pub tol: Option<f64>,
+    /// `balanced`: both classes weigh the same in the loss (default `none`).
+    pub class_weight: Option<ClassWeight>,
 }
 
 /// `train.models`, as written: the candidate models and their grids.
@@ -460,7 +466,7 @@ impl TrainConfig {
                                 min_gain: 1e-7,
                                 max_bins: 255,
                                 max_features: f.max_features,
-                                balanced: false,
+                                balanced: f.class_weight == Some(ClassWeight::Balanced),
                                 ccp_alpha: 0.0,
                             },
                             seed,
@@ -545,6 +551,7 @@ impl TrainConfig {
                             max_leaves: *l,
                             max_depth: *dp,
                             growth: b.growth.unwrap_or_default(),
+                            balanced: b.class_weight == Some(ClassWeight::Balanced),
                             min_samples_leaf: b.min_samples_leaf.unwrap_or(d.min_samples_leaf).max(1),
                             l2: b.l2.unwrap_or(d.l2).max(0.0),
                             subsample,
@@ -714,6 +721,7 @@ impl TrainConfig {
                             max_epochs: m.max_epochs.unwrap_or(d.max_epochs).max(1),
                             batch_size: batch_size.max(1),
                             tol,
+                            balanced: m.class_weight == Some(ClassWeight::Balanced),
                             seed,
                             ..d.clone()
                         });
@@ -809,6 +817,12 @@ mod tests {
         let p = cfg.resolve("p.yaml", 1).unwrap();
         assert!(p.logistic[0].balanced);
         assert!(!p.tree[0].balanced);
+        let yaml = "models:\n  forest: { class_weight: balanced }\n  boosting: { class_weight: balanced }\n  mlp: { class_weight: balanced }\n";
+        let cfg: TrainConfig = riskpipe_core::yaml::parse("p.yaml", yaml).unwrap();
+        let p = cfg.resolve("p.yaml", 1).unwrap();
+        assert!(p.forest[0].tree.balanced && p.boosting[0].balanced && p.mlp[0].balanced);
+        let cfg: TrainConfig = riskpipe_core::yaml::parse("p.yaml", "models:\n  boosting: {}\n").unwrap();
+        assert!(!cfg.resolve("p.yaml", 1).unwrap().boosting[0].balanced);
         let bad = "models:\n  logistic: { class_weight: heavy }\n";
         let err = riskpipe_core::yaml::parse::<TrainConfig>("p.yaml", bad)
             .unwrap_err()
