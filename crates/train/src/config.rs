@@ -77,6 +77,56 @@ impl FloatValues {
     }
 }
 
+/// A whole-number hyperparameter's candidates: a list, or (random search only) a range.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum IntValues {
+    /// These values.
+    List(Vec<usize>),
+    /// Uniform draws from `min..=max`.
+    Range {
+        /// Lowest value.
+        min: usize,
+        /// Highest value.
+        max: usize,
+    },
+}
+
+impl IntValues {
+    /// The candidates: the list, or `draws` draws from the range with the model's own seeded
+    /// stream `stream` (random search only).
+    fn values(
+        &self,
+        key: &str,
+        file: &str,
+        random: Option<(usize, u64)>,
+        stream: &str,
+        errs: &mut Vec<Error>,
+    ) -> Vec<usize> {
+        match (self, random) {
+            (IntValues::List(v), _) => v.clone(),
+            (IntValues::Range { min, max }, Some((draws, seed))) => {
+                if min > max {
+                    errs.push(Error::config(file, key, "a range needs `min <= max`"));
+                    return vec![*min];
+                }
+                let mut rng = Rng::derive(seed, stream);
+                (0..draws)
+                    .map(|_| min + rng.below((max - min + 1) as u64) as usize)
+                    .collect()
+            }
+            (IntValues::Range { .. }, None) => {
+                errs.push(Error::config(
+                    file,
+                    key,
+                    "a range of values needs `train.search: random` (grid search tries lists)",
+                ));
+                Vec::new()
+            }
+        }
+    }
+}
+
 /// How candidate settings are searched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -102,8 +152,8 @@ pub enum ClassWeight {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TreeGridConfig {
-    /// Depths to try (default `[3, 5, 7]`).
-    pub max_depth: Option<Vec<usize>>,
+    /// Depths to try (default `[3, 5, 7]`), or with `search: random` a range `{min, max}`.
+    pub max_depth: Option<IntValues>,
     /// Leaf sizes to try (default `[50, 200]`, scaled down for small data).
     pub min_samples_leaf: Option<Vec<usize>>,
     /// Histogram bins per feature (default 255).
@@ -120,8 +170,8 @@ pub struct TreeGridConfig {
 pub struct ForestGridConfig {
     /// Tree counts to try (default `[100]`).
     pub n_trees: Option<Vec<usize>>,
-    /// Depths to try (default `[8]`).
-    pub max_depth: Option<Vec<usize>>,
+    /// Depths to try (default `[8]`), or with `search: random` a range `{min, max}`.
+    pub max_depth: Option<IntValues>,
     /// Leaf sizes to try (default `[50]`, scaled down for small data).
     pub min_samples_leaf: Option<Vec<usize>>,
     /// Features drawn per split (default: square root of the features).
@@ -138,10 +188,10 @@ pub struct BoostingGridConfig {
     pub n_trees: Option<Vec<usize>>,
     /// Learning rates to try (default `[0.05]`), or with `search: random` a range to draw from.
     pub learning_rate: Option<FloatValues>,
-    /// Leaves per tree to try (default `[31]`).
-    pub max_leaves: Option<Vec<usize>>,
-    /// Tree depths to try (default `[12]`).
-    pub max_depth: Option<Vec<usize>>,
+    /// Leaves per tree to try (default `[31]`), or with `search: random` a range `{min, max}`.
+    pub max_leaves: Option<IntValues>,
+    /// Tree depths to try (default `[12]`), or with `search: random` a range `{min, max}`.
+    pub max_depth: Option<IntValues>,
     /// `leafwise` (default: the leaf with the largest gain is split next) or `depthwise`
     /// (level by level).
     pub growth: Option<riskpipe_models::Growth>,
@@ -193,10 +243,10 @@ pub struct BaggingGridConfig {
 pub struct MlpGridConfig {
     /// Hidden layer sizes to try (default `[[32, 16]]`).
     pub hidden: Option<Vec<Vec<usize>>>,
-    /// Adam step sizes to try (default `[0.001]`).
-    pub learning_rate: Option<Vec<f64>>,
-    /// Dropout shares to try (default `[0.1]`).
-    pub dropout: Option<Vec<f64>>,
+    /// Adam step sizes to try (default `[0.001]`), or with `search: random` a range.
+    pub learning_rate: Option<FloatValues>,
+    /// Dropout shares to try (default `[0.1]`), or with `search: random` a range.
+    pub dropout: Option<FloatValues>,
     /// Passes over the rows at most (default 100; early stopping, after 5 epochs without a
     /// better validation loss, picks fewer).
     pub max_epochs: Option<usize>,
@@ -334,6 +384,11 @@ impl TrainConfig {
         let random = |rng: &mut Rng| -> Option<(usize, Rng)> {
             (search == Search::Random).then(|| (draws, Rng::derive(rng.next_u64(), "draws")))
         };
+        // Whole-number ranges, and the MLP's, draw from streams of their own.
+        let int_random = (search == Search::Random).then_some((draws, seed));
+        let int_values = |v: IntValues, key: &str, errs: &mut Vec<Error>| -> Vec<usize> {
+            v.values(key, file, int_random, &format!("{key}.draws"), errs)
+        };
         let mut logistic = Vec::new();
         if let Some(l) = models.logistic {
             let mut r = random(&mut rng);
@@ -374,7 +429,11 @@ impl TrainConfig {
         }
         let mut tree = Vec::new();
         if let Some(t) = models.tree {
-            let depths = t.max_depth.unwrap_or_else(|| vec![3, 5, 7]);
+            let depths = int_values(
+                t.max_depth.unwrap_or_else(|| IntValues::List(vec![3, 5, 7])),
+                "train.models.tree.max_depth",
+                &mut errs,
+            );
             let leaves = t.min_samples_leaf.unwrap_or_else(|| vec![50, 200]);
             let max_bins = t.max_bins.unwrap_or(255);
             if depths.is_empty() || depths.iter().any(|d| *d == 0 || *d > 30) {
@@ -425,7 +484,11 @@ impl TrainConfig {
         let mut forest = Vec::new();
         if let Some(f) = models.forest {
             let trees = f.n_trees.unwrap_or_else(|| vec![100]);
-            let depths = f.max_depth.unwrap_or_else(|| vec![8]);
+            let depths = int_values(
+                f.max_depth.unwrap_or_else(|| IntValues::List(vec![8])),
+                "train.models.forest.max_depth",
+                &mut errs,
+            );
             let leaves = f.min_samples_leaf.unwrap_or_else(|| vec![50]);
             if trees.is_empty() || trees.iter().any(|t| *t == 0 || *t > 2000) {
                 errs.push(Error::config(
@@ -489,8 +552,20 @@ impl TrainConfig {
                     r.as_mut().map(|(d, g)| (*d, g)),
                     &mut errs,
                 );
-            let leaves = b.max_leaves.unwrap_or_else(|| vec![d.max_leaves]);
-            let depths = b.max_depth.clone().unwrap_or_else(|| vec![d.max_depth]);
+            let leaves = int_values(
+                b.max_leaves
+                    .clone()
+                    .unwrap_or_else(|| IntValues::List(vec![d.max_leaves])),
+                "train.models.boosting.max_leaves",
+                &mut errs,
+            );
+            let depths = int_values(
+                b.max_depth
+                    .clone()
+                    .unwrap_or_else(|| IntValues::List(vec![d.max_depth])),
+                "train.models.boosting.max_depth",
+                &mut errs,
+            );
             if depths.is_empty() || depths.iter().any(|x| *x == 0 || *x > 32) {
                 errs.push(Error::config(
                     file,
@@ -676,8 +751,27 @@ impl TrainConfig {
         if let Some(m) = &models.mlp {
             let d = MlpParams::default();
             let hidden = m.hidden.clone().unwrap_or_else(|| vec![d.hidden.clone()]);
-            let rates = m.learning_rate.clone().unwrap_or_else(|| vec![d.learning_rate]);
-            let drops = m.dropout.clone().unwrap_or_else(|| vec![d.dropout]);
+            let mut r = (search == Search::Random).then(|| (draws, Rng::derive(seed, "train.search.mlp")));
+            let rates = m
+                .learning_rate
+                .clone()
+                .unwrap_or_else(|| FloatValues::List(vec![d.learning_rate]))
+                .values(
+                    "train.models.mlp.learning_rate",
+                    file,
+                    r.as_mut().map(|(d, g)| (*d, g)),
+                    &mut errs,
+                );
+            let drops = m
+                .dropout
+                .clone()
+                .unwrap_or_else(|| FloatValues::List(vec![d.dropout]))
+                .values(
+                    "train.models.mlp.dropout",
+                    file,
+                    r.as_mut().map(|(d, g)| (*d, g)),
+                    &mut errs,
+                );
             if hidden.is_empty()
                 || hidden
                     .iter()
@@ -867,6 +961,45 @@ mod tests {
         assert!(
             errs.iter()
                 .any(|e| e.to_string().contains("train.models.boosting.max_depth"))
+        );
+    }
+
+    #[test]
+    fn whole_number_and_mlp_ranges_are_drawn_under_random_search() {
+        let yaml = "search: random\ndraws: 4\nmodels:\n  tree: { max_depth: { min: 2, max: 9 } }\n  forest: { max_depth: { min: 3, max: 5 } }\n  boosting: { max_leaves: { min: 8, max: 64 }, max_depth: [6] }\n  mlp: { learning_rate: { min: 0.0001, max: 0.01, log: true }, dropout: { min: 0.0, max: 0.5 } }\n";
+        let resolve = || {
+            let cfg: TrainConfig = riskpipe_core::yaml::parse("p.yaml", yaml).unwrap();
+            cfg.resolve("p.yaml", 7).unwrap()
+        };
+        let p = resolve();
+        assert!(!p.tree.is_empty() && p.tree.len() <= 4);
+        assert!(p.tree.iter().all(|t| (2..=9).contains(&t.max_depth)));
+        assert!(p.forest.iter().all(|f| (3..=5).contains(&f.tree.max_depth)));
+        assert!(
+            p.boosting
+                .iter()
+                .all(|b| (8..=64).contains(&b.max_leaves) && b.max_depth == 6)
+        );
+        assert!(
+            p.mlp
+                .iter()
+                .all(|m| (1e-4..=1e-2).contains(&m.learning_rate) && (0.0..=0.5).contains(&m.dropout))
+        );
+        // The draws differ from one another and repeat for the same seed.
+        let leaves: Vec<usize> = p.boosting.iter().map(|b| b.max_leaves).collect();
+        assert!(leaves.windows(2).any(|w| w[0] != w[1]), "{leaves:?}");
+        assert_eq!(
+            leaves,
+            resolve().boosting.iter().map(|b| b.max_leaves).collect::<Vec<_>>()
+        );
+        // A range under grid search is an error naming the key.
+        let cfg: TrainConfig =
+            riskpipe_core::yaml::parse("p.yaml", "models:\n  tree: { max_depth: { min: 2, max: 4 } }\n").unwrap();
+        let errs = cfg.resolve("p.yaml", 1).unwrap_err();
+        assert!(
+            errs.iter()
+                .any(|e| e.to_string().contains("train.models.tree.max_depth")),
+            "{errs:?}"
         );
     }
 }
