@@ -1,6 +1,12 @@
-//! Histogram gradient-boosted trees for binary log loss: gradient/hessian histograms over
-//! `u8` bins, leaf-wise or depth-wise growth, learning rate, L2 on leaves, min child weight, row and column
-//! subsampling, early stopping on a validation split. Deterministic for a given seed.
+//! Histogram gradient-boosted trees for binary log loss (or squared error): gradient/hessian
+//! histograms over `u8` bins, leaf-wise or depth-wise growth, learning rate, L2 on leaves, min
+//! child weight, row and column subsampling, early stopping on a validation split, missing
+//! values learned per split, monotone constraints, class weights. Deterministic for a given
+//! seed, whatever the thread count.
+//!
+//! Histograms are counted from a row-major copy of the bin codes: a leaf's rows are scattered
+//! over the training set, and reading one row's codes for every feature costs one or two cache
+//! lines where a column-by-column pass would fetch a line per feature.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};

@@ -7,7 +7,7 @@
 //!   engines reuse.
 //! - [`RandomForest`]: bootstrap and per-split feature sampling on the same histogram learner,
 //!   trees in parallel, out-of-bag AUC.
-//! - [`GradientBoosting`]: histogram gradient-boosted trees (log loss, leaf-wise growth, early
+//! - [`GradientBoosting`]: histogram gradient-boosted trees (log loss, leaf- or depth-wise growth, early
 //!   stopping).
 //! - [`AdaBoost`], [`Bagging`] and [`Mlp`]: SAMME on shallow trees, bootstrap averages of any
 //!   base model, and a multilayer perceptron.
