@@ -26,9 +26,11 @@ fn extend(m: &mut Vec<PathElem>, z: f64, o: f64, d: usize) {
         o,
         w: if l == 0 { 1.0 } else { 0.0 },
     });
+    // Divisions are the slow part of a walk: one reciprocal, then products.
+    let inv = 1.0 / (l + 1) as f64;
     for i in (0..l).rev() {
-        m[i + 1].w += o * m[i].w * (i + 1) as f64 / (l + 1) as f64;
-        m[i].w = z * m[i].w * (l - i) as f64 / (l + 1) as f64;
+        m[i + 1].w += o * m[i].w * ((i + 1) as f64 * inv);
+        m[i].w = z * m[i].w * ((l - i) as f64 * inv);
     }
 }
 
@@ -53,24 +55,34 @@ fn unwind(m: &mut Vec<PathElem>, i: usize) {
     m.truncate(l);
 }
 
-/// Sum of the path weights with element `i` unwound, computed without changing `m`.
-fn unwound_sum(m: &[PathElem], i: usize) -> f64 {
+/// Sum of the path weights with element `i` unwound, computed without changing `m`. `inv[k]`
+/// is `1 / k`: the loop multiplies where the textbook form divides (a leaf runs this for every
+/// element of its path, so divisions would dominate the walk).
+fn unwound_sum(m: &[PathElem], i: usize, inv: &[f64]) -> f64 {
     let l = m.len() - 1;
     let (z, o) = (m[i].z, m[i].o);
+    let lp1 = (l + 1) as f64;
     let mut next = m[l].w;
     let mut total = 0.0;
     if o != 0.0 {
+        let a = lp1 / o;
+        let b = z * inv[l + 1];
         for j in (0..l).rev() {
-            let t = next * (l + 1) as f64 / ((j + 1) as f64 * o);
+            let t = next * a * inv[j + 1];
             total += t;
-            next = m[j].w - t * z * (l - j) as f64 / (l + 1) as f64;
+            next = m[j].w - t * b * (l - j) as f64;
         }
     } else {
-        for j in (0..l).rev() {
-            total += m[j].w / (z * (l - j) as f64 / (l + 1) as f64);
-        }
+        total = cold_sum(m, inv) * lp1 / z;
     }
     total
+}
+
+/// For an element the row does not follow (`o = 0`), [`unwound_sum`] is this sum, the same for
+/// every such element, times `(l + 1) / z`: a leaf computes it once.
+fn cold_sum(m: &[PathElem], inv: &[f64]) -> f64 {
+    let l = m.len() - 1;
+    (0..l).rev().map(|j| m[j].w * inv[l - j]).sum()
 }
 
 /// Scratch space of one row's walk: the path, and a saved copy of it per depth (the cold child
@@ -80,6 +92,8 @@ fn unwound_sum(m: &[PathElem], i: usize) -> f64 {
 pub struct Walk {
     path: Vec<PathElem>,
     saved: Vec<Vec<PathElem>>,
+    /// `inv[k] = 1 / k` for every path length seen so far.
+    inv: Vec<f64>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -116,8 +130,16 @@ fn recurse(nodes: &[Node], x: &[f64], phi: &mut [f64], w: &mut Walk, j: usize, d
         }
         _ => {
             let m = &w.path;
+            while w.inv.len() <= m.len() + 1 {
+                w.inv.push(1.0 / w.inv.len().max(1) as f64);
+            }
+            let cold = m[1..].iter().any(|e| e.o == 0.0).then(|| cold_sum(m, &w.inv));
+            let lp1 = m.len() as f64;
             for i in 1..m.len() {
-                let wt = unwound_sum(m, i);
+                let wt = match cold {
+                    Some(c) if m[i].o == 0.0 => c * lp1 / m[i].z,
+                    _ => unwound_sum(m, i, &w.inv),
+                };
                 phi[m[i].d] += wt * (m[i].o - m[i].z) * node.value;
             }
         }
