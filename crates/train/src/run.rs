@@ -175,8 +175,10 @@ fn refit_woe(ids: &(Vec<u32>, usize), tr: &[usize], va: &[usize], yt: &[f64]) ->
     )
 }
 
+#[allow(clippy::too_many_arguments)]
 fn search(
     kind: &str,
+    woe: bool,
     grid: &[serde_json::Value],
     names: &[String],
     train: &Frame,
@@ -185,7 +187,7 @@ fn search(
     k: usize,
 ) -> Result<ModelSearch> {
     let x = feature_columns(train, names)?;
-    let ids: Vec<(Vec<u32>, usize)> = if kind == "logistic" {
+    let ids: Vec<(Vec<u32>, usize)> = if woe {
         x.iter().map(|c| bin_ids(c)).collect()
     } else {
         Vec::new()
@@ -199,9 +201,10 @@ fn search(
             let tr: Vec<usize> = (0..y.len()).filter(|&i| folds[i] != f).collect();
             let va: Vec<usize> = (0..y.len()).filter(|&i| folds[i] == f).collect();
             let yt: Vec<f64> = tr.iter().map(|&i| y[i]).collect();
-            let (xt, xv): (Vec<Vec<f64>>, Vec<Vec<f64>>) = if kind == "logistic" {
-                // WoE columns were estimated on all training rows; re-estimate them on this
-                // fold's training rows so the held-out fold stays unseen.
+            let (xt, xv): (Vec<Vec<f64>>, Vec<Vec<f64>>) = if woe {
+                // WoE columns (of the logistic model, or of bagging over it) were estimated on
+                // all training rows; re-estimate them on this fold's training rows so the
+                // held-out fold stays unseen.
                 ids.iter().map(|c| refit_woe(c, &tr, &va, &yt)).unzip()
             } else {
                 (
@@ -326,7 +329,8 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
             continue;
         }
         let t0 = Instant::now();
-        let s = search(name, &grid, features, &train, &y, &folds, params.cv_folds)?;
+        let woe = *features == cols.woe_features;
+        let s = search(name, woe, &grid, features, &train, &y, &folds, params.cv_folds)?;
         timings.insert(format!("{name}.cv_secs"), t0.elapsed().as_secs_f64());
         searches.insert(name.to_string(), (s, grid, features.clone()));
     }
@@ -416,6 +420,40 @@ fn grid<T: serde::Serialize>(points: &[T], max_leaf: usize) -> Vec<serde_json::V
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cross_validation_of_bagged_logistic_models_re_estimates_woe_per_fold() {
+        // A leaky WoE column: one bin per pair of rows, its WoE estimated on all rows, so it
+        // carries the labels. Re-estimated per fold, a held-out pair's bin holds one training
+        // row at most, and the leak is gone.
+        let mut rng = Rng::new(3);
+        let n = 400;
+        let y: Vec<f64> = (0..n).map(|_| f64::from(u8::from(rng.bernoulli(0.5)))).collect();
+        let woe: Vec<f64> = (0..n)
+            .map(|i| {
+                let pair = i / 2;
+                let events = y[2 * pair] + y[2 * pair + 1];
+                (events + 0.5) / (2.5 - events) + pair as f64 * 1e-6
+            })
+            .collect();
+        let mut frame = Frame::new();
+        frame.push("leak__woe", riskpipe_core::Column::Number(woe));
+        let names = vec!["leak__woe".to_string()];
+        let folds = stratified_folds(&y, 5, &mut Rng::new(1));
+        let grid = vec![
+            serde_json::to_value(riskpipe_models::BaggingParams {
+                n_estimators: 3,
+                max_samples: 1.0,
+                base: riskpipe_models::BaseParams::Logistic(riskpipe_models::LogisticParams::default()),
+                seed: 1,
+            })
+            .unwrap(),
+        ];
+        let leaky = search("bagging", false, &grid, &names, &frame, &y, &folds, 5).unwrap();
+        let fair = search("bagging", true, &grid, &names, &frame, &y, &folds, 5).unwrap();
+        assert!(leaky.cv_auc > 0.8, "leaky {}", leaky.cv_auc);
+        assert!(fair.cv_auc < 0.65, "per-fold WoE {}", fair.cv_auc);
+    }
 
     #[test]
     fn refit_woe_uses_only_the_fold_rows() {
