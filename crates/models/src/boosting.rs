@@ -511,13 +511,7 @@ impl GradientBoosting {
         let val_rows: Vec<usize> = (0..n).filter(|&r| is_val[r]).collect();
         // Class weights (1 unless `balanced`, binary only), from the training rows.
         let cw: [f64; 2] = if p.balanced && p.objective == Objective::Binary {
-            let ys: Vec<f64> = train_rows.iter().map(|&r| y[r as usize]).collect();
-            let pos = ys.iter().filter(|v| **v > 0.5).count() as f64;
-            let all = ys.len() as f64;
-            [
-                if all > pos { all / (2.0 * (all - pos)) } else { 1.0 },
-                if pos > 0.0 { all / (2.0 * pos) } else { 1.0 },
-            ]
+            crate::balanced_pair(train_rows.iter().map(|&r| y[r as usize]))
         } else {
             [1.0, 1.0]
         };

@@ -159,13 +159,23 @@ pub fn class_weights(y: &[f64], balanced: bool) -> Vec<f64> {
     if !balanced {
         return vec![1.0; y.len()];
     }
-    let n = y.len() as f64;
-    let pos = y.iter().filter(|v| **v > 0.5).count() as f64;
-    let (wp, wn) = (
-        if pos > 0.0 { n / (2.0 * pos) } else { 1.0 },
-        if n > pos { n / (2.0 * (n - pos)) } else { 1.0 },
-    );
+    let [wn, wp] = balanced_pair(y.iter().copied());
     y.iter().map(|v| if *v > 0.5 { wp } else { wn }).collect()
+}
+
+/// The weights of class 0 and class 1 under which both classes of `labels` weigh the same in
+/// total (1 for a class that is absent).
+pub(crate) fn balanced_pair(labels: impl Iterator<Item = f64>) -> [f64; 2] {
+    let (mut n, mut pos) = (0usize, 0usize);
+    for v in labels {
+        n += 1;
+        pos += usize::from(v > 0.5);
+    }
+    let (n, pos) = (n as f64, pos as f64);
+    [
+        if n > pos { n / (2.0 * (n - pos)) } else { 1.0 },
+        if pos > 0.0 { n / (2.0 * pos) } else { 1.0 },
+    ]
 }
 
 #[expect(

@@ -483,12 +483,7 @@ impl Mlp {
         let mut train: Vec<usize> = (0..n).filter(|&i| !is_val[i]).collect();
         // Class weights of the output deltas (1 unless `balanced`), from the training rows.
         let cw: [f64; 2] = if p.balanced {
-            let pos = train.iter().filter(|&&i| y[i] > 0.5).count() as f64;
-            let all = train.len() as f64;
-            [
-                if all > pos { all / (2.0 * (all - pos)) } else { 1.0 },
-                if pos > 0.0 { all / (2.0 * pos) } else { 1.0 },
-            ]
+            crate::balanced_pair(train.iter().map(|&i| y[i]))
         } else {
             [1.0, 1.0]
         };
