@@ -510,16 +510,17 @@ impl GradientBoosting {
         let train_rows: Vec<u32> = (0..n as u32).filter(|&r| !is_val[r as usize]).collect();
         let val_rows: Vec<usize> = (0..n).filter(|&r| is_val[r]).collect();
         // Class weights (1 unless `balanced`, binary only), from the training rows.
-        let cw: [f64; 2] = if p.balanced && p.objective == Objective::Binary {
+        let balanced = p.balanced && p.objective == Objective::Binary;
+        let cw: [f64; 2] = if balanced {
             crate::balanced_pair(train_rows.iter().map(|&r| y[r as usize]))
         } else {
             [1.0, 1.0]
         };
-        let mean = if cw == [1.0, 1.0] {
-            train_rows.iter().map(|&r| y[r as usize]).sum::<f64>() / train_rows.len().max(1) as f64
-        } else {
-            // Balanced: both classes weigh half, so the weighted event rate is one half.
+        let mean = if balanced {
+            // Both classes weigh half, so the weighted event rate is one half.
             0.5
+        } else {
+            train_rows.iter().map(|&r| y[r as usize]).sum::<f64>() / train_rows.len().max(1) as f64
         };
         let base = match p.objective {
             Objective::Binary => (mean.clamp(1e-6, 1.0 - 1e-6) / (1.0 - mean.clamp(1e-6, 1.0 - 1e-6))).ln(),
@@ -750,11 +751,11 @@ fn self_grow(
         // Child sums from the parent's histogram of the split feature (no pass over rows).
 
         let in_left = |c: usize| split.left(c as u8);
-        let (lg, lh, _) = hist
+        let (lg, lh) = hist
             .iter()
             .enumerate()
             .filter(|(c, _)| in_left(*c))
-            .fold((0.0, 0.0, 0u32), |a, (_, e)| (a.0 + e.g, a.1 + e.h, a.2 + e.n));
+            .fold((0.0, 0.0), |a, (_, e)| (a.0 + e.g, a.1 + e.h));
         let (lr, rr) = partition(&leaf.rows, codes, split);
         let (pg, ph) = hist.iter().fold((0.0, 0.0), |a, e| (a.0 + e.g, a.1 + e.h));
         let (rg, rh) = (pg - lg, ph - lh);

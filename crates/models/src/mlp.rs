@@ -279,11 +279,11 @@ impl Mlp {
             .collect()
     }
 
-    /// Forward pass of one standardised row; returns the output's log-odds. `acts` receives
-    /// each layer's activations (after ReLU and dropout) when training. `wt` holds the weights
-    /// input-major ([`Mlp::transposed`]): each input adds its share to every output at once, a
-    /// loop the processor runs on several outputs per instruction, and inputs that are zero
-    /// (ReLU units that are off) are skipped.
+    /// Forward pass of one standardised row, the row-by-row reference [`Mlp::grad_rows`] and
+    /// [`Mlp::predict_chunks`] are tested against; returns the output's log-odds. `acts` receives
+    /// each layer's activations (after ReLU and dropout). `wt` holds the weights input-major
+    /// ([`Mlp::transposed`]).
+    #[cfg(test)]
     fn forward(&self, wt: &[Vec<f64>], input: &[f64], acts: &mut [Vec<f64>], drop: Option<(u64, f64)>) -> f64 {
         let last = self.layers.len() - 1;
         for (k, l) in self.layers.iter().enumerate() {
@@ -547,46 +547,44 @@ impl Mlp {
         Ok(net)
     }
 
-    fn predict_rows(&self, x: &[&[f64]], rows: &[usize]) -> Vec<f64> {
+    /// P(y = 1) of `rows`, 1,024 at a time in parallel: `fill(row, out)` writes a row's
+    /// standardised inputs, then the layers run over the whole chunk ([`dense_forward`]), the
+    /// same sums as training's.
+    fn predict_chunks(&self, rows: &[usize], fill: impl Fn(usize, &mut [f64]) + Sync) -> Vec<f64> {
         use rayon::prelude::*;
-        let d = x.len();
+        let d = self.means.len();
         let wt = self.transposed();
+        let last = self.layers.len() - 1;
         rows.par_chunks(1024)
             .flat_map_iter(|chunk| {
-                let mut acts = vec![vec![0.0; d]];
-                acts.extend(self.layers.iter().map(|l| vec![0.0; l.n_out]));
-                let mut input = vec![0.0; d];
-                let mut out = Vec::with_capacity(chunk.len());
-                for &i in chunk {
-                    self.row(x, i, &mut input);
-                    out.push(sigmoid(self.forward(&wt, &input, &mut acts, None)));
+                let nr = chunk.len();
+                let mut a = vec![0.0; nr * d];
+                for (&i, row) in chunk.iter().zip(a.chunks_mut(d)) {
+                    fill(i, row);
                 }
-                out
+                for (k, l) in self.layers.iter().enumerate() {
+                    let mut out = vec![0.0; nr * l.n_out];
+                    dense_forward(&a, nr, l.n_in, &wt[k], &l.b, &mut out);
+                    if k < last {
+                        dropout_relu(&mut out, k, None);
+                    }
+                    a = out;
+                }
+                a.into_iter().map(sigmoid)
             })
             .collect()
     }
 
     /// P(y = 1) of `rows` of a matrix from [`Mlp::standardised_rows`].
     fn predict_standardised(&self, xs: &[f64], rows: &[usize]) -> Vec<f64> {
-        use rayon::prelude::*;
         let d = self.means.len();
-        let wt = self.transposed();
-        rows.par_chunks(1024)
-            .flat_map_iter(|chunk| {
-                let mut acts = vec![vec![0.0; d]];
-                acts.extend(self.layers.iter().map(|l| vec![0.0; l.n_out]));
-                chunk
-                    .iter()
-                    .map(|&i| sigmoid(self.forward(&wt, &xs[i * d..(i + 1) * d], &mut acts, None)))
-                    .collect::<Vec<_>>()
-            })
-            .collect()
+        self.predict_chunks(rows, |i, out| out.copy_from_slice(&xs[i * d..(i + 1) * d]))
     }
 
     /// P(y = 1) per row.
     pub fn predict_proba(&self, x: &[&[f64]]) -> Vec<f64> {
         let n = x.first().map_or(0, |c| c.len());
-        self.predict_rows(x, &(0..n).collect::<Vec<_>>())
+        self.predict_chunks(&(0..n).collect::<Vec<_>>(), |i, out| self.row(x, i, out))
     }
 }
 
@@ -595,7 +593,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn group_gradients_equal_row_by_row_gradients_bit_for_bit() {
+    fn group_gradients_and_predictions_equal_row_by_row_ones_bit_for_bit() {
         // Layer sizes that leave remainders in both kernels (not multiples of 8 or 2), an odd
         // row count, dropout on; the reference is the row-by-row forward and backward pass.
         let mut rng = Rng::new(9);
@@ -626,6 +624,14 @@ mod tests {
                 net.forward(&wt, input, &mut acts, Some((key(i), p.dropout)));
                 net.backward(input, &acts, y[i], &mut want, &mut deltas);
             }
+            // Prediction runs the same layers over chunks of rows: the same bits as row by row.
+            let all: Vec<usize> = (0..n).collect();
+            let by_chunk = net.predict_standardised(&xs, &all);
+            for (i, p) in by_chunk.iter().enumerate() {
+                let z = net.forward(&wt, &xs[i * d..(i + 1) * d], &mut acts, None);
+                assert_eq!(p.to_bits(), sigmoid(z).to_bits(), "row {i}");
+            }
+            assert_eq!(net.predict_proba(&x), by_chunk);
             let bits = |g: &Grads| -> Vec<u64> { g.w.iter().chain(&g.b).flatten().map(|v| v.to_bits()).collect() };
             assert_eq!(bits(&got), bits(&want), "hidden {:?}", p.hidden);
             assert!(got.w[0].iter().any(|v| *v != 0.0));
