@@ -15,7 +15,7 @@ build: ## build the riskpipe binary (dev profile; numeric crates optimised)
 	$(CARGO) build --workspace --bins
 
 pipeline: build ## run pipelines/credit_scoring.yaml on a generated loan book
-	./target/debug/riskpipe run pipelines/credit_scoring.yaml
+	$(CARGO) run --quiet --bin riskpipe -- run pipelines/credit_scoring.yaml
 
 test-deps: ## install what the tests use beyond Rust (Debian's chromium for the report test)
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \

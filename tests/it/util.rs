@@ -171,7 +171,8 @@ train:
     )
 }
 
-/// Every file under `dir` (relative path, sha256), sorted, manifests excluded.
+/// Every file under `dir` (relative path, sha256), sorted, manifests and the run folder's lock
+/// file excluded.
 pub fn hashes(dir: &Path) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -180,7 +181,7 @@ pub fn hashes(dir: &Path) -> Vec<(String, String)> {
             let p = e.expect("entry").path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.file_name().is_some_and(|n| n != "manifest.json") {
+            } else if p.file_name().is_some_and(|n| n != "manifest.json" && n != ".lock") {
                 let rel = p.strip_prefix(dir).expect("prefix").display().to_string();
                 out.push((rel, riskpipe_core::hash::artifact_sha256(&p).expect("hash")));
             }

@@ -89,15 +89,20 @@ pub fn run(
     stage: Option<&str>,
     force: bool,
     quiet: bool,
+    wait: bool,
 ) -> CmdResult {
     let p = load(path)?;
+    if run_dir.is_none() {
+        check_run_id(run_id)?;
+    }
     let dir = run_dir.unwrap_or_else(|| runner::default_run_dir(&p, run_id));
     let run_id = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| run_id.to_string());
     let t0 = std::time::Instant::now();
-    let outcomes = runner::run_pipeline(&p, &dir, &run_id, stage, force)?;
+    let wait = if wait { crate::lock::Wait::Yes } else { crate::lock::Wait::No };
+    let outcomes = runner::run_pipeline(&p, &dir, &run_id, stage, force, wait)?;
     if !quiet {
         summary(&p, &dir, &outcomes, t0.elapsed().as_secs_f64());
     }
@@ -143,8 +148,29 @@ fn summary(p: &Pipeline, dir: &Path, outcomes: &[(String, runner::Outcome)], sec
     }
 }
 
+/// The run id names a folder under `runs/<name>/`: the same characters as a pipeline name, so
+/// that it can never reach outside it.
+fn check_run_id(run_id: &str) -> Result<(), CliError> {
+    if run_id.is_empty()
+        || !run_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+        || run_id.starts_with('.')
+    {
+        return Err(Error::config(
+            "command line",
+            "--run-id",
+            format!(
+                "`{run_id}`: use letters, digits, `_`, `-` and `.` (not first) only; it names a folder under runs/<name>/ (use --run-dir for another place)"
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
+
 /// `riskpipe verify`.
-pub fn verify(run_dir: &Path, keep: bool) -> CmdResult {
+pub fn verify(run_dir: &Path, keep: bool, wait: bool) -> CmdResult {
     if !run_dir.is_dir() {
         return Err(Error::MissingInput {
             path: run_dir.into(),
@@ -152,6 +178,8 @@ pub fn verify(run_dir: &Path, keep: bool) -> CmdResult {
         }
         .into());
     }
+    let wait = if wait { crate::lock::Wait::Yes } else { crate::lock::Wait::No };
+    let _lock = crate::lock::shared(run_dir, wait)?;
     let scratch = std::env::temp_dir().join(format!("riskpipe-verify-{}", std::process::id()));
     if scratch.exists() {
         fs_err::remove_dir_all(&scratch).map_err(Error::from)?;
@@ -236,7 +264,7 @@ pub fn score(bundle: &Path, input: &Path, output: &Path, no_reasons: bool) -> Cm
         scorer = scorer.without_reasons();
     } else if scorer.explains_with_shap() {
         tracing::warn!(
-            "Reason codes of this {} model come from exact TreeSHAP contributions, about a millisecond per row; pass --no-reasons for bulk scoring.",
+            "Reason codes of this {} model come from exact TreeSHAP contributions, far slower than scoring alone (bench/results/scale.md); pass --no-reasons for bulk scoring.",
             scorer.info.model
         );
     }
@@ -271,26 +299,49 @@ pub fn validate(path: &Path) -> CmdResult {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A Python string literal for `s` (JSON string syntax is valid Python: quotes, backslashes and
+/// control characters escaped).
 fn py_str(s: &str) -> String {
-    format!("{:?}", s)
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+/// `s` as one word for the shell: single-quoted, with each `'` written as `'\''`.
+fn sh_word(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// Jinja (which Airflow runs over `bash_command`) must not see template syntax in a path that
+/// is meant literally.
+fn check_no_jinja(what: &str, s: &str) -> Result<(), CliError> {
+    if ["{{", "{%", "{#"].iter().any(|t| s.contains(t)) {
+        return Err(Error::config(
+            "command line",
+            what,
+            format!("`{s}` contains Jinja template syntax, which Airflow would expand; move the file to a plain path"),
+        )
+        .into());
+    }
+    Ok(())
 }
 
 /// `riskpipe dag --airflow`.
 pub fn dag(path: &Path, out: Option<&Path>, run_dir: Option<&str>) -> CmdResult {
     let p = load(path)?;
     let abs = std::path::absolute(path).map_err(Error::from)?;
+    let pipeline = abs.display().to_string();
+    check_no_jinja("PIPELINE", &pipeline)?;
     let run_dir = run_dir.map(str::to_string).unwrap_or_else(|| {
         let cwd = std::env::current_dir().unwrap_or_default();
         format!("{}/runs/{}/{{{{ ds_nodash }}}}", cwd.display(), p.name)
     });
     let mut s = String::new();
-    s.push_str(&format!("\"\"\"Airflow DAG for the riskpipe pipeline `{}`, written by `riskpipe dag`.\n\nOne task per stage; every task runs `riskpipe run --stage NAME` on the same run folder,\nso a retried task skips work that is already done.\n\"\"\"\n", p.name));
+    s.push_str(&format!("\"\"\"Airflow DAG for the riskpipe pipeline `{}`, written by `riskpipe dag`.\n\nOne task per stage; every task runs `riskpipe run --stage NAME` on the same run folder,\nso a retried task skips work that is already done. Paths are quoted for the shell; the run\nfolder is a Jinja template (`{{{{ ds_nodash }}}}`), as Airflow renders every command.\n\"\"\"\n", p.name));
     s.push_str(
         "from datetime import datetime\n\nfrom airflow import DAG\nfrom airflow.operators.bash import BashOperator\n\n",
     );
     s.push_str(&format!(
         "PIPELINE = {}\nRUN_DIR = {}\n\n",
-        py_str(&abs.display().to_string()),
+        py_str(&pipeline),
         py_str(&run_dir)
     ));
     s.push_str(&format!(
@@ -299,9 +350,15 @@ pub fn dag(path: &Path, out: Option<&Path>, run_dir: Option<&str>) -> CmdResult 
         py_str(&p.task)
     ));
     for stage in riskpipe_core::stage::STAGES {
+        let command = format!(
+            "riskpipe run {} --stage {stage} --run-dir {} --log-format json",
+            sh_word(&pipeline),
+            sh_word(&run_dir)
+        );
         s.push_str(&format!(
-            "    {stage} = BashOperator(\n        task_id={},\n        bash_command=f\"riskpipe run '{{PIPELINE}}' --stage {stage} --run-dir '{{RUN_DIR}}' --log-format json\",\n    )\n",
-            py_str(stage)
+            "    {stage} = BashOperator(\n        task_id={},\n        bash_command={},\n    )\n",
+            py_str(stage),
+            py_str(&command)
         ));
     }
     s.push_str(&format!("\n    {}\n", riskpipe_core::stage::STAGES.join(" >> ")));
@@ -312,7 +369,11 @@ pub fn dag(path: &Path, out: Option<&Path>, run_dir: Option<&str>) -> CmdResult 
         }
         None => {
             let mut o = std::io::stdout().lock();
-            let _ = o.write_all(s.as_bytes());
+            if let Err(e) = o.write_all(s.as_bytes()).and_then(|()| o.flush()) {
+                if e.kind() != std::io::ErrorKind::BrokenPipe {
+                    return Err(Error::Io(std::io::Error::new(e.kind(), format!("writing the DAG to standard output: {e}"))).into());
+                }
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -2,6 +2,7 @@
 //! stage lives in its own library crate.
 
 mod commands;
+mod lock;
 mod pipeline;
 mod runner;
 
@@ -51,6 +52,9 @@ enum Command {
         /// Run stages even when up to date.
         #[arg(long)]
         force: bool,
+        /// When another riskpipe process holds the run folder, wait for it instead of failing.
+        #[arg(long)]
+        wait: bool,
     },
     /// Re-execute a run from its manifests and check every output byte for byte (the report's date and fit times aside).
     Verify {
@@ -59,6 +63,9 @@ enum Command {
         /// Keep the scratch folder (printed) instead of deleting it.
         #[arg(long)]
         keep_scratch: bool,
+        /// When a run holds the run folder, wait for it instead of failing.
+        #[arg(long)]
+        wait: bool,
     },
     /// Write generated data.
     Synth {
@@ -150,9 +157,39 @@ fn init_logging(cli: &Cli) {
     }
 }
 
+/// Any panic still reachable is a bug: one line on stderr, exit 1 (the runner has already
+/// removed the stage's temporary folder while unwinding).
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "error: internal error: {}{at}; please report it with the command you ran (riskpipe {})",
+            msg.replace('\n', " "),
+            env!("CARGO_PKG_VERSION")
+        );
+    }));
+}
+
 fn main() -> ExitCode {
+    install_panic_hook();
     let cli = Cli::parse();
     init_logging(&cli);
+    match std::panic::catch_unwind(move || dispatch(cli)) {
+        Ok(code) => code,
+        Err(_) => ExitCode::from(1),
+    }
+}
+
+fn dispatch(cli: Cli) -> ExitCode {
     let quiet = cli.quiet;
     let result = match cli.command {
         Command::Run {
@@ -161,8 +198,13 @@ fn main() -> ExitCode {
             run_id,
             stage,
             force,
-        } => commands::run(&pipeline, run_dir, &run_id, stage.as_deref(), force, quiet),
-        Command::Verify { run_dir, keep_scratch } => commands::verify(&run_dir, keep_scratch),
+            wait,
+        } => commands::run(&pipeline, run_dir, &run_id, stage.as_deref(), force, quiet, wait),
+        Command::Verify {
+            run_dir,
+            keep_scratch,
+            wait,
+        } => commands::verify(&run_dir, keep_scratch, wait),
         Command::Synth {
             kind:
                 SynthKind::Loans {

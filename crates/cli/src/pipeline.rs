@@ -71,20 +71,11 @@ pub const TASKS: [&str; 2] = ["credit_scoring", "default_prediction"];
 /// text so that callers can point at lines.
 pub fn load(path: &Path) -> Result<Pipeline, (Vec<Error>, String)> {
     let file = path.display().to_string();
-    let text = match fs_err::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err((
-                vec![Error::MissingInput {
-                    path: path.into(),
-                    hint: None,
-                }],
-                String::new(),
-            ));
-        }
-        Err(e) => return Err((vec![Error::Io(e)], String::new())),
+    let text = read_text(path).map_err(|e| (vec![e], String::new()))?;
+    let (raw, mut parse_errs, set_aside) = riskpipe_core::yaml::parse_all::<PipelineFile>(&file, &text);
+    let Some(raw) = raw else {
+        return Err((parse_errs, text));
     };
-    let raw: PipelineFile = riskpipe_core::yaml::parse(&file, &text).map_err(|e| (vec![e], text.clone()))?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let base = if base.as_os_str().is_empty() {
         PathBuf::from(".")
@@ -138,8 +129,19 @@ pub fn load(path: &Path) -> Result<Pipeline, (Vec<Error>, String)> {
         )
     });
     let deploy = scorecard.and_then(|sc| take(&mut errs, raw.deploy.unwrap_or_default().resolve(&file, sc)));
-    if !errs.is_empty() {
-        return Err((errs, text));
+    if let (Some(i), Some(pr)) = (&ingest, &privacy) {
+        errs.extend(cross_checks(&file, i, pr));
+    }
+    // A problem of a key that was set aside (or of its section) would only repeat it.
+    let related = |k: &str| {
+        set_aside
+            .iter()
+            .any(|r| !r.is_empty() && (k.starts_with(r.as_str()) || r.starts_with(k)))
+    };
+    errs.retain(|e| !matches!(e, Error::Config { key, .. } if related(key)));
+    parse_errs.append(&mut errs);
+    if !parse_errs.is_empty() {
+        return Err((parse_errs, text));
     }
     Ok(Pipeline {
         name: raw.name,
@@ -152,6 +154,59 @@ pub fn load(path: &Path) -> Result<Pipeline, (Vec<Error>, String)> {
         evaluate: evaluate.expect("checked"),
         deploy: deploy.expect("checked"),
     })
+}
+
+/// The pipeline file's text: a missing file, a folder or a file that is not text are user errors
+/// naming it.
+fn read_text(path: &Path) -> Result<String, Error> {
+    if !path.exists() {
+        return Err(Error::MissingInput {
+            path: path.into(),
+            hint: None,
+        });
+    }
+    if path.is_dir() {
+        return Err(Error::data(
+            path.display().to_string(),
+            None,
+            None,
+            "is a folder; name a pipeline file (`pipelines/credit_scoring.yaml`)",
+        ));
+    }
+    let bytes = fs_err::read(path)?;
+    String::from_utf8(bytes).map_err(|e| {
+        Error::data(
+            path.display().to_string(),
+            None,
+            None,
+            format!(
+                "is not a text file (invalid UTF-8 at byte {}); a pipeline file is YAML text",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })
+}
+
+/// Checks that need two sections at once.
+fn cross_checks(file: &str, ingest: &IngestParams, privacy: &PrivacyParams) -> Vec<Error> {
+    let mut errs = Vec::new();
+    for (role, col) in [("id", &ingest.id), ("target", &Some(ingest.target.clone()))] {
+        let Some(col) = col else { continue };
+        match privacy.columns.get(col) {
+            Some(riskpipe_privacy::Action::Drop) if role == "id" => errs.push(Error::config(
+                file,
+                format!("privacy.columns.{col}.action"),
+                format!("`{col}` is `data.id`, which keys every output row; dropping it would leave scores without ids: use `hash` to pseudonymise it, or remove `data.id`"),
+            )),
+            Some(a) if role == "target" && *a != riskpipe_privacy::Action::Keep => errs.push(Error::config(
+                file,
+                format!("privacy.columns.{col}.action"),
+                format!("`{col}` is `data.target`, which the models learn; it cannot be masked"),
+            )),
+            _ => {}
+        }
+    }
+    errs
 }
 
 fn take<T>(errs: &mut Vec<Error>, r: Result<T, Vec<Error>>) -> Option<T> {

@@ -10,6 +10,7 @@ use riskpipe_core::manifest::{FileRecord, Manifest, code_version, fingerprint, n
 use riskpipe_core::stage::{Input, STAGES, StageInputs, StageReport};
 use riskpipe_core::{Error, Result};
 
+use crate::lock;
 use crate::pipeline::Pipeline;
 
 /// Whether the one-line stage summaries go to stderr (text logs, not `-q`). With
@@ -179,8 +180,8 @@ fn input_records(stage: &str, inputs: &[Input], run_dir: &Path) -> Result<Vec<Fi
     Ok(recs)
 }
 
-/// Every file under `dir`, relative, sorted, with sha256 and Parquet row counts.
-fn output_records(dir: &Path, prefix: &str) -> Result<Vec<FileRecord>> {
+/// Every file under a stage folder but its own `manifest.json`, as `(path, relative name)`.
+fn stage_files(dir: &Path) -> Result<Vec<(PathBuf, String)>> {
     let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -188,18 +189,23 @@ fn output_records(dir: &Path, prefix: &str) -> Result<Vec<FileRecord>> {
             let p = e?.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.file_name().is_some_and(|n| n != "manifest.json") {
-                files.push(p);
+            } else if p != dir.join(MANIFEST) {
+                let rel = p.strip_prefix(dir).unwrap_or(&p).to_string_lossy().replace('\\', "/");
+                files.push((p, rel));
             }
         }
     }
+    files.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(files)
+}
+
+/// A stage folder's manifest file name.
+const MANIFEST: &str = "manifest.json";
+
+/// Every file under `dir`, relative, sorted, with sha256 and Parquet row counts.
+fn output_records(dir: &Path, prefix: &str) -> Result<Vec<FileRecord>> {
     let mut recs = Vec::new();
-    for p in files {
-        let rel = p
-            .strip_prefix(dir)
-            .expect("under dir")
-            .to_string_lossy()
-            .replace('\\', "/");
+    for (p, rel) in stage_files(dir)? {
         let rows = if rel.ends_with(".parquet") {
             Some(riskpipe_core::io::parquet_rows(&p)?)
         } else {
@@ -264,16 +270,23 @@ pub fn run_stage(stage: &str, params: &StageParams, run_dir: &Path, id: &RunId, 
     }
     fs_err::create_dir_all(&tmp)?;
     let pb = spinner(stage);
-    let result = params.run(
-        &StageInputs {
-            run_dir: run_dir.to_path_buf(),
-        },
-        &tmp,
-        &id.pipeline,
-    );
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        params.run(
+            &StageInputs {
+                run_dir: run_dir.to_path_buf(),
+            },
+            &tmp,
+            &id.pipeline,
+        )
+    }));
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
+    // A panic (a bug; the hook has printed it) leaves no half-written folder behind either.
+    let result = result.unwrap_or_else(|panic| {
+        let _ = fs_err::remove_dir_all(&tmp);
+        std::panic::resume_unwind(panic)
+    });
     let report = match result {
         Ok(r) => r,
         Err(e) => {
@@ -321,15 +334,38 @@ pub fn run_stage(stage: &str, params: &StageParams, run_dir: &Path, id: &RunId, 
     Ok(Outcome::Ran)
 }
 
-/// Runs the pipeline (or one stage) in `run_dir`.
+/// Runs the pipeline (or one stage) in `run_dir`, holding the run folder's lock throughout.
+/// A run that fails on a folder it created and left empty removes that folder again.
 pub fn run_pipeline(
     p: &Pipeline,
     run_dir: &Path,
     run_id: &str,
     only: Option<&str>,
     force: bool,
+    wait: lock::Wait,
 ) -> Result<Vec<(String, Outcome)>> {
+    let created = first_missing_ancestor(run_dir);
     fs_err::create_dir_all(run_dir)?;
+    let result = (|| {
+        let _lock = lock::exclusive(run_dir, wait)?;
+        remove_leftovers(run_dir)?;
+        run_stages(p, run_dir, run_id, only, force)
+    })();
+    if let (Err(e), Some(top)) = (&result, created) {
+        if !matches!(e, Error::Busy { .. }) {
+            remove_empty_run_dir(run_dir, &top);
+        }
+    }
+    result
+}
+
+fn run_stages(
+    p: &Pipeline,
+    run_dir: &Path,
+    run_id: &str,
+    only: Option<&str>,
+    force: bool,
+) -> Result<Vec<(String, Outcome)>> {
     let id = RunId {
         pipeline: p.name.clone(),
         run_id: run_id.to_string(),
@@ -349,6 +385,69 @@ pub fn run_pipeline(
     Ok(done)
 }
 
+/// The outermost folder of `dir` that does not exist yet (what `create_dir_all` will create).
+fn first_missing_ancestor(dir: &Path) -> Option<PathBuf> {
+    let mut top = None;
+    let mut cur = Some(dir);
+    while let Some(d) = cur {
+        if d.as_os_str().is_empty() || d.exists() {
+            break;
+        }
+        top = Some(d.to_path_buf());
+        cur = d.parent();
+    }
+    top
+}
+
+/// Removes `dir` (and its parents up to `top`) when nothing but the lock file is in it.
+fn remove_empty_run_dir(dir: &Path, top: &Path) {
+    let only_lock = fs_err::read_dir(dir)
+        .map(|r| r.filter_map(|e| e.ok()).all(|e| e.file_name() == lock::LOCK_FILE))
+        .unwrap_or(false);
+    if !only_lock {
+        return;
+    }
+    let _ = fs_err::remove_file(dir.join(lock::LOCK_FILE));
+    let mut cur = Some(dir);
+    while let Some(d) = cur {
+        if fs_err::remove_dir(d).is_err() || d == top {
+            break;
+        }
+        cur = d.parent();
+    }
+}
+
+/// Whether a process with this pid is alive (Linux: `/proc/<pid>`; elsewhere assumed gone).
+fn process_alive(pid: u32) -> bool {
+    pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Removes the temporary and superseded stage folders (`.<stage>.tmp-<pid>`, `.<stage>.old-<pid>`)
+/// that a killed run left behind, and says so. Called under the run folder's lock.
+fn remove_leftovers(run_dir: &Path) -> Result<()> {
+    for e in fs_err::read_dir(run_dir)? {
+        let e = e?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix('.') else { continue };
+        let Some((stage, pid)) = rest.split_once(".tmp-").or_else(|| rest.split_once(".old-")) else {
+            continue;
+        };
+        let (true, Ok(pid)) = (STAGES.contains(&stage), pid.parse::<u32>()) else {
+            continue;
+        };
+        if process_alive(pid) {
+            tracing::warn!("Leaving {name}: process {pid} that wrote it is still running.");
+            continue;
+        }
+        fs_err::remove_dir_all(e.path())?;
+        tracing::warn!("Removed {name}, left by process {pid} that ended before finishing stage `{stage}`.");
+        plain(&format!(
+            "{stage:>9}  removed {name}, left behind by an interrupted run (process {pid})"
+        ));
+    }
+    Ok(())
+}
+
 /// One difference found by [`verify`].
 #[derive(Debug, Clone)]
 pub struct Difference {
@@ -362,93 +461,146 @@ pub struct Difference {
 /// Returns the differences (empty: the run reproduces byte for byte).
 pub fn verify(run_dir: &Path, scratch: &Path) -> Result<Vec<Difference>> {
     let mut diffs = Vec::new();
+    // Each stage folder with its manifest; a folder whose manifest is gone or unreadable ends
+    // what can be re-executed, since later stages read its outputs.
     let mut manifests = Vec::new();
+    let mut broken = None;
     for stage in STAGES {
-        if let Some(m) = Manifest::load(&run_dir.join(stage))? {
-            manifests.push(m);
+        let dir = run_dir.join(stage);
+        if !dir.is_dir() {
+            continue;
         }
+        let problem = match Manifest::load(&dir) {
+            Ok(Some(m)) => {
+                manifests.push((m, broken.is_none()));
+                continue;
+            }
+            Ok(None) => "missing",
+            Err(_) => "unreadable",
+        };
+        diffs.push(Difference {
+            path: format!("{stage}/{MANIFEST}"),
+            what: format!(
+                "{problem}: the stage folder cannot be checked or re-executed; rerun it (`riskpipe run PIPELINE --stage {stage} --force`)"
+            ),
+        });
+        broken.get_or_insert(stage);
     }
-    if manifests.is_empty() {
+    if manifests.is_empty() && broken.is_none() {
         return Err(Error::MissingInput {
-            path: run_dir.join("ingest/manifest.json"),
+            path: run_dir.join("ingest").join(MANIFEST),
             hint: Some("`riskpipe verify` needs a run folder written by `riskpipe run`".into()),
         });
     }
-    // 1. The files on disk are the ones the manifests recorded.
-    for m in &manifests {
-        for o in &m.outputs {
-            let p = run_dir.join(&o.path);
-            if !p.exists() {
-                diffs.push(Difference {
-                    path: o.path.clone(),
-                    what: "missing from the run folder".into(),
-                });
-            } else {
-                let h = artifact_sha256(&p)?;
-                if h != o.sha256 {
-                    diffs.push(Difference {
-                        path: o.path.clone(),
-                        what: format!("on disk sha256 {} but manifest says {}", &h[..12], &o.sha256[..12]),
-                    });
-                }
-            }
-        }
+    // 1. The files on disk are exactly the ones the manifests recorded.
+    for (m, _) in &manifests {
+        check_recorded(run_dir, m, &mut diffs)?;
     }
     // 2. Re-execute every stage from its recorded parameters into the scratch folder.
     fs_err::create_dir_all(scratch)?;
-    for m in &manifests {
-        let params = StageParams::from_json(&m.stage, &m.params)?;
-        let id = RunId {
-            pipeline: m.pipeline.clone(),
-            run_id: m.run_id.clone(),
-            seed: m.seed,
-        };
-        let inputs = input_records(&m.stage, &params.inputs(), scratch)?;
-        for i in &m.inputs {
-            match inputs.iter().find(|r| r.path == i.path) {
-                Some(r) if r.sha256 == i.sha256 => {}
-                Some(_) => diffs.push(Difference {
-                    path: i.path.clone(),
-                    what: format!("input of `{}` differs from the one recorded", m.stage),
-                }),
-                None => diffs.push(Difference {
-                    path: i.path.clone(),
-                    what: format!("input of `{}` is missing", m.stage),
-                }),
-            }
+    for (m, runnable) in &manifests {
+        if !runnable {
+            diffs.push(Difference {
+                path: format!("{}/", m.stage),
+                what: format!(
+                    "not re-executed: it reads the outputs of stage `{}`, whose manifest is {}",
+                    broken.unwrap_or_default(),
+                    "missing or unreadable"
+                ),
+            });
+            continue;
         }
-        tracing::info!(stage = %m.stage, "Re-executing stage.");
-        run_stage(&m.stage, &params, scratch, &id, true)?;
-        let again = Manifest::load(&scratch.join(&m.stage))?.expect("written");
-        for o in &m.outputs {
-            match again.outputs.iter().find(|r| r.path == o.path) {
-                Some(r) if r.sha256 == o.sha256 => {}
-                Some(r) => diffs.push(Difference {
-                    path: o.path.clone(),
-                    what: format!(
-                        "re-executed sha256 {} but manifest says {}",
-                        &r.sha256[..12],
-                        &o.sha256[..12]
-                    ),
-                }),
-                None => diffs.push(Difference {
-                    path: o.path.clone(),
-                    what: "not produced by the re-execution".into(),
-                }),
-            }
-        }
-        for r in &again.outputs {
-            if !m.outputs.iter().any(|o| o.path == r.path) {
-                diffs.push(Difference {
-                    path: r.path.clone(),
-                    what: "produced by the re-execution but not recorded".into(),
-                });
-            }
-        }
+        reexecute(m, scratch, &mut diffs)?;
     }
     diffs.sort_by(|a, b| a.path.cmp(&b.path));
     diffs.dedup_by(|a, b| a.path == b.path && a.what == b.what);
     Ok(diffs)
+}
+
+/// Compares a stage folder with its manifest: recorded files present with their hashes, and no
+/// file the manifest does not list.
+fn check_recorded(run_dir: &Path, m: &Manifest, diffs: &mut Vec<Difference>) -> Result<()> {
+    for o in &m.outputs {
+        let p = run_dir.join(&o.path);
+        if !p.is_file() {
+            diffs.push(Difference {
+                path: o.path.clone(),
+                what: "missing from the run folder".into(),
+            });
+            continue;
+        }
+        let h = artifact_sha256(&p)?;
+        if h != o.sha256 {
+            diffs.push(Difference {
+                path: o.path.clone(),
+                what: format!("on disk sha256 {} but manifest says {}", &h[..12], &o.sha256[..12]),
+            });
+        }
+    }
+    for (_, rel) in stage_files(&run_dir.join(&m.stage))? {
+        let path = format!("{}/{rel}", m.stage);
+        if !m.outputs.iter().any(|o| o.path == path) {
+            diffs.push(Difference {
+                path,
+                what: "present in the stage folder but not in its manifest (added after the run)".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Re-executes one stage from its manifest into `scratch` and compares inputs and outputs.
+fn reexecute(m: &Manifest, scratch: &Path, diffs: &mut Vec<Difference>) -> Result<()> {
+    let params = StageParams::from_json(&m.stage, &m.params)?;
+    let id = RunId {
+        pipeline: m.pipeline.clone(),
+        run_id: m.run_id.clone(),
+        seed: m.seed,
+    };
+    let inputs = input_records(&m.stage, &params.inputs(), scratch)?;
+    for i in &m.inputs {
+        match inputs.iter().find(|r| r.path == i.path) {
+            Some(r) if r.sha256 == i.sha256 => {}
+            Some(_) => diffs.push(Difference {
+                path: i.path.clone(),
+                what: format!("input of `{}` differs from the one recorded", m.stage),
+            }),
+            None => diffs.push(Difference {
+                path: i.path.clone(),
+                what: format!("input of `{}` is missing", m.stage),
+            }),
+        }
+    }
+    tracing::info!(stage = %m.stage, "Re-executing stage.");
+    run_stage(&m.stage, &params, scratch, &id, true)?;
+    let again = Manifest::load(&scratch.join(&m.stage))?
+        .ok_or_else(|| Error::Internal(format!("re-executed stage `{}` wrote no manifest", m.stage)))?;
+    for o in &m.outputs {
+        match again.outputs.iter().find(|r| r.path == o.path) {
+            Some(r) if r.sha256 == o.sha256 => {}
+            Some(r) => diffs.push(Difference {
+                path: o.path.clone(),
+                what: format!(
+                    "re-executed sha256 {} but manifest says {}",
+                    &r.sha256[..12],
+                    &o.sha256[..12]
+                ),
+            }),
+            None => diffs.push(Difference {
+                path: o.path.clone(),
+                what: "not produced by the re-execution".into(),
+            }),
+        }
+    }
+    for r in &again.outputs {
+        if !m.outputs.iter().any(|o| o.path == r.path) {
+            diffs.push(Difference {
+                path: r.path.clone(),
+                what: "produced by the re-execution but not recorded".into(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Default run folder: `runs/<pipeline>/<run_id>`.

@@ -62,6 +62,20 @@ pub enum Error {
         /// Why it is needed.
         why: String,
     },
+    /// An environment variable is set to a value riskpipe cannot use.
+    #[error("environment variable `{name}` {message}")]
+    BadEnv {
+        /// The variable's name.
+        name: String,
+        /// What is wrong with its value and how to fix it.
+        message: String,
+    },
+    /// Another riskpipe process holds the run folder.
+    #[error("{message}")]
+    Busy {
+        /// Which folder, which process, and what to do.
+        message: String,
+    },
     /// An I/O error on a named path.
     #[error(transparent)]
     Io(#[from] std::io::Error),
@@ -112,7 +126,9 @@ impl Error {
             | Error::Data { .. }
             | Error::ColumnNotFound { .. }
             | Error::MissingInput { .. }
-            | Error::MissingEnv { .. } => ErrorClass::User,
+            | Error::MissingEnv { .. }
+            | Error::BadEnv { .. }
+            | Error::Busy { .. } => ErrorClass::User,
             Error::Io(e) if e.kind() == std::io::ErrorKind::NotFound => ErrorClass::User,
             _ => ErrorClass::Internal,
         }

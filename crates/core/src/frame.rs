@@ -204,6 +204,24 @@ impl Frame {
         }
     }
 
+    /// A user error at the first infinite number (missing values are NaN; infinities are not
+    /// values riskpipe can bin or score). `first_row` is the 1-based data row of row 0.
+    pub fn check_finite(&self, file: &str, first_row: u64) -> crate::Result<()> {
+        for (name, col) in self.iter() {
+            if let Column::Number(v) = col {
+                if let Some(i) = v.iter().position(|x| x.is_infinite()) {
+                    return Err(crate::Error::data(
+                        file,
+                        Some(first_row + i as u64),
+                        Some(name),
+                        format!("`{}` is not a finite number; write missing values as null", v[i]),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Iterates over (name, column).
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Column)> {
         self.names.iter().map(String::as_str).zip(self.columns.iter())

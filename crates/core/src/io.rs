@@ -40,6 +40,44 @@ pub fn temp_sibling(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }
 
+/// A temporary file beside its final path: removed when dropped (an error or a panic unwinding
+/// through the writer) unless [`TempPath::persist`] renamed it into place.
+#[derive(Debug)]
+pub struct TempPath {
+    path: PathBuf,
+    done: bool,
+}
+
+impl TempPath {
+    /// A temporary path beside `final_path` (nothing is created yet).
+    pub fn beside(final_path: &Path) -> TempPath {
+        TempPath {
+            path: temp_sibling(final_path),
+            done: false,
+        }
+    }
+
+    /// The temporary path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Renames the finished file to `final_path`.
+    pub fn persist(mut self, final_path: &Path) -> Result<()> {
+        fs_err::rename(&self.path, final_path)?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
 /// Creates the parent folder of `path`, if it has one.
 pub fn ensure_parent(path: &Path) -> Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -51,10 +89,9 @@ pub fn ensure_parent(path: &Path) -> Result<()> {
 /// Writes bytes to `path` atomically (temporary file, then rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     ensure_parent(path)?;
-    let tmp = temp_sibling(path);
-    fs_err::write(&tmp, bytes)?;
-    fs_err::rename(&tmp, path)?;
-    Ok(())
+    let tmp = TempPath::beside(path);
+    fs_err::write(tmp.path(), bytes)?;
+    tmp.persist(path)
 }
 
 /// Writes a value as pretty JSON (keys in struct/BTreeMap order) with a trailing newline.
@@ -67,19 +104,82 @@ pub fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
     write_atomic(path, &bytes)
 }
 
-/// Reads a JSON artifact.
+/// Reads a JSON artifact. A missing file, a folder or text that is not the expected JSON is a
+/// user error naming the file (someone edited or replaced it).
 pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
+    check_is_file(path)?;
+    let bytes = fs_err::read(path)?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        Error::data(
+            path.display().to_string(),
+            None,
+            None,
+            format!("is not the JSON riskpipe wrote here ({e})"),
+        )
+    })
+}
+
+/// Whether two paths name the same existing file (through `..`, symlinks or hard links).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (fs_err::metadata(a), fs_err::metadata(b)) {
+        (Ok(x), Ok(y)) => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::MetadataExt;
+                x.dev() == y.dev() && x.ino() == y.ino()
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = (x, y);
+                matches!((a.canonicalize(), b.canonicalize()), (Ok(p), Ok(q)) if p == q)
+            }
+        }
+        _ => false,
+    }
+}
+
+/// A user error unless `path` is an existing regular file (not a folder).
+pub fn check_is_file(path: &Path) -> Result<()> {
     if !path.exists() {
         return Err(Error::MissingInput {
             path: path.to_path_buf(),
             hint: None,
         });
     }
-    let bytes = fs_err::read(path)?;
-    serde_json::from_slice(&bytes).map_err(|source| Error::Json {
-        path: path.to_path_buf(),
-        source,
-    })
+    if path.is_dir() {
+        return Err(Error::data(
+            path.display().to_string(),
+            None,
+            None,
+            "is a folder; a file is expected here",
+        ));
+    }
+    Ok(())
+}
+
+/// A Parquet file that cannot be read is the user's to fix: it is truncated, corrupt or not
+/// Parquet at all.
+fn pq_read_err(path: &Path) -> impl FnOnce(parquet::errors::ParquetError) -> Error + '_ {
+    move |e| {
+        Error::data(
+            path.display().to_string(),
+            None,
+            None,
+            format!("cannot be read as Parquet ({e}); is it truncated or not a Parquet file?"),
+        )
+    }
+}
+
+/// A batch of a Parquet file that cannot be decoded (a corrupt page).
+pub fn arrow_read_err(path: &Path) -> impl FnOnce(arrow_schema::ArrowError) -> Error + '_ {
+    move |e| {
+        Error::data(
+            path.display().to_string(),
+            None,
+            None,
+            format!("cannot be read as Parquet ({e}); is it truncated or corrupt?"),
+        )
+    }
 }
 
 fn pq_err(path: &Path) -> impl FnOnce(parquet::errors::ParquetError) -> Error + '_ {
@@ -144,6 +244,14 @@ pub fn from_batch(batch: &RecordBatch, file: &Path) -> Result<Frame> {
                 ),
             )
         })?;
+        if frame.get(field.name()).is_some() {
+            return Err(Error::data(
+                file.display().to_string(),
+                None,
+                Some(field.name()),
+                "the file names this column twice",
+            ));
+        }
         frame.push(field.name().clone(), col);
     }
     Ok(frame)
@@ -226,7 +334,7 @@ fn array_to_column(array: &dyn Array) -> Option<Column> {
 /// its final path only on [`ParquetSink::finish`].
 pub struct ParquetSink {
     path: PathBuf,
-    tmp: PathBuf,
+    tmp: TempPath,
     writer: ArrowWriter<File>,
     rows: u64,
 }
@@ -235,8 +343,8 @@ impl ParquetSink {
     /// Starts a file with the given schema.
     pub fn create(path: &Path, schema: SchemaRef) -> Result<Self> {
         ensure_parent(path)?;
-        let tmp = temp_sibling(path);
-        let file = fs_err::File::create(&tmp)?.into_parts().0;
+        let tmp = TempPath::beside(path);
+        let file = fs_err::File::create(tmp.path())?.into_parts().0;
         let writer = ArrowWriter::try_new(file, schema, Some(writer_props())).map_err(pq_err(path))?;
         Ok(ParquetSink {
             path: path.to_path_buf(),
@@ -261,7 +369,7 @@ impl ParquetSink {
     /// Closes the file and renames it into place; returns the number of rows.
     pub fn finish(self) -> Result<u64> {
         self.writer.close().map_err(pq_err(&self.path))?;
-        fs_err::rename(&self.tmp, &self.path)?;
+        self.tmp.persist(&self.path)?;
         Ok(self.rows)
     }
 }
@@ -284,19 +392,14 @@ pub fn parquet_batches(path: &Path, batch_rows: usize) -> Result<ParquetRecordBa
     open_builder(path)?
         .with_batch_size(batch_rows)
         .build()
-        .map_err(pq_err(path))
+        .map_err(pq_read_err(path))
 }
 
 /// A reader builder for an existing Parquet file (a missing file is a user error naming it).
 fn open_builder(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>> {
-    if !path.exists() {
-        return Err(Error::MissingInput {
-            path: path.to_path_buf(),
-            hint: None,
-        });
-    }
+    check_is_file(path)?;
     let file = fs_err::File::open(path)?.into_parts().0;
-    ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq_err(path))
+    ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq_read_err(path))
 }
 
 /// Reads only the named columns of a Parquet file (unknown names are left out).
@@ -307,11 +410,11 @@ pub fn read_parquet_columns(path: &Path, columns: &[&str]) -> Result<Frame> {
         .with_projection(mask)
         .with_batch_size(ROW_GROUP_ROWS)
         .build()
-        .map_err(pq_err(path))?;
+        .map_err(pq_read_err(path))?;
     let schema = reader.schema();
     let mut parts = Vec::new();
     for batch in reader {
-        parts.push(from_batch(&batch.map_err(Error::Arrow)?, path)?);
+        parts.push(from_batch(&batch.map_err(arrow_read_err(path))?, path)?);
     }
     if parts.is_empty() {
         return from_batch(&RecordBatch::new_empty(schema), path);
@@ -364,7 +467,7 @@ pub fn read_parquet_text_codes(path: &Path, column: &str) -> Result<TextCodes> {
             .with_projection(mask)
             .with_batch_size(ROW_GROUP_ROWS)
             .build()
-            .map_err(pq_err(path))?
+            .map_err(pq_read_err(path))?
     };
     // First-seen codes; the last code is tried first, then the map (no allocation on a hit).
     let mut index: std::collections::BTreeMap<String, u32> = std::collections::BTreeMap::new();
@@ -387,7 +490,7 @@ pub fn read_parquet_text_codes(path: &Path, column: &str) -> Result<TextCodes> {
         last
     };
     for batch in reader {
-        let batch = batch.map_err(Error::Arrow)?;
+        let batch = batch.map_err(arrow_read_err(path))?;
         let Some(array) = batch.column_by_name(column) else {
             break;
         };
@@ -428,7 +531,7 @@ pub fn read_parquet(path: &Path) -> Result<Frame> {
     let schema = reader.schema();
     let mut parts = Vec::new();
     for batch in reader {
-        let batch = batch.map_err(Error::Arrow)?;
+        let batch = batch.map_err(arrow_read_err(path))?;
         parts.push(from_batch(&batch, path)?);
     }
     if parts.is_empty() {
@@ -484,9 +587,9 @@ pub fn concat(mut parts: Vec<Frame>) -> Frame {
 /// atomically.
 pub fn write_csv(path: &Path, frame: &Frame) -> Result<u64> {
     ensure_parent(path)?;
-    let tmp = temp_sibling(path);
+    let tmp = TempPath::beside(path);
     {
-        let file = fs_err::File::create(&tmp)?;
+        let file = fs_err::File::create(tmp.path())?;
         let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
         let csv_err = |e: csv::Error| Error::Io(std::io::Error::other(format!("{}: {e}", path.display())));
         w.write_record(frame.names()).map_err(csv_err)?;
@@ -502,14 +605,14 @@ pub fn write_csv(path: &Path, frame: &Frame) -> Result<u64> {
         }
         w.flush()?;
     }
-    fs_err::rename(&tmp, path)?;
+    tmp.persist(path)?;
     Ok(frame.rows() as u64)
 }
 
 /// Rows of a Parquet file, from its footer.
 pub fn parquet_rows(path: &Path) -> Result<u64> {
     let file = fs_err::File::open(path)?.into_parts().0;
-    let b = ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq_err(path))?;
+    let b = ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq_read_err(path))?;
     Ok(b.metadata().file_metadata().num_rows() as u64)
 }
 

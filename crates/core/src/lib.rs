@@ -27,6 +27,7 @@ pub mod frame;
 pub mod hash;
 pub mod io;
 pub mod manifest;
+pub mod names;
 mod rng;
 pub mod split;
 pub mod stage;

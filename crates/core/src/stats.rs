@@ -148,3 +148,8 @@ mod dot_tests {
         assert_eq!(super::dot(&[], &[]), 0.0);
     }
 }
+
+/// The index of the first NaN or infinite value, if any.
+pub fn first_non_finite(v: &[f64]) -> Option<usize> {
+    v.iter().position(|x| !x.is_finite())
+}

@@ -6,6 +6,58 @@ use crate::{Error, Result};
 
 /// Parses YAML text into `T`; errors name the file, line, column and key path, and quote the line.
 pub fn parse<T: DeserializeOwned>(file: &str, text: &str) -> Result<T> {
+    parse_located(file, text).map_err(|(_, e)| e)
+}
+
+/// Parses YAML text into `T` and reports every key that is unknown or of the wrong type, not
+/// only the first: each offending entry (with the lines indented under it) is set aside and the
+/// text parsed again. Returns the value of the text without those entries when one could be
+/// parsed, and the errors with the key paths set aside.
+pub fn parse_all<T: DeserializeOwned>(file: &str, text: &str) -> (Option<T>, Vec<Error>, Vec<String>) {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut errs = Vec::new();
+    let mut removed = Vec::new();
+    for _ in 0..100 {
+        let current = lines.join("\n") + "\n";
+        match parse_located::<T>(file, &current) {
+            Ok(v) => return (Some(v), errs, removed),
+            Err((line, e)) => {
+                let (key, message) = match &e {
+                    Error::Config { key, message, .. } => (key.clone(), message.clone()),
+                    _ => (String::new(), String::new()),
+                };
+                // Past the first error, only errors of a key itself are the file's; a missing
+                // field or an emptied mapping comes from what was set aside.
+                let own = message.starts_with("unknown field") || message.starts_with("invalid");
+                if !errs.is_empty() && !own {
+                    return (None, errs, removed);
+                }
+                errs.push(e);
+                // Line numbers stay those of the file: removed lines are blanked, not deleted.
+                let Some(l) = line.filter(|l| (1..=lines.len()).contains(l) && !lines[l - 1].trim().is_empty()) else {
+                    return (None, errs, removed);
+                };
+                let indent = |s: &str| s.len() - s.trim_start().len();
+                let own = indent(&lines[l - 1]);
+                lines[l - 1].clear();
+                for next in lines.iter_mut().skip(l) {
+                    if next.trim().is_empty() || next.trim_start().starts_with('#') {
+                        continue;
+                    }
+                    if indent(next) <= own {
+                        break;
+                    }
+                    next.clear();
+                }
+                removed.push(key);
+            }
+        }
+    }
+    (None, errs, removed)
+}
+
+/// [`parse`], with the 1-based line of the error when known.
+fn parse_located<T: DeserializeOwned>(file: &str, text: &str) -> std::result::Result<T, (Option<usize>, Error)> {
     serde_saphyr::from_str::<T>(text).map_err(|e| {
         let (line, col) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
         let rendered = e.to_string();
@@ -28,7 +80,8 @@ pub fn parse<T: DeserializeOwned>(file: &str, text: &str) -> Result<T> {
         } else {
             String::new()
         };
-        Error::config(at, key, format!("{message}{snippet}"))
+        let line = (line > 0).then_some(line as usize);
+        (line, Error::config(at, key, format!("{message}{snippet}")))
     })
 }
 
@@ -119,6 +172,17 @@ mod tests {
         assert!(err.starts_with("p.yaml:4:"), "{err}");
         assert!(err.contains("data.rowz"), "{err}");
         assert!(err.contains("rowz"), "{err}");
+    }
+
+    #[test]
+    fn every_bad_key_is_reported() {
+        let text = "version: 1\nversionz: 2\ndata:\n  rows: many\n  rowz: 6\n    deeper: 1\n";
+        let (v, errs, removed) = parse_all::<Outer>("p.yaml", text);
+        assert_eq!(errs.len(), 3, "{errs:?}");
+        assert!(errs[0].to_string().contains("p.yaml:2:"), "{}", errs[0]);
+        assert!(errs[2].to_string().contains("rowz"), "{}", errs[2]);
+        assert!(v.is_none(), "`data.rows` is required and was set aside");
+        assert_eq!(removed, ["versionz", "data.rows", "data.rowz"]);
     }
 
     #[test]

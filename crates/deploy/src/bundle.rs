@@ -13,6 +13,30 @@ use riskpipe_privacy::PrivacyParams;
 
 use riskpipe_features::{MISSING_SUFFIX, Scorecard, ScorecardParams};
 
+/// The parts of a bundle must fit together: the scorecard's features are in the transform, the
+/// id is an input.
+fn check_coherent(dir: &Path, info: &BundleInfo, transform: &Transform, scorecard: Option<&Scorecard>) -> Result<()> {
+    let bad = |f: &str, m: String| Err(Error::data(dir.join(f).display().to_string(), None, None, m));
+    if let Some(sc) = scorecard {
+        if let Some(f) = sc
+            .features
+            .iter()
+            .find(|f| !transform.features.iter().any(|t| t.name == f.feature))
+        {
+            return bad(
+                "scorecard.json",
+                format!("scores feature `{}`, which transform.json does not bin", f.feature),
+            );
+        }
+    }
+    if let Some(id) = &info.id {
+        if !info.inputs.iter().any(|c| &c.name == id) {
+            return bad("bundle.json", format!("names id `{id}` but not among its inputs"));
+        }
+    }
+    Ok(())
+}
+
 /// A raw input column the bundle needs.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct InputColumn {
@@ -63,39 +87,33 @@ pub struct Scorer {
     key: Option<Vec<u8>>,
 }
 
-/// Files of a bundle folder.
-pub const BUNDLE_FILES: [&str; 6] = [
-    "bundle.json",
-    "plan.json",
-    "transform.json",
-    "model.json",
-    "scorecard.json",
-    "calibration.json",
-];
-
 impl Scorer {
-    /// Loads a bundle folder (and the masking key, when the plan hashes a column).
+    /// Loads a bundle folder (and the masking key, when the plan hashes a column). The folder
+    /// must match its seal (`bundle_manifest.json`) file for file: a changed, missing or extra
+    /// file is a user error naming it.
     pub fn load(dir: &Path) -> Result<Scorer> {
-        if !dir.join("bundle.json").exists() {
+        if !dir.join("bundle.json").is_file() {
             return Err(Error::MissingInput {
                 path: dir.join("bundle.json"),
                 hint: Some("`--bundle` must name a bundle folder written by the deploy stage (`runs/<pipeline>/<run>/deploy/bundle`)".into()),
             });
         }
+        let seal = crate::seal::check(dir)?;
         let info: BundleInfo = read_json(&dir.join("bundle.json"))?;
         let plan: PrivacyParams = read_json(&dir.join("plan.json"))?;
         let transform: Transform = read_json(&dir.join("transform.json"))?;
         let model: Model = read_json(&dir.join("model.json"))?;
-        let scorecard: Option<Scorecard> = if dir.join("scorecard.json").exists() {
+        let scorecard: Option<Scorecard> = if seal.contains("scorecard.json") {
             Some(read_json(&dir.join("scorecard.json"))?)
         } else {
             None
         };
-        let calibration: Option<Calibrator> = if dir.join("calibration.json").exists() {
+        let calibration: Option<Calibrator> = if seal.contains("calibration.json") {
             Some(read_json(&dir.join("calibration.json"))?)
         } else {
             None
         };
+        check_coherent(dir, &info, &transform, scorecard.as_ref())?;
         // Only columns the bundle reads are masked at scoring time; the key is needed only if one
         // of them is hashed.
         let needed: Vec<&str> = info.inputs.iter().map(|c| c.name.as_str()).collect();
@@ -114,14 +132,17 @@ impl Scorer {
     }
 
     /// Output column names: id (or `row`), `pd`, `score`, `reason_1..k`.
+    ///
+    /// (The id cannot be named like the other outputs: ingest refuses such an id.)
     pub fn output_names(&self) -> Vec<String> {
+        use riskpipe_core::names::{PD, REASON_PREFIX, ROW, SCORE};
         let mut v = vec![
-            self.info.id.clone().unwrap_or_else(|| "row".into()),
-            "pd".into(),
-            "score".into(),
+            self.info.id.clone().unwrap_or_else(|| ROW.into()),
+            PD.into(),
+            SCORE.into(),
         ];
         for k in 1..=self.reasons() {
-            v.push(format!("reason_{k}"));
+            v.push(format!("{REASON_PREFIX}{k}"));
         }
         v
     }
@@ -138,7 +159,7 @@ impl Scorer {
     }
 
     /// Whether reason codes come from TreeSHAP contributions (a tree model with reason codes
-    /// on), which costs about a millisecond per row for a few hundred trees.
+    /// on), far slower than scoring alone (see `bench/results/scale.md`).
     pub fn explains_with_shap(&self) -> bool {
         self.info.reason_codes > 0
             && !matches!(self.model, Model::Logistic(_))
@@ -195,6 +216,22 @@ impl Scorer {
         Ok(())
     }
 
+    /// A NaN or infinite PD or score is an error naming the model and the first such row.
+    fn check_finite(&self, what: &str, v: &[f64], first_row: u64, file: &str) -> Result<()> {
+        match riskpipe_core::stats::first_non_finite(v) {
+            None => Ok(()),
+            Some(i) => Err(Error::data(
+                file,
+                Some(first_row + i as u64 + 1),
+                None,
+                format!(
+                    "the {} model gives a {what} of {} for this row; check the row's values",
+                    self.info.model, v[i]
+                ),
+            )),
+        }
+    }
+
     /// Scores raw rows; reason codes only when `explain` (the deploy stage's check needs PDs).
     pub fn score_with(&self, raw: &Frame, first_row: u64, file: &str, explain: bool) -> Result<Frame> {
         for c in &self.info.inputs {
@@ -225,10 +262,15 @@ impl Scorer {
                 *p = c.apply(*p);
             }
         }
+        self.check_finite("PD", &pd, first_row, file)?;
         let n = raw.rows();
         let mut out = Frame::new();
         let id = match &self.info.id {
-            Some(id) => masked.get(id).cloned().unwrap_or(Column::Text(vec![None; n])),
+            Some(id) => masked.get(id).cloned().ok_or_else(|| Error::ColumnNotFound {
+                file: file.to_string(),
+                column: id.clone(),
+                hint: "; it is the bundle's id column, and the masking plan must not drop it".into(),
+            })?,
             None => Column::Number((0..n).map(|i| (first_row + i as u64) as f64).collect()),
         };
         out.push(self.output_names()[0].clone(), id);
@@ -241,19 +283,15 @@ impl Scorer {
         }
         match &self.scorecard {
             Some(sc) => {
+                // Every scorecard feature is in the transform (checked at load).
                 let idx: Vec<usize> = sc
                     .features
                     .iter()
-                    .map(|f| {
-                        self.transform
-                            .features
-                            .iter()
-                            .position(|t| t.name == f.feature)
-                            .unwrap_or(0)
-                    })
+                    .filter_map(|f| self.transform.features.iter().position(|t| t.name == f.feature))
                     .collect();
+                let located = self.transform.locator(&masked, file)?;
                 for i in 0..n {
-                    let bins = self.transform.locate(&masked, i);
+                    let bins = located.row(i);
                     let mut total = 0i64;
                     let mut lost: Vec<(i64, usize)> = Vec::with_capacity(sc.features.len());
                     for (j, f) in sc.features.iter().enumerate() {
@@ -291,10 +329,14 @@ impl Scorer {
                 }
             }
         }
-        out.push("pd", Column::Number(pd));
-        out.push("score", Column::Number(score));
-        for (r, v) in reasons.into_iter().enumerate() {
-            out.push(format!("reason_{}", r + 1), Column::Text(v));
+        self.check_finite("score", &score, first_row, file)?;
+        let names = self.output_names();
+        for (name, col) in names[1..].iter().zip(
+            [Column::Number(pd), Column::Number(score)]
+                .into_iter()
+                .chain(reasons.into_iter().map(Column::Text)),
+        ) {
+            out.push(name.clone(), col);
         }
         Ok(out)
     }

@@ -24,9 +24,11 @@
 mod bundle;
 mod config;
 mod run;
+mod seal;
 mod stream;
 
-pub use bundle::{BUNDLE_FILES, BundleInfo, InputColumn, Scorer};
+pub use bundle::{BundleInfo, InputColumn, Scorer};
+pub use seal::{SEAL_FILE, Seal, SealedFile};
 pub use config::{DeployConfig, DeployParams};
 pub use run::{Check, inputs, run};
 pub use stream::{batch_rows, score_file};

@@ -129,6 +129,7 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
         write_atomic(&bundle.join("scorecard.csv"), sc.to_csv().as_bytes())?;
         write_atomic(&bundle.join("scorecard.sql"), sc.to_sql(&transform).as_bytes())?;
     }
+    crate::seal::write(&bundle)?;
 
     // Score the raw test rows through the bundle, exactly as `riskpipe score` would.
     let scorer = Scorer::load(&bundle)?;
@@ -154,18 +155,32 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
     let expected = preds
         .number(&column)
         .ok_or_else(|| Error::Internal(format!("predictions.parquet lacks `{column}`")))?;
-    let got = scored.number("pd").expect("pd");
-    let max_abs_diff = got.iter().zip(expected).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    let got = scored
+        .number(riskpipe_core::names::PD)
+        .ok_or_else(|| Error::Internal("the scorer wrote no PD".into()))?;
+    // NaN never compares equal and never hides in a maximum: the first row whose bits differ
+    // (or that is not finite on either side) fails the check.
+    let differs = |(a, b): (&f64, &f64)| a.to_bits() != b.to_bits() || !a.is_finite() || !b.is_finite();
+    let first_diff = got.iter().zip(expected).position(differs);
+    let max_abs_diff = got
+        .iter()
+        .zip(expected)
+        .map(|(a, b)| if a.is_finite() && b.is_finite() { (a - b).abs() } else { f64::INFINITY })
+        .fold(0.0, f64::max);
     let check = Check {
         rows: got.len() as u64,
         max_abs_diff,
-        ok: max_abs_diff == 0.0 && got.len() == expected.len(),
+        ok: first_diff.is_none() && got.len() == expected.len(),
     };
     write_parquet(&out.join("test_scores.parquet"), &scored)?;
     write_json(&out.join("check.json"), &check)?;
     if !check.ok {
+        let row = first_diff.map_or(String::new(), |i| {
+            format!(" (first at test row {}: {} vs {})", i + 1, got[i], expected[i])
+        });
         return Err(Error::Internal(format!(
-            "the bundle scores the test rows differently from evaluate (max |diff| = {max_abs_diff:e}); this is a bug"
+            "the bundle scores the test rows of the {} model differently from evaluate{row}; this is a bug",
+            selection.selected
         )));
     }
     Ok(StageReport {

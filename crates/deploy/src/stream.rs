@@ -3,25 +3,36 @@
 use std::io::Write;
 use std::path::Path;
 
-use riskpipe_core::io::{ParquetSink, arrow_schema, from_batch, parquet_batches, temp_sibling};
+use riskpipe_core::io::{ParquetSink, TempPath, arrow_schema, from_batch, parquet_batches};
 use riskpipe_core::{Column, ColumnKind, Error, Frame, Result};
 
 use crate::bundle::Scorer;
 
-/// Rows per batch (override with `RISKPIPE_BATCH_ROWS`).
-pub fn batch_rows() -> usize {
-    std::env::var(riskpipe_core::env::RISKPIPE_BATCH_ROWS)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|v| *v > 0)
-        .unwrap_or(65_536)
+/// Rows per batch: 65,536, or `RISKPIPE_BATCH_ROWS` when set (a whole number above 0; any
+/// other value is a user error rather than silently ignored).
+pub fn batch_rows() -> Result<usize> {
+    let name = riskpipe_core::env::RISKPIPE_BATCH_ROWS;
+    match std::env::var(name) {
+        Err(std::env::VarError::NotPresent) => Ok(65_536),
+        Ok(v) => match v.trim().parse::<usize>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(Error::BadEnv {
+                name: name.to_string(),
+                message: format!("is `{v}`, not a whole number of rows above 0; unset it for the default 65536"),
+            }),
+        },
+        Err(_) => Err(Error::BadEnv {
+            name: name.to_string(),
+            message: "is not valid UTF-8".into(),
+        }),
+    }
 }
 
 enum Sink {
     Parquet(ParquetSink),
     Csv {
         w: csv::Writer<std::io::BufWriter<fs_err::File>>,
-        tmp: std::path::PathBuf,
+        tmp: TempPath,
         path: std::path::PathBuf,
     },
 }
@@ -55,8 +66,8 @@ impl Sink {
             Ok(Sink::Parquet(ParquetSink::create(path, arrow_schema(&names, &kinds))?))
         } else {
             riskpipe_core::io::ensure_parent(path)?;
-            let tmp = temp_sibling(path);
-            let mut w = csv::Writer::from_writer(std::io::BufWriter::new(fs_err::File::create(&tmp)?));
+            let tmp = TempPath::beside(path);
+            let mut w = csv::Writer::from_writer(std::io::BufWriter::new(fs_err::File::create(tmp.path())?));
             w.write_record(scorer.output_names())
                 .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
             Ok(Sink::Csv {
@@ -97,8 +108,7 @@ impl Sink {
                     .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
                 inner.flush()?;
                 drop(inner);
-                fs_err::rename(&tmp, &path)?;
-                Ok(())
+                tmp.persist(&path)
             }
         }
     }
@@ -113,22 +123,37 @@ fn is_parquet(p: &Path) -> bool {
 /// Scores `input` (CSV or Parquet, by extension) into `output` (CSV or Parquet) in batches;
 /// returns the rows scored. On error nothing is left at `output`.
 pub fn score_file(scorer: &Scorer, input: &Path, output: &Path) -> Result<u64> {
-    if !input.exists() {
-        return Err(Error::MissingInput {
-            path: input.into(),
-            hint: None,
-        });
+    riskpipe_core::io::check_is_file(input)?;
+    if riskpipe_core::io::same_file(input, output) {
+        return Err(Error::data(
+            output.display().to_string(),
+            None,
+            None,
+            format!(
+                "is the input file `{}`; scoring would overwrite it: choose another `--output`",
+                input.display()
+            ),
+        ));
+    }
+    if output.is_dir() {
+        return Err(Error::data(
+            output.display().to_string(),
+            None,
+            None,
+            "is a folder; `--output` names a `.csv` or `.parquet` file",
+        ));
     }
     let file = input.display().to_string();
-    let batch = batch_rows();
+    let batch = batch_rows()?;
     let mut sink = Sink::create(output, scorer)?;
     let result = (|| -> Result<u64> {
         let mut done = 0u64;
         if is_parquet(input) {
             for b in parquet_batches(input, batch)? {
-                let b = b?;
+                let b = b.map_err(riskpipe_core::io::arrow_read_err(input))?;
                 let raw = from_batch(&b, input)?;
                 let raw = select_inputs(scorer, raw, &file)?;
+                raw.check_finite(&file, done + 1)?;
                 let out = scorer.score(&raw, done, &file)?;
                 sink.write(&out)?;
                 done += raw.rows() as u64;
@@ -204,19 +229,10 @@ pub fn score_file(scorer: &Scorer, input: &Path, output: &Path) -> Result<u64> {
         }
         Ok(done)
     })();
-    match result {
-        Ok(n) => {
-            sink.finish()?;
-            Ok(n)
-        }
-        Err(e) => {
-            // Drop the half-written temporary file; nothing reaches `output`.
-            let tmp = temp_sibling(output);
-            drop(sink);
-            let _ = fs_err::remove_file(tmp);
-            Err(e)
-        }
-    }
+    // On error the sink is dropped with its temporary file; nothing reaches `output`.
+    let n = result?;
+    sink.finish()?;
+    Ok(n)
 }
 
 /// Keeps the bundle's input columns of a Parquet batch, converting kinds where that is lossless.

@@ -293,8 +293,8 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
         Model::Mlp(_) => Vec::new(),
     };
     importance.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    // Exact contributions of a tree model on evenly spaced test rows (TreeSHAP costs about a
-    // millisecond per row for 300 trees, so a sample keeps the report fast).
+    // Exact contributions of a tree model on evenly spaced test rows (TreeSHAP costs a
+    // fraction of a millisecond per row for 300 trees, so a sample keeps the report fast).
     let shap = {
         let model = &i.models[sel];
         let n = i.test.rows();

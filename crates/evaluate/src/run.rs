@@ -111,28 +111,38 @@ fn pearson(a: &[f64], b: &[f64]) -> f64 {
     }
 }
 
-/// Scores the test rows with the scorecard's integer points (looked up from their WoE values)
-/// and compares the ranking with the logistic model's.
+/// Scores the test rows with the scorecard's integer points (looked up from their WoE values:
+/// a bin's points are a function of its WoE, so equal WoE means equal points) and compares the
+/// ranking with the logistic model's. A WoE value no bin has is a bug, never a neutral guess.
 fn scorecard_check(
     sc: &riskpipe_features::Scorecard,
     test: &Frame,
     y: &[f64],
     p_model: &[f64],
-) -> Option<ScorecardCheck> {
+) -> Result<ScorecardCheck> {
     let n = test.rows();
     let mut points = vec![0.0f64; n];
     for f in &sc.features {
-        let woe = test.number(&format!("{}{}", riskpipe_features::WOE_PREFIX, f.feature))?;
-        let table: Vec<(f64, i64)> = f
+        let col = format!("{}{}", riskpipe_features::WOE_PREFIX, f.feature);
+        let woe = test
+            .number(&col)
+            .ok_or_else(|| Error::Internal(format!("the test matrix has no `{col}` for the scorecard")))?;
+        let table: Vec<(u64, i64)> = f
             .bins
             .iter()
             .chain(f.missing.iter())
             .chain(f.specials.iter().map(|s| &s.1))
-            .map(|b| (b.woe, b.points))
-            .chain([(0.0, f.neutral_points)])
+            .map(|b| (b.woe.to_bits(), b.points))
+            .chain([(0.0f64.to_bits(), f.neutral_points)])
             .collect();
-        for (pt, w) in points.iter_mut().zip(woe) {
-            *pt += table.iter().find(|t| t.0 == *w).map_or(f.neutral_points, |t| t.1) as f64;
+        for (i, (pt, w)) in points.iter_mut().zip(woe).enumerate() {
+            let Some(t) = table.iter().find(|t| t.0 == w.to_bits()) else {
+                return Err(Error::Internal(format!(
+                    "test row {}: `{col}` = {w} is the WoE of no bin of the scorecard",
+                    i + 1
+                )));
+            };
+            *pt += t.1 as f64;
         }
     }
     let risk_points: Vec<f64> = points.iter().map(|p| -p).collect();
@@ -143,7 +153,7 @@ fn scorecard_check(
             ((1.0 - p) / p).ln()
         })
         .collect();
-    Some(ScorecardCheck {
+    Ok(ScorecardCheck {
         score_range: (sc.min_score, sc.max_score),
         auc_points: riskpipe_metrics::auc(y, &risk_points),
         auc_model: riskpipe_metrics::auc(y, p_model),
@@ -261,8 +271,8 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
     let mut models = BTreeMap::new();
     let mut preds = Frame::new();
     preds.push(
-        "row",
-        test.get("row")
+        riskpipe_core::names::ROW,
+        test.get(riskpipe_core::names::ROW)
             .cloned()
             .unwrap_or(Column::Number(vec![f64::NAN; test.rows()])),
     );
@@ -275,6 +285,16 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
         let model: Model = read_json(&inputs.artifact(&format!("train/{name}.json"))?)?;
         let ptr = model.predict_frame(&train)?;
         let pte = model.predict_frame(&test)?;
+        for (part, p) in [("train", &ptr), ("test", &pte)] {
+            if let Some(i) = riskpipe_core::stats::first_non_finite(p) {
+                return Err(Error::Internal(format!(
+                    "the {name} model gives a PD of {} for {part} row {} (`{}` row {i}); a PD must be a finite probability",
+                    p[i],
+                    i + 1,
+                    if part == "train" { "features/train.parquet" } else { "features/test.parquet" },
+                )));
+            }
+        }
         let threshold = match (params.threshold.as_str(), params.approval_rate, params.costs) {
             ("best_ks", ..) => riskpipe_metrics::ks_with_threshold(ytr, &ptr).1,
             ("approval_rate", Some(a), _) => riskpipe_metrics::approval_threshold(&ptr, a),
@@ -293,7 +313,10 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
                 classification_report: classification_report(yte, &pte, threshold),
             },
         );
-        preds.push(format!("p_{name}"), Column::Number(pte.clone()));
+        preds.push(
+            format!("{}{name}", riskpipe_core::names::PREDICTION_PREFIX),
+            Column::Number(pte.clone()),
+        );
         scores.insert(name.clone(), (ptr, pte));
         loaded.insert(name.clone(), model);
     }
@@ -329,9 +352,10 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
         )),
         _ => None,
     };
-    let scorecard = card
-        .as_ref()
-        .and_then(|sc| scorecard_check(sc, &test, yte, &scores["logistic"].1));
+    let scorecard = match &card {
+        Some(sc) => Some(scorecard_check(sc, &test, yte, &scores["logistic"].1)?),
+        None => None,
+    };
     let metrics = MetricsFile {
         scorecard,
         calibration,

@@ -42,4 +42,4 @@ pub use optimal::{OptimalBinner, Trend};
 pub use run::{FeatureSummary, FeaturesReport, ROW, SPLIT, inputs, run};
 pub use scorecard::{BinPoints, FeaturePoints, Scorecard, ScorecardConfig, ScorecardParams};
 pub use selection::{Decision, SelectionParams, Stepwise, correlation, select, vif};
-pub use transform::{Encoding, FeatureTransform, MISSING_SUFFIX, Transform, WOE_PREFIX};
+pub use transform::{Encoding, FeatureTransform, Locator, MISSING_SUFFIX, Transform, WOE_PREFIX};

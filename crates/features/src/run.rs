@@ -16,9 +16,9 @@ use crate::selection::{Decision, select};
 use crate::transform::{Transform, WOE_PREFIX};
 
 /// Column of `split.parquet` and the matrices naming the source row (the id, or the row number).
-pub const ROW: &str = "row";
+pub use riskpipe_core::names::ROW;
 /// Column of `split.parquet` holding `train` or `test`.
-pub const SPLIT: &str = "split";
+pub use riskpipe_core::names::SPLIT;
 
 /// One feature's line in `report.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -155,6 +155,18 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
             known.sort_unstable();
             if known.is_empty() {
                 return Err(Error::data(file, None, Some(tc), "the time column has no dates"));
+            }
+            if let Some(i) = d.iter().position(Option::is_none) {
+                let row = frame.number(schema.source_row_name()).map_or(i as u64 + 1, |r| r[i] as u64 + 1);
+                return Err(Error::data(
+                    file,
+                    Some(row),
+                    Some(tc),
+                    format!(
+                        "{} rows have no date, and `split: time` cannot tell whether they belong to train or test; fill them in or use `split: stratified`",
+                        d.len() - known.len()
+                    ),
+                ));
             }
             let cutoff = known[((1.0 - params.test_fraction) * known.len() as f64) as usize % known.len()];
             d.iter().map(|x| x.is_some_and(|x| x >= cutoff)).collect()
@@ -314,7 +326,7 @@ mod riskpipe_ingest_schema {
 
     impl Schema {
         pub fn source_row_name(&self) -> &'static str {
-            "source_row"
+            riskpipe_core::names::SOURCE_ROW
         }
     }
 }

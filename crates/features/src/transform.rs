@@ -11,9 +11,9 @@ use riskpipe_core::{Column, ColumnKind, Error, Frame, Result};
 use crate::binning::{BinRef, Binner, Binning};
 
 /// Suffix of missing-indicator columns.
-pub const MISSING_SUFFIX: &str = "__missing";
+pub use riskpipe_core::names::MISSING_SUFFIX;
 /// Prefix of WoE columns.
-pub const WOE_PREFIX: &str = "woe_";
+pub use riskpipe_core::names::WOE_PREFIX;
 
 /// How one raw column becomes model inputs.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -282,14 +282,48 @@ impl Transform {
         Ok(out)
     }
 
-    /// The bin each feature's value falls in, for one row of the raw frame (for reason codes).
-    pub fn locate(&self, frame: &Frame, row: usize) -> Vec<BinRef> {
-        self.features
+    /// Each feature's column of `frame`, resolved once, to locate rows in bins (for points and
+    /// reason codes). A feature whose column is missing or of another kind is an error naming it,
+    /// never another feature's bin or a neutral guess.
+    pub fn locator<'a>(&'a self, frame: &'a Frame, file: &str) -> Result<Locator<'a>> {
+        let mut cols = Vec::with_capacity(self.features.len());
+        for f in &self.features {
+            let col = frame.get(&f.name).ok_or_else(|| Error::ColumnNotFound {
+                file: file.to_string(),
+                column: f.name.clone(),
+                hint: "; the fitted transform needs it".into(),
+            })?;
+            match (&f.encoding, col) {
+                (Encoding::Numeric { .. }, Column::Number(_)) | (Encoding::Categorical { .. }, Column::Text(_)) => {}
+                (_, c) => {
+                    return Err(Error::data(
+                        file,
+                        None,
+                        Some(&f.name),
+                        format!("the fitted transform cannot bin a {:?} column", c.kind()).to_lowercase(),
+                    ));
+                }
+            }
+            cols.push((f, col));
+        }
+        Ok(Locator { cols })
+    }
+}
+
+/// Feature columns resolved by [`Transform::locator`].
+pub struct Locator<'a> {
+    cols: Vec<(&'a FeatureTransform, &'a Column)>,
+}
+
+impl Locator<'_> {
+    /// The bin each feature's value of `row` falls in, in transform order.
+    pub fn row(&self, row: usize) -> Vec<BinRef> {
+        self.cols
             .iter()
-            .map(|f| match frame.get(&f.name) {
-                Some(Column::Number(v)) => f.binning.locate_number(v[row]),
-                Some(Column::Text(v)) => f.binning.locate_category(v[row].as_deref()),
-                _ => BinRef::Neutral,
+            .map(|(f, c)| match c {
+                Column::Number(v) => f.binning.locate_number(v[row]),
+                Column::Text(v) => f.binning.locate_category(v[row].as_deref()),
+                Column::Date(_) => BinRef::Neutral, // refused by `locator`
             })
             .collect()
     }

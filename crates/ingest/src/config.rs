@@ -144,6 +144,28 @@ impl IngestConfig {
             (None, Some(Source::SynthLoans { .. })) => Some("id".to_string()),
             _ => None,
         };
+        if let (Some(t), Some(i)) = (&target, &id) {
+            if t == i {
+                errs.push(Error::config(
+                    file,
+                    "data.id",
+                    format!("`{i}` is also `data.target`; the id must be a column of its own"),
+                ));
+            }
+        }
+        use riskpipe_core::names::{Role, reserved};
+        for (key, name, role) in [("data.target", &target, Role::Target), ("data.id", &id, Role::Id)] {
+            if let Some(why) = name.as_deref().and_then(|n| reserved(n, role)) {
+                errs.push(Error::config(
+                    file,
+                    key,
+                    format!(
+                        "`{}` is a name riskpipe reserves: {why}; rename the column in the source",
+                        name.as_deref().unwrap_or_default()
+                    ),
+                ));
+            }
+        }
         let delimiter = match self.delimiter.as_deref() {
             None => ',',
             Some(d) if d.chars().count() == 1 && d.is_ascii() => d.chars().next().unwrap_or(','),

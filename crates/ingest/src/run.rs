@@ -14,7 +14,7 @@ use riskpipe_core::{Column, ColumnKind, Error, Frame, Result};
 use crate::config::{IngestParams, Source};
 
 /// Name of the column ingest adds: the 0-based row number in the source.
-pub const SOURCE_ROW: &str = "source_row";
+pub use riskpipe_core::names::SOURCE_ROW;
 
 /// One column of `schema.json`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -57,6 +57,10 @@ pub struct QualityReport {
     pub missing: BTreeMap<String, u64>,
     /// Share of positives in the target.
     pub positive_rate: f64,
+    /// Columns read as text although some of their values are numbers (fewer than half), with
+    /// the counts: the inference rule's decision, stated rather than silent.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub read_as_text: BTreeMap<String, String>,
 }
 
 /// The files the stage reads.
@@ -69,20 +73,22 @@ pub fn inputs(params: &IngestParams) -> Vec<Input> {
 
 /// Runs the stage into `out`.
 pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<StageReport> {
+    let mut read_as_text = BTreeMap::new();
     let (mut frame, file, truth) = match &params.source {
-        Source::Csv { path } => (read_csv(Path::new(path), params)?, path.clone(), None),
+        Source::Csv { path } => (
+            read_csv(Path::new(path), params, &mut read_as_text)?,
+            path.clone(),
+            None,
+        ),
         Source::Parquet { path } => {
             let p = Path::new(path);
-            if !p.exists() {
-                return Err(Error::MissingInput {
-                    path: p.into(),
-                    hint: Some("check `data.path` in the pipeline file".into()),
-                });
-            }
+            check_source(p)?;
             let mut f = read_parquet(p)?;
             if f.names().is_empty() || f.rows() == 0 {
                 return Err(Error::data(path.clone(), None, None, "the file has no data rows"));
             }
+            check_names(&f, params, path)?;
+            f.check_finite(path, 1)?;
             f.push(SOURCE_ROW, Column::Number((0..f.rows()).map(|i| i as f64).collect()));
             (f, path.clone(), None)
         }
@@ -109,13 +115,14 @@ pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<S
         ));
     }
     if let Some(id) = &params.id {
-        if frame.get(id).is_none() {
+        let Some(col) = frame.get(id) else {
             return Err(Error::ColumnNotFound {
                 file: file.clone(),
                 column: id.clone(),
                 hint: "; it is named by `data.id`".into(),
             });
-        }
+        };
+        check_unique_ids(col, frame.number(SOURCE_ROW), id, &file)?;
     }
     let schema = Schema {
         columns: frame
@@ -147,6 +154,7 @@ pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<S
         rejected_examples: examples,
         missing: frame.iter().map(|(n, c)| (n.to_string(), c.missing() as u64)).collect(),
         positive_rate: pos / frame.rows() as f64,
+        read_as_text,
     };
     let rows = write_parquet(&out.join("data.parquet"), &frame)?;
     write_json(&out.join("schema.json"), &schema)?;
@@ -178,6 +186,74 @@ pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<S
         ),
         ..StageReport::default()
     })
+}
+
+/// A user error unless the source is a file (a folder gets its own message).
+fn check_source(path: &Path) -> Result<()> {
+    riskpipe_core::io::check_is_file(path).map_err(|e| match e {
+        Error::MissingInput { path, .. } => Error::MissingInput {
+            path,
+            hint: Some("check `data.path` in the pipeline file".into()),
+        },
+        e => e,
+    })
+}
+
+/// Refuses source columns whose names riskpipe writes beside them (see
+/// [`riskpipe_core::names`]).
+fn check_names(frame: &Frame, params: &IngestParams, file: &str) -> Result<()> {
+    use riskpipe_core::names::{Role, reserved};
+    for name in frame.names() {
+        let role = if *name == params.target {
+            Role::Target
+        } else if Some(name) == params.id.as_ref() {
+            Role::Id
+        } else {
+            Role::Column
+        };
+        if let Some(why) = reserved(name, role) {
+            return Err(Error::data(
+                file,
+                None,
+                Some(name),
+                format!("this column name is reserved: {why}; rename the column in the source"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Every id must name one row: a repeated id would put one key in both train and test.
+fn check_unique_ids(col: &Column, source_row: Option<&[f64]>, id: &str, file: &str) -> Result<()> {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut missing = None;
+    for i in 0..col.len() {
+        let data_row = |i: usize| source_row.map_or(i as u64 + 1, |r| r[i] as u64 + 1);
+        let Some(v) = col.display(i) else {
+            missing.get_or_insert(data_row(i));
+            continue;
+        };
+        if let Some(first) = seen.insert(v.clone(), i) {
+            return Err(Error::data(
+                file,
+                Some(data_row(i)),
+                Some(id),
+                format!(
+                    "id `{v}` repeats the id of row {}; `data.id` must identify each row (drop `data.id` to key rows by their position)",
+                    data_row(first)
+                ),
+            ));
+        }
+    }
+    if let Some(r) = missing {
+        return Err(Error::data(
+            file,
+            Some(r),
+            Some(id),
+            "the id is missing; `data.id` must identify each row",
+        ));
+    }
+    Ok(())
 }
 
 /// Turns the target into 0/1 numbers; returns the rows to keep and the rejection counts.
@@ -267,18 +343,71 @@ fn encode_target(
 struct Infer {
     num_ok: u64,
     num_fail: u64,
-    first_num_fail: Option<(u64, String)>,
+    first_num_fails: Vec<(u64, String)>,
     date_ok: u64,
     date_fail: u64,
 }
 
-fn csv_reader(path: &Path, params: &IngestParams) -> Result<csv::Reader<std::io::BufReader<fs_err::File>>> {
-    if !path.exists() {
-        return Err(Error::MissingInput {
-            path: path.into(),
-            hint: Some("check `data.path` in the pipeline file".into()),
-        });
+/// Values that are not numbers listed in an error, at most.
+const BAD_EXAMPLES: usize = 5;
+
+impl Infer {
+    /// The kind of a column nobody declared. The rule: numbers when every value is a finite
+    /// number, dates when every value is `YYYY-MM-DD`, an error when at least half the values
+    /// are numbers but some are not (a number column with stray values is never demoted to text
+    /// without a word), and text otherwise, recorded in `quality.json` when some values were
+    /// numbers.
+    fn kind(&self, name: &str, file: &str, read_as_text: &mut BTreeMap<String, String>) -> Result<ColumnKind> {
+        let values = self.num_ok + self.num_fail;
+        if self.num_fail == 0 {
+            return Ok(ColumnKind::Number);
+        }
+        if self.date_fail == 0 {
+            return Ok(ColumnKind::Date);
+        }
+        if self.num_ok >= self.num_fail {
+            let (row, _) = self.first_num_fails[0];
+            let shown: Vec<String> = self
+                .first_num_fails
+                .iter()
+                .map(|(r, v)| format!("row {r}: `{}`", clip(v)))
+                .collect();
+            return Err(Error::data(
+                file,
+                Some(row),
+                Some(name),
+                format!(
+                    "{} of {values} values are numbers but {} are not ({}{}); add such values to `data.missing_values`, fix them, or declare the column in `data.schema` (`text` to keep it as text)",
+                    self.num_ok,
+                    self.num_fail,
+                    shown.join(", "),
+                    if self.num_fail as usize > shown.len() { ", ..." } else { "" }
+                ),
+            ));
+        }
+        if self.num_ok > 0 {
+            let note = format!(
+                "{} of {values} values are numbers (fewer than half), so the column is text; declare it in `data.schema` to choose",
+                self.num_ok
+            );
+            tracing::warn!(column = name, "Column `{name}` read as text: {note}.");
+            read_as_text.insert(name.to_string(), note);
+        }
+        Ok(ColumnKind::Text)
     }
+}
+
+/// A cell value cut for an error message.
+fn clip(v: &str) -> String {
+    if v.chars().count() > 40 {
+        format!("{}...", v.chars().take(40).collect::<String>())
+    } else {
+        v.to_string()
+    }
+}
+
+fn csv_reader(path: &Path, params: &IngestParams) -> Result<csv::Reader<std::io::BufReader<fs_err::File>>> {
+    check_source(path)?;
     let f = std::io::BufReader::with_capacity(1 << 20, fs_err::File::open(path)?);
     Ok(csv::ReaderBuilder::new()
         .delimiter(params.delimiter as u8)
@@ -315,7 +444,7 @@ fn csv_error(path: &Path, e: csv::Error, expected_hint: usize) -> Error {
 }
 
 /// Reads a CSV file in two streaming passes: infer types, then parse.
-fn read_csv(path: &Path, params: &IngestParams) -> Result<Frame> {
+fn read_csv(path: &Path, params: &IngestParams, read_as_text: &mut BTreeMap<String, String>) -> Result<Frame> {
     let file = path.display().to_string();
     let mut rdr = csv_reader(path, params)?;
     let headers: Vec<String> = rdr
@@ -359,8 +488,8 @@ fn read_csv(path: &Path, params: &IngestParams) -> Result<Frame> {
                 inf.num_ok += 1;
             } else {
                 inf.num_fail += 1;
-                if inf.first_num_fail.is_none() {
-                    inf.first_num_fail = Some((rows, v.to_string()));
+                if inf.first_num_fails.len() < BAD_EXAMPLES {
+                    inf.first_num_fails.push((rows, v.to_string()));
                 }
             }
             if parse_date(v.trim()).is_some() {
@@ -375,27 +504,10 @@ fn read_csv(path: &Path, params: &IngestParams) -> Result<Frame> {
     }
     let mut kinds = Vec::with_capacity(headers.len());
     for (j, name) in headers.iter().enumerate() {
-        let inf = &infer[j];
-        let kind = match params.schema.get(name) {
+        kinds.push(match params.schema.get(name) {
             Some(k) => *k,
-            None if inf.num_fail == 0 => ColumnKind::Number,
-            None if inf.date_fail == 0 => ColumnKind::Date,
-            None if inf.num_ok >= 20 && (inf.num_fail as f64) <= 0.01 * (inf.num_ok + inf.num_fail) as f64 => {
-                let (row, v) = inf.first_num_fail.clone().unwrap_or_default();
-                return Err(Error::data(
-                    file,
-                    Some(row),
-                    Some(name),
-                    format!(
-                        "expected a number, found `{v}` ({} of {} values are not numbers); add it to `data.missing_values` or declare the column in `data.schema`",
-                        inf.num_fail,
-                        inf.num_ok + inf.num_fail
-                    ),
-                ));
-            }
-            None => ColumnKind::Text,
-        };
-        kinds.push(kind);
+            None => infer[j].kind(name, &file, read_as_text)?,
+        });
     }
     // Pass 2: parse into typed columns.
     let mut rdr = csv_reader(path, params)?;
@@ -434,6 +546,7 @@ fn read_csv(path: &Path, params: &IngestParams) -> Result<Frame> {
         }
         frame.push(name, col);
     }
+    check_names(&frame, params, &file)?;
     frame.push(
         SOURCE_ROW,
         Column::Number((0..frame.rows()).map(|i| i as f64).collect()),

@@ -44,9 +44,11 @@ pub fn load_key(params: &PrivacyParams) -> Result<Option<Vec<u8>>> {
     let key = read_key(&params.key_env)?;
     if let Some(expected) = &params.key_id {
         if &key_id(&key) != expected {
-            return Err(Error::MissingEnv {
+            return Err(Error::BadEnv {
                 name: params.key_env.clone(),
-                why: format!("it holds a different key from the one this plan was made with (key id `{expected}`)"),
+                message: format!(
+                    "holds a different key from the one this plan was made with (key id `{expected}`); set it to that key"
+                ),
             });
         }
     }

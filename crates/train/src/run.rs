@@ -78,7 +78,54 @@ pub fn inputs(_params: &TrainParams) -> Vec<Input> {
     vec![
         Input::Artifact("features/train.parquet".into()),
         Input::Artifact("features/transform.json".into()),
+        Input::Artifact("features/report.json".into()),
     ]
+}
+
+/// The part of the features stage's `report.json` that explains an empty feature list.
+#[derive(Debug, Default, Deserialize)]
+struct SelectionReport {
+    #[serde(default)]
+    selection: Vec<SelectionDecision>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SelectionDecision {
+    feature: String,
+    iv: f64,
+    kept: bool,
+    reason: String,
+}
+
+/// A user error for a model family that has no feature to fit, naming what removed them.
+fn no_features(name: &str, woe: bool, report: &SelectionReport) -> Error {
+    if !woe {
+        return Error::config(
+            "the pipeline file",
+            format!("train.models.{name}"),
+            "there is no feature to fit; see `features.exclude` and `features.max_categories`",
+        );
+    }
+    let best = report
+        .selection
+        .iter()
+        .filter(|d| !d.kept)
+        .max_by(|a, b| a.iv.total_cmp(&b.iv).then(b.feature.cmp(&a.feature)));
+    let why = match best {
+        Some(d) => format!(
+            "the scorecard's feature selection removed all {} features (the best, `{}` with IV {:.4}, was dropped: {}); relax `features.selection` (for example a lower `min_iv`)",
+            report.selection.len(),
+            d.feature,
+            d.iv,
+            d.reason
+        ),
+        None => "the scorecard's feature selection kept no feature".to_string(),
+    };
+    Error::config(
+        "the pipeline file",
+        format!("train.models.{name}"),
+        format!("there is no WoE feature to fit: {why}, or leave `{name}` out of `train.models`"),
+    )
 }
 
 fn fit_one(kind: &str, params: &serde_json::Value, names: &[String], x: &[&[f64]], y: &[f64]) -> Result<Model> {
@@ -319,6 +366,12 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
                         .join(", ")
                 ),
             ));
+        }
+    }
+    for (name, grid, features) in &candidates {
+        if !grid.is_empty() && features.is_empty() {
+            let report: SelectionReport = read_json(&inputs.artifact("features/report.json")?)?;
+            return Err(no_features(name, std::ptr::eq(*features, &cols.woe_features), &report));
         }
     }
     let mut searches = BTreeMap::new();
