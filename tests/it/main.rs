@@ -3,6 +3,8 @@
 
 mod cli;
 mod errors;
+mod fuzz;
+mod hardening;
 mod pipeline;
 mod privacy;
 mod real_data;

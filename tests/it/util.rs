@@ -27,19 +27,37 @@ pub fn bin() -> PathBuf {
     b
 }
 
-/// Where the shared real data lives, if present. Under `CI=true` its absence is a failure.
-pub fn shared_data() -> Option<PathBuf> {
+/// Whether this is a CI run: any `CI` value but empty, `false` or `0`.
+pub fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// Where the shared real data lives. Tests that need it are ignored (and counted so in the
+/// runner's summary) when it is absent outside CI (`tests/build.rs`); reaching here without it
+/// is a failure.
+pub fn shared_data() -> PathBuf {
     let p = std::env::var_os("RISKPIPE_SHARED_DATA")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo().join("../shared/data"));
-    if p.is_dir() {
-        Some(p)
-    } else if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("shared data folder {} is missing under CI=true", p.display());
-    } else {
-        eprintln!("skipping: shared data folder {} is missing", p.display());
-        None
-    }
+    assert!(
+        p.is_dir(),
+        "shared data folder {} is missing{}",
+        p.display(),
+        if under_ci() {
+            " under CI"
+        } else {
+            "; rebuild the tests to have them ignored"
+        }
+    );
+    p
+}
+
+/// A tool on `PATH`. Tests that need one are ignored when it is absent outside CI
+/// (`tests/build.rs`); reaching here without it is a failure.
+pub fn tool(name: &str) -> PathBuf {
+    std::env::var_os("PATH")
+        .and_then(|p| std::env::split_paths(&p).map(|d| d.join(name)).find(|p| p.is_file()))
+        .unwrap_or_else(|| panic!("`{name}` is not on PATH (make test installs what the tests need)"))
 }
 
 /// A fresh temporary folder and commands run inside it.

@@ -101,7 +101,11 @@ pub fn run(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| run_id.to_string());
     let t0 = std::time::Instant::now();
-    let wait = if wait { crate::lock::Wait::Yes } else { crate::lock::Wait::No };
+    let wait = if wait {
+        crate::lock::Wait::Yes
+    } else {
+        crate::lock::Wait::No
+    };
     let outcomes = runner::run_pipeline(&p, &dir, &run_id, stage, force, wait)?;
     if !quiet {
         summary(&p, &dir, &outcomes, t0.elapsed().as_secs_f64());
@@ -178,7 +182,11 @@ pub fn verify(run_dir: &Path, keep: bool, wait: bool) -> CmdResult {
         }
         .into());
     }
-    let wait = if wait { crate::lock::Wait::Yes } else { crate::lock::Wait::No };
+    let wait = if wait {
+        crate::lock::Wait::Yes
+    } else {
+        crate::lock::Wait::No
+    };
     let _lock = crate::lock::shared(run_dir, wait)?;
     let scratch = std::env::temp_dir().join(format!("riskpipe-verify-{}", std::process::id()));
     if scratch.exists() {
@@ -371,7 +379,11 @@ pub fn dag(path: &Path, out: Option<&Path>, run_dir: Option<&str>) -> CmdResult 
             let mut o = std::io::stdout().lock();
             if let Err(e) = o.write_all(s.as_bytes()).and_then(|()| o.flush()) {
                 if e.kind() != std::io::ErrorKind::BrokenPipe {
-                    return Err(Error::Io(std::io::Error::new(e.kind(), format!("writing the DAG to standard output: {e}"))).into());
+                    return Err(Error::Io(std::io::Error::new(
+                        e.kind(),
+                        format!("writing the DAG to standard output: {e}"),
+                    ))
+                    .into());
                 }
             }
         }

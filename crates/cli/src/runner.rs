@@ -162,12 +162,13 @@ fn input_records(stage: &str, inputs: &[Input], run_dir: &Path) -> Result<Vec<Fi
                 }
             }
             Input::External(p) => {
-                if !p.exists() {
-                    return Err(Error::MissingInput {
-                        path: p.clone(),
+                riskpipe_core::io::check_is_file(p).map_err(|e| match e {
+                    Error::MissingInput { path, .. } => Error::MissingInput {
+                        path,
                         hint: Some("check `data.path` in the pipeline file".into()),
-                    });
-                }
+                    },
+                    e => e,
+                })?;
                 recs.push(FileRecord {
                     path: p.display().to_string(),
                     sha256: artifact_sha256(p)?,

@@ -28,7 +28,7 @@ mod seal;
 mod stream;
 
 pub use bundle::{BundleInfo, InputColumn, Scorer};
-pub use seal::{SEAL_FILE, Seal, SealedFile};
 pub use config::{DeployConfig, DeployParams};
 pub use run::{Check, inputs, run};
+pub use seal::{SEAL_FILE, Seal, SealedFile};
 pub use stream::{batch_rows, score_file};

@@ -46,6 +46,16 @@ pub struct Check {
     pub ok: bool,
 }
 
+/// The first row where the bundle's PD is not bit for bit evaluate's, or is not finite on either
+/// side (NaN never compares equal and never hides in a maximum); a length mismatch counts.
+pub fn first_mismatch(got: &[f64], expected: &[f64]) -> Option<usize> {
+    let differs = |(a, b): (&f64, &f64)| a.to_bits() != b.to_bits() || !a.is_finite() || !b.is_finite();
+    got.iter()
+        .zip(expected)
+        .position(differs)
+        .or_else(|| (got.len() != expected.len()).then(|| got.len().min(expected.len())))
+}
+
 /// The files the stage reads.
 pub fn inputs(_params: &DeployParams) -> Vec<Input> {
     let mut v = vec![
@@ -158,14 +168,17 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
     let got = scored
         .number(riskpipe_core::names::PD)
         .ok_or_else(|| Error::Internal("the scorer wrote no PD".into()))?;
-    // NaN never compares equal and never hides in a maximum: the first row whose bits differ
-    // (or that is not finite on either side) fails the check.
-    let differs = |(a, b): (&f64, &f64)| a.to_bits() != b.to_bits() || !a.is_finite() || !b.is_finite();
-    let first_diff = got.iter().zip(expected).position(differs);
+    let first_diff = first_mismatch(got, expected);
     let max_abs_diff = got
         .iter()
         .zip(expected)
-        .map(|(a, b)| if a.is_finite() && b.is_finite() { (a - b).abs() } else { f64::INFINITY })
+        .map(|(a, b)| {
+            if a.is_finite() && b.is_finite() {
+                (a - b).abs()
+            } else {
+                f64::INFINITY
+            }
+        })
         .fold(0.0, f64::max);
     let check = Check {
         rows: got.len() as u64,
@@ -197,4 +210,18 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
         ),
         ..StageReport::default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_mismatch;
+
+    #[test]
+    fn nan_and_infinity_never_pass_the_check() {
+        assert_eq!(first_mismatch(&[0.1, 0.2], &[0.1, 0.2]), None);
+        assert_eq!(first_mismatch(&[0.1, f64::NAN], &[0.1, f64::NAN]), Some(1));
+        assert_eq!(first_mismatch(&[f64::INFINITY], &[f64::INFINITY]), Some(0));
+        assert_eq!(first_mismatch(&[0.1, 0.2], &[0.1, 0.2 + 1e-17 + f64::EPSILON]), Some(1));
+        assert_eq!(first_mismatch(&[0.1], &[0.1, 0.2]), Some(1));
+    }
 }

@@ -582,7 +582,20 @@ pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
             let _ = write!(s, "<tr><td>{}</td><td>{v}</td></tr>", esc(k));
         }
     }
-    s.push_str("</table><h3>Privacy masking</h3><table><tr><th>column</th><th>action</th></tr>");
+    s.push_str("</table>");
+    if let Some(obj) = f.quality["read_as_text"].as_object().filter(|o| !o.is_empty()) {
+        s.push_str("<p class=\"warn\">Columns read as text by the type-inference rule:</p><table><tr><th>column</th><th>why</th></tr>");
+        for (k, v) in obj {
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td>{}</td></tr>",
+                esc(k),
+                esc(v.as_str().unwrap_or(""))
+            );
+        }
+        s.push_str("</table>");
+    }
+    s.push_str("<h3>Privacy masking</h3><table><tr><th>column</th><th>action</th></tr>");
     if let Some(obj) = f.privacy["actions"].as_object() {
         for (k, v) in obj {
             let _ = write!(

@@ -291,7 +291,11 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
                     "the {name} model gives a PD of {} for {part} row {} (`{}` row {i}); a PD must be a finite probability",
                     p[i],
                     i + 1,
-                    if part == "train" { "features/train.parquet" } else { "features/test.parquet" },
+                    if part == "train" {
+                        "features/train.parquet"
+                    } else {
+                        "features/test.parquet"
+                    },
                 )));
             }
         }

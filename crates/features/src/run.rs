@@ -157,7 +157,9 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
                 return Err(Error::data(file, None, Some(tc), "the time column has no dates"));
             }
             if let Some(i) = d.iter().position(Option::is_none) {
-                let row = frame.number(schema.source_row_name()).map_or(i as u64 + 1, |r| r[i] as u64 + 1);
+                let row = frame
+                    .number(schema.source_row_name())
+                    .map_or(i as u64 + 1, |r| r[i] as u64 + 1);
                 return Err(Error::data(
                     file,
                     Some(row),

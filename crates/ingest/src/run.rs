@@ -342,6 +342,9 @@ fn encode_target(
 #[derive(Default)]
 struct Infer {
     num_ok: u64,
+    /// Values that are numbers but not finite (`inf`, `-Infinity`): they count as numbers when
+    /// deciding the kind, and are then an error.
+    num_infinite: u64,
     num_fail: u64,
     first_num_fails: Vec<(u64, String)>,
     date_ok: u64,
@@ -365,7 +368,7 @@ impl Infer {
         if self.date_fail == 0 {
             return Ok(ColumnKind::Date);
         }
-        if self.num_ok >= self.num_fail {
+        if self.num_ok + self.num_infinite >= self.num_fail - self.num_infinite {
             let (row, _) = self.first_num_fails[0];
             let shown: Vec<String> = self
                 .first_num_fails
@@ -377,11 +380,15 @@ impl Infer {
                 Some(row),
                 Some(name),
                 format!(
-                    "{} of {values} values are numbers but {} are not ({}{}); add such values to `data.missing_values`, fix them, or declare the column in `data.schema` (`text` to keep it as text)",
+                    "{} of {values} values are finite numbers but {} are not ({}{}); add such values to `data.missing_values`, fix them, or declare the column in `data.schema` (`text` to keep it as text)",
                     self.num_ok,
                     self.num_fail,
                     shown.join(", "),
-                    if self.num_fail as usize > shown.len() { ", ..." } else { "" }
+                    if self.num_fail as usize > shown.len() {
+                        ", ..."
+                    } else {
+                        ""
+                    }
                 ),
             ));
         }
@@ -487,6 +494,9 @@ fn read_csv(path: &Path, params: &IngestParams, read_as_text: &mut BTreeMap<Stri
             if parse_number(v).is_some() {
                 inf.num_ok += 1;
             } else {
+                if v.trim().parse::<f64>().is_ok() {
+                    inf.num_infinite += 1;
+                }
                 inf.num_fail += 1;
                 if inf.first_num_fails.len() < BAD_EXAMPLES {
                     inf.first_num_fails.push((rows, v.to_string()));

@@ -660,6 +660,9 @@ mod tests {
         let auc = riskpipe_core::stats::auc(&y, &m.predict_proba(&x));
         assert!(auc > 0.85, "{auc}");
         // A linear model cannot rank a ring: the network learned the curvature.
+        let lr = crate::LogisticRegression::fit(&names, &x, &y, None, &crate::LogisticParams::default()).unwrap();
+        let auc_lr = riskpipe_core::stats::auc(&y, &lr.predict_proba(&x));
+        assert!(auc_lr < 0.6, "a linear model ranks the ring: {auc_lr}");
         assert!(!m.validation_log_loss.is_empty());
         assert_eq!(Mlp::fit(&names, &x, &y, &p).unwrap(), m);
         let json = serde_json::to_string(&m).unwrap();
