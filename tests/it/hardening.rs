@@ -195,7 +195,10 @@ fn every_yaml_problem_is_reported_at_once() {
         t.write("p.yaml", &yaml);
         t.run(&["validate", "p.yaml"])
     };
-    let r = r.fails(2, &["seeds", "test_fractoin", "max_bins", "cv_fold"]);
+    let r = r.fails(
+        2,
+        &["seeds", "test_fractoin", "max_bins", "cv_fold", "unknown `nonsense`"],
+    );
     assert!(r.stderr.contains("p.yaml:4:"), "{}", r.stderr);
 }
 
