@@ -159,20 +159,7 @@ pub fn load(path: &Path) -> Result<Pipeline, (Vec<Error>, String)> {
 /// The pipeline file's text: a missing file, a folder or a file that is not text are user errors
 /// naming it.
 fn read_text(path: &Path) -> Result<String, Error> {
-    if !path.exists() {
-        return Err(Error::MissingInput {
-            path: path.into(),
-            hint: None,
-        });
-    }
-    if path.is_dir() {
-        return Err(Error::data(
-            path.display().to_string(),
-            None,
-            None,
-            "is a folder; name a pipeline file (`pipelines/credit_scoring.yaml`)",
-        ));
-    }
+    riskpipe_core::io::check_is_file(path)?;
     let bytes = fs_err::read(path)?;
     String::from_utf8(bytes).map_err(|e| {
         Error::data(
