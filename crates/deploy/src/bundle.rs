@@ -161,9 +161,7 @@ impl Scorer {
     /// Whether reason codes come from TreeSHAP contributions (a tree model with reason codes
     /// on), far slower than scoring alone (see `bench/results/scale.md`).
     pub fn explains_with_shap(&self) -> bool {
-        self.info.reason_codes > 0
-            && !matches!(self.model, Model::Logistic(_))
-            && self.model.contributions(&[]).is_some()
+        self.info.reason_codes > 0 && self.model.logistic().is_none() && self.model.contributions(&[]).is_some()
     }
 
     /// Scores raw rows with reason codes. `first_row` numbers rows when there is no id column;
@@ -187,11 +185,7 @@ impl Scorer {
             .collect();
         let mut bases: Vec<&str> = names.clone();
         bases.dedup();
-        let scale = if matches!(self.model, Model::Boosting(_)) {
-            "log-odds"
-        } else {
-            "PD"
-        };
+        let scale = self.model.contribution_scale();
         for (i, row) in phi.iter().enumerate() {
             let mut by: Vec<(f64, usize)> = bases
                 .iter()
@@ -277,7 +271,7 @@ impl Scorer {
         let mut score = vec![0.0; n];
         let k = self.reasons();
         let mut reasons: Vec<Vec<Option<String>>> = vec![vec![None; n]; k];
-        let is_logistic = matches!(self.model, Model::Logistic(_));
+        let is_logistic = self.model.logistic().is_some();
         if explain && k > 0 && !is_logistic {
             self.shap_reasons(&x, &masked, &mut reasons)?;
         }

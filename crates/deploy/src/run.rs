@@ -68,11 +68,7 @@ pub fn inputs(_params: &DeployParams) -> Vec<Input> {
         Input::OptionalArtifact("train/calibration.json".into()),
         Input::Artifact("evaluate/predictions.parquet".into()),
     ];
-    v.extend(
-        riskpipe_train::MODELS
-            .iter()
-            .map(|m| Input::OptionalArtifact(format!("train/{m}.json"))),
-    );
+    v.extend(riskpipe_models::Family::ALL.map(|m| Input::OptionalArtifact(format!("train/{}.json", m.name()))));
     v
 }
 
@@ -83,19 +79,14 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
     let selection: Selection = read_json(&inputs.artifact("train/selection.json")?)?;
     let model: Model = read_json(&inputs.artifact(&format!("train/{}.json", selection.selected))?)?;
     let schema: Schema = read_json(&inputs.artifact("ingest/schema.json")?)?;
-    let scorecard = match inputs.optional("train/logistic.json") {
-        Some(p) => match read_json::<Model>(&p)? {
-            Model::Logistic(lr) => Some(Scorecard::build(
-                &lr.features,
-                &lr.coef,
-                lr.intercept,
-                &transform,
-                &params.scorecard,
-            )),
-            _ => None,
-        },
+    let logistic: Option<Model> = match inputs.optional("train/logistic.json") {
+        Some(p) => Some(read_json(&p)?),
         None => None,
     };
+    let scorecard = logistic
+        .as_ref()
+        .and_then(Model::logistic)
+        .map(|lr| Scorecard::build(&lr.features, &lr.coef, lr.intercept, &transform, &params.scorecard));
     let mut needed: Vec<String> = transform.features.iter().map(|f| f.name.clone()).collect();
     if let Some(id) = &schema.id {
         if !needed.contains(id) {

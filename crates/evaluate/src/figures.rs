@@ -149,12 +149,6 @@ fn tree_lines(t: &riskpipe_models::DecisionTree, node: usize, depth: usize, max_
     }
 }
 
-fn std_dev(v: &[f64]) -> f64 {
-    let n = v.len().max(1) as f64;
-    let m = v.iter().sum::<f64>() / n;
-    (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n).sqrt()
-}
-
 /// Computes every figure.
 pub fn build(i: Inputs<'_>) -> Result<Figures> {
     let m = i.metrics;
@@ -242,56 +236,7 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
         .filter_map(|(n, f)| Some((f.to_string(), psi_discrete(i.train.number(n)?, i.test.number(n)?))))
         .collect();
     csi.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let mut importance: Vec<(String, f64)> = match &i.models[sel] {
-        Model::Logistic(l) => {
-            let raw: Vec<(String, f64)> = l
-                .features
-                .par_iter()
-                .zip(&l.coef)
-                .map(|(f, c)| {
-                    (
-                        f.trim_start_matches("woe_").to_string(),
-                        (c * std_dev(i.train.number(f).unwrap_or_default())).abs(),
-                    )
-                })
-                .collect();
-            let total = raw.iter().map(|r| r.1).sum::<f64>().max(1e-12);
-            raw.into_iter().map(|(f, v)| (f, v / total)).collect()
-        }
-        Model::Tree(t) => t.features.iter().cloned().zip(t.importance.iter().copied()).collect(),
-        Model::Forest(f) => f.features.iter().cloned().zip(f.importance.iter().copied()).collect(),
-        Model::Boosting(b) => b
-            .features
-            .iter()
-            .cloned()
-            .zip(b.importance_gain.iter().copied())
-            .collect(),
-        // AdaBoost: each tree's Gini importance weighted by its vote.
-        Model::AdaBoost(a) => {
-            let total = a.alphas.iter().sum::<f64>().max(1e-12);
-            let mut imp = vec![0.0; a.features.len()];
-            for (t, w) in a.trees.iter().zip(&a.alphas) {
-                for (v, ti) in imp.iter_mut().zip(&t.importance) {
-                    *v += w * ti / total;
-                }
-            }
-            a.features.iter().cloned().zip(imp).collect()
-        }
-        // Bagging of trees: the members' mean Gini importance; of other models: none shown.
-        Model::Bagging(b) => {
-            let mut imp = vec![0.0; b.features.len()];
-            for m in &b.members {
-                if let Model::Tree(t) = m {
-                    for (v, ti) in imp.iter_mut().zip(&t.importance) {
-                        *v += ti / b.members.len() as f64;
-                    }
-                }
-            }
-            b.features.iter().cloned().zip(imp).filter(|(_, v)| *v > 0.0).collect()
-        }
-        // A network has no built-in importance.
-        Model::Mlp(_) => Vec::new(),
-    };
+    let mut importance: Vec<(String, f64)> = i.models[sel].importance(i.train);
     importance.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     // Exact contributions of a tree model on evenly spaced test rows (TreeSHAP costs a
     // fraction of a millisecond per row for 300 trees, so a sample keeps the report fast).
@@ -321,14 +266,14 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
             _ => (Vec::new(), 0),
         }
     };
-    let coefs: BTreeMap<String, f64> = match i.models.get("logistic") {
-        Some(Model::Logistic(l)) => l
+    let coefs: BTreeMap<String, f64> = match i.models.get("logistic").and_then(Model::logistic) {
+        Some(l) => l
             .features
             .iter()
             .map(|f| f.trim_start_matches("woe_").to_string())
             .zip(l.coef.iter().copied())
             .collect(),
-        _ => BTreeMap::new(),
+        None => BTreeMap::new(),
     };
     let scorecard = i.scorecard.clone();
     let mut binning: Vec<BinningTable> = i
@@ -366,7 +311,7 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
         .collect();
     binning.sort_by(|a, b| b.iv.total_cmp(&a.iv).then(a.feature.cmp(&b.feature)));
     let mut tree = Vec::new();
-    if let Some(Model::Tree(t)) = i.models.get("tree") {
+    if let Some(t) = i.models.get("tree").and_then(Model::tree) {
         tree_lines(t, 0, 0, 3, &mut tree);
     }
     let threshold_rule = match (i.params.threshold.as_str(), i.params.approval_rate, i.params.costs) {

@@ -241,11 +241,7 @@ pub fn inputs(params: &EvaluateParams) -> Vec<Input> {
         Input::Artifact("ingest/quality.json".into()),
         Input::Artifact("privacy/report.json".into()),
     ];
-    v.extend(
-        riskpipe_train::MODELS
-            .iter()
-            .map(|m| Input::OptionalArtifact(format!("train/{m}.json"))),
-    );
+    v.extend(riskpipe_models::Family::ALL.map(|m| Input::OptionalArtifact(format!("train/{}.json", m.name()))));
     if !params.protected.is_empty() {
         v.push(Input::Artifact("privacy/data.parquet".into()));
         v.push(Input::Artifact("features/split.parquet".into()));
@@ -346,16 +342,10 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
         }
         None => None,
     };
-    let card = match loaded.get("logistic") {
-        Some(Model::Logistic(l)) => Some(riskpipe_features::Scorecard::build(
-            &l.features,
-            &l.coef,
-            l.intercept,
-            &transform,
-            &params.scorecard,
-        )),
-        _ => None,
-    };
+    let card = loaded
+        .get("logistic")
+        .and_then(Model::logistic)
+        .map(|l| riskpipe_features::Scorecard::build(&l.features, &l.coef, l.intercept, &transform, &params.scorecard));
     let scorecard = match &card {
         Some(sc) => Some(scorecard_check(sc, &test, yte, &scores["logistic"].1)?),
         None => None,

@@ -34,6 +34,7 @@
 mod boosting;
 mod calibration;
 mod ensemble;
+mod family;
 mod flat;
 mod forest;
 pub mod hist;
@@ -45,6 +46,7 @@ mod tree;
 pub use boosting::{BoostingParams, GradientBoosting, Growth, Objective};
 pub use calibration::Calibrator;
 pub use ensemble::{AdaBoost, AdaBoostParams, Bagging, BaggingParams, BaseParams};
+pub use family::{Family, ModelParams, Output};
 pub use forest::{ForestParams, RandomForest};
 pub use logistic::{LogisticParams, LogisticRegression};
 pub use mlp::{Layer, Mlp, MlpParams};

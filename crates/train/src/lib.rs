@@ -21,10 +21,9 @@ mod config;
 mod run;
 
 pub use config::{
-    BoostingGridConfig, Calibration, ForestGridConfig, LogisticGridConfig, ModelsConfig, TrainConfig, TrainParams,
-    TreeGridConfig,
+    AdaBoostGridConfig, BaggingGridConfig, BoostingGridConfig, Calibration, ClassWeight, FloatRange, FloatValues,
+    ForestGridConfig, IntRange, IntValues, LogisticGridConfig, MlpGridConfig, ModelsConfig, Search, TrainConfig,
+    TrainParams, TreeGridConfig,
 };
-/// Every model family the train stage can fit; each writes `train/<name>.json`.
-pub const MODELS: [&str; 7] = ["logistic", "tree", "forest", "boosting", "adaboost", "bagging", "mlp"];
 
 pub use run::{CalibrationFile, GridPoint, ModelSearch, Selection, inputs, run};

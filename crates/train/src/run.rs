@@ -10,10 +10,7 @@ use riskpipe_core::io::{read_json, read_parquet, write_json, write_parquet};
 use riskpipe_core::split::stratified_folds;
 use riskpipe_core::stage::{Input, StageInputs, StageReport};
 use riskpipe_core::{Column, Error, Frame, Result, Rng};
-use riskpipe_models::{
-    AdaBoost, Bagging, Calibrator, DecisionTree, GradientBoosting, LogisticRegression, Mlp, Model, RandomForest,
-    feature_columns,
-};
+use riskpipe_models::{Calibrator, Family, ModelParams, feature_columns};
 
 use crate::config::{Calibration, TrainParams};
 
@@ -128,55 +125,6 @@ fn no_features(name: &str, woe: bool, report: &SelectionReport) -> Error {
     )
 }
 
-fn fit_one(kind: &str, params: &serde_json::Value, names: &[String], x: &[&[f64]], y: &[f64]) -> Result<Model> {
-    Ok(match kind {
-        "logistic" => Model::Logistic(LogisticRegression::fit(
-            names,
-            x,
-            y,
-            None,
-            &serde_json::from_value(params.clone()).map_err(|e| Error::Internal(e.to_string()))?,
-        )?),
-        "boosting" => Model::Boosting(GradientBoosting::fit(
-            names,
-            x,
-            y,
-            &serde_json::from_value(params.clone()).map_err(|e| Error::Internal(e.to_string()))?,
-        )?),
-        "forest" => Model::Forest(RandomForest::fit(
-            names,
-            x,
-            y,
-            &serde_json::from_value(params.clone()).map_err(|e| Error::Internal(e.to_string()))?,
-        )?),
-        "adaboost" => Model::AdaBoost(AdaBoost::fit(
-            names,
-            x,
-            y,
-            &serde_json::from_value(params.clone()).map_err(|e| Error::Internal(e.to_string()))?,
-        )?),
-        "mlp" => Model::Mlp(Mlp::fit(
-            names,
-            x,
-            y,
-            &serde_json::from_value(params.clone()).map_err(|e| Error::Internal(e.to_string()))?,
-        )?),
-        "bagging" => Model::Bagging(Bagging::fit(
-            names,
-            x,
-            y,
-            &serde_json::from_value(params.clone()).map_err(|e| Error::Internal(e.to_string()))?,
-        )?),
-        _ => Model::Tree(DecisionTree::fit(
-            names,
-            x,
-            y,
-            None,
-            &serde_json::from_value(params.clone()).map_err(|e| Error::Internal(e.to_string()))?,
-        )?),
-    })
-}
-
 /// Smoothing of WoE counts; the same as the features stage's binning.
 const SMOOTH: f64 = 0.5;
 
@@ -226,7 +174,7 @@ fn refit_woe(ids: &(Vec<u32>, usize), tr: &[usize], va: &[usize], yt: &[f64]) ->
 fn search(
     kind: &str,
     woe: bool,
-    grid: &[serde_json::Value],
+    grid: &[Point],
     names: &[String],
     train: &Frame,
     y: &[f64],
@@ -241,7 +189,7 @@ fn search(
     };
     let mut points = Vec::new();
     let mut best_oof: (f64, Vec<f64>) = (f64::NEG_INFINITY, Vec::new());
-    for params in grid {
+    for (params, model_params) in grid {
         let mut fold_auc = Vec::with_capacity(k);
         let mut oof = vec![f64::NAN; y.len()];
         for f in 0..k {
@@ -262,7 +210,7 @@ fn search(
             let yv: Vec<f64> = va.iter().map(|&i| y[i]).collect();
             let xt_ref: Vec<&[f64]> = xt.iter().map(Vec::as_slice).collect();
             let xv_ref: Vec<&[f64]> = xv.iter().map(Vec::as_slice).collect();
-            let m = fit_one(kind, params, names, &xt_ref, &yt)?;
+            let m = model_params.fit(names, &xt_ref, &yt)?;
             let p = m.predict(&xv_ref);
             fold_auc.push(riskpipe_metrics::auc(&yv, &p));
             for (&i, v) in va.iter().zip(&p) {
@@ -337,19 +285,22 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
     let folds = stratified_folds(&y, params.cv_folds, &mut Rng::derive(params.seed, "train.folds"));
     // Small data: leaf sizes above a fold's tenth would forbid any split.
     let max_leaf = (y.len() / (10 * params.cv_folds)).max(1);
-    let bagging_features = match params.bagging.first().map(|b| &b.base) {
-        Some(riskpipe_models::BaseParams::Logistic(_)) => &cols.woe_features,
-        _ => &cols.raw_features,
-    };
-    let candidates: [(&str, Vec<serde_json::Value>, &Vec<String>); 7] = [
-        ("logistic", grid(&params.logistic, max_leaf), &cols.woe_features),
-        ("tree", grid(&params.tree, max_leaf), &cols.raw_features),
-        ("forest", grid(&params.forest, max_leaf), &cols.raw_features),
-        ("boosting", grid(&params.boosting, max_leaf), &cols.raw_features),
-        ("adaboost", grid(&params.adaboost, max_leaf), &cols.raw_features),
-        ("bagging", grid(&params.bagging, max_leaf), bagging_features),
-        ("mlp", grid(&params.mlp, max_leaf), &cols.raw_features),
+    let candidates: Vec<(Family, Vec<Point>)> = vec![
+        (Family::Logistic, grid(Family::Logistic, &params.logistic, max_leaf)?),
+        (Family::Tree, grid(Family::Tree, &params.tree, max_leaf)?),
+        (Family::Forest, grid(Family::Forest, &params.forest, max_leaf)?),
+        (Family::Boosting, grid(Family::Boosting, &params.boosting, max_leaf)?),
+        (Family::AdaBoost, grid(Family::AdaBoost, &params.adaboost, max_leaf)?),
+        (Family::Bagging, grid(Family::Bagging, &params.bagging, max_leaf)?),
+        (Family::Mlp, grid(Family::Mlp, &params.mlp, max_leaf)?),
     ];
+    // Each family reads the WoE columns or the encoded raw features, as its parameters say.
+    let features_of = |g: &[Point]| -> (bool, &Vec<String>) {
+        match g.first() {
+            Some((_, p)) if p.reads_woe() => (true, &cols.woe_features),
+            _ => (false, &cols.raw_features),
+        }
+    };
     // Monotone constraints must name features the boosting model reads.
     for b in &params.boosting {
         if let Some(f) = b.monotone.keys().find(|f| !cols.raw_features.contains(f)) {
@@ -368,22 +319,24 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
             ));
         }
     }
-    for (name, grid, features) in &candidates {
+    for (family, grid) in &candidates {
+        let (woe, features) = features_of(grid);
         if !grid.is_empty() && features.is_empty() {
             let report: SelectionReport = read_json(&inputs.artifact("features/report.json")?)?;
-            return Err(no_features(name, std::ptr::eq(*features, &cols.woe_features), &report));
+            return Err(no_features(family.name(), woe, &report));
         }
     }
     let mut searches = BTreeMap::new();
     let mut models = Vec::new();
     let mut timings = BTreeMap::new();
-    for (name, grid, features) in candidates {
+    for (family, grid) in &candidates {
         if grid.is_empty() {
             continue;
         }
+        let name = family.name();
         let t0 = Instant::now();
-        let woe = *features == cols.woe_features;
-        let s = search(name, woe, &grid, features, &train, &y, &folds, params.cv_folds)?;
+        let (woe, features) = features_of(grid);
+        let s = search(name, woe, grid, features, &train, &y, &folds, params.cv_folds)?;
         timings.insert(format!("{name}.cv_secs"), t0.elapsed().as_secs_f64());
         searches.insert(name.to_string(), (s, grid, features.clone()));
     }
@@ -392,7 +345,7 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
     for (name, (s, grid, names)) in searches {
         let x = feature_columns(&train, &names)?;
         let t0 = Instant::now();
-        let m = fit_one(&name, &grid[s.best], &names, &x, &y)?;
+        let m = grid[s.best].1.fit(&names, &x, &y)?;
         timings.insert(format!("{name}.fit_secs"), t0.elapsed().as_secs_f64());
         write_json(&out.join(format!("{name}.json")), &m)?;
         cv_auc.insert(name.clone(), s.cv_auc);
@@ -449,9 +402,12 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
     })
 }
 
-/// Grid points as JSON parameters, with leaf sizes (of the model, or of a forest's trees) capped
-/// at `max_leaf`.
-fn grid<T: serde::Serialize>(points: &[T], max_leaf: usize) -> Vec<serde_json::Value> {
+/// One grid point: its parameters as recorded (JSON) and as fitted.
+type Point = (serde_json::Value, ModelParams);
+
+/// A family's grid points, with leaf sizes (of the model, or of a forest's trees) capped at
+/// `max_leaf`.
+fn grid<T: serde::Serialize>(family: Family, points: &[T], max_leaf: usize) -> Result<Vec<Point>> {
     fn cap(v: &mut serde_json::Value, max_leaf: usize) {
         if let Some(n) = v.get("min_samples_leaf").and_then(serde_json::Value::as_u64) {
             v["min_samples_leaf"] = serde_json::json!(n.min(max_leaf as u64));
@@ -460,12 +416,13 @@ fn grid<T: serde::Serialize>(points: &[T], max_leaf: usize) -> Vec<serde_json::V
     points
         .iter()
         .map(|p| {
-            let mut v = serde_json::to_value(p).expect("parameters serialise");
+            let mut v = serde_json::to_value(p).map_err(|e| Error::Internal(e.to_string()))?;
             cap(&mut v, max_leaf);
             if let Some(t) = v.get_mut("tree") {
                 cap(t, max_leaf);
             }
-            v
+            let params = ModelParams::from_json(family, &v)?;
+            Ok((v, params))
         })
         .collect()
 }
@@ -493,15 +450,17 @@ mod tests {
         frame.push("leak__woe", riskpipe_core::Column::Number(woe));
         let names = vec!["leak__woe".to_string()];
         let folds = stratified_folds(&y, 5, &mut Rng::new(1));
-        let grid = vec![
-            serde_json::to_value(riskpipe_models::BaggingParams {
+        let grid = grid(
+            Family::Bagging,
+            &[riskpipe_models::BaggingParams {
                 n_estimators: 3,
                 max_samples: 1.0,
                 base: riskpipe_models::BaseParams::Logistic(riskpipe_models::LogisticParams::default()),
                 seed: 1,
-            })
-            .unwrap(),
-        ];
+            }],
+            usize::MAX,
+        )
+        .unwrap();
         let leaky = search("bagging", false, &grid, &names, &frame, &y, &folds, 5).unwrap();
         let fair = search("bagging", true, &grid, &names, &frame, &y, &folds, 5).unwrap();
         assert!(leaky.cv_auc > 0.8, "leaky {}", leaky.cv_auc);
