@@ -88,8 +88,9 @@ fn nothing_left_to_fit_names_the_filter_and_the_best_iv() {
     let t = TestDir::new();
     t.write("d.csv", &data);
     t.write("p.yaml", &yaml);
+    // Raised by the train stage, named with the pipeline file by the runner.
     t.run(&["run", "p.yaml", "--run-dir", "run"])
-        .fails(2, &["train.models.logistic", "min_iv", "best", "`x`"]);
+        .fails(2, &["error: p.yaml: train.models.logistic", "min_iv", "best", "`x`"]);
     assert!(!t.join("run/train").exists());
     let left: Vec<_> = fs_err::read_dir(t.join("run"))
         .unwrap()

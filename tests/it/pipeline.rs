@@ -511,6 +511,7 @@ fn monotone_constraints_reach_the_boosting_model_and_bad_names_are_user_errors()
     t.run(&["run", "bad.yaml", "--run-dir", "bad"]).fails(
         2,
         &[
+            "error: bad.yaml",
             "train.models.boosting.monotone",
             "`utilization` is not a feature",
             "`utilisation`",

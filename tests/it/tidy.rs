@@ -94,3 +94,97 @@ fn only_the_models_crate_knows_the_model_variants() {
         }
     }
 }
+
+/// The top-level module a source file belongs to (`config/boosting.rs` -> `config`).
+fn module_of(src: &std::path::Path, file: &std::path::Path) -> String {
+    let rel = file.strip_prefix(src).unwrap();
+    let first = rel
+        .components()
+        .next()
+        .unwrap()
+        .as_os_str()
+        .to_string_lossy()
+        .into_owned();
+    first.trim_end_matches(".rs").to_string()
+}
+
+/// Edges `module -> module` of one crate, from `crate::x` paths in its sources.
+fn module_edges(src: &std::path::Path) -> std::collections::BTreeSet<(String, String)> {
+    let mut edges = std::collections::BTreeSet::new();
+    for (path, text) in sources(src) {
+        let from = module_of(src, &path);
+        // Doc links are not imports.
+        let code: String = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let text = code;
+        for (i, _) in text.match_indices("crate::") {
+            if text[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_') {
+                continue; // `riskpipe_core::...` and the like
+            }
+            let to: String = text[i + 7..]
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+                .collect();
+            let is_module = src.join(format!("{to}.rs")).is_file() || src.join(&to).is_dir();
+            if is_module && to != from && !["lib", "main"].contains(&from.as_str()) {
+                edges.insert((from.clone(), to));
+            }
+        }
+    }
+    edges
+}
+
+/// A cycle among the edges, if there is one.
+fn find_cycle(edges: &std::collections::BTreeSet<(String, String)>) -> Option<Vec<String>> {
+    fn visit(
+        n: &str,
+        edges: &std::collections::BTreeSet<(String, String)>,
+        path: &mut Vec<String>,
+        done: &mut std::collections::BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(i) = path.iter().position(|p| p == n) {
+            let mut cycle = path[i..].to_vec();
+            cycle.push(n.to_string());
+            return Some(cycle);
+        }
+        if done.contains(n) {
+            return None;
+        }
+        path.push(n.to_string());
+        for (_, to) in edges.iter().filter(|(f, _)| f == n) {
+            if let Some(c) = visit(to, edges, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done.insert(n.to_string());
+        None
+    }
+    let mut done = std::collections::BTreeSet::new();
+    for (from, _) in edges {
+        if let Some(c) = visit(from, edges, &mut Vec::new(), &mut done) {
+            return Some(c);
+        }
+    }
+    None
+}
+
+#[test]
+fn no_module_imports_a_module_that_imports_it_back() {
+    let circle: std::collections::BTreeSet<(String, String)> = [("run", "report"), ("report", "run")]
+        .map(|(a, b)| (a.into(), b.into()))
+        .into();
+    assert!(find_cycle(&circle).is_some(), "the check finds a circle");
+    for krate in fs_err::read_dir(repo().join("crates")).unwrap() {
+        let src = krate.unwrap().path().join("src");
+        if !src.is_dir() {
+            continue;
+        }
+        if let Some(cycle) = find_cycle(&module_edges(&src)) {
+            panic!("{}: modules import each other: {}", src.display(), cycle.join(" -> "));
+        }
+    }
+}

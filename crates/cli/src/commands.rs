@@ -49,21 +49,23 @@ pub fn report_error(e: &CliError) -> ExitCode {
         CliError::Config(errs, text) => {
             for e in errs {
                 match e {
-                    Error::Config { file, key, message }
-                        if !file.contains(".yaml:") && !file.contains(".yml:") && !key.is_empty() =>
-                    {
-                        match locate_key(text, key) {
-                            Some((line, col)) => {
-                                let _ = writeln!(err, "error: {file}:{line}:{col}: {key}: {message}");
-                                if let Some(l) = text.lines().nth(line - 1) {
-                                    let _ = writeln!(err, "  {line} | {l}");
-                                }
-                            }
-                            None => {
-                                let _ = writeln!(err, "error: {e}");
+                    // A key the parser did not place: find its line in the text.
+                    Error::Config {
+                        file,
+                        at: None,
+                        key,
+                        message,
+                    } if !key.is_empty() => match locate_key(text, key) {
+                        Some((line, col)) => {
+                            let _ = writeln!(err, "error: {file}:{line}:{col}: {key}: {message}");
+                            if let Some(l) = text.lines().nth(line - 1) {
+                                let _ = writeln!(err, "  {line} | {l}");
                             }
                         }
-                    }
+                        None => {
+                            let _ = writeln!(err, "error: {e}");
+                        }
+                    },
                     _ => {
                         let _ = writeln!(err, "error: {e}");
                     }
@@ -106,7 +108,14 @@ pub fn run(
     } else {
         crate::lock::Wait::No
     };
-    let outcomes = runner::run_pipeline(&p, &dir, &run_id, stage, force, wait)?;
+    let outcomes = runner::run_pipeline(&p, &dir, &run_id, stage, force, wait).map_err(|e| match e {
+        // A stage raised a problem of a pipeline key: name the file, point at the key.
+        Error::Config { file, key, message, .. } if file == riskpipe_core::PIPELINE_FILE => {
+            let text = fs_err::read_to_string(path).unwrap_or_default();
+            CliError::Config(vec![Error::config(path.display().to_string(), key, message)], text)
+        }
+        e => CliError::One(e),
+    })?;
     if !quiet {
         summary(&p, &dir, &outcomes, t0.elapsed().as_secs_f64());
     }
@@ -301,7 +310,7 @@ pub fn validate(path: &Path) -> CmdResult {
         p.seed
     ));
     for stage in riskpipe_core::stage::STAGES {
-        let params = runner::StageParams::of(&p, stage);
+        let params = runner::StageParams::of(&p, stage)?;
         out_line(&format!("  {stage}: {}", params.to_json()));
     }
     Ok(ExitCode::SUCCESS)
@@ -355,7 +364,7 @@ pub fn dag(path: &Path, out: Option<&Path>, run_dir: Option<&str>) -> CmdResult 
     s.push_str(&format!(
         "with DAG(\n    dag_id={},\n    start_date=datetime(2026, 1, 1),\n    schedule=None,\n    catchup=False,\n    tags=[\"riskpipe\", {}],\n) as dag:\n",
         py_str(&format!("riskpipe_{}", p.name)),
-        py_str(&p.task)
+        py_str(p.task.name())
     ));
     for stage in riskpipe_core::stage::STAGES {
         let command = format!(

@@ -47,7 +47,7 @@ enum Command {
         #[arg(long, default_value = "default")]
         run_id: String,
         /// Run only this stage (a DAG step); its inputs must exist in the run folder.
-        #[arg(long, value_parser = ["ingest", "privacy", "features", "train", "evaluate", "deploy"])]
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(riskpipe_core::stage::STAGES))]
         stage: Option<String>,
         /// Run stages even when up to date.
         #[arg(long)]

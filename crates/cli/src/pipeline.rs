@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use riskpipe_core::Error;
+use riskpipe_core::{Error, Task};
 use riskpipe_deploy::{DeployConfig, DeployParams};
 use riskpipe_evaluate::{EvaluateConfig, EvaluateParams};
 use riskpipe_features::{FeaturesConfig, FeaturesParams, ScorecardConfig};
@@ -22,7 +22,7 @@ pub struct PipelineFile {
     /// Pipeline name (run folders live under `runs/<name>/`).
     pub name: String,
     /// `credit_scoring` or `default_prediction`.
-    pub task: String,
+    pub task: Task,
     /// Seed for every random choice (default 42).
     pub seed: Option<u64>,
     /// The data source.
@@ -47,7 +47,7 @@ pub struct Pipeline {
     /// Name.
     pub name: String,
     /// Task.
-    pub task: String,
+    pub task: Task,
     /// Seed.
     pub seed: u64,
     /// Ingest parameters.
@@ -63,9 +63,6 @@ pub struct Pipeline {
     /// Deploy parameters.
     pub deploy: DeployParams,
 }
-
-/// Tasks this version runs.
-pub const TASKS: [&str; 2] = ["credit_scoring", "default_prediction"];
 
 /// Reads and checks a pipeline file. On failure returns every problem found, with the file's
 /// text so that callers can point at lines.
@@ -91,17 +88,6 @@ pub fn load(path: &Path) -> Result<Pipeline, (Vec<Error>, String)> {
             format!("unsupported version {}, expected 1", raw.version),
         ));
     }
-    if !TASKS.contains(&raw.task.as_str()) {
-        errs.push(Error::config(
-            &file,
-            "task",
-            format!(
-                "unknown or not yet supported task `{}`, expected one of {}",
-                raw.task,
-                TASKS.map(|t| format!("`{t}`")).join(", ")
-            ),
-        ));
-    }
     if raw.name.is_empty()
         || !raw
             .name
@@ -125,7 +111,7 @@ pub fn load(path: &Path) -> Result<Pipeline, (Vec<Error>, String)> {
             &mut errs,
             raw.evaluate
                 .unwrap_or_default()
-                .resolve(&file, &raw.name, &raw.task, seed, sc),
+                .resolve(&file, &raw.name, raw.task, seed, sc),
         )
     });
     let deploy = scorecard.and_then(|sc| take(&mut errs, raw.deploy.unwrap_or_default().resolve(&file, sc)));

@@ -42,15 +42,16 @@ pub enum StageParams {
 
 impl StageParams {
     /// The parameters of stage `name` of a pipeline.
-    pub fn of(p: &Pipeline, name: &str) -> StageParams {
-        match name {
+    pub fn of(p: &Pipeline, name: &str) -> Result<StageParams> {
+        Ok(match name {
             "ingest" => StageParams::Ingest(p.ingest.clone()),
             "privacy" => StageParams::Privacy(p.privacy.clone()),
             "features" => StageParams::Features(p.features.clone()),
             "train" => StageParams::Train(p.train.clone()),
             "evaluate" => StageParams::Evaluate(p.evaluate.clone()),
-            _ => StageParams::Deploy(p.deploy.clone()),
-        }
+            "deploy" => StageParams::Deploy(p.deploy.clone()),
+            other => return Err(Error::Internal(format!("no stage `{other}`"))),
+        })
     }
 
     /// Rebuilds parameters from a manifest's JSON.
@@ -377,7 +378,7 @@ fn run_stages(
         if only.is_some_and(|o| o != stage) {
             continue;
         }
-        let o = run_stage(stage, &StageParams::of(p, stage), run_dir, &id, force)?;
+        let o = run_stage(stage, &StageParams::of(p, stage)?, run_dir, &id, force)?;
         if o == Outcome::Skipped {
             plain(&format!("{stage:>9}  skipped (up to date)"));
         }

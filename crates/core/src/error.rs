@@ -2,6 +2,9 @@
 
 use std::path::PathBuf;
 
+/// The file of a configuration error raised where the pipeline file's path is not known.
+pub const PIPELINE_FILE: &str = "the pipeline file";
+
 /// Whether an error is the user's to fix (exit 2) or ours (exit 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorClass {
@@ -15,10 +18,13 @@ pub enum ErrorClass {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A pipeline file key is wrong: unknown, of the wrong type, or with an invalid value.
-    #[error("{file}: {}{message}", if key.is_empty() { String::new() } else { format!("{key}: ") })]
+    #[error("{file}{}: {}{message}", at.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default(), if key.is_empty() { String::new() } else { format!("{key}: ") })]
     Config {
-        /// The pipeline file.
+        /// The pipeline file ([`PIPELINE_FILE`] when the code raising it does not know it: the
+        /// runner, which does, puts it in).
         file: String,
+        /// 1-based line and column of the key, when known.
+        at: Option<(usize, usize)>,
         /// The key path, e.g. `features.test_fraction`.
         key: String,
         /// What is wrong and how to fix it.
@@ -148,9 +154,16 @@ impl Error {
     pub fn config(file: impl Into<String>, key: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Config {
             file: file.into(),
+            at: None,
             key: key.into(),
             message: message.into(),
         }
+    }
+
+    /// A configuration error of a key raised where the pipeline file is not known (a stage):
+    /// the runner names the file and the key's line.
+    pub fn pipeline_key(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::config(PIPELINE_FILE, key, message)
     }
 }
 

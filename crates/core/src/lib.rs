@@ -32,8 +32,10 @@ mod rng;
 pub mod split;
 pub mod stage;
 pub mod stats;
+mod task;
 pub mod yaml;
 
-pub use error::{Error, ErrorClass, Result};
+pub use error::{Error, ErrorClass, PIPELINE_FILE, Result};
 pub use frame::{Column, ColumnKind, Frame};
 pub use rng::Rng;
+pub use task::{Target, Task};

@@ -28,7 +28,9 @@ pub fn parse_all<T: DeserializeOwned>(file: &str, text: &str) -> (Option<T>, Vec
                 };
                 // Past the first error, only errors of a key itself are the file's; a missing
                 // field or an emptied mapping comes from what was set aside.
-                let own = message.starts_with("unknown field") || message.starts_with("invalid");
+                let own = ["unknown field", "unknown variant", "invalid"]
+                    .iter()
+                    .any(|m| message.starts_with(m));
                 if !errs.is_empty() && !own {
                     return (None, errs, removed);
                 }
@@ -67,11 +69,7 @@ fn parse_located<T: DeserializeOwned>(file: &str, text: &str) -> std::result::Re
         } else {
             String::new()
         };
-        let at = if line > 0 {
-            format!("{file}:{line}:{col}")
-        } else {
-            file.to_string()
-        };
+
         let snippet = if line > 0 {
             text.lines()
                 .nth(line as usize - 1)
@@ -80,8 +78,14 @@ fn parse_located<T: DeserializeOwned>(file: &str, text: &str) -> std::result::Re
         } else {
             String::new()
         };
-        let line = (line > 0).then_some(line as usize);
-        (line, Error::config(at, key, format!("{message}{snippet}")))
+        let at = (line > 0).then_some((line as usize, col as usize));
+        let err = Error::Config {
+            file: file.to_string(),
+            at,
+            key,
+            message: format!("{message}{snippet}"),
+        };
+        (at.map(|a| a.0), err)
     })
 }
 
@@ -170,6 +174,13 @@ mod tests {
         let text = "version: 1\ndata:\n  rows: 5\n  rowz: 6\n";
         let err = parse::<Outer>("p.yaml", text).unwrap_err().to_string();
         assert!(err.starts_with("p.yaml:4:"), "{err}");
+        match parse::<Outer>("p.yaml", text).unwrap_err() {
+            Error::Config { file, at, key, .. } => {
+                assert_eq!((file.as_str(), key.as_str()), ("p.yaml", "data.rowz"));
+                assert_eq!(at.map(|a| a.0), Some(4));
+            }
+            e => panic!("{e:?}"),
+        }
         assert!(err.contains("data.rowz"), "{err}");
         assert!(err.contains("rowz"), "{err}");
     }

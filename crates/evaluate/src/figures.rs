@@ -15,8 +15,8 @@ use riskpipe_features::{Bin, Scorecard, Transform};
 use riskpipe_metrics::{BandRow, band_table_in, ks_points_in, psi, psi_discrete};
 use riskpipe_models::Model;
 
+use crate::artifacts::MetricsFile;
 use crate::config::EvaluateParams;
-use crate::run::MetricsFile;
 
 /// What [`build`] reads.
 pub struct Inputs<'a> {
@@ -155,6 +155,90 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
     let sel = &m.selected_model;
     let y = i.test.number(&m.target).unwrap_or_default();
     let (_, p) = &i.scores[sel];
+    let sm = &m.models[sel];
+    let (header, manifests, run_id, quality, privacy) = run_header(&i)?;
+    let distribution = score_distribution(y, p);
+    let score_psi = i
+        .scores
+        .par_iter()
+        .map(|(n, (a, b))| (n.clone(), psi(a, b, 10)))
+        .collect();
+    let woe_names: Vec<&String> = i.train.names().iter().collect();
+    let mut csi: Vec<(String, f64)> = woe_names
+        .par_iter()
+        .filter_map(|n| n.strip_prefix("woe_").map(|f| (n, f)))
+        .filter_map(|(n, f)| Some((f.to_string(), psi_discrete(i.train.number(n)?, i.test.number(n)?))))
+        .collect();
+    csi.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut importance: Vec<(String, f64)> = i.models[sel].importance(i.train);
+    importance.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let shap = shap_sample(&i, sel)?;
+    let scorecard = i.scorecard.clone();
+    let binning = binning_tables(&i);
+    let mut tree = Vec::new();
+    if let Some(t) = i.models.get("tree").and_then(Model::tree) {
+        tree_lines(t, 0, 0, 3, &mut tree);
+    }
+    let threshold_rule = i.params.threshold.describe();
+    // The selected model's test rows sorted once (riskiest first, as metrics::order_desc) for
+    // the KS curve, the deciles and every group's AUC.
+    let mut order: Vec<usize> = (0..p.len()).collect();
+    order.par_sort_unstable_by(|&a, &b| p[b].total_cmp(&p[a]).then(a.cmp(&b)));
+    let (ks, deciles) = rayon::join(|| ks_points_in(y, p, &order, 200), || band_table_in(y, p, &order, 10));
+    order.reverse();
+    let fairness = fairness_tables(&i, y, p, &order)?;
+    let selection = selection_rows(&i)?;
+    let fit_secs = fit_seconds(&i)?;
+    Ok(Figures {
+        selected: sel.clone(),
+        header,
+        roc: i.roc,
+        pr: i.pr,
+        base_rate: sm.test.positive_rate,
+        ks,
+        deciles,
+        distribution,
+        threshold_rule,
+        score_psi,
+        csi,
+        importance,
+        shap,
+        binning,
+        scorecard: scorecard.map(|s| {
+            (
+                s.min_score,
+                s.max_score,
+                format!(
+                    "{} points at good:bad odds {}:1, {} points to double the odds",
+                    s.base_score, s.base_odds, s.pdo
+                ),
+            )
+        }),
+        tree,
+        fairness,
+        date: now_rfc3339().replace('T', " ").replace('Z', " UTC"),
+        fit_secs,
+        run_id,
+        manifests,
+        selection,
+        quality,
+        privacy,
+    })
+}
+
+/// The run header (pipeline, task, data source, rows, rates, seed, version), the earlier
+/// stages' manifests by fingerprint, the run id, and ingest's and privacy's reports.
+#[allow(clippy::type_complexity)]
+fn run_header(
+    i: &Inputs<'_>,
+) -> Result<(
+    Vec<(String, String)>,
+    Vec<String>,
+    String,
+    serde_json::Value,
+    serde_json::Value,
+)> {
+    let sm = &i.metrics.models[&i.metrics.selected_model];
     let source: serde_json::Value = read_json(&i.inputs.artifact("ingest/source.json")?)?;
     let quality: serde_json::Value = read_json(&i.inputs.artifact("ingest/quality.json")?)?;
     let privacy: serde_json::Value = read_json(&i.inputs.artifact("privacy/report.json")?)?;
@@ -170,10 +254,9 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
             source["seed"]
         ),
     };
-    let sm = &m.models[sel];
     let header = vec![
         ("pipeline".into(), i.params.pipeline.clone()),
-        ("task".into(), i.params.task.clone()),
+        ("task".into(), i.params.task.to_string()),
         ("data source".into(), source_text),
         (
             "rows".into(),
@@ -213,6 +296,12 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
             run_id = mf.run_id;
         }
     }
+    Ok((header, manifests, run_id, quality, privacy))
+}
+
+/// Score distribution of the selected model on test: 20 bins over [0, max score], the share of
+/// goods and of bads in each.
+fn score_distribution(y: &[f64], p: &[f64]) -> Vec<(f64, f64, f64)> {
     // Score distribution: 20 bins over [0, max score].
     let top = p.iter().copied().fold(0.0f64, f64::max).max(1e-9);
     let (mut goods, mut bads) = (vec![0.0; 20], vec![0.0; 20]);
@@ -221,26 +310,16 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
         if *t > 0.5 { bads[b] += 1.0 } else { goods[b] += 1.0 }
     }
     let (ng, nb) = (goods.iter().sum::<f64>().max(1.0), bads.iter().sum::<f64>().max(1.0));
-    let distribution = (0..20)
+    (0..20)
         .map(|b| ((b as f64 + 0.5) / 20.0 * top, goods[b] / ng, bads[b] / nb))
-        .collect();
-    let score_psi = i
-        .scores
-        .par_iter()
-        .map(|(n, (a, b))| (n.clone(), psi(a, b, 10)))
-        .collect();
-    let woe_names: Vec<&String> = i.train.names().iter().collect();
-    let mut csi: Vec<(String, f64)> = woe_names
-        .par_iter()
-        .filter_map(|n| n.strip_prefix("woe_").map(|f| (n, f)))
-        .filter_map(|(n, f)| Some((f.to_string(), psi_discrete(i.train.number(n)?, i.test.number(n)?))))
-        .collect();
-    csi.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let mut importance: Vec<(String, f64)> = i.models[sel].importance(i.train);
-    importance.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        .collect()
+}
+
+/// Mean |exact contribution| per feature of the selected model on evenly spaced test rows.
+fn shap_sample(i: &Inputs<'_>, sel: &str) -> Result<(Vec<(String, f64)>, usize)> {
     // Exact contributions of a tree model on evenly spaced test rows (TreeSHAP costs a
     // fraction of a millisecond per row for 300 trees, so a sample keeps the report fast).
-    let shap = {
+    Ok({
         let model = &i.models[sel];
         let n = i.test.rows();
         let rows: Vec<usize> = (0..SHAP_ROWS.min(n)).map(|k| k * n / SHAP_ROWS.min(n).max(1)).collect();
@@ -265,7 +344,12 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
             }
             _ => (Vec::new(), 0),
         }
-    };
+    })
+}
+
+/// Every feature's binning table with the scorecard's points and the logistic coefficient,
+/// highest IV first.
+fn binning_tables(i: &Inputs<'_>) -> Vec<BinningTable> {
     let coefs: BTreeMap<String, f64> = match i.models.get("logistic").and_then(Model::logistic) {
         Some(l) => l
             .features
@@ -275,16 +359,14 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
             .collect(),
         None => BTreeMap::new(),
     };
-    let scorecard = i.scorecard.clone();
+    let scorecard = i.scorecard.as_ref();
     let mut binning: Vec<BinningTable> = i
         .transform
         .features
         .clone()
         .into_iter()
         .map(|f| {
-            let card = scorecard
-                .as_ref()
-                .and_then(|s| s.features.iter().find(|p| p.feature == f.name));
+            let card = scorecard.and_then(|s| s.features.iter().find(|p| p.feature == f.name));
             let mut bins: Vec<(Bin, Option<i64>)> = f
                 .binning
                 .bins
@@ -310,30 +392,12 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
         })
         .collect();
     binning.sort_by(|a, b| b.iv.total_cmp(&a.iv).then(a.feature.cmp(&b.feature)));
-    let mut tree = Vec::new();
-    if let Some(t) = i.models.get("tree").and_then(Model::tree) {
-        tree_lines(t, 0, 0, 3, &mut tree);
-    }
-    let threshold_rule = match (i.params.threshold.as_str(), i.params.approval_rate, i.params.costs) {
-        ("best_ks", ..) => "the score that maximises KS on the training rows".to_string(),
-        ("approval_rate", Some(a), _) => format!(
-            "the score that approves {:.1}% of the training rows (lowest PD first)",
-            100.0 * a
-        ),
-        ("min_cost", _, Some((cfn, cfp))) => {
-            format!(
-                "the score with the least expected cost on the training rows (approving a bad costs {cfn}, declining a good costs {cfp})"
-            )
-        }
-        _ => "the score that maximises F1 of the bad class on the training rows".to_string(),
-    };
-    // The selected model's test rows sorted once (riskiest first, as metrics::order_desc) for
-    // the KS curve, the deciles and every group's AUC.
-    let mut order: Vec<usize> = (0..p.len()).collect();
-    order.par_sort_unstable_by(|&a, &b| p[b].total_cmp(&p[a]).then(a.cmp(&b)));
-    let (ks, deciles) = rayon::join(|| ks_points_in(y, p, &order, 200), || band_table_in(y, p, &order, 10));
-    order.reverse();
-    let fairness = fairness_tables(&i, y, p, &order)?;
+    binning
+}
+
+/// The scorecard's feature selection from the features stage's report, with each feature's
+/// trend and trend note.
+fn selection_rows(i: &Inputs<'_>) -> Result<Vec<SelectionRow>> {
     let freport: serde_json::Value = read_json(&i.inputs.artifact("features/report.json")?)?;
     let trends: BTreeMap<&str, (&str, &str)> = freport["features"]
         .as_array()
@@ -351,7 +415,7 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
                 .collect()
         })
         .unwrap_or_default();
-    let selection: Vec<SelectionRow> = freport["selection"]
+    Ok(freport["selection"]
         .as_array()
         .map(|a| {
             a.iter()
@@ -374,13 +438,17 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
                 })
                 .collect()
         })
-        .unwrap_or_default();
+        .unwrap_or_default())
+}
+
+/// Seconds of each model's search and final fit, from the train manifest.
+fn fit_seconds(i: &Inputs<'_>) -> Result<BTreeMap<String, (Option<f64>, Option<f64>)>> {
     // Timings are read from the train manifest, which is not a declared input: they change on
     // every run and must not change this stage's fingerprint.
     let timings = Manifest::load(&i.inputs.run_dir.join("train"))?
         .map(|m| m.timings)
         .unwrap_or_default();
-    let fit_secs = m
+    Ok(i.metrics
         .models
         .keys()
         .map(|n| {
@@ -392,42 +460,7 @@ pub fn build(i: Inputs<'_>) -> Result<Figures> {
                 ),
             )
         })
-        .collect();
-    Ok(Figures {
-        selected: sel.clone(),
-        header,
-        roc: i.roc,
-        pr: i.pr,
-        base_rate: sm.test.positive_rate,
-        ks,
-        deciles,
-        distribution,
-        threshold_rule,
-        score_psi,
-        csi,
-        importance,
-        shap,
-        binning,
-        scorecard: scorecard.map(|s| {
-            (
-                s.min_score,
-                s.max_score,
-                format!(
-                    "{} points at good:bad odds {}:1, {} points to double the odds",
-                    s.base_score, s.base_odds, s.pdo
-                ),
-            )
-        }),
-        tree,
-        fairness,
-        date: now_rfc3339().replace('T', " ").replace('Z', " UTC"),
-        fit_secs,
-        run_id,
-        manifests,
-        selection,
-        quality,
-        privacy,
-    })
+        .collect())
 }
 
 impl Figures {

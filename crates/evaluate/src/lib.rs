@@ -13,15 +13,19 @@
 //! use riskpipe_evaluate::EvaluateConfig;
 //! use riskpipe_features::ScorecardConfig;
 //! let sc = ScorecardConfig::default().resolve("p.yaml").unwrap();
-//! let p = EvaluateConfig::default().resolve("p.yaml", "demo", "credit_scoring", 7, sc).unwrap();
-//! assert_eq!(p.threshold, "best_f1");
+//! let p = EvaluateConfig::default()
+//!     .resolve("p.yaml", "demo", riskpipe_core::Task::CreditScoring, 7, sc)
+//!     .unwrap();
+//! assert_eq!(p.threshold, riskpipe_evaluate::ThresholdRule::BestF1);
 //! ```
 #![warn(missing_docs)]
 
+mod artifacts;
 mod config;
 mod figures;
 mod report;
 mod run;
 
-pub use config::{EvaluateConfig, EvaluateParams};
-pub use run::{CalibrationMetrics, CalibrationRow, MetricsFile, ModelMetrics, Oracle, inputs, run};
+pub use artifacts::{CalibrationMetrics, CalibrationRow, MetricsFile, ModelMetrics, Oracle, ScorecardCheck};
+pub use config::{EvaluateConfig, EvaluateParams, ThresholdRule};
+pub use run::{inputs, run};

@@ -5,8 +5,8 @@ use std::fmt::Write;
 
 use riskpipe_core::hash::volatile;
 
+use crate::artifacts::MetricsFile;
 use crate::figures::Figures;
-use crate::run::MetricsFile;
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -188,7 +188,7 @@ fn flag(v: f64) -> &'static str {
     }
 }
 
-/// Renders `report.html`.
+/// Renders `report.html`: the page head, then one function per section.
 pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
     let mut s = String::new();
     let _ = write!(
@@ -198,6 +198,19 @@ pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
 <h1>Model evaluation: {p}</h1>"#,
         p = esc(&f.header.first().map(|h| h.1.clone()).unwrap_or_default())
     );
+    section_run_header(&mut s, m, f);
+    section_comparison(&mut s, m, f);
+    section_curves(&mut s, m, f);
+    section_deciles_and_threshold(&mut s, m, f);
+    section_stability(&mut s, m, f);
+    section_interpretability(&mut s, m, f);
+    section_fairness(&mut s, m, f);
+    section_data(&mut s, m, f);
+    s
+}
+
+/// The run: pipeline, data, code, date and the stage manifests.
+fn section_run_header(s: &mut String, _m: &MetricsFile, f: &Figures) {
     // Run header.
     s.push_str(r#"<section id="run"><h2>Run</h2><table>"#);
     for (k, v) in &f.header {
@@ -211,6 +224,10 @@ pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
         f.manifests.iter().map(|m| esc(m)).collect::<Vec<_>>().join("<br>")
     );
     s.push_str("</table></section>");
+}
+
+/// Every model on train and test rows, the CV AUC and the fit times.
+fn section_comparison(s: &mut String, m: &MetricsFile, f: &Figures) {
     // Model comparison.
     let _ = write!(
         s,
@@ -259,6 +276,10 @@ pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
         );
     }
     s.push_str("</table></section>");
+}
+
+/// The performance plots: ROC, precision-recall, KS, calibration and score distribution.
+fn section_curves(s: &mut String, _m: &MetricsFile, f: &Figures) {
     // Curves.
     let color = |i: usize| COLORS[i % COLORS.len()];
     let roc = Plot {
@@ -370,6 +391,11 @@ pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
     for p in [&roc, &pr, &ks, &calibration, &distribution] {
         s.push_str(&p.svg());
     }
+}
+
+/// Gains by decile, the calibration table, the threshold, the confusion matrix and the
+/// classification report (the end of the performance section).
+fn section_deciles_and_threshold(s: &mut String, m: &MetricsFile, f: &Figures) {
     s.push_str("</div><h3>Gains, lift and calibration by decile (test, riskiest first)</h3><table><tr><th>decile</th><th>rows</th><th>bads</th><th>mean PD</th><th>bad rate</th><th>cumulative capture</th><th>cumulative lift</th></tr>");
     for d in &f.deciles {
         let _ = write!(
@@ -427,6 +453,10 @@ pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
         let _ = write!(s, "</table><p>Accuracy {:.4}.</p>", r.accuracy);
     }
     s.push_str("</section>");
+}
+
+/// PSI of the scores and CSI of the features.
+fn section_stability(s: &mut String, _m: &MetricsFile, f: &Figures) {
     // Stability.
     s.push_str(r#"<section id="stability"><h2>Stability: train vs test</h2><p>Population stability index of each model's score (10 train deciles) and characteristic stability index of each feature (its WoE bins); flagged at 0.10 and 0.25.</p><table><tr><th>score of</th><th>PSI</th><th></th></tr>"#);
     for (n, v) in &f.score_psi {
@@ -437,6 +467,10 @@ pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
         let _ = write!(s, "<tr><td>{}</td><td>{v:.4}</td><td>{}</td></tr>", esc(n), flag(*v));
     }
     s.push_str("</table></section>");
+}
+
+/// Importance, TreeSHAP, binning tables with points, the top of the tree.
+fn section_interpretability(s: &mut String, m: &MetricsFile, f: &Figures) {
     // Interpretability.
     let _ = write!(
         s,
@@ -533,6 +567,10 @@ pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
         );
     }
     s.push_str("</section>");
+}
+
+/// Approval and default rates, AUC and adverse impact by protected group.
+fn section_fairness(s: &mut String, _m: &MetricsFile, f: &Figures) {
     // Fairness.
     if !f.fairness.is_empty() {
         s.push_str(r#"<section id="fairness"><h2>Fairness (test rows, at the chosen threshold)</h2><p>Adverse impact ratio: a group's approval rate over the most favoured group's; flagged below 0.8.</p>"#);
@@ -563,6 +601,10 @@ pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
         }
         s.push_str("</section>");
     }
+}
+
+/// Ingest quality, columns read as text, masking, k-anonymity.
+fn section_data(s: &mut String, _m: &MetricsFile, f: &Figures) {
     // Data.
     s.push_str(r#"<section id="data"><h2>Data</h2><h3>Ingest quality</h3><table>"#);
     for k in ["rows_read", "rows_written"] {
@@ -625,5 +667,4 @@ pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
         s.push_str("</ul>");
     }
     s.push_str("</section><p>Written by riskpipe. Figures are also in <code>metrics.json</code> and <code>curves.parquet</code>.</p></body></html>\n");
-    s
 }

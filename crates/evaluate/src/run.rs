@@ -3,77 +3,17 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use riskpipe_core::io::{read_json, read_parquet, write_atomic, write_json, write_parquet};
 use riskpipe_core::stage::{Input, StageInputs, StageReport};
 use riskpipe_core::{Column, Error, Frame, Result};
-use riskpipe_metrics::{BinaryMetrics, ClassificationReport, binary_metrics, classification_report};
+use riskpipe_metrics::{binary_metrics, classification_report};
 use riskpipe_models::Model;
 
+use crate::artifacts::{CalibrationMetrics, CalibrationRow, MetricsFile, ModelMetrics, Oracle, ScorecardCheck};
 use crate::config::EvaluateParams;
 use crate::report::render_html;
-
-/// One model's entry in `metrics.json`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ModelMetrics {
-    /// Metrics on training rows.
-    pub train: BinaryMetrics,
-    /// Metrics on test rows.
-    pub test: BinaryMetrics,
-    /// Mean CV AUC from the train stage.
-    pub cv_auc: Option<f64>,
-    /// Threshold chosen on train.
-    pub threshold: f64,
-    /// Classification report on test at that threshold.
-    pub classification_report: ClassificationReport,
-}
-
-/// The best achievable ranking: the generator's true probabilities on the same test rows.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Oracle {
-    /// AUC of the true PD.
-    pub auc: f64,
-    /// KS of the true PD.
-    pub ks: f64,
-    /// Gini of the true PD.
-    pub gini: f64,
-}
-
-/// `metrics.json`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MetricsFile {
-    /// The task.
-    pub task: String,
-    /// Target column.
-    pub target: String,
-    /// The model selected by the train stage.
-    pub selected_model: String,
-    /// Per model.
-    pub models: BTreeMap<String, ModelMetrics>,
-    /// Oracle on the test rows, for generated data.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub oracle: Option<Oracle>,
-    /// How the logistic model's integer scorecard points rank the test rows against the model.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub scorecard: Option<ScorecardCheck>,
-    /// The selected model's PD calibration on the test rows, when the train stage fitted one.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub calibration: Option<CalibrationMetrics>,
-}
-
-/// Rank agreement of the rounded scorecard with the logistic model it comes from, on test rows.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ScorecardCheck {
-    /// Lowest and highest possible score.
-    pub score_range: (i64, i64),
-    /// AUC of the points (fewer points, riskier).
-    pub auc_points: f64,
-    /// AUC of the logistic model.
-    pub auc_model: f64,
-    /// Spearman rank correlation of points and the model's log-odds of being good.
-    pub spearman: f64,
-}
 
 /// Mid-ranks of `v` (ties share their mean rank).
 fn ranks(v: &[f64]) -> Vec<f64> {
@@ -159,36 +99,6 @@ fn scorecard_check(
         auc_model: riskpipe_metrics::auc(y, p_model),
         spearman: pearson(&ranks(&points), &ranks(&good_logit)),
     })
-}
-
-/// How well the calibrated PD matches observed default rates on the test rows.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CalibrationMetrics {
-    /// `platt` or `isotonic`.
-    pub method: String,
-    /// The calibrated model.
-    pub model: String,
-    /// Brier score before and after calibration.
-    pub brier: (f64, f64),
-    /// Log loss before and after calibration.
-    pub log_loss: (f64, f64),
-    /// By score band (10 bands of test rows, riskiest first).
-    pub table: Vec<CalibrationRow>,
-}
-
-/// One score band of the calibration table.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CalibrationRow {
-    /// Band, 1 = riskiest.
-    pub band: usize,
-    /// Rows.
-    pub rows: u64,
-    /// Mean model probability.
-    pub mean_pd: f64,
-    /// Mean calibrated PD.
-    pub mean_calibrated_pd: f64,
-    /// Observed default rate.
-    pub default_rate: f64,
 }
 
 /// The calibration table of probabilities `p`, calibrated `q` and labels `y`.
@@ -295,12 +205,7 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
                 )));
             }
         }
-        let threshold = match (params.threshold.as_str(), params.approval_rate, params.costs) {
-            ("best_ks", ..) => riskpipe_metrics::ks_with_threshold(ytr, &ptr).1,
-            ("approval_rate", Some(a), _) => riskpipe_metrics::approval_threshold(&ptr, a),
-            ("min_cost", _, Some((cfn, cfp))) => riskpipe_metrics::min_cost_threshold(ytr, &ptr, cfn, cfp),
-            _ => riskpipe_metrics::best_f1_threshold(ytr, &ptr),
-        };
+        let threshold = params.threshold.choose(ytr, &ptr);
         curves.push((name.clone(), riskpipe_metrics::roc_points(yte, &pte, params.roc_points)));
         pr_curves.push((name.clone(), riskpipe_metrics::pr_points(yte, &pte, params.roc_points)));
         models.insert(
@@ -353,7 +258,7 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
     let metrics = MetricsFile {
         scorecard,
         calibration,
-        task: params.task.clone(),
+        task: params.task,
         target,
         selected_model: selection.selected.clone(),
         models,

@@ -172,7 +172,7 @@ impl PrivacyConfig {
         }
         let key_id = if columns.values().any(|a| *a == Action::Hash) {
             match read_key(&key_env) {
-                Ok(k) => Some(crate::mask::key_id(&k)),
+                Ok(k) => Some(crate::key::key_id(&k)),
                 Err(e) => {
                     errs.push(e);
                     None

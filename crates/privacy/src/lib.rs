@@ -29,9 +29,11 @@
 #![warn(missing_docs)]
 
 mod config;
+mod key;
 mod mask;
 mod run;
 
 pub use config::{Action, ActionKind, ColumnConfig, PrivacyConfig, PrivacyParams, read_key};
-pub use mask::{KAnonymity, apply, k_anonymity, key_id, looks_like_pii, pseudonym};
+pub use key::{key_id, pseudonym};
+pub use mask::{KAnonymity, apply, k_anonymity, looks_like_pii};
 pub use run::{PrivacyReport, inputs, load_key, run};

@@ -1,30 +1,10 @@
 //! Applying a masking plan to a frame, and spotting columns that look like personal data.
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-
 use riskpipe_core::frame::{civil_from_days, parse_date};
 use riskpipe_core::{Column, Error, Frame, Result};
 
 use crate::config::{Action, PrivacyParams};
-
-type HmacSha256 = Hmac<Sha256>;
-
-fn hmac_hex(key: &[u8], value: &[u8], bytes: usize) -> String {
-    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes any key length");
-    mac.update(value);
-    hex::encode(&mac.finalize().into_bytes()[..bytes])
-}
-
-/// A non-secret fingerprint of a key: 16 hex characters of HMAC(key, fixed label).
-pub fn key_id(key: &[u8]) -> String {
-    hmac_hex(key, b"riskpipe masking key id", 8)
-}
-
-/// The keyed pseudonym of one value (32 hex characters).
-pub fn pseudonym(key: &[u8], value: &str) -> String {
-    hmac_hex(key, value.as_bytes(), 16)
-}
+use crate::key::pseudonym;
 
 /// Applies the plan to `frame`; `file` names the data in errors. `key` must match
 /// `params.key_id` when a column is hashed.

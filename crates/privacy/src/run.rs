@@ -10,7 +10,8 @@ use riskpipe_core::stage::{Input, StageInputs, StageReport};
 use riskpipe_core::{Error, Result};
 
 use crate::config::{Action, PrivacyParams, read_key};
-use crate::mask::{KAnonymity, apply, k_anonymity, key_id, looks_like_pii};
+use crate::key::key_id;
+use crate::mask::{KAnonymity, apply, k_anonymity, looks_like_pii};
 
 /// `report.json` of the privacy stage.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -63,8 +64,7 @@ pub fn run(params: &PrivacyParams, inputs: &StageInputs, out: &Path) -> Result<S
     let target = schema["target"].as_str().unwrap_or_default().to_string();
     if let Some(a) = params.columns.get(&target) {
         if *a != Action::Keep {
-            return Err(Error::config(
-                "pipeline",
+            return Err(Error::pipeline_key(
                 format!("privacy.columns.{target}"),
                 "the target cannot be masked",
             ));

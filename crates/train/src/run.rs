@@ -97,8 +97,7 @@ struct SelectionDecision {
 /// A user error for a model family that has no feature to fit, naming what removed them.
 fn no_features(name: &str, woe: bool, report: &SelectionReport) -> Error {
     if !woe {
-        return Error::config(
-            "the pipeline file",
+        return Error::pipeline_key(
             format!("train.models.{name}"),
             "there is no feature to fit; see `features.exclude` and `features.max_categories`",
         );
@@ -118,8 +117,7 @@ fn no_features(name: &str, woe: bool, report: &SelectionReport) -> Error {
         ),
         None => "the scorecard's feature selection kept no feature".to_string(),
     };
-    Error::config(
-        "the pipeline file",
+    Error::pipeline_key(
         format!("train.models.{name}"),
         format!("there is no WoE feature to fit: {why}, or leave `{name}` out of `train.models`"),
     )
@@ -304,8 +302,7 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
     // Monotone constraints must name features the boosting model reads.
     for b in &params.boosting {
         if let Some(f) = b.monotone.keys().find(|f| !cols.raw_features.contains(f)) {
-            return Err(Error::config(
-                "the pipeline file",
+            return Err(Error::pipeline_key(
                 "train.models.boosting.monotone",
                 format!(
                     "`{f}` is not a feature; the features are {}",

@@ -1,0 +1,68 @@
+//! The learning problem a pipeline solves: its [`Task`], and the kind of [`Target`] that task
+//! learns from. Stages dispatch on these values instead of assuming a 0/1 target.
+
+use serde::{Deserialize, Serialize};
+
+/// A pipeline's task, as `task:` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Task {
+    /// Application scorecards: a PD and points per applicant.
+    CreditScoring,
+    /// Default prediction: the probability that a loan defaults.
+    DefaultPrediction,
+}
+
+/// What a task learns from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// Two classes, encoded 0/1 (1 = the event); models return P(y = 1).
+    Binary,
+    /// A number in a range (loss given default, exposure); models return an amount.
+    Continuous,
+    /// No target: detectors score how unusual a row is; a label, when given, only evaluates.
+    None,
+}
+
+impl Task {
+    /// Every task this version runs.
+    pub const ALL: [Task; 2] = [Task::CreditScoring, Task::DefaultPrediction];
+
+    /// The name `task:` uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            Task::CreditScoring => "credit_scoring",
+            Task::DefaultPrediction => "default_prediction",
+        }
+    }
+
+    /// The kind of target the task learns from.
+    pub fn target(self) -> Target {
+        match self {
+            Task::CreditScoring | Task::DefaultPrediction => Target::Binary,
+        }
+    }
+}
+
+impl std::fmt::Display for Task {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_through_serde() {
+        for t in Task::ALL {
+            let json = serde_json::to_string(&t).unwrap();
+            assert_eq!(json, format!("\"{}\"", t.name()));
+            assert_eq!(serde_json::from_str::<Task>(&json).unwrap(), t);
+            assert_eq!(t.target(), Target::Binary);
+        }
+        assert!(serde_json::from_str::<Task>("\"fraud\"").is_err());
+    }
+}

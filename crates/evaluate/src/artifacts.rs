@@ -1,0 +1,101 @@
+//! The stage's artifact types: `metrics.json` and its parts. Every other module of the crate
+//! reads or writes these; none of them is defined where it is computed, so no module imports
+//! the stage's orchestration.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use riskpipe_core::Task;
+use riskpipe_metrics::{BinaryMetrics, ClassificationReport};
+
+/// One model's entry in `metrics.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelMetrics {
+    /// Metrics on training rows.
+    pub train: BinaryMetrics,
+    /// Metrics on test rows.
+    pub test: BinaryMetrics,
+    /// Mean CV AUC from the train stage.
+    pub cv_auc: Option<f64>,
+    /// Threshold chosen on train.
+    pub threshold: f64,
+    /// Classification report on test at that threshold.
+    pub classification_report: ClassificationReport,
+}
+
+/// The best achievable ranking: the generator's true probabilities on the same test rows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Oracle {
+    /// AUC of the true PD.
+    pub auc: f64,
+    /// KS of the true PD.
+    pub ks: f64,
+    /// Gini of the true PD.
+    pub gini: f64,
+}
+
+/// `metrics.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MetricsFile {
+    /// The task.
+    pub task: Task,
+    /// Target column.
+    pub target: String,
+    /// The model selected by the train stage.
+    pub selected_model: String,
+    /// Per model.
+    pub models: BTreeMap<String, ModelMetrics>,
+    /// Oracle on the test rows, for generated data.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub oracle: Option<Oracle>,
+    /// How the logistic model's integer scorecard points rank the test rows against the model.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub scorecard: Option<ScorecardCheck>,
+    /// The selected model's PD calibration on the test rows, when the train stage fitted one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub calibration: Option<CalibrationMetrics>,
+}
+
+/// Rank agreement of the rounded scorecard with the logistic model it comes from, on test rows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScorecardCheck {
+    /// Lowest and highest possible score.
+    pub score_range: (i64, i64),
+    /// AUC of the points (fewer points, riskier).
+    pub auc_points: f64,
+    /// AUC of the logistic model.
+    pub auc_model: f64,
+    /// Spearman rank correlation of points and the model's log-odds of being good.
+    pub spearman: f64,
+}
+
+/// How well the calibrated PD matches observed default rates on the test rows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CalibrationMetrics {
+    /// `platt` or `isotonic`.
+    pub method: String,
+    /// The calibrated model.
+    pub model: String,
+    /// Brier score before and after calibration.
+    pub brier: (f64, f64),
+    /// Log loss before and after calibration.
+    pub log_loss: (f64, f64),
+    /// By score band (10 bands of test rows, riskiest first).
+    pub table: Vec<CalibrationRow>,
+}
+
+/// One score band of the calibration table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CalibrationRow {
+    /// Band, 1 = riskiest.
+    pub band: usize,
+    /// Rows.
+    pub rows: u64,
+    /// Mean model probability.
+    pub mean_pd: f64,
+    /// Mean calibrated PD.
+    pub mean_calibrated_pd: f64,
+    /// Observed default rate.
+    pub default_rate: f64,
+}
