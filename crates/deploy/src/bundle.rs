@@ -311,15 +311,9 @@ impl Scorer {
                 }
             }
             None => {
-                let s = self.info.scaling.clone().unwrap_or(ScorecardParams {
-                    base_score: 600.0,
-                    base_odds: 50.0,
-                    pdo: 20.0,
-                });
-                let factor = s.pdo / std::f64::consts::LN_2;
-                for i in 0..n {
-                    let p = pd[i].clamp(1e-12, 1.0 - 1e-12);
-                    score[i] = (s.base_score - factor * s.base_odds.ln() + factor * ((1.0 - p) / p).ln()).round();
+                let s = self.info.scaling.clone().unwrap_or_default();
+                for (sc, p) in score.iter_mut().zip(&pd) {
+                    *sc = s.points(*p) as f64;
                 }
             }
         }

@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use riskpipe_core::Error;
 
-use crate::optimal::{OptimalBinner, Trend};
-use crate::selection::{SelectionParams, Stepwise};
+use riskpipe_scorecard::{OptimalBinner, Trend};
+use riskpipe_scorecard::{SelectionParams, Stepwise};
 
 /// How rows are split into train and test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -169,43 +169,7 @@ impl FeaturesConfig {
             ));
         }
         let b = self.binning.unwrap_or_default();
-        let binning_method = match b.method.as_deref() {
-            None | Some("optimal") => BinningMethod::Optimal,
-            Some("quantile") => BinningMethod::Quantile,
-            Some(other) => {
-                errs.push(Error::config(
-                    file,
-                    "features.binning.method",
-                    format!("unknown method `{other}`, expected `optimal` or `quantile`"),
-                ));
-                BinningMethod::Optimal
-            }
-        };
-        if binning_method == BinningMethod::Quantile {
-            for (set, key) in [
-                (b.max_bin_share.is_some(), "max_bin_share"),
-                (b.min_bin_events.is_some(), "min_bin_events"),
-                (b.max_pvalue.is_some(), "max_pvalue"),
-                (b.max_prebins.is_some(), "max_prebins"),
-                (b.min_prebin_share.is_some(), "min_prebin_share"),
-                (b.trend.is_some(), "trend"),
-                (b.special_values.is_some(), "special_values"),
-            ] {
-                if set {
-                    errs.push(Error::config(
-                        file,
-                        format!("features.binning.{key}"),
-                        "applies to `method: optimal` only",
-                    ));
-                }
-            }
-        } else if b.monotonic.is_some() {
-            errs.push(Error::config(
-                file,
-                "features.binning.monotonic",
-                "applies to `method: quantile`; with `optimal` use `trend`",
-            ));
-        }
+        let binning_method = b.method_checked(file, &mut errs);
         let max_bin_share = b.max_bin_share.unwrap_or(1.0);
         let min_prebin_share = b.min_prebin_share.unwrap_or(0.02);
         let max_prebins = b.max_prebins.unwrap_or(40);
@@ -286,7 +250,90 @@ impl FeaturesConfig {
                 true
             }
         };
-        let sel = self.selection.unwrap_or_default();
+        let selection = self.selection.unwrap_or_default().resolve(file, &mut errs);
+        if !errs.is_empty() {
+            return Err(errs);
+        }
+        Ok(FeaturesParams {
+            split,
+            test_fraction,
+            time_column: self.time_column,
+            exclude: self.exclude.unwrap_or_default(),
+            max_categories: self.max_categories.unwrap_or(50),
+            cap_lower,
+            cap_upper,
+            binning_method,
+            max_bins,
+            min_category_share,
+            min_bin_share,
+            monotonic,
+            selection,
+            optimal: OptimalBinner {
+                max_bins,
+                max_prebins,
+                min_prebin_share,
+                min_bin_share,
+                max_bin_share,
+                min_bin_events: b.min_bin_events.unwrap_or(1),
+                max_pvalue: b.max_pvalue,
+                trend: b.trend.unwrap_or(Trend::Auto),
+                special_values,
+                min_category_share,
+            },
+            seed,
+        })
+    }
+}
+
+impl BinningConfig {
+    /// The binning method, and a problem for every key the other method reads.
+    fn method_checked(&self, file: &str, errs: &mut Vec<Error>) -> BinningMethod {
+        let b = self;
+        let binning_method = match b.method.as_deref() {
+            None | Some("optimal") => BinningMethod::Optimal,
+            Some("quantile") => BinningMethod::Quantile,
+            Some(other) => {
+                errs.push(Error::config(
+                    file,
+                    "features.binning.method",
+                    format!("unknown method `{other}`, expected `optimal` or `quantile`"),
+                ));
+                BinningMethod::Optimal
+            }
+        };
+        if binning_method == BinningMethod::Quantile {
+            for (set, key) in [
+                (b.max_bin_share.is_some(), "max_bin_share"),
+                (b.min_bin_events.is_some(), "min_bin_events"),
+                (b.max_pvalue.is_some(), "max_pvalue"),
+                (b.max_prebins.is_some(), "max_prebins"),
+                (b.min_prebin_share.is_some(), "min_prebin_share"),
+                (b.trend.is_some(), "trend"),
+                (b.special_values.is_some(), "special_values"),
+            ] {
+                if set {
+                    errs.push(Error::config(
+                        file,
+                        format!("features.binning.{key}"),
+                        "applies to `method: optimal` only",
+                    ));
+                }
+            }
+        } else if b.monotonic.is_some() {
+            errs.push(Error::config(
+                file,
+                "features.binning.monotonic",
+                "applies to `method: quantile`; with `optimal` use `trend`",
+            ));
+        }
+        binning_method
+    }
+}
+
+impl SelectionConfig {
+    /// Checks `features.selection`, recording problems in `errs`.
+    fn resolve(self, file: &str, errs: &mut Vec<Error>) -> SelectionParams {
+        let sel = self;
         let min_iv = sel.min_iv.unwrap_or(0.02);
         if !(min_iv >= 0.0 && min_iv.is_finite()) {
             errs.push(Error::config(
@@ -317,42 +364,12 @@ impl FeaturesConfig {
         {
             errs.push(Error::config(file, "features.selection.max_vif", "must be >= 1"));
         }
-        if !errs.is_empty() {
-            return Err(errs);
+        SelectionParams {
+            min_iv,
+            max_iv: sel.max_iv,
+            max_correlation: (max_correlation < 1.0).then_some(max_correlation),
+            max_vif: sel.max_vif,
+            stepwise: sel.stepwise.unwrap_or_default(),
         }
-        Ok(FeaturesParams {
-            split,
-            test_fraction,
-            time_column: self.time_column,
-            exclude: self.exclude.unwrap_or_default(),
-            max_categories: self.max_categories.unwrap_or(50),
-            cap_lower,
-            cap_upper,
-            binning_method,
-            max_bins,
-            min_category_share,
-            min_bin_share,
-            monotonic,
-            selection: SelectionParams {
-                min_iv,
-                max_iv: sel.max_iv,
-                max_correlation: (max_correlation < 1.0).then_some(max_correlation),
-                max_vif: sel.max_vif,
-                stepwise: sel.stepwise.unwrap_or_default(),
-            },
-            optimal: OptimalBinner {
-                max_bins,
-                max_prebins,
-                min_prebin_share,
-                min_bin_share,
-                max_bin_share,
-                min_bin_events: b.min_bin_events.unwrap_or(1),
-                max_pvalue: b.max_pvalue,
-                trend: b.trend.unwrap_or(Trend::Auto),
-                special_values,
-                min_category_share,
-            },
-            seed,
-        })
     }
 }

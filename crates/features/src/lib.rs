@@ -28,18 +28,16 @@
 //! ```
 #![warn(missing_docs)]
 
-mod binning;
 mod config;
-mod optimal;
 mod run;
-mod scorecard;
-mod selection;
 mod transform;
 
-pub use binning::{Bin, BinMap, BinRef, Binner, Binning, QuantileBinner, SpecialBin};
 pub use config::{BinningConfig, BinningMethod, FeaturesConfig, FeaturesParams, SelectionConfig, SplitKind};
-pub use optimal::{OptimalBinner, Trend};
+// The scorecard's building blocks live in `riskpipe-scorecard`; re-exported for the stages that
+// read the transform's binnings.
+pub use riskpipe_scorecard::{
+    Bin, BinMap, BinPoints, BinRef, Binner, Binning, Decision, FeaturePoints, OptimalBinner, QuantileBinner, Scorecard,
+    ScorecardConfig, ScorecardParams, SelectionParams, SpecialBin, Stepwise, Trend, correlation, select, vif,
+};
 pub use run::{FeatureSummary, FeaturesReport, ROW, SPLIT, inputs, run};
-pub use scorecard::{BinPoints, FeaturePoints, Scorecard, ScorecardConfig, ScorecardParams};
-pub use selection::{Decision, SelectionParams, Stepwise, correlation, select, vif};
 pub use transform::{Encoding, FeatureTransform, Locator, MISSING_SUFFIX, Transform, WOE_PREFIX};

@@ -10,10 +10,10 @@ use riskpipe_core::split::stratified_holdout;
 use riskpipe_core::stage::{Input, StageInputs, StageReport};
 use riskpipe_core::{Column, Error, Frame, Result, Rng};
 
-use crate::binning::{Binner, QuantileBinner};
 use crate::config::{BinningMethod, FeaturesParams, SplitKind};
-use crate::selection::{Decision, select};
 use crate::transform::{Transform, WOE_PREFIX};
+use riskpipe_scorecard::{Binner, QuantileBinner};
+use riskpipe_scorecard::{Decision, select};
 
 /// Column of `split.parquet` and the matrices naming the source row (the id, or the row number).
 pub use riskpipe_core::names::ROW;
@@ -82,98 +82,10 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
     })?;
 
     // Which columns are features.
-    let mut excluded = BTreeMap::new();
-    let mut columns = Vec::new();
-    for name in &params.exclude {
-        if frame.get(name).is_none() {
-            return Err(Error::ColumnNotFound {
-                file: file.clone(),
-                column: name.clone(),
-                hint: "; it is listed in `features.exclude`".into(),
-            });
-        }
-    }
-    for (name, col) in frame.iter() {
-        let reason = if name == target {
-            Some("target".to_string())
-        } else if Some(name) == schema.id.as_deref() {
-            Some("id column".to_string())
-        } else if name == schema.source_row_name() {
-            Some("row number".to_string())
-        } else if params.exclude.iter().any(|e| e == name) {
-            Some("listed in features.exclude".to_string())
-        } else {
-            match col {
-                Column::Date(_) => Some("date column (use it for `split: time`)".to_string()),
-                Column::Text(v) => {
-                    let mut distinct: Vec<&str> = v.iter().flatten().map(String::as_str).collect();
-                    distinct.sort_unstable();
-                    distinct.dedup();
-                    (distinct.len() > params.max_categories).then(|| {
-                        format!(
-                            "{} distinct values (more than features.max_categories = {})",
-                            distinct.len(),
-                            params.max_categories
-                        )
-                    })
-                }
-                Column::Number(v) => v.iter().all(|x| x.is_nan()).then(|| "all values missing".to_string()),
-            }
-        };
-        match reason {
-            Some(r) => {
-                excluded.insert(name.to_string(), r);
-            }
-            None => columns.push(name.to_string()),
-        }
-    }
-    if columns.is_empty() {
-        return Err(Error::data(
-            file,
-            None,
-            None,
-            "no usable feature columns (see `features.exclude` and `features.max_categories`)",
-        ));
-    }
+    let (columns, excluded) = choose_columns(&frame, &schema, params, &file)?;
 
     // Split before any fitting.
-    let is_test: Vec<bool> = match params.split {
-        SplitKind::Stratified => {
-            stratified_holdout(y, params.test_fraction, &mut Rng::derive(params.seed, "features.split"))
-        }
-        SplitKind::Time => {
-            let tc = params.time_column.as_deref().unwrap_or_default();
-            let Some(Column::Date(d)) = frame.get(tc) else {
-                return Err(Error::data(
-                    file,
-                    None,
-                    Some(tc),
-                    "`features.time_column` must name a date column",
-                ));
-            };
-            let mut known: Vec<i32> = d.iter().flatten().copied().collect();
-            known.sort_unstable();
-            if known.is_empty() {
-                return Err(Error::data(file, None, Some(tc), "the time column has no dates"));
-            }
-            if let Some(i) = d.iter().position(Option::is_none) {
-                let row = frame
-                    .number(schema.source_row_name())
-                    .map_or(i as u64 + 1, |r| r[i] as u64 + 1);
-                return Err(Error::data(
-                    file,
-                    Some(row),
-                    Some(tc),
-                    format!(
-                        "{} rows have no date, and `split: time` cannot tell whether they belong to train or test; fill them in or use `split: stratified`",
-                        d.len() - known.len()
-                    ),
-                ));
-            }
-            let cutoff = known[((1.0 - params.test_fraction) * known.len() as f64) as usize % known.len()];
-            d.iter().map(|x| x.is_some_and(|x| x >= cutoff)).collect()
-        }
-    };
+    let is_test = split_rows(&frame, y, &schema, params, &file)?;
     let train_idx: Vec<usize> = (0..frame.rows()).filter(|&i| !is_test[i]).collect();
     let test_idx: Vec<usize> = (0..frame.rows()).filter(|&i| is_test[i]).collect();
     let train = frame.take(&train_idx);
@@ -260,32 +172,7 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
     }
     write_json(&out.join("transform.json"), &transform)?;
 
-    let mut feats: Vec<FeatureSummary> = transform
-        .features
-        .iter()
-        .map(|f| FeatureSummary {
-            name: f.name.clone(),
-            kind: match f.encoding {
-                crate::transform::Encoding::Numeric { .. } => "numeric".into(),
-                crate::transform::Encoding::Categorical { .. } => "categorical".into(),
-            },
-            iv: f.binning.iv,
-            bins: f.binning.bins.len()
-                + usize::from(f.binning.missing.is_some())
-                + f.binning.specials.iter().filter(|s| s.bin.is_some()).count(),
-            missing_share: train
-                .get(&f.name)
-                .map_or(0.0, |c| c.missing() as f64 / train.rows().max(1) as f64),
-            trend: f.binning.trend.clone(),
-            trend_note: f.binning.trend_note.clone(),
-        })
-        .collect();
-    for f in &feats {
-        if let Some(note) = &f.trend_note {
-            tracing::warn!(feature = %f.name, "Binning of `{}` {note}.", f.name);
-        }
-    }
-    feats.sort_by(|a, b| b.iv.total_cmp(&a.iv).then(a.name.cmp(&b.name)));
+    let feats = summaries(&transform, &train);
     let top = feats
         .first()
         .map(|f| format!(", top IV {} = {:.3}", f.name, f.iv))
@@ -314,6 +201,148 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
         ),
         ..StageReport::default()
     })
+}
+
+/// The feature columns of `frame`, and every other column with the reason it is not one.
+fn choose_columns(
+    frame: &Frame,
+    schema: &riskpipe_ingest_schema::Schema,
+    params: &FeaturesParams,
+    file: &str,
+) -> Result<(Vec<String>, BTreeMap<String, String>)> {
+    let target = &schema.target;
+    let mut excluded = BTreeMap::new();
+    let mut columns = Vec::new();
+    for name in &params.exclude {
+        if frame.get(name).is_none() {
+            return Err(Error::ColumnNotFound {
+                file: file.to_string(),
+                column: name.clone(),
+                hint: "; it is listed in `features.exclude`".into(),
+            });
+        }
+    }
+    for (name, col) in frame.iter() {
+        let reason = if name == *target {
+            Some("target".to_string())
+        } else if Some(name) == schema.id.as_deref() {
+            Some("id column".to_string())
+        } else if name == schema.source_row_name() {
+            Some("row number".to_string())
+        } else if params.exclude.iter().any(|e| e == name) {
+            Some("listed in features.exclude".to_string())
+        } else {
+            match col {
+                Column::Date(_) => Some("date column (use it for `split: time`)".to_string()),
+                Column::Text(v) => {
+                    let mut distinct: Vec<&str> = v.iter().flatten().map(String::as_str).collect();
+                    distinct.sort_unstable();
+                    distinct.dedup();
+                    (distinct.len() > params.max_categories).then(|| {
+                        format!(
+                            "{} distinct values (more than features.max_categories = {})",
+                            distinct.len(),
+                            params.max_categories
+                        )
+                    })
+                }
+                Column::Number(v) => v.iter().all(|x| x.is_nan()).then(|| "all values missing".to_string()),
+            }
+        };
+        match reason {
+            Some(r) => {
+                excluded.insert(name.to_string(), r);
+            }
+            None => columns.push(name.to_string()),
+        }
+    }
+    if columns.is_empty() {
+        return Err(Error::data(
+            file,
+            None,
+            None,
+            "no usable feature columns (see `features.exclude` and `features.max_categories`)",
+        ));
+    }
+    Ok((columns, excluded))
+}
+
+/// Which rows are test rows: a stratified hold-out, or the latest dates under `split: time`.
+fn split_rows(
+    frame: &Frame,
+    y: &[f64],
+    schema: &riskpipe_ingest_schema::Schema,
+    params: &FeaturesParams,
+    file: &str,
+) -> Result<Vec<bool>> {
+    Ok(match params.split {
+        SplitKind::Stratified => {
+            stratified_holdout(y, params.test_fraction, &mut Rng::derive(params.seed, "features.split"))
+        }
+        SplitKind::Time => {
+            let tc = params.time_column.as_deref().unwrap_or_default();
+            let Some(Column::Date(d)) = frame.get(tc) else {
+                return Err(Error::data(
+                    file,
+                    None,
+                    Some(tc),
+                    "`features.time_column` must name a date column",
+                ));
+            };
+            let mut known: Vec<i32> = d.iter().flatten().copied().collect();
+            known.sort_unstable();
+            if known.is_empty() {
+                return Err(Error::data(file, None, Some(tc), "the time column has no dates"));
+            }
+            if let Some(i) = d.iter().position(Option::is_none) {
+                let row = frame
+                    .number(schema.source_row_name())
+                    .map_or(i as u64 + 1, |r| r[i] as u64 + 1);
+                return Err(Error::data(
+                    file,
+                    Some(row),
+                    Some(tc),
+                    format!(
+                        "{} rows have no date, and `split: time` cannot tell whether they belong to train or test; fill them in or use `split: stratified`",
+                        d.len() - known.len()
+                    ),
+                ));
+            }
+            let cutoff = known[((1.0 - params.test_fraction) * known.len() as f64) as usize % known.len()];
+            d.iter().map(|x| x.is_some_and(|x| x >= cutoff)).collect()
+        }
+    })
+}
+
+/// One summary per fitted feature, highest IV first (trend notes logged).
+fn summaries(transform: &Transform, train: &Frame) -> Vec<FeatureSummary> {
+    let mut feats: Vec<FeatureSummary> = transform
+        .features
+        .iter()
+        .map(|f| FeatureSummary {
+            name: f.name.clone(),
+            kind: match f.encoding {
+                crate::transform::Encoding::Numeric { .. } => "numeric".into(),
+                crate::transform::Encoding::Categorical { .. } => "categorical".into(),
+            },
+            iv: f.binning.iv,
+            bins: f.binning.bins.len()
+                + usize::from(f.binning.missing.is_some())
+                + f.binning.specials.iter().filter(|s| s.bin.is_some()).count(),
+            missing_share: train
+                .get(&f.name)
+                .map_or(0.0, |c| c.missing() as f64 / train.rows().max(1) as f64),
+            trend: f.binning.trend.clone(),
+            trend_note: f.binning.trend_note.clone(),
+        })
+        .collect();
+    for f in &feats {
+        if let Some(note) = &f.trend_note {
+            tracing::warn!(feature = %f.name, "Binning of `{}` {note}.", f.name);
+        }
+    }
+    feats.sort_by(|a, b| b.iv.total_cmp(&a.iv).then(a.name.cmp(&b.name)));
+    feats
 }
 
 /// The subset of ingest's `schema.json` this stage reads (stages talk through artifacts, not code).

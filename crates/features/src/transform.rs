@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use riskpipe_core::{Column, ColumnKind, Error, Frame, Result};
 
-use crate::binning::{BinRef, Binner, Binning};
+use riskpipe_scorecard::{BinRef, Binner, Binning};
 
 /// Suffix of missing-indicator columns.
 pub use riskpipe_core::names::MISSING_SUFFIX;
@@ -307,6 +307,12 @@ impl Transform {
             cols.push((f, col));
         }
         Ok(Locator { cols })
+    }
+}
+
+impl riskpipe_scorecard::BinningOf for Transform {
+    fn binning_of(&self, feature: &str) -> Option<&Binning> {
+        self.features.iter().find(|f| f.name == feature).map(|f| &f.binning)
     }
 }
 

@@ -123,9 +123,6 @@ fn no_features(name: &str, woe: bool, report: &SelectionReport) -> Error {
     )
 }
 
-/// Smoothing of WoE counts; the same as the features stage's binning.
-const SMOOTH: f64 = 0.5;
-
 /// Bin ids of a WoE column: each distinct WoE value marks one bin.
 fn bin_ids(col: &[f64]) -> (Vec<u32>, usize) {
     let mut bins: Vec<f64> = col.to_vec();
@@ -157,9 +154,7 @@ fn refit_woe(ids: &(Vec<u32>, usize), tr: &[usize], va: &[usize], yt: &[f64]) ->
             if n == 0.0 {
                 return 0.0;
             }
-            let g = (n - e + SMOOTH) / (non + SMOOTH * nb);
-            let b = (e + SMOOTH) / (events + SMOOTH * nb);
-            (g / b).ln()
+            riskpipe_scorecard::woe(n - e, e, non, events, nb)
         })
         .collect();
     (

@@ -9,9 +9,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// Smoothing added to event and non-event counts of a bin so empty classes give finite WoE.
-const SMOOTH: f64 = 0.5;
-
 /// One bin of a feature.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Bin {
@@ -188,11 +185,7 @@ fn iv_of(groups: &[(usize, u64, u64)]) -> f64 {
     let k = groups.len() as f64;
     groups
         .iter()
-        .map(|g| {
-            let gd = ((g.1 - g.2) as f64 + SMOOTH) / (tn as f64 + SMOOTH * k);
-            let bd = (g.2 as f64 + SMOOTH) / (te as f64 + SMOOTH * k);
-            (gd - bd) * (gd / bd).ln()
-        })
+        .map(|g| crate::iv_term((g.1 - g.2) as f64, g.2 as f64, tn as f64, te as f64, k))
         .sum()
 }
 
@@ -262,16 +255,14 @@ pub(crate) fn finish_with(
     let nb = raw.len() + usize::from(missing.is_some()) + seen.len();
     let make = |label: String, count: u64, events: u64| {
         let non = (count - events) as f64;
-        let g = (non + SMOOTH) / (total_non + SMOOTH * nb as f64);
-        let b = (events as f64 + SMOOTH) / (te + SMOOTH * nb as f64);
-        let woe = (g / b).ln();
+        let woe = crate::woe(non, events as f64, total_non, te, nb as f64);
         Bin {
             label,
             count,
             events,
             event_rate: if count > 0 { events as f64 / count as f64 } else { 0.0 },
             woe,
-            iv: (g - b) * woe,
+            iv: crate::iv_term(non, events as f64, total_non, te, nb as f64),
         }
     };
     let bins: Vec<Bin> = raw.into_iter().map(|(l, c, e)| make(l, c, e)).collect();

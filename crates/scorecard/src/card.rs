@@ -5,8 +5,15 @@ use serde::{Deserialize, Serialize};
 
 use riskpipe_core::Error;
 
+use riskpipe_core::names::WOE_PREFIX;
+
 use crate::binning::{BinMap, BinRef, Binning};
-use crate::transform::{Transform, WOE_PREFIX};
+
+/// Where a scorecard finds each feature's binning (the features stage's fitted transform).
+pub trait BinningOf {
+    /// The binning of `feature`, if it is binned.
+    fn binning_of(&self, feature: &str) -> Option<&Binning>;
+}
 
 /// The `scorecard:` section, as written.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -31,13 +38,36 @@ pub struct ScorecardParams {
     pub pdo: f64,
 }
 
+impl Default for ScorecardParams {
+    /// 600 points at good:bad odds of 50:1, 20 points to double the odds.
+    fn default() -> Self {
+        ScorecardParams {
+            base_score: 600.0,
+            base_odds: 50.0,
+            pdo: 20.0,
+        }
+    }
+}
+
+impl ScorecardParams {
+    /// Points for a probability of default: base_score - pdo/ln 2 x ln(base_odds) + pdo/ln 2 x
+    /// ln((1 - pd) / pd), rounded (the PD clamped to [1e-12, 1 - 1e-12]).
+    pub fn points(&self, pd: f64) -> i64 {
+        let factor = self.pdo / std::f64::consts::LN_2;
+        let offset = self.base_score - factor * self.base_odds.ln();
+        let pd = pd.clamp(1e-12, 1.0 - 1e-12);
+        (offset + factor * ((1.0 - pd) / pd).ln()).round() as i64
+    }
+}
+
 impl ScorecardConfig {
     /// Checks the section.
     pub fn resolve(self, file: &str) -> Result<ScorecardParams, Vec<Error>> {
         let mut errs = Vec::new();
-        let base_odds = self.base_odds.unwrap_or(50.0);
-        let pdo = self.pdo.unwrap_or(20.0);
-        let base_score = self.base_score.unwrap_or(600.0);
+        let d = ScorecardParams::default();
+        let base_odds = self.base_odds.unwrap_or(d.base_odds);
+        let pdo = self.pdo.unwrap_or(d.pdo);
+        let base_score = self.base_score.unwrap_or(d.base_score);
         if !(base_odds > 0.0 && base_odds.is_finite()) {
             errs.push(Error::config(file, "scorecard.base_odds", "must be a number > 0"));
         }
@@ -120,7 +150,7 @@ impl Scorecard {
         names: &[String],
         coef: &[f64],
         intercept: f64,
-        transform: &Transform,
+        transform: &impl BinningOf,
         p: &ScorecardParams,
     ) -> Scorecard {
         let factor = p.pdo / std::f64::consts::LN_2;
@@ -131,11 +161,10 @@ impl Scorecard {
         let mut features = Vec::new();
         for (j, name) in names.iter().enumerate() {
             let raw = name.strip_prefix(WOE_PREFIX).unwrap_or(name);
-            let Some(ft) = transform.features.iter().find(|f| f.name == raw) else {
+            let Some(b) = transform.binning_of(raw) else {
                 continue;
             };
             let coef = coef[j];
-            let b = &ft.binning;
             let bins: Vec<BinPoints> = b
                 .bins
                 .iter()
@@ -277,12 +306,12 @@ impl Scorecard {
     /// The scorecard as one ANSI SQL expression: a `CASE` per feature, summed. It reads the
     /// columns as the privacy stage writes them and gives exactly the points `score` gives,
     /// including missing values, unseen categories and values outside every training bin.
-    pub fn to_sql(&self, transform: &Transform) -> String {
+    pub fn to_sql(&self, transform: &impl BinningOf) -> String {
         let q_ident = |n: &str| format!("\"{}\"", n.replace('"', "\"\""));
         let q_str = |v: &str| format!("'{}'", v.replace('\'', "''"));
         let mut parts = Vec::new();
         for f in &self.features {
-            let Some(t) = transform.features.iter().find(|t| t.name == f.feature) else {
+            let Some(binning) = transform.binning_of(&f.feature) else {
                 continue;
             };
             let col = q_ident(&f.feature);
@@ -291,7 +320,7 @@ impl Scorecard {
             for (v, b) in &f.specials {
                 case.push_str(&format!(" WHEN {col} = {v:?} THEN {}", b.points));
             }
-            match &t.binning.map {
+            match &binning.map {
                 BinMap::Numeric { edges } => {
                     if f.bins.is_empty() {
                         case.push_str(&format!(" ELSE {} END", f.neutral_points));
