@@ -103,8 +103,10 @@ pub fn load(path: &Path) -> Result<Pipeline, (Vec<Error>, String)> {
     let seed = raw.seed.unwrap_or(42);
     let ingest = take(&mut errs, raw.data.resolve(&file, &base, seed));
     let privacy = take(&mut errs, raw.privacy.unwrap_or_default().resolve(&file));
-    let features = take(&mut errs, raw.features.unwrap_or_default().resolve(&file, seed));
-    let train = take(&mut errs, raw.train.unwrap_or_default().resolve(&file, seed));
+    // The task decides the kind of target, and so how rows are split and folded.
+    let target = raw.task.target();
+    let features = take(&mut errs, raw.features.unwrap_or_default().resolve(&file, seed)).map(|f| f.for_target(target));
+    let train = take(&mut errs, raw.train.unwrap_or_default().resolve(&file, seed)).map(|t| t.for_target(target));
     let scorecard = take(&mut errs, raw.scorecard.unwrap_or_default().resolve(&file));
     let evaluate = scorecard.clone().and_then(|sc| {
         take(

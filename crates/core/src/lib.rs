@@ -33,6 +33,7 @@ pub mod split;
 pub mod stage;
 pub mod stats;
 mod task;
+pub mod views;
 pub mod yaml;
 
 pub use error::{Error, ErrorClass, PIPELINE_FILE, Result};

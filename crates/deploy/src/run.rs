@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use riskpipe_core::io::{read_json, read_parquet, write_atomic, write_json, write_parquet};
 use riskpipe_core::stage::{Input, StageInputs, StageReport};
-use riskpipe_core::{ColumnKind, Error, Result};
+use riskpipe_core::views::{SchemaView, SelectionView};
+use riskpipe_core::{Error, Result};
 use riskpipe_features::Transform;
 use riskpipe_models::{Calibrator, Model};
 use riskpipe_privacy::PrivacyParams;
@@ -15,24 +16,6 @@ use riskpipe_privacy::PrivacyParams;
 use crate::bundle::{BundleInfo, InputColumn, Scorer};
 use crate::config::DeployParams;
 use riskpipe_features::Scorecard;
-
-#[derive(Debug, Deserialize)]
-struct Selection {
-    selected: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct SchemaColumn {
-    name: String,
-    kind: ColumnKind,
-}
-
-#[derive(Debug, Deserialize)]
-struct Schema {
-    columns: Vec<SchemaColumn>,
-    id: Option<String>,
-    missing_values: Vec<String>,
-}
 
 /// `check.json`: the bundle scored the test rows as evaluate did.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -76,9 +59,9 @@ pub fn inputs(_params: &DeployParams) -> Vec<Input> {
 pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &str) -> Result<StageReport> {
     let plan: PrivacyParams = read_json(&inputs.artifact("privacy/plan.json")?)?;
     let transform: Transform = read_json(&inputs.artifact("features/transform.json")?)?;
-    let selection: Selection = read_json(&inputs.artifact("train/selection.json")?)?;
+    let selection: SelectionView = read_json(&inputs.artifact(SelectionView::PATH)?)?;
     let model: Model = read_json(&inputs.artifact(&format!("train/{}.json", selection.selected))?)?;
-    let schema: Schema = read_json(&inputs.artifact("ingest/schema.json")?)?;
+    let schema: SchemaView = read_json(&inputs.artifact(SchemaView::PATH)?)?;
     let logistic: Option<Model> = match inputs.optional("train/logistic.json") {
         Some(p) => Some(read_json(&p)?),
         None => None,
@@ -93,7 +76,7 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
             needed.insert(0, id.clone());
         }
     }
-    let kind_of = |n: &str| schema.columns.iter().find(|c| c.name == n).map(|c| c.kind);
+    let kind_of = |n: &str| schema.kind_of(n);
     let mut cols = Vec::new();
     for n in needed {
         let kind = kind_of(&n).ok_or_else(|| Error::Internal(format!("column `{n}` is not in ingest's schema")))?;

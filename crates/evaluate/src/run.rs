@@ -3,10 +3,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::Deserialize;
-
 use riskpipe_core::io::{read_json, read_parquet, write_atomic, write_json, write_parquet};
 use riskpipe_core::stage::{Input, StageInputs, StageReport};
+use riskpipe_core::views::SelectionView;
 use riskpipe_core::{Column, Error, Frame, Result};
 use riskpipe_metrics::{binary_metrics, classification_report};
 use riskpipe_models::Model;
@@ -131,12 +130,6 @@ fn calibration_metrics(method: &str, model: &str, y: &[f64], p: &[f64], q: &[f64
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct Selection {
-    selected: String,
-    cv_auc: BTreeMap<String, f64>,
-}
-
 /// The files the stage reads.
 pub fn inputs(params: &EvaluateParams) -> Vec<Input> {
     let mut v = vec![
@@ -166,7 +159,7 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
     // The fitted transform: the target's name, the binning tables, and the scorecard's bins.
     let transform: riskpipe_features::Transform = read_json(&inputs.artifact("features/transform.json")?)?;
     let target = transform.target.clone();
-    let selection: Selection = read_json(&inputs.artifact("train/selection.json")?)?;
+    let selection: SelectionView = read_json(&inputs.artifact(SelectionView::PATH)?)?;
     let ytr = train
         .number(&target)
         .ok_or_else(|| Error::Internal("no target in train matrix".into()))?;

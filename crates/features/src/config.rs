@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use riskpipe_core::Error;
+use riskpipe_core::{Error, Target};
 
 use riskpipe_scorecard::{OptimalBinner, Trend};
 use riskpipe_scorecard::{SelectionParams, Stepwise};
@@ -107,6 +107,9 @@ pub enum BinningMethod {
 /// Checked parameters of the features stage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeaturesParams {
+    /// The kind of target the task learns from (it chooses the hold-out splitter).
+    #[serde(default = "binary")]
+    pub target: Target,
     /// Split kind.
     pub split: SplitKind,
     /// Test share.
@@ -137,6 +140,17 @@ pub struct FeaturesParams {
     pub selection: SelectionParams,
     /// Seed of the split.
     pub seed: u64,
+}
+
+fn binary() -> Target {
+    Target::Binary
+}
+
+impl FeaturesParams {
+    /// These parameters for a task whose target is of kind `target`.
+    pub fn for_target(self, target: Target) -> FeaturesParams {
+        FeaturesParams { target, ..self }
+    }
 }
 
 impl FeaturesConfig {
@@ -255,6 +269,7 @@ impl FeaturesConfig {
             return Err(errs);
         }
         Ok(FeaturesParams {
+            target: Target::Binary,
             split,
             test_fraction,
             time_column: self.time_column,

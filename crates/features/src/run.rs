@@ -6,8 +6,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use riskpipe_core::io::{read_json, read_parquet, write_json, write_parquet};
-use riskpipe_core::split::stratified_holdout;
+use riskpipe_core::split::holdout;
 use riskpipe_core::stage::{Input, StageInputs, StageReport};
+use riskpipe_core::views::SchemaView;
 use riskpipe_core::{Column, Error, Frame, Result, Rng};
 
 use crate::config::{BinningMethod, FeaturesParams, SplitKind};
@@ -72,7 +73,7 @@ pub fn inputs(_params: &FeaturesParams) -> Vec<Input> {
 pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<StageReport> {
     let src = inputs.artifact("privacy/data.parquet")?;
     let frame = read_parquet(&src)?;
-    let schema: riskpipe_ingest_schema::Schema = read_json(&inputs.artifact("ingest/schema.json")?)?;
+    let schema: SchemaView = read_json(&inputs.artifact("ingest/schema.json")?)?;
     let file = src.display().to_string();
     let target = schema.target.clone();
     let y = frame.number(&target).ok_or_else(|| Error::ColumnNotFound {
@@ -85,7 +86,7 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
     let (columns, excluded) = choose_columns(&frame, &schema, params, &file)?;
 
     // Split before any fitting.
-    let is_test = split_rows(&frame, y, &schema, params, &file)?;
+    let is_test = split_rows(&frame, y, params, &file)?;
     let train_idx: Vec<usize> = (0..frame.rows()).filter(|&i| !is_test[i]).collect();
     let test_idx: Vec<usize> = (0..frame.rows()).filter(|&i| is_test[i]).collect();
     let train = frame.take(&train_idx);
@@ -120,7 +121,7 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
         match schema.id.as_deref().and_then(|id| f.get(id)) {
             Some(c) => c.clone(),
             None => f
-                .get(schema.source_row_name())
+                .get(riskpipe_core::names::SOURCE_ROW)
                 .cloned()
                 .unwrap_or(Column::Number(vec![f64::NAN; f.rows()])),
         }
@@ -206,7 +207,7 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
 /// The feature columns of `frame`, and every other column with the reason it is not one.
 fn choose_columns(
     frame: &Frame,
-    schema: &riskpipe_ingest_schema::Schema,
+    schema: &SchemaView,
     params: &FeaturesParams,
     file: &str,
 ) -> Result<(Vec<String>, BTreeMap<String, String>)> {
@@ -227,7 +228,7 @@ fn choose_columns(
             Some("target".to_string())
         } else if Some(name) == schema.id.as_deref() {
             Some("id column".to_string())
-        } else if name == schema.source_row_name() {
+        } else if name == riskpipe_core::names::SOURCE_ROW {
             Some("row number".to_string())
         } else if params.exclude.iter().any(|e| e == name) {
             Some("listed in features.exclude".to_string())
@@ -268,17 +269,14 @@ fn choose_columns(
 }
 
 /// Which rows are test rows: a stratified hold-out, or the latest dates under `split: time`.
-fn split_rows(
-    frame: &Frame,
-    y: &[f64],
-    schema: &riskpipe_ingest_schema::Schema,
-    params: &FeaturesParams,
-    file: &str,
-) -> Result<Vec<bool>> {
+fn split_rows(frame: &Frame, y: &[f64], params: &FeaturesParams, file: &str) -> Result<Vec<bool>> {
     Ok(match params.split {
-        SplitKind::Stratified => {
-            stratified_holdout(y, params.test_fraction, &mut Rng::derive(params.seed, "features.split"))
-        }
+        SplitKind::Stratified => holdout(
+            params.target,
+            y,
+            params.test_fraction,
+            &mut Rng::derive(params.seed, "features.split"),
+        ),
         SplitKind::Time => {
             let tc = params.time_column.as_deref().unwrap_or_default();
             let Some(Column::Date(d)) = frame.get(tc) else {
@@ -296,7 +294,7 @@ fn split_rows(
             }
             if let Some(i) = d.iter().position(Option::is_none) {
                 let row = frame
-                    .number(schema.source_row_name())
+                    .number(riskpipe_core::names::SOURCE_ROW)
                     .map_or(i as u64 + 1, |r| r[i] as u64 + 1);
                 return Err(Error::data(
                     file,
@@ -343,21 +341,4 @@ fn summaries(transform: &Transform, train: &Frame) -> Vec<FeatureSummary> {
     }
     feats.sort_by(|a, b| b.iv.total_cmp(&a.iv).then(a.name.cmp(&b.name)));
     feats
-}
-
-/// The subset of ingest's `schema.json` this stage reads (stages talk through artifacts, not code).
-mod riskpipe_ingest_schema {
-    use serde::Deserialize;
-
-    #[derive(Debug, Deserialize)]
-    pub struct Schema {
-        pub target: String,
-        pub id: Option<String>,
-    }
-
-    impl Schema {
-        pub fn source_row_name(&self) -> &'static str {
-            riskpipe_core::names::SOURCE_ROW
-        }
-    }
 }

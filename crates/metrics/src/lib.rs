@@ -683,3 +683,73 @@ mod tests {
         }
     }
 }
+
+/// The metric that model search and selection optimise, chosen by the task's target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// ROC AUC (binary target): higher is better.
+    Auc,
+    /// Root mean squared error (continuous target): lower is better.
+    Rmse,
+    /// Average precision against an evaluation label (detectors): higher is better.
+    AveragePrecision,
+}
+
+impl Metric {
+    /// The metric for a target kind: AUC for binary, RMSE for continuous, average precision
+    /// (against the optional label) when there is no target.
+    pub fn for_target(target: riskpipe_core::Target) -> Metric {
+        match target {
+            riskpipe_core::Target::Binary => Metric::Auc,
+            riskpipe_core::Target::Continuous => Metric::Rmse,
+            riskpipe_core::Target::None => Metric::AveragePrecision,
+        }
+    }
+
+    /// The metric of predictions `p` against `y`.
+    pub fn score(self, y: &[f64], p: &[f64]) -> f64 {
+        match self {
+            Metric::Auc => auc(y, p),
+            Metric::Rmse => {
+                let n = y.len().max(1) as f64;
+                (y.iter().zip(p).map(|(a, b)| (a - b) * (a - b)).sum::<f64>() / n).sqrt()
+            }
+            Metric::AveragePrecision => pr_auc(y, p),
+        }
+    }
+
+    /// Whether `a` is strictly better than `b`.
+    pub fn better(self, a: f64, b: f64) -> bool {
+        match self {
+            Metric::Auc | Metric::AveragePrecision => a > b,
+            Metric::Rmse => a < b,
+        }
+    }
+
+    /// A value every real score beats.
+    pub fn worst(self) -> f64 {
+        match self {
+            Metric::Auc | Metric::AveragePrecision => f64::NEG_INFINITY,
+            Metric::Rmse => f64::INFINITY,
+        }
+    }
+}
+
+#[cfg(test)]
+mod metric_tests {
+    use super::*;
+
+    #[test]
+    fn the_target_chooses_the_metric_and_its_direction() {
+        use riskpipe_core::Target;
+        assert_eq!(Metric::for_target(Target::Binary), Metric::Auc);
+        assert_eq!(Metric::for_target(Target::Continuous), Metric::Rmse);
+        let y = [0.0, 0.0, 1.0, 1.0];
+        assert_eq!(Metric::Auc.score(&y, &[0.1, 0.2, 0.8, 0.9]), 1.0);
+        assert!((Metric::Rmse.score(&[1.0, 3.0], &[2.0, 3.0]) - 0.5f64.sqrt()).abs() < 1e-15);
+        assert!(Metric::Rmse.better(0.1, 0.2) && !Metric::Auc.better(0.1, 0.2));
+        assert!(Metric::Rmse.better(1e300, Metric::Rmse.worst()));
+        assert!(Metric::Auc.better(0.0, Metric::Auc.worst()));
+    }
+}

@@ -60,8 +60,9 @@ pub fn load_key(params: &PrivacyParams) -> Result<Option<Vec<u8>>> {
 pub fn run(params: &PrivacyParams, inputs: &StageInputs, out: &Path) -> Result<StageReport> {
     let src = inputs.artifact("ingest/data.parquet")?;
     let frame = read_parquet(&src)?;
-    let schema: serde_json::Value = riskpipe_core::io::read_json(&inputs.artifact("ingest/schema.json")?)?;
-    let target = schema["target"].as_str().unwrap_or_default().to_string();
+    let schema: riskpipe_core::views::SchemaView =
+        riskpipe_core::io::read_json(&inputs.artifact(riskpipe_core::views::SchemaView::PATH)?)?;
+    let target = schema.target;
     if let Some(a) = params.columns.get(&target) {
         if *a != Action::Keep {
             return Err(Error::pipeline_key(

@@ -7,9 +7,10 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use riskpipe_core::io::{read_json, read_parquet, write_json, write_parquet};
-use riskpipe_core::split::stratified_folds;
+use riskpipe_core::split::folds;
 use riskpipe_core::stage::{Input, StageInputs, StageReport};
 use riskpipe_core::{Column, Error, Frame, Result, Rng};
+use riskpipe_metrics::Metric;
 use riskpipe_models::{Calibrator, Family, ModelParams, feature_columns};
 
 use crate::config::{Calibration, TrainParams};
@@ -173,6 +174,7 @@ fn search(
     y: &[f64],
     folds: &[usize],
     k: usize,
+    metric: Metric,
 ) -> Result<ModelSearch> {
     let x = feature_columns(train, names)?;
     let ids: Vec<(Vec<u32>, usize)> = if woe {
@@ -181,7 +183,7 @@ fn search(
         Vec::new()
     };
     let mut points = Vec::new();
-    let mut best_oof: (f64, Vec<f64>) = (f64::NEG_INFINITY, Vec::new());
+    let mut best_oof: (f64, Vec<f64>) = (metric.worst(), Vec::new());
     for (params, model_params) in grid {
         let mut fold_auc = Vec::with_capacity(k);
         let mut oof = vec![f64::NAN; y.len()];
@@ -205,13 +207,13 @@ fn search(
             let xv_ref: Vec<&[f64]> = xv.iter().map(Vec::as_slice).collect();
             let m = model_params.fit(names, &xt_ref, &yt)?;
             let p = m.predict(&xv_ref);
-            fold_auc.push(riskpipe_metrics::auc(&yv, &p));
+            fold_auc.push(metric.score(&yv, &p));
             for (&i, v) in va.iter().zip(&p) {
                 oof[i] = *v;
             }
         }
         let mean_auc = fold_auc.iter().sum::<f64>() / k as f64;
-        if mean_auc > best_oof.0 {
+        if metric.better(mean_auc, best_oof.0) {
             best_oof = (mean_auc, oof);
         }
         tracing::debug!(stage = "train", model = kind, %params, mean_auc, "Grid point scored.");
@@ -221,10 +223,13 @@ fn search(
             mean_auc,
         });
     }
-    let best = points
-        .iter()
-        .enumerate()
-        .fold(0, |b, (i, p)| if p.mean_auc > points[b].mean_auc { i } else { b });
+    let best = points.iter().enumerate().fold(0, |b, (i, p)| {
+        if metric.better(p.mean_auc, points[b].mean_auc) {
+            i
+        } else {
+            b
+        }
+    });
     Ok(ModelSearch {
         oof: best_oof.1,
         cv_auc: points[best].mean_auc,
@@ -275,7 +280,14 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
         .number(&cols.target)
         .ok_or_else(|| Error::Internal(format!("train matrix has no target `{}`", cols.target)))?
         .to_vec();
-    let folds = stratified_folds(&y, params.cv_folds, &mut Rng::derive(params.seed, "train.folds"));
+    // The target decides how rows are folded and what the search optimises.
+    let metric = Metric::for_target(params.target);
+    let folds = folds(
+        params.target,
+        &y,
+        params.cv_folds,
+        &mut Rng::derive(params.seed, "train.folds"),
+    );
     // Small data: leaf sizes above a fold's tenth would forbid any split.
     let max_leaf = (y.len() / (10 * params.cv_folds)).max(1);
     let candidates: Vec<(Family, Vec<Point>)> = vec![
@@ -328,7 +340,7 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
         let name = family.name();
         let t0 = Instant::now();
         let (woe, features) = features_of(grid);
-        let s = search(name, woe, grid, features, &train, &y, &folds, params.cv_folds)?;
+        let s = search(name, woe, grid, features, &train, &y, &folds, params.cv_folds, metric)?;
         timings.insert(format!("{name}.cv_secs"), t0.elapsed().as_secs_f64());
         searches.insert(name.to_string(), (s, grid, features.clone()));
     }
@@ -346,7 +358,7 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
     }
     let (selected, by) = if params.select == "best_cv" {
         let best = cv_auc.iter().fold(None::<(&String, f64)>, |b, (n, a)| match b {
-            Some((_, ba)) if ba >= *a => b,
+            Some((_, ba)) if !metric.better(*a, ba) => b,
             _ => Some((n, *a)),
         });
         (best.map(|b| b.0.clone()).unwrap_or_default(), "best_cv")
@@ -441,7 +453,7 @@ mod tests {
         let mut frame = Frame::new();
         frame.push("leak__woe", riskpipe_core::Column::Number(woe));
         let names = vec!["leak__woe".to_string()];
-        let folds = stratified_folds(&y, 5, &mut Rng::new(1));
+        let folds = riskpipe_core::split::stratified_folds(&y, 5, &mut Rng::new(1));
         let grid = grid(
             Family::Bagging,
             &[riskpipe_models::BaggingParams {
@@ -453,8 +465,8 @@ mod tests {
             usize::MAX,
         )
         .unwrap();
-        let leaky = search("bagging", false, &grid, &names, &frame, &y, &folds, 5).unwrap();
-        let fair = search("bagging", true, &grid, &names, &frame, &y, &folds, 5).unwrap();
+        let leaky = search("bagging", false, &grid, &names, &frame, &y, &folds, 5, Metric::Auc).unwrap();
+        let fair = search("bagging", true, &grid, &names, &frame, &y, &folds, 5, Metric::Auc).unwrap();
         assert!(leaky.cv_auc > 0.8, "leaky {}", leaky.cv_auc);
         assert!(fair.cv_auc < 0.65, "per-fold WoE {}", fair.cv_auc);
     }

@@ -13,7 +13,7 @@ mod values;
 
 use serde::{Deserialize, Serialize};
 
-use riskpipe_core::{Error, Rng};
+use riskpipe_core::{Error, Rng, Target};
 use riskpipe_models::{
     AdaBoostParams, BaggingParams, BoostingParams, Family, ForestParams, LogisticParams, MlpParams, TreeParams,
 };
@@ -102,6 +102,9 @@ pub enum Calibration {
 /// Checked parameters of the train stage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainParams {
+    /// The kind of target the task learns from (it chooses the fold maker).
+    #[serde(default = "binary")]
+    pub target: Target,
     /// CV folds.
     pub cv_folds: usize,
     /// `best_cv` or a model name.
@@ -136,7 +139,16 @@ fn no_calibration() -> Calibration {
     Calibration::None
 }
 
+fn binary() -> Target {
+    Target::Binary
+}
+
 impl TrainParams {
+    /// These parameters for a task whose target is of kind `target`.
+    pub fn for_target(self, target: Target) -> TrainParams {
+        TrainParams { target, ..self }
+    }
+
     /// Whether family `f` has at least one grid point.
     pub fn fits(&self, f: Family) -> bool {
         match f {
@@ -237,6 +249,7 @@ impl TrainConfig {
         });
         let d = ctx.draws;
         let p = TrainParams {
+            target: Target::Binary,
             cv_folds,
             select: String::new(),
             logistic: sample(
