@@ -48,9 +48,16 @@ fn full_run_writes_every_artifact_and_a_summary() {
         "deploy/bundle/scorecard.csv",
         "deploy/bundle/scorecard.sql",
         "deploy/check.json",
+        "deploy/bundle/bundle_manifest.json",
+        "train/scorecard.json",
     ] {
         assert!(run.join(f).exists(), "{f} is missing");
     }
+    // The scorecard is built once, by train; the bundle ships that file.
+    assert_eq!(
+        fs_err::read(run.join("train/scorecard.json")).unwrap(),
+        fs_err::read(run.join("deploy/bundle/scorecard.json")).unwrap()
+    );
     // Manifests: every output listed with its hash; inputs sorted; fingerprint present.
     for stage in ["ingest", "privacy", "features", "train", "evaluate", "deploy"] {
         let m = json(&run.join(stage).join("manifest.json"));

@@ -106,16 +106,17 @@ pub fn load(path: &Path) -> Result<Pipeline, (Vec<Error>, String)> {
     // The task decides the kind of target, and so how rows are split and folded.
     let target = raw.task.target();
     let features = take(&mut errs, raw.features.unwrap_or_default().resolve(&file, seed)).map(|f| f.for_target(target));
-    let train = take(&mut errs, raw.train.unwrap_or_default().resolve(&file, seed)).map(|t| t.for_target(target));
     let scorecard = take(&mut errs, raw.scorecard.unwrap_or_default().resolve(&file));
-    let evaluate = scorecard.clone().and_then(|sc| {
-        take(
-            &mut errs,
-            raw.evaluate
-                .unwrap_or_default()
-                .resolve(&file, &raw.name, raw.task, seed, sc),
-        )
+    let train = take(&mut errs, raw.train.unwrap_or_default().resolve(&file, seed)).map(|t| {
+        t.for_target(target)
+            .with_scorecard(scorecard.clone().unwrap_or_default())
     });
+    let evaluate = take(
+        &mut errs,
+        raw.evaluate
+            .unwrap_or_default()
+            .resolve(&file, &raw.name, raw.task, seed),
+    );
     let deploy = scorecard.and_then(|sc| take(&mut errs, raw.deploy.unwrap_or_default().resolve(&file, sc)));
     if let (Some(i), Some(pr)) = (&ingest, &privacy) {
         errs.extend(cross_checks(&file, i, pr));

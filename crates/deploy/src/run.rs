@@ -49,6 +49,7 @@ pub fn inputs(_params: &DeployParams) -> Vec<Input> {
         Input::Artifact("features/split.parquet".into()),
         Input::Artifact("train/selection.json".into()),
         Input::OptionalArtifact("train/calibration.json".into()),
+        Input::OptionalArtifact("train/scorecard.json".into()),
         Input::Artifact("evaluate/predictions.parquet".into()),
     ];
     v.extend(riskpipe_models::Family::ALL.map(|m| Input::OptionalArtifact(format!("train/{}.json", m.name()))));
@@ -66,10 +67,11 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
         Some(p) => Some(read_json(&p)?),
         None => None,
     };
-    let scorecard = logistic
-        .as_ref()
-        .and_then(Model::logistic)
-        .map(|lr| Scorecard::build(&lr.features, &lr.coef, lr.intercept, &transform, &params.scorecard));
+    // The scorecard train built from the logistic model, when one was fitted.
+    let scorecard: Option<Scorecard> = match logistic.as_ref().and_then(Model::logistic) {
+        Some(_) => Some(read_json(&inputs.artifact("train/scorecard.json")?)?),
+        None => None,
+    };
     let mut needed: Vec<String> = transform.features.iter().map(|f| f.name.clone()).collect();
     if let Some(id) = &schema.id {
         if !needed.contains(id) {

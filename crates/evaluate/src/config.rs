@@ -3,7 +3,6 @@
 use serde::{Deserialize, Serialize};
 
 use riskpipe_core::{Error, Task};
-use riskpipe_features::ScorecardParams;
 
 /// The `evaluate:` section, as written.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -95,8 +94,6 @@ pub struct EvaluateParams {
     pub protected: Vec<String>,
     /// ROC points.
     pub roc_points: usize,
-    /// Scorecard scaling, for the points in the binning tables.
-    pub scorecard: ScorecardParams,
 }
 
 impl EvaluateConfig {
@@ -145,14 +142,7 @@ impl EvaluateConfig {
     }
 
     /// Checks the section.
-    pub fn resolve(
-        self,
-        file: &str,
-        pipeline: &str,
-        task: Task,
-        seed: u64,
-        scorecard: ScorecardParams,
-    ) -> Result<EvaluateParams, Vec<Error>> {
+    pub fn resolve(self, file: &str, pipeline: &str, task: Task, seed: u64) -> Result<EvaluateParams, Vec<Error>> {
         let mut errs = Vec::new();
         let threshold = self.threshold_rule(file, &mut errs);
         let roc_points = self.roc_points.unwrap_or(200);
@@ -173,7 +163,6 @@ impl EvaluateConfig {
             threshold: threshold.unwrap_or(ThresholdRule::BestF1),
             protected: self.protected.unwrap_or_default(),
             roc_points,
-            scorecard,
         })
     }
 }

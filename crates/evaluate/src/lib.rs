@@ -11,10 +11,8 @@
 //!
 //! ```
 //! use riskpipe_evaluate::EvaluateConfig;
-//! use riskpipe_features::ScorecardConfig;
-//! let sc = ScorecardConfig::default().resolve("p.yaml").unwrap();
 //! let p = EvaluateConfig::default()
-//!     .resolve("p.yaml", "demo", riskpipe_core::Task::CreditScoring, 7, sc)
+//!     .resolve("p.yaml", "demo", riskpipe_core::Task::CreditScoring, 7)
 //!     .unwrap();
 //! assert_eq!(p.threshold, riskpipe_evaluate::ThresholdRule::BestF1);
 //! ```

@@ -138,6 +138,7 @@ pub fn inputs(params: &EvaluateParams) -> Vec<Input> {
         Input::Artifact("features/transform.json".into()),
         Input::Artifact("train/selection.json".into()),
         Input::OptionalArtifact("train/calibration.json".into()),
+        Input::OptionalArtifact("train/scorecard.json".into()),
         Input::Artifact("features/report.json".into()),
         Input::OptionalArtifact("ingest/truth.parquet".into()),
         Input::Artifact("ingest/source.json".into()),
@@ -240,10 +241,11 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
         }
         None => None,
     };
-    let card = loaded
-        .get("logistic")
-        .and_then(Model::logistic)
-        .map(|l| riskpipe_features::Scorecard::build(&l.features, &l.coef, l.intercept, &transform, &params.scorecard));
+    // The scorecard train built from the logistic model, when one was fitted.
+    let card: Option<riskpipe_features::Scorecard> = match loaded.get("logistic").and_then(Model::logistic) {
+        Some(_) => Some(read_json(&inputs.artifact("train/scorecard.json")?)?),
+        None => None,
+    };
     let scorecard = match &card {
         Some(sc) => Some(scorecard_check(sc, &test, yte, &scores["logistic"].1)?),
         None => None,

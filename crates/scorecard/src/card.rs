@@ -15,6 +15,25 @@ pub trait BinningOf {
     fn binning_of(&self, feature: &str) -> Option<&Binning>;
 }
 
+/// The binnings of `features/transform.json`, read without the features stage's code (a typed
+/// view: other fields of the file are ignored).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Binnings {
+    features: Vec<NamedBinning>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct NamedBinning {
+    name: String,
+    binning: Binning,
+}
+
+impl BinningOf for Binnings {
+    fn binning_of(&self, feature: &str) -> Option<&Binning> {
+        self.features.iter().find(|f| f.name == feature).map(|f| &f.binning)
+    }
+}
+
 /// The `scorecard:` section, as written.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

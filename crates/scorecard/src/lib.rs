@@ -25,7 +25,7 @@ mod optimal;
 mod selection;
 
 pub use binning::{Bin, BinMap, BinRef, Binner, Binning, QuantileBinner, SpecialBin};
-pub use card::{BinPoints, BinningOf, FeaturePoints, Scorecard, ScorecardConfig, ScorecardParams};
+pub use card::{BinPoints, BinningOf, Binnings, FeaturePoints, Scorecard, ScorecardConfig, ScorecardParams};
 pub use optimal::{OptimalBinner, Trend};
 pub use selection::{Decision, SelectionParams, Stepwise, correlation, select, vif};
 

@@ -17,6 +17,7 @@ use riskpipe_core::{Error, Rng, Target};
 use riskpipe_models::{
     AdaBoostParams, BaggingParams, BoostingParams, Family, ForestParams, LogisticParams, MlpParams, TreeParams,
 };
+use riskpipe_scorecard::ScorecardParams;
 
 pub use adaboost::AdaBoostGridConfig;
 pub use bagging::BaggingGridConfig;
@@ -131,6 +132,9 @@ pub struct TrainParams {
     /// Calibration of the selected model.
     #[serde(default = "no_calibration")]
     pub calibration: Calibration,
+    /// Scaling of the scorecard built from the logistic model (the `scorecard:` section).
+    #[serde(default)]
+    pub scorecard: ScorecardParams,
     /// Seed of the folds.
     pub seed: u64,
 }
@@ -147,6 +151,11 @@ impl TrainParams {
     /// These parameters for a task whose target is of kind `target`.
     pub fn for_target(self, target: Target) -> TrainParams {
         TrainParams { target, ..self }
+    }
+
+    /// These parameters with the pipeline's scorecard scaling.
+    pub fn with_scorecard(self, scorecard: ScorecardParams) -> TrainParams {
+        TrainParams { scorecard, ..self }
     }
 
     /// Whether family `f` has at least one grid point.
@@ -280,6 +289,7 @@ impl TrainConfig {
             ),
             mlp: sample(expand(models.mlp, &mut ctx, mlp::expand), d, seed, Family::Mlp),
             calibration: self.calibration.unwrap_or(Calibration::None),
+            scorecard: ScorecardParams::default(),
             seed,
         };
         let names = || Family::ALL.map(|f| format!("`{}`", f.name())).join(", ");
