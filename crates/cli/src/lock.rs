@@ -13,7 +13,7 @@ pub const LOCK_FILE: &str = ".lock";
 /// A held run-folder lock; released when dropped.
 #[derive(Debug)]
 pub struct RunLock {
-    _file: File,
+    _file: Option<File>,
 }
 
 /// Whether to wait for a held lock or fail at once.
@@ -71,17 +71,29 @@ pub fn exclusive(dir: &Path, wait: Wait) -> Result<RunLock> {
     file.rewind()?;
     write!(file, "{}", std::process::id())?;
     file.flush()?;
-    Ok(RunLock { _file: file })
+    Ok(RunLock { _file: Some(file) })
 }
 
-/// Takes a shared lock (readers such as `verify`): no run may write meanwhile.
+/// Takes a shared lock (readers such as `verify`): no run may write meanwhile. A run folder
+/// nobody may write to (an archived run kept read-only for audits) needs no lock.
 pub fn shared(dir: &Path, wait: Wait) -> Result<RunLock> {
-    let (file, path) = open(dir)?;
+    let (file, path) = match open(dir) {
+        Ok(f) => f,
+        Err(Error::Io(e))
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+            ) =>
+        {
+            return Ok(RunLock { _file: None });
+        }
+        Err(e) => return Err(e),
+    };
     match file.try_lock_shared() {
         Ok(()) => {}
         Err(TryLockError::WouldBlock) if wait == Wait::Yes => file.lock_shared()?,
         Err(TryLockError::WouldBlock) => return Err(busy(dir, &path, "verify")),
         Err(TryLockError::Error(e)) => return Err(Error::Io(e)),
     }
-    Ok(RunLock { _file: file })
+    Ok(RunLock { _file: Some(file) })
 }

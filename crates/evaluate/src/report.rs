@@ -188,6 +188,18 @@ fn flag(v: f64) -> &'static str {
     }
 }
 
+/// One table row per entry of a JSON object of texts: key, value.
+fn text_rows(s: &mut String, obj: &serde_json::Map<String, serde_json::Value>) {
+    for (k, v) in obj {
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{}</td></tr>",
+            esc(k),
+            esc(v.as_str().unwrap_or(""))
+        );
+    }
+}
+
 /// Renders `report.html`: the page head, then one function per section.
 pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
     let mut s = String::new();
@@ -627,26 +639,12 @@ fn section_data(s: &mut String, _m: &MetricsFile, f: &Figures) {
     s.push_str("</table>");
     if let Some(obj) = f.quality["read_as_text"].as_object().filter(|o| !o.is_empty()) {
         s.push_str("<p class=\"warn\">Columns read as text by the type-inference rule:</p><table><tr><th>column</th><th>why</th></tr>");
-        for (k, v) in obj {
-            let _ = write!(
-                s,
-                "<tr><td>{}</td><td>{}</td></tr>",
-                esc(k),
-                esc(v.as_str().unwrap_or(""))
-            );
-        }
+        text_rows(s, obj);
         s.push_str("</table>");
     }
     s.push_str("<h3>Privacy masking</h3><table><tr><th>column</th><th>action</th></tr>");
     if let Some(obj) = f.privacy["actions"].as_object() {
-        for (k, v) in obj {
-            let _ = write!(
-                s,
-                "<tr><td>{}</td><td>{}</td></tr>",
-                esc(k),
-                esc(v.as_str().unwrap_or(""))
-            );
-        }
+        text_rows(s, obj);
     }
     s.push_str("</table>");
     if let Some(k) = f.privacy.get("k_anonymity").filter(|k| k.is_object()) {

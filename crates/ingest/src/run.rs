@@ -87,7 +87,7 @@ pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<S
             if f.names().is_empty() || f.rows() == 0 {
                 return Err(Error::data(path.clone(), None, None, "the file has no data rows"));
             }
-            check_names(&f, params, path)?;
+            check_names(f.names(), params, path)?;
             f.check_finite(path, 1)?;
             f.push(SOURCE_ROW, Column::Number((0..f.rows()).map(|i| i as f64).collect()));
             (f, path.clone(), None)
@@ -199,11 +199,19 @@ fn check_source(path: &Path) -> Result<()> {
     })
 }
 
-/// Refuses source columns whose names riskpipe writes beside them (see
-/// [`riskpipe_core::names`]).
-fn check_names(frame: &Frame, params: &IngestParams, file: &str) -> Result<()> {
+/// Refuses a header that names a column twice, or a source column whose name riskpipe writes
+/// beside it (see [`riskpipe_core::names`]). Checked before any data is read.
+fn check_names(names: &[String], params: &IngestParams, file: &str) -> Result<()> {
     use riskpipe_core::names::{Role, reserved};
-    for name in frame.names() {
+    for (j, name) in names.iter().enumerate() {
+        if names[..j].contains(name) {
+            return Err(Error::data(
+                file,
+                None,
+                Some(name),
+                "the header names this column twice",
+            ));
+        }
         let role = if *name == params.target {
             Role::Target
         } else if Some(name) == params.id.as_ref() {
@@ -468,6 +476,18 @@ fn read_csv(path: &Path, params: &IngestParams, read_as_text: &mut BTreeMap<Stri
             "the file is empty; a header line and data rows are expected",
         ));
     }
+    // An empty header name is `unnamed_0`; names are checked before the data is read.
+    let names: Vec<String> = headers
+        .iter()
+        .map(|h| {
+            if h.is_empty() {
+                "unnamed_0".to_string()
+            } else {
+                h.clone()
+            }
+        })
+        .collect();
+    check_names(&names, params, &file)?;
     for name in params.schema.keys() {
         if !headers.contains(name) {
             return Err(Error::ColumnNotFound {
@@ -540,23 +560,9 @@ fn read_csv(path: &Path, params: &IngestParams, read_as_text: &mut BTreeMap<Stri
         }
     }
     let mut frame = Frame::new();
-    for (name, col) in headers.iter().zip(cols) {
-        let name = if name.is_empty() {
-            "unnamed_0".to_string()
-        } else {
-            name.clone()
-        };
-        if frame.get(&name).is_some() {
-            return Err(Error::data(
-                file,
-                None,
-                Some(&name),
-                "the header names this column twice",
-            ));
-        }
+    for (name, col) in names.into_iter().zip(cols) {
         frame.push(name, col);
     }
-    check_names(&frame, params, &file)?;
     frame.push(
         SOURCE_ROW,
         Column::Number((0..frame.rows()).map(|i| i as f64).collect()),

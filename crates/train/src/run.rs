@@ -12,7 +12,7 @@ use riskpipe_core::stage::{Input, StageInputs, StageReport};
 use riskpipe_core::{Column, Error, Frame, Result, Rng};
 use riskpipe_metrics::Metric;
 use riskpipe_models::{Calibrator, Family, ModelParams, feature_columns};
-use riskpipe_scorecard::{Binnings, Scorecard, ScorecardParams};
+use riskpipe_scorecard::{Binnings, Scorecard};
 
 use crate::config::{Calibration, TrainParams};
 
@@ -70,6 +70,9 @@ struct TransformColumns {
     target: String,
     raw_features: Vec<String>,
     woe_features: Vec<String>,
+    /// Each feature's binning, for the scorecard.
+    #[serde(flatten)]
+    binnings: Binnings,
 }
 
 /// The files the stage reads.
@@ -353,6 +356,11 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
         let m = grid[s.best].1.fit(&names, &x, &y)?;
         timings.insert(format!("{name}.fit_secs"), t0.elapsed().as_secs_f64());
         write_json(&out.join(format!("{name}.json")), &m)?;
+        // The scorecard is built once, here; evaluate and deploy read `scorecard.json`.
+        if let Some(lr) = m.logistic() {
+            let card = Scorecard::build(&lr.features, &lr.coef, lr.intercept, &cols.binnings, &params.scorecard);
+            write_json(&out.join("scorecard.json"), &card)?;
+        }
         cv_auc.insert(name.clone(), s.cv_auc);
         models.push(name.clone());
         cv.insert(name, s);
@@ -384,7 +392,6 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
             },
         )?;
     }
-    write_scorecard(&params.scorecard, inputs, out)?;
     write_json(&out.join("cv.json"), &cv)?;
     write_parquet(&out.join("cv_results.parquet"), &cv_results(&cv))?;
     write_json(
@@ -406,22 +413,6 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
         summary: format!("{summary}; selected {selected}"),
         timings,
     })
-}
-
-/// `scorecard.json`: the points of the logistic model, when one was fitted, built once here and
-/// read by evaluate (the report's binning tables) and deploy (the bundle).
-fn write_scorecard(scaling: &ScorecardParams, inputs: &StageInputs, out: &Path) -> Result<()> {
-    let path = out.join("logistic.json");
-    if !path.exists() {
-        return Ok(());
-    }
-    let model: riskpipe_models::Model = read_json(&path)?;
-    let Some(lr) = model.logistic() else {
-        return Ok(());
-    };
-    let binnings: Binnings = read_json(&inputs.artifact("features/transform.json")?)?;
-    let card = Scorecard::build(&lr.features, &lr.coef, lr.intercept, &binnings, scaling);
-    write_json(&out.join("scorecard.json"), &card)
 }
 
 /// One grid point: its parameters as recorded (JSON) and as fitted.
