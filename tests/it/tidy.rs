@@ -83,7 +83,17 @@ fn only_the_models_crate_knows_the_model_variants() {
     assert!(!variant_uses("let m = Model::Tree(t);", "Model").is_empty());
     assert!(variant_uses("let m = Model::logistic(x); let f = Family::ALL;", "Model").is_empty());
     for krate in [
-        "core", "synth", "metrics", "ingest", "privacy", "features", "train", "evaluate", "deploy", "cli",
+        "core",
+        "synth",
+        "metrics",
+        "scorecard",
+        "ingest",
+        "privacy",
+        "features",
+        "train",
+        "evaluate",
+        "deploy",
+        "cli",
     ] {
         for (path, text) in sources(&repo().join("crates").join(krate)) {
             for ty in ["Model", "ModelParams"] {

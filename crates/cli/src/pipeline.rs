@@ -107,10 +107,8 @@ pub fn load(path: &Path) -> Result<Pipeline, (Vec<Error>, String)> {
     let target = raw.task.target();
     let features = take(&mut errs, raw.features.unwrap_or_default().resolve(&file, seed)).map(|f| f.for_target(target));
     let scorecard = take(&mut errs, raw.scorecard.unwrap_or_default().resolve(&file));
-    let train = take(&mut errs, raw.train.unwrap_or_default().resolve(&file, seed)).map(|t| {
-        t.for_target(target)
-            .with_scorecard(scorecard.clone().unwrap_or_default())
-    });
+    let train = take(&mut errs, raw.train.unwrap_or_default().resolve(&file, seed, target))
+        .map(|t| t.with_scorecard(scorecard.clone().unwrap_or_default()));
     let evaluate = take(
         &mut errs,
         raw.evaluate

@@ -1,7 +1,97 @@
 //! Seeded assignment of rows to folds or to train/test, as the target requires: stratified by
-//! class for a binary target, plain (shuffled) otherwise.
+//! class for a binary target, plain (shuffled) otherwise; and time-ordered folds for rows that
+//! arrive in time ([`prequential`]), where a model may only learn from the past.
 
-use crate::{Rng, Target};
+use crate::{Error, Result, Rng, Target};
+
+/// One cross-validation fold: the rows a model is fitted on and the rows it is scored on, each
+/// in ascending order. Under k-fold every row is scored once; under time-ordered folds a row
+/// may be in neither list of a fold (after its scoring window, or inside the label delay).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fold {
+    /// Rows to fit on.
+    pub train: Vec<usize>,
+    /// Rows to score.
+    pub valid: Vec<usize>,
+}
+
+/// The folds of an assignment of rows to folds `0..k` (what [`folds`] returns): fold `f`
+/// scores the rows assigned `f` and fits on all the others.
+pub fn kfold(assign: &[usize], k: usize) -> Vec<Fold> {
+    (0..k)
+        .map(|f| {
+            let (valid, train): (Vec<usize>, Vec<usize>) = (0..assign.len()).partition(|&i| assign[i] == f);
+            Fold { train, valid }
+        })
+        .collect()
+}
+
+/// Time-ordered (prequential) folds, in the fraud practitioners' way: each fold fits on a
+/// training window, skips a delay (labels not yet known when the model would be deployed),
+/// and scores the window after it; fold `i` is shifted back in time by `i` scoring windows, so
+/// the folds score disjoint windows and never learn from rows after the ones they score.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Prequential {
+    /// Start of the most recent fold's training window (time units, e.g. days).
+    pub train_start: f64,
+    /// Length of each training window.
+    pub train_len: f64,
+    /// Gap between training and scoring windows (the label delay).
+    pub delay: f64,
+    /// Length of each scoring window, and the shift between folds.
+    pub valid_len: f64,
+    /// Number of folds.
+    pub folds: usize,
+}
+
+/// The folds of `spec` over rows stamped `times` (column `column` of `file`, for errors): fold `i` fits on rows with time in
+/// `[s, s + train_len)` and scores rows in `[s + train_len + delay, ... + valid_len)`, where
+/// `s = train_start - i * valid_len`. A fold whose training window starts before the first
+/// row, or that has no training or no scoring row, is an error naming it, as is a time that is not finite or a window that is not positive.
+pub fn prequential(times: &[f64], spec: &Prequential, file: &str, column: &str) -> Result<Vec<Fold>> {
+    let positive = |v: f64| v.is_finite() && v > 0.0;
+    if !(positive(spec.train_len) && positive(spec.valid_len) && spec.delay.is_finite() && spec.delay >= 0.0) {
+        return Err(Error::Internal(format!(
+            "time-ordered folds need positive windows and a delay >= 0, found {spec:?}"
+        )));
+    }
+    if let Some(i) = times.iter().position(|t| !t.is_finite()) {
+        return Err(Error::data(
+            file,
+            Some(i as u64 + 1),
+            Some(column),
+            "has no time; time-ordered folds need one on every row",
+        ));
+    }
+    let first = times.iter().copied().fold(f64::INFINITY, f64::min);
+    let mut out = Vec::with_capacity(spec.folds);
+    for i in 0..spec.folds {
+        let start = spec.train_start - i as f64 * spec.valid_len;
+        let train_end = start + spec.train_len;
+        let valid_start = train_end + spec.delay;
+        let valid_end = valid_start + spec.valid_len;
+        let train: Vec<usize> = (0..times.len())
+            .filter(|&r| (start..train_end).contains(&times[r]))
+            .collect();
+        let valid: Vec<usize> = (0..times.len())
+            .filter(|&r| (valid_start..valid_end).contains(&times[r]))
+            .collect();
+        if start < first || train.is_empty() || valid.is_empty() {
+            return Err(Error::data(
+                file,
+                None,
+                Some(column),
+                format!(
+                    "time-ordered fold {i} (training from {start} to {train_end}, scoring from {valid_start} to {valid_end}) has {} training and {} scoring rows; use fewer folds or shorter windows",
+                    train.len(),
+                    valid.len()
+                ),
+            ));
+        }
+        out.push(Fold { train, valid });
+    }
+    Ok(out)
+}
 
 /// Cross-validation folds in `0..k` for a task's target `y`: stratified for a binary target,
 /// plain for a continuous one or none.
@@ -104,5 +194,59 @@ mod tests {
         assert_ne!(f, folds(Target::Continuous, &y, 5, &mut Rng::new(3)));
         let t = holdout(Target::None, &y, 0.25, &mut Rng::new(2));
         assert_eq!(t.iter().filter(|x| **x).count(), 251);
+    }
+
+    #[test]
+    fn kfold_scores_every_row_once_and_fits_on_the_rest() {
+        let assign = folds(Target::Continuous, &[0.0; 103], 4, &mut Rng::new(5));
+        let fs = kfold(&assign, 4);
+        let mut scored = vec![0; 103];
+        for f in &fs {
+            assert_eq!(f.train.len() + f.valid.len(), 103);
+            assert!(f.train.windows(2).all(|w| w[0] < w[1]) && f.valid.windows(2).all(|w| w[0] < w[1]));
+            f.valid.iter().for_each(|&i| scored[i] += 1);
+        }
+        assert!(scored.iter().all(|c| *c == 1));
+    }
+
+    #[test]
+    fn prequential_folds_never_learn_from_the_future_and_score_disjoint_windows() {
+        // 60 days, 10 rows a day, shuffled order.
+        let mut times: Vec<f64> = (0..600).map(|i| f64::from(i / 10) + 0.5).collect();
+        Rng::new(4).shuffle(&mut times);
+        let spec = Prequential {
+            train_start: 30.0,
+            train_len: 14.0,
+            delay: 7.0,
+            valid_len: 7.0,
+            folds: 3,
+        };
+        let fs = prequential(&times, &spec, "t.parquet", "day").unwrap();
+        assert_eq!(fs.len(), 3);
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, f) in fs.iter().enumerate() {
+            assert_eq!((f.train.len(), f.valid.len()), (140, 70), "fold {i}");
+            let last_train = f.train.iter().map(|&r| times[r]).fold(f64::MIN, f64::max);
+            let first_valid = f.valid.iter().map(|&r| times[r]).fold(f64::MAX, f64::min);
+            // The delay lies between what a fold learns from and what it scores.
+            assert!(
+                first_valid - last_train >= spec.delay,
+                "fold {i}: {last_train} {first_valid}"
+            );
+            for &r in &f.valid {
+                assert!(seen.insert(r), "row {r} scored twice");
+            }
+        }
+        // Fold 0 scores days 51..58; fold 2 is two weeks earlier.
+        assert_eq!(fs[0].valid.iter().map(|&r| times[r]).fold(f64::MAX, f64::min), 51.5);
+        assert_eq!(fs[2].valid.iter().map(|&r| times[r]).fold(f64::MAX, f64::min), 37.5);
+        // Too many folds for the data: an error naming the fold, not an empty fold.
+        let err = prequential(&times, &Prequential { folds: 6, ..spec }, "t.parquet", "day")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("fold 5"), "{err}");
+        times[3] = f64::NAN;
+        let err = prequential(&times, &spec, "t.parquet", "day").unwrap_err().to_string();
+        assert!(err.contains("row 4") && err.contains("day"), "{err}");
     }
 }

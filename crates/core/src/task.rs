@@ -25,6 +25,17 @@ pub enum Target {
     None,
 }
 
+impl Target {
+    /// The kind, as a sentence says it ("binary (0/1)").
+    pub fn describe(self) -> &'static str {
+        match self {
+            Target::Binary => "binary (0/1)",
+            Target::Continuous => "continuous",
+            Target::None => "absent",
+        }
+    }
+}
+
 impl Task {
     /// Every task this version runs.
     pub const ALL: [Task; 2] = [Task::CreditScoring, Task::DefaultPrediction];

@@ -52,57 +52,21 @@ fn tree_depth(nodes: &[riskpipe_models::Node]) -> usize {
     d
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    if args.len() < 3 {
-        return Err(
-            "usage: fit_bench RUN_DIR boosting|forest|tree|logistic|logistic_woe|mlp|mlp_10_epochs [N_TREES DEPTH MIN_LEAF]".into(),
-        );
-    }
-    let run = Path::new(&args[1]);
-    let model = args[2].as_str();
-    let arg = |i: usize, d: usize| args.get(i).and_then(|v| v.parse().ok()).unwrap_or(d);
-    let t: serde_json::Value = serde_json::from_slice(&fs_err::read(run.join("features/transform.json"))?)?;
-    let target = t["target"].as_str().unwrap_or_default().to_string();
-    let key = if model == "logistic_woe" {
-        "woe_features"
-    } else {
-        "raw_features"
-    };
-    let names: Vec<String> = t[key]
-        .as_array()
-        .ok_or("transform.json lacks feature lists")?
-        .iter()
-        .filter_map(|v| v.as_str().map(String::from))
-        .collect();
-    let train = riskpipe_core::io::read_parquet(&run.join("features/train.parquet"))?;
-    let test = riskpipe_core::io::read_parquet(&run.join("features/test.parquet"))?;
-    let (ytr, yte) = (
-        train.number(&target).ok_or("no target")?,
-        test.number(&target).ok_or("no target")?,
-    );
-    let (mut xtr_own, mut xte_own) = (Vec::new(), Vec::new());
-    if model == "logistic" {
-        let own = |f: &riskpipe_core::Frame| -> Result<Vec<Vec<f64>>, Box<dyn std::error::Error>> {
-            Ok(feature_columns(f, &names)?.iter().map(|c| c.to_vec()).collect())
-        };
-        (xtr_own, xte_own) = standardise(&own(&train)?, &own(&test)?);
-    }
-    let (xtr, xte): (Vec<&[f64]>, Vec<&[f64]>) = if model == "logistic" {
-        (
-            xtr_own.iter().map(|c| c.as_slice()).collect(),
-            xte_own.iter().map(|c| c.as_slice()).collect(),
-        )
-    } else {
-        (feature_columns(&train, &names)?, feature_columns(&test, &names)?)
-    };
+/// Fits `model` on the training columns; `arg(i, default)` reads the optional command-line
+/// settings (trees, depth, leaf size).
+fn fit(
+    model: &str,
+    names: &[String],
+    xtr: &[&[f64]],
+    ytr: &[f64],
+    arg: &dyn Fn(usize, usize) -> usize,
+) -> Result<Model, Box<dyn std::error::Error>> {
     let tree = TreeParams {
         max_depth: arg(4, 8),
         min_samples_leaf: arg(5, 1),
         ..Default::default()
     };
-    let t0 = Instant::now();
-    let fitted = match model {
+    Ok(match model {
         "forest" => Model::Forest(RandomForest::fit(
             &names,
             &xtr,
@@ -151,7 +115,88 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &LogisticParams::default(),
         )?),
         other => return Err(format!("unknown model `{other}`").into()),
+    })
+}
+
+/// For boosting: trees, mean depth, mean steps a row takes through a tree (first 10,000 test
+/// rows) and TreeSHAP rows per second, as JSON fields.
+fn boosting_extras(m: &GradientBoosting, fitted: &Model, xte: &[&[f64]]) -> String {
+    // Steps a row takes through a tree on average (first 10,000 test rows).
+    let walked = 10_000.min(xte[0].len());
+    let mut steps = 0usize;
+    for r in 0..walked {
+        for t in &m.trees {
+            let mut i = 0;
+            while let (Some(f), Some(th), Some(l), Some(rr)) = (t[i].feature, t[i].threshold, t[i].left, t[i].right) {
+                let v = xte[f][r];
+                i = if v <= th || (v.is_nan() && t[i].missing_left) {
+                    l
+                } else {
+                    rr
+                };
+                steps += 1;
+            }
+        }
+    }
+    let k = xte[0].len().min(2000);
+    let sample: Vec<&[f64]> = xte.iter().map(|c| &c[..k]).collect();
+    let ts = Instant::now();
+    let _ = fitted.contributions(&sample);
+    format!(
+        ", \"trees\": {}, \"mean_tree_depth\": {:.2}, \"mean_path_steps\": {:.2}, \"treeshap_rows_per_sec\": {:.0}",
+        m.trees.len(),
+        m.trees.iter().map(|t| tree_depth(t) as f64).sum::<f64>() / m.trees.len() as f64,
+        steps as f64 / (walked * m.trees.len()) as f64,
+        k as f64 / ts.elapsed().as_secs_f64()
+    )
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() < 3 {
+        return Err(
+            "usage: fit_bench RUN_DIR boosting|forest|tree|logistic|logistic_woe|mlp|mlp_10_epochs [N_TREES DEPTH MIN_LEAF]".into(),
+        );
+    }
+    let run = Path::new(&args[1]);
+    let model = args[2].as_str();
+    let arg = |i: usize, d: usize| args.get(i).and_then(|v| v.parse().ok()).unwrap_or(d);
+    let t: serde_json::Value = serde_json::from_slice(&fs_err::read(run.join("features/transform.json"))?)?;
+    let target = t["target"].as_str().unwrap_or_default().to_string();
+    let key = if model == "logistic_woe" {
+        "woe_features"
+    } else {
+        "raw_features"
     };
+    let names: Vec<String> = t[key]
+        .as_array()
+        .ok_or("transform.json lacks feature lists")?
+        .iter()
+        .filter_map(|v| v.as_str().map(String::from))
+        .collect();
+    let train = riskpipe_core::io::read_parquet(&run.join("features/train.parquet"))?;
+    let test = riskpipe_core::io::read_parquet(&run.join("features/test.parquet"))?;
+    let (ytr, yte) = (
+        train.number(&target).ok_or("no target")?,
+        test.number(&target).ok_or("no target")?,
+    );
+    let (mut xtr_own, mut xte_own) = (Vec::new(), Vec::new());
+    if model == "logistic" {
+        let own = |f: &riskpipe_core::Frame| -> Result<Vec<Vec<f64>>, Box<dyn std::error::Error>> {
+            Ok(feature_columns(f, &names)?.iter().map(|c| c.to_vec()).collect())
+        };
+        (xtr_own, xte_own) = standardise(&own(&train)?, &own(&test)?);
+    }
+    let (xtr, xte): (Vec<&[f64]>, Vec<&[f64]>) = if model == "logistic" {
+        (
+            xtr_own.iter().map(|c| c.as_slice()).collect(),
+            xte_own.iter().map(|c| c.as_slice()).collect(),
+        )
+    } else {
+        (feature_columns(&train, &names)?, feature_columns(&test, &names)?)
+    };
+    let t0 = Instant::now();
+    let fitted = fit(model, &names, &xtr, ytr, &arg)?;
     let fit_secs = t0.elapsed().as_secs_f64();
     // Prediction: the best of five passes over the test rows for boosting, one pass otherwise.
     let mut predict_secs = f64::INFINITY;
@@ -169,35 +214,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         yte.len() as f64 / predict_secs
     );
     if let Model::Boosting(m) = &fitted {
-        // Steps a row takes through a tree on average (first 10,000 test rows).
-        let walked = 10_000.min(xte[0].len());
-        let mut steps = 0usize;
-        for r in 0..walked {
-            for t in &m.trees {
-                let mut i = 0;
-                while let (Some(f), Some(th), Some(l), Some(rr)) = (t[i].feature, t[i].threshold, t[i].left, t[i].right)
-                {
-                    let v = xte[f][r];
-                    i = if v <= th || (v.is_nan() && t[i].missing_left) {
-                        l
-                    } else {
-                        rr
-                    };
-                    steps += 1;
-                }
-            }
-        }
-        let k = xte[0].len().min(2000);
-        let sample: Vec<&[f64]> = xte.iter().map(|c| &c[..k]).collect();
-        let ts = Instant::now();
-        let _ = fitted.contributions(&sample);
-        line += &format!(
-            ", \"trees\": {}, \"mean_tree_depth\": {:.2}, \"mean_path_steps\": {:.2}, \"treeshap_rows_per_sec\": {:.0}",
-            m.trees.len(),
-            m.trees.iter().map(|t| tree_depth(t) as f64).sum::<f64>() / m.trees.len() as f64,
-            steps as f64 / (walked * m.trees.len()) as f64,
-            k as f64 / ts.elapsed().as_secs_f64()
-        );
+        line += &boosting_extras(m, &fitted, &xte);
     }
     if let Model::Mlp(m) = &fitted {
         // Without a validation split every epoch runs.

@@ -543,35 +543,12 @@ impl GradientBoosting {
         let (mut best_loss, mut best_round) = (f64::INFINITY, 0usize);
         for round in 0..p.n_trees {
             // Gradients of every row (validation rows' are never read), in parallel.
-            gh.par_iter_mut()
-                .zip(margin.par_iter().zip(y.par_iter()))
-                .with_min_len(8192)
-                .for_each(|(e, (m, t))| match p.objective {
-                    Objective::Binary => {
-                        let q = sigmoid(*m);
-                        let w = cw[usize::from(*t > 0.5)];
-                        *e = [w * (q - t), w * (q * (1.0 - q)).max(1e-16)];
-                    }
-                    Objective::Regression => *e = [m - t, 1.0],
-                });
+            gradients(&mut gh, &margin, y, p.objective, cw);
             let mut rng = Rng::derive(p.seed, &format!("gbdt.round.{round}"));
             // Row subsample: each chunk of rows draws from its own seed stream, so chunks run
             // in parallel and the draw does not depend on thread timing. The rows left out, and
             // the validation rows, get their outputs through the tree afterwards.
-            let (rows, mut rest): (Vec<u32>, Vec<u32>) = if p.subsample < 1.0 {
-                let parts: Vec<(Vec<u32>, Vec<u32>)> = train_rows
-                    .par_chunks(SUBSAMPLE_CHUNK)
-                    .enumerate()
-                    .map(|(k, chunk)| {
-                        let mut r = Rng::derive(p.seed, &format!("gbdt.round.{round}.rows.{k}"));
-                        chunk.iter().partition(|_| r.uniform() < p.subsample)
-                    })
-                    .collect();
-                let (kept, left_out): (Vec<Vec<u32>>, Vec<Vec<u32>>) = parts.into_iter().unzip();
-                (kept.concat(), left_out.concat())
-            } else {
-                (train_rows.clone(), Vec::new())
-            };
+            let (rows, mut rest) = subsample(&train_rows, p, round);
             rest.extend(val_rows.iter().map(|&r| r as u32));
             let mut feats: Vec<usize> = (0..x.len()).collect();
             if p.colsample < 1.0 {
@@ -612,23 +589,7 @@ impl GradientBoosting {
             trees.push(nodes);
             if !val_rows.is_empty() {
                 // Per-chunk sums added in chunk order: the same bits on any thread count.
-                let loss = val_rows
-                    .par_chunks(8192)
-                    .map(|c| {
-                        c.iter()
-                            .map(|&r| match p.objective {
-                                Objective::Binary => {
-                                    let q = sigmoid(margin[r]).clamp(1e-15, 1.0 - 1e-15);
-                                    -(y[r] * q.ln() + (1.0 - y[r]) * (1.0 - q).ln())
-                                }
-                                Objective::Regression => (margin[r] - y[r]) * (margin[r] - y[r]),
-                            })
-                            .sum::<f64>()
-                    })
-                    .collect::<Vec<f64>>()
-                    .iter()
-                    .sum::<f64>()
-                    / val_rows.len() as f64;
+                let loss = validation_loss(&val_rows, &margin, y, p.objective);
                 val_loss.push(loss);
                 if loss < best_loss - 1e-12 {
                     best_loss = loss;
@@ -672,6 +633,63 @@ impl GradientBoosting {
             .map(|s| self.base + s)
             .collect()
     }
+}
+
+/// Gradient and hessian of every row's loss at its margin (validation rows' are never read), in
+/// parallel; `cw` weighs the classes of a binary target.
+fn gradients(gh: &mut [[f64; 2]], margin: &[f64], y: &[f64], objective: Objective, cw: [f64; 2]) {
+    gh.par_iter_mut()
+        .zip(margin.par_iter().zip(y.par_iter()))
+        .with_min_len(8192)
+        .for_each(|(e, (m, t))| match objective {
+            Objective::Binary => {
+                let q = sigmoid(*m);
+                let w = cw[usize::from(*t > 0.5)];
+                *e = [w * (q - t), w * (q * (1.0 - q)).max(1e-16)];
+            }
+            Objective::Regression => *e = [m - t, 1.0],
+        });
+}
+
+/// Round `round`'s row subsample: (rows the tree grows on, rows left out). Each chunk of rows
+/// draws from its own seed stream, so chunks run in parallel and the draw does not depend on
+/// thread timing.
+fn subsample(train_rows: &[u32], p: &BoostingParams, round: usize) -> (Vec<u32>, Vec<u32>) {
+    if p.subsample >= 1.0 {
+        return (train_rows.to_vec(), Vec::new());
+    }
+    let parts: Vec<(Vec<u32>, Vec<u32>)> = train_rows
+        .par_chunks(SUBSAMPLE_CHUNK)
+        .enumerate()
+        .map(|(k, chunk)| {
+            let mut r = Rng::derive(p.seed, &format!("gbdt.round.{round}.rows.{k}"));
+            chunk.iter().partition(|_| r.uniform() < p.subsample)
+        })
+        .collect();
+    let (kept, left_out): (Vec<Vec<u32>>, Vec<Vec<u32>>) = parts.into_iter().unzip();
+    (kept.concat(), left_out.concat())
+}
+
+/// Mean loss of the validation rows at their margins: per-chunk sums added in chunk order, the
+/// same bits on any thread count.
+fn validation_loss(val_rows: &[usize], margin: &[f64], y: &[f64], objective: Objective) -> f64 {
+    val_rows
+        .par_chunks(8192)
+        .map(|c| {
+            c.iter()
+                .map(|&r| match objective {
+                    Objective::Binary => {
+                        let q = sigmoid(margin[r]).clamp(1e-15, 1.0 - 1e-15);
+                        -(y[r] * q.ln() + (1.0 - y[r]) * (1.0 - q).ln())
+                    }
+                    Objective::Regression => (margin[r] - y[r]) * (margin[r] - y[r]),
+                })
+                .sum::<f64>()
+        })
+        .collect::<Vec<f64>>()
+        .iter()
+        .sum::<f64>()
+        / val_rows.len() as f64
 }
 
 /// Grows one tree leaf-wise: always split the leaf with the largest gain. Returns the nodes, each

@@ -1,14 +1,19 @@
-//! The model families as values: [`Family`] names them, [`ModelParams`] holds one family's
-//! checked settings and fits them, [`Output`] says what a fitted model returns. Only this crate
-//! knows the variants; stages ask a [`Model`] or a [`ModelParams`] what they need.
+//! The model families as values, and the one place that matches on them: [`Family`] names
+//! them, [`ModelParams`] holds one family's settings, checks them and fits them, [`Model`] is a
+//! fitted model of any family (what `model.json` holds), [`Output`] says what its prediction
+//! is. Stages ask a [`Model`] or a [`ModelParams`] what they need; none matches on a variant.
+//!
+//! Adding a family: its algorithm in a module of this crate, then a variant in each enum here
+//! (the compiler lists every match that needs an arm), then its grid file in `train`.
 
 use serde::{Deserialize, Serialize};
 
 use riskpipe_core::{Error, Frame, Result};
 
 use crate::{
-    AdaBoost, AdaBoostParams, Bagging, BaggingParams, BoostingParams, DecisionTree, ForestParams, GradientBoosting,
-    LogisticParams, LogisticRegression, Mlp, MlpParams, Model, RandomForest, TreeParams,
+    AdaBoost, AdaBoostParams, Bagging, BaggingParams, BaseParams, BoostingParams, DecisionTree, ForestParams,
+    GradientBoosting, LogisticParams, LogisticRegression, Mlp, MlpParams, Node, Objective, RandomForest,
+    RegressionTreeParams, TreeParams, feature_columns, shap,
 };
 
 /// A model family, by the name a pipeline file and `model.json` use.
@@ -30,11 +35,13 @@ pub enum Family {
     Bagging,
     /// Multilayer perceptron.
     Mlp,
+    /// One CART tree on squared error: an amount per leaf.
+    RegressionTree,
 }
 
 impl Family {
     /// Every family, in the order train searches them and reports list them.
-    pub const ALL: [Family; 7] = [
+    pub const ALL: [Family; 8] = [
         Family::Logistic,
         Family::Tree,
         Family::Forest,
@@ -42,19 +49,24 @@ impl Family {
         Family::AdaBoost,
         Family::Bagging,
         Family::Mlp,
+        Family::RegressionTree,
+    ];
+
+    /// Every family's name, in the order of [`Family::ALL`].
+    pub const NAMES: [&'static str; 8] = [
+        "logistic",
+        "tree",
+        "forest",
+        "boosting",
+        "adaboost",
+        "bagging",
+        "mlp",
+        "regression_tree",
     ];
 
     /// The family's name (`train.models.<name>`, `train/<name>.json`).
     pub fn name(self) -> &'static str {
-        match self {
-            Family::Logistic => "logistic",
-            Family::Tree => "tree",
-            Family::Forest => "forest",
-            Family::Boosting => "boosting",
-            Family::AdaBoost => "adaboost",
-            Family::Bagging => "bagging",
-            Family::Mlp => "mlp",
-        }
+        Family::NAMES[self as usize]
     }
 
     /// The family called `name`, if any.
@@ -63,12 +75,42 @@ impl Family {
     }
 }
 
+impl std::fmt::Display for Family {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// What a fitted model's prediction is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Output {
-    /// P(y = 1), in [0, 1].
+    /// P(y = 1), in [0, 1]: for a binary target.
     Probability,
+    /// An amount on the target's scale (a loss rate, an exposure): for a continuous target.
+    Amount,
+    /// How unusual a row is, higher = more anomalous: for a task without a target.
+    AnomalyScore,
+}
+
+impl Output {
+    /// How the output reads in a sentence ("a probability").
+    pub fn describe(self) -> &'static str {
+        match self {
+            Output::Probability => "a probability",
+            Output::Amount => "an amount",
+            Output::AnomalyScore => "an anomaly score",
+        }
+    }
+}
+
+/// A setting no fit can use: the field of the family's parameters, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamError {
+    /// The field, as the parameters name it (`max_depth`).
+    pub field: &'static str,
+    /// What is wrong with its value.
+    pub message: String,
 }
 
 /// One family's settings: what a grid point of the search holds. Serialised as the family's own
@@ -90,6 +132,60 @@ pub enum ModelParams {
     Bagging(BaggingParams),
     /// Multilayer perceptron.
     Mlp(MlpParams),
+    /// One regression tree.
+    RegressionTree(RegressionTreeParams),
+}
+
+/// `From` each family's parameters: `ModelParams::from(TreeParams { .. })`.
+macro_rules! params_from {
+    ($($params:ty => $variant:ident),* $(,)?) => {
+        $(impl From<$params> for ModelParams {
+            fn from(p: $params) -> Self {
+                ModelParams::$variant(p)
+            }
+        })*
+    };
+}
+
+params_from! {
+    LogisticParams => Logistic,
+    TreeParams => Tree,
+    ForestParams => Forest,
+    BoostingParams => Boosting,
+    AdaBoostParams => AdaBoost,
+    BaggingParams => Bagging,
+    MlpParams => Mlp,
+    RegressionTreeParams => RegressionTree,
+}
+
+/// `Err` naming `field` unless `ok`.
+fn need(ok: bool, field: &'static str, message: &str) -> std::result::Result<(), ParamError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(ParamError {
+            field,
+            message: message.to_string(),
+        })
+    }
+}
+
+/// A finite value in `[lo, hi]`.
+fn within(v: f64, lo: f64, hi: f64) -> bool {
+    v.is_finite() && (lo..=hi).contains(&v)
+}
+
+fn check_tree(p: &TreeParams) -> std::result::Result<(), ParamError> {
+    need(p.max_depth >= 1, "max_depth", "must be at least 1")?;
+    need(p.min_samples_leaf >= 1, "min_samples_leaf", "must be at least 1")?;
+    need((2..=255).contains(&p.max_bins), "max_bins", "must be between 2 and 255")?;
+    need(within(p.min_gain, 0.0, f64::MAX), "min_gain", "must be finite and >= 0")?;
+    need(
+        within(p.ccp_alpha, 0.0, f64::MAX),
+        "ccp_alpha",
+        "must be finite and >= 0",
+    )?;
+    need(p.max_features != Some(0), "max_features", "must be at least 1")
 }
 
 impl ModelParams {
@@ -107,6 +203,7 @@ impl ModelParams {
             Family::AdaBoost => ModelParams::AdaBoost(read(family, v)?),
             Family::Bagging => ModelParams::Bagging(read(family, v)?),
             Family::Mlp => ModelParams::Mlp(read(family, v)?),
+            Family::RegressionTree => ModelParams::RegressionTree(read(family, v)?),
         })
     }
 
@@ -120,6 +217,16 @@ impl ModelParams {
             ModelParams::AdaBoost(_) => Family::AdaBoost,
             ModelParams::Bagging(_) => Family::Bagging,
             ModelParams::Mlp(_) => Family::Mlp,
+            ModelParams::RegressionTree(_) => Family::RegressionTree,
+        }
+    }
+
+    /// What a model fitted with these parameters predicts.
+    pub fn output(&self) -> Output {
+        match self {
+            ModelParams::Boosting(b) if b.objective == Objective::Regression => Output::Amount,
+            ModelParams::RegressionTree(_) => Output::Amount,
+            _ => Output::Probability,
         }
     }
 
@@ -128,13 +235,104 @@ impl ModelParams {
     pub fn reads_woe(&self) -> bool {
         match self {
             ModelParams::Logistic(_) => true,
-            ModelParams::Bagging(b) => matches!(b.base, crate::BaseParams::Logistic(_)),
+            ModelParams::Bagging(b) => matches!(b.base, BaseParams::Logistic(_)),
             _ => false,
         }
     }
 
-    /// Fits the model on columns `x` (named `names`) and 0/1 labels `y`.
+    /// The features the settings name, with the field that names them (boosting's monotone
+    /// constraints): each must be a feature the model reads.
+    pub fn named_features(&self) -> Vec<(&'static str, &str)> {
+        match self {
+            ModelParams::Boosting(b) => b.monotone.keys().map(|f| ("monotone", f.as_str())).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The first setting no fit can use, if any: sizes of at least one, shares in their range,
+    /// finite rates. A [`ModelParams::fit`] checks first.
+    pub fn check(&self) -> std::result::Result<(), ParamError> {
+        match self {
+            ModelParams::Logistic(p) => {
+                need(within(p.l2, 0.0, f64::MAX), "l2", "must be finite and >= 0")?;
+                need(within(p.l1, 0.0, f64::MAX), "l1", "must be finite and >= 0")?;
+                need(p.max_iter >= 1, "max_iter", "must be at least 1")?;
+                need(p.tol.is_finite() && p.tol > 0.0, "tol", "must be finite and > 0")
+            }
+            ModelParams::Tree(p) => check_tree(p),
+            ModelParams::Forest(p) => {
+                need(p.n_trees >= 1, "n_trees", "must be at least 1")?;
+                check_tree(&p.tree)
+            }
+            ModelParams::Boosting(p) => {
+                need(p.n_trees >= 1, "n_trees", "must be at least 1")?;
+                need(
+                    p.learning_rate.is_finite() && p.learning_rate > 0.0,
+                    "learning_rate",
+                    "must be finite and > 0",
+                )?;
+                need(p.max_leaves >= 2, "max_leaves", "must be at least 2")?;
+                need(within(p.subsample, 1e-9, 1.0), "subsample", "must be in (0, 1]")?;
+                need(within(p.colsample, 1e-9, 1.0), "colsample", "must be in (0, 1]")?;
+                need(
+                    within(p.validation_fraction, 0.0, 0.9),
+                    "validation_fraction",
+                    "must be in [0, 0.9]",
+                )?;
+                need((2..=255).contains(&p.max_bins), "max_bins", "must be between 2 and 255")?;
+                need(
+                    p.monotone.values().all(|m| matches!(m, -1..=1)),
+                    "monotone",
+                    "constraints are -1, 0 or 1",
+                )
+            }
+            ModelParams::AdaBoost(p) => {
+                need(p.n_estimators >= 1, "n_estimators", "must be at least 1")?;
+                need(
+                    p.learning_rate.is_finite() && p.learning_rate > 0.0,
+                    "learning_rate",
+                    "must be finite and > 0",
+                )
+            }
+            ModelParams::Bagging(p) => {
+                need(p.n_estimators >= 1, "n_estimators", "must be at least 1")?;
+                need(within(p.max_samples, 1e-9, 1.0), "max_samples", "must be in (0, 1]")
+            }
+            ModelParams::Mlp(p) => {
+                need(
+                    !p.hidden.is_empty() && !p.hidden.contains(&0),
+                    "hidden",
+                    "needs one or more layer sizes >= 1",
+                )?;
+                need(
+                    p.learning_rate.is_finite() && p.learning_rate > 0.0,
+                    "learning_rate",
+                    "must be finite and > 0",
+                )?;
+                need(p.batch_size >= 1, "batch_size", "must be at least 1")?;
+                need(p.max_epochs >= 1, "max_epochs", "must be at least 1")?;
+                need(within(p.dropout, 0.0, 0.9), "dropout", "must be in [0, 0.9]")
+            }
+            ModelParams::RegressionTree(p) => {
+                need((1..=30).contains(&p.max_depth), "max_depth", "must be between 1 and 30")?;
+                need(p.min_samples_leaf >= 1, "min_samples_leaf", "must be at least 1")?;
+                need((2..=255).contains(&p.max_bins), "max_bins", "must be between 2 and 255")
+            }
+        }
+    }
+
+    /// Checks the settings, then fits the model on columns `x` (named `names`) and targets `y`:
+    /// 0/1 labels for a probability, real values for an amount.
     pub fn fit(&self, names: &[String], x: &[&[f64]], y: &[f64]) -> Result<Model> {
+        self.check().map_err(|e| {
+            Error::Internal(format!(
+                "{} parameters: `{}` {} ({:?})",
+                self.family(),
+                e.field,
+                e.message,
+                self
+            ))
+        })?;
         Ok(match self {
             ModelParams::Logistic(p) => Model::Logistic(LogisticRegression::fit(names, x, y, None, p)?),
             ModelParams::Tree(p) => Model::Tree(DecisionTree::fit(names, x, y, None, p)?),
@@ -143,8 +341,34 @@ impl ModelParams {
             ModelParams::AdaBoost(p) => Model::AdaBoost(AdaBoost::fit(names, x, y, p)?),
             ModelParams::Bagging(p) => Model::Bagging(Bagging::fit(names, x, y, p)?),
             ModelParams::Mlp(p) => Model::Mlp(Mlp::fit(names, x, y, p)?),
+            ModelParams::RegressionTree(p) => {
+                Model::RegressionTree(DecisionTree::fit_regression(names, x, y, None, p)?)
+            }
         })
     }
+}
+
+/// A fitted model as stored in `model.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Model {
+    /// Logistic regression.
+    Logistic(LogisticRegression),
+    /// Decision tree.
+    Tree(DecisionTree),
+    /// Random forest.
+    Forest(RandomForest),
+    /// Gradient-boosted trees.
+    Boosting(GradientBoosting),
+    /// AdaBoost on shallow trees.
+    #[serde(rename = "adaboost")]
+    AdaBoost(AdaBoost),
+    /// Bagging of a base model.
+    Bagging(Bagging),
+    /// Multilayer perceptron.
+    Mlp(Mlp),
+    /// Regression tree: leaf means.
+    RegressionTree(DecisionTree),
 }
 
 fn std_dev(v: &[f64]) -> f64 {
@@ -164,12 +388,51 @@ impl Model {
             Model::AdaBoost(_) => Family::AdaBoost,
             Model::Bagging(_) => Family::Bagging,
             Model::Mlp(_) => Family::Mlp,
+            Model::RegressionTree(_) => Family::RegressionTree,
         }
     }
 
     /// What [`Model::predict`] returns.
     pub fn output(&self) -> Output {
-        Output::Probability
+        match self {
+            Model::Boosting(b) if b.params.objective == Objective::Regression => Output::Amount,
+            Model::RegressionTree(_) => Output::Amount,
+            _ => Output::Probability,
+        }
+    }
+
+    /// The feature columns the model reads, in order.
+    pub fn features(&self) -> &[String] {
+        match self {
+            Model::Logistic(m) => &m.features,
+            Model::Tree(m) | Model::RegressionTree(m) => &m.features,
+            Model::Forest(m) => &m.features,
+            Model::Boosting(m) => &m.features,
+            Model::AdaBoost(m) => &m.features,
+            Model::Bagging(m) => &m.features,
+            Model::Mlp(m) => &m.features,
+        }
+    }
+
+    /// The prediction for columns `x` (in the model's feature order), as [`Model::output`]
+    /// says: P(y = 1), or an amount.
+    pub fn predict(&self, x: &[&[f64]]) -> Vec<f64> {
+        match self {
+            Model::Logistic(m) => m.predict_proba(x),
+            Model::Tree(m) | Model::RegressionTree(m) => m.predict_proba(x),
+            Model::Forest(m) => m.predict_proba(x),
+            Model::Boosting(m) if m.params.objective == Objective::Regression => m.predict_raw(x),
+            Model::Boosting(m) => m.predict_proba(x),
+            Model::AdaBoost(m) => m.predict_proba(x),
+            Model::Bagging(m) => m.predict_proba(x),
+            Model::Mlp(m) => m.predict_proba(x),
+        }
+    }
+
+    /// [`Model::predict`] for each row of `frame`, reading the model's feature columns by name.
+    pub fn predict_frame(&self, frame: &Frame) -> Result<Vec<f64>> {
+        let cols = feature_columns(frame, self.features())?;
+        Ok(self.predict(&cols))
     }
 
     /// The logistic regression, when this is one (its coefficients make the scorecard).
@@ -183,22 +446,73 @@ impl Model {
     /// The single tree, when this is one (the report draws its top).
     pub fn tree(&self) -> Option<&DecisionTree> {
         match self {
-            Model::Tree(t) => Some(t),
+            Model::Tree(t) | Model::RegressionTree(t) => Some(t),
             _ => None,
         }
     }
 
-    /// The scale of [`Model::contributions`]: `log-odds` for boosting, `PD` otherwise.
+    /// The scale of [`Model::contributions`]: `log-odds` for binary boosting, `amount` for a
+    /// model of amounts, `PD` otherwise.
     pub fn contribution_scale(&self) -> &'static str {
-        match self {
-            Model::Boosting(_) => "log-odds",
+        match (self, self.output()) {
+            (_, Output::Amount) => "amount",
+            (Model::Boosting(_), _) => "log-odds",
             _ => "PD",
         }
     }
 
+    /// Whether [`Model::contributions`] explains this model (trees, forests, boosting).
+    pub fn has_contributions(&self) -> bool {
+        matches!(
+            self,
+            Model::Tree(_) | Model::RegressionTree(_) | Model::Forest(_) | Model::Boosting(_)
+        )
+    }
+
+    /// Exact per-row contributions of each feature (TreeSHAP, path-dependent) and the expected
+    /// value, for tree models: contributions plus the expected value equal the model's raw
+    /// output for the row (the probability for a tree or forest, the amount for a regression tree,
+    /// the log-odds for binary boosting, the amount for regression boosting).
+    /// `None` for the logistic regression (its scorecard points explain it) and for AdaBoost
+    /// and bagging (votes and averages of other models).
+    pub fn contributions(&self, x: &[&[f64]]) -> Option<(Vec<Vec<f64>>, f64)> {
+        use rayon::prelude::*;
+        if !self.has_contributions() {
+            return None;
+        }
+        let trees: Vec<&[Node]> = match self {
+            Model::Tree(m) | Model::RegressionTree(m) => vec![&m.nodes],
+            Model::Forest(m) => m.trees.iter().map(|t| t.nodes.as_slice()).collect(),
+            Model::Boosting(m) => m.trees.iter().map(Vec::as_slice).collect(),
+            _ => return None,
+        };
+        let (scale, offset) = match self {
+            Model::Forest(m) => (1.0 / m.trees.len().max(1) as f64, 0.0),
+            Model::Boosting(m) => (1.0, m.base),
+            _ => (1.0, 0.0),
+        };
+        let nf = x.len();
+        let n = x.first().map_or(0, |c| c.len());
+        let phi: Vec<Vec<f64>> = (0..n)
+            .into_par_iter()
+            .with_min_len(64)
+            .map_init(shap::Walk::default, |walk, i| {
+                let row: Vec<f64> = x.iter().map(|c| c[i]).collect();
+                let mut phi = vec![0.0; nf];
+                for t in &trees {
+                    shap::tree_shap_with(walk, t, &row, &mut phi);
+                }
+                phi.iter_mut().for_each(|v| *v *= scale);
+                phi
+            })
+            .collect();
+        let expected = offset + scale * trees.iter().map(|t| shap::expected_value(t)).sum::<f64>();
+        Some((phi, expected))
+    }
+
     /// Feature importance, summing to about 1 where the family defines one: the logistic
     /// regression's |coefficient x standard deviation| of its columns in `train` (normalised);
-    /// Gini importance of trees and forests; boosting's split gain; AdaBoost's vote-weighted Gini
+    /// impurity decrease of trees (Gini, or squared error for a regression tree) and forests; boosting's split gain; AdaBoost's vote-weighted Gini
     /// importance; bagged trees' mean Gini importance. Empty for a network or bagging over other
     /// models. Names are the raw features (`woe_` dropped).
     pub fn importance(&self, train: &Frame) -> Vec<(String, f64)> {
@@ -219,7 +533,9 @@ impl Model {
                 let total = raw.iter().map(|r| r.1).sum::<f64>().max(1e-12);
                 raw.into_iter().map(|(f, v)| (f, v / total)).collect()
             }
-            Model::Tree(t) => t.features.iter().cloned().zip(t.importance.iter().copied()).collect(),
+            Model::Tree(t) | Model::RegressionTree(t) => {
+                t.features.iter().cloned().zip(t.importance.iter().copied()).collect()
+            }
             Model::Forest(f) => f.features.iter().cloned().zip(f.importance.iter().copied()).collect(),
             Model::Boosting(b) => b
                 .features
@@ -259,7 +575,8 @@ mod tests {
 
     #[test]
     fn families_round_trip_by_name_and_params_serialise_as_the_familys_own() {
-        for f in Family::ALL {
+        for (i, f) in Family::ALL.into_iter().enumerate() {
+            assert_eq!(f as usize, i);
             assert_eq!(Family::from_name(f.name()), Some(f));
             assert_eq!(serde_json::to_value(f).unwrap(), serde_json::json!(f.name()));
         }
@@ -269,5 +586,43 @@ mod tests {
         let back = ModelParams::from_json(Family::Logistic, &serde_json::to_value(&p).unwrap()).unwrap();
         assert_eq!(back, mp);
         assert!(ModelParams::from_json(Family::Tree, &serde_json::json!("not an object")).is_err());
+    }
+
+    #[test]
+    fn settings_are_checked_before_a_fit_and_outputs_follow_the_objective() {
+        let bad = ModelParams::from(TreeParams {
+            max_bins: 1,
+            ..TreeParams::default()
+        });
+        assert_eq!(bad.check().unwrap_err().field, "max_bins");
+        let x = [0.0, 1.0, 2.0, 3.0];
+        let y = [0.0, 0.0, 1.0, 1.0];
+        let names = vec!["x".to_string()];
+        assert!(bad.fit(&names, &[&x], &y).is_err());
+        let rt = ModelParams::from(RegressionTreeParams::default());
+        assert!(rt.check().is_ok());
+        assert_eq!(rt.output(), Output::Amount);
+        assert_eq!(ModelParams::from(TreeParams::default()).output(), Output::Probability);
+        // Boosting on squared error predicts amounts, not squashed through a sigmoid.
+        let xs: Vec<f64> = (0..200).map(f64::from).collect();
+        let ys: Vec<f64> = xs.iter().map(|v| 100.0 + 2.0 * v).collect();
+        let reg = ModelParams::from(BoostingParams {
+            objective: Objective::Regression,
+            n_trees: 200,
+            learning_rate: 0.3,
+            min_samples_leaf: 2,
+            validation_fraction: 0.0,
+            ..BoostingParams::default()
+        });
+        assert_eq!(reg.output(), Output::Amount);
+        let m = reg.fit(&names, &[&xs], &ys).unwrap();
+        assert_eq!(m.output(), Output::Amount);
+        assert_eq!(m.contribution_scale(), "amount");
+        let p = m.predict(&[&[50.0, 150.0]]);
+        assert!((p[0] - 200.0).abs() < 5.0 && (p[1] - 400.0).abs() < 5.0, "{p:?}");
+        let t = rt.fit(&names, &[&xs], &ys).unwrap();
+        assert_eq!((t.family(), t.output()), (Family::RegressionTree, Output::Amount));
+        let back: Model = serde_json::from_str(&serde_json::to_string(&t).unwrap()).unwrap();
+        assert_eq!(back, t);
     }
 }

@@ -14,7 +14,11 @@
 //! - [`Calibrator`]: Platt or isotonic calibration of probabilities.
 //! - [`shap`]: exact per-row feature contributions of tree models (TreeSHAP), through
 //!   [`Model::contributions`].
-//! - [`Model`]: the serialisable union the pipeline stores as JSON and the scorer loads.
+//! - [`Model`], [`ModelParams`], [`Family`] and [`Output`] ([`family`](crate::Family)): the
+//!   families as values, the one place that matches on them; the serialisable union the
+//!   pipeline stores as JSON and the scorer loads.
+//! - [`DecisionTree::fit_regression`]: the CART learner on squared error (leaf means), the
+//!   `regression_tree` family.
 //!
 //! The design decision: every reduction runs over fixed row chunks added in order, and every
 //! tie is broken by index, so fits are bit-identical across runs and thread counts.
@@ -46,114 +50,13 @@ mod tree;
 pub use boosting::{BoostingParams, GradientBoosting, Growth, Objective};
 pub use calibration::Calibrator;
 pub use ensemble::{AdaBoost, AdaBoostParams, Bagging, BaggingParams, BaseParams};
-pub use family::{Family, ModelParams, Output};
+pub use family::{Family, Model, ModelParams, Output, ParamError};
 pub use forest::{ForestParams, RandomForest};
 pub use logistic::{LogisticParams, LogisticRegression};
 pub use mlp::{Layer, Mlp, MlpParams};
-pub use tree::{DecisionTree, Node, TreeParams};
+pub use tree::{Criterion, DecisionTree, Node, RegressionTreeParams, TreeParams};
 
 use riskpipe_core::{Error, Frame, Result};
-use serde::{Deserialize, Serialize};
-
-/// A fitted model as stored in `model.json`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Model {
-    /// Logistic regression.
-    Logistic(LogisticRegression),
-    /// Decision tree.
-    Tree(DecisionTree),
-    /// Random forest.
-    Forest(RandomForest),
-    /// Gradient-boosted trees.
-    Boosting(GradientBoosting),
-    /// AdaBoost on shallow trees.
-    #[serde(rename = "adaboost")]
-    AdaBoost(AdaBoost),
-    /// Bagging of a base model.
-    Bagging(Bagging),
-    /// Multilayer perceptron.
-    Mlp(Mlp),
-}
-
-impl Model {
-    /// The feature columns the model reads, in order.
-    pub fn features(&self) -> &[String] {
-        match self {
-            Model::Logistic(m) => &m.features,
-            Model::Tree(m) => &m.features,
-            Model::Forest(m) => &m.features,
-            Model::Boosting(m) => &m.features,
-            Model::AdaBoost(m) => &m.features,
-            Model::Bagging(m) => &m.features,
-            Model::Mlp(m) => &m.features,
-        }
-    }
-
-    /// P(y = 1) for columns `x` (in the model's feature order).
-    pub fn predict(&self, x: &[&[f64]]) -> Vec<f64> {
-        match self {
-            Model::Logistic(m) => m.predict_proba(x),
-            Model::Tree(m) => m.predict_proba(x),
-            Model::Forest(m) => m.predict_proba(x),
-            Model::Boosting(m) => m.predict_proba(x),
-            Model::AdaBoost(m) => m.predict_proba(x),
-            Model::Bagging(m) => m.predict_proba(x),
-            Model::Mlp(m) => m.predict_proba(x),
-        }
-    }
-
-    /// Whether [`Model::contributions`] explains this model (trees, forests, boosting).
-    pub fn has_contributions(&self) -> bool {
-        matches!(self, Model::Tree(_) | Model::Forest(_) | Model::Boosting(_))
-    }
-
-    /// Exact per-row contributions of each feature (TreeSHAP, path-dependent) and the expected
-    /// value, for tree models: contributions plus the expected value equal the model's raw
-    /// output for the row (the probability for a tree or forest, the log-odds for boosting).
-    /// `None` for the logistic regression (its scorecard points explain it) and for AdaBoost
-    /// and bagging (votes and averages of other models).
-    pub fn contributions(&self, x: &[&[f64]]) -> Option<(Vec<Vec<f64>>, f64)> {
-        use rayon::prelude::*;
-        if !self.has_contributions() {
-            return None;
-        }
-        let trees: Vec<&[Node]> = match self {
-            Model::Tree(m) => vec![&m.nodes],
-            Model::Forest(m) => m.trees.iter().map(|t| t.nodes.as_slice()).collect(),
-            Model::Boosting(m) => m.trees.iter().map(Vec::as_slice).collect(),
-            _ => return None,
-        };
-        let (scale, offset) = match self {
-            Model::Forest(m) => (1.0 / m.trees.len().max(1) as f64, 0.0),
-            Model::Boosting(m) => (1.0, m.base),
-            _ => (1.0, 0.0),
-        };
-        let nf = x.len();
-        let n = x.first().map_or(0, |c| c.len());
-        let phi: Vec<Vec<f64>> = (0..n)
-            .into_par_iter()
-            .with_min_len(64)
-            .map_init(shap::Walk::default, |walk, i| {
-                let row: Vec<f64> = x.iter().map(|c| c[i]).collect();
-                let mut phi = vec![0.0; nf];
-                for t in &trees {
-                    shap::tree_shap_with(walk, t, &row, &mut phi);
-                }
-                phi.iter_mut().for_each(|v| *v *= scale);
-                phi
-            })
-            .collect();
-        let expected = offset + scale * trees.iter().map(|t| shap::expected_value(t)).sum::<f64>();
-        Some((phi, expected))
-    }
-
-    /// P(y = 1) for each row of `frame`, reading the model's feature columns by name.
-    pub fn predict_frame(&self, frame: &Frame) -> Result<Vec<f64>> {
-        let cols = feature_columns(frame, self.features())?;
-        Ok(self.predict(&cols))
-    }
-}
 
 /// Row weights for `y`: all 1, or, when `balanced`, `n / (2 n_class)` so that both classes weigh
 /// the same in the loss (scikit-learn's `class_weight="balanced"`).

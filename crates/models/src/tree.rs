@@ -1,5 +1,5 @@
-//! CART decision tree for binary classification, grown on histogram bins, with class-frequency
-//! leaves and sample weights.
+//! CART decision trees grown on histogram bins, with sample weights: for binary classification
+//! (Gini impurity, class-frequency leaves) and for regression (squared error, leaf means).
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -29,6 +29,84 @@ pub struct TreeParams {
     /// at most this (0: no pruning).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub ccp_alpha: f64,
+    /// What a split lowers: Gini impurity of 0/1 labels (default) or the squared error of
+    /// real-valued targets.
+    #[serde(default, skip_serializing_if = "Criterion::is_gini")]
+    pub criterion: Criterion,
+}
+
+/// The impurity a tree's splits lower.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Criterion {
+    /// Weighted Gini impurity of 0/1 labels; a leaf holds the share of positives.
+    #[default]
+    Gini,
+    /// Weighted squared error around the node mean; a leaf holds the mean target.
+    SquaredError,
+}
+
+impl Criterion {
+    #[expect(
+        clippy::trivially_copy_pass_by_ref,
+        reason = "serde's skip_serializing_if passes a reference"
+    )]
+    fn is_gini(&self) -> bool {
+        *self == Criterion::Gini
+    }
+
+    /// The node's impurity times its weight, from the weight `w`, weighted sum `wy` and weighted
+    /// sum of squares `wyy` of its targets.
+    fn mass(self, w: f64, wy: f64, wyy: f64) -> f64 {
+        if w <= 0.0 {
+            return 0.0;
+        }
+        match self {
+            Criterion::Gini => {
+                let p = wy / w;
+                w * 2.0 * p * (1.0 - p)
+            }
+            Criterion::SquaredError => (wyy - wy * wy / w).max(0.0),
+        }
+    }
+}
+
+/// Checked parameters of a regression tree: a CART tree on squared error, no pruning.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RegressionTreeParams {
+    /// Depth at most (root = depth 0).
+    pub max_depth: usize,
+    /// Rows per leaf at least.
+    pub min_samples_leaf: usize,
+    /// Histogram bins per feature at most (2..=255).
+    pub max_bins: usize,
+}
+
+impl Default for RegressionTreeParams {
+    fn default() -> Self {
+        RegressionTreeParams {
+            max_depth: 6,
+            min_samples_leaf: 50,
+            max_bins: 255,
+        }
+    }
+}
+
+impl RegressionTreeParams {
+    /// The CART settings these stand for.
+    fn tree(&self) -> TreeParams {
+        TreeParams {
+            max_depth: self.max_depth,
+            min_samples_leaf: self.min_samples_leaf,
+            min_gain: 0.0,
+            max_bins: self.max_bins,
+            max_features: None,
+            balanced: false,
+            ccp_alpha: 0.0,
+            criterion: Criterion::SquaredError,
+        }
+    }
 }
 
 #[expect(
@@ -49,6 +127,7 @@ impl Default for TreeParams {
             max_features: None,
             balanced: false,
             ccp_alpha: 0.0,
+            criterion: Criterion::Gini,
         }
     }
 }
@@ -72,11 +151,12 @@ pub struct Node {
     /// Right child.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub right: Option<usize>,
-    /// Weighted share of positives in the node: the leaf's probability.
+    /// Weighted share of positives in the node (the leaf's probability), or under squared error
+    /// the weighted mean target.
     pub value: f64,
     /// Training rows in the node.
     pub rows: u64,
-    /// Weighted Gini decrease of the split (0 for a leaf).
+    /// Weighted impurity decrease of the split (0 for a leaf).
     pub gain: f64,
 }
 
@@ -87,7 +167,7 @@ pub struct DecisionTree {
     pub features: Vec<String>,
     /// Nodes; node 0 is the root.
     pub nodes: Vec<Node>,
-    /// Total Gini decrease per feature, normalised to sum to 1.
+    /// Total impurity decrease per feature, normalised to sum to 1.
     pub importance: Vec<f64>,
     /// The parameters used.
     pub params: TreeParams,
@@ -97,15 +177,8 @@ pub struct DecisionTree {
 struct Bin {
     w: f64,
     wy: f64,
+    wyy: f64,
     n: u32,
-}
-
-fn gini_mass(w: f64, wy: f64) -> f64 {
-    if w <= 0.0 {
-        return 0.0;
-    }
-    let p = wy / w;
-    w * 2.0 * p * (1.0 - p)
 }
 
 struct Best {
@@ -126,6 +199,11 @@ impl DecisionTree {
         let n = y.len();
         if n == 0 || x.is_empty() {
             return Err(Error::Internal("decision tree: no training rows or no features".into()));
+        }
+        if params.criterion == Criterion::SquaredError && params.ccp_alpha > 0.0 {
+            return Err(Error::Internal(
+                "regression tree: cost-complexity pruning is for Gini trees".into(),
+            ));
         }
         let binned = BinnedMatrix::fit(x, params.max_bins);
         let ones;
@@ -251,10 +329,16 @@ impl DecisionTree {
         depth: usize,
         seed: u64,
     ) -> usize {
-        let (mut wsum, mut wy) = (0.0, 0.0);
+        let crit = self.params.criterion;
+        let sq = crit == Criterion::SquaredError;
+        let (mut wsum, mut wy, mut wyy) = (0.0, 0.0, 0.0);
         for &r in &rows {
-            wsum += w[r as usize];
-            wy += w[r as usize] * y[r as usize];
+            let (wr, yr) = (w[r as usize], y[r as usize]);
+            wsum += wr;
+            wy += wr * yr;
+            if sq {
+                wyy += wr * yr * yr;
+            }
         }
         let id = self.nodes.len();
         self.nodes.push(Node {
@@ -268,10 +352,14 @@ impl DecisionTree {
             missing_left: false,
         });
         let p = &self.params;
-        if depth >= p.max_depth || rows.len() < 2 * p.min_samples_leaf.max(1) || wy <= 0.0 || wy >= wsum {
+        let parent = crit.mass(wsum, wy, wyy);
+        let pure = match crit {
+            Criterion::Gini => wy <= 0.0 || wy >= wsum,
+            Criterion::SquaredError => parent <= 0.0,
+        };
+        if depth >= p.max_depth || rows.len() < 2 * p.min_samples_leaf.max(1) || pure {
             return id;
         }
-        let parent = gini_mass(wsum, wy);
         let min_leaf = p.min_samples_leaf.max(1) as u32;
         let candidates: Vec<usize> = match p.max_features {
             Some(m) if m < b.codes.len() => {
@@ -295,8 +383,12 @@ impl DecisionTree {
                 let mut hist = vec![Bin::default(); b.edges[f].n_codes()];
                 for &r in &rows {
                     let h = &mut hist[codes[r as usize] as usize];
-                    h.w += w[r as usize];
-                    h.wy += w[r as usize] * y[r as usize];
+                    let (wr, yr) = (w[r as usize], y[r as usize]);
+                    h.w += wr;
+                    h.wy += wr * yr;
+                    if sq {
+                        h.wyy += wr * yr * yr;
+                    }
                     h.n += 1;
                 }
                 let mut left = Bin::default();
@@ -304,12 +396,15 @@ impl DecisionTree {
                 for bin in 0..hist.len().saturating_sub(1) {
                     left.w += hist[bin].w;
                     left.wy += hist[bin].wy;
+                    left.wyy += hist[bin].wyy;
                     left.n += hist[bin].n;
                     let right_n = rows.len() as u32 - left.n;
                     if left.n < min_leaf || right_n < min_leaf {
                         continue;
                     }
-                    let gain = parent - gini_mass(left.w, left.wy) - gini_mass(wsum - left.w, wy - left.wy);
+                    let gain = parent
+                        - crit.mass(left.w, left.wy, left.wyy)
+                        - crit.mass(wsum - left.w, wy - left.wy, wyy - left.wyy);
                     if best.as_ref().is_none_or(|bb| gain > bb.gain) {
                         best = Some(Best { feature: f, bin, gain });
                     }
@@ -324,7 +419,7 @@ impl DecisionTree {
                 _ => Some(c),
             });
         let Some(best) = best else { return id };
-        if best.gain / wsum.max(1e-300) < p.min_gain {
+        if (sq && best.gain <= 0.0) || best.gain / wsum.max(1e-300) < p.min_gain {
             return id;
         }
         let codes = &b.codes[best.feature];
@@ -361,7 +456,24 @@ impl DecisionTree {
         }
     }
 
-    /// P(y = 1) per row for columns `x`.
+    /// Fits a regression tree (squared error, leaf means) on columns `x`, real-valued targets
+    /// `y` and optional weights.
+    pub fn fit_regression(
+        names: &[String],
+        x: &[&[f64]],
+        y: &[f64],
+        weights: Option<&[f64]>,
+        params: &RegressionTreeParams,
+    ) -> Result<Self> {
+        if let Some(i) = y.iter().position(|v| !v.is_finite()) {
+            return Err(Error::Internal(format!(
+                "regression tree: target of row {i} is not finite"
+            )));
+        }
+        Self::fit(names, x, y, weights, &params.tree())
+    }
+
+    /// P(y = 1) per row for columns `x` (the leaf mean, for a regression tree).
     pub fn predict_proba(&self, x: &[&[f64]]) -> Vec<f64> {
         crate::predict_rows(x, |row| self.nodes[self.leaf(row)].value)
     }
@@ -493,5 +605,72 @@ mod tests {
         for (u, v) in pa.iter().zip(&pb) {
             assert!((u - v).abs() < 1e-12, "{pa:?} vs {pb:?}");
         }
+    }
+
+    #[test]
+    fn a_regression_tree_recovers_a_step_function_with_leaf_means() {
+        // y = 10 below x0 = 0.3, 25 between 0.3 and 0.8, 40 above, plus noise; x1 is noise.
+        let mut rng = Rng::new(9);
+        let n = 6000;
+        let x0: Vec<f64> = (0..n).map(|_| rng.uniform()).collect();
+        let x1: Vec<f64> = (0..n).map(|_| rng.uniform()).collect();
+        let step = |v: f64| {
+            if v < 0.3 {
+                10.0
+            } else if v < 0.8 {
+                25.0
+            } else {
+                40.0
+            }
+        };
+        let y: Vec<f64> = x0.iter().map(|v| step(*v) + rng.normal()).collect();
+        let names = vec!["x0".to_string(), "x1".to_string()];
+        let params = RegressionTreeParams {
+            max_depth: 2,
+            min_samples_leaf: 20,
+            max_bins: 255,
+        };
+        let t = DecisionTree::fit_regression(&names, &[&x0, &x1], &y, None, &params).unwrap();
+        assert_eq!(t.nodes[0].feature, Some(0));
+        assert!(t.importance[0] > 0.99, "{:?}", t.importance);
+        let grid = [0.1, 0.5, 0.95];
+        let p = t.predict_proba(&[&grid, &[0.5, 0.5, 0.5]]);
+        for (g, v) in grid.iter().zip(&p) {
+            assert!((v - step(*g)).abs() < 0.2, "{g}: {v}");
+        }
+        // Leaves hold means: the rows-weighted mean of the leaves is the mean target.
+        let mean = y.iter().sum::<f64>() / n as f64;
+        let leaves: f64 = t
+            .nodes
+            .iter()
+            .filter(|n| n.feature.is_none())
+            .map(|l| l.value * l.rows as f64)
+            .sum::<f64>()
+            / n as f64;
+        assert!((leaves - mean).abs() < 1e-9, "{leaves} {mean}");
+        // Deterministic, and a Gini fit of the same rows is another tree.
+        assert_eq!(
+            t,
+            DecisionTree::fit_regression(&names, &[&x0, &x1], &y, None, &params).unwrap()
+        );
+        assert_eq!(t.params.criterion, Criterion::SquaredError);
+        // A target that is not finite is refused, not fitted.
+        let mut bad = y.clone();
+        bad[7] = f64::NAN;
+        assert!(DecisionTree::fit_regression(&names, &[&x0, &x1], &bad, None, &params).is_err());
+    }
+
+    #[test]
+    fn squared_error_stops_on_a_constant_target() {
+        let x: Vec<f64> = (0..100).map(f64::from).collect();
+        let y = vec![3.5; 100];
+        let params = RegressionTreeParams {
+            max_depth: 4,
+            min_samples_leaf: 1,
+            max_bins: 255,
+        };
+        let t = DecisionTree::fit_regression(&["x".to_string()], &[&x], &y, None, &params).unwrap();
+        assert_eq!(t.nodes.len(), 1);
+        assert_eq!(t.nodes[0].value, 3.5);
     }
 }

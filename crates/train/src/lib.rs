@@ -9,11 +9,13 @@
 //! cross-validation on training rows only; the test set is never seen before `evaluate`.
 //!
 //! ```
+//! use riskpipe_core::Target;
+//! use riskpipe_models::Family;
 //! use riskpipe_train::TrainConfig;
-//! let params = TrainConfig::default().resolve("p.yaml", 7).unwrap();
+//! let params = TrainConfig::default().resolve("p.yaml", 7, Target::Binary).unwrap();
 //! assert_eq!(params.cv_folds, 5);
-//! assert_eq!(params.logistic.len(), 4);
-//! assert_eq!(params.tree.len(), 6);
+//! assert_eq!(params.models.grid(Family::Logistic).len(), 4);
+//! assert_eq!(params.models.grid(Family::Tree).len(), 6);
 //! ```
 #![warn(missing_docs)]
 
@@ -22,8 +24,8 @@ mod run;
 
 pub use config::{
     AdaBoostGridConfig, BaggingGridConfig, BoostingGridConfig, Calibration, ClassWeight, FloatRange, FloatValues,
-    ForestGridConfig, IntRange, IntValues, LogisticGridConfig, MlpGridConfig, ModelsConfig, Search, TrainConfig,
-    TrainParams, TreeGridConfig,
+    ForestGridConfig, Grids, IntRange, IntValues, LogisticGridConfig, MlpGridConfig, ModelsConfig,
+    RegressionTreeGridConfig, Search, TrainConfig, TrainParams, TreeGridConfig,
 };
 
 pub use run::{CalibrationFile, GridPoint, ModelSearch, Selection, inputs, run};

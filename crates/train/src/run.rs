@@ -7,7 +7,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use riskpipe_core::io::{read_json, read_parquet, write_json, write_parquet};
-use riskpipe_core::split::folds;
+use riskpipe_core::split::{Fold, folds, kfold};
 use riskpipe_core::stage::{Input, StageInputs, StageReport};
 use riskpipe_core::{Column, Error, Frame, Result, Rng};
 use riskpipe_metrics::Metric;
@@ -176,8 +176,7 @@ fn search(
     names: &[String],
     train: &Frame,
     y: &[f64],
-    folds: &[usize],
-    k: usize,
+    folds: &[Fold],
     metric: Metric,
 ) -> Result<ModelSearch> {
     let x = feature_columns(train, names)?;
@@ -189,17 +188,16 @@ fn search(
     let mut points = Vec::new();
     let mut best_oof: (f64, Vec<f64>) = (metric.worst(), Vec::new());
     for (params, model_params) in grid {
-        let mut fold_auc = Vec::with_capacity(k);
+        let mut fold_auc = Vec::with_capacity(folds.len());
+        // Out-of-fold predictions; a row no fold scores (time-ordered folds) stays NaN.
         let mut oof = vec![f64::NAN; y.len()];
-        for f in 0..k {
-            let tr: Vec<usize> = (0..y.len()).filter(|&i| folds[i] != f).collect();
-            let va: Vec<usize> = (0..y.len()).filter(|&i| folds[i] == f).collect();
+        for Fold { train: tr, valid: va } in folds {
             let yt: Vec<f64> = tr.iter().map(|&i| y[i]).collect();
             let (xt, xv): (Vec<Vec<f64>>, Vec<Vec<f64>>) = if woe {
                 // WoE columns (of the logistic model, or of bagging over it) were estimated on
                 // all training rows; re-estimate them on this fold's training rows so the
                 // held-out fold stays unseen.
-                ids.iter().map(|c| refit_woe(c, &tr, &va, &yt)).unzip()
+                ids.iter().map(|c| refit_woe(c, tr, va, &yt)).unzip()
             } else {
                 (
                     x.iter().map(|c| tr.iter().map(|&i| c[i]).collect()).collect(),
@@ -216,7 +214,7 @@ fn search(
                 oof[i] = *v;
             }
         }
-        let mean_auc = fold_auc.iter().sum::<f64>() / k as f64;
+        let mean_auc = fold_auc.iter().sum::<f64>() / folds.len() as f64;
         if metric.better(mean_auc, best_oof.0) {
             best_oof = (mean_auc, oof);
         }
@@ -286,23 +284,22 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
         .to_vec();
     // The target decides how rows are folded and what the search optimises.
     let metric = Metric::for_target(params.target);
-    let folds = folds(
-        params.target,
-        &y,
+    let folds = kfold(
+        &folds(
+            params.target,
+            &y,
+            params.cv_folds,
+            &mut Rng::derive(params.seed, "train.folds"),
+        ),
         params.cv_folds,
-        &mut Rng::derive(params.seed, "train.folds"),
     );
     // Small data: leaf sizes above a fold's tenth would forbid any split.
     let max_leaf = (y.len() / (10 * params.cv_folds)).max(1);
-    let candidates: Vec<(Family, Vec<Point>)> = vec![
-        (Family::Logistic, grid(Family::Logistic, &params.logistic, max_leaf)?),
-        (Family::Tree, grid(Family::Tree, &params.tree, max_leaf)?),
-        (Family::Forest, grid(Family::Forest, &params.forest, max_leaf)?),
-        (Family::Boosting, grid(Family::Boosting, &params.boosting, max_leaf)?),
-        (Family::AdaBoost, grid(Family::AdaBoost, &params.adaboost, max_leaf)?),
-        (Family::Bagging, grid(Family::Bagging, &params.bagging, max_leaf)?),
-        (Family::Mlp, grid(Family::Mlp, &params.mlp, max_leaf)?),
-    ];
+    let candidates: Vec<(Family, Vec<Point>)> = params
+        .models
+        .iter()
+        .map(|(family, points)| Ok((family, grid(points, max_leaf)?)))
+        .collect::<Result<_>>()?;
     // Each family reads the WoE columns or the encoded raw features, as its parameters say.
     let features_of = |g: &[Point]| -> (bool, &Vec<String>) {
         match g.first() {
@@ -310,21 +307,28 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
             _ => (false, &cols.raw_features),
         }
     };
-    // Monotone constraints must name features the boosting model reads.
-    for b in &params.boosting {
-        if let Some(f) = b.monotone.keys().find(|f| !cols.raw_features.contains(f)) {
-            return Err(Error::pipeline_key(
-                "train.models.boosting.monotone",
-                format!(
-                    "`{f}` is not a feature; the features are {}",
-                    cols.raw_features
-                        .iter()
-                        .filter(|n| !n.ends_with("__missing"))
-                        .map(|n| format!("`{n}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ));
+    // Features named in settings (boosting's monotone constraints) must be ones the model reads.
+    for (family, grid) in &candidates {
+        let (_, features) = features_of(grid);
+        for (_, p) in grid {
+            if let Some((key, f)) = p
+                .named_features()
+                .into_iter()
+                .find(|(_, f)| !features.iter().any(|n| n == f))
+            {
+                return Err(Error::pipeline_key(
+                    format!("train.models.{family}.{key}"),
+                    format!(
+                        "`{f}` is not a feature; the features are {}",
+                        features
+                            .iter()
+                            .filter(|n| !n.ends_with(riskpipe_core::names::MISSING_SUFFIX))
+                            .map(|n| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
         }
     }
     for (family, grid) in &candidates {
@@ -344,7 +348,7 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
         let name = family.name();
         let t0 = Instant::now();
         let (woe, features) = features_of(grid);
-        let s = search(name, woe, grid, features, &train, &y, &folds, params.cv_folds, metric)?;
+        let s = search(name, woe, grid, features, &train, &y, &folds, metric)?;
         timings.insert(format!("{name}.cv_secs"), t0.elapsed().as_secs_f64());
         searches.insert(name.to_string(), (s, grid, features.clone()));
     }
@@ -377,17 +381,19 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
     if params.calibration != Calibration::None
         && let Some(s) = cv.get(&selected)
     {
+        // The rows some fold scored (all of them under k-fold).
+        let (oof, ys): (Vec<f64>, Vec<f64>) = s.oof.iter().zip(&y).filter(|(p, _)| !p.is_nan()).unzip();
         let calibrator = match params.calibration {
-            Calibration::Platt => Calibrator::fit_platt(&s.oof, &y)?,
-            _ => Calibrator::fit_isotonic(&s.oof, &y),
+            Calibration::Platt => Calibrator::fit_platt(&oof, &ys)?,
+            _ => Calibrator::fit_isotonic(&oof, &ys),
         };
-        let brier = |p: &[f64]| p.iter().zip(&y).map(|(a, b)| (a - b) * (a - b)).sum::<f64>() / y.len() as f64;
-        let calibrated: Vec<f64> = s.oof.iter().map(|p| calibrator.apply(*p)).collect();
+        let brier = |p: &[f64]| p.iter().zip(&ys).map(|(a, b)| (a - b) * (a - b)).sum::<f64>() / ys.len() as f64;
+        let calibrated: Vec<f64> = oof.iter().map(|p| calibrator.apply(*p)).collect();
         write_json(
             &out.join("calibration.json"),
             &CalibrationFile {
                 model: selected.clone(),
-                oof_brier: (brier(&s.oof), brier(&calibrated)),
+                oof_brier: (brier(&oof), brier(&calibrated)),
                 calibrator,
             },
         )?;
@@ -420,7 +426,7 @@ type Point = (serde_json::Value, ModelParams);
 
 /// A family's grid points, with leaf sizes (of the model, or of a forest's trees) capped at
 /// `max_leaf`.
-fn grid<T: serde::Serialize>(family: Family, points: &[T], max_leaf: usize) -> Result<Vec<Point>> {
+fn grid(points: &[ModelParams], max_leaf: usize) -> Result<Vec<Point>> {
     fn cap(v: &mut serde_json::Value, max_leaf: usize) {
         if let Some(n) = v.get("min_samples_leaf").and_then(serde_json::Value::as_u64) {
             v["min_samples_leaf"] = serde_json::json!(n.min(max_leaf as u64));
@@ -434,7 +440,7 @@ fn grid<T: serde::Serialize>(family: Family, points: &[T], max_leaf: usize) -> R
             if let Some(t) = v.get_mut("tree") {
                 cap(t, max_leaf);
             }
-            let params = ModelParams::from_json(family, &v)?;
+            let params = ModelParams::from_json(p.family(), &v)?;
             Ok((v, params))
         })
         .collect()
@@ -462,20 +468,19 @@ mod tests {
         let mut frame = Frame::new();
         frame.push("leak__woe", riskpipe_core::Column::Number(woe));
         let names = vec!["leak__woe".to_string()];
-        let folds = riskpipe_core::split::stratified_folds(&y, 5, &mut Rng::new(1));
+        let folds = kfold(&riskpipe_core::split::stratified_folds(&y, 5, &mut Rng::new(1)), 5);
         let grid = grid(
-            Family::Bagging,
-            &[riskpipe_models::BaggingParams {
+            &[ModelParams::from(riskpipe_models::BaggingParams {
                 n_estimators: 3,
                 max_samples: 1.0,
                 base: riskpipe_models::BaseParams::Logistic(riskpipe_models::LogisticParams::default()),
                 seed: 1,
-            }],
+            })],
             usize::MAX,
         )
         .unwrap();
-        let leaky = search("bagging", false, &grid, &names, &frame, &y, &folds, 5, Metric::Auc).unwrap();
-        let fair = search("bagging", true, &grid, &names, &frame, &y, &folds, 5, Metric::Auc).unwrap();
+        let leaky = search("bagging", false, &grid, &names, &frame, &y, &folds, Metric::Auc).unwrap();
+        let fair = search("bagging", true, &grid, &names, &frame, &y, &folds, Metric::Auc).unwrap();
         assert!(leaky.cv_auc > 0.8, "leaky {}", leaky.cv_auc);
         assert!(fair.cv_auc < 0.65, "per-fold WoE {}", fair.cv_auc);
     }

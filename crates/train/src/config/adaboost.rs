@@ -2,9 +2,9 @@
 
 use serde::Deserialize;
 
-use riskpipe_models::AdaBoostParams;
+use riskpipe_models::{AdaBoostParams, ModelParams};
 
-use super::{Ctx, all};
+use super::{Ctx, GridConfig, all};
 
 /// Grid of AdaBoost, as written.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -18,8 +18,14 @@ pub struct AdaBoostGridConfig {
     pub learning_rate: Option<Vec<f64>>,
 }
 
+impl GridConfig for AdaBoostGridConfig {
+    fn expand(self: Box<Self>, ctx: &mut Ctx<'_>) -> Vec<ModelParams> {
+        expand(*self, ctx).into_iter().map(ModelParams::from).collect()
+    }
+}
+
 /// Every (rounds, depth, rate) combination.
-pub(super) fn expand(c: AdaBoostGridConfig, ctx: &mut Ctx<'_>) -> Vec<AdaBoostParams> {
+fn expand(c: AdaBoostGridConfig, ctx: &mut Ctx<'_>) -> Vec<AdaBoostParams> {
     let rounds = c.n_estimators.unwrap_or_else(|| vec![100]);
     let depths = c.max_depth.unwrap_or_else(|| vec![1]);
     let rates = c.learning_rate.unwrap_or_else(|| vec![1.0]);

@@ -3,10 +3,11 @@
 use serde::Deserialize;
 
 use riskpipe_models::{
-    AdaBoostParams, BaggingParams, BaseParams, BoostingParams, ForestParams, LogisticParams, MlpParams, TreeParams,
+    AdaBoostParams, BaggingParams, BaseParams, BoostingParams, ForestParams, LogisticParams, MlpParams, ModelParams,
+    TreeParams,
 };
 
-use super::{Ctx, all};
+use super::{Ctx, GridConfig, all};
 
 /// Grid of bagging, as written.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -48,8 +49,14 @@ fn base(name: &str, seed: u64) -> Option<BaseParams> {
     })
 }
 
+impl GridConfig for BaggingGridConfig {
+    fn expand(self: Box<Self>, ctx: &mut Ctx<'_>) -> Vec<ModelParams> {
+        expand(*self, ctx).into_iter().map(ModelParams::from).collect()
+    }
+}
+
 /// Every (member count, bootstrap share) combination over the one base model.
-pub(super) fn expand(c: BaggingGridConfig, ctx: &mut Ctx<'_>) -> Vec<BaggingParams> {
+fn expand(c: BaggingGridConfig, ctx: &mut Ctx<'_>) -> Vec<BaggingParams> {
     let name = c.base.as_deref().unwrap_or("tree");
     let base = base(name, ctx.seed);
     ctx.check(

@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use riskpipe_models::BoostingParams;
+use riskpipe_models::{BoostingParams, ModelParams};
 
-use super::{ClassWeight, Ctx, FloatValues, IntValues, all, balanced};
+use super::{ClassWeight, Ctx, FloatValues, GridConfig, IntValues, all, balanced};
 
 /// Grid of gradient boosting, as written.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -40,8 +40,14 @@ pub struct BoostingGridConfig {
     pub class_weight: Option<ClassWeight>,
 }
 
+impl GridConfig for BoostingGridConfig {
+    fn expand(self: Box<Self>, ctx: &mut Ctx<'_>) -> Vec<ModelParams> {
+        expand(*self, ctx).into_iter().map(ModelParams::from).collect()
+    }
+}
+
 /// Every (rounds, rate, leaves, depth) combination; the other settings are shared.
-pub(super) fn expand(c: BoostingGridConfig, ctx: &mut Ctx<'_>) -> Vec<BoostingParams> {
+fn expand(c: BoostingGridConfig, ctx: &mut Ctx<'_>) -> Vec<BoostingParams> {
     let d = BoostingParams::default();
     let key = |k: &str| format!("train.models.boosting.{k}");
     let rounds = c.n_trees.clone().unwrap_or_else(|| vec![d.n_trees]);

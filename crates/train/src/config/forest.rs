@@ -2,9 +2,9 @@
 
 use serde::Deserialize;
 
-use riskpipe_models::{ForestParams, TreeParams};
+use riskpipe_models::{ForestParams, ModelParams, TreeParams};
 
-use super::{ClassWeight, Ctx, IntValues, balanced};
+use super::{ClassWeight, Ctx, GridConfig, IntValues, balanced};
 
 /// Grid of the random forest, as written.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -22,8 +22,14 @@ pub struct ForestGridConfig {
     pub class_weight: Option<ClassWeight>,
 }
 
+impl GridConfig for ForestGridConfig {
+    fn expand(self: Box<Self>, ctx: &mut Ctx<'_>) -> Vec<ModelParams> {
+        expand(*self, ctx).into_iter().map(ModelParams::from).collect()
+    }
+}
+
 /// Every (tree count, depth, leaf size) combination.
-pub(super) fn expand(c: ForestGridConfig, ctx: &mut Ctx<'_>) -> Vec<ForestParams> {
+fn expand(c: ForestGridConfig, ctx: &mut Ctx<'_>) -> Vec<ForestParams> {
     let trees = c.n_trees.unwrap_or_else(|| vec![100]);
     let depths = ctx.ints(
         &c.max_depth.unwrap_or_else(|| IntValues::List(vec![8])),
@@ -64,6 +70,7 @@ pub(super) fn expand(c: ForestGridConfig, ctx: &mut Ctx<'_>) -> Vec<ForestParams
                         max_features: c.max_features,
                         balanced: balanced(c.class_weight),
                         ccp_alpha: 0.0,
+                        ..TreeParams::default()
                     },
                     seed: ctx.seed,
                 });

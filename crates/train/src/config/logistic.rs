@@ -2,9 +2,9 @@
 
 use serde::Deserialize;
 
-use riskpipe_models::LogisticParams;
+use riskpipe_models::{LogisticParams, ModelParams};
 
-use super::{ClassWeight, Ctx, FloatValues, all, balanced};
+use super::{ClassWeight, Ctx, FloatValues, GridConfig, all, balanced};
 
 /// Grid of the logistic regression, as written.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -21,8 +21,14 @@ pub struct LogisticGridConfig {
     pub class_weight: Option<ClassWeight>,
 }
 
+impl GridConfig for LogisticGridConfig {
+    fn expand(self: Box<Self>, ctx: &mut Ctx<'_>) -> Vec<ModelParams> {
+        expand(*self, ctx).into_iter().map(ModelParams::from).collect()
+    }
+}
+
 /// Every (l2, l1) combination.
-pub(super) fn expand(c: LogisticGridConfig, ctx: &mut Ctx<'_>) -> Vec<LogisticParams> {
+fn expand(c: LogisticGridConfig, ctx: &mut Ctx<'_>) -> Vec<LogisticParams> {
     let l2s = ctx.floats(
         &c.l2.unwrap_or_else(|| FloatValues::List(vec![1e-4, 1e-3, 1e-2, 1e-1])),
         "train.models.logistic.l2",

@@ -2,9 +2,9 @@
 
 use serde::Deserialize;
 
-use riskpipe_models::MlpParams;
+use riskpipe_models::{MlpParams, ModelParams};
 
-use super::{ClassWeight, Ctx, FloatValues, all, balanced};
+use super::{ClassWeight, Ctx, FloatValues, GridConfig, all, balanced};
 
 /// Grid of the multilayer perceptron, as written.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -28,8 +28,14 @@ pub struct MlpGridConfig {
     pub class_weight: Option<ClassWeight>,
 }
 
+impl GridConfig for MlpGridConfig {
+    fn expand(self: Box<Self>, ctx: &mut Ctx<'_>) -> Vec<ModelParams> {
+        expand(*self, ctx).into_iter().map(ModelParams::from).collect()
+    }
+}
+
 /// Every (layers, rate, dropout) combination.
-pub(super) fn expand(c: MlpGridConfig, ctx: &mut Ctx<'_>) -> Vec<MlpParams> {
+fn expand(c: MlpGridConfig, ctx: &mut Ctx<'_>) -> Vec<MlpParams> {
     let d = MlpParams::default();
     let hidden = c.hidden.clone().unwrap_or_else(|| vec![d.hidden.clone()]);
     let rates = ctx.floats(

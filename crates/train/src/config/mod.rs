@@ -1,6 +1,7 @@
 //! The `train:` section: as written ([`TrainConfig`]) and checked ([`TrainParams`]). Each model
-//! family's entry of `train.models` is expanded into its grid by a file of its own
-//! (`logistic.rs`, `tree.rs`, ...); this file holds the section's own keys and the random search.
+//! family's entry of `train.models` is read and expanded into its grid by a file of its own
+//! (`logistic.rs`, `tree.rs`, ...; [`GridConfig`]); this file holds the section's own keys, the
+//! table from family to file ([`entry`]) and the random search.
 
 mod adaboost;
 mod bagging;
@@ -8,15 +9,17 @@ mod boosting;
 mod forest;
 mod logistic;
 mod mlp;
+mod regression_tree;
 mod tree;
 mod values;
 
-use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use riskpipe_core::{Error, Rng, Target};
-use riskpipe_models::{
-    AdaBoostParams, BaggingParams, BoostingParams, Family, ForestParams, LogisticParams, MlpParams, TreeParams,
-};
+use riskpipe_models::{Family, ModelParams, Output};
 use riskpipe_scorecard::ScorecardParams;
 
 pub use adaboost::AdaBoostGridConfig;
@@ -25,6 +28,7 @@ pub use boosting::BoostingGridConfig;
 pub use forest::ForestGridConfig;
 pub use logistic::LogisticGridConfig;
 pub use mlp::MlpGridConfig;
+pub use regression_tree::RegressionTreeGridConfig;
 pub use tree::TreeGridConfig;
 pub use values::{FloatRange, FloatValues, IntRange, IntValues};
 
@@ -49,28 +53,115 @@ pub enum ClassWeight {
     Balanced,
 }
 
-/// `train.models`, as written: the candidate models and their grids.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ModelsConfig {
-    /// Logistic regression on WoE features.
-    pub logistic: Option<LogisticGridConfig>,
-    /// Decision tree on encoded raw features.
-    pub tree: Option<TreeGridConfig>,
-    /// Random forest on encoded raw features.
-    pub forest: Option<ForestGridConfig>,
-    /// Gradient-boosted trees on encoded raw features.
-    pub boosting: Option<BoostingGridConfig>,
-    /// AdaBoost on shallow trees, on encoded raw features.
-    pub adaboost: Option<AdaBoostGridConfig>,
-    /// Bagging of a base model.
-    pub bagging: Option<BaggingGridConfig>,
-    /// Multilayer perceptron on standardised encoded raw features.
-    pub mlp: Option<MlpGridConfig>,
+/// A family's entry of `train.models`, as written: its lists and ranges of settings.
+pub(crate) trait GridConfig: std::fmt::Debug {
+    /// Every setting the entry names (under random search, drawn), as grid points; problems
+    /// are recorded in `ctx` under `train.models.<family>.<key>`.
+    fn expand(self: Box<Self>, ctx: &mut Ctx<'_>) -> Vec<ModelParams>;
+}
+
+/// The file that reads family `f`'s entry: the one table a new family joins.
+fn entry<'de, A: MapAccess<'de>>(f: Family, map: &mut A) -> Result<Box<dyn GridConfig>, A::Error> {
+    fn read<'de, A: MapAccess<'de>, C: GridConfig + Default + Deserialize<'de> + 'static>(
+        map: &mut A,
+    ) -> Result<Box<dyn GridConfig>, A::Error> {
+        // `logistic:` with nothing under it: the family with its default grid.
+        Ok(Box::new(map.next_value::<Option<C>>()?.unwrap_or_default()))
+    }
+    match f {
+        Family::Logistic => read::<A, LogisticGridConfig>(map),
+        Family::Tree => read::<A, TreeGridConfig>(map),
+        Family::Forest => read::<A, ForestGridConfig>(map),
+        Family::Boosting => read::<A, BoostingGridConfig>(map),
+        Family::AdaBoost => read::<A, AdaBoostGridConfig>(map),
+        Family::Bagging => read::<A, BaggingGridConfig>(map),
+        Family::Mlp => read::<A, MlpGridConfig>(map),
+        Family::RegressionTree => read::<A, RegressionTreeGridConfig>(map),
+    }
+}
+
+/// `train.models`, as written: the candidate families, each with its grid, in family order.
+#[derive(Debug, Default)]
+pub struct ModelsConfig(Vec<(Family, Box<dyn GridConfig>)>);
+
+impl<'de> Deserialize<'de> for ModelsConfig {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Families;
+        impl<'de> Visitor<'de> for Families {
+            type Value = ModelsConfig;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a mapping from model family to its settings")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ModelsConfig, A::Error> {
+                let mut out: Vec<(Family, Box<dyn GridConfig>)> = Vec::new();
+                while let Some(name) = map.next_key::<String>()? {
+                    let family =
+                        Family::from_name(&name).ok_or_else(|| de::Error::unknown_field(&name, &Family::NAMES))?;
+                    if out.iter().any(|(f, _)| *f == family) {
+                        return Err(de::Error::duplicate_field(family.name()));
+                    }
+                    out.push((family, entry(family, &mut map)?));
+                }
+                out.sort_by_key(|e| e.0);
+                Ok(ModelsConfig(out))
+            }
+        }
+        d.deserialize_map(Families)
+    }
+}
+
+/// The checked grids: each fitted family's settings to search, in family order. Serialised as
+/// `<family>: [params, ...]` beside the section's other keys, fitted families only.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Grids(BTreeMap<Family, Vec<ModelParams>>);
+
+impl Grids {
+    /// Family `f`'s grid (empty: not fitted).
+    pub fn grid(&self, f: Family) -> &[ModelParams] {
+        self.0.get(&f).map_or(&[], Vec::as_slice)
+    }
+
+    /// The fitted families and their grids, in family order.
+    pub fn iter(&self) -> impl Iterator<Item = (Family, &[ModelParams])> {
+        self.0
+            .iter()
+            .filter(|(_, g)| !g.is_empty())
+            .map(|(f, g)| (*f, g.as_slice()))
+    }
+
+    /// Every grid point of every family.
+    pub fn points(&self) -> impl Iterator<Item = &ModelParams> {
+        self.0.values().flatten()
+    }
+}
+
+impl Serialize for Grids {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter().map(|(f, g)| (f.name(), g)))
+    }
+}
+
+impl<'de> Deserialize<'de> for Grids {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = BTreeMap::<String, Vec<serde_json::Value>>::deserialize(d)?;
+        let mut out = BTreeMap::new();
+        for (name, points) in raw {
+            let family = Family::from_name(&name).ok_or_else(|| de::Error::unknown_field(&name, &Family::NAMES))?;
+            let grid = points
+                .iter()
+                .map(|v| ModelParams::from_json(family, v))
+                .collect::<riskpipe_core::Result<Vec<_>>>()
+                .map_err(de::Error::custom)?;
+            if !grid.is_empty() {
+                out.insert(family, grid);
+            }
+        }
+        Ok(Grids(out))
+    }
 }
 
 /// The `train:` section, as written.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainConfig {
     /// Folds of stratified cross-validation (default 5).
@@ -110,25 +201,9 @@ pub struct TrainParams {
     pub cv_folds: usize,
     /// `best_cv` or a model name.
     pub select: String,
-    /// Logistic grid (empty: not fitted).
-    pub logistic: Vec<LogisticParams>,
-    /// Tree grid (empty: not fitted).
-    pub tree: Vec<TreeParams>,
-    /// Forest grid (empty: not fitted).
-    #[serde(default)]
-    pub forest: Vec<ForestParams>,
-    /// Boosting grid (empty: not fitted).
-    #[serde(default)]
-    pub boosting: Vec<BoostingParams>,
-    /// AdaBoost grid (empty: not fitted).
-    #[serde(default)]
-    pub adaboost: Vec<AdaBoostParams>,
-    /// Bagging grid (empty: not fitted).
-    #[serde(default)]
-    pub bagging: Vec<BaggingParams>,
-    /// MLP grid (empty: not fitted).
-    #[serde(default)]
-    pub mlp: Vec<MlpParams>,
+    /// Each fitted family's grid.
+    #[serde(flatten)]
+    pub models: Grids,
     /// Calibration of the selected model.
     #[serde(default = "no_calibration")]
     pub calibration: Calibration,
@@ -148,11 +223,6 @@ fn binary() -> Target {
 }
 
 impl TrainParams {
-    /// These parameters for a task whose target is of kind `target`.
-    pub fn for_target(self, target: Target) -> TrainParams {
-        TrainParams { target, ..self }
-    }
-
     /// These parameters with the pipeline's scorecard scaling.
     pub fn with_scorecard(self, scorecard: ScorecardParams) -> TrainParams {
         TrainParams { scorecard, ..self }
@@ -160,15 +230,7 @@ impl TrainParams {
 
     /// Whether family `f` has at least one grid point.
     pub fn fits(&self, f: Family) -> bool {
-        match f {
-            Family::Logistic => !self.logistic.is_empty(),
-            Family::Tree => !self.tree.is_empty(),
-            Family::Forest => !self.forest.is_empty(),
-            Family::Boosting => !self.boosting.is_empty(),
-            Family::AdaBoost => !self.adaboost.is_empty(),
-            Family::Bagging => !self.bagging.is_empty(),
-            Family::Mlp => !self.mlp.is_empty(),
-        }
+        !self.models.grid(f).is_empty()
     }
 }
 
@@ -193,6 +255,25 @@ impl Ctx<'_> {
     pub fn ints(&mut self, v: &IntValues, key: &str) -> Vec<usize> {
         let random = self.draws.map(|d| (d, self.seed));
         v.values(key, self.file, random, &mut self.errs)
+    }
+
+    /// The settings, if the family's own check passes; else records the problem under
+    /// `train.models.<family>.<field>`.
+    pub fn checked(&mut self, p: ModelParams) -> Option<ModelParams> {
+        match p.check() {
+            Ok(()) => Some(p),
+            Err(e) => {
+                let key = format!("train.models.{}.{}", p.family(), e.field);
+                if !self
+                    .errs
+                    .iter()
+                    .any(|x| matches!(x, Error::Config { key: k, .. } if *k == key))
+                {
+                    self.errs.push(Error::config(self.file, &key, &e.message));
+                }
+                None
+            }
+        }
     }
 
     /// Records a problem of `key` unless `ok`.
@@ -228,9 +309,34 @@ fn sample<T>(v: Vec<T>, draws: Option<usize>, seed: u64, family: Family) -> Vec<
     keep.into_iter().filter_map(|i| v[i].take()).collect()
 }
 
+/// What a model for a target of kind `target` must predict.
+fn output_for(target: Target) -> Output {
+    match target {
+        Target::Binary => Output::Probability,
+        Target::Continuous => Output::Amount,
+        Target::None => Output::AnomalyScore,
+    }
+}
+
+/// The families fitted when `train.models` is not given.
+fn default_families(target: Target) -> ModelsConfig {
+    let of = |f: Family| -> (Family, Box<dyn GridConfig>) {
+        match f {
+            Family::Logistic => (f, Box::<LogisticGridConfig>::default()),
+            Family::Tree => (f, Box::<TreeGridConfig>::default()),
+            _ => (f, Box::<RegressionTreeGridConfig>::default()),
+        }
+    };
+    ModelsConfig(match target {
+        Target::Binary => vec![of(Family::Logistic), of(Family::Tree)],
+        Target::Continuous => vec![of(Family::RegressionTree)],
+        Target::None => Vec::new(),
+    })
+}
+
 impl TrainConfig {
-    /// Checks the section and fills defaults.
-    pub fn resolve(self, file: &str, seed: u64) -> Result<TrainParams, Vec<Error>> {
+    /// Checks the section for a task whose target is of kind `target`, and fills defaults.
+    pub fn resolve(self, file: &str, seed: u64, target: Target) -> Result<TrainParams, Vec<Error>> {
         let search = self.search.unwrap_or(Search::Grid);
         let draws = self.draws.unwrap_or(10);
         let mut ctx = Ctx {
@@ -251,50 +357,40 @@ impl TrainConfig {
             "train.draws",
             "applies to `train.search: random` only",
         );
-        let models = self.models.unwrap_or(ModelsConfig {
-            logistic: Some(Default::default()),
-            tree: Some(Default::default()),
-            ..ModelsConfig::default()
-        });
-        let d = ctx.draws;
+        let families = self.models.unwrap_or_else(|| default_families(target));
+        let listed = !families.0.is_empty();
+        let mut grids = BTreeMap::new();
+        for (family, config) in families.0 {
+            let grid: Vec<ModelParams> = config.expand(&mut ctx);
+            let grid: Vec<ModelParams> = grid.into_iter().filter_map(|p| ctx.checked(p)).collect();
+            // A family whose predictions do not answer the task's target is refused by name.
+            if let Some(p) = grid.iter().find(|p| p.output() != output_for(target)) {
+                ctx.check(
+                    false,
+                    &format!("train.models.{family}"),
+                    &format!(
+                        "predicts {}, but this task's target is {}: its models predict {}",
+                        p.output().describe(),
+                        target.describe(),
+                        output_for(target).describe()
+                    ),
+                );
+            }
+            grids.insert(family, sample(grid, ctx.draws, seed, family));
+        }
         let p = TrainParams {
-            target: Target::Binary,
+            target,
             cv_folds,
             select: String::new(),
-            logistic: sample(
-                expand(models.logistic, &mut ctx, logistic::expand),
-                d,
-                seed,
-                Family::Logistic,
-            ),
-            tree: sample(expand(models.tree, &mut ctx, tree::expand), d, seed, Family::Tree),
-            forest: sample(expand(models.forest, &mut ctx, forest::expand), d, seed, Family::Forest),
-            boosting: sample(
-                expand(models.boosting, &mut ctx, boosting::expand),
-                d,
-                seed,
-                Family::Boosting,
-            ),
-            adaboost: sample(
-                expand(models.adaboost, &mut ctx, adaboost::expand),
-                d,
-                seed,
-                Family::AdaBoost,
-            ),
-            bagging: sample(
-                expand(models.bagging, &mut ctx, bagging::expand),
-                d,
-                seed,
-                Family::Bagging,
-            ),
-            mlp: sample(expand(models.mlp, &mut ctx, mlp::expand), d, seed, Family::Mlp),
+            models: Grids(grids),
             calibration: self.calibration.unwrap_or(Calibration::None),
             scorecard: ScorecardParams::default(),
             seed,
         };
         let names = || Family::ALL.map(|f| format!("`{}`", f.name())).join(", ");
+        // A listed family left with no setting has had its problems reported already.
         ctx.check(
-            Family::ALL.iter().any(|f| p.fits(*f)),
+            listed || Family::ALL.iter().any(|f| p.fits(*f)),
             "train.models",
             &format!("name at least one model ({})", names()),
         );
@@ -317,11 +413,6 @@ impl TrainConfig {
         }
         Ok(TrainParams { select, ..p })
     }
-}
-
-/// A family's grid when `train.models` lists it, else none.
-fn expand<C, P>(c: Option<C>, ctx: &mut Ctx<'_>, f: fn(C, &mut Ctx<'_>) -> Vec<P>) -> Vec<P> {
-    c.map(|c| f(c, ctx)).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -2,9 +2,9 @@
 
 use serde::Deserialize;
 
-use riskpipe_models::TreeParams;
+use riskpipe_models::{ModelParams, TreeParams};
 
-use super::{ClassWeight, Ctx, IntValues, all, balanced};
+use super::{ClassWeight, Ctx, GridConfig, IntValues, all, balanced};
 
 /// Grid of the decision tree, as written.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -22,8 +22,14 @@ pub struct TreeGridConfig {
     pub ccp_alpha: Option<Vec<f64>>,
 }
 
+impl GridConfig for TreeGridConfig {
+    fn expand(self: Box<Self>, ctx: &mut Ctx<'_>) -> Vec<ModelParams> {
+        expand(*self, ctx).into_iter().map(ModelParams::from).collect()
+    }
+}
+
 /// Every (depth, leaf size, pruning) combination.
-pub(super) fn expand(c: TreeGridConfig, ctx: &mut Ctx<'_>) -> Vec<TreeParams> {
+fn expand(c: TreeGridConfig, ctx: &mut Ctx<'_>) -> Vec<TreeParams> {
     let depths = ctx.ints(
         &c.max_depth.unwrap_or_else(|| IntValues::List(vec![3, 5, 7])),
         "train.models.tree.max_depth",
@@ -63,6 +69,7 @@ pub(super) fn expand(c: TreeGridConfig, ctx: &mut Ctx<'_>) -> Vec<TreeParams> {
                     max_features: None,
                     balanced: balanced(c.class_weight),
                     ccp_alpha,
+                    ..TreeParams::default()
                 });
             }
         }
