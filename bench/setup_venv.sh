@@ -6,7 +6,7 @@ venv="$here/.venv"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
-if ! "$venv/bin/python" -c "import optbinning, lightgbm, sklearn, pyarrow, pandas" 2>/dev/null; then
+if ! "$venv/bin/python" -c "import optbinning, lightgbm, sklearn, pyarrow, pandas, pyod" 2>/dev/null; then
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
 fi
 echo "$venv/bin/python"

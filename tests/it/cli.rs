@@ -3,6 +3,47 @@
 use crate::util::{TestDir, repo, small_pipeline};
 
 #[test]
+fn synth_accounts_writes_the_label_and_kinds_and_repeats_to_the_byte() {
+    let t = TestDir::new();
+    let make = |seed: &str, out: &str| {
+        t.run(&[
+            "synth",
+            "accounts",
+            "--rows",
+            "3000",
+            "--seed",
+            seed,
+            "--anomaly-rate",
+            "0.05",
+            "--out",
+            out,
+        ])
+        .ok();
+    };
+    make("4", "a.parquet");
+    make("4", "b.parquet");
+    make("5", "c.parquet");
+    let read = |n: &str| fs_err::read(t.join(n)).unwrap();
+    assert_eq!(read("a.parquet"), read("b.parquet"));
+    assert_eq!(read("a.truth.parquet"), read("b.truth.parquet"));
+    assert_ne!(read("a.parquet"), read("c.parquet"));
+    make("4", "a.csv");
+    let data = fs_err::read_to_string(t.join("a.csv")).unwrap();
+    let truth = fs_err::read_to_string(t.join("a.truth.csv")).unwrap();
+    assert!(data.lines().next().unwrap().ends_with(",is_anomaly"));
+    // Every planted row is labelled, and every kind is planted.
+    let planted = data.lines().skip(1).filter(|l| l.ends_with(",1")).count();
+    let kinds: Vec<&str> = truth.lines().skip(1).map(|l| l.rsplit(',').next().unwrap()).collect();
+    assert_eq!(planted, kinds.iter().filter(|k| **k != "normal").count());
+    for k in ["global", "cluster", "dependency", "duplicate"] {
+        assert!(kinds.contains(&k), "no {k}");
+    }
+    t.run(&["synth", "accounts", "--anomaly-rate", "0.7", "--out", "d.csv"])
+        .fails(2, &["--anomaly-rate", "between 0 and 0.5"]);
+    assert!(!t.join("d.csv").exists());
+}
+
+#[test]
 fn synth_same_seed_same_bytes() {
     let t = TestDir::new();
     for ext in ["csv", "parquet"] {

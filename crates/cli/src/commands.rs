@@ -236,6 +236,29 @@ pub fn synth_loans(rows: u64, seed: u64, bureau: usize, out: &Path) -> CmdResult
     if bureau > 0 {
         riskpipe_synth::add_bureau(&mut book, bureau, seed);
     }
+    write_book(out, &book.data, &book.truth, "loans", "true PDs")
+}
+
+/// `riskpipe synth accounts`.
+pub fn synth_accounts(rows: u64, seed: u64, anomaly_rate: f64, out: &Path) -> CmdResult {
+    if rows == 0 {
+        return Err(Error::config("command line", "--rows", "must be at least 1").into());
+    }
+    if !(0.0..=0.5).contains(&anomaly_rate) {
+        return Err(Error::config("command line", "--anomaly-rate", "must be between 0 and 0.5").into());
+    }
+    let book = riskpipe_synth::accounts(rows as usize, seed, anomaly_rate);
+    write_book(out, &book.data, &book.truth, "accounts", "anomaly kinds")
+}
+
+/// Writes a generated table to `out` and its truth beside it, as `.csv` or `.parquet`.
+fn write_book(
+    out: &Path,
+    data: &riskpipe_core::Frame,
+    truth_frame: &riskpipe_core::Frame,
+    what: &str,
+    truth_is: &str,
+) -> CmdResult {
     let ext = out
         .extension()
         .and_then(|e| e.to_str())
@@ -244,16 +267,16 @@ pub fn synth_loans(rows: u64, seed: u64, bureau: usize, out: &Path) -> CmdResult
     let stem = out
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "loans".into());
+        .unwrap_or_else(|| what.into());
     let truth = out.with_file_name(format!("{stem}.truth.{}", if ext.is_empty() { "csv" } else { &ext }));
     match ext.as_str() {
         "parquet" | "pq" => {
-            riskpipe_core::io::write_parquet(out, &book.data)?;
-            riskpipe_core::io::write_parquet(&truth, &book.truth)?;
+            riskpipe_core::io::write_parquet(out, data)?;
+            riskpipe_core::io::write_parquet(&truth, truth_frame)?;
         }
         "csv" => {
-            riskpipe_core::io::write_csv(out, &book.data)?;
-            riskpipe_core::io::write_csv(&truth, &book.truth)?;
+            riskpipe_core::io::write_csv(out, data)?;
+            riskpipe_core::io::write_csv(&truth, truth_frame)?;
         }
         _ => {
             return Err(Error::config(
@@ -265,8 +288,8 @@ pub fn synth_loans(rows: u64, seed: u64, bureau: usize, out: &Path) -> CmdResult
         }
     }
     out_line(&format!(
-        "wrote {} rows to {} (true PDs: {})",
-        rows,
+        "wrote {} rows to {} ({truth_is}: {})",
+        data.rows(),
         out.display(),
         truth.display()
     ));

@@ -126,6 +126,23 @@ enum SynthKind {
         #[arg(long)]
         out: PathBuf,
     },
+    /// A month of account behaviour with planted anomalies (global outliers, a mule ring, broken
+    /// dependencies, near-duplicates) and their label, for anomaly detection.
+    Accounts {
+        /// Rows.
+        #[arg(long, default_value_t = 10_000)]
+        rows: u64,
+        /// Seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Share of accounts made anomalous, in [0, 0.5].
+        #[arg(long, default_value_t = 0.02)]
+        anomaly_rate: f64,
+        /// Output file: `.csv` or `.parquet`; each row's anomaly kind goes to
+        /// `<stem>.truth.<ext>` beside it.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 fn init_logging(cli: &Cli) {
@@ -214,6 +231,15 @@ fn dispatch(cli: Cli) -> ExitCode {
                     out,
                 },
         } => commands::synth_loans(rows, seed, bureau, &out),
+        Command::Synth {
+            kind:
+                SynthKind::Accounts {
+                    rows,
+                    seed,
+                    anomaly_rate,
+                    out,
+                },
+        } => commands::synth_accounts(rows, seed, anomaly_rate, &out),
         Command::Score {
             bundle,
             input,

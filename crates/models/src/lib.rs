@@ -11,6 +11,8 @@
 //!   stopping).
 //! - [`AdaBoost`], [`Bagging`] and [`Mlp`]: SAMME on shallow trees, bootstrap averages of any
 //!   base model, and a multilayer perceptron.
+//! - [`detect`]: anomaly detectors, fitted without a target: [`IsolationForest`], [`Ecod`],
+//!   [`Hbos`]; higher scores are more unusual.
 //! - [`Calibrator`]: Platt or isotonic calibration of probabilities.
 //! - [`shap`]: exact per-row feature contributions of tree models (TreeSHAP), through
 //!   [`Model::contributions`].
@@ -37,6 +39,7 @@
 
 mod boosting;
 mod calibration;
+pub mod detect;
 mod ensemble;
 mod family;
 mod flat;
@@ -49,6 +52,7 @@ mod tree;
 
 pub use boosting::{BoostingParams, GradientBoosting, Growth, Objective};
 pub use calibration::Calibrator;
+pub use detect::{Ecod, EcodParams, Hbos, HbosParams, IsolationForest, IsolationForestParams};
 pub use ensemble::{AdaBoost, AdaBoostParams, Bagging, BaggingParams, BaseParams};
 pub use family::{Family, Model, ModelParams, Output, ParamError};
 pub use forest::{ForestParams, RandomForest};

@@ -6,6 +6,10 @@
 //! model is known, each row's true probability of default is returned too (see [`LoanBook`]), so
 //! the best achievable AUC (the oracle) can be reported beside fitted models.
 //!
+//! [`accounts`] makes a month of account behaviour per customer with planted anomalies of four
+//! kinds (global outliers, a dense mule ring, broken dependencies, near-duplicates), the label
+//! and the kind written beside them, for the anomaly-detection task.
+//!
 //! The design decision: every draw comes from one [`riskpipe_core::Rng`] stream per row block,
 //! so the same rows and seed give the same bytes on every machine and thread count.
 //!
@@ -18,6 +22,8 @@
 //! ```
 #![warn(missing_docs)]
 
+mod accounts;
 mod loans;
 
+pub use accounts::{AccountBook, KINDS, LABEL, accounts};
 pub use loans::{LoanBook, TARGET, add_bureau, loans};

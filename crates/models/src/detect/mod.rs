@@ -1,0 +1,49 @@
+//! Anomaly detectors: fitted on a table without a target, they score rows so that higher means
+//! more unusual. Each is seeded where it draws, deterministic to the bit on any thread count,
+//! and serialisable.
+//!
+//! - [`IsolationForest`]: random axis-parallel splits on sub-samples; the shorter a row's path,
+//!   the more isolated it is (Liu, Ting and Zhou 2008).
+//! - [`Ecod`]: empirical-CDF tail probabilities per feature, summed (Li et al. 2022).
+//! - [`Hbos`]: per-feature histogram densities, summed as negative logs (Goldstein and Dengel
+//!   2012).
+//!
+//! Missing values: detectors read imputed columns (the features stage imputes); a NaN in fit
+//! data is an error naming the column.
+
+mod ecod;
+mod hbos;
+mod iforest;
+
+pub use ecod::{Ecod, EcodParams};
+pub use hbos::{Hbos, HbosParams};
+pub use iforest::{IsolationForest, IsolationForestParams, average_path_length};
+
+use riskpipe_core::{Error, Result};
+
+/// Checks a detector's fit data: rows and columns present, as many names as columns, every
+/// column as long as the first, and no value that is not finite.
+pub(crate) fn check_table(what: &str, names: &[String], x: &[&[f64]]) -> Result<usize> {
+    let n = x.first().map_or(0, |c| c.len());
+    if n == 0 || x.is_empty() || names.len() != x.len() {
+        return Err(Error::Internal(format!(
+            "{what}: needs rows and one name per column ({} names, {} columns, {n} rows)",
+            names.len(),
+            x.len()
+        )));
+    }
+    for (name, c) in names.iter().zip(x) {
+        if c.len() != n {
+            return Err(Error::Internal(format!(
+                "{what}: column `{name}` has {} rows, not {n}",
+                c.len()
+            )));
+        }
+        if let Some(i) = c.iter().position(|v| !v.is_finite()) {
+            return Err(Error::Internal(format!(
+                "{what}: column `{name}` has a value that is not finite at row {i}; impute it first"
+            )));
+        }
+    }
+    Ok(n)
+}
