@@ -68,8 +68,8 @@ fn fit(
     };
     Ok(match model {
         "forest" => Model::Forest(RandomForest::fit(
-            &names,
-            &xtr,
+            names,
+            xtr,
             ytr,
             &ForestParams {
                 n_trees: arg(3, 100),
@@ -78,8 +78,8 @@ fn fit(
             },
         )?),
         "boosting" => Model::Boosting(GradientBoosting::fit(
-            &names,
-            &xtr,
+            names,
+            xtr,
             ytr,
             &BoostingParams {
                 n_trees: arg(3, 300),
@@ -88,17 +88,17 @@ fn fit(
                 ..Default::default()
             },
         )?),
-        "tree" => Model::Tree(DecisionTree::fit(&names, &xtr, ytr, None, &tree)?),
+        "tree" => Model::Tree(DecisionTree::fit(names, xtr, ytr, None, &tree)?),
         "mlp" => Model::Mlp(riskpipe_models::Mlp::fit(
-            &names,
-            &xtr,
+            names,
+            xtr,
             ytr,
             &riskpipe_models::MlpParams::default(),
         )?),
         // Ten epochs on every training row, no early stopping: the same work on both sides.
         "mlp_10_epochs" => Model::Mlp(riskpipe_models::Mlp::fit(
-            &names,
-            &xtr,
+            names,
+            xtr,
             ytr,
             &riskpipe_models::MlpParams {
                 max_epochs: 10,
@@ -108,8 +108,8 @@ fn fit(
             },
         )?),
         "logistic" | "logistic_woe" => Model::Logistic(LogisticRegression::fit(
-            &names,
-            &xtr,
+            names,
+            xtr,
             ytr,
             None,
             &LogisticParams::default(),

@@ -17,7 +17,7 @@ pub struct HbosParams {
     /// 0.1).
     pub alpha: f64,
     /// A value outside the training range but within `tol` bin widths of it counts in the edge
-    /// bin; farther out it gets density 0 (default 0.5).
+    /// bin; farther out it gets the sparsest bin's density (default 0.5).
     pub tol: f64,
 }
 
@@ -78,24 +78,29 @@ impl Histogram {
         }
     }
 
-    /// The density of `x`'s bin (0 beyond the tolerance around the training range).
+    /// The density of `x`'s bin, as PyOD scores it: bins are counted `[a, b)` but read closed on
+    /// the right, `(a, b]`, with the lowest
+    /// value in the first; a value beyond the range by more than `tol` bin widths gets the
+    /// lowest density of any bin (so a column whose every bin is full never makes an unseen
+    /// value look more usual than its sparsest bin).
     fn density_at(&self, x: f64, tol: f64) -> f64 {
+        let sparsest = || self.density.iter().copied().fold(f64::INFINITY, f64::min);
         if self.width == 0.0 {
             return if x == self.min { self.density[0] } else { 0.0 };
         }
         let pos = (x - self.min) / self.width;
         let bins = self.density.len() as f64;
-        if pos < 0.0 {
-            return if -pos <= tol { self.density[0] } else { 0.0 };
+        if pos <= 0.0 {
+            return if -pos <= tol { self.density[0] } else { sparsest() };
         }
-        if pos >= bins {
+        if pos > bins {
             return if pos - bins <= tol {
                 self.density[self.density.len() - 1]
             } else {
-                0.0
+                sparsest()
             };
         }
-        self.density[(pos as usize).min(self.density.len() - 1)]
+        self.density[((pos.ceil() as usize).max(1) - 1).min(self.density.len() - 1)]
     }
 }
 
@@ -154,10 +159,14 @@ mod tests {
         let hist = &h.histograms[0];
         let mass: f64 = hist.density.iter().map(|d| d * hist.width).sum();
         assert!((mass - 1.0).abs() < 1e-12, "{mass}");
-        // 0..9 fill the first two bins (width 5); 50 the last; the middle bins are empty.
+        // 0..9 fill the first two bins (width 5; counted as numpy does, [0, 5) then [5, 10));
+        // 50 the last; the middle bins are empty. Scored as PyOD does, on right-closed bins:
+        // 5 reads the first bin's density.
+        assert!((hist.density[0] * hist.width - 0.45).abs() < 1e-12);
+        assert_eq!(h.score(&[&[5.0]])[0], h.score(&[&[1.0]])[0]);
         let s = h.score(&[&[1.0, 50.0, 30.0, 100.0]]);
         assert!(s[2] > s[1] && s[1] > s[0], "{s:?}");
-        // Far beyond the range: density 0, the largest term, -ln(alpha).
+        // Far beyond the range: the sparsest bin's density (0 here), the largest term.
         assert!((s[3] - -(0.1f64).ln()).abs() < 1e-12);
         // Just beyond the range, within half a bin: the edge bin's density.
         assert_eq!(h.score(&[&[52.0]])[0], s[1]);

@@ -257,7 +257,7 @@ mod tests {
     fn data() -> (Vec<Vec<f64>>, Vec<bool>) {
         let mut rng = Rng::new(11);
         let n = 2020;
-        let mut cols = vec![Vec::with_capacity(n); 4];
+        let mut cols: Vec<Vec<f64>> = (0..4).map(|_| Vec::with_capacity(n)).collect();
         let mut outlier = Vec::with_capacity(n);
         for i in 0..n {
             let far = i >= 2000;
