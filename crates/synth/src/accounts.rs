@@ -4,6 +4,8 @@
 use riskpipe_core::frame::days_from_civil;
 use riskpipe_core::{Column, Frame, Rng};
 
+use crate::poisson;
+
 /// Name of the planted label column (1 = planted anomaly): for evaluation only.
 pub const LABEL: &str = "is_anomaly";
 
@@ -46,22 +48,6 @@ struct Account {
     max_transfer: f64,
     foreign_share: f64,
     night_share: f64,
-}
-
-fn poisson(rng: &mut Rng, lambda: f64) -> f64 {
-    // Knuth's method for small means, a rounded normal approximation above 30.
-    if lambda > 30.0 {
-        return (lambda + lambda.sqrt() * rng.normal()).round().max(0.0);
-    }
-    let l = (-lambda).exp();
-    let (mut k, mut p) = (0.0, 1.0);
-    loop {
-        p *= rng.uniform();
-        if p <= l {
-            return k;
-        }
-        k += 1.0;
-    }
 }
 
 fn round2(v: f64) -> f64 {

@@ -27,3 +27,20 @@ mod loans;
 
 pub use accounts::{AccountBook, KINDS, LABEL, accounts};
 pub use loans::{LoanBook, TARGET, add_bureau, loans};
+
+/// A Poisson draw of mean `lambda`.
+pub(crate) fn poisson(rng: &mut riskpipe_core::Rng, lambda: f64) -> f64 {
+    // Knuth's method for small means, a rounded normal approximation above 30.
+    if lambda > 30.0 {
+        return (lambda + lambda.sqrt() * rng.normal()).round().max(0.0);
+    }
+    let l = (-lambda).exp();
+    let (mut k, mut p) = (0.0, 1.0);
+    loop {
+        p *= rng.uniform();
+        if p <= l {
+            return k;
+        }
+        k += 1.0;
+    }
+}

@@ -3,6 +3,8 @@
 use riskpipe_core::frame::{days_from_civil, format_date};
 use riskpipe_core::{Column, Frame, Rng};
 
+use crate::poisson;
+
 /// Name of the target column.
 pub const TARGET: &str = "default_flag";
 
@@ -38,19 +40,6 @@ const AREAS: [&str; 12] = ["AB", "B", "CF", "E", "G", "LS", "M", "N", "NE", "SW"
 
 fn clamp(x: f64, lo: f64, hi: f64) -> f64 {
     x.max(lo).min(hi)
-}
-
-fn poisson(rng: &mut Rng, lambda: f64) -> f64 {
-    // Knuth's method; lambda is small here.
-    let l = (-lambda).exp();
-    let (mut k, mut p) = (0.0, 1.0);
-    loop {
-        p *= rng.uniform();
-        if p <= l {
-            return k;
-        }
-        k += 1.0;
-    }
 }
 
 /// One generated application: what the book shows of it, and its true PD.
