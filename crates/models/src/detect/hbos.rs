@@ -153,16 +153,21 @@ mod tests {
 
     #[test]
     fn densities_integrate_to_one_and_sparse_bins_score_high() {
-        let c: Vec<f64> = (0..90).map(|i| f64::from(i % 10)).chain([50.0; 10]).collect();
+        let c: Vec<f64> = (0..90)
+            .map(|i| f64::from(i % 10))
+            .chain([1.0; 10])
+            .chain([50.0; 10])
+            .collect();
         let names = vec!["c".to_string()];
         let h = Hbos::fit(&names, &[&c], &HbosParams::default()).unwrap();
         let hist = &h.histograms[0];
         let mass: f64 = hist.density.iter().map(|d| d * hist.width).sum();
         assert!((mass - 1.0).abs() < 1e-12, "{mass}");
-        // 0..9 fill the first two bins (width 5; counted as numpy does, [0, 5) then [5, 10));
-        // 50 the last; the middle bins are empty. Scored as PyOD does, on right-closed bins:
-        // 5 reads the first bin's density.
-        assert!((hist.density[0] * hist.width - 0.45).abs() < 1e-12);
+        // 0..9 (1 more often) fill the first two bins (width 5; counted as numpy does, [0, 5)
+        // holding half the rows, then [5, 10)); 50 the last; the middle bins are empty. Scored
+        // as PyOD does, on right-closed bins: 5 reads the first, fuller bin.
+        assert!((hist.density[0] * hist.width - 0.5).abs() < 1e-12);
+        assert!(hist.density[0] > hist.density[1]);
         assert_eq!(h.score(&[&[5.0]])[0], h.score(&[&[1.0]])[0]);
         let s = h.score(&[&[1.0, 50.0, 30.0, 100.0]]);
         assert!(s[2] > s[1] && s[1] > s[0], "{s:?}");

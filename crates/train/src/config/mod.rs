@@ -128,11 +128,6 @@ impl Grids {
             .filter(|(_, g)| !g.is_empty())
             .map(|(f, g)| (*f, g.as_slice()))
     }
-
-    /// Every grid point of every family.
-    pub fn points(&self) -> impl Iterator<Item = &ModelParams> {
-        self.0.values().flatten()
-    }
 }
 
 impl Serialize for Grids {
@@ -320,16 +315,12 @@ fn output_for(target: Target) -> Output {
 
 /// The families fitted when `train.models` is not given.
 fn default_families(target: Target) -> ModelsConfig {
-    let of = |f: Family| -> (Family, Box<dyn GridConfig>) {
-        match f {
-            Family::Logistic => (f, Box::<LogisticGridConfig>::default()),
-            Family::Tree => (f, Box::<TreeGridConfig>::default()),
-            _ => (f, Box::<RegressionTreeGridConfig>::default()),
-        }
-    };
     ModelsConfig(match target {
-        Target::Binary => vec![of(Family::Logistic), of(Family::Tree)],
-        Target::Continuous => vec![of(Family::RegressionTree)],
+        Target::Binary => vec![
+            (Family::Logistic, Box::<LogisticGridConfig>::default()),
+            (Family::Tree, Box::<TreeGridConfig>::default()),
+        ],
+        Target::Continuous => vec![(Family::RegressionTree, Box::<RegressionTreeGridConfig>::default())],
         Target::None => Vec::new(),
     })
 }
