@@ -14,8 +14,11 @@ help: ## list the targets
 build: ## build the riskpipe binary (dev profile; numeric crates optimised)
 	$(CARGO) build --workspace --bins
 
-pipeline: build ## run pipelines/credit_scoring.yaml on a generated loan book
-	$(CARGO) run --quiet --bin riskpipe -- run pipelines/credit_scoring.yaml
+# The pipeline `make pipeline` runs: any file of pipelines/ by name (P=anomaly_detection).
+P ?= credit_scoring
+
+pipeline: build ## run pipelines/$(P).yaml on generated data (default P=credit_scoring)
+	$(CARGO) run --quiet --bin riskpipe -- run pipelines/$(P).yaml
 
 test-deps: ## install what the tests use beyond Rust (Debian's chromium for the report test)
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \

@@ -1,6 +1,7 @@
 //! riskpipe's end-to-end tests: one binary that runs the real `riskpipe` on real pipelines and
 //! checks the files it wrote.
 
+mod anomaly;
 mod cli;
 mod errors;
 mod fuzz;

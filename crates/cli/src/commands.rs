@@ -135,6 +135,24 @@ fn summary(p: &Pipeline, dir: &Path, outcomes: &[(String, runner::Outcome)], sec
             .unwrap_or_default();
         out_line(&format!("rows       {}{split}", q["rows_written"]));
     }
+    if let Ok(m) = riskpipe_core::io::read_json::<riskpipe_evaluate::AnomalyMetrics>(&dir.join("evaluate/metrics.json"))
+    {
+        out_line("detector     test AUC  avg prec  prec@budget  flagged");
+        for (name, d) in &m.detectors {
+            let l = d.label.as_ref();
+            let f = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_else(|| "-".into());
+            out_line(&format!(
+                "{:<12} {:>8} {:>9} {:>12} {:>7.2}%{}",
+                name,
+                f(l.map(|l| l.auc)),
+                f(l.map(|l| l.average_precision)),
+                f(l.map(|l| l.precision_at_budget)),
+                100.0 * d.flagged_share_test,
+                if name == &m.selected_model { "  <- deployed" } else { "" }
+            ));
+        }
+        out_line(&format!("report     {}", dir.join("evaluate/report.html").display()));
+    }
     if let Ok(m) = riskpipe_core::io::read_json::<riskpipe_evaluate::MetricsFile>(&dir.join("evaluate/metrics.json")) {
         out_line("model        test AUC      KS    Gini  CV AUC");
         for (name, mm) in &m.models {

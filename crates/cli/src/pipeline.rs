@@ -21,7 +21,7 @@ pub struct PipelineFile {
     pub version: u32,
     /// Pipeline name (run folders live under `runs/<name>/`).
     pub name: String,
-    /// `credit_scoring` or `default_prediction`.
+    /// `credit_scoring`, `default_prediction` or `anomaly_detection`.
     pub task: Task,
     /// Seed for every random choice (default 42).
     pub seed: Option<u64>,
@@ -101,10 +101,11 @@ pub fn load(path: &Path) -> Result<Pipeline, (Vec<Error>, String)> {
         ));
     }
     let seed = raw.seed.unwrap_or(42);
-    let ingest = take(&mut errs, raw.data.resolve(&file, &base, seed));
-    let privacy = take(&mut errs, raw.privacy.unwrap_or_default().resolve(&file));
-    // The task decides the kind of target, and so how rows are split and folded.
+    // The task decides the kind of target, and so what `data` names and how rows are split and
+    // folded.
     let target = raw.task.target();
+    let ingest = take(&mut errs, raw.data.resolve(&file, &base, seed, target));
+    let privacy = take(&mut errs, raw.privacy.unwrap_or_default().resolve(&file));
     let features = take(&mut errs, raw.features.unwrap_or_default().resolve(&file, seed)).map(|f| f.for_target(target));
     let scorecard = take(&mut errs, raw.scorecard.unwrap_or_default().resolve(&file));
     let train = take(&mut errs, raw.train.unwrap_or_default().resolve(&file, seed, target))
@@ -164,7 +165,7 @@ fn read_text(path: &Path) -> Result<String, Error> {
 /// Checks that need two sections at once.
 fn cross_checks(file: &str, ingest: &IngestParams, privacy: &PrivacyParams) -> Vec<Error> {
     let mut errs = Vec::new();
-    for (role, col) in [("id", &ingest.id), ("target", &Some(ingest.target.clone()))] {
+    for (role, col) in [("id", &ingest.id), ("target", &ingest.target), ("label", &ingest.label)] {
         let Some(col) = col else { continue };
         match privacy.columns.get(col) {
             Some(riskpipe_privacy::Action::Drop) if role == "id" => errs.push(Error::config(
@@ -176,6 +177,11 @@ fn cross_checks(file: &str, ingest: &IngestParams, privacy: &PrivacyParams) -> V
                 file,
                 format!("privacy.columns.{col}.action"),
                 format!("`{col}` is `data.target`, which the models learn; it cannot be masked"),
+            )),
+            Some(a) if role == "label" && *a != riskpipe_privacy::Action::Keep => errs.push(Error::config(
+                file,
+                format!("privacy.columns.{col}.action"),
+                format!("`{col}` is `data.label`, which the evaluation reads; it cannot be masked"),
             )),
             _ => {}
         }

@@ -7,7 +7,7 @@
 //! | table | riskpipe's columns | user columns in it |
 //! |---|---|---|
 //! | `ingest/data.parquet`, `privacy/data.parquet` | `source_row` | all |
-//! | `features/{train,test}.parquet` | `row`, `woe_<f>`, `<f>__missing` | target, features |
+//! | `features/{train,test}.parquet` | `row`, `woe_<f>`, `<f>__missing`, `<f>__scaled` | target or label, features |
 //! | `evaluate/predictions.parquet` | `row`, `p_<model>`, `pd_calibrated` | target |
 //! | `score` output, `deploy/test_scores.parquet` | `pd`, `score`, `reason_<k>` | id |
 //!
@@ -24,6 +24,8 @@ pub const SPLIT: &str = "split";
 pub const WOE_PREFIX: &str = "woe_";
 /// Suffix of a numeric feature's missing-value flag.
 pub const MISSING_SUFFIX: &str = "__missing";
+/// Suffix of a feature's scaled column (the detectors' input).
+pub const SCALED_SUFFIX: &str = "__scaled";
 /// Prefix of a model's test-set prediction in `predictions.parquet`.
 pub const PREDICTION_PREFIX: &str = "p_";
 /// The calibrated PD column of `predictions.parquet`.
@@ -32,6 +34,10 @@ pub const PD_CALIBRATED: &str = "pd_calibrated";
 pub const PD: &str = "pd";
 /// Scoring output: points.
 pub const SCORE: &str = "score";
+/// Scoring output of a detector bundle: the anomaly score.
+pub const ANOMALY_SCORE: &str = "anomaly_score";
+/// Scoring output of a detector bundle: 1 when the score reaches the flag threshold.
+pub const IS_FLAGGED: &str = "is_flagged";
 /// Scoring output: prefix of the reason codes `reason_1..k`.
 pub const REASON_PREFIX: &str = "reason_";
 
@@ -65,6 +71,11 @@ pub fn reserved(name: &str, role: Role) -> Option<String> {
                 "names ending in `{MISSING_SUFFIX}` are the missing-value flags riskpipe derives"
             ));
         }
+        if name.ends_with(SCALED_SUFFIX) {
+            return Some(format!(
+                "names ending in `{SCALED_SUFFIX}` are the scaled columns riskpipe derives for detectors"
+            ));
+        }
     }
     if role == Role::Target && (name.starts_with(PREDICTION_PREFIX) || name == PD_CALIBRATED) {
         return Some(format!(
@@ -73,7 +84,7 @@ pub fn reserved(name: &str, role: Role) -> Option<String> {
     }
     if role == Role::Id && is_score_output(name) {
         return Some(format!(
-            "`{PD}`, `{SCORE}` and `{REASON_PREFIX}<k>` are the scoring outputs written beside the id"
+            "`{PD}`, `{SCORE}`, `{ANOMALY_SCORE}`, `{IS_FLAGGED}` and `{REASON_PREFIX}<k>` are the scoring outputs written beside the id"
         ));
     }
     None
@@ -83,6 +94,8 @@ pub fn reserved(name: &str, role: Role) -> Option<String> {
 pub fn is_score_output(name: &str) -> bool {
     name == PD
         || name == SCORE
+        || name == ANOMALY_SCORE
+        || name == IS_FLAGGED
         || name
             .strip_prefix(REASON_PREFIX)
             .is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()))

@@ -11,6 +11,9 @@ pub enum Task {
     CreditScoring,
     /// Default prediction: the probability that a loan defaults.
     DefaultPrediction,
+    /// Anomaly detection: how unusual each row is, without a target (a label, when given,
+    /// only evaluates).
+    AnomalyDetection,
 }
 
 /// What a task learns from.
@@ -38,13 +41,14 @@ impl Target {
 
 impl Task {
     /// Every task this version runs.
-    pub const ALL: [Task; 2] = [Task::CreditScoring, Task::DefaultPrediction];
+    pub const ALL: [Task; 3] = [Task::CreditScoring, Task::DefaultPrediction, Task::AnomalyDetection];
 
     /// The name `task:` uses.
     pub fn name(self) -> &'static str {
         match self {
             Task::CreditScoring => "credit_scoring",
             Task::DefaultPrediction => "default_prediction",
+            Task::AnomalyDetection => "anomaly_detection",
         }
     }
 
@@ -52,6 +56,7 @@ impl Task {
     pub fn target(self) -> Target {
         match self {
             Task::CreditScoring | Task::DefaultPrediction => Target::Binary,
+            Task::AnomalyDetection => Target::None,
         }
     }
 }
@@ -72,8 +77,9 @@ mod tests {
             let json = serde_json::to_string(&t).unwrap();
             assert_eq!(json, format!("\"{}\"", t.name()));
             assert_eq!(serde_json::from_str::<Task>(&json).unwrap(), t);
-            assert_eq!(t.target(), Target::Binary);
         }
+        assert_eq!(Task::DefaultPrediction.target(), Target::Binary);
+        assert_eq!(Task::AnomalyDetection.target(), Target::None);
         assert!(serde_json::from_str::<Task>("\"fraud\"").is_err());
     }
 }

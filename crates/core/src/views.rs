@@ -23,8 +23,12 @@ pub struct SchemaView {
     /// Columns in file order.
     #[serde(default)]
     pub columns: Vec<SchemaColumnView>,
-    /// The target column.
-    pub target: String,
+    /// The target column (none for a task without a target).
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The evaluation-only label of a task without a target, if any.
+    #[serde(default)]
+    pub label: Option<String>,
     /// The id column, if any.
     pub id: Option<String>,
     /// Tokens read as missing in CSV input.
@@ -35,6 +39,11 @@ pub struct SchemaView {
 impl SchemaView {
     /// Where the file is, in a run folder.
     pub const PATH: &str = "ingest/schema.json";
+
+    /// The column the matrices carry beside the features: the target, or the label.
+    pub fn outcome(&self) -> Option<&str> {
+        self.target.as_deref().or(self.label.as_deref())
+    }
 
     /// The kind of column `name`, if the schema has it.
     pub fn kind_of(&self, name: &str) -> Option<ColumnKind> {
@@ -55,4 +64,23 @@ pub struct SelectionView {
 impl SelectionView {
     /// Where the file is, in a run folder.
     pub const PATH: &str = "train/selection.json";
+}
+
+/// One detector's entry of `evaluate/metrics.json` (a task without a target).
+#[derive(Debug, Clone, Deserialize)]
+pub struct DetectorView {
+    /// The flag threshold chosen on the training rows.
+    pub threshold: f64,
+}
+
+/// `evaluate/metrics.json` of a task without a target, as deploy reads it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DetectorMetricsView {
+    /// Every detector and the ensemble.
+    pub detectors: BTreeMap<String, DetectorView>,
+}
+
+impl DetectorMetricsView {
+    /// Where the file is, in a run folder.
+    pub const PATH: &str = "evaluate/metrics.json";
 }

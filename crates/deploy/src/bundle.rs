@@ -18,11 +18,12 @@ use riskpipe_features::{MISSING_SUFFIX, Scorecard, ScorecardParams};
 fn check_coherent(dir: &Path, info: &BundleInfo, transform: &Transform, scorecard: Option<&Scorecard>) -> Result<()> {
     let bad = |f: &str, m: String| Err(Error::data(dir.join(f).display().to_string(), None, None, m));
     if let Some(sc) = scorecard {
-        if let Some(f) = sc
-            .features
-            .iter()
-            .find(|f| !transform.features.iter().any(|t| t.name == f.feature))
-        {
+        if let Some(f) = sc.features.iter().find(|f| {
+            !transform
+                .features
+                .iter()
+                .any(|t| t.name == f.feature && t.binning.is_some())
+        }) {
             return bad(
                 "scorecard.json",
                 format!("scores feature `{}`, which transform.json does not bin", f.feature),
@@ -67,6 +68,10 @@ pub struct BundleInfo {
     /// scorecard.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scaling: Option<ScorecardParams>,
+    /// A detector bundle: the anomaly score at or above which a row is flagged (chosen on the
+    /// training rows by the evaluate stage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flag_threshold: Option<f64>,
 }
 
 /// A loaded bundle, ready to score.
@@ -131,16 +136,23 @@ impl Scorer {
         })
     }
 
-    /// Output column names: id (or `row`), `pd`, `score`, `reason_1..k`.
+    /// Whether the bundle holds a detector (it returns `anomaly_score` and `is_flagged`).
+    pub fn is_detector(&self) -> bool {
+        self.model.output() == riskpipe_models::Output::AnomalyScore
+    }
+
+    /// Output column names: id (or `row`), `pd`, `score` (a detector: `anomaly_score`,
+    /// `is_flagged`), then `reason_1..k`.
     ///
     /// (The id cannot be named like the other outputs: ingest refuses such an id.)
     pub fn output_names(&self) -> Vec<String> {
-        use riskpipe_core::names::{PD, REASON_PREFIX, ROW, SCORE};
-        let mut v = vec![
-            self.info.id.clone().unwrap_or_else(|| ROW.into()),
-            PD.into(),
-            SCORE.into(),
-        ];
+        use riskpipe_core::names::{ANOMALY_SCORE, IS_FLAGGED, PD, REASON_PREFIX, ROW, SCORE};
+        let (a, b) = if self.is_detector() {
+            (ANOMALY_SCORE, IS_FLAGGED)
+        } else {
+            (PD, SCORE)
+        };
+        let mut v = vec![self.info.id.clone().unwrap_or_else(|| ROW.into()), a.into(), b.into()];
         for k in 1..=self.reasons() {
             v.push(format!("{REASON_PREFIX}{k}"));
         }
@@ -226,6 +238,77 @@ impl Scorer {
         }
     }
 
+    /// The id column of the output: the (masked) id, or row numbers from `first_row`.
+    fn id_column(&self, masked: &Frame, n: usize, first_row: u64, file: &str) -> Result<Column> {
+        match &self.info.id {
+            Some(id) => masked.get(id).cloned().ok_or_else(|| Error::ColumnNotFound {
+                file: file.to_string(),
+                column: id.clone(),
+                hint: "; it is the bundle's id column, and the masking plan must not drop it".into(),
+            }),
+            None => Ok(Column::Number((0..n).map(|i| (first_row + i as u64) as f64).collect())),
+        }
+    }
+
+    /// A detector bundle's output: the anomaly score, the flag, and as reasons the features
+    /// with the largest part in each row's unusualness (a feature's missing flag counted with
+    /// it), with their values.
+    fn score_anomalies(&self, x: &Frame, masked: &Frame, first_row: u64, file: &str, explain: bool) -> Result<Frame> {
+        use riskpipe_core::names::{MISSING_SUFFIX, SCALED_SUFFIX};
+        let cols = riskpipe_models::feature_columns(x, self.model.features())?;
+        let score = self.model.predict(&cols);
+        self.check_finite("anomaly score", &score, first_row, file)?;
+        let threshold = self.info.flag_threshold.unwrap_or(f64::INFINITY);
+        let n = score.len();
+        let k = self.reasons();
+        let mut reasons: Vec<Vec<Option<String>>> = vec![vec![None; n]; k];
+        if explain && k > 0 {
+            let base = |c: &str| -> String {
+                c.strip_suffix(SCALED_SUFFIX)
+                    .or_else(|| c.strip_suffix(MISSING_SUFFIX))
+                    .unwrap_or(c)
+                    .to_string()
+            };
+            let bases: Vec<String> = self.model.features().iter().map(|c| base(c)).collect();
+            let parts = self.model.explain(&cols).unwrap_or_default();
+            for (i, row) in parts.iter().enumerate() {
+                let mut by: Vec<(String, f64)> = Vec::new();
+                for (b, v) in bases.iter().zip(row) {
+                    match by.iter_mut().find(|e| &e.0 == b) {
+                        Some(e) => e.1 += v.max(0.0),
+                        None => by.push((b.clone(), v.max(0.0))),
+                    }
+                }
+                let total: f64 = by.iter().map(|e| e.1).sum();
+                by.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                for (r, (f, v)) in by.iter().take(k).enumerate() {
+                    if *v > 0.0 {
+                        let value = masked
+                            .get(f)
+                            .and_then(|c| c.display(i))
+                            .unwrap_or_else(|| "missing".into());
+                        reasons[r][i] = Some(format!(
+                            "{f} = {value} is unusual ({:.0}% of the attribution)",
+                            100.0 * v / total
+                        ));
+                    }
+                }
+            }
+        }
+        let mut out = Frame::new();
+        let names = self.output_names();
+        out.push(names[0].clone(), self.id_column(masked, n, first_row, file)?);
+        let flagged: Vec<f64> = score.iter().map(|s| f64::from(u8::from(*s >= threshold))).collect();
+        for (name, col) in names[1..].iter().zip(
+            [Column::Number(score), Column::Number(flagged)]
+                .into_iter()
+                .chain(reasons.into_iter().map(Column::Text)),
+        ) {
+            out.push(name.clone(), col);
+        }
+        Ok(out)
+    }
+
     /// Scores raw rows; reason codes only when `explain` (the deploy stage's check needs PDs).
     pub fn score_with(&self, raw: &Frame, first_row: u64, file: &str, explain: bool) -> Result<Frame> {
         for c in &self.info.inputs {
@@ -250,6 +333,9 @@ impl Scorer {
         }
         let masked = riskpipe_privacy::apply(&self.plan, raw, self.key.as_deref(), file)?;
         let x = self.transform.apply(&masked, file)?;
+        if self.is_detector() {
+            return self.score_anomalies(&x, &masked, first_row, file, explain);
+        }
         let mut pd = self.model.predict_frame(&x)?;
         if let Some(c) = &self.calibration {
             for p in &mut pd {
@@ -259,15 +345,10 @@ impl Scorer {
         self.check_finite("PD", &pd, first_row, file)?;
         let n = raw.rows();
         let mut out = Frame::new();
-        let id = match &self.info.id {
-            Some(id) => masked.get(id).cloned().ok_or_else(|| Error::ColumnNotFound {
-                file: file.to_string(),
-                column: id.clone(),
-                hint: "; it is the bundle's id column, and the masking plan must not drop it".into(),
-            })?,
-            None => Column::Number((0..n).map(|i| (first_row + i as u64) as f64).collect()),
-        };
-        out.push(self.output_names()[0].clone(), id);
+        out.push(
+            self.output_names()[0].clone(),
+            self.id_column(&masked, n, first_row, file)?,
+        );
         let mut score = vec![0.0; n];
         let k = self.reasons();
         let mut reasons: Vec<Vec<Option<String>>> = vec![vec![None; n]; k];
@@ -303,9 +384,9 @@ impl Scorer {
                         continue;
                     }
                     for (r, (l, j)) in lost.iter().take(k).enumerate() {
-                        if *l > 0 {
-                            reasons[r][i] =
-                                Some(sc.describe(*j, &self.transform.features[idx[*j]].binning, bins[idx[*j]]));
+                        // Every scorecard feature has a binning (checked at load).
+                        if let (true, Some(b)) = (*l > 0, &self.transform.features[idx[*j]].binning) {
+                            reasons[r][i] = Some(sc.describe(*j, b, bins[idx[*j]]));
                         }
                     }
                 }

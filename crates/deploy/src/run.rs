@@ -51,9 +51,21 @@ pub fn inputs(_params: &DeployParams) -> Vec<Input> {
         Input::OptionalArtifact("train/calibration.json".into()),
         Input::OptionalArtifact("train/scorecard.json".into()),
         Input::Artifact("evaluate/predictions.parquet".into()),
+        Input::Artifact("evaluate/metrics.json".into()),
+        Input::OptionalArtifact(format!("train/{}.json", riskpipe_train::ENSEMBLE)),
     ];
     v.extend(riskpipe_models::Family::ALL.map(|m| Input::OptionalArtifact(format!("train/{}.json", m.name()))));
     v
+}
+
+/// The flag threshold evaluate chose for the selected detector.
+fn flag_threshold(inputs: &StageInputs, selected: &str) -> Result<f64> {
+    let m: riskpipe_core::views::DetectorMetricsView =
+        read_json(&inputs.artifact(riskpipe_core::views::DetectorMetricsView::PATH)?)?;
+    m.detectors
+        .get(selected)
+        .map(|d| d.threshold)
+        .ok_or_else(|| Error::Internal(format!("evaluate/metrics.json has no threshold for `{selected}`")))
 }
 
 /// Runs the stage into `out`: `bundle/`, `test_scores.parquet`, `check.json`.
@@ -92,7 +104,11 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
         inputs: cols,
         missing_values: schema.missing_values.clone(),
         reason_codes: params.reason_codes,
-        scaling: Some(params.scorecard.clone()),
+        scaling: (model.output() != riskpipe_models::Output::AnomalyScore).then(|| params.scorecard.clone()),
+        flag_threshold: match model.output() {
+            riskpipe_models::Output::AnomalyScore => Some(flag_threshold(inputs, &selection.selected)?),
+            _ => None,
+        },
     };
     // The selected model's PD calibration, when the train stage fitted one.
     let calibration: Option<Calibrator> = match inputs.optional("train/calibration.json") {
@@ -142,8 +158,8 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
         .number(&column)
         .ok_or_else(|| Error::Internal(format!("predictions.parquet lacks `{column}`")))?;
     let got = scored
-        .number(riskpipe_core::names::PD)
-        .ok_or_else(|| Error::Internal("the scorer wrote no PD".into()))?;
+        .number(&scorer.output_names()[1])
+        .ok_or_else(|| Error::Internal("the scorer wrote no PD or anomaly score".into()))?;
     let first_diff = first_mismatch(got, expected);
     let max_abs_diff = got
         .iter()

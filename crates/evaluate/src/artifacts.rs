@@ -99,3 +99,102 @@ pub struct CalibrationRow {
     /// Observed default rate.
     pub default_rate: f64,
 }
+
+/// Ranking quality of one detector against the label, on the labelled test rows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RankMetrics {
+    /// Labelled rows.
+    pub rows: u64,
+    /// Rows labelled 1.
+    pub positives: u64,
+    /// ROC AUC.
+    pub auc: f64,
+    /// Average precision (area under the precision-recall steps).
+    pub average_precision: f64,
+    /// Rows the flag share covers (the review budget, on these rows).
+    pub budget_rows: u64,
+    /// Share of labelled anomalies among the `budget_rows` highest scores.
+    pub precision_at_budget: f64,
+    /// Share of all labelled anomalies found in those rows.
+    pub recall_at_budget: f64,
+}
+
+/// Five points of a score distribution.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Spread {
+    /// Lowest.
+    pub min: f64,
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Highest.
+    pub max: f64,
+}
+
+/// One detector's (or the ensemble's) evaluation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DetectorMetrics {
+    /// Its flag threshold, from the training rows.
+    pub threshold: f64,
+    /// Share of test rows at or above it.
+    pub flagged_share_test: f64,
+    /// Training and test score distributions.
+    pub train: Spread,
+    /// Test score distribution.
+    pub test: Spread,
+    /// Against the label on the test rows, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<RankMetrics>,
+}
+
+/// One feature's part in a row's unusualness.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Reason {
+    /// The feature.
+    pub feature: String,
+    /// Its value in the row (after masking).
+    pub value: String,
+    /// Its share of the row's attribution.
+    pub share: f64,
+}
+
+/// One of the most unusual test rows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TopRow {
+    /// The row key (the id, or the source row).
+    pub row: String,
+    /// Ensemble score.
+    pub score: f64,
+    /// The label, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<f64>,
+    /// The features that made it unusual, largest part first.
+    pub reasons: Vec<Reason>,
+}
+
+/// `metrics.json` of a task without a target.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AnomalyMetrics {
+    /// The task.
+    pub task: Task,
+    /// The evaluation label, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The model deploy uses (the ensemble).
+    pub selected_model: String,
+    /// How the flag threshold is chosen.
+    pub rule: crate::config::ThresholdRule,
+    /// The share of rows flagged.
+    pub flag_share: f64,
+    /// Every detector and the ensemble.
+    pub detectors: BTreeMap<String, DetectorMetrics>,
+    /// On generated data: ROC AUC per planted kind (that kind's rows against the normal rows),
+    /// per detector.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_kind: BTreeMap<String, BTreeMap<String, f64>>,
+    /// The most unusual test rows, by the ensemble.
+    pub top: Vec<TopRow>,
+}

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use riskpipe_core::{Error, Task};
+use riskpipe_core::{Error, Target, Task};
 
 /// The `evaluate:` section, as written.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -22,6 +22,24 @@ pub struct EvaluateConfig {
     pub protected: Option<Vec<String>>,
     /// Points per ROC curve in the report (default 200).
     pub roc_points: Option<usize>,
+    /// A task without a target: the share of rows expected to be anomalous, in (0, 0.5]; rows
+    /// scoring above that share of the training rows are flagged (default 0.02).
+    pub contamination: Option<f64>,
+    /// A task without a target, instead of `contamination`: the review team's daily capacity;
+    /// the flagged share is `alerts_per_day / rows_per_day`.
+    pub review_budget: Option<ReviewBudget>,
+    /// A task without a target: rows listed with their reasons in the report (default 20).
+    pub top_anomalies: Option<usize>,
+}
+
+/// `evaluate.review_budget`: how many alerts a team reviews a day, out of how many rows scored.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewBudget {
+    /// Alerts the team can review per day.
+    pub alerts_per_day: f64,
+    /// Rows scored per day.
+    pub rows_per_day: f64,
 }
 
 /// How the classification threshold is chosen, on the training rows only.
@@ -44,6 +62,17 @@ pub enum ThresholdRule {
         /// Cost of declining a good.
         false_positive: f64,
     },
+    /// Anomaly scores: flag the highest-scoring `share` of the training rows.
+    Contamination {
+        /// Share flagged, in (0, 0.5].
+        share: f64,
+    },
+    /// Anomaly scores: flag as many rows as a review team reads a day.
+    ReviewBudget {
+        /// The team's capacity.
+        #[serde(flatten)]
+        budget: ReviewBudget,
+    },
 }
 
 impl ThresholdRule {
@@ -57,6 +86,18 @@ impl ThresholdRule {
                 false_negative,
                 false_positive,
             } => riskpipe_metrics::min_cost_threshold(y, p, false_negative, false_positive),
+            ThresholdRule::Contamination { .. } | ThresholdRule::ReviewBudget { .. } => {
+                flag_threshold(p, self.flag_share().unwrap_or(0.0))
+            }
+        }
+    }
+
+    /// The share of rows a detector's threshold flags, for the anomaly rules.
+    pub fn flag_share(&self) -> Option<f64> {
+        match *self {
+            ThresholdRule::Contamination { share } => Some(share),
+            ThresholdRule::ReviewBudget { budget } => Some(budget.alerts_per_day / budget.rows_per_day),
+            _ => None,
         }
     }
 
@@ -75,8 +116,30 @@ impl ThresholdRule {
             } => format!(
                 "the score with the least expected cost on the training rows (approving a bad costs {false_negative}, declining a good costs {false_positive})"
             ),
+            ThresholdRule::Contamination { share } => format!(
+                "the score above which {:.2}% of the training rows lie (`contamination: {share}`)",
+                100.0 * share
+            ),
+            ThresholdRule::ReviewBudget { budget } => format!(
+                "the score above which {:.2}% of the training rows lie: a review budget of {} alerts a day out of {} rows",
+                100.0 * budget.alerts_per_day / budget.rows_per_day,
+                budget.alerts_per_day,
+                budget.rows_per_day
+            ),
         }
     }
+}
+
+/// The score at or above which the highest `share` of `scores` lie: the `ceil(share * n)`-th
+/// highest (at least one row is flagged; ties at the threshold are all flagged).
+pub fn flag_threshold(scores: &[f64], share: f64) -> f64 {
+    let mut s: Vec<f64> = scores.iter().copied().filter(|v| !v.is_nan()).collect();
+    if s.is_empty() {
+        return f64::INFINITY;
+    }
+    s.sort_by(|a, b| b.total_cmp(a));
+    let k = ((share * s.len() as f64).ceil() as usize).clamp(1, s.len());
+    s[k - 1]
 }
 
 /// Checked parameters of the evaluate stage.
@@ -94,6 +157,17 @@ pub struct EvaluateParams {
     pub protected: Vec<String>,
     /// ROC points.
     pub roc_points: usize,
+    /// Rows listed with reasons in the anomaly report.
+    #[serde(default = "twenty", skip_serializing_if = "is_twenty")]
+    pub top_anomalies: usize,
+}
+
+fn twenty() -> usize {
+    20
+}
+
+fn is_twenty(v: &usize) -> bool {
+    *v == 20
 }
 
 impl EvaluateConfig {
@@ -141,10 +215,81 @@ impl EvaluateConfig {
         }
     }
 
+    /// The flag rule of a task without a target: `contamination` or `review_budget`.
+    fn flag_rule(&self, file: &str, errs: &mut Vec<Error>) -> Option<ThresholdRule> {
+        let mut err = |key: &str, m: String| {
+            errs.push(Error::config(file, format!("evaluate.{key}"), m));
+            None
+        };
+        for (key, set) in [
+            ("threshold", self.threshold.is_some()),
+            ("approval_rate", self.approval_rate.is_some()),
+            ("cost_false_negative", self.cost_false_negative.is_some()),
+            ("cost_false_positive", self.cost_false_positive.is_some()),
+        ] {
+            if set {
+                return err(
+                    key,
+                    "applies to tasks with a target; a detector's flag threshold comes from `contamination` or `review_budget`".into(),
+                );
+            }
+        }
+        match (self.contamination, self.review_budget) {
+            (Some(_), Some(_)) => err(
+                "review_budget",
+                "give either `contamination` or `review_budget`, not both".into(),
+            ),
+            (Some(c), None) if !(c > 0.0 && c <= 0.5) => {
+                err("contamination", format!("must be in (0, 0.5], found {c}"))
+            }
+            (None, Some(b)) => {
+                let share = b.alerts_per_day / b.rows_per_day;
+                if !(b.alerts_per_day > 0.0 && b.rows_per_day > 0.0 && share.is_finite() && share <= 0.5) {
+                    return err(
+                        "review_budget",
+                        format!(
+                            "`alerts_per_day` and `rows_per_day` must be > 0, with at most half the rows reviewed (found {} of {})",
+                            b.alerts_per_day, b.rows_per_day
+                        ),
+                    );
+                }
+                Some(ThresholdRule::ReviewBudget { budget: b })
+            }
+            (c, None) => Some(ThresholdRule::Contamination {
+                share: c.unwrap_or(0.02),
+            }),
+        }
+    }
+
     /// Checks the section.
     pub fn resolve(self, file: &str, pipeline: &str, task: Task, seed: u64) -> Result<EvaluateParams, Vec<Error>> {
         let mut errs = Vec::new();
-        let threshold = self.threshold_rule(file, &mut errs);
+        let threshold = if task.target() == Target::None {
+            self.flag_rule(file, &mut errs)
+        } else {
+            for (key, set) in [
+                ("contamination", self.contamination.is_some()),
+                ("review_budget", self.review_budget.is_some()),
+                ("top_anomalies", self.top_anomalies.is_some()),
+            ] {
+                if set {
+                    errs.push(Error::config(
+                        file,
+                        format!("evaluate.{key}"),
+                        format!("applies to a task without a target (`anomaly_detection`), not `{task}`"),
+                    ));
+                }
+            }
+            self.threshold_rule(file, &mut errs)
+        };
+        let top_anomalies = self.top_anomalies.unwrap_or(20);
+        if !(1..=1000).contains(&top_anomalies) {
+            errs.push(Error::config(
+                file,
+                "evaluate.top_anomalies",
+                "must be between 1 and 1000",
+            ));
+        }
         let roc_points = self.roc_points.unwrap_or(200);
         if !(10..=5000).contains(&roc_points) {
             errs.push(Error::config(
@@ -163,6 +308,7 @@ impl EvaluateConfig {
             threshold: threshold.unwrap_or(ThresholdRule::BestF1),
             protected: self.protected.unwrap_or_default(),
             roc_points,
+            top_anomalies,
         })
     }
 }

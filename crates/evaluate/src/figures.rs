@@ -365,30 +365,30 @@ fn binning_tables(i: &Inputs<'_>) -> Vec<BinningTable> {
         .features
         .clone()
         .into_iter()
-        .map(|f| {
+        .filter_map(|f| {
+            let binning = f.binning?;
             let card = scorecard.and_then(|s| s.features.iter().find(|p| p.feature == f.name));
-            let mut bins: Vec<(Bin, Option<i64>)> = f
-                .binning
+            let mut bins: Vec<(Bin, Option<i64>)> = binning
                 .bins
                 .into_iter()
                 .enumerate()
                 .map(|(k, b)| (b, card.and_then(|c| c.bins.get(k)).map(|p| p.points)))
                 .collect();
-            if let Some(m) = f.binning.missing {
+            if let Some(m) = binning.missing {
                 bins.push((m, card.and_then(|c| c.missing.as_ref()).map(|p| p.points)));
             }
-            for (k, sp) in f.binning.specials.into_iter().enumerate() {
+            for (k, sp) in binning.specials.into_iter().enumerate() {
                 if let Some(b) = sp.bin {
                     bins.push((b, card.and_then(|c| c.specials.get(k)).map(|p| p.1.points)));
                 }
             }
-            BinningTable {
+            Some(BinningTable {
                 coef: coefs.get(&f.name).copied(),
                 feature: f.name,
-                iv: f.binning.iv,
+                iv: binning.iv,
                 bins,
                 neutral_points: card.map(|c| c.neutral_points),
-            }
+            })
         })
         .collect();
     binning.sort_by(|a, b| b.iv.total_cmp(&a.iv).then(a.feature.cmp(&b.feature)));

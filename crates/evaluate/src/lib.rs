@@ -18,12 +18,17 @@
 //! ```
 #![warn(missing_docs)]
 
+mod anomaly;
+mod anomaly_report;
 mod artifacts;
 mod config;
 mod figures;
 mod report;
 mod run;
 
-pub use artifacts::{CalibrationMetrics, CalibrationRow, MetricsFile, ModelMetrics, Oracle, ScorecardCheck};
-pub use config::{EvaluateConfig, EvaluateParams, ThresholdRule};
+pub use artifacts::{
+    AnomalyMetrics, CalibrationMetrics, CalibrationRow, DetectorMetrics, MetricsFile, ModelMetrics, Oracle,
+    RankMetrics, Reason, ScorecardCheck, Spread, TopRow,
+};
+pub use config::{EvaluateConfig, EvaluateParams, ReviewBudget, ThresholdRule, flag_threshold};
 pub use run::{inputs, run};

@@ -8,25 +8,25 @@ use riskpipe_core::hash::volatile;
 use crate::artifacts::MetricsFile;
 use crate::figures::Figures;
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
 }
 
-const COLORS: [&str; 6] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
+pub(crate) const COLORS: [&str; 6] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
 
 /// A line plot on fixed axes.
-struct Plot<'a> {
-    title: &'a str,
-    x_label: &'a str,
-    y_label: &'a str,
-    x_max: f64,
-    y_max: f64,
-    series: Vec<(String, &'a str, Vec<(f64, f64)>)>,
-    diagonal: bool,
-    hline: Option<(f64, &'a str)>,
+pub(crate) struct Plot<'a> {
+    pub title: &'a str,
+    pub x_label: &'a str,
+    pub y_label: &'a str,
+    pub x_max: f64,
+    pub y_max: f64,
+    pub series: Vec<(String, &'a str, Vec<(f64, f64)>)>,
+    pub diagonal: bool,
+    pub hline: Option<(f64, &'a str)>,
 }
 
 fn tick(v: f64) -> String {
@@ -38,7 +38,7 @@ fn tick(v: f64) -> String {
 }
 
 impl Plot<'_> {
-    fn svg(&self) -> String {
+    pub(crate) fn svg(&self) -> String {
         let (w, h, ml, mb, mt, mr) = (380.0, 300.0, 48.0, 40.0, 24.0, 12.0);
         let sx = |x: f64| ml + (x / self.x_max).clamp(0.0, 1.0) * (w - ml - mr);
         let sy = |y: f64| h - mb - (y / self.y_max).clamp(0.0, 1.0) * (h - mb - mt);
@@ -139,7 +139,7 @@ impl Plot<'_> {
     }
 }
 
-fn bars(title: &str, items: &[(String, f64)]) -> String {
+pub(crate) fn bars(title: &str, items: &[(String, f64)]) -> String {
     let n = items.len().min(15);
     let (w, row) = (380.0, 18.0);
     let h = 30.0 + row * n as f64;

@@ -146,7 +146,12 @@ pub fn inputs(params: &EvaluateParams) -> Vec<Input> {
         Input::Artifact("privacy/report.json".into()),
     ];
     v.extend(riskpipe_models::Family::ALL.map(|m| Input::OptionalArtifact(format!("train/{}.json", m.name()))));
-    if !params.protected.is_empty() {
+    if params.task.target() == riskpipe_core::Target::None {
+        // The detectors' ensemble, and the masked source values the top anomalies show.
+        v.push(Input::Artifact(format!("train/{}.json", riskpipe_train::ENSEMBLE)));
+        v.push(Input::Artifact("privacy/data.parquet".into()));
+        v.push(Input::Artifact("features/split.parquet".into()));
+    } else if !params.protected.is_empty() {
         v.push(Input::Artifact("privacy/data.parquet".into()));
         v.push(Input::Artifact("features/split.parquet".into()));
     }
@@ -155,11 +160,18 @@ pub fn inputs(params: &EvaluateParams) -> Vec<Input> {
 
 /// Runs the stage into `out`: `metrics.json`, `predictions.parquet`, `report.html`.
 pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<StageReport> {
+    // A task without a target is evaluated as detection: ranking against the label, if any.
+    if params.task.target() == riskpipe_core::Target::None {
+        return crate::anomaly::run(params, inputs, out);
+    }
     let train = read_parquet(&inputs.artifact("features/train.parquet")?)?;
     let test = read_parquet(&inputs.artifact("features/test.parquet")?)?;
     // The fitted transform: the target's name, the binning tables, and the scorecard's bins.
     let transform: riskpipe_features::Transform = read_json(&inputs.artifact("features/transform.json")?)?;
-    let target = transform.target.clone();
+    let target = transform
+        .target
+        .clone()
+        .ok_or_else(|| Error::Internal("transform.json names no target".into()))?;
     let selection: SelectionView = read_json(&inputs.artifact(SelectionView::PATH)?)?;
     let ytr = train
         .number(&target)

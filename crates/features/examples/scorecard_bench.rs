@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use riskpipe_core::{Column, Frame};
-use riskpipe_features::{OptimalBinner, SelectionParams, Transform, WOE_PREFIX, select};
+use riskpipe_features::{FitSpec, OptimalBinner, SelectionParams, Transform, WOE_PREFIX, select};
 use riskpipe_models::{LogisticParams, LogisticRegression};
 
 /// Columns that are never features in the generated book.
@@ -54,7 +54,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         special_values: vec![-999.0],
         ..OptimalBinner::default()
     };
-    let transform = Transform::fit(&train, target, &columns, (0.0, 1.0), &binner)?;
+    let spec = FitSpec {
+        woe: Some((target.as_str(), &binner)),
+        scaling: None,
+        cap: (0.0, 1.0),
+    };
+    let transform = Transform::fit(&train, &columns, &spec)?;
     let t_bin = t0.elapsed().as_secs_f64();
     let woe_train = transform.apply(&train, "train")?;
     let t_woe = t0.elapsed().as_secs_f64();
@@ -63,7 +68,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .map(|f| {
             let col = woe_train.number(&format!("{WOE_PREFIX}{}", f.name)).expect("woe");
-            (f.name.clone(), f.binning.iv, col)
+            (f.name.clone(), f.binning.as_ref().map_or(0.0, |b| b.iv), col)
         })
         .collect();
     let decisions = select(
@@ -92,8 +97,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let iv: serde_json::Map<String, serde_json::Value> = transform
         .features
         .iter()
-        .map(|f| {
-            let b = &f.binning;
+        .filter_map(|f| Some((f, f.binning.as_ref()?)))
+        .map(|(f, b)| {
             let all: Vec<(u64, u64)> = b
                 .bins
                 .iter()

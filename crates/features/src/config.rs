@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use riskpipe_core::{Error, Target};
 
+use crate::transform::Scaling;
+
 use riskpipe_scorecard::{OptimalBinner, Trend};
 use riskpipe_scorecard::{SelectionParams, Stepwise};
 
@@ -74,6 +76,8 @@ pub struct FeaturesConfig {
     pub binning: Option<BinningConfig>,
     /// Feature selection for the scorecard.
     pub selection: Option<SelectionConfig>,
+    /// Scaling of the detectors' numeric inputs: `robust` (default) or `standard`.
+    pub scaling: Option<Scaling>,
 }
 
 /// The `selection:` sub-section, as written.
@@ -140,6 +144,13 @@ pub struct FeaturesParams {
     pub selection: SelectionParams,
     /// Seed of the split.
     pub seed: u64,
+    /// Scaling of the detectors' numeric inputs.
+    #[serde(default, skip_serializing_if = "is_robust")]
+    pub scaling: Scaling,
+}
+
+fn is_robust(s: &Scaling) -> bool {
+    *s == Scaling::Robust
 }
 
 fn binary() -> Target {
@@ -269,6 +280,7 @@ impl FeaturesConfig {
             return Err(errs);
         }
         Ok(FeaturesParams {
+            scaling: self.scaling.unwrap_or_default(),
             target: Target::Binary,
             split,
             test_fraction,

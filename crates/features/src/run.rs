@@ -9,10 +9,19 @@ use riskpipe_core::io::{read_json, read_parquet, write_json, write_parquet};
 use riskpipe_core::split::holdout;
 use riskpipe_core::stage::{Input, StageInputs, StageReport};
 use riskpipe_core::views::SchemaView;
-use riskpipe_core::{Column, Error, Frame, Result, Rng};
+use riskpipe_core::{Column, Error, Frame, Result, Rng, Target};
+
+/// The target column of `f` (empty without a target).
+fn y_of(f: &Frame, target: &Option<String>) -> Vec<f64> {
+    target
+        .as_deref()
+        .and_then(|t| f.number(t))
+        .map(<[f64]>::to_vec)
+        .unwrap_or_default()
+}
 
 use crate::config::{BinningMethod, FeaturesParams, SplitKind};
-use crate::transform::{Transform, WOE_PREFIX};
+use crate::transform::{FitSpec, Transform, WOE_PREFIX};
 use riskpipe_scorecard::{Binner, QuantileBinner};
 use riskpipe_scorecard::{Decision, select};
 
@@ -28,10 +37,12 @@ pub struct FeatureSummary {
     pub name: String,
     /// `numeric` or `categorical`.
     pub kind: String,
-    /// Information value on train.
-    pub iv: f64,
-    /// Bins (plus missing).
-    pub bins: usize,
+    /// Information value on train (WoE-binned features only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iv: Option<f64>,
+    /// Bins (plus missing), of WoE-binned features.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bins: Option<usize>,
     /// Missing share on train.
     pub missing_share: f64,
     /// Event-rate trend of the bins, when the binner enforces one.
@@ -75,30 +86,50 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
     let frame = read_parquet(&src)?;
     let schema: SchemaView = read_json(&inputs.artifact("ingest/schema.json")?)?;
     let file = src.display().to_string();
+    // The column carried beside the features: the target, or a label that only evaluates (it
+    // decides nothing here: not the split, not a fitted value).
+    let outcome = schema.outcome().map(str::to_string);
     let target = schema.target.clone();
-    let y = frame.number(&target).ok_or_else(|| Error::ColumnNotFound {
-        file: file.clone(),
-        column: target.clone(),
-        hint: String::new(),
-    })?;
+    if let Some(c) = &outcome {
+        if frame.number(c).is_none() {
+            return Err(Error::ColumnNotFound {
+                file: file.clone(),
+                column: c.clone(),
+                hint: String::new(),
+            });
+        }
+    }
+    let y: Vec<f64> = match &target {
+        Some(t) => frame.number(t).expect("checked").to_vec(),
+        None => vec![0.0; frame.rows()],
+    };
 
     // Which columns are features.
     let (columns, excluded) = choose_columns(&frame, &schema, params, &file)?;
 
     // Split before any fitting.
-    let is_test = split_rows(&frame, y, params, &file)?;
+    let is_test = split_rows(&frame, &y, params, &file)?;
     let train_idx: Vec<usize> = (0..frame.rows()).filter(|&i| !is_test[i]).collect();
     let test_idx: Vec<usize> = (0..frame.rows()).filter(|&i| is_test[i]).collect();
     let train = frame.take(&train_idx);
     let test = frame.take(&test_idx);
     for (part, f) in [("train", &train), ("test", &test)] {
-        let yy = f.number(&target).expect("target");
-        let pos = yy.iter().sum::<f64>();
-        if pos == 0.0 || pos == yy.len() as f64 {
+        if f.rows() == 0 {
             return Err(Error::data(
                 file.clone(),
                 None,
-                Some(&target),
+                None,
+                format!("the {part} set has no rows; use more rows or another `features.test_fraction`"),
+            ));
+        }
+        let Some(t) = &target else { continue };
+        let yy = f.number(t).expect("target");
+        let pos = yy.iter().sum::<f64>();
+        if params.target == Target::Binary && (pos == 0.0 || pos == yy.len() as f64) {
+            return Err(Error::data(
+                file.clone(),
+                None,
+                Some(t),
                 format!("the {part} set has only one class; use more rows or another split"),
             ));
         }
@@ -114,7 +145,17 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
         BinningMethod::Optimal => &params.optimal,
         BinningMethod::Quantile => &quantile,
     };
-    let mut transform = Transform::fit(&train, &target, &columns, (params.cap_lower, params.cap_upper), binner)?;
+    // WoE needs a 0/1 target; detectors need scaled columns.
+    let spec = FitSpec {
+        woe: match (&target, params.target) {
+            (Some(t), Target::Binary) => Some((t.as_str(), binner)),
+            _ => None,
+        },
+        scaling: (params.target == Target::None).then_some(params.scaling),
+        cap: (params.cap_lower, params.cap_upper),
+    };
+    let mut transform = Transform::fit(&train, &columns, &spec)?;
+    transform.label = schema.label.clone();
 
     // The `row` column: the id when declared, else the source row number.
     let row_col = |f: &Frame| -> Column {
@@ -144,17 +185,17 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
     let mut decisions = Vec::new();
     for (part, f) in [("train", &train), ("test", &test)] {
         let x = transform.apply(f, &file)?;
-        if part == "train" {
+        if part == "train" && spec.woe.is_some() {
             // Selection for the scorecard, on the training WoE columns.
             let feats: Vec<(String, f64, &[f64])> = transform
                 .features
                 .iter()
-                .map(|t| {
+                .filter_map(|t| {
                     let woe = x.number(&format!("{WOE_PREFIX}{}", t.name)).expect("woe column");
-                    (t.name.clone(), t.binning.iv, woe)
+                    Some((t.name.clone(), t.binning.as_ref()?.iv, woe))
                 })
                 .collect();
-            decisions = select(&feats, f.number(&target).expect("target"), &params.selection);
+            decisions = select(&feats, &y_of(f, &target), &params.selection);
             transform.woe_features = decisions
                 .iter()
                 .filter(|d| d.kept)
@@ -163,20 +204,31 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
         }
         let mut m = Frame::new();
         m.push(ROW, row_col(f));
-        m.push(target.clone(), f.get(&target).expect("target").clone());
+        if let Some(c) = &outcome {
+            m.push(c.clone(), f.get(c).expect("outcome").clone());
+            // A label's share among the rows that have one.
+            let known: Vec<f64> = f
+                .number(c)
+                .expect("outcome")
+                .iter()
+                .copied()
+                .filter(|v| !v.is_nan())
+                .collect();
+            if !known.is_empty() {
+                rates.insert(part.to_string(), known.iter().sum::<f64>() / known.len() as f64);
+            }
+        }
         for (n, c) in x.iter() {
             m.push(n, c.clone());
         }
         rows_out += write_parquet(&out.join(format!("{part}.parquet")), &m)?;
-        let yy = f.number(&target).expect("target");
-        rates.insert(part.to_string(), yy.iter().sum::<f64>() / yy.len() as f64);
     }
     write_json(&out.join("transform.json"), &transform)?;
 
     let feats = summaries(&transform, &train);
     let top = feats
         .first()
-        .map(|f| format!(", top IV {} = {:.3}", f.name, f.iv))
+        .and_then(|f| Some(format!(", top IV {} = {:.3}", f.name, f.iv?)))
         .unwrap_or_default();
     let report = FeaturesReport {
         train_rows: train.rows() as u64,
@@ -211,7 +263,12 @@ fn choose_columns(
     params: &FeaturesParams,
     file: &str,
 ) -> Result<(Vec<String>, BTreeMap<String, String>)> {
-    let target = &schema.target;
+    let outcome = schema.outcome().unwrap_or_default();
+    let outcome_role = if schema.target.is_some() {
+        "target"
+    } else {
+        "evaluation label (data.label)"
+    };
     let mut excluded = BTreeMap::new();
     let mut columns = Vec::new();
     for name in &params.exclude {
@@ -224,8 +281,8 @@ fn choose_columns(
         }
     }
     for (name, col) in frame.iter() {
-        let reason = if name == *target {
-            Some("target".to_string())
+        let reason = if name == outcome {
+            Some(outcome_role.to_string())
         } else if Some(name) == schema.id.as_deref() {
             Some("id column".to_string())
         } else if name == riskpipe_core::names::SOURCE_ROW {
@@ -323,15 +380,15 @@ fn summaries(transform: &Transform, train: &Frame) -> Vec<FeatureSummary> {
                 crate::transform::Encoding::Numeric { .. } => "numeric".into(),
                 crate::transform::Encoding::Categorical { .. } => "categorical".into(),
             },
-            iv: f.binning.iv,
-            bins: f.binning.bins.len()
-                + usize::from(f.binning.missing.is_some())
-                + f.binning.specials.iter().filter(|s| s.bin.is_some()).count(),
+            iv: f.binning.as_ref().map(|b| b.iv),
+            bins: f.binning.as_ref().map(|b| {
+                b.bins.len() + usize::from(b.missing.is_some()) + b.specials.iter().filter(|s| s.bin.is_some()).count()
+            }),
             missing_share: train
                 .get(&f.name)
                 .map_or(0.0, |c| c.missing() as f64 / train.rows().max(1) as f64),
-            trend: f.binning.trend.clone(),
-            trend_note: f.binning.trend_note.clone(),
+            trend: f.binning.as_ref().and_then(|b| b.trend.clone()),
+            trend_note: f.binning.as_ref().and_then(|b| b.trend_note.clone()),
         })
         .collect();
     for f in &feats {
@@ -339,6 +396,7 @@ fn summaries(transform: &Transform, train: &Frame) -> Vec<FeatureSummary> {
             tracing::warn!(feature = %f.name, "Binning of `{}` {note}.", f.name);
         }
     }
-    feats.sort_by(|a, b| b.iv.total_cmp(&a.iv).then(a.name.cmp(&b.name)));
+    let iv = |f: &FeatureSummary| f.iv.unwrap_or(f64::NEG_INFINITY);
+    feats.sort_by(|a, b| iv(b).total_cmp(&iv(a)).then(a.name.cmp(&b.name)));
     feats
 }

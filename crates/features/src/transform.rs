@@ -12,8 +12,86 @@ use riskpipe_scorecard::{BinRef, Binner, Binning};
 
 /// Suffix of missing-indicator columns.
 pub use riskpipe_core::names::MISSING_SUFFIX;
+/// Suffix of scaled columns.
+pub use riskpipe_core::names::SCALED_SUFFIX;
 /// Prefix of WoE columns.
 pub use riskpipe_core::names::WOE_PREFIX;
+
+/// How numbers are scaled for detectors (`features.scaling`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Scaling {
+    /// `(x - median) / IQR` (the standard deviation when the IQR is 0): outliers do not set the
+    /// scale that is meant to reveal them.
+    #[default]
+    Robust,
+    /// `(x - mean) / standard deviation`.
+    Standard,
+}
+
+/// A feature's scaled column: the detectors' input.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Scale {
+    /// `(x - center) / spread`, uncapped; a missing value is the center (0), and the missing
+    /// flag, when the feature has one, is a column of its own.
+    Numeric {
+        /// Training median (robust) or mean (standard).
+        center: f64,
+        /// Training IQR (robust) or standard deviation (standard); never 0.
+        spread: f64,
+    },
+    /// The category's share of the training rows (frequency encoding): a rare category is a
+    /// small number. A category not seen in training is 0; a missing value has the share of
+    /// missing values in training.
+    Frequency {
+        /// Category -> share of training rows.
+        shares: BTreeMap<String, f64>,
+        /// Share of training rows with no value.
+        missing: f64,
+    },
+}
+
+impl Scale {
+    fn numeric(v: &[f64], scaling: Scaling) -> Scale {
+        let mut s: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+        let n = s.len().max(1) as f64;
+        let mean = s.iter().sum::<f64>() / n;
+        let sd = (s.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n).sqrt();
+        let (center, spread) = match scaling {
+            Scaling::Standard => (mean, sd),
+            Scaling::Robust => {
+                let median = quantile(&mut s, 0.5);
+                let iqr = quantile(&mut s, 0.75) - quantile(&mut s, 0.25);
+                (median, if iqr > 0.0 { iqr } else { sd })
+            }
+        };
+        Scale::Numeric {
+            center: if center.is_finite() { center } else { 0.0 },
+            spread: if spread.is_finite() && spread > 0.0 {
+                spread
+            } else {
+                1.0
+            },
+        }
+    }
+
+    fn frequency(v: &[Option<String>]) -> Scale {
+        let n = v.len().max(1) as f64;
+        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+        let mut missing = 0u64;
+        for s in v {
+            match s {
+                Some(s) => *counts.entry(s.clone()).or_insert(0) += 1,
+                None => missing += 1,
+            }
+        }
+        Scale::Frequency {
+            shares: counts.into_iter().map(|(k, c)| (k, c as f64 / n)).collect(),
+            missing: missing as f64 / n,
+        }
+    }
+}
 
 /// How one raw column becomes model inputs.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -46,21 +124,48 @@ pub struct FeatureTransform {
     pub name: String,
     /// Tree/raw encoding.
     pub encoding: Encoding,
-    /// WoE binning for the scorecard.
-    pub binning: Binning,
+    /// WoE binning for the scorecard (a binary target only: WoE needs events and non-events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binning: Option<Binning>,
+    /// Scaling for detectors (when the task or a feature builder needs scaled columns).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<Scale>,
+}
+
+impl FeatureTransform {
+    /// Whether `x` is one of the binning's declared special values (codes, not magnitudes).
+    fn is_special(&self, x: f64) -> bool {
+        self.binning.as_ref().is_some_and(|b| b.is_special(x))
+    }
+}
+
+/// What [`Transform::fit`] builds besides the encoded raw values.
+pub struct FitSpec<'a> {
+    /// The target's column and the binner for WoE columns (a binary target only).
+    pub woe: Option<(&'a str, &'a (dyn Binner + Sync))>,
+    /// The scaling of detector columns, when they are wanted.
+    pub scaling: Option<Scaling>,
+    /// Lower and upper capping quantiles of the raw values.
+    pub cap: (f64, f64),
 }
 
 /// The fitted transform, saved as `transform.json`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Transform {
-    /// Target column.
-    pub target: String,
+    /// Target column (none for a task without a target).
+    pub target: Option<String>,
+    /// The evaluation-only label carried beside the features, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     /// Features in order.
     pub features: Vec<FeatureTransform>,
     /// Columns for tree-type models (encoded raw values and missing flags).
     pub raw_features: Vec<String>,
     /// Columns for the scorecard (`woe_<name>`).
     pub woe_features: Vec<String>,
+    /// Columns for detectors (`<name>__scaled`, and missing flags).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scaled_features: Vec<String>,
 }
 
 /// The `q` quantile of `v` (linear between order statistics), by selection: `v` is reordered,
@@ -84,29 +189,30 @@ fn quantile(v: &mut [f64], q: f64) -> f64 {
 
 impl Transform {
     /// Fits on training rows. `columns` are the raw feature columns, in order.
-    pub fn fit(
-        train: &Frame,
-        target: &str,
-        columns: &[String],
-        cap: (f64, f64),
-        binner: &(dyn Binner + Sync),
-    ) -> Result<Transform> {
-        let y = train
-            .number(target)
-            .ok_or_else(|| Error::Internal(format!("target `{target}` is not numeric")))?;
+    pub fn fit(train: &Frame, columns: &[String], spec: &FitSpec<'_>) -> Result<Transform> {
+        let woe = match spec.woe {
+            Some((target, binner)) => Some((
+                train
+                    .number(target)
+                    .ok_or_else(|| Error::Internal(format!("target `{target}` is not numeric")))?,
+                binner,
+            )),
+            None => None,
+        };
+        let cap = spec.cap;
         let features: Vec<FeatureTransform> = columns
             .par_iter()
             .map(|name| {
                 let col = train.get(name).expect("feature column exists");
                 match col {
                     Column::Number(v) => {
-                        let binning = binner.fit_numeric(v, y);
+                        let binning = woe.map(|(y, binner)| binner.fit_numeric(v, y));
                         // Declared special values are codes, not magnitudes: they stay out of
                         // the median and the caps, and pass to tree models unchanged.
                         let mut s: Vec<f64> = v
                             .iter()
                             .copied()
-                            .filter(|x| !x.is_nan() && !binning.is_special(*x))
+                            .filter(|x| !x.is_nan() && !binning.as_ref().is_some_and(|b| b.is_special(*x)))
                             .collect();
                         let impute = quantile(&mut s, 0.5);
                         let cap_low = quantile(&mut s, cap.0);
@@ -120,6 +226,7 @@ impl Transform {
                                 missing_indicator: v.iter().any(|x| x.is_nan()),
                             },
                             binning,
+                            scale: spec.scaling.map(|sc| Scale::numeric(v, sc)),
                         }
                     }
                     Column::Text(v) => {
@@ -137,7 +244,8 @@ impl Transform {
                         FeatureTransform {
                             name: name.clone(),
                             encoding: Encoding::Categorical { codes, fallback: 0 },
-                            binning: binner.fit_categorical(v, y),
+                            binning: woe.map(|(y, binner)| binner.fit_categorical(v, y)),
+                            scale: spec.scaling.map(|_| Scale::frequency(v)),
                         }
                     }
                     Column::Date(_) => unreachable!("dates are not features"),
@@ -146,23 +254,39 @@ impl Transform {
             .collect();
         let mut raw_features = Vec::new();
         let mut woe_features = Vec::new();
+        let mut scaled_features = Vec::new();
         for f in &features {
             raw_features.push(f.name.clone());
+            if f.scale.is_some() {
+                scaled_features.push(format!("{}{SCALED_SUFFIX}", f.name));
+            }
             if let Encoding::Numeric {
                 missing_indicator: true,
                 ..
             } = f.encoding
             {
                 raw_features.push(format!("{}{MISSING_SUFFIX}", f.name));
+                if f.scale.is_some() {
+                    scaled_features.push(format!("{}{MISSING_SUFFIX}", f.name));
+                }
             }
-            woe_features.push(format!("{WOE_PREFIX}{}", f.name));
+            if f.binning.is_some() {
+                woe_features.push(format!("{WOE_PREFIX}{}", f.name));
+            }
         }
         Ok(Transform {
-            target: target.to_string(),
+            target: spec.woe.map(|(t, _)| t.to_string()),
+            label: None,
             features,
             raw_features,
             woe_features,
+            scaled_features,
         })
+    }
+
+    /// The column the matrices carry beside the features: the target, or the label.
+    pub fn outcome(&self) -> Option<&str> {
+        self.target.as_deref().or(self.label.as_deref())
     }
 
     /// The raw columns (and their kinds) the transform reads.
@@ -181,12 +305,17 @@ impl Transform {
             .collect()
     }
 
-    /// Applies the transform: returns the model input columns (raw-encoded, missing flags, WoE).
+    /// Applies the transform: returns the model input columns (raw-encoded and missing flags,
+    /// then WoE, then scaled, each where fitted).
     /// `file` names the data in errors.
     pub fn apply(&self, frame: &Frame, file: &str) -> Result<Frame> {
         // Features in parallel, each to its raw-encoded column, missing flag and WoE column;
         // assembled in feature order.
-        type Parts = (Vec<(String, Column)>, (String, Vec<f64>));
+        type Parts = (
+            Vec<(String, Column)>,
+            Option<(String, Vec<f64>)>,
+            Option<(String, Vec<f64>)>,
+        );
         let parts: Vec<Parts> = self
             .features
             .par_iter()
@@ -198,6 +327,7 @@ impl Transform {
                 })?;
                 let mut raw = Vec::new();
                 let woe_name = format!("{WOE_PREFIX}{}", f.name);
+                let scaled_name = format!("{}{SCALED_SUFFIX}", f.name);
                 match (&f.encoding, col) {
                     (
                         Encoding::Numeric {
@@ -215,7 +345,7 @@ impl Transform {
                                     .map(|x| {
                                         if x.is_nan() {
                                             *impute
-                                        } else if f.binning.is_special(*x) {
+                                        } else if f.is_special(*x) {
                                             *x
                                         } else {
                                             x.clamp(*cap_low, *cap_high)
@@ -230,8 +360,20 @@ impl Transform {
                                 Column::Number(v.iter().map(|x| f64::from(u8::from(x.is_nan()))).collect()),
                             ));
                         }
-                        let woe = v.iter().map(|x| f.binning.woe(f.binning.locate_number(*x))).collect();
-                        Ok((raw, (woe_name, woe)))
+                        let woe = f
+                            .binning
+                            .as_ref()
+                            .map(|b| (woe_name, v.iter().map(|x| b.woe(b.locate_number(*x))).collect()));
+                        let scaled = match &f.scale {
+                            Some(Scale::Numeric { center, spread }) => Some((
+                                scaled_name,
+                                v.iter()
+                                    .map(|x| if x.is_nan() { 0.0 } else { (x - center) / spread })
+                                    .collect(),
+                            )),
+                            _ => None,
+                        };
+                        Ok((raw, woe, scaled))
                     }
                     (Encoding::Categorical { codes, fallback }, Column::Text(v)) => {
                         raw.push((
@@ -244,11 +386,25 @@ impl Transform {
                                     .collect(),
                             ),
                         ));
-                        let woe = v
-                            .iter()
-                            .map(|s| f.binning.woe(f.binning.locate_category(s.as_deref())))
-                            .collect();
-                        Ok((raw, (woe_name, woe)))
+                        let woe = f.binning.as_ref().map(|b| {
+                            (
+                                woe_name,
+                                v.iter().map(|s| b.woe(b.locate_category(s.as_deref()))).collect(),
+                            )
+                        });
+                        let scaled = match &f.scale {
+                            Some(Scale::Frequency { shares, missing }) => Some((
+                                scaled_name,
+                                v.iter()
+                                    .map(|s| match s {
+                                        Some(s) => shares.get(s).copied().unwrap_or(0.0),
+                                        None => *missing,
+                                    })
+                                    .collect(),
+                            )),
+                            _ => None,
+                        };
+                        Ok((raw, woe, scaled))
                     }
                     (enc, c) => Err(Error::data(
                         file,
@@ -270,13 +426,15 @@ impl Transform {
             .collect::<Result<Vec<_>>>()?;
         let mut out = Frame::new();
         let mut woe = Vec::with_capacity(parts.len());
-        for (raw, w) in parts {
+        let mut scaled = Vec::with_capacity(parts.len());
+        for (raw, w, z) in parts {
             for (n, c) in raw {
                 out.push(n, c);
             }
-            woe.push(w);
+            woe.extend(w);
+            scaled.extend(z);
         }
-        for (n, v) in woe {
+        for (n, v) in woe.into_iter().chain(scaled) {
             out.push(n, Column::Number(v));
         }
         Ok(out)
@@ -312,7 +470,10 @@ impl Transform {
 
 impl riskpipe_scorecard::BinningOf for Transform {
     fn binning_of(&self, feature: &str) -> Option<&Binning> {
-        self.features.iter().find(|f| f.name == feature).map(|f| &f.binning)
+        self.features
+            .iter()
+            .find(|f| f.name == feature)
+            .and_then(|f| f.binning.as_ref())
     }
 }
 
@@ -327,8 +488,12 @@ impl Locator<'_> {
         self.cols
             .iter()
             .map(|(f, c)| match c {
-                Column::Number(v) => f.binning.locate_number(v[row]),
-                Column::Text(v) => f.binning.locate_category(v[row].as_deref()),
+                _ if f.binning.is_none() => BinRef::Neutral, // no WoE binning fitted
+                Column::Number(v) => f.binning.as_ref().map_or(BinRef::Neutral, |b| b.locate_number(v[row])),
+                Column::Text(v) => f
+                    .binning
+                    .as_ref()
+                    .map_or(BinRef::Neutral, |b| b.locate_category(v[row].as_deref())),
                 Column::Date(_) => BinRef::Neutral, // refused by `locator`
             })
             .collect()

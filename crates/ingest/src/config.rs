@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use riskpipe_core::{ColumnKind, Error};
+use riskpipe_core::{ColumnKind, Error, Target};
 
 /// The `data:` section, exactly as written.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -14,14 +14,19 @@ use riskpipe_core::{ColumnKind, Error};
 pub struct IngestConfig {
     /// A CSV or Parquet file, relative to the pipeline file.
     pub path: Option<String>,
-    /// A generator instead of a file: `loans`.
+    /// A generator instead of a file: `loans` or `accounts`.
     pub synth: Option<String>,
     /// Rows to generate (with `synth`).
     pub rows: Option<u64>,
     /// Generator seed (with `synth`); defaults to the pipeline seed.
     pub seed: Option<u64>,
+    /// Share of planted anomalies (with `synth: accounts`; default 0.02).
+    pub anomaly_rate: Option<f64>,
     /// The target column.
     pub target: Option<String>,
+    /// A 0/1 column used only to evaluate a task without a target (never a feature, never
+    /// seen by a detector).
+    pub label: Option<String>,
     /// The target value that means the event (1); without it the target must be 0/1.
     pub positive: Option<String>,
     /// A row identifier column (kept, never a feature).
@@ -55,6 +60,15 @@ pub enum Source {
         /// Seed.
         seed: u64,
     },
+    /// The account-behaviour generator (planted anomalies).
+    SynthAccounts {
+        /// Rows.
+        rows: u64,
+        /// Seed.
+        seed: u64,
+        /// Share of planted anomalies.
+        anomaly_rate: f64,
+    },
 }
 
 /// Checked parameters of the ingest stage (recorded in its manifest).
@@ -62,9 +76,12 @@ pub enum Source {
 pub struct IngestParams {
     /// The source.
     pub source: Source,
-    /// The target column.
-    pub target: String,
-    /// The value that means 1, if the target is not 0/1.
+    /// The target column (none for a task without a target).
+    pub target: Option<String>,
+    /// The evaluation-only label of a task without a target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The value that means 1, if the target (or label) is not 0/1.
     pub positive: Option<String>,
     /// The id column.
     pub id: Option<String>,
@@ -76,9 +93,23 @@ pub struct IngestParams {
     pub delimiter: char,
 }
 
+impl IngestParams {
+    /// The column carried beside the features: the target, or the evaluation label.
+    pub fn outcome(&self) -> Option<&str> {
+        self.target.as_deref().or(self.label.as_deref())
+    }
+}
+
 impl IngestConfig {
-    /// Checks the section; `file` names the pipeline file in errors, `base` is its folder.
-    pub fn resolve(self, file: &str, base: &Path, pipeline_seed: u64) -> Result<IngestParams, Vec<Error>> {
+    /// Checks the section for a task whose target is of kind `kind`; `file` names the pipeline
+    /// file in errors, `base` is its folder.
+    pub fn resolve(
+        self,
+        file: &str,
+        base: &Path,
+        pipeline_seed: u64,
+        kind: Target,
+    ) -> Result<IngestParams, Vec<Error>> {
         let mut errs = Vec::new();
         let source = match (&self.path, &self.synth) {
             (Some(_), Some(_)) => {
@@ -89,7 +120,7 @@ impl IngestConfig {
                 errs.push(Error::config(
                     file,
                     "data",
-                    "missing `path` (a CSV or Parquet file) or `synth: loans`",
+                    "missing `path` (a CSV or Parquet file) or `synth: loans` / `synth: accounts`",
                 ));
                 None
             }
@@ -103,58 +134,42 @@ impl IngestConfig {
                     Some(Source::Csv { path: s })
                 }
             }
-            (None, Some(kind)) => match kind.as_str() {
-                "loans" => match self.rows {
-                    Some(0) => {
-                        errs.push(Error::config(file, "data.rows", "must be at least 1"));
-                        None
-                    }
-                    rows => Some(Source::SynthLoans {
-                        rows: rows.unwrap_or(20_000),
-                        seed: self.seed.unwrap_or(pipeline_seed),
-                    }),
-                },
-                other => {
-                    errs.push(Error::config(
-                        file,
-                        "data.synth",
-                        format!("unknown generator `{other}`, expected `loans`"),
-                    ));
-                    None
-                }
-            },
+            (None, Some(generator)) => self.generator(generator, file, pipeline_seed, &mut errs),
         };
         if self.path.is_some() && (self.rows.is_some() || self.seed.is_some()) {
             errs.push(Error::config(file, "data", "`rows` and `seed` apply only with `synth`"));
         }
-        let target = match (&self.target, &source) {
-            (Some(t), _) => Some(t.clone()),
-            (None, Some(Source::SynthLoans { .. })) => Some(riskpipe_synth::TARGET.to_string()),
-            (None, _) => {
-                errs.push(Error::config(
-                    file,
-                    "data.target",
-                    "missing: name the 0/1 target column",
-                ));
-                None
-            }
-        };
+        if self.anomaly_rate.is_some() && !matches!(source, Some(Source::SynthAccounts { .. })) {
+            errs.push(Error::config(
+                file,
+                "data.anomaly_rate",
+                "applies only with `synth: accounts`",
+            ));
+        }
+        let (target, label) = self.outcome(&source, kind, file, &mut errs);
         let id = match (&self.id, &source) {
             (Some(i), _) => Some(i.clone()),
             (None, Some(Source::SynthLoans { .. })) => Some("id".to_string()),
+            (None, Some(Source::SynthAccounts { .. })) => Some("account_id".to_string()),
             _ => None,
         };
-        if let (Some(t), Some(i)) = (&target, &id) {
-            if t == i {
-                errs.push(Error::config(
-                    file,
-                    "data.id",
-                    format!("`{i}` is also `data.target`; the id must be a column of its own"),
-                ));
+        for (key, other) in [("data.target", &target), ("data.label", &label)] {
+            if let (Some(t), Some(i)) = (other, &id) {
+                if t == i {
+                    errs.push(Error::config(
+                        file,
+                        "data.id",
+                        format!("`{i}` is also `{key}`; the id must be a column of its own"),
+                    ));
+                }
             }
         }
         use riskpipe_core::names::{Role, reserved};
-        for (key, name, role) in [("data.target", &target, Role::Target), ("data.id", &id, Role::Id)] {
+        for (key, name, role) in [
+            ("data.target", &target, Role::Target),
+            ("data.label", &label, Role::Target),
+            ("data.id", &id, Role::Id),
+        ] {
             if let Some(why) = name.as_deref().and_then(|n| reserved(n, role)) {
                 errs.push(Error::config(
                     file,
@@ -184,7 +199,8 @@ impl IngestConfig {
         }
         Ok(IngestParams {
             source: source.expect("checked"),
-            target: target.expect("checked"),
+            target,
+            label,
             positive: self.positive,
             id,
             schema: self.schema.unwrap_or_default(),
@@ -196,5 +212,95 @@ impl IngestConfig {
             }),
             delimiter,
         })
+    }
+
+    /// The generated source `data.synth` names, with its rows and seed.
+    fn generator(&self, name: &str, file: &str, pipeline_seed: u64, errs: &mut Vec<Error>) -> Option<Source> {
+        let rows = match self.rows {
+            Some(0) => {
+                errs.push(Error::config(file, "data.rows", "must be at least 1"));
+                return None;
+            }
+            rows => rows.unwrap_or(20_000),
+        };
+        let seed = self.seed.unwrap_or(pipeline_seed);
+        match name {
+            "loans" => Some(Source::SynthLoans { rows, seed }),
+            "accounts" => {
+                let anomaly_rate = self.anomaly_rate.unwrap_or(0.02);
+                if !(anomaly_rate > 0.0 && anomaly_rate < 0.5) {
+                    errs.push(Error::config(
+                        file,
+                        "data.anomaly_rate",
+                        format!("must be in (0, 0.5), found {anomaly_rate}"),
+                    ));
+                    return None;
+                }
+                Some(Source::SynthAccounts {
+                    rows,
+                    seed,
+                    anomaly_rate,
+                })
+            }
+            other => {
+                errs.push(Error::config(
+                    file,
+                    "data.synth",
+                    format!("unknown generator `{other}`, expected `loans` or `accounts`"),
+                ));
+                None
+            }
+        }
+    }
+
+    /// The target and the evaluation label, as the task's kind of target allows: a task with a
+    /// target needs `data.target` and has no label; a task without one refuses `data.target`
+    /// and may name a label.
+    fn outcome(
+        &self,
+        source: &Option<Source>,
+        kind: Target,
+        file: &str,
+        errs: &mut Vec<Error>,
+    ) -> (Option<String>, Option<String>) {
+        match kind {
+            Target::Binary | Target::Continuous => {
+                if self.label.is_some() {
+                    errs.push(Error::config(
+                        file,
+                        "data.label",
+                        "applies to a task without a target (`anomaly_detection`); this task learns from `data.target`",
+                    ));
+                }
+                let target = match (&self.target, source) {
+                    (Some(t), _) => Some(t.clone()),
+                    (None, Some(Source::SynthLoans { .. })) => Some(riskpipe_synth::TARGET.to_string()),
+                    (None, _) => {
+                        errs.push(Error::config(
+                            file,
+                            "data.target",
+                            format!("missing: name the {} target column", kind.describe()),
+                        ));
+                        None
+                    }
+                };
+                (target, None)
+            }
+            Target::None => {
+                if self.target.is_some() {
+                    errs.push(Error::config(
+                        file,
+                        "data.target",
+                        "this task learns without a target; name a 0/1 column used only for evaluation with `data.label`",
+                    ));
+                }
+                let label = match (&self.label, source) {
+                    (Some(l), _) => Some(l.clone()),
+                    (None, Some(Source::SynthAccounts { .. })) => Some(riskpipe_synth::LABEL.to_string()),
+                    _ => None,
+                };
+                (None, label)
+            }
+        }
     }
 }

@@ -32,8 +32,11 @@ pub struct SchemaColumn {
 pub struct Schema {
     /// Columns in file order.
     pub columns: Vec<SchemaColumn>,
-    /// Target column.
-    pub target: String,
+    /// Target column (none for a task without a target).
+    pub target: Option<String>,
+    /// The evaluation-only label, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     /// Id column, if any.
     pub id: Option<String>,
     /// The value that meant 1 in the source, if the target was not 0/1.
@@ -55,8 +58,9 @@ pub struct QualityReport {
     pub rejected_examples: Vec<(u64, String)>,
     /// Missing values per column.
     pub missing: BTreeMap<String, u64>,
-    /// Share of positives in the target.
-    pub positive_rate: f64,
+    /// Share of positives in the target (or among labelled rows); absent without either.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub positive_rate: Option<f64>,
     /// Columns read as text although some of their values are numbers (fewer than half), with
     /// the counts: the inference rule's decision, stated rather than silent.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -67,7 +71,7 @@ pub struct QualityReport {
 pub fn inputs(params: &IngestParams) -> Vec<Input> {
     match &params.source {
         Source::Csv { path } | Source::Parquet { path } => vec![Input::External(path.into())],
-        Source::SynthLoans { .. } => vec![],
+        Source::SynthLoans { .. } | Source::SynthAccounts { .. } => vec![],
     }
 }
 
@@ -98,22 +102,48 @@ pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<S
             f.push(SOURCE_ROW, Column::Number((0..f.rows()).map(|i| i as f64).collect()));
             (f, format!("synth:loans(rows={rows}, seed={seed})"), Some(book.truth))
         }
+        Source::SynthAccounts {
+            rows,
+            seed,
+            anomaly_rate,
+        } => {
+            let book = riskpipe_synth::accounts(*rows as usize, *seed, *anomaly_rate);
+            let mut f = book.data;
+            f.push(SOURCE_ROW, Column::Number((0..f.rows()).map(|i| i as f64).collect()));
+            (
+                f,
+                format!("synth:accounts(rows={rows}, seed={seed}, anomaly_rate={anomaly_rate})"),
+                Some(book.truth),
+            )
+        }
     };
     let rows_read = frame.rows() as u64;
     let (keep, rejected, examples) = encode_target(&mut frame, params, &file)?;
     if keep.len() < frame.rows() {
         frame = frame.take(&keep);
     }
-    let y = frame.number(&params.target).expect("target encoded");
-    let pos = y.iter().sum::<f64>();
-    if pos == 0.0 || pos == y.len() as f64 {
-        return Err(Error::data(
-            file.clone(),
-            None,
-            Some(&params.target),
-            "the target has only one class; a model needs both 0 and 1",
-        ));
-    }
+    let positive_rate = match (&params.target, params.outcome()) {
+        (Some(t), _) => {
+            let y = frame.number(t).expect("target encoded");
+            let pos = y.iter().sum::<f64>();
+            if pos == 0.0 || pos == y.len() as f64 {
+                return Err(Error::data(
+                    file.clone(),
+                    None,
+                    Some(t),
+                    "the target has only one class; a model needs both 0 and 1",
+                ));
+            }
+            Some(pos / y.len() as f64)
+        }
+        // A label's share among the rows that have one.
+        (None, Some(l)) => {
+            let y = frame.number(l).expect("label encoded");
+            let known: Vec<f64> = y.iter().copied().filter(|v| !v.is_nan()).collect();
+            (!known.is_empty()).then(|| known.iter().sum::<f64>() / known.len() as f64)
+        }
+        (None, None) => None,
+    };
     if let Some(id) = &params.id {
         let Some(col) = frame.get(id) else {
             return Err(Error::ColumnNotFound {
@@ -130,8 +160,10 @@ pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<S
             .map(|(n, c)| SchemaColumn {
                 name: n.to_string(),
                 kind: c.kind(),
-                role: if n == params.target {
+                role: if Some(n) == params.target.as_deref() {
                     "target"
+                } else if Some(n) == params.label.as_deref() {
+                    "label"
                 } else if Some(n) == params.id.as_deref() {
                     "id"
                 } else if n == SOURCE_ROW {
@@ -143,6 +175,7 @@ pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<S
             })
             .collect(),
         target: params.target.clone(),
+        label: params.label.clone(),
         id: params.id.clone(),
         positive: params.positive.clone(),
         missing_values: params.missing_values.clone(),
@@ -153,7 +186,7 @@ pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<S
         rejected,
         rejected_examples: examples,
         missing: frame.iter().map(|(n, c)| (n.to_string(), c.missing() as u64)).collect(),
-        positive_rate: pos / frame.rows() as f64,
+        positive_rate,
         read_as_text,
     };
     let rows = write_parquet(&out.join("data.parquet"), &frame)?;
@@ -170,6 +203,16 @@ pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<S
             "rows": rows,
             "seed": seed,
         }),
+        Source::SynthAccounts {
+            rows,
+            seed,
+            anomaly_rate,
+        } => serde_json::json!({
+            "generator": "accounts",
+            "rows": rows,
+            "seed": seed,
+            "anomaly_rate": anomaly_rate,
+        }),
     };
     write_json(&out.join("source.json"), &source)?;
     if let Some(t) = truth {
@@ -179,11 +222,10 @@ pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<S
     Ok(StageReport {
         rows_in: rows_read,
         rows_out: rows,
-        summary: format!(
-            "{} columns, {:.1}% positive",
-            frame.names().len(),
-            100.0 * quality.positive_rate
-        ),
+        summary: match quality.positive_rate {
+            Some(r) => format!("{} columns, {:.1}% positive", frame.names().len(), 100.0 * r),
+            None => format!("{} columns, no target", frame.names().len()),
+        },
         ..StageReport::default()
     })
 }
@@ -212,7 +254,7 @@ fn check_names(names: &[String], params: &IngestParams, file: &str) -> Result<()
                 "the header names this column twice",
             ));
         }
-        let role = if *name == params.target {
+        let role = if Some(name.as_str()) == params.outcome() {
             Role::Target
         } else if Some(name) == params.id.as_ref() {
             Role::Id
@@ -264,17 +306,26 @@ fn check_unique_ids(col: &Column, source_row: Option<&[f64]>, id: &str, file: &s
     Ok(())
 }
 
-/// Turns the target into 0/1 numbers; returns the rows to keep and the rejection counts.
+/// Turns the target (or the evaluation label) into 0/1 numbers; returns the rows to keep and
+/// the rejection counts. A row without a target is rejected; a row without a label is kept
+/// (the label only evaluates, and the rows a detector sees must not depend on it).
 fn encode_target(
     frame: &mut Frame,
     params: &IngestParams,
     file: &str,
 ) -> Result<(Vec<usize>, BTreeMap<String, u64>, Vec<(u64, String)>)> {
-    let t = &params.target;
+    let Some(t) = params.outcome() else {
+        return Ok(((0..frame.rows()).collect(), BTreeMap::new(), Vec::new()));
+    };
+    let (what, key) = if params.target.is_some() {
+        ("target", "data.target")
+    } else {
+        ("label", "data.label")
+    };
     let col = frame.get(t).ok_or_else(|| Error::ColumnNotFound {
         file: file.to_string(),
-        column: t.clone(),
-        hint: "; it is named by `data.target`".into(),
+        column: t.to_string(),
+        hint: format!("; it is named by `{key}`"),
     })?;
     let n = col.len();
     let mut y = vec![f64::NAN; n];
@@ -291,7 +342,7 @@ fn encode_target(
                             Some(i as u64 + 1),
                             Some(t),
                             format!(
-                                "the target has a third value `{v}` (seen: `{}`, `{}`); a binary target has two",
+                                "the {what} has a third value `{v}` (seen: `{}`, `{}`); a 0/1 {what} has two",
                                 distinct[0], distinct[1]
                             ),
                         ));
@@ -309,7 +360,7 @@ fn encode_target(
                             Some(i as u64 + 1),
                             Some(t),
                             format!(
-                                "the target must be 0 or 1, found `{v}`; set `data.positive` to the value that means the event"
+                                "the {what} must be 0 or 1, found `{v}`; set `data.positive` to the value that means the event"
                             ),
                         ));
                     }
@@ -324,7 +375,7 @@ fn encode_target(
                 None,
                 Some(t),
                 format!(
-                    "`data.positive` is `{p}`, but the target never has that value (it has {})",
+                    "`data.positive` is `{p}`, but the {what} never has that value (it has {})",
                     distinct.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", ")
                 ),
             ));
@@ -334,7 +385,7 @@ fn encode_target(
     let mut rejected = BTreeMap::new();
     let mut examples = Vec::new();
     for (i, v) in y.iter().enumerate() {
-        if v.is_nan() {
+        if v.is_nan() && params.target.is_some() {
             *rejected.entry("target missing".to_string()).or_insert(0) += 1;
             if examples.len() < 20 {
                 examples.push((i as u64 + 1, "target missing".to_string()));
@@ -581,7 +632,7 @@ mod tests {
             target: Some(target.into()),
             ..Default::default()
         }
-        .resolve("p.yaml", Path::new(""), 1)
+        .resolve("p.yaml", Path::new(""), 1, riskpipe_core::Target::Binary)
         .unwrap()
     }
 

@@ -10,10 +10,12 @@ use serde::{Deserialize, Serialize};
 
 use riskpipe_core::{Error, Frame, Result};
 
+use crate::detect::Detect;
 use crate::{
-    AdaBoost, AdaBoostParams, Bagging, BaggingParams, BaseParams, BoostingParams, DecisionTree, ForestParams,
-    GradientBoosting, LogisticParams, LogisticRegression, Mlp, MlpParams, Node, Objective, RandomForest,
-    RegressionTreeParams, TreeParams, feature_columns, shap,
+    AdaBoost, AdaBoostParams, Bagging, BaggingParams, BaseParams, BoostingParams, DecisionTree, DetectorEnsemble, Ecod,
+    EcodParams, ForestParams, GradientBoosting, Hbos, HbosParams, IsolationForest, IsolationForestParams,
+    LogisticParams, LogisticRegression, Mlp, MlpParams, Node, Objective, RandomForest, RegressionTreeParams,
+    TreeParams, feature_columns, shap,
 };
 
 /// A model family, by the name a pipeline file and `model.json` use.
@@ -37,11 +39,18 @@ pub enum Family {
     Mlp,
     /// One CART tree on squared error: an amount per leaf.
     RegressionTree,
+    /// Isolation forest: an anomaly score from random-split path lengths.
+    #[serde(rename = "iforest")]
+    IsolationForest,
+    /// ECOD: an anomaly score from empirical-CDF tails.
+    Ecod,
+    /// HBOS: an anomaly score from per-feature histograms.
+    Hbos,
 }
 
 impl Family {
     /// Every family, in the order train searches them and reports list them.
-    pub const ALL: [Family; 8] = [
+    pub const ALL: [Family; 11] = [
         Family::Logistic,
         Family::Tree,
         Family::Forest,
@@ -50,10 +59,13 @@ impl Family {
         Family::Bagging,
         Family::Mlp,
         Family::RegressionTree,
+        Family::IsolationForest,
+        Family::Ecod,
+        Family::Hbos,
     ];
 
     /// Every family's name, in the order of [`Family::ALL`].
-    pub const NAMES: [&'static str; 8] = [
+    pub const NAMES: [&'static str; 11] = [
         "logistic",
         "tree",
         "forest",
@@ -62,6 +74,9 @@ impl Family {
         "bagging",
         "mlp",
         "regression_tree",
+        "iforest",
+        "ecod",
+        "hbos",
     ];
 
     /// The family's name (`train.models.<name>`, `train/<name>.json`).
@@ -104,6 +119,18 @@ impl Output {
     }
 }
 
+/// The columns of the feature matrices a model reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeatureSet {
+    /// The encoded raw values (imputed, capped) and missing flags: trees, boosting, networks.
+    Raw,
+    /// The weight-of-evidence columns: the logistic scorecard, and bagging over it.
+    Woe,
+    /// The scaled columns (robust-scaled or standardised numbers, category frequencies):
+    /// detectors.
+    Scaled,
+}
+
 /// A setting no fit can use: the field of the family's parameters, and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParamError {
@@ -134,6 +161,12 @@ pub enum ModelParams {
     Mlp(MlpParams),
     /// One regression tree.
     RegressionTree(RegressionTreeParams),
+    /// Isolation forest.
+    IsolationForest(IsolationForestParams),
+    /// ECOD.
+    Ecod(EcodParams),
+    /// HBOS.
+    Hbos(HbosParams),
 }
 
 /// `From` each family's parameters: `ModelParams::from(TreeParams { .. })`.
@@ -156,6 +189,9 @@ params_from! {
     BaggingParams => Bagging,
     MlpParams => Mlp,
     RegressionTreeParams => RegressionTree,
+    IsolationForestParams => IsolationForest,
+    EcodParams => Ecod,
+    HbosParams => Hbos,
 }
 
 /// `Err` naming `field` unless `ok`.
@@ -204,6 +240,9 @@ impl ModelParams {
             Family::Bagging => ModelParams::Bagging(read(family, v)?),
             Family::Mlp => ModelParams::Mlp(read(family, v)?),
             Family::RegressionTree => ModelParams::RegressionTree(read(family, v)?),
+            Family::IsolationForest => ModelParams::IsolationForest(read(family, v)?),
+            Family::Ecod => ModelParams::Ecod(read(family, v)?),
+            Family::Hbos => ModelParams::Hbos(read(family, v)?),
         })
     }
 
@@ -218,6 +257,9 @@ impl ModelParams {
             ModelParams::Bagging(_) => Family::Bagging,
             ModelParams::Mlp(_) => Family::Mlp,
             ModelParams::RegressionTree(_) => Family::RegressionTree,
+            ModelParams::IsolationForest(_) => Family::IsolationForest,
+            ModelParams::Ecod(_) => Family::Ecod,
+            ModelParams::Hbos(_) => Family::Hbos,
         }
     }
 
@@ -226,18 +268,25 @@ impl ModelParams {
         match self {
             ModelParams::Boosting(b) if b.objective == Objective::Regression => Output::Amount,
             ModelParams::RegressionTree(_) => Output::Amount,
+            ModelParams::IsolationForest(_) | ModelParams::Ecod(_) | ModelParams::Hbos(_) => Output::AnomalyScore,
             _ => Output::Probability,
         }
     }
 
-    /// Whether the model reads WoE columns (logistic regression, and bagging over it) rather
-    /// than the encoded raw features.
-    pub fn reads_woe(&self) -> bool {
+    /// The matrix columns the model reads: WoE columns (logistic regression, and bagging over
+    /// it), scaled columns (detectors), or the encoded raw features (the rest).
+    pub fn feature_set(&self) -> FeatureSet {
         match self {
-            ModelParams::Logistic(_) => true,
-            ModelParams::Bagging(b) => matches!(b.base, BaseParams::Logistic(_)),
-            _ => false,
+            ModelParams::Logistic(_) => FeatureSet::Woe,
+            ModelParams::Bagging(b) if matches!(b.base, BaseParams::Logistic(_)) => FeatureSet::Woe,
+            _ if self.output() == Output::AnomalyScore => FeatureSet::Scaled,
+            _ => FeatureSet::Raw,
         }
+    }
+
+    /// Whether the model reads WoE columns rather than the encoded raw features.
+    pub fn reads_woe(&self) -> bool {
+        self.feature_set() == FeatureSet::Woe
     }
 
     /// The features the settings name, with the field that names them (boosting's monotone
@@ -318,11 +367,25 @@ impl ModelParams {
                 need(p.min_samples_leaf >= 1, "min_samples_leaf", "must be at least 1")?;
                 need((2..=255).contains(&p.max_bins), "max_bins", "must be between 2 and 255")
             }
+            ModelParams::IsolationForest(p) => {
+                need(p.n_trees >= 1, "n_trees", "must be at least 1")?;
+                need(p.max_samples >= 2, "max_samples", "must be at least 2")
+            }
+            ModelParams::Ecod(p) => need(p.points >= 2, "points", "must be at least 2"),
+            ModelParams::Hbos(p) => {
+                need(
+                    (2..=10_000).contains(&p.n_bins),
+                    "n_bins",
+                    "must be between 2 and 10000",
+                )?;
+                need(p.alpha.is_finite() && p.alpha > 0.0, "alpha", "must be finite and > 0")?;
+                need(within(p.tol, 0.0, f64::MAX), "tol", "must be finite and >= 0")
+            }
         }
     }
 
     /// Checks the settings, then fits the model on columns `x` (named `names`) and targets `y`:
-    /// 0/1 labels for a probability, real values for an amount.
+    /// 0/1 labels for a probability, real values for an amount; a detector never reads `y`.
     pub fn fit(&self, names: &[String], x: &[&[f64]], y: &[f64]) -> Result<Model> {
         self.check().map_err(|e| {
             Error::Internal(format!(
@@ -344,6 +407,9 @@ impl ModelParams {
             ModelParams::RegressionTree(p) => {
                 Model::RegressionTree(DecisionTree::fit_regression(names, x, y, None, p)?)
             }
+            ModelParams::IsolationForest(p) => Model::IsolationForest(IsolationForest::fit(names, x, p)?),
+            ModelParams::Ecod(p) => Model::Ecod(Ecod::fit(names, x, p)?),
+            ModelParams::Hbos(p) => Model::Hbos(Hbos::fit(names, x, p)?),
         })
     }
 }
@@ -369,6 +435,16 @@ pub enum Model {
     Mlp(Mlp),
     /// Regression tree: leaf means.
     RegressionTree(DecisionTree),
+    /// Isolation forest.
+    #[serde(rename = "iforest")]
+    IsolationForest(IsolationForest),
+    /// ECOD.
+    Ecod(Ecod),
+    /// HBOS.
+    Hbos(Hbos),
+    /// The mean of detectors' rank-normalised scores (not a family: train builds it from the
+    /// detectors it fitted).
+    DetectorEnsemble(DetectorEnsemble),
 }
 
 fn std_dev(v: &[f64]) -> f64 {
@@ -378,9 +454,9 @@ fn std_dev(v: &[f64]) -> f64 {
 }
 
 impl Model {
-    /// The model's family.
-    pub fn family(&self) -> Family {
-        match self {
+    /// The model's family (`None` for the detector ensemble, which is built, not listed).
+    pub fn family(&self) -> Option<Family> {
+        Some(match self {
             Model::Logistic(_) => Family::Logistic,
             Model::Tree(_) => Family::Tree,
             Model::Forest(_) => Family::Forest,
@@ -389,7 +465,45 @@ impl Model {
             Model::Bagging(_) => Family::Bagging,
             Model::Mlp(_) => Family::Mlp,
             Model::RegressionTree(_) => Family::RegressionTree,
+            Model::IsolationForest(_) => Family::IsolationForest,
+            Model::Ecod(_) => Family::Ecod,
+            Model::Hbos(_) => Family::Hbos,
+            Model::DetectorEnsemble(_) => return None,
+        })
+    }
+
+    /// The ensemble of fitted detectors `members` (name, model), each rank-normalised against
+    /// its scores of the training columns `x`.
+    pub fn detector_ensemble(members: Vec<(String, Model)>, x: &[&[f64]]) -> Result<Model> {
+        Ok(Model::DetectorEnsemble(DetectorEnsemble::build(members, x)?))
+    }
+
+    /// The model as a detector, when it is one (a detector family or the ensemble).
+    pub fn detector(&self) -> Option<&dyn Detect> {
+        match self {
+            Model::IsolationForest(m) => Some(m),
+            Model::Ecod(m) => Some(m),
+            Model::Hbos(m) => Some(m),
+            Model::DetectorEnsemble(m) => Some(m),
+            _ => None,
         }
+    }
+
+    /// For a detector, each row's per-feature part in its unusualness (rows, then features in
+    /// the model's order): isolation depth for the isolation forest, tail scores for ECOD and
+    /// HBOS, the members' shares weighted by their ranks for the ensemble. `None` for the other
+    /// families ([`Model::contributions`] explains trees).
+    pub fn explain(&self, x: &[&[f64]]) -> Option<Vec<Vec<f64>>> {
+        use rayon::prelude::*;
+        let d = self.detector()?;
+        let n = x.first().map_or(0, |c| c.len());
+        Some(
+            (0..n)
+                .into_par_iter()
+                .with_min_len(64)
+                .map(|i| d.explain_row(&x.iter().map(|c| c[i]).collect::<Vec<f64>>()))
+                .collect(),
+        )
     }
 
     /// What [`Model::predict`] returns.
@@ -397,6 +511,7 @@ impl Model {
         match self {
             Model::Boosting(b) if b.params.objective == Objective::Regression => Output::Amount,
             Model::RegressionTree(_) => Output::Amount,
+            _ if self.detector().is_some() => Output::AnomalyScore,
             _ => Output::Probability,
         }
     }
@@ -411,11 +526,15 @@ impl Model {
             Model::AdaBoost(m) => &m.features,
             Model::Bagging(m) => &m.features,
             Model::Mlp(m) => &m.features,
+            Model::IsolationForest(m) => &m.features,
+            Model::Ecod(m) => &m.features,
+            Model::Hbos(m) => &m.features,
+            Model::DetectorEnsemble(m) => &m.features,
         }
     }
 
     /// The prediction for columns `x` (in the model's feature order), as [`Model::output`]
-    /// says: P(y = 1), or an amount.
+    /// says: P(y = 1), an amount, or an anomaly score.
     pub fn predict(&self, x: &[&[f64]]) -> Vec<f64> {
         match self {
             Model::Logistic(m) => m.predict_proba(x),
@@ -426,6 +545,9 @@ impl Model {
             Model::AdaBoost(m) => m.predict_proba(x),
             Model::Bagging(m) => m.predict_proba(x),
             Model::Mlp(m) => m.predict_proba(x),
+            Model::IsolationForest(_) | Model::Ecod(_) | Model::Hbos(_) | Model::DetectorEnsemble(_) => {
+                self.detector().map(|d| d.score(x)).unwrap_or_default()
+            }
         }
     }
 
@@ -565,6 +687,7 @@ impl Model {
                 b.features.iter().cloned().zip(imp).filter(|(_, v)| *v > 0.0).collect()
             }
             Model::Mlp(_) => Vec::new(),
+            Model::IsolationForest(_) | Model::Ecod(_) | Model::Hbos(_) | Model::DetectorEnsemble(_) => Vec::new(),
         }
     }
 }
@@ -599,6 +722,15 @@ mod tests {
         let y = [0.0, 0.0, 1.0, 1.0];
         let names = vec!["x".to_string()];
         assert!(bad.fit(&names, &[&x], &y).is_err());
+        let zero = ModelParams::from(IsolationForestParams {
+            n_trees: 0,
+            ..IsolationForestParams::default()
+        });
+        assert_eq!(
+            (zero.check().unwrap_err().field, zero.output()),
+            ("n_trees", Output::AnomalyScore)
+        );
+        assert_eq!(zero.feature_set(), FeatureSet::Scaled);
         let rt = ModelParams::from(RegressionTreeParams::default());
         assert!(rt.check().is_ok());
         assert_eq!(rt.output(), Output::Amount);
@@ -621,7 +753,7 @@ mod tests {
         let p = m.predict(&[&[50.0, 150.0]]);
         assert!((p[0] - 200.0).abs() < 5.0 && (p[1] - 400.0).abs() < 5.0, "{p:?}");
         let t = rt.fit(&names, &[&xs], &ys).unwrap();
-        assert_eq!((t.family(), t.output()), (Family::RegressionTree, Output::Amount));
+        assert_eq!((t.family(), t.output()), (Some(Family::RegressionTree), Output::Amount));
         let back: Model = serde_json::from_str(&serde_json::to_string(&t).unwrap()).unwrap();
         assert_eq!(back, t);
     }

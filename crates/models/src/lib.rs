@@ -52,9 +52,11 @@ mod tree;
 
 pub use boosting::{BoostingParams, GradientBoosting, Growth, Objective};
 pub use calibration::Calibrator;
-pub use detect::{Ecod, EcodParams, Hbos, HbosParams, IsolationForest, IsolationForestParams};
+pub use detect::{
+    Detect, DetectorEnsemble, Ecod, EcodParams, Hbos, HbosParams, IsolationForest, IsolationForestParams,
+};
 pub use ensemble::{AdaBoost, AdaBoostParams, Bagging, BaggingParams, BaseParams};
-pub use family::{Family, Model, ModelParams, Output, ParamError};
+pub use family::{Family, FeatureSet, Model, ModelParams, Output, ParamError};
 pub use forest::{ForestParams, RandomForest};
 pub use logistic::{LogisticParams, LogisticRegression};
 pub use mlp::{Layer, Mlp, MlpParams};

@@ -62,12 +62,13 @@ pub fn run(params: &PrivacyParams, inputs: &StageInputs, out: &Path) -> Result<S
     let frame = read_parquet(&src)?;
     let schema: riskpipe_core::views::SchemaView =
         riskpipe_core::io::read_json(&inputs.artifact(riskpipe_core::views::SchemaView::PATH)?)?;
-    let target = schema.target;
+    let target = schema.outcome().unwrap_or_default().to_string();
+    let what = if schema.target.is_some() { "target" } else { "label" };
     if let Some(a) = params.columns.get(&target) {
         if *a != Action::Keep {
             return Err(Error::pipeline_key(
                 format!("privacy.columns.{target}"),
-                "the target cannot be masked",
+                format!("the {what} cannot be masked"),
             ));
         }
     }

@@ -20,7 +20,9 @@
 #![warn(missing_docs)]
 
 mod config;
+mod detect;
 mod run;
+mod selection;
 
 pub use config::{
     AdaBoostGridConfig, BaggingGridConfig, BoostingGridConfig, Calibration, ClassWeight, FloatRange, FloatValues,
@@ -28,4 +30,5 @@ pub use config::{
     RegressionTreeGridConfig, Search, TrainConfig, TrainParams, TreeGridConfig,
 };
 
+pub use detect::ENSEMBLE;
 pub use run::{CalibrationFile, GridPoint, ModelSearch, Selection, inputs, run};

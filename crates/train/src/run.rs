@@ -15,6 +15,7 @@ use riskpipe_models::{Calibrator, Family, ModelParams, feature_columns};
 use riskpipe_scorecard::{Binnings, Scorecard};
 
 use crate::config::{Calibration, TrainParams};
+pub use crate::selection::Selection;
 
 /// One grid point's cross-validation result.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -53,21 +54,10 @@ pub struct CalibrationFile {
     pub oof_brier: (f64, f64),
 }
 
-/// `selection.json`: which model deploy uses and why.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Selection {
-    /// The selected model's name.
-    pub selected: String,
-    /// `best_cv` or `configured`.
-    pub by: String,
-    /// CV AUC per model.
-    pub cv_auc: BTreeMap<String, f64>,
-}
-
 /// The matrix columns each model reads, from `transform.json`.
 #[derive(Debug, Deserialize)]
 struct TransformColumns {
-    target: String,
+    target: Option<String>,
     raw_features: Vec<String>,
     woe_features: Vec<String>,
     /// Each feature's binning, for the scorecard.
@@ -276,11 +266,18 @@ fn cv_results(cv: &BTreeMap<String, ModelSearch>) -> Frame {
 /// Runs the stage into `out`: `<model>.json` per model, `cv.json`, `cv_results.parquet`,
 /// `selection.json` (and `calibration.json` when asked for).
 pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<StageReport> {
+    if params.target == riskpipe_core::Target::None {
+        return crate::detect::run(params, inputs, out);
+    }
     let train = read_parquet(&inputs.artifact("features/train.parquet")?)?;
     let cols: TransformColumns = read_json(&inputs.artifact("features/transform.json")?)?;
+    let target = cols
+        .target
+        .clone()
+        .ok_or_else(|| Error::Internal("transform.json names no target".into()))?;
     let y = train
-        .number(&cols.target)
-        .ok_or_else(|| Error::Internal(format!("train matrix has no target `{}`", cols.target)))?
+        .number(&target)
+        .ok_or_else(|| Error::Internal(format!("train matrix has no target `{target}`")))?
         .to_vec();
     // The target decides how rows are folded and what the search optimises.
     let metric = Metric::for_target(params.target);
@@ -406,6 +403,7 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
             selected: selected.clone(),
             by: by.into(),
             cv_auc: cv_auc.clone(),
+            detectors: Vec::new(),
         },
     )?;
     let summary = cv_auc

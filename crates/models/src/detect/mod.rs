@@ -7,17 +7,57 @@
 //! - [`Ecod`]: empirical-CDF tail probabilities per feature, summed (Li et al. 2022).
 //! - [`Hbos`]: per-feature histogram densities, summed as negative logs (Goldstein and Dengel
 //!   2012).
+//! - [`DetectorEnsemble`]: the mean of the detectors' scores, each first made its rank among
+//!   that detector's training scores.
 //!
 //! Missing values: detectors read imputed columns (the features stage imputes); a NaN in fit
 //! data is an error naming the column.
 
 mod ecod;
+mod ensemble;
 mod hbos;
 mod iforest;
 
 pub use ecod::{Ecod, EcodParams};
+pub use ensemble::{DetectorEnsemble, Member, mid_rank};
 pub use hbos::{Hbos, HbosParams};
 pub use iforest::{IsolationForest, IsolationForestParams, average_path_length};
+
+/// What every fitted detector does: score rows (higher = more unusual) and say, for one row,
+/// how much each feature made it unusual (the reasons of a flagged row).
+pub trait Detect: Sync {
+    /// The anomaly score of each row of columns `x` (in the detector's feature order).
+    fn score(&self, x: &[&[f64]]) -> Vec<f64>;
+    /// Each feature's part in one row's unusualness (values in feature order; larger = more).
+    fn explain_row(&self, row: &[f64]) -> Vec<f64>;
+}
+
+impl Detect for IsolationForest {
+    fn score(&self, x: &[&[f64]]) -> Vec<f64> {
+        IsolationForest::score(self, x)
+    }
+    fn explain_row(&self, row: &[f64]) -> Vec<f64> {
+        self.attribution(row)
+    }
+}
+
+impl Detect for Ecod {
+    fn score(&self, x: &[&[f64]]) -> Vec<f64> {
+        Ecod::score(self, x)
+    }
+    fn explain_row(&self, row: &[f64]) -> Vec<f64> {
+        self.tails(row)
+    }
+}
+
+impl Detect for Hbos {
+    fn score(&self, x: &[&[f64]]) -> Vec<f64> {
+        Hbos::score(self, x)
+    }
+    fn explain_row(&self, row: &[f64]) -> Vec<f64> {
+        self.tails(row)
+    }
+}
 
 use riskpipe_core::{Error, Result};
 

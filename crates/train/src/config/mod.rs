@@ -6,6 +6,7 @@
 mod adaboost;
 mod bagging;
 mod boosting;
+mod detectors;
 mod forest;
 mod logistic;
 mod mlp;
@@ -25,6 +26,7 @@ use riskpipe_scorecard::ScorecardParams;
 pub use adaboost::AdaBoostGridConfig;
 pub use bagging::BaggingGridConfig;
 pub use boosting::BoostingGridConfig;
+pub use detectors::{EcodConfig, HbosConfig, IsolationForestConfig};
 pub use forest::ForestGridConfig;
 pub use logistic::LogisticGridConfig;
 pub use mlp::MlpGridConfig;
@@ -77,6 +79,9 @@ fn entry<'de, A: MapAccess<'de>>(f: Family, map: &mut A) -> Result<Box<dyn GridC
         Family::Bagging => read::<A, BaggingGridConfig>(map),
         Family::Mlp => read::<A, MlpGridConfig>(map),
         Family::RegressionTree => read::<A, RegressionTreeGridConfig>(map),
+        Family::IsolationForest => read::<A, IsolationForestConfig>(map),
+        Family::Ecod => read::<A, EcodConfig>(map),
+        Family::Hbos => read::<A, HbosConfig>(map),
     }
 }
 
@@ -321,7 +326,11 @@ fn default_families(target: Target) -> ModelsConfig {
             (Family::Tree, Box::<TreeGridConfig>::default()),
         ],
         Target::Continuous => vec![(Family::RegressionTree, Box::<RegressionTreeGridConfig>::default())],
-        Target::None => Vec::new(),
+        Target::None => vec![
+            (Family::IsolationForest, Box::<IsolationForestConfig>::default()),
+            (Family::Ecod, Box::<EcodConfig>::default()),
+            (Family::Hbos, Box::<HbosConfig>::default()),
+        ],
     })
 }
 
