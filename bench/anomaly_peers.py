@@ -31,7 +31,27 @@ def detector(name, seed=0):
     if name == "hbos":
         from pyod.models.hbos import HBOS
         return HBOS(n_bins=10, alpha=0.1, tol=0.5)
+    if name == "kmeans":
+        return KMeansDistance(seed)
     raise SystemExit(f"unknown detector {name}")
+
+
+class KMeansDistance:
+    """scikit-learn's KMeans (k = 8, k-means++ seeds, one init) as a detector: the distance to
+    the nearest centre."""
+
+    def __init__(self, seed):
+        from sklearn.cluster import KMeans
+        self.m = KMeans(n_clusters=8, n_init=1, random_state=seed)
+
+    def fit(self, x):
+        self.m.fit(x)
+        import sys
+        print(json.dumps({"inertia": float(self.m.inertia_), "iterations": int(self.m.n_iter_)}), file=sys.stderr)
+        return self
+
+    def decision_function(self, x):
+        return self.m.transform(x).min(axis=1)
 
 
 def splits(data_dir, out_dir):

@@ -193,6 +193,16 @@ fn bad_anomaly_input_is_a_user_error_naming_the_culprit() {
         "r5",
     )
     .fails(2, &["no usable feature"]);
+    // k above the training rows, and k of zero.
+    t.write("few.csv", "account_id,balance\na,1\nb,2\nc,3\nd,4\ne,5\n");
+    run(
+        &t,
+        &bare("  path: few.csv\n  id: account_id", "train:\n  models:\n    kmeans: { k: 8 }\n"),
+        "r6",
+    )
+    .fails(2, &["train.models.kmeans", "`k` is 8"]);
+    assert!(!t.join("r6/train").exists());
+    run(&t, &pipeline(SYNTH, "train:\n  models:\n    kmeans: { k: 0 }\n"), "r7").fails(2, &["train.models.kmeans.k"]);
     // `score` input missing a column the bundle needs.
     run(&t, &pipeline(SYNTH, ""), "ok").ok();
     t.write("short.csv", "account_id,balance\nq,10\n");

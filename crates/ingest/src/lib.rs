@@ -1,6 +1,7 @@
-//! riskpipe-ingest: the first stage. Reads a CSV or Parquet file, or generates a loan book,
-//! types every column (declared in `data.schema` or inferred), checks the target is binary,
-//! and writes `data.parquet`, `schema.json` and `quality.json`.
+//! riskpipe-ingest: the first stage. Reads a CSV or Parquet file, or generates a loan book or
+//! an account table, types every column (declared in `data.schema` or inferred), checks the
+//! target (or a task without a target's evaluation label) is 0/1, and writes `data.parquet`,
+//! `schema.json` and `quality.json`.
 //!
 //! Where it sits: source -> **ingest** -> privacy. The one design decision: CSV is read in two
 //! streaming passes (infer, then parse), so a bad value is reported with its row and column and
@@ -9,7 +10,7 @@
 //! ```
 //! use riskpipe_ingest::IngestConfig;
 //! let cfg = IngestConfig { synth: Some("loans".into()), rows: Some(500), ..Default::default() };
-//! let params = cfg.resolve("p.yaml", std::path::Path::new("."), 7).unwrap();
+//! let params = cfg.resolve("p.yaml", std::path::Path::new("."), 7, riskpipe_core::Target::Binary).unwrap();
 //! let dir = tempfile::tempdir().unwrap();
 //! let inputs = riskpipe_core::stage::StageInputs { run_dir: dir.path().into() };
 //! let report = riskpipe_ingest::run(&params, &inputs, &dir.path().join("ingest")).unwrap();

@@ -13,9 +13,9 @@ use riskpipe_core::{Error, Frame, Result};
 use crate::detect::Detect;
 use crate::{
     AdaBoost, AdaBoostParams, Bagging, BaggingParams, BaseParams, BoostingParams, DecisionTree, DetectorEnsemble, Ecod,
-    EcodParams, ForestParams, GradientBoosting, Hbos, HbosParams, IsolationForest, IsolationForestParams,
-    LogisticParams, LogisticRegression, Mlp, MlpParams, Node, Objective, RandomForest, RegressionTreeParams,
-    TreeParams, feature_columns, shap,
+    EcodParams, ForestParams, GradientBoosting, Hbos, HbosParams, IsolationForest, IsolationForestParams, KMeans,
+    KMeansParams, LogisticParams, LogisticRegression, Mlp, MlpParams, Node, Objective, RandomForest,
+    RegressionTreeParams, TreeParams, feature_columns, shap,
 };
 
 /// A model family, by the name a pipeline file and `model.json` use.
@@ -46,11 +46,14 @@ pub enum Family {
     Ecod,
     /// HBOS: an anomaly score from per-feature histograms.
     Hbos,
+    /// k-means: an anomaly score from the distance to the nearest centre.
+    #[serde(rename = "kmeans")]
+    KMeans,
 }
 
 impl Family {
     /// Every family, in the order train searches them and reports list them.
-    pub const ALL: [Family; 11] = [
+    pub const ALL: [Family; 12] = [
         Family::Logistic,
         Family::Tree,
         Family::Forest,
@@ -62,10 +65,11 @@ impl Family {
         Family::IsolationForest,
         Family::Ecod,
         Family::Hbos,
+        Family::KMeans,
     ];
 
     /// Every family's name, in the order of [`Family::ALL`].
-    pub const NAMES: [&'static str; 11] = [
+    pub const NAMES: [&'static str; 12] = [
         "logistic",
         "tree",
         "forest",
@@ -77,6 +81,7 @@ impl Family {
         "iforest",
         "ecod",
         "hbos",
+        "kmeans",
     ];
 
     /// The family's name (`train.models.<name>`, `train/<name>.json`).
@@ -167,6 +172,8 @@ pub enum ModelParams {
     Ecod(EcodParams),
     /// HBOS.
     Hbos(HbosParams),
+    /// k-means distance.
+    KMeans(KMeansParams),
 }
 
 /// `From` each family's parameters: `ModelParams::from(TreeParams { .. })`.
@@ -192,6 +199,7 @@ params_from! {
     IsolationForestParams => IsolationForest,
     EcodParams => Ecod,
     HbosParams => Hbos,
+    KMeansParams => KMeans,
 }
 
 /// `Err` naming `field` unless `ok`.
@@ -243,6 +251,7 @@ impl ModelParams {
             Family::IsolationForest => ModelParams::IsolationForest(read(family, v)?),
             Family::Ecod => ModelParams::Ecod(read(family, v)?),
             Family::Hbos => ModelParams::Hbos(read(family, v)?),
+            Family::KMeans => ModelParams::KMeans(read(family, v)?),
         })
     }
 
@@ -260,6 +269,7 @@ impl ModelParams {
             ModelParams::IsolationForest(_) => Family::IsolationForest,
             ModelParams::Ecod(_) => Family::Ecod,
             ModelParams::Hbos(_) => Family::Hbos,
+            ModelParams::KMeans(_) => Family::KMeans,
         }
     }
 
@@ -268,7 +278,9 @@ impl ModelParams {
         match self {
             ModelParams::Boosting(b) if b.objective == Objective::Regression => Output::Amount,
             ModelParams::RegressionTree(_) => Output::Amount,
-            ModelParams::IsolationForest(_) | ModelParams::Ecod(_) | ModelParams::Hbos(_) => Output::AnomalyScore,
+            ModelParams::IsolationForest(_) | ModelParams::Ecod(_) | ModelParams::Hbos(_) | ModelParams::KMeans(_) => {
+                Output::AnomalyScore
+            }
             _ => Output::Probability,
         }
     }
@@ -381,6 +393,11 @@ impl ModelParams {
                 need(p.alpha.is_finite() && p.alpha > 0.0, "alpha", "must be finite and > 0")?;
                 need(within(p.tol, 0.0, f64::MAX), "tol", "must be finite and >= 0")
             }
+            ModelParams::KMeans(p) => {
+                need(p.k >= 1, "k", "must be at least 1")?;
+                need(p.max_iter >= 1, "max_iter", "must be at least 1")?;
+                need(within(p.tol, 0.0, f64::MAX), "tol", "must be finite and >= 0")
+            }
         }
     }
 
@@ -410,6 +427,7 @@ impl ModelParams {
             ModelParams::IsolationForest(p) => Model::IsolationForest(IsolationForest::fit(names, x, p)?),
             ModelParams::Ecod(p) => Model::Ecod(Ecod::fit(names, x, p)?),
             ModelParams::Hbos(p) => Model::Hbos(Hbos::fit(names, x, p)?),
+            ModelParams::KMeans(p) => Model::KMeans(KMeans::fit(names, x, p)?),
         })
     }
 }
@@ -442,6 +460,9 @@ pub enum Model {
     Ecod(Ecod),
     /// HBOS.
     Hbos(Hbos),
+    /// k-means distance.
+    #[serde(rename = "kmeans")]
+    KMeans(KMeans),
     /// The mean of detectors' rank-normalised scores (not a family: train builds it from the
     /// detectors it fitted).
     DetectorEnsemble(DetectorEnsemble),
@@ -468,6 +489,7 @@ impl Model {
             Model::IsolationForest(_) => Family::IsolationForest,
             Model::Ecod(_) => Family::Ecod,
             Model::Hbos(_) => Family::Hbos,
+            Model::KMeans(_) => Family::KMeans,
             Model::DetectorEnsemble(_) => return None,
         })
     }
@@ -484,6 +506,7 @@ impl Model {
             Model::IsolationForest(m) => Some(m),
             Model::Ecod(m) => Some(m),
             Model::Hbos(m) => Some(m),
+            Model::KMeans(m) => Some(m),
             Model::DetectorEnsemble(m) => Some(m),
             _ => None,
         }
@@ -529,6 +552,7 @@ impl Model {
             Model::IsolationForest(m) => &m.features,
             Model::Ecod(m) => &m.features,
             Model::Hbos(m) => &m.features,
+            Model::KMeans(m) => &m.features,
             Model::DetectorEnsemble(m) => &m.features,
         }
     }
@@ -545,9 +569,11 @@ impl Model {
             Model::AdaBoost(m) => m.predict_proba(x),
             Model::Bagging(m) => m.predict_proba(x),
             Model::Mlp(m) => m.predict_proba(x),
-            Model::IsolationForest(_) | Model::Ecod(_) | Model::Hbos(_) | Model::DetectorEnsemble(_) => {
-                self.detector().map(|d| d.score(x)).unwrap_or_default()
-            }
+            Model::IsolationForest(_)
+            | Model::Ecod(_)
+            | Model::Hbos(_)
+            | Model::KMeans(_)
+            | Model::DetectorEnsemble(_) => self.detector().map(|d| d.score(x)).unwrap_or_default(),
         }
     }
 
@@ -687,7 +713,11 @@ impl Model {
                 b.features.iter().cloned().zip(imp).filter(|(_, v)| *v > 0.0).collect()
             }
             Model::Mlp(_) => Vec::new(),
-            Model::IsolationForest(_) | Model::Ecod(_) | Model::Hbos(_) | Model::DetectorEnsemble(_) => Vec::new(),
+            Model::IsolationForest(_)
+            | Model::Ecod(_)
+            | Model::Hbos(_)
+            | Model::KMeans(_)
+            | Model::DetectorEnsemble(_) => Vec::new(),
         }
     }
 }

@@ -53,7 +53,8 @@ mod tree;
 pub use boosting::{BoostingParams, GradientBoosting, Growth, Objective};
 pub use calibration::Calibrator;
 pub use detect::{
-    Detect, DetectorEnsemble, Ecod, EcodParams, Hbos, HbosParams, IsolationForest, IsolationForestParams,
+    Detect, DetectorEnsemble, Ecod, EcodParams, Hbos, HbosParams, IsolationForest, IsolationForestParams, KMeans,
+    KMeansParams,
 };
 pub use ensemble::{AdaBoost, AdaBoostParams, Bagging, BaggingParams, BaseParams};
 pub use family::{Family, FeatureSet, Model, ModelParams, Output, ParamError};

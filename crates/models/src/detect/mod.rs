@@ -7,6 +7,7 @@
 //! - [`Ecod`]: empirical-CDF tail probabilities per feature, summed (Li et al. 2022).
 //! - [`Hbos`]: per-feature histogram densities, summed as negative logs (Goldstein and Dengel
 //!   2012).
+//! - [`KMeans`]: distance to the nearest of k centres (k-means++ seeds, Lloyd's iterations).
 //! - [`DetectorEnsemble`]: the mean of the detectors' scores, each first made its rank among
 //!   that detector's training scores.
 //!
@@ -17,11 +18,13 @@ mod ecod;
 mod ensemble;
 mod hbos;
 mod iforest;
+mod kmeans;
 
 pub use ecod::{Ecod, EcodParams};
 pub use ensemble::{DetectorEnsemble, Member, mid_rank};
 pub use hbos::{Hbos, HbosParams};
 pub use iforest::{IsolationForest, IsolationForestParams, average_path_length};
+pub use kmeans::{KMeans, KMeansParams};
 
 /// What every fitted detector does: score rows (higher = more unusual) and say, for one row,
 /// how much each feature made it unusual (the reasons of a flagged row).
@@ -47,6 +50,15 @@ impl Detect for Ecod {
     }
     fn explain_row(&self, row: &[f64]) -> Vec<f64> {
         self.tails(row)
+    }
+}
+
+impl Detect for KMeans {
+    fn score(&self, x: &[&[f64]]) -> Vec<f64> {
+        KMeans::score(self, x)
+    }
+    fn explain_row(&self, row: &[f64]) -> Vec<f64> {
+        self.dimensions(row)
     }
 }
 

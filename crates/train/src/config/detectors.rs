@@ -1,9 +1,9 @@
-//! `train.models.iforest`, `.ecod` and `.hbos`: the anomaly detectors. A detector has no target
+//! `train.models.iforest`, `.ecod`, `.hbos` and `.kmeans`: the anomaly detectors. A detector has no target
 //! to choose between settings by, so each key takes one value (the default when left out).
 
 use serde::Deserialize;
 
-use riskpipe_models::{EcodParams, HbosParams, IsolationForestParams, ModelParams};
+use riskpipe_models::{EcodParams, HbosParams, IsolationForestParams, KMeansParams, ModelParams};
 
 use super::{Ctx, GridConfig};
 
@@ -63,6 +63,30 @@ impl GridConfig for HbosConfig {
             n_bins: self.n_bins.unwrap_or(d.n_bins),
             alpha: self.alpha.unwrap_or(d.alpha),
             tol: self.tol.unwrap_or(d.tol),
+        })]
+    }
+}
+
+/// `train.models.kmeans`, as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KMeansConfig {
+    /// Clusters (default 8).
+    pub k: Option<usize>,
+    /// Lloyd iterations at most (default 100).
+    pub max_iter: Option<usize>,
+    /// Convergence tolerance, relative to the mean variance (default 1e-4).
+    pub tol: Option<f64>,
+}
+
+impl GridConfig for KMeansConfig {
+    fn expand(self: Box<Self>, ctx: &mut Ctx<'_>) -> Vec<ModelParams> {
+        let d = KMeansParams::default();
+        vec![ModelParams::from(KMeansParams {
+            k: self.k.unwrap_or(d.k),
+            max_iter: self.max_iter.unwrap_or(d.max_iter),
+            tol: self.tol.unwrap_or(d.tol),
+            seed: ctx.seed,
         })]
     }
 }

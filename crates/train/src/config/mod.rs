@@ -26,7 +26,7 @@ use riskpipe_scorecard::ScorecardParams;
 pub use adaboost::AdaBoostGridConfig;
 pub use bagging::BaggingGridConfig;
 pub use boosting::BoostingGridConfig;
-pub use detectors::{EcodConfig, HbosConfig, IsolationForestConfig};
+pub use detectors::{EcodConfig, HbosConfig, IsolationForestConfig, KMeansConfig};
 pub use forest::ForestGridConfig;
 pub use logistic::LogisticGridConfig;
 pub use mlp::MlpGridConfig;
@@ -82,6 +82,7 @@ fn entry<'de, A: MapAccess<'de>>(f: Family, map: &mut A) -> Result<Box<dyn GridC
         Family::IsolationForest => read::<A, IsolationForestConfig>(map),
         Family::Ecod => read::<A, EcodConfig>(map),
         Family::Hbos => read::<A, HbosConfig>(map),
+        Family::KMeans => read::<A, KMeansConfig>(map),
     }
 }
 
