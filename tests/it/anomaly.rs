@@ -197,7 +197,10 @@ fn bad_anomaly_input_is_a_user_error_naming_the_culprit() {
     t.write("few.csv", "account_id,balance\na,1\nb,2\nc,3\nd,4\ne,5\n");
     run(
         &t,
-        &bare("  path: few.csv\n  id: account_id", "train:\n  models:\n    kmeans: { k: 8 }\n"),
+        &bare(
+            "  path: few.csv\n  id: account_id",
+            "train:\n  models:\n    kmeans: { k: 8 }\n",
+        ),
         "r6",
     )
     .fails(2, &["train.models.kmeans", "`k` is 8"]);

@@ -88,21 +88,7 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
     let file = src.display().to_string();
     // The column carried beside the features: the target, or a label that only evaluates (it
     // decides nothing here: not the split, not a fitted value).
-    let outcome = schema.outcome().map(str::to_string);
-    let target = schema.target.clone();
-    if let Some(c) = &outcome {
-        if frame.number(c).is_none() {
-            return Err(Error::ColumnNotFound {
-                file: file.clone(),
-                column: c.clone(),
-                hint: String::new(),
-            });
-        }
-    }
-    let y: Vec<f64> = match &target {
-        Some(t) => frame.number(t).expect("checked").to_vec(),
-        None => vec![0.0; frame.rows()],
-    };
+    let (outcome, target, y) = outcome_columns(&frame, &schema, &file)?;
 
     // Which columns are features.
     let (columns, excluded) = choose_columns(&frame, &schema, params, &file)?;
@@ -113,27 +99,7 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
     let test_idx: Vec<usize> = (0..frame.rows()).filter(|&i| is_test[i]).collect();
     let train = frame.take(&train_idx);
     let test = frame.take(&test_idx);
-    for (part, f) in [("train", &train), ("test", &test)] {
-        if f.rows() == 0 {
-            return Err(Error::data(
-                file.clone(),
-                None,
-                None,
-                format!("the {part} set has no rows; use more rows or another `features.test_fraction`"),
-            ));
-        }
-        let Some(t) = &target else { continue };
-        let yy = f.number(t).expect("target");
-        let pos = yy.iter().sum::<f64>();
-        if params.target == Target::Binary && (pos == 0.0 || pos == yy.len() as f64) {
-            return Err(Error::data(
-                file.clone(),
-                None,
-                Some(t),
-                format!("the {part} set has only one class; use more rows or another split"),
-            ));
-        }
-    }
+    check_parts(&[("train", &train), ("test", &test)], target.as_deref(), params.target, &file)?;
 
     let quantile = QuantileBinner {
         max_bins: params.max_bins,
@@ -254,6 +220,54 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
         ),
         ..StageReport::default()
     })
+}
+
+/// The column carried beside the features (the target, or a label that only evaluates: it
+/// decides nothing here, not the split, not a fitted value), the target, and the target's
+/// values (zeros without one, for the plain split).
+fn outcome_columns(frame: &Frame, schema: &SchemaView, file: &str) -> Result<(Option<String>, Option<String>, Vec<f64>)> {
+    let outcome = schema.outcome().map(str::to_string);
+    if let Some(c) = &outcome {
+        if frame.number(c).is_none() {
+            return Err(Error::ColumnNotFound {
+                file: file.to_string(),
+                column: c.clone(),
+                hint: String::new(),
+            });
+        }
+    }
+    let target = schema.target.clone();
+    let y = match &target {
+        Some(t) => frame.number(t).expect("checked").to_vec(),
+        None => vec![0.0; frame.rows()],
+    };
+    Ok((outcome, target, y))
+}
+
+/// Both parts of the split have rows, and with a 0/1 target both classes.
+fn check_parts(parts: &[(&str, &Frame)], target: Option<&str>, kind: Target, file: &str) -> Result<()> {
+    for (part, f) in parts {
+        if f.rows() == 0 {
+            return Err(Error::data(
+                file,
+                None,
+                None,
+                format!("the {part} set has no rows; use more rows or another `features.test_fraction`"),
+            ));
+        }
+        let Some(t) = target else { continue };
+        let yy = f.number(t).expect("target");
+        let pos = yy.iter().sum::<f64>();
+        if kind == Target::Binary && (pos == 0.0 || pos == yy.len() as f64) {
+            return Err(Error::data(
+                file,
+                None,
+                Some(t),
+                format!("the {part} set has only one class; use more rows or another split"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The feature columns of `frame`, and every other column with the reason it is not one.

@@ -122,28 +122,7 @@ pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<S
     if keep.len() < frame.rows() {
         frame = frame.take(&keep);
     }
-    let positive_rate = match (&params.target, params.outcome()) {
-        (Some(t), _) => {
-            let y = frame.number(t).expect("target encoded");
-            let pos = y.iter().sum::<f64>();
-            if pos == 0.0 || pos == y.len() as f64 {
-                return Err(Error::data(
-                    file.clone(),
-                    None,
-                    Some(t),
-                    "the target has only one class; a model needs both 0 and 1",
-                ));
-            }
-            Some(pos / y.len() as f64)
-        }
-        // A label's share among the rows that have one.
-        (None, Some(l)) => {
-            let y = frame.number(l).expect("label encoded");
-            let known: Vec<f64> = y.iter().copied().filter(|v| !v.is_nan()).collect();
-            (!known.is_empty()).then(|| known.iter().sum::<f64>() / known.len() as f64)
-        }
-        (None, None) => None,
-    };
+    let positive_rate = positive_rate(&frame, params, &file)?;
     if let Some(id) = &params.id {
         let Some(col) = frame.get(id) else {
             return Err(Error::ColumnNotFound {
@@ -227,6 +206,33 @@ pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<S
             None => format!("{} columns, no target", frame.names().len()),
         },
         ..StageReport::default()
+    })
+}
+
+/// The share of positives in the target (a target with one class is an error), or among the
+/// labelled rows of an evaluation label; `None` without either.
+fn positive_rate(frame: &Frame, params: &IngestParams, file: &str) -> Result<Option<f64>> {
+    Ok(match (&params.target, params.outcome()) {
+        (Some(t), _) => {
+            let y = frame.number(t).expect("target encoded");
+            let pos = y.iter().sum::<f64>();
+            if pos == 0.0 || pos == y.len() as f64 {
+                return Err(Error::data(
+                    file,
+                    None,
+                    Some(t),
+                    "the target has only one class; a model needs both 0 and 1",
+                ));
+            }
+            Some(pos / y.len() as f64)
+        }
+        // A label's share among the rows that have one.
+        (None, Some(l)) => {
+            let y = frame.number(l).expect("label encoded");
+            let known: Vec<f64> = y.iter().copied().filter(|v| !v.is_nan()).collect();
+            (!known.is_empty()).then(|| known.iter().sum::<f64>() / known.len() as f64)
+        }
+        (None, None) => None,
     })
 }
 
