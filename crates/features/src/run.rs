@@ -99,7 +99,12 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
     let test_idx: Vec<usize> = (0..frame.rows()).filter(|&i| is_test[i]).collect();
     let train = frame.take(&train_idx);
     let test = frame.take(&test_idx);
-    check_parts(&[("train", &train), ("test", &test)], target.as_deref(), params.target, &file)?;
+    check_parts(
+        &[("train", &train), ("test", &test)],
+        target.as_deref(),
+        params.target,
+        &file,
+    )?;
 
     let quantile = QuantileBinner {
         max_bins: params.max_bins,
@@ -225,7 +230,11 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
 /// The column carried beside the features (the target, or a label that only evaluates: it
 /// decides nothing here, not the split, not a fitted value), the target, and the target's
 /// values (zeros without one, for the plain split).
-fn outcome_columns(frame: &Frame, schema: &SchemaView, file: &str) -> Result<(Option<String>, Option<String>, Vec<f64>)> {
+fn outcome_columns(
+    frame: &Frame,
+    schema: &SchemaView,
+    file: &str,
+) -> Result<(Option<String>, Option<String>, Vec<f64>)> {
     let outcome = schema.outcome().map(str::to_string);
     if let Some(c) = &outcome {
         if frame.number(c).is_none() {

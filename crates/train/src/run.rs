@@ -307,26 +307,7 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
     // Features named in settings (boosting's monotone constraints) must be ones the model reads.
     for (family, grid) in &candidates {
         let (_, features) = features_of(grid);
-        for (_, p) in grid {
-            if let Some((key, f)) = p
-                .named_features()
-                .into_iter()
-                .find(|(_, f)| !features.iter().any(|n| n == f))
-            {
-                return Err(Error::pipeline_key(
-                    format!("train.models.{family}.{key}"),
-                    format!(
-                        "`{f}` is not a feature; the features are {}",
-                        features
-                            .iter()
-                            .filter(|n| !n.ends_with(riskpipe_core::names::MISSING_SUFFIX))
-                            .map(|n| format!("`{n}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ));
-            }
-        }
+        check_named_features(*family, grid, features)?;
     }
     for (family, grid) in &candidates {
         let (woe, features) = features_of(grid);
@@ -417,6 +398,31 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
         summary: format!("{summary}; selected {selected}"),
         timings,
     })
+}
+
+/// Features named in settings (boosting's monotone constraints) must be ones the model reads.
+fn check_named_features(family: Family, grid: &[Point], features: &[String]) -> Result<()> {
+    for (_, p) in grid {
+        if let Some((key, f)) = p
+            .named_features()
+            .into_iter()
+            .find(|(_, f)| !features.iter().any(|n| n == f))
+        {
+            return Err(Error::pipeline_key(
+                format!("train.models.{family}.{key}"),
+                format!(
+                    "`{f}` is not a feature; the features are {}",
+                    features
+                        .iter()
+                        .filter(|n| !n.ends_with(riskpipe_core::names::MISSING_SUFFIX))
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// One grid point: its parameters as recorded (JSON) and as fitted.
