@@ -52,85 +52,246 @@ pub struct KMeans {
 /// so results do not depend on the thread count.
 const CHUNK: usize = 4096;
 
+/// Rows per block of the distance kernel: a block, gathered row by row, stays in L1 cache.
+const BLOCK: usize = 128;
+
+/// Centres per group of the distance kernel: one group's partial distances stay in registers.
+const LANES: usize = 8;
+
 fn sq_dist(row: &[f64], c: &[f64]) -> f64 {
     row.iter().zip(c).map(|(a, b)| (a - b) * (a - b)).sum()
 }
 
-/// The nearest centre of `row` and its squared distance (ties to the lower index).
-fn nearest(row: &[f64], centers: &[Vec<f64>]) -> (usize, f64) {
-    let mut best = (0, f64::INFINITY);
-    for (j, c) in centers.iter().enumerate() {
-        let d = sq_dist(row, c);
-        if d < best.1 {
-            best = (j, d);
+/// Rows `lo..lo + m` of columns `x`, one row after another, in `buf`.
+fn gather(x: &[&[f64]], lo: usize, m: usize, buf: &mut Vec<f64>) {
+    let d = x.len();
+    buf.clear();
+    buf.resize(m * d, 0.0);
+    for (f, col) in x.iter().enumerate() {
+        for (i, &v) in col[lo..lo + m].iter().enumerate() {
+            buf[i * d + f] = v;
         }
     }
-    best
 }
 
-/// One Lloyd pass: per centre, the sum and count of the rows nearest to it, and the inertia.
-/// Rows are taken in fixed chunks whose partial sums are added in chunk order, so the result
-/// does not depend on the thread count.
-fn lloyd_pass(x: &[&[f64]], centers: &[Vec<f64>]) -> (Vec<f64>, Vec<f64>, f64) {
-    let n = x.first().map_or(0, |c| c.len());
-    let (k, d) = (centers.len(), x.len());
-    let parts: Vec<(Vec<f64>, Vec<f64>, f64)> = (0..n.div_ceil(CHUNK))
-        .into_par_iter()
-        .map(|c| {
-            let (mut sums, mut counts, mut inertia) = (vec![0.0; k * d], vec![0.0; k], 0.0);
-            let mut row = vec![0.0; d];
-            for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
-                for (j, col) in x.iter().enumerate() {
-                    row[j] = col[i];
-                }
-                let (j, dist) = nearest(&row, centers);
-                for (s, v) in sums[j * d..(j + 1) * d].iter_mut().zip(&row) {
-                    *s += v;
-                }
-                counts[j] += 1.0;
-                inertia += dist;
+/// The fit rows, one after another: every pass of the fit reads them front to back.
+struct Table {
+    data: Vec<f64>,
+    d: usize,
+}
+
+impl Table {
+    fn from_columns(x: &[&[f64]]) -> Self {
+        let (n, d) = (x.first().map_or(0, |c| c.len()), x.len());
+        let mut data = vec![0.0; n * d];
+        data.par_chunks_mut(BLOCK * d).enumerate().for_each(|(b, part)| {
+            let mut buf = Vec::new();
+            gather(x, b * BLOCK, part.len() / d, &mut buf);
+            part.copy_from_slice(&buf);
+        });
+        Table { data, d }
+    }
+
+    fn row(&self, i: usize) -> &[f64] {
+        &self.data[i * self.d..(i + 1) * self.d]
+    }
+
+    fn rows(&self) -> usize {
+        self.data.len() / self.d
+    }
+}
+
+/// The centres laid out for the distance kernel.
+struct Centres<'a> {
+    /// The centres, one row each.
+    rows: &'a [Vec<f64>],
+    /// Per group of [`LANES`] centres and per feature, `-2 c[j][f]` for the group's centres
+    /// (zero past the last centre).
+    minus_two: Vec<[f64; LANES]>,
+    /// Per group, `||c_j||^2` of its centres (infinite past the last centre: never nearest).
+    norms: Vec<[f64; LANES]>,
+}
+
+impl<'a> Centres<'a> {
+    fn new(rows: &'a [Vec<f64>]) -> Self {
+        let (k, d) = (rows.len(), rows.first().map_or(0, |c| c.len()));
+        let groups = k.div_ceil(LANES);
+        let mut minus_two = vec![[0.0; LANES]; groups * d];
+        let mut norms = vec![[f64::INFINITY; LANES]; groups];
+        for (j, c) in rows.iter().enumerate() {
+            let (g, lane) = (j / LANES, j % LANES);
+            for (f, v) in c.iter().enumerate() {
+                minus_two[g * d + f][lane] = -2.0 * v;
             }
-            (sums, counts, inertia)
+            norms[g][lane] = c.iter().map(|v| v * v).sum();
+        }
+        Centres { rows, minus_two, norms }
+    }
+
+    /// The nearest centre of each row of `block` (rows one after another) and its exact squared
+    /// distance. The centre is the lowest of `||c||^2 - 2 x.c` (the row's own norm is the same
+    /// for every centre; ties go to the lower index), [`LANES`] centres at a time; the distance
+    /// is then computed exactly from the differences.
+    fn assign(&self, block: &[f64], labels: &mut [u32], dist: &mut [f64]) {
+        let d = self.rows[0].len();
+        for ((row, l), dv) in block.chunks_exact(d).zip(labels.iter_mut()).zip(dist.iter_mut()) {
+            let mut best = (0, f64::INFINITY);
+            for (g, (norms, t)) in self.norms.iter().zip(self.minus_two.chunks_exact(d)).enumerate() {
+                let mut acc = *norms;
+                for (&v, t) in row.iter().zip(t) {
+                    for (a, &c) in acc.iter_mut().zip(t) {
+                        *a += v * c;
+                    }
+                }
+                for (lane, &a) in acc.iter().enumerate() {
+                    if a < best.1 {
+                        best = (g * LANES + lane, a);
+                    }
+                }
+            }
+            *l = best.0 as u32;
+            *dv = sq_dist(row, &self.rows[best.0]);
+        }
+    }
+}
+
+/// What one Lloyd pass gives: per centre the sum and count of the rows nearest to it, the
+/// inertia, and how many rows changed centre.
+struct Pass {
+    sums: Vec<f64>,
+    counts: Vec<f64>,
+    inertia: f64,
+    changed: usize,
+}
+
+/// One Lloyd pass, updating `labels`. Rows are taken in fixed chunks whose partial sums are
+/// added in chunk order, so the result does not depend on the thread count.
+fn lloyd_pass(t: &Table, centers: &[Vec<f64>], labels: &mut [u32]) -> Pass {
+    let (k, d) = (centers.len(), t.d);
+    let cen = Centres::new(centers);
+    let parts: Vec<Pass> = labels
+        .par_chunks_mut(CHUNK)
+        .zip(t.data.par_chunks(CHUNK * d))
+        .map(|(lab, rows)| {
+            let mut p = Pass {
+                sums: vec![0.0; k * d],
+                counts: vec![0.0; k],
+                inertia: 0.0,
+                changed: 0,
+            };
+            let (mut now, mut dist) = ([0u32; BLOCK], [0.0; BLOCK]);
+            for (lab, block) in lab.chunks_mut(BLOCK).zip(rows.chunks(BLOCK * d)) {
+                let m = lab.len();
+                cen.assign(block, &mut now[..m], &mut dist[..m]);
+                for ((old, &new), (row, &dv)) in
+                    lab.iter_mut().zip(&now[..m]).zip(block.chunks_exact(d).zip(&dist[..m]))
+                {
+                    p.changed += usize::from(*old != new);
+                    *old = new;
+                    let j = new as usize;
+                    p.counts[j] += 1.0;
+                    p.inertia += dv;
+                    for (s, v) in p.sums[j * d..(j + 1) * d].iter_mut().zip(row) {
+                        *s += v;
+                    }
+                }
+            }
+            p
         })
         .collect();
-    let (mut sums, mut counts, mut inertia) = (vec![0.0; k * d], vec![0.0; k], 0.0);
-    for (s, c, i) in parts {
-        sums.iter_mut().zip(&s).for_each(|(a, b)| *a += b);
-        counts.iter_mut().zip(&c).for_each(|(a, b)| *a += b);
-        inertia += i;
+    let mut all = Pass {
+        sums: vec![0.0; k * d],
+        counts: vec![0.0; k],
+        inertia: 0.0,
+        changed: 0,
+    };
+    for p in parts {
+        all.sums.iter_mut().zip(&p.sums).for_each(|(a, b)| *a += b);
+        all.counts.iter_mut().zip(&p.counts).for_each(|(a, b)| *a += b);
+        all.inertia += p.inertia;
+        all.changed += p.changed;
     }
-    (sums, counts, inertia)
+    all
 }
 
-/// Squared distance of every row to its nearest centre.
-fn min_sq(x: &[&[f64]], centers: &[Vec<f64>]) -> Vec<f64> {
-    crate::predict_rows(x, |row| nearest(row, centers).1)
+/// Squared distance of every row of `t` to its nearest centre.
+fn min_sq(t: &Table, centers: &[Vec<f64>]) -> Vec<f64> {
+    let cen = Centres::new(centers);
+    let mut out = vec![0.0; t.rows()];
+    out.par_chunks_mut(BLOCK)
+        .zip(t.data.par_chunks(BLOCK * t.d))
+        .for_each(|(dist, block)| {
+            let mut lab = [0u32; BLOCK];
+            cen.assign(block, &mut lab[..dist.len()], dist);
+        });
+    out
 }
 
-/// k-means++ seeds: the first row drawn uniformly, each next one with probability proportional
-/// to its squared distance from the seeds so far.
-fn seeds(x: &[&[f64]], k: usize, rng: &mut Rng) -> Vec<Vec<f64>> {
-    let n = x[0].len();
-    let row = |i: usize| -> Vec<f64> { x.iter().map(|c| c[i]).collect() };
-    let mut centers = vec![row(rng.below(n as u64) as usize)];
+/// Greedy k-means++ seeds (Arthur and Vassilvitskii; scikit-learn's default): the first row drawn
+/// uniformly; then, for each next seed, `2 + ln k` candidates drawn with probability proportional
+/// to their squared distance from the seeds so far, and the candidate that lowers the summed
+/// squared distance most is kept. Per-row distances are kept and lowered by each new seed.
+fn seeds(t: &Table, k: usize, rng: &mut Rng) -> Vec<Vec<f64>> {
+    let n = t.rows();
+    let trials = 2 + (k as f64).ln() as usize;
+    let mut centers = vec![t.row(rng.below(n as u64) as usize).to_vec()];
+    let mut d = vec![f64::INFINITY; n];
+    lower(t, &mut d, &centers[0]);
     while centers.len() < k {
-        let d = min_sq(x, &centers);
         let total: f64 = d.iter().sum();
-        let pick = if total > 0.0 {
-            let target = rng.uniform() * total;
-            let mut acc = 0.0;
-            d.iter()
-                .position(|v| {
-                    acc += v;
-                    acc > target
-                })
-                .unwrap_or(n - 1)
-        } else {
-            rng.below(n as u64) as usize
-        };
-        centers.push(row(pick));
+        let candidates: Vec<&[f64]> = (0..trials)
+            .map(|_| {
+                let pick = if total > 0.0 {
+                    let target = rng.uniform() * total;
+                    let mut acc = 0.0;
+                    d.iter()
+                        .position(|v| {
+                            acc += v;
+                            acc > target
+                        })
+                        .unwrap_or(n - 1)
+                } else {
+                    rng.below(n as u64) as usize
+                };
+                t.row(pick)
+            })
+            .collect();
+        // Each candidate's potential: the summed squared distances were it added, formed per
+        // chunk and added in chunk order.
+        let parts: Vec<Vec<f64>> = d
+            .par_chunks(CHUNK)
+            .zip(t.data.par_chunks(CHUNK * t.d))
+            .map(|(part, rows)| {
+                let mut pot = vec![0.0; candidates.len()];
+                for (&now, row) in part.iter().zip(rows.chunks_exact(t.d)) {
+                    for (p, cand) in pot.iter_mut().zip(&candidates) {
+                        *p += now.min(sq_dist(row, cand));
+                    }
+                }
+                pot
+            })
+            .collect();
+        let mut pot = vec![0.0; candidates.len()];
+        for part in parts {
+            pot.iter_mut().zip(&part).for_each(|(a, b)| *a += b);
+        }
+        let best = (0..pot.len()).fold(0, |b, i| if pot[i] < pot[b] { i } else { b });
+        let chosen = candidates[best].to_vec();
+        lower(t, &mut d, &chosen);
+        centers.push(chosen);
     }
     centers
+}
+
+/// Lowers each row's entry of `d` to its squared distance from `center` where that is less.
+fn lower(t: &Table, d: &mut [f64], center: &[f64]) {
+    d.par_chunks_mut(CHUNK)
+        .zip(t.data.par_chunks(CHUNK * t.d))
+        .for_each(|(part, rows)| {
+            for (v, row) in part.iter_mut().zip(rows.chunks_exact(t.d)) {
+                *v = v.min(sq_dist(row, center));
+            }
+        });
 }
 
 impl KMeans {
@@ -145,7 +306,8 @@ impl KMeans {
         }
         let d = x.len();
         let mut rng = Rng::derive(params.seed, "kmeans.seeds");
-        let mut centers = seeds(x, params.k, &mut rng);
+        let t = Table::from_columns(x);
+        let mut centers = seeds(&t, params.k, &mut rng);
         // Tolerance relative to the data's mean per-column variance.
         let var: f64 = x
             .iter()
@@ -157,10 +319,16 @@ impl KMeans {
             / d as f64;
         let tol = params.tol * var;
         let mut iterations = 0;
+        let mut labels = vec![u32::MAX; n];
         for _ in 0..params.max_iter {
             iterations += 1;
             let k = centers.len();
-            let (sums, counts, _) = lloyd_pass(x, &centers);
+            let pass = lloyd_pass(&t, &centers, &mut labels);
+            if pass.changed == 0 {
+                // No row changed centre: the new centres would be these (strict convergence).
+                break;
+            }
+            let (sums, counts) = (&pass.sums, &pass.counts);
             // scikit-learn's rule: the squared shifts of all centres, summed, within `tol`.
             let mut shift = 0.0f64;
             let mut next: Vec<Vec<f64>> = (0..k)
@@ -175,9 +343,9 @@ impl KMeans {
                 .collect();
             // An empty cluster takes the row farthest from its centre (lowest index on ties).
             for j in (0..k).filter(|&j| counts[j] == 0.0) {
-                let dist = min_sq(x, &next);
+                let dist = min_sq(&t, &next);
                 let far = (0..n).fold(0, |b, i| if dist[i] > dist[b] { i } else { b });
-                next[j] = x.iter().map(|c| c[far]).collect();
+                next[j] = t.row(far).to_vec();
                 shift = f64::INFINITY;
             }
             centers = next;
@@ -185,7 +353,7 @@ impl KMeans {
                 break;
             }
         }
-        let inertia = lloyd_pass(x, &centers).2;
+        let inertia = min_sq(&t, &centers).iter().sum();
         Ok(KMeans {
             features: names.to_vec(),
             centers,
@@ -197,12 +365,22 @@ impl KMeans {
 
     /// The anomaly score of each row: its distance to the nearest centre.
     pub fn score(&self, x: &[&[f64]]) -> Vec<f64> {
-        crate::predict_rows(x, |row| nearest(row, &self.centers).1.sqrt())
+        let cen = Centres::new(&self.centers);
+        let mut out = vec![0.0; x.first().map_or(0, |c| c.len())];
+        out.par_chunks_mut(BLOCK).enumerate().for_each(|(b, dist)| {
+            let (mut lab, mut buf) = ([0u32; BLOCK], Vec::new());
+            gather(x, b * BLOCK, dist.len(), &mut buf);
+            cen.assign(&buf, &mut lab[..dist.len()], dist);
+            dist.iter_mut().for_each(|v| *v = v.sqrt());
+        });
+        out
     }
 
     /// Each dimension's squared difference from the row's nearest centre: the reasons.
     pub fn dimensions(&self, row: &[f64]) -> Vec<f64> {
-        let (j, _) = nearest(row, &self.centers);
+        let (mut label, mut dist) = ([0u32], [0.0]);
+        Centres::new(&self.centers).assign(row, &mut label, &mut dist);
+        let j = label[0] as usize;
         row.iter()
             .zip(&self.centers[j])
             .map(|(a, b)| (a - b) * (a - b))
