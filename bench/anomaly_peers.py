@@ -4,7 +4,8 @@ Usage:
 - anomaly_peers.py splits DATA_DIR OUT_DIR: for each ODDS table, the 10 random 60/40 splits of
   PyOD's benchmark protocol (numpy RandomState(k) permutations, k = 0..9), written as
   OUT_DIR/<table>.splits.json (lists of training-row indices) for both sides to use.
-- anomaly_peers.py odds TABLE.csv SPLITS.json: PyOD's IForest, ECOD and HBOS on those splits
+- anomaly_peers.py odds TABLE.csv SPLITS.json: PyOD's IForest, ECOD, HBOS, GMM, KNN, LOF and PCA
+  on those splits
   (standardised on the training rows, fitted on them outliers included, ROC-AUC on the rest);
   one JSON line per split and detector, as detect_bench prints.
 - anomaly_peers.py table ROWS COLS OUT.parquet: a generated numeric table for the speed runs.
@@ -21,6 +22,9 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 
+DETECTORS = ["iforest", "ecod", "hbos", "gmm", "knn", "lof", "pca"]
+
+
 def detector(name, seed=0):
     if name == "iforest":
         from pyod.models.iforest import IForest
@@ -31,6 +35,18 @@ def detector(name, seed=0):
     if name == "hbos":
         from pyod.models.hbos import HBOS
         return HBOS(n_bins=10, alpha=0.1, tol=0.5)
+    if name == "gmm":
+        from pyod.models.gmm import GMM
+        return GMM(n_components=1, covariance_type="full", random_state=seed)
+    if name == "knn":
+        from pyod.models.knn import KNN
+        return KNN(n_neighbors=5, method="largest", n_jobs=2)
+    if name == "lof":
+        from pyod.models.lof import LOF
+        return LOF(n_neighbors=20, n_jobs=2)
+    if name == "pca":
+        from pyod.models.pca import PCA
+        return PCA(random_state=seed)
     if name == "kmeans":
         return KMeansDistance(seed)
     raise SystemExit(f"unknown detector {name}")
@@ -75,15 +91,19 @@ def odds(table, split_file):
         sd = x[is_train].std(axis=0)
         sd[sd == 0] = 1.0
         z = (x - mean) / sd
-        for d in ["iforest", "ecod", "hbos"]:
+        for d in DETECTORS:
             t0 = time.perf_counter()
-            m = detector(d, seed=k)
-            m.fit(z[is_train])
-            s = m.decision_function(z[~is_train])
+            try:
+                m = detector(d, seed=k)
+                m.fit(z[is_train])
+                s = m.decision_function(z[~is_train])
+                auc = round(roc_auc_score(y[~is_train], s), 6)
+                error = None
+            except Exception as e:  # a detector that fails on a table is reported as failed
+                auc, error = None, f"{type(e).__name__}: {e}"
             secs = time.perf_counter() - t0
-            auc = roc_auc_score(y[~is_train], s)
-            print(json.dumps({"tool": "pyod", "dataset": name, "split": k, "detector": d, "auc": round(auc, 6),
-                              "secs": round(secs, 4)}))
+            print(json.dumps({"tool": "pyod", "dataset": name, "split": k, "detector": d, "auc": auc,
+                              "secs": round(secs, 4), "error": error}))
 
 
 def table(rows, cols, out):

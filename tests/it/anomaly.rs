@@ -24,6 +24,12 @@ fn bare(data: &str, extra: &str) -> String {
 
 const SYNTH: &str = "  synth: accounts\n  rows: 6000\n  anomaly_rate: 0.03";
 
+/// Every detector family, each with its defaults.
+const ALL_DETECTORS: &str = "train:\n  models:\n    iforest: {}\n    ecod: {}\n    hbos: {}\n    kmeans: {}\n    gmm: {}\n    knn: {}\n    lof: {}\n    pca: {}\n";
+
+/// The detector families, by name.
+const DETECTORS: [&str; 8] = ["iforest", "ecod", "hbos", "kmeans", "gmm", "knn", "lof", "pca"];
+
 fn run(t: &TestDir, yaml: &str, dir: &str) -> Run {
     t.write(&format!("{dir}.yaml"), yaml);
     t.run(&["run", &format!("{dir}.yaml"), "--run-dir", dir])
@@ -32,15 +38,16 @@ fn run(t: &TestDir, yaml: &str, dir: &str) -> Run {
 #[test]
 fn detectors_fit_evaluate_and_deploy_with_flags_and_reasons() {
     let t = TestDir::new();
+    // The default detectors.
     let r = run(&t, &pipeline(SYNTH, "evaluate:\n  contamination: 0.03\n"), "run").ok();
-    for s in ["iforest", "ecod", "hbos", "ensemble", "<- deployed", "report"] {
+    for s in ["iforest", "hbos", "gmm", "ensemble", "<- deployed", "report"] {
         assert!(r.stdout.contains(s), "summary lacks `{s}`:\n{}", r.stdout);
     }
     let run = t.join("run");
     for f in [
         "train/iforest.json",
-        "train/ecod.json",
         "train/hbos.json",
+        "train/gmm.json",
         "train/ensemble.json",
         "evaluate/metrics.json",
         "evaluate/predictions.parquet",
@@ -68,6 +75,10 @@ fn detectors_fit_evaluate_and_deploy_with_flags_and_reasons() {
         );
     }
     assert!(m["by_kind"]["global"]["iforest"].as_f64().unwrap() > 0.9);
+    for d in ["iforest", "gmm"] {
+        let auc = m["detectors"][d]["label"]["auc"].as_f64().unwrap();
+        assert!(auc > 0.8, "{d}: {auc}");
+    }
     let top = m["top"].as_array().unwrap();
     assert_eq!(top.len(), 20);
     assert!(top[0]["reasons"].as_array().unwrap().len() == 3, "{}", top[0]);
@@ -129,19 +140,25 @@ fn the_label_never_reaches_a_detector_and_scores_do_not_depend_on_threads() {
     t.write("bare.csv", &stripped);
     let with = "  path: acc.csv\n  id: account_id\n  label: is_anomaly";
     let without = "  path: bare.csv\n  id: account_id";
-    run(&t, &pipeline(with, ""), "a").ok();
-    run(&t, &pipeline(without, ""), "b").ok();
-    for f in ["iforest", "ecod", "hbos", "ensemble"] {
+    run(&t, &pipeline(with, ALL_DETECTORS), "a").ok();
+    run(&t, &pipeline(without, ALL_DETECTORS), "b").ok();
+    for f in DETECTORS.iter().chain(&["ensemble"]) {
         let a = fs_err::read(t.join(format!("a/train/{f}.json"))).unwrap();
         let b = fs_err::read(t.join(format!("b/train/{f}.json"))).unwrap();
         assert!(a == b, "{f} differs with the label present");
+    }
+    // Every detector finds the planted anomalies above chance.
+    let m = json(&t.join("a/evaluate/metrics.json"));
+    for d in DETECTORS {
+        let auc = m["detectors"][d]["label"]["auc"].as_f64().unwrap();
+        assert!(auc > 0.5, "{d}: {auc}");
     }
     // Without a label there is nothing to rank against, and the run still flags and deploys.
     let m = json(&t.join("b/evaluate/metrics.json"));
     assert!(m["detectors"]["ensemble"].get("label").is_none());
     assert!(t.join("b/deploy/bundle/bundle.json").exists());
     // One thread or two: the same bytes.
-    t.write("one.yaml", &pipeline(with, ""));
+    t.write("one.yaml", &pipeline(with, ALL_DETECTORS));
     t.run_env(
         &["run", "one.yaml", "--run-dir", "one"],
         &[("RAYON_NUM_THREADS", Some("1"))],
@@ -206,6 +223,34 @@ fn bad_anomaly_input_is_a_user_error_naming_the_culprit() {
     .fails(2, &["train.models.kmeans", "`k` is 8"]);
     assert!(!t.join("r6/train").exists());
     run(&t, &pipeline(SYNTH, "train:\n  models:\n    kmeans: { k: 0 }\n"), "r7").fails(2, &["train.models.kmeans.k"]);
+    // The other detectors' limits: neighbours and components above the rows, settings out of
+    // range.
+    for (models, culprit) in [
+        ("knn: { k: 5 }", "`k` is 5 but the fit takes 3 rows"),
+        ("gmm: { components: 6 }", "`components` is 6"),
+    ] {
+        run(
+            &t,
+            &bare(
+                "  path: few.csv\n  id: account_id",
+                &format!("train:\n  models:\n    {models}\n"),
+            ),
+            "r8",
+        )
+        .fails(2, &["train.models.", culprit]);
+    }
+    for (models, key) in [
+        ("lof: { max_rows: 200000 }", "train.models.lof.max_rows"),
+        ("pca: { variance: 1.5 }", "train.models.pca.variance"),
+        ("gmm: { components: 0 }", "train.models.gmm.components"),
+    ] {
+        run(
+            &t,
+            &pipeline(SYNTH, &format!("train:\n  models:\n    {models}\n")),
+            "r9",
+        )
+        .fails(2, &[key]);
+    }
     // `score` input missing a column the bundle needs.
     run(&t, &pipeline(SYNTH, ""), "ok").ok();
     t.write("short.csv", "account_id,balance\nq,10\n");

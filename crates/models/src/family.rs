@@ -13,9 +13,10 @@ use riskpipe_core::{Error, Frame, Result};
 use crate::detect::Detect;
 use crate::{
     AdaBoost, AdaBoostParams, Bagging, BaggingParams, BaseParams, BoostingParams, DecisionTree, DetectorEnsemble, Ecod,
-    EcodParams, ForestParams, GradientBoosting, Hbos, HbosParams, IsolationForest, IsolationForestParams, KMeans,
-    KMeansParams, LogisticParams, LogisticRegression, Mlp, MlpParams, Node, Objective, RandomForest,
-    RegressionTreeParams, TreeParams, feature_columns, shap,
+    EcodParams, ForestParams, GaussianMixture, GmmParams, GradientBoosting, Hbos, HbosParams, IsolationForest,
+    IsolationForestParams, KMeans, KMeansParams, Knn, Lof, LogisticParams, LogisticRegression, Mlp, MlpParams,
+    NEIGHBOUR_ROW_LIMIT, NeighbourParams, Node, Objective, PcaDetector, PcaParams, RandomForest, RegressionTreeParams,
+    TreeParams, feature_columns, shap,
 };
 
 /// A model family, by the name a pipeline file and `model.json` use.
@@ -49,11 +50,19 @@ pub enum Family {
     /// k-means: an anomaly score from the distance to the nearest centre.
     #[serde(rename = "kmeans")]
     KMeans,
+    /// Gaussian mixture: an anomaly score from the negative log-likelihood.
+    Gmm,
+    /// kNN: an anomaly score from the distance to the k-th nearest fit row.
+    Knn,
+    /// LOF: an anomaly score from the local outlier factor.
+    Lof,
+    /// PCA: an anomaly score from the reconstruction error.
+    Pca,
 }
 
 impl Family {
     /// Every family, in the order train searches them and reports list them.
-    pub const ALL: [Family; 12] = [
+    pub const ALL: [Family; 16] = [
         Family::Logistic,
         Family::Tree,
         Family::Forest,
@@ -66,10 +75,14 @@ impl Family {
         Family::Ecod,
         Family::Hbos,
         Family::KMeans,
+        Family::Gmm,
+        Family::Knn,
+        Family::Lof,
+        Family::Pca,
     ];
 
     /// Every family's name, in the order of [`Family::ALL`].
-    pub const NAMES: [&'static str; 12] = [
+    pub const NAMES: [&'static str; 16] = [
         "logistic",
         "tree",
         "forest",
@@ -82,6 +95,10 @@ impl Family {
         "ecod",
         "hbos",
         "kmeans",
+        "gmm",
+        "knn",
+        "lof",
+        "pca",
     ];
 
     /// The family's name (`train.models.<name>`, `train/<name>.json`).
@@ -174,6 +191,14 @@ pub enum ModelParams {
     Hbos(HbosParams),
     /// k-means distance.
     KMeans(KMeansParams),
+    /// Gaussian mixture.
+    Gmm(GmmParams),
+    /// kNN distance.
+    Knn(NeighbourParams),
+    /// Local outlier factor.
+    Lof(NeighbourParams),
+    /// PCA reconstruction error.
+    Pca(PcaParams),
 }
 
 /// `From` each family's parameters: `ModelParams::from(TreeParams { .. })`.
@@ -200,6 +225,8 @@ params_from! {
     EcodParams => Ecod,
     HbosParams => Hbos,
     KMeansParams => KMeans,
+    GmmParams => Gmm,
+    PcaParams => Pca,
 }
 
 /// `Err` naming `field` unless `ok`.
@@ -233,6 +260,16 @@ fn check_tree(p: &TreeParams) -> std::result::Result<(), ParamError> {
 }
 
 impl ModelParams {
+    /// kNN distance with these settings (kNN and LOF share a settings type, so no `From`).
+    pub fn knn(p: NeighbourParams) -> Self {
+        ModelParams::Knn(p)
+    }
+
+    /// The local outlier factor with these settings.
+    pub fn lof(p: NeighbourParams) -> Self {
+        ModelParams::Lof(p)
+    }
+
     /// Reads a family's parameters from their JSON form (what a pipeline's grid expands to).
     pub fn from_json(family: Family, v: &serde_json::Value) -> Result<ModelParams> {
         fn read<T: serde::de::DeserializeOwned>(family: Family, v: &serde_json::Value) -> Result<T> {
@@ -252,6 +289,10 @@ impl ModelParams {
             Family::Ecod => ModelParams::Ecod(read(family, v)?),
             Family::Hbos => ModelParams::Hbos(read(family, v)?),
             Family::KMeans => ModelParams::KMeans(read(family, v)?),
+            Family::Gmm => ModelParams::Gmm(read(family, v)?),
+            Family::Knn => ModelParams::Knn(read(family, v)?),
+            Family::Lof => ModelParams::Lof(read(family, v)?),
+            Family::Pca => ModelParams::Pca(read(family, v)?),
         })
     }
 
@@ -270,6 +311,10 @@ impl ModelParams {
             ModelParams::Ecod(_) => Family::Ecod,
             ModelParams::Hbos(_) => Family::Hbos,
             ModelParams::KMeans(_) => Family::KMeans,
+            ModelParams::Gmm(_) => Family::Gmm,
+            ModelParams::Knn(_) => Family::Knn,
+            ModelParams::Lof(_) => Family::Lof,
+            ModelParams::Pca(_) => Family::Pca,
         }
     }
 
@@ -278,9 +323,14 @@ impl ModelParams {
         match self {
             ModelParams::Boosting(b) if b.objective == Objective::Regression => Output::Amount,
             ModelParams::RegressionTree(_) => Output::Amount,
-            ModelParams::IsolationForest(_) | ModelParams::Ecod(_) | ModelParams::Hbos(_) | ModelParams::KMeans(_) => {
-                Output::AnomalyScore
-            }
+            ModelParams::IsolationForest(_)
+            | ModelParams::Ecod(_)
+            | ModelParams::Hbos(_)
+            | ModelParams::KMeans(_)
+            | ModelParams::Gmm(_)
+            | ModelParams::Knn(_)
+            | ModelParams::Lof(_)
+            | ModelParams::Pca(_) => Output::AnomalyScore,
             _ => Output::Probability,
         }
     }
@@ -398,6 +448,28 @@ impl ModelParams {
                 need(p.max_iter >= 1, "max_iter", "must be at least 1")?;
                 need(within(p.tol, 0.0, f64::MAX), "tol", "must be finite and >= 0")
             }
+            ModelParams::Gmm(p) => {
+                need(p.components >= 1, "components", "must be at least 1")?;
+                need(p.max_iter >= 1, "max_iter", "must be at least 1")?;
+                need(within(p.tol, 0.0, f64::MAX), "tol", "must be finite and >= 0")?;
+                need(
+                    within(p.reg_covar, 0.0, f64::MAX),
+                    "reg_covar",
+                    "must be finite and >= 0",
+                )
+            }
+            ModelParams::Knn(p) | ModelParams::Lof(p) => {
+                need(p.k >= 1, "k", "must be at least 1")?;
+                need(
+                    p.max_rows.is_none_or(|m| (1..=NEIGHBOUR_ROW_LIMIT).contains(&m)),
+                    "max_rows",
+                    "must be between 1 and 100000 (the row limit of exact neighbours)",
+                )
+            }
+            ModelParams::Pca(p) => {
+                need(p.components != Some(0), "components", "must be at least 1")?;
+                need(p.variance > 0.0 && p.variance <= 1.0, "variance", "must be in (0, 1]")
+            }
         }
     }
 
@@ -428,6 +500,10 @@ impl ModelParams {
             ModelParams::Ecod(p) => Model::Ecod(Ecod::fit(names, x, p)?),
             ModelParams::Hbos(p) => Model::Hbos(Hbos::fit(names, x, p)?),
             ModelParams::KMeans(p) => Model::KMeans(KMeans::fit(names, x, p)?),
+            ModelParams::Gmm(p) => Model::Gmm(GaussianMixture::fit(names, x, p)?),
+            ModelParams::Knn(p) => Model::Knn(Knn::fit(names, x, p)?),
+            ModelParams::Lof(p) => Model::Lof(Lof::fit(names, x, p)?),
+            ModelParams::Pca(p) => Model::Pca(PcaDetector::fit(names, x, p)?),
         })
     }
 }
@@ -463,6 +539,14 @@ pub enum Model {
     /// k-means distance.
     #[serde(rename = "kmeans")]
     KMeans(KMeans),
+    /// Gaussian mixture.
+    Gmm(GaussianMixture),
+    /// kNN distance.
+    Knn(Knn),
+    /// Local outlier factor.
+    Lof(Lof),
+    /// PCA reconstruction error.
+    Pca(PcaDetector),
     /// The mean of detectors' rank-normalised scores (not a family: train builds it from the
     /// detectors it fitted).
     DetectorEnsemble(DetectorEnsemble),
@@ -490,6 +574,10 @@ impl Model {
             Model::Ecod(_) => Family::Ecod,
             Model::Hbos(_) => Family::Hbos,
             Model::KMeans(_) => Family::KMeans,
+            Model::Gmm(_) => Family::Gmm,
+            Model::Knn(_) => Family::Knn,
+            Model::Lof(_) => Family::Lof,
+            Model::Pca(_) => Family::Pca,
             Model::DetectorEnsemble(_) => return None,
         })
     }
@@ -507,6 +595,10 @@ impl Model {
             Model::Ecod(m) => Some(m),
             Model::Hbos(m) => Some(m),
             Model::KMeans(m) => Some(m),
+            Model::Gmm(m) => Some(m),
+            Model::Knn(m) => Some(m),
+            Model::Lof(m) => Some(m),
+            Model::Pca(m) => Some(m),
             Model::DetectorEnsemble(m) => Some(m),
             _ => None,
         }
@@ -553,6 +645,10 @@ impl Model {
             Model::Ecod(m) => &m.features,
             Model::Hbos(m) => &m.features,
             Model::KMeans(m) => &m.features,
+            Model::Gmm(m) => &m.features,
+            Model::Knn(m) => &m.features,
+            Model::Lof(m) => &m.features,
+            Model::Pca(m) => &m.pca.features,
             Model::DetectorEnsemble(m) => &m.features,
         }
     }
@@ -573,6 +669,10 @@ impl Model {
             | Model::Ecod(_)
             | Model::Hbos(_)
             | Model::KMeans(_)
+            | Model::Gmm(_)
+            | Model::Knn(_)
+            | Model::Lof(_)
+            | Model::Pca(_)
             | Model::DetectorEnsemble(_) => self.detector().map(|d| d.score(x)).unwrap_or_default(),
         }
     }
@@ -717,6 +817,10 @@ impl Model {
             | Model::Ecod(_)
             | Model::Hbos(_)
             | Model::KMeans(_)
+            | Model::Gmm(_)
+            | Model::Knn(_)
+            | Model::Lof(_)
+            | Model::Pca(_)
             | Model::DetectorEnsemble(_) => Vec::new(),
         }
     }

@@ -47,20 +47,22 @@ mod forest;
 pub mod hist;
 mod logistic;
 mod mlp;
+mod pca;
 pub mod shap;
 mod tree;
 
 pub use boosting::{BoostingParams, GradientBoosting, Growth, Objective};
 pub use calibration::Calibrator;
 pub use detect::{
-    Detect, DetectorEnsemble, Ecod, EcodParams, Hbos, HbosParams, IsolationForest, IsolationForestParams, KMeans,
-    KMeansParams,
+    Covariance, Detect, DetectorEnsemble, Ecod, EcodParams, GaussianMixture, GmmParams, Hbos, HbosParams,
+    IsolationForest, IsolationForestParams, KMeans, KMeansParams, Knn, Lof, NEIGHBOUR_ROW_LIMIT, NeighbourParams,
 };
 pub use ensemble::{AdaBoost, AdaBoostParams, Bagging, BaggingParams, BaseParams};
 pub use family::{Family, FeatureSet, Model, ModelParams, Output, ParamError};
 pub use forest::{ForestParams, RandomForest};
 pub use logistic::{LogisticParams, LogisticRegression};
 pub use mlp::{Layer, Mlp, MlpParams};
+pub use pca::{Keep, Pca, PcaDetector, PcaParams, symmetric_eigen};
 pub use tree::{Criterion, DecisionTree, Node, RegressionTreeParams, TreeParams};
 
 use riskpipe_core::{Error, Frame, Result};

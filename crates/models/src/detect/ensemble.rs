@@ -68,12 +68,12 @@ impl DetectorEnsemble {
         let features = first.features().to_vec();
         let mut out = Vec::with_capacity(members.len());
         for (name, model) in members {
-            if model.features() != features.as_slice() || model.detector().is_none() {
+            let Some(d) = model.detector().filter(|_| model.features() == features.as_slice()) else {
                 return Err(Error::Internal(format!(
                     "ensemble member `{name}` is not a detector on the ensemble's columns"
                 )));
-            }
-            let reference = reference(&model.predict(x));
+            };
+            let reference = reference(&d.reference_scores(x));
             out.push(Member { name, model, reference });
         }
         Ok(DetectorEnsemble { features, members: out })

@@ -50,7 +50,7 @@ pub struct KMeans {
 
 /// Rows per chunk of every parallel pass: sums are formed per chunk and added in chunk order,
 /// so results do not depend on the thread count.
-const CHUNK: usize = 4096;
+pub(super) const CHUNK: usize = 4096;
 
 /// Rows per block of the distance kernel: a block, gathered row by row, stays in L1 cache.
 const BLOCK: usize = 128;
@@ -74,14 +74,17 @@ fn gather(x: &[&[f64]], lo: usize, m: usize, buf: &mut Vec<f64>) {
     }
 }
 
-/// The fit rows, one after another: every pass of the fit reads them front to back.
-struct Table {
-    data: Vec<f64>,
-    d: usize,
+/// The fit rows, one after another: every pass of a fit reads them front to back.
+pub(super) struct Table {
+    /// The values, row after row.
+    pub(super) data: Vec<f64>,
+    /// Values per row.
+    pub(super) d: usize,
 }
 
 impl Table {
-    fn from_columns(x: &[&[f64]]) -> Self {
+    /// Columns laid out row after row (in parallel blocks).
+    pub(super) fn from_columns(x: &[&[f64]]) -> Self {
         let (n, d) = (x.first().map_or(0, |c| c.len()), x.len());
         let mut data = vec![0.0; n * d];
         data.par_chunks_mut(BLOCK * d).enumerate().for_each(|(b, part)| {
@@ -92,11 +95,13 @@ impl Table {
         Table { data, d }
     }
 
-    fn row(&self, i: usize) -> &[f64] {
+    /// Row `i`.
+    pub(super) fn row(&self, i: usize) -> &[f64] {
         &self.data[i * self.d..(i + 1) * self.d]
     }
 
-    fn rows(&self) -> usize {
+    /// The number of rows.
+    pub(super) fn rows(&self) -> usize {
         self.data.len() / self.d
     }
 }
@@ -361,6 +366,19 @@ impl KMeans {
             iterations,
             params: params.clone(),
         })
+    }
+
+    /// The nearest centre of each row of `t`.
+    pub(super) fn nearest_centres(&self, t: &Table) -> Vec<u32> {
+        let cen = Centres::new(&self.centers);
+        let mut out = vec![0u32; t.rows()];
+        out.par_chunks_mut(BLOCK)
+            .zip(t.data.par_chunks(BLOCK * t.d))
+            .for_each(|(lab, block)| {
+                let mut dist = [0.0; BLOCK];
+                cen.assign(block, lab, &mut dist[..lab.len()]);
+            });
+        out
     }
 
     /// The anomaly score of each row: its distance to the nearest centre.

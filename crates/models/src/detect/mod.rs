@@ -8,6 +8,12 @@
 //! - [`Hbos`]: per-feature histogram densities, summed as negative logs (Goldstein and Dengel
 //!   2012).
 //! - [`KMeans`]: distance to the nearest of k centres (k-means++ seeds, Lloyd's iterations).
+//! - [`GaussianMixture`]: negative log-likelihood under a Gaussian mixture fitted by EM (full
+//!   or diagonal covariances).
+//! - [`Knn`] and [`Lof`]: the distance to the k-th nearest fit row, and the local outlier
+//!   factor, from exact neighbours (blocked brute force, at most [`NEIGHBOUR_ROW_LIMIT`] fit rows).
+//! - [`crate::PcaDetector`]: the squared reconstruction error from the main principal
+//!   components.
 //! - [`DetectorEnsemble`]: the mean of the detectors' scores, each first made its rank among
 //!   that detector's training scores.
 //!
@@ -16,15 +22,19 @@
 
 mod ecod;
 mod ensemble;
+mod gmm;
 mod hbos;
 mod iforest;
 mod kmeans;
+mod neighbors;
 
 pub use ecod::{Ecod, EcodParams};
 pub use ensemble::{DetectorEnsemble, Member, mid_rank};
+pub use gmm::{Covariance, GaussianMixture, GmmParams};
 pub use hbos::{Hbos, HbosParams};
 pub use iforest::{IsolationForest, IsolationForestParams, average_path_length};
 pub use kmeans::{KMeans, KMeansParams};
+pub use neighbors::{Knn, Lof, NEIGHBOUR_ROW_LIMIT, NeighbourParams};
 
 /// What every fitted detector does: score rows (higher = more unusual) and say, for one row,
 /// how much each feature made it unusual (the reasons of a flagged row).
@@ -33,6 +43,12 @@ pub trait Detect: Sync {
     fn score(&self, x: &[&[f64]]) -> Vec<f64>;
     /// Each feature's part in one row's unusualness (values in feature order; larger = more).
     fn explain_row(&self, row: &[f64]) -> Vec<f64>;
+    /// Scores of the training rows `x` as new rows would score (the ensemble's rank reference):
+    /// the scores of `x` for most detectors; a detector that keeps its fit rows (kNN, LOF) gives
+    /// each fit row's score among the others, since a row is its own nearest neighbour.
+    fn reference_scores(&self, x: &[&[f64]]) -> Vec<f64> {
+        self.score(x)
+    }
 }
 
 impl Detect for IsolationForest {
@@ -59,6 +75,48 @@ impl Detect for KMeans {
     }
     fn explain_row(&self, row: &[f64]) -> Vec<f64> {
         self.dimensions(row)
+    }
+}
+
+impl Detect for GaussianMixture {
+    fn score(&self, x: &[&[f64]]) -> Vec<f64> {
+        GaussianMixture::score(self, x)
+    }
+    fn explain_row(&self, row: &[f64]) -> Vec<f64> {
+        self.deviations(row)
+    }
+}
+
+impl Detect for Knn {
+    fn score(&self, x: &[&[f64]]) -> Vec<f64> {
+        Knn::score(self, x)
+    }
+    fn explain_row(&self, row: &[f64]) -> Vec<f64> {
+        self.dimensions(row)
+    }
+    fn reference_scores(&self, _x: &[&[f64]]) -> Vec<f64> {
+        self.fit_scores.clone()
+    }
+}
+
+impl Detect for Lof {
+    fn score(&self, x: &[&[f64]]) -> Vec<f64> {
+        Lof::score(self, x)
+    }
+    fn explain_row(&self, row: &[f64]) -> Vec<f64> {
+        self.dimensions(row)
+    }
+    fn reference_scores(&self, _x: &[&[f64]]) -> Vec<f64> {
+        self.fit_scores.clone()
+    }
+}
+
+impl Detect for crate::PcaDetector {
+    fn score(&self, x: &[&[f64]]) -> Vec<f64> {
+        crate::PcaDetector::score(self, x)
+    }
+    fn explain_row(&self, row: &[f64]) -> Vec<f64> {
+        self.pca.residuals(row, self.params.weighted)
     }
 }
 

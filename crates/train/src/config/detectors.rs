@@ -1,9 +1,13 @@
-//! `train.models.iforest`, `.ecod`, `.hbos` and `.kmeans`: the anomaly detectors. A detector has no target
+//! `train.models.iforest`, `.ecod`, `.hbos`, `.kmeans`, `.gmm`, `.knn`, `.lof` and `.pca`: the
+//! anomaly detectors. A detector has no target
 //! to choose between settings by, so each key takes one value (the default when left out).
 
 use serde::Deserialize;
 
-use riskpipe_models::{EcodParams, HbosParams, IsolationForestParams, KMeansParams, ModelParams};
+use riskpipe_models::{
+    Covariance, EcodParams, GmmParams, HbosParams, IsolationForestParams, KMeansParams, ModelParams, NeighbourParams,
+    PcaParams,
+};
 
 use super::{Ctx, GridConfig};
 
@@ -87,6 +91,100 @@ impl GridConfig for KMeansConfig {
             max_iter: self.max_iter.unwrap_or(d.max_iter),
             tol: self.tol.unwrap_or(d.tol),
             seed: ctx.seed,
+        })]
+    }
+}
+
+/// `train.models.gmm`, as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GmmConfig {
+    /// Mixture components (default 1).
+    pub components: Option<usize>,
+    /// `full` or `diag` (default full).
+    pub covariance: Option<Covariance>,
+    /// EM iterations at most (default 100).
+    pub max_iter: Option<usize>,
+    /// Stop when the mean log-likelihood changes by less (default 1e-3).
+    pub tol: Option<f64>,
+    /// Added to each variance (default 1e-6).
+    pub reg_covar: Option<f64>,
+}
+
+impl GridConfig for GmmConfig {
+    fn expand(self: Box<Self>, ctx: &mut Ctx<'_>) -> Vec<ModelParams> {
+        let d = GmmParams::default();
+        vec![ModelParams::from(GmmParams {
+            components: self.components.unwrap_or(d.components),
+            covariance: self.covariance.unwrap_or(d.covariance),
+            max_iter: self.max_iter.unwrap_or(d.max_iter),
+            tol: self.tol.unwrap_or(d.tol),
+            reg_covar: self.reg_covar.unwrap_or(d.reg_covar),
+            seed: ctx.seed,
+        })]
+    }
+}
+
+/// `train.models.knn` and `train.models.lof`, as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NeighbourConfig {
+    /// Neighbours (default 5 for kNN, 20 for LOF).
+    pub k: Option<usize>,
+    /// Fit on a seeded sample of this many rows (at most 100,000, the row limit).
+    pub max_rows: Option<usize>,
+}
+
+impl NeighbourConfig {
+    fn params(self, defaults: NeighbourParams, seed: u64) -> NeighbourParams {
+        NeighbourParams {
+            k: self.k.unwrap_or(defaults.k),
+            max_rows: self.max_rows,
+            seed,
+        }
+    }
+}
+
+/// `train.models.knn`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(transparent)]
+pub struct KnnConfig(pub NeighbourConfig);
+
+impl GridConfig for KnnConfig {
+    fn expand(self: Box<Self>, ctx: &mut Ctx<'_>) -> Vec<ModelParams> {
+        vec![ModelParams::knn(self.0.params(NeighbourParams::knn(), ctx.seed))]
+    }
+}
+
+/// `train.models.lof`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(transparent)]
+pub struct LofConfig(pub NeighbourConfig);
+
+impl GridConfig for LofConfig {
+    fn expand(self: Box<Self>, ctx: &mut Ctx<'_>) -> Vec<ModelParams> {
+        vec![ModelParams::lof(self.0.params(NeighbourParams::lof(), ctx.seed))]
+    }
+}
+
+/// `train.models.pca`, as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PcaConfig {
+    /// Components kept (default: by `variance`).
+    pub components: Option<usize>,
+    /// Share of variance the kept components reach (default 0.9).
+    pub variance: Option<f64>,
+    /// Left-out components in units of their spread (default false).
+    pub weighted: Option<bool>,
+}
+
+impl GridConfig for PcaConfig {
+    fn expand(self: Box<Self>, _ctx: &mut Ctx<'_>) -> Vec<ModelParams> {
+        vec![ModelParams::from(PcaParams {
+            components: self.components,
+            variance: self.variance.unwrap_or(PcaParams::default().variance),
+            weighted: self.weighted.unwrap_or(false),
         })]
     }
 }

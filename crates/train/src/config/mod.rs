@@ -26,7 +26,9 @@ use riskpipe_scorecard::ScorecardParams;
 pub use adaboost::AdaBoostGridConfig;
 pub use bagging::BaggingGridConfig;
 pub use boosting::BoostingGridConfig;
-pub use detectors::{EcodConfig, HbosConfig, IsolationForestConfig, KMeansConfig};
+pub use detectors::{
+    EcodConfig, GmmConfig, HbosConfig, IsolationForestConfig, KMeansConfig, KnnConfig, LofConfig, PcaConfig,
+};
 pub use forest::ForestGridConfig;
 pub use logistic::LogisticGridConfig;
 pub use mlp::MlpGridConfig;
@@ -83,6 +85,10 @@ fn entry<'de, A: MapAccess<'de>>(f: Family, map: &mut A) -> Result<Box<dyn GridC
         Family::Ecod => read::<A, EcodConfig>(map),
         Family::Hbos => read::<A, HbosConfig>(map),
         Family::KMeans => read::<A, KMeansConfig>(map),
+        Family::Gmm => read::<A, GmmConfig>(map),
+        Family::Knn => read::<A, KnnConfig>(map),
+        Family::Lof => read::<A, LofConfig>(map),
+        Family::Pca => read::<A, PcaConfig>(map),
     }
 }
 
@@ -329,8 +335,8 @@ fn default_families(target: Target) -> ModelsConfig {
         Target::Continuous => vec![(Family::RegressionTree, Box::<RegressionTreeGridConfig>::default())],
         Target::None => vec![
             (Family::IsolationForest, Box::<IsolationForestConfig>::default()),
-            (Family::Ecod, Box::<EcodConfig>::default()),
             (Family::Hbos, Box::<HbosConfig>::default()),
+            (Family::Gmm, Box::<GmmConfig>::default()),
         ],
     })
 }
