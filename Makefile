@@ -40,6 +40,10 @@ bench: ## side-by-side runs against the Python peers (creates bench/.venv)
 	bench/credit_peers.sh
 	bench/binning_peers.sh 1000000
 	bench/models_peers.sh 1000000
+	bench/anomaly_peers.sh 1000000
+	bench/kmeans_peers.sh 1000000
+	bench/linfa_peers.sh 1000000
+	bench/accounts_pipeline.sh
 
 bench-scale: ## release-build wall time and peak memory on 1M-row runs and 10M-row scoring
 	bench/scale.sh

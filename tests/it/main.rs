@@ -3,6 +3,7 @@
 
 mod anomaly;
 mod cli;
+mod derived;
 mod errors;
 mod fuzz;
 mod hardening;

@@ -4,7 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use riskpipe_core::{Error, Target};
 
+use crate::derived::{ReductionConfig, resolve_anomaly_scores};
 use crate::transform::Scaling;
+use riskpipe_models::Keep;
 
 use riskpipe_scorecard::{OptimalBinner, Trend};
 use riskpipe_scorecard::{SelectionParams, Stepwise};
@@ -78,6 +80,10 @@ pub struct FeaturesConfig {
     pub selection: Option<SelectionConfig>,
     /// Scaling of the detectors' numeric inputs: `robust` (default) or `standard`.
     pub scaling: Option<Scaling>,
+    /// Principal components in place of the numeric features.
+    pub reduction: Option<ReductionConfig>,
+    /// Detectors whose scores become feature columns (a task with a target).
+    pub anomaly_scores: Option<Vec<String>>,
 }
 
 /// The `selection:` sub-section, as written.
@@ -147,6 +153,12 @@ pub struct FeaturesParams {
     /// Scaling of the detectors' numeric inputs.
     #[serde(default, skip_serializing_if = "is_robust")]
     pub scaling: Scaling,
+    /// Principal components kept in place of the numeric features.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reduction: Option<Keep>,
+    /// Detectors whose scores become feature columns.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub anomaly_scores: Vec<String>,
 }
 
 fn is_robust(s: &Scaling) -> bool {
@@ -276,11 +288,15 @@ impl FeaturesConfig {
             }
         };
         let selection = self.selection.unwrap_or_default().resolve(file, &mut errs);
+        let reduction = self.reduction.and_then(|r| r.resolve(file, &mut errs));
+        let anomaly_scores = resolve_anomaly_scores(self.anomaly_scores.unwrap_or_default(), file, &mut errs);
         if !errs.is_empty() {
             return Err(errs);
         }
         Ok(FeaturesParams {
             scaling: self.scaling.unwrap_or_default(),
+            reduction,
+            anomaly_scores,
             target: Target::Binary,
             split,
             test_fraction,

@@ -33,10 +33,12 @@
 #![warn(missing_docs)]
 
 mod config;
+mod derived;
 mod run;
 mod transform;
 
 pub use config::{BinningConfig, BinningMethod, FeaturesConfig, FeaturesParams, SelectionConfig, SplitKind};
+pub use derived::{ANOMALY_PREFIX, AnomalyFeature, Derived, PC_PREFIX, Reduction, ReductionConfig};
 // The scorecard's building blocks live in `riskpipe-scorecard`; re-exported for the stages that
 // read the transform's binnings.
 pub use riskpipe_scorecard::{

@@ -122,11 +122,25 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
             (Some(t), Target::Binary) => Some((t.as_str(), binner)),
             _ => None,
         },
-        scaling: (params.target == Target::None).then_some(params.scaling),
+        scaling: (params.target == Target::None || !params.anomaly_scores.is_empty()).then_some(params.scaling),
         cap: (params.cap_lower, params.cap_upper),
     };
+    if params.target == Target::None && !params.anomaly_scores.is_empty() {
+        return Err(Error::pipeline_key(
+            "features.anomaly_scores",
+            "a task without a target fits its detectors under `train.models`; anomaly scores as features are for tasks with a target",
+        ));
+    }
     let mut transform = Transform::fit(&train, &columns, &spec)?;
     transform.label = schema.label.clone();
+    transform.fit_derived(
+        &train,
+        &file,
+        params.reduction,
+        &params.anomaly_scores,
+        params.target == Target::None,
+        params.seed,
+    )?;
 
     // The `row` column: the id when declared, else the source row number.
     let row_col = |f: &Frame| -> Column {

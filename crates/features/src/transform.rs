@@ -4,6 +4,9 @@
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
+
+use crate::derived::Derived;
+use riskpipe_models::Keep;
 use serde::{Deserialize, Serialize};
 
 use riskpipe_core::{Column, ColumnKind, Error, Frame, Result};
@@ -166,6 +169,9 @@ pub struct Transform {
     /// Columns for detectors (`<name>__scaled`, and missing flags).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scaled_features: Vec<String>,
+    /// Columns derived from the matrix: principal components and anomaly scores.
+    #[serde(default, skip_serializing_if = "Derived::is_empty")]
+    pub derived: Derived,
 }
 
 /// The `q` quantile of `v` (linear between order statistics), by selection: `v` is reordered,
@@ -281,7 +287,76 @@ impl Transform {
             raw_features,
             woe_features,
             scaled_features,
+            derived: Derived::default(),
         })
+    }
+
+    /// Fits the derived columns on the training rows `train` (after [`Transform::fit`]):
+    /// principal components of the numeric columns the models read (the scaled ones in a task
+    /// without a target, where `detectors` is true), which then replace them; and the scores of
+    /// detectors `anomaly` (fitted on the scaled columns, never on the target), which are
+    /// appended to the columns tree models read.
+    pub fn fit_derived(
+        &mut self,
+        train: &Frame,
+        file: &str,
+        reduction: Option<Keep>,
+        anomaly: &[String],
+        detectors: bool,
+        seed: u64,
+    ) -> Result<()> {
+        if reduction.is_none() && anomaly.is_empty() {
+            return Ok(());
+        }
+        let x = self.apply(train, file)?;
+        let taken = |name: &str| x.get(name).is_some();
+        if let Some(keep) = reduction {
+            let inputs: Vec<String> = self
+                .features
+                .iter()
+                .filter(|f| matches!(f.encoding, Encoding::Numeric { .. }))
+                .map(|f| {
+                    if detectors {
+                        format!("{}{SCALED_SUFFIX}", f.name)
+                    } else {
+                        f.name.clone()
+                    }
+                })
+                .collect();
+            if inputs.is_empty() {
+                return Err(Error::pipeline_key(
+                    "features.reduction",
+                    "there is no numeric feature to reduce",
+                ));
+            }
+            let r = Derived::fit_reduction(&x, &inputs, keep)?;
+            if let Some(n) = r.names.iter().find(|n| taken(n)) {
+                return Err(Error::pipeline_key(
+                    "features.reduction",
+                    format!("the component column `{n}` is already a column of the data; rename that column"),
+                ));
+            }
+            let list = if detectors {
+                &mut self.scaled_features
+            } else {
+                &mut self.raw_features
+            };
+            list.retain(|c| !r.inputs.contains(c));
+            list.extend(r.names.iter().cloned());
+            self.derived.reduction = Some(r);
+        }
+        if !anomaly.is_empty() {
+            let a = Derived::fit_anomaly(&x, &self.scaled_features, anomaly, seed)?;
+            if let Some(n) = a.iter().map(|a| &a.name).find(|n| taken(n)) {
+                return Err(Error::pipeline_key(
+                    "features.anomaly_scores",
+                    format!("the score column `{n}` is already a column of the data; rename that column"),
+                ));
+            }
+            self.raw_features.extend(a.iter().map(|a| a.name.clone()));
+            self.derived.anomaly = a;
+        }
+        Ok(())
     }
 
     /// The column the matrices carry beside the features: the target, or the label.
@@ -437,6 +512,7 @@ impl Transform {
         for (n, v) in woe.into_iter().chain(scaled) {
             out.push(n, Column::Number(v));
         }
+        self.derived.apply(&mut out)?;
         Ok(out)
     }
 

@@ -270,6 +270,37 @@ impl ModelParams {
         ModelParams::Lof(p)
     }
 
+    /// A detector family's default settings (seeded with `seed` where it draws); `None` for a
+    /// family that is not a detector.
+    pub fn detector_defaults(family: Family, seed: u64) -> Option<ModelParams> {
+        Some(match family {
+            Family::IsolationForest => ModelParams::IsolationForest(IsolationForestParams {
+                seed,
+                ..IsolationForestParams::default()
+            }),
+            Family::Ecod => ModelParams::Ecod(EcodParams::default()),
+            Family::Hbos => ModelParams::Hbos(HbosParams::default()),
+            Family::KMeans => ModelParams::KMeans(KMeansParams {
+                seed,
+                ..KMeansParams::default()
+            }),
+            Family::Gmm => ModelParams::Gmm(GmmParams {
+                seed,
+                ..GmmParams::default()
+            }),
+            Family::Knn => ModelParams::Knn(NeighbourParams {
+                seed,
+                ..NeighbourParams::knn()
+            }),
+            Family::Lof => ModelParams::Lof(NeighbourParams {
+                seed,
+                ..NeighbourParams::lof()
+            }),
+            Family::Pca => ModelParams::Pca(PcaParams::default()),
+            _ => return None,
+        })
+    }
+
     /// Reads a family's parameters from their JSON form (what a pipeline's grid expands to).
     pub fn from_json(family: Family, v: &serde_json::Value) -> Result<ModelParams> {
         fn read<T: serde::de::DeserializeOwned>(family: Family, v: &serde_json::Value) -> Result<T> {
