@@ -7,6 +7,8 @@
 //! their distances then computed exactly. The work grows with the square of the rows, so a fit
 //! takes at most [`NEIGHBOUR_ROW_LIMIT`] rows; past it, `max_rows` fits on a seeded sample.
 
+use std::sync::Mutex;
+
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -51,6 +53,8 @@ impl Tiles {
 struct Nearest {
     list: Vec<(f64, u32)>,
     k: usize,
+    /// The k-th distance kept (infinite while fewer are kept): an offer above it is refused.
+    worst: f64,
 }
 
 impl Nearest {
@@ -58,90 +62,179 @@ impl Nearest {
         Nearest {
             list: Vec::with_capacity(k + 1),
             k,
+            worst: f64::INFINITY,
         }
     }
 
-    fn worst(&self) -> f64 {
-        if self.list.len() < self.k {
-            f64::INFINITY
-        } else {
-            self.list[self.k - 1].0
-        }
-    }
-
-    /// Keeps `(dist, row)` if it is among the nearest (an equal distance keeps the earlier row).
+    /// Keeps `(dist, row)` if it is among the nearest, ordered by distance then row: the list
+    /// kept does not depend on the order of the offers.
     fn offer(&mut self, dist: f64, row: u32) {
-        let at = self.list.partition_point(|e| e.0 <= dist);
+        let at = self.list.partition_point(|e| e.0 < dist || (e.0 == dist && e.1 < row));
         if at < self.k {
             self.list.insert(at, (dist, row));
             self.list.truncate(self.k);
+            if self.list.len() == self.k {
+                self.worst = self.list[self.k - 1].0;
+            }
         }
     }
 }
 
+/// One step of query rows: the rows (a short step repeats its last row, whose results are not
+/// kept), their values feature by feature, each twice (a register's two lanes), and their
+/// squared norms.
+struct Step<'a> {
+    rows: Vec<&'a [f64]>,
+    values: Vec<[[f64; 2]; QUERIES]>,
+    norms: [f64; QUERIES],
+}
+
+impl<'a> Step<'a> {
+    /// Query rows `q0..q0 + m` of `queries` (`d` values a row).
+    fn new(queries: &'a [f64], d: usize, q0: usize, m: usize) -> Self {
+        let rows: Vec<&[f64]> = (0..QUERIES)
+            .map(|r| {
+                let i = q0 + r.min(m - 1);
+                &queries[i * d..(i + 1) * d]
+            })
+            .collect();
+        let values = (0..d).map(|f| std::array::from_fn(|r| [rows[r][f]; 2])).collect();
+        let norms = std::array::from_fn(|r| rows[r].iter().map(|v| v * v).sum());
+        Step { rows, values, norms }
+    }
+
+    /// Squared distances (through the norms and dot products, floored at 0) of the step's rows
+    /// to the rows of one tile.
+    #[inline(always)]
+    fn distances(&self, norms: &[f64; LANES], tile: &[[f64; LANES]]) -> [[f64; LANES]; QUERIES] {
+        let mut acc = [[0.0; LANES]; QUERIES];
+        for (q, col) in self.values.iter().zip(tile) {
+            for (a, v) in acc.iter_mut().zip(q) {
+                for (a, c) in a.chunks_exact_mut(2).zip(col.chunks_exact(2)) {
+                    a[0] += v[0] * c[0];
+                    a[1] += v[1] * c[1];
+                }
+            }
+        }
+        std::array::from_fn(|r| std::array::from_fn(|lane| (self.norms[r] + norms[lane] - 2.0 * acc[r][lane]).max(0.0)))
+    }
+}
+
+/// Offers row `j` at squared distance `dist` to `nr`, unless it is no nearer than its worst.
+#[inline(always)]
+fn offer(nr: &mut Nearest, dist: f64, j: usize) {
+    if dist <= nr.worst {
+        nr.offer(dist, j as u32);
+    }
+}
+
+/// The kept neighbours of `row` with their exact Euclidean distances, ascending.
+fn exact(data: &[f64], d: usize, row: &[f64], nr: Nearest) -> Vec<(f64, u32)> {
+    let mut out: Vec<(f64, u32)> = nr
+        .list
+        .into_iter()
+        .map(|(_, j)| {
+            let t = &data[j as usize * d..(j as usize + 1) * d];
+            let s: f64 = row.iter().zip(t).map(|(a, b)| (a - b) * (a - b)).sum();
+            (s.sqrt(), j)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    out
+}
+
 /// The `k` nearest fit rows (`data`, `d` values a row) of each query row (`queries`, row after
-/// row), as (exact Euclidean distance, fit row) ascending; with `exclude_self`, the queries are
-/// the fit rows and a row is not its own neighbour.
-fn nearest(data: &[f64], d: usize, queries: &[f64], k: usize, exclude_self: bool) -> Vec<Vec<(f64, u32)>> {
+/// row), as (exact Euclidean distance, fit row) ascending.
+fn nearest(data: &[f64], d: usize, queries: &[f64], k: usize) -> Vec<Vec<(f64, u32)>> {
     let tiles = Tiles::new(data, d);
+    let n = data.len() / d;
     let nq = queries.len() / d;
     let mut out: Vec<Vec<(f64, u32)>> = (0..nq).map(|_| Vec::new()).collect();
     out.par_chunks_mut(TASK).enumerate().for_each(|(task, outs)| {
-        let lo = task * TASK;
-        for (step, outs) in outs.chunks_mut(QUERIES).enumerate() {
-            let q0 = lo + step * QUERIES;
+        for (s, outs) in outs.chunks_mut(QUERIES).enumerate() {
             let m = outs.len();
-            let mut qrows: Vec<&[f64]> = Vec::with_capacity(QUERIES);
-            for r in 0..QUERIES {
-                // Short steps repeat their last row; its results are not kept.
-                let i = q0 + r.min(m - 1);
-                qrows.push(&queries[i * d..(i + 1) * d]);
-            }
-            // The step's query values, feature by feature, each twice (a register's two lanes).
-            let qt: Vec<[[f64; 2]; QUERIES]> = (0..d).map(|f| std::array::from_fn(|r| [qrows[r][f]; 2])).collect();
-            let qn: Vec<f64> = qrows.iter().map(|r| r.iter().map(|v| v * v).sum()).collect();
+            let step = Step::new(queries, d, task * TASK + s * QUERIES, m);
             let mut near: Vec<Nearest> = (0..m).map(|_| Nearest::new(k)).collect();
             for (t, (norms, tile)) in tiles.norms.iter().zip(tiles.tiles.chunks_exact(d)).enumerate() {
-                let mut acc = [[0.0; LANES]; QUERIES];
-                for (q, col) in qt.iter().zip(tile) {
-                    for (a, v) in acc.iter_mut().zip(q) {
-                        for (a, c) in a.chunks_exact_mut(2).zip(col.chunks_exact(2)) {
-                            a[0] += v[0] * c[0];
-                            a[1] += v[1] * c[1];
-                        }
-                    }
-                }
-                for (r, nr) in near.iter_mut().enumerate() {
-                    let worst = nr.worst();
-                    let dist: [f64; LANES] =
-                        std::array::from_fn(|lane| (qn[r] + norms[lane] - 2.0 * acc[r][lane]).max(0.0));
-                    if dist.iter().all(|v| *v > worst) {
+                let dist = step.distances(norms, tile);
+                for (nr, dist) in near.iter_mut().zip(&dist) {
+                    if dist.iter().all(|v| *v > nr.worst) {
                         continue;
                     }
-                    for (lane, &dv) in dist.iter().enumerate() {
-                        let j = t * LANES + lane;
-                        if dv <= worst && !(exclude_self && j == q0 + r) {
-                            nr.offer(dv, j as u32);
-                        }
+                    for (lane, &dv) in dist.iter().enumerate().filter(|(l, _)| t * LANES + l < n) {
+                        offer(nr, dv, t * LANES + lane);
                     }
                 }
             }
-            for ((o, nr), row) in outs.iter_mut().zip(near).zip(&qrows) {
-                let mut exact: Vec<(f64, u32)> = nr
-                    .list
-                    .into_iter()
-                    .map(|(_, j)| {
-                        let t = &data[j as usize * d..(j as usize + 1) * d];
-                        let s: f64 = row.iter().zip(t).map(|(a, b)| (a - b) * (a - b)).sum();
-                        (s.sqrt(), j)
-                    })
-                    .collect();
-                exact.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-                *o = exact;
+            for ((o, nr), row) in outs.iter_mut().zip(near).zip(&step.rows) {
+                *o = exact(data, d, row, nr);
             }
         }
     });
     out
+}
+
+/// The `k` nearest other fit rows of every fit row. Each pair of rows is compared once: the
+/// rows are cut into blocks of [`TASK`] and every pair of blocks is visited once, its distances
+/// offered to both blocks' rows. Pairs are taken in rounds in which no block appears twice (a
+/// round-robin schedule), so that the pairs of a round run in parallel; the lists kept do not
+/// depend on the order of the offers, so neither do the results.
+fn nearest_among(data: &[f64], d: usize, k: usize) -> Vec<Vec<(f64, u32)>> {
+    let tiles = Tiles::new(data, d);
+    let n = data.len() / d;
+    let blocks = n.div_ceil(TASK);
+    let lists: Vec<Mutex<Vec<Nearest>>> = (0..blocks)
+        .map(|b| Mutex::new((b * TASK..((b + 1) * TASK).min(n)).map(|_| Nearest::new(k)).collect()))
+        .collect();
+    let visit = |a: usize, b: usize| {
+        let mut la = lists[a].lock().expect("a block's lists");
+        let mut lb = (a != b).then(|| lists[b].lock().expect("a block's lists"));
+        for (s, near) in la.chunks_mut(QUERIES).enumerate() {
+            let q0 = a * TASK + s * QUERIES;
+            let step = Step::new(data, d, q0, near.len());
+            let first = b * TASK / LANES;
+            let last = (((b + 1) * TASK).min(n)).div_ceil(LANES);
+            for t in first..last {
+                let dist = step.distances(&tiles.norms[t], &tiles.tiles[t * d..(t + 1) * d]);
+                for (r, (nr, dist)) in near.iter_mut().zip(&dist).enumerate() {
+                    for (lane, &dv) in dist.iter().enumerate() {
+                        let j = t * LANES + lane;
+                        if j >= n || j == q0 + r {
+                            continue;
+                        }
+                        offer(nr, dv, j);
+                        if let Some(lb) = lb.as_mut() {
+                            offer(&mut lb[j - b * TASK], dv, q0 + r);
+                        }
+                    }
+                }
+            }
+        }
+    };
+    // The circle method: with an even count of teams (a bye when odd), one team stays and
+    // the others rotate; every pair meets in exactly one round.
+    let teams = blocks + blocks % 2;
+    for round in 0..teams.saturating_sub(1) {
+        let rest = teams - 1;
+        let pairs: Vec<(usize, usize)> = (0..teams / 2)
+            .map(|p| {
+                if p == 0 {
+                    (round, teams - 1)
+                } else {
+                    ((round + p) % rest, (round + rest - p) % rest)
+                }
+            })
+            .filter(|&(a, b)| a < blocks && b < blocks)
+            .collect();
+        pairs.par_iter().for_each(|&(a, b)| visit(a, b));
+    }
+    (0..blocks).into_par_iter().for_each(|a| visit(a, a));
+    lists
+        .into_iter()
+        .flat_map(|m| m.into_inner().expect("a block's lists"))
+        .enumerate()
+        .map(|(i, nr)| exact(data, d, &data[i * d..(i + 1) * d], nr))
+        .collect()
 }
 
 /// Settings shared by kNN and LOF.
@@ -263,7 +356,7 @@ impl Knn {
     pub fn fit(names: &[String], x: &[&[f64]], params: &NeighbourParams) -> Result<Self> {
         let data = fit_rows("knn", names, x, params)?;
         let d = names.len();
-        let fit_scores = nearest(&data, d, &data, params.k, true)
+        let fit_scores = nearest_among(&data, d, params.k)
             .iter()
             .map(|nr| nr[params.k - 1].0)
             .collect();
@@ -278,7 +371,7 @@ impl Knn {
     /// The anomaly score of each row: its distance to its k-th nearest fit row.
     pub fn score(&self, x: &[&[f64]]) -> Vec<f64> {
         let d = self.features.len();
-        nearest(&self.data, d, &rows_of(x), self.params.k, false)
+        nearest(&self.data, d, &rows_of(x), self.params.k)
             .iter()
             .map(|nr| nr[nr.len() - 1].0)
             .collect()
@@ -287,7 +380,7 @@ impl Knn {
     /// The mean squared difference per dimension from the row's k nearest fit rows.
     pub fn dimensions(&self, row: &[f64]) -> Vec<f64> {
         let d = self.features.len();
-        let near = nearest(&self.data, d, row, self.params.k, false);
+        let near = nearest(&self.data, d, row, self.params.k);
         dimensions(&self.data, d, row, &near[0])
     }
 }
@@ -327,7 +420,7 @@ impl Lof {
     pub fn fit(names: &[String], x: &[&[f64]], params: &NeighbourParams) -> Result<Self> {
         let data = fit_rows("lof", names, x, params)?;
         let d = names.len();
-        let near = nearest(&data, d, &data, params.k, true);
+        let near = nearest_among(&data, d, params.k);
         let k_distance: Vec<f64> = near.iter().map(|nr| nr[params.k - 1].0).collect();
         let lrds: Vec<f64> = near.iter().map(|nr| lrd(nr, &k_distance)).collect();
         let fit_scores = near.iter().zip(&lrds).map(|(nr, &own)| lof(nr, own, &lrds)).collect();
@@ -344,7 +437,7 @@ impl Lof {
     /// The anomaly score of each row: its local outlier factor against the fit rows.
     pub fn score(&self, x: &[&[f64]]) -> Vec<f64> {
         let d = self.features.len();
-        nearest(&self.data, d, &rows_of(x), self.params.k, false)
+        nearest(&self.data, d, &rows_of(x), self.params.k)
             .iter()
             .map(|nr| lof(nr, lrd(nr, &self.k_distance), &self.lrd))
             .collect()
@@ -353,7 +446,7 @@ impl Lof {
     /// The mean squared difference per dimension from the row's k nearest fit rows.
     pub fn dimensions(&self, row: &[f64]) -> Vec<f64> {
         let d = self.features.len();
-        let near = nearest(&self.data, d, row, self.params.k, false);
+        let near = nearest(&self.data, d, row, self.params.k);
         dimensions(&self.data, d, row, &near[0])
     }
 }
@@ -385,7 +478,11 @@ mod tests {
             (true, data.clone()),
             (false, (0..37 * d).map(|_| rng.normal()).collect()),
         ] {
-            let got = nearest(&data, d, &queries, 6, skip);
+            let got = if skip {
+                nearest_among(&data, d, 6)
+            } else {
+                nearest(&data, d, &queries, 6)
+            };
             for (i, nr) in got.iter().enumerate() {
                 let want = brute(&data, d, &queries[i * d..(i + 1) * d], 6, skip.then_some(i));
                 let dists: Vec<f64> = nr.iter().map(|e| e.0).collect();
