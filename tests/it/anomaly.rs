@@ -251,6 +251,17 @@ fn bad_anomaly_input_is_a_user_error_naming_the_culprit() {
         )
         .fails(2, &[key]);
     }
+    // LOF above its row limit: 105,000 training rows, and the error names the limit and the fix.
+    run(
+        &t,
+        &bare(
+            "  synth: accounts\n  rows: 150000",
+            "privacy:\n  columns:\n    customer_name: { action: drop }\n    email: { action: drop }\n    date_of_birth: { action: drop }\ntrain:\n  models:\n    lof: {}\n",
+        ),
+        "r10",
+    )
+    .fails(2, &["train.models.lof", "limit of 100000", "max_rows"]);
+    assert!(!t.join("r10/train/lof.json").exists());
     // `score` input missing a column the bundle needs.
     run(&t, &pipeline(SYNTH, ""), "ok").ok();
     t.write("short.csv", "account_id,balance\nq,10\n");
