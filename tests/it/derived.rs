@@ -19,12 +19,14 @@ fn with_features(rows: u64, lines: &str) -> String {
 #[test]
 fn components_and_anomaly_scores_are_features_the_bundle_replays() {
     let t = TestDir::new();
+    // The tree alone, so that reasons come from TreeSHAP over the derived columns.
     t.write(
         "p.yaml",
         &with_features(
             3000,
             "  reduction: { method: pca, variance: 0.9 }\n  anomaly_scores: [iforest, hbos]\n",
-        ),
+        )
+        .replace("    logistic: { l2: [0.001] }\n", ""),
     );
     t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
     let run = t.join("run");
@@ -60,10 +62,16 @@ fn components_and_anomaly_scores_are_features_the_bundle_replays() {
         "scored.csv",
     ])
     .ok();
-    assert_eq!(
-        fs_err::read_to_string(t.join("scored.csv")).unwrap().lines().count(),
-        201
-    );
+    let scored = fs_err::read_to_string(t.join("scored.csv")).unwrap();
+    assert_eq!(scored.lines().count(), 201);
+    // A derived column in a reason shows its value, not `missing`.
+    assert!(scored.contains("pc_") || scored.contains("anomaly_"), "{scored}");
+    for l in scored.lines().filter(|l| l.contains("pc_") || l.contains("anomaly_")) {
+        assert!(
+            !l.contains("pc_1 = missing") && !l.contains("anomaly_iforest = missing"),
+            "{l}"
+        );
+    }
 }
 
 #[test]

@@ -13,6 +13,16 @@ use riskpipe_privacy::PrivacyParams;
 
 use riskpipe_features::{MISSING_SUFFIX, Scorecard, ScorecardParams};
 
+/// Row `i`'s value of `column` as a reason shows it: the raw (masked) value, or for a column the
+/// transform derives (a principal component, an anomaly score) its value in the matrix `x`.
+fn shown(masked: &Frame, x: &Frame, column: &str, i: usize) -> String {
+    masked
+        .get(column)
+        .or_else(|| x.get(column))
+        .and_then(|c| c.display(i))
+        .unwrap_or_else(|| "missing".into())
+}
+
 /// The parts of a bundle must fit together: the scorecard's features are in the transform, the
 /// id is an input.
 fn check_coherent(dir: &Path, info: &BundleInfo, transform: &Transform, scorecard: Option<&Scorecard>) -> Result<()> {
@@ -211,10 +221,7 @@ impl Scorer {
             for (r, (v, b)) in by.iter().take(reasons.len()).enumerate() {
                 if *v > 0.0 {
                     let base = bases[*b];
-                    let value = masked
-                        .get(base)
-                        .and_then(|c| c.display(i))
-                        .unwrap_or_else(|| "missing".into());
+                    let value = shown(masked, x, base, i);
                     reasons[r][i] = Some(format!("{base} = {value} raises the risk ({v:+.4} {scale})"));
                 }
             }
@@ -283,10 +290,7 @@ impl Scorer {
                 by.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
                 for (r, (f, v)) in by.iter().take(k).enumerate() {
                     if *v > 0.0 {
-                        let value = masked
-                            .get(f)
-                            .and_then(|c| c.display(i))
-                            .unwrap_or_else(|| "missing".into());
+                        let value = shown(masked, x, f, i);
                         reasons[r][i] = Some(format!(
                             "{f} = {value} is unusual ({:.0}% of the attribution)",
                             100.0 * v / total

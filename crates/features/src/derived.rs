@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use riskpipe_core::{Column, Error, Frame, Result};
-use riskpipe_models::{Family, Keep, Model, ModelParams, Output, Pca, feature_columns};
+use riskpipe_models::{Family, Keep, Model, ModelParams, Pca, feature_columns};
 
 /// The `features.reduction` sub-section, as written.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -70,7 +70,7 @@ impl ReductionConfig {
 pub fn resolve_anomaly_scores(names: Vec<String>, file: &str, errs: &mut Vec<Error>) -> Vec<String> {
     let detectors: Vec<&str> = Family::ALL
         .into_iter()
-        .filter(|f| ModelParams::detector_defaults(*f, 0).is_some_and(|p| p.output() == Output::AnomalyScore))
+        .filter(|f| ModelParams::detector_defaults(*f, 0).is_some())
         .map(Family::name)
         .collect();
     let mut seen = Vec::new();

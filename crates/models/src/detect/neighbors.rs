@@ -2,7 +2,7 @@
 //! distance to the k-th nearest training row (kNN) and the local outlier factor (LOF: how much
 //! sparser a row's neighbourhood is than its neighbours' own).
 //!
-//! Every query row is compared with every fit row: four query rows against eight fit rows at a
+//! Every query row is compared with every fit row: six query rows against four fit rows at a
 //! time, through `||q||^2 + ||t||^2 - 2 q.t` in registers; the k nearest are kept per query and
 //! their distances then computed exactly. The work grows with the square of the rows, so a fit
 //! takes at most [`NEIGHBOUR_ROW_LIMIT`] rows; past it, `max_rows` fits on a seeded sample.
@@ -17,7 +17,7 @@ use riskpipe_core::{Error, Result, Rng};
 /// The most fit rows the exact-neighbour detectors take (each compared with every other).
 pub const NEIGHBOUR_ROW_LIMIT: usize = 100_000;
 
-/// Fit rows per tile of the kernel (four query rows by four fit rows: sixteen sums, which stay
+/// Fit rows per tile of the kernel (six query rows by four fit rows: twenty-four sums, which stay
 /// in registers).
 const LANES: usize = 4;
 /// Query rows per step of the kernel.
@@ -315,14 +315,7 @@ fn fit_rows(what: &str, names: &[String], x: &[&[f64]], p: &NeighbourParams) -> 
 
 /// Columns `x` laid out row after row.
 fn rows_of(x: &[&[f64]]) -> Vec<f64> {
-    let (n, d) = (x.first().map_or(0, |c| c.len()), x.len());
-    let mut out = vec![0.0; n * d];
-    for (f, c) in x.iter().enumerate() {
-        for (i, v) in c.iter().enumerate() {
-            out[i * d + f] = *v;
-        }
-    }
-    out
+    super::kmeans::Table::from_columns(x).data
 }
 
 /// The mean per-dimension squared difference of `row` from its neighbours (the reasons).
