@@ -126,6 +126,47 @@ fn detectors_fit_evaluate_and_deploy_with_flags_and_reasons() {
 }
 
 #[test]
+fn one_hot_categories_reach_the_detectors_and_reasons_name_the_feature() {
+    let t = TestDir::new();
+    let extra = "features:\n  category_encoding: one_hot\ntrain:\n  models:\n    kmeans: {}\n    pca: { score: component_distance }\ndeploy:\n  reason_codes: 8\n";
+    let data = "  synth: accounts\n  rows: 3000\n  anomaly_rate: 0.03";
+    run(&t, &pipeline(data, extra), "run").ok();
+    let tr = json(&t.join("run/features/transform.json"));
+    let scaled: Vec<&str> = tr["scaled_features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    // One 0/1 column per training channel, and no frequency column.
+    let channels: Vec<&&str> = scaled.iter().filter(|c| c.starts_with("channel__scaled=")).collect();
+    assert!(channels.len() >= 3, "{scaled:?}");
+    assert!(!scaled.contains(&"channel__scaled"), "{scaled:?}");
+    let train = riskpipe_core::io::read_parquet(&t.join("run/features/train.parquet")).unwrap();
+    let hot: Vec<&[f64]> = channels.iter().map(|c| train.number(c).unwrap()).collect();
+    for i in 0..train.rows() {
+        let ones = hot.iter().filter(|c| c[i] == 1.0).count();
+        assert!(ones <= 1 && hot.iter().all(|c| c[i] == 0.0 || c[i] == 1.0), "row {i}");
+    }
+    // Reasons name features, never the encoded columns, and the channel among them.
+    t.run(&["synth", "accounts", "--rows", "200", "--seed", "4", "--out", "new.csv"])
+        .ok();
+    t.run(&[
+        "score",
+        "--bundle",
+        "run/deploy/bundle",
+        "--input",
+        "new.csv",
+        "--output",
+        "s.csv",
+    ])
+    .ok();
+    let scored = fs_err::read_to_string(t.join("s.csv")).unwrap();
+    assert!(!scored.contains("__scaled"), "{scored}");
+    assert!(scored.contains("channel = "), "no reason names the channel:\n{scored}");
+}
+
+#[test]
 fn the_label_never_reaches_a_detector_and_scores_do_not_depend_on_threads() {
     let t = TestDir::new();
     t.run(&["synth", "accounts", "--rows", "3000", "--seed", "3", "--out", "acc.csv"])

@@ -7,7 +7,7 @@
 //! | table | riskpipe's columns | user columns in it |
 //! |---|---|---|
 //! | `ingest/data.parquet`, `privacy/data.parquet` | `source_row` | all |
-//! | `features/{train,test}.parquet` | `row`, `woe_<f>`, `<f>__missing`, `<f>__scaled` | target or label, features |
+//! | `features/{train,test}.parquet` | `row`, `woe_<f>`, `<f>__missing`, `<f>__scaled`, `<f>__scaled=<category>` | target or label, features |
 //! | `evaluate/predictions.parquet` | `row`, `p_<model>`, `pd_calibrated` | target |
 //! | `score` output, `deploy/test_scores.parquet` | `pd`, `score`, `reason_<k>` | id |
 //!
@@ -26,6 +26,9 @@ pub const WOE_PREFIX: &str = "woe_";
 pub const MISSING_SUFFIX: &str = "__missing";
 /// Suffix of a feature's scaled column (the detectors' input).
 pub const SCALED_SUFFIX: &str = "__scaled";
+/// Between a categorical feature's name and one of its categories in a one-hot detector column
+/// (`channel__scaled=web`).
+pub const ONE_HOT_INFIX: &str = "__scaled=";
 /// Prefix of a model's test-set prediction in `predictions.parquet`.
 pub const PREDICTION_PREFIX: &str = "p_";
 /// The calibrated PD column of `predictions.parquet`.
@@ -40,6 +43,18 @@ pub const ANOMALY_SCORE: &str = "anomaly_score";
 pub const IS_FLAGGED: &str = "is_flagged";
 /// Scoring output: prefix of the reason codes `reason_1..k`.
 pub const REASON_PREFIX: &str = "reason_";
+
+/// The feature a detector column derives from: `income__scaled`, `income__missing` and
+/// `channel__scaled=web` give `income`, `income` and `channel`; any other name is itself.
+pub fn detector_feature(column: &str) -> &str {
+    if let Some((feature, _)) = column.split_once(ONE_HOT_INFIX) {
+        return feature;
+    }
+    column
+        .strip_suffix(SCALED_SUFFIX)
+        .or_else(|| column.strip_suffix(MISSING_SUFFIX))
+        .unwrap_or(column)
+}
 
 /// What a source column is to the pipeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,7 +86,7 @@ pub fn reserved(name: &str, role: Role) -> Option<String> {
                 "names ending in `{MISSING_SUFFIX}` are the missing-value flags riskpipe derives"
             ));
         }
-        if name.ends_with(SCALED_SUFFIX) {
+        if name.ends_with(SCALED_SUFFIX) || name.contains(ONE_HOT_INFIX) {
             return Some(format!(
                 "names ending in `{SCALED_SUFFIX}` are the scaled columns riskpipe derives for detectors"
             ));
@@ -119,5 +134,10 @@ mod tests {
         assert!(reserved("p_logistic", Role::Target).is_some());
         assert!(reserved("p_logistic", Role::Column).is_none());
         assert!(reserved("income", Role::Column).is_none());
+        assert!(reserved("channel__scaled=web", Role::Column).is_some());
+        assert_eq!(detector_feature("channel__scaled=web=2"), "channel");
+        assert_eq!(detector_feature("income__scaled"), "income");
+        assert_eq!(detector_feature("income__missing"), "income");
+        assert_eq!(detector_feature("pc_1"), "pc_1");
     }
 }

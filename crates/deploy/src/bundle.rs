@@ -261,7 +261,6 @@ impl Scorer {
     /// with the largest part in each row's unusualness (a feature's missing flag counted with
     /// it), with their values.
     fn score_anomalies(&self, x: &Frame, masked: &Frame, first_row: u64, file: &str, explain: bool) -> Result<Frame> {
-        use riskpipe_core::names::{MISSING_SUFFIX, SCALED_SUFFIX};
         let cols = riskpipe_models::feature_columns(x, self.model.features())?;
         let score = self.model.predict(&cols);
         self.check_finite("anomaly score", &score, first_row, file)?;
@@ -270,13 +269,12 @@ impl Scorer {
         let k = self.reasons();
         let mut reasons: Vec<Vec<Option<String>>> = vec![vec![None; n]; k];
         if explain && k > 0 {
-            let base = |c: &str| -> String {
-                c.strip_suffix(SCALED_SUFFIX)
-                    .or_else(|| c.strip_suffix(MISSING_SUFFIX))
-                    .unwrap_or(c)
-                    .to_string()
-            };
-            let bases: Vec<String> = self.model.features().iter().map(|c| base(c)).collect();
+            let bases: Vec<String> = self
+                .model
+                .features()
+                .iter()
+                .map(|c| riskpipe_core::names::detector_feature(c).to_string())
+                .collect();
             let parts = self.model.explain(&cols).unwrap_or_default();
             for (i, row) in parts.iter().enumerate() {
                 let mut by: Vec<(String, f64)> = Vec::new();

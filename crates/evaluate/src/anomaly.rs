@@ -10,7 +10,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use riskpipe_core::io::{read_json, read_parquet, write_atomic, write_json, write_parquet};
-use riskpipe_core::names::{MISSING_SUFFIX, PREDICTION_PREFIX, ROW, SCALED_SUFFIX};
+use riskpipe_core::names::{PREDICTION_PREFIX, ROW, detector_feature};
 use riskpipe_core::stage::{StageInputs, StageReport};
 use riskpipe_core::{Column, Error, Frame, Result};
 use riskpipe_models::{Model, feature_columns};
@@ -236,14 +236,6 @@ fn by_kind(
     out
 }
 
-/// The base feature of a detector column (`income__scaled`, `income__missing` -> `income`).
-fn base(column: &str) -> &str {
-    column
-        .strip_suffix(SCALED_SUFFIX)
-        .or_else(|| column.strip_suffix(MISSING_SUFFIX))
-        .unwrap_or(column)
-}
-
 /// The `params.top_anomalies` highest-scoring test rows, with the features that made each
 /// unusual and their (masked) values.
 fn top_rows(
@@ -278,7 +270,7 @@ fn top_rows(
                 .iter()
                 .zip(parts.get(k).map(Vec::as_slice).unwrap_or(&[]))
             {
-                *by.entry(base(c)).or_insert(0.0) += v.max(0.0);
+                *by.entry(detector_feature(c)).or_insert(0.0) += v.max(0.0);
             }
             let total: f64 = by.values().sum::<f64>().max(1e-300);
             let mut reasons: Vec<Reason> = by

@@ -57,6 +57,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let spec = FitSpec {
         woe: Some((target.as_str(), &binner)),
         scaling: None,
+        categories: riskpipe_features::CategoryEncoding::Frequency,
         cap: (0.0, 1.0),
     };
     let transform = Transform::fit(&train, &columns, &spec)?;

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use riskpipe_core::{Error, Target};
 
 use crate::derived::{ReductionConfig, resolve_anomaly_scores};
-use crate::transform::Scaling;
+use crate::transform::{CategoryEncoding, Scaling};
 use riskpipe_models::Keep;
 
 use riskpipe_scorecard::{OptimalBinner, Trend};
@@ -80,6 +80,8 @@ pub struct FeaturesConfig {
     pub selection: Option<SelectionConfig>,
     /// Scaling of the detectors' numeric inputs: `robust` (default) or `standard`.
     pub scaling: Option<Scaling>,
+    /// Detector columns of a categorical feature: `frequency` (default) or `one_hot`.
+    pub category_encoding: Option<CategoryEncoding>,
     /// Principal components in place of the numeric features.
     pub reduction: Option<ReductionConfig>,
     /// Detectors whose scores become feature columns (a task with a target).
@@ -153,6 +155,9 @@ pub struct FeaturesParams {
     /// Scaling of the detectors' numeric inputs.
     #[serde(default, skip_serializing_if = "is_robust")]
     pub scaling: Scaling,
+    /// Detector columns of a categorical feature.
+    #[serde(default, skip_serializing_if = "is_frequency")]
+    pub category_encoding: CategoryEncoding,
     /// Principal components kept in place of the numeric features.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reduction: Option<Keep>,
@@ -163,6 +168,10 @@ pub struct FeaturesParams {
 
 fn is_robust(s: &Scaling) -> bool {
     *s == Scaling::Robust
+}
+
+fn is_frequency(c: &CategoryEncoding) -> bool {
+    *c == CategoryEncoding::Frequency
 }
 
 fn binary() -> Target {
@@ -295,6 +304,7 @@ impl FeaturesConfig {
         }
         Ok(FeaturesParams {
             scaling: self.scaling.unwrap_or_default(),
+            category_encoding: self.category_encoding.unwrap_or_default(),
             reduction,
             anomaly_scores,
             target: Target::Binary,

@@ -4,8 +4,9 @@
 //! fits on train only: median imputation with missing indicators, capping at train quantiles,
 //! a target-free ordinal code for categories (for trees), optimal WoE binning with IV per
 //! feature and feature selection (for the scorecard, with a 0/1 target), and for detectors
-//! (a task without a target) robust or standard scaling and frequency-encoded categories. It writes `split.parquet`, `train.parquet`, `test.parquet`,
-//! `transform.json` and `report.json`.
+//! (a task without a target) robust or standard scaling and frequency or one-hot encoded
+//! categories. It writes `split.parquet`, `train.parquet`, `test.parquet`, `transform.json` and
+//! `report.json`.
 //!
 //! [`Scorecard`] turns a logistic regression on the WoE columns into integer points per bin;
 //! evaluate shows them in the report and deploy ships them in the bundle.
@@ -17,12 +18,17 @@
 //!
 //! ```
 //! use riskpipe_core::{Column, Frame};
-//! use riskpipe_features::{FitSpec, QuantileBinner, Scaling, Transform};
+//! use riskpipe_features::{CategoryEncoding, FitSpec, QuantileBinner, Scaling, Transform};
 //! let mut f = Frame::new();
 //! f.push("x", Column::Number((0..100).map(f64::from).collect()));
 //! f.push("y", Column::Number((0..100).map(|i| f64::from(u8::from(i > 70))).collect()));
 //! let binner = QuantileBinner { max_bins: 5, min_category_share: 0.01, min_bin_share: 0.05, monotonic: true };
-//! let spec = FitSpec { woe: Some(("y", &binner)), scaling: Some(Scaling::Robust), cap: (0.0, 1.0) };
+//! let spec = FitSpec {
+//!     woe: Some(("y", &binner)),
+//!     scaling: Some(Scaling::Robust),
+//!     categories: CategoryEncoding::Frequency,
+//!     cap: (0.0, 1.0),
+//! };
 //! let t = Transform::fit(&f, &["x".to_string()], &spec).unwrap();
 //! let m = t.apply(&f, "example").unwrap();
 //! let woe = m.number("woe_x").unwrap();
@@ -47,5 +53,6 @@ pub use riskpipe_scorecard::{
 };
 pub use run::{FeatureSummary, FeaturesReport, ROW, SPLIT, inputs, run};
 pub use transform::{
-    Encoding, FeatureTransform, FitSpec, Locator, MISSING_SUFFIX, SCALED_SUFFIX, Scale, Scaling, Transform, WOE_PREFIX,
+    CategoryEncoding, Encoding, FeatureTransform, FitSpec, Locator, MISSING_SUFFIX, ONE_HOT_INFIX, SCALED_SUFFIX,
+    Scale, Scaling, Transform, WOE_PREFIX,
 };

@@ -123,6 +123,7 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
             _ => None,
         },
         scaling: (params.target == Target::None || !params.anomaly_scores.is_empty()).then_some(params.scaling),
+        categories: params.category_encoding,
         cap: (params.cap_lower, params.cap_upper),
     };
     if params.target == Target::None && !params.anomaly_scores.is_empty() {

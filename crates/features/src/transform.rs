@@ -15,6 +15,8 @@ use riskpipe_scorecard::{BinRef, Binner, Binning};
 
 /// Suffix of missing-indicator columns.
 pub use riskpipe_core::names::MISSING_SUFFIX;
+/// Between a feature and a category in a one-hot detector column.
+pub use riskpipe_core::names::ONE_HOT_INFIX;
 /// Suffix of scaled columns.
 pub use riskpipe_core::names::SCALED_SUFFIX;
 /// Prefix of WoE columns.
@@ -30,6 +32,17 @@ pub enum Scaling {
     Robust,
     /// `(x - mean) / standard deviation`.
     Standard,
+}
+
+/// How categories become detector columns (`features.category_encoding`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CategoryEncoding {
+    /// One column: the category's share of the training rows.
+    #[default]
+    Frequency,
+    /// One 0/1 column per training category.
+    OneHot,
 }
 
 /// A feature's scaled column: the detectors' input.
@@ -52,6 +65,13 @@ pub enum Scale {
         shares: BTreeMap<String, f64>,
         /// Share of training rows with no value.
         missing: f64,
+    },
+    /// One 0/1 column `<feature>__scaled=<category>` per category seen in training, most
+    /// frequent first (ties by name); a missing value or a category not seen in training is 0
+    /// in every column.
+    OneHot {
+        /// The training categories, in column order.
+        categories: Vec<String>,
     },
 }
 
@@ -76,6 +96,31 @@ impl Scale {
             } else {
                 1.0
             },
+        }
+    }
+
+    fn categorical(v: &[Option<String>], encoding: CategoryEncoding) -> Scale {
+        match encoding {
+            CategoryEncoding::Frequency => Scale::frequency(v),
+            CategoryEncoding::OneHot => {
+                let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+                for s in v.iter().flatten() {
+                    *counts.entry(s).or_insert(0) += 1;
+                }
+                let mut order: Vec<(&str, u64)> = counts.into_iter().collect();
+                order.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+                Scale::OneHot {
+                    categories: order.into_iter().map(|(c, _)| c.to_string()).collect(),
+                }
+            }
+        }
+    }
+
+    /// The detector columns this scale writes for feature `name`.
+    fn columns(&self, name: &str) -> Vec<String> {
+        match self {
+            Scale::OneHot { categories } => categories.iter().map(|c| format!("{name}{ONE_HOT_INFIX}{c}")).collect(),
+            _ => vec![format!("{name}{SCALED_SUFFIX}")],
         }
     }
 
@@ -148,6 +193,8 @@ pub struct FitSpec<'a> {
     pub woe: Option<(&'a str, &'a (dyn Binner + Sync))>,
     /// The scaling of detector columns, when they are wanted.
     pub scaling: Option<Scaling>,
+    /// How categories become detector columns (when `scaling` is set).
+    pub categories: CategoryEncoding,
     /// Lower and upper capping quantiles of the raw values.
     pub cap: (f64, f64),
 }
@@ -251,7 +298,7 @@ impl Transform {
                             name: name.clone(),
                             encoding: Encoding::Categorical { codes, fallback: 0 },
                             binning: woe.map(|(y, binner)| binner.fit_categorical(v, y)),
-                            scale: spec.scaling.map(|_| Scale::frequency(v)),
+                            scale: spec.scaling.map(|_| Scale::categorical(v, spec.categories)),
                         }
                     }
                     Column::Date(_) => unreachable!("dates are not features"),
@@ -263,8 +310,8 @@ impl Transform {
         let mut scaled_features = Vec::new();
         for f in &features {
             raw_features.push(f.name.clone());
-            if f.scale.is_some() {
-                scaled_features.push(format!("{}{SCALED_SUFFIX}", f.name));
+            if let Some(scale) = &f.scale {
+                scaled_features.extend(scale.columns(&f.name));
             }
             if let Encoding::Numeric {
                 missing_indicator: true,
@@ -389,7 +436,7 @@ impl Transform {
         type Parts = (
             Vec<(String, Column)>,
             Option<(String, Vec<f64>)>,
-            Option<(String, Vec<f64>)>,
+            Vec<(String, Vec<f64>)>,
         );
         let parts: Vec<Parts> = self
             .features
@@ -402,7 +449,6 @@ impl Transform {
                 })?;
                 let mut raw = Vec::new();
                 let woe_name = format!("{WOE_PREFIX}{}", f.name);
-                let scaled_name = format!("{}{SCALED_SUFFIX}", f.name);
                 match (&f.encoding, col) {
                     (
                         Encoding::Numeric {
@@ -440,13 +486,13 @@ impl Transform {
                             .as_ref()
                             .map(|b| (woe_name, v.iter().map(|x| b.woe(b.locate_number(*x))).collect()));
                         let scaled = match &f.scale {
-                            Some(Scale::Numeric { center, spread }) => Some((
-                                scaled_name,
+                            Some(Scale::Numeric { center, spread }) => vec![(
+                                format!("{}{SCALED_SUFFIX}", f.name),
                                 v.iter()
                                     .map(|x| if x.is_nan() { 0.0 } else { (x - center) / spread })
                                     .collect(),
-                            )),
-                            _ => None,
+                            )],
+                            _ => Vec::new(),
                         };
                         Ok((raw, woe, scaled))
                     }
@@ -468,16 +514,27 @@ impl Transform {
                             )
                         });
                         let scaled = match &f.scale {
-                            Some(Scale::Frequency { shares, missing }) => Some((
-                                scaled_name,
+                            Some(Scale::Frequency { shares, missing }) => vec![(
+                                format!("{}{SCALED_SUFFIX}", f.name),
                                 v.iter()
                                     .map(|s| match s {
                                         Some(s) => shares.get(s).copied().unwrap_or(0.0),
                                         None => *missing,
                                     })
                                     .collect(),
-                            )),
-                            _ => None,
+                            )],
+                            Some(Scale::OneHot { categories }) => {
+                                let names = f.scale.as_ref().map(|s| s.columns(&f.name)).unwrap_or_default();
+                                categories
+                                    .iter()
+                                    .zip(names)
+                                    .map(|(c, name)| {
+                                        let hot = |s: &Option<String>| s.as_deref() == Some(c.as_str());
+                                        (name, v.iter().map(|s| f64::from(u8::from(hot(s)))).collect())
+                                    })
+                                    .collect()
+                            }
+                            _ => Vec::new(),
                         };
                         Ok((raw, woe, scaled))
                     }
@@ -573,5 +630,57 @@ impl Locator<'_> {
                 Column::Date(_) => BinRef::Neutral, // refused by `locator`
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(v: &[Option<&str>]) -> Column {
+        Column::Text(v.iter().map(|s| s.map(str::to_string)).collect())
+    }
+
+    #[test]
+    fn one_hot_detector_columns_follow_training_categories() {
+        let mut train = Frame::new();
+        train.push(
+            "channel",
+            text(&[Some("web"), Some("branch"), Some("web"), None, Some("app"), Some("web")]),
+        );
+        train.push("amount", Column::Number(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]));
+        let spec = |categories| FitSpec {
+            woe: None,
+            scaling: Some(Scaling::Standard),
+            categories,
+            cap: (0.0, 1.0),
+        };
+        let columns = ["channel".to_string(), "amount".to_string()];
+        let t = Transform::fit(&train, &columns, &spec(CategoryEncoding::OneHot)).unwrap();
+        // Most frequent first, ties by name; no column for missing.
+        assert_eq!(
+            t.scaled_features,
+            [
+                "channel__scaled=web",
+                "channel__scaled=app",
+                "channel__scaled=branch",
+                "amount__scaled"
+            ]
+        );
+        let mut new = Frame::new();
+        new.push("channel", text(&[Some("app"), Some("phone"), None, Some("web")]));
+        new.push("amount", Column::Number(vec![1.0, 2.0, 3.0, 4.0]));
+        let m = t.apply(&new, "new").unwrap();
+        assert_eq!(m.number("channel__scaled=web").unwrap(), [0.0, 0.0, 0.0, 1.0]);
+        assert_eq!(m.number("channel__scaled=app").unwrap(), [1.0, 0.0, 0.0, 0.0]);
+        assert_eq!(m.number("channel__scaled=branch").unwrap(), [0.0; 4]);
+        assert!(m.get("channel__scaled").is_none());
+        // The default stays one frequency column: unseen 0, missing its training share.
+        let f = Transform::fit(&train, &columns, &spec(CategoryEncoding::Frequency)).unwrap();
+        let m = f.apply(&new, "new").unwrap();
+        assert_eq!(m.number("channel__scaled").unwrap(), [1.0 / 6.0, 0.0, 1.0 / 6.0, 0.5]);
+        // The transform round-trips through its JSON.
+        let back: Transform = serde_json::from_str(&serde_json::to_string(&t).unwrap()).unwrap();
+        assert_eq!(back, t);
     }
 }

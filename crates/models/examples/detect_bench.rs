@@ -6,7 +6,8 @@
 //! - `detect_bench odds TABLE.csv SPLITS.json`: TABLE has columns `x1..xN` and `y` (1 =
 //!   outlier); SPLITS is a list of training-row index lists. For each split: standardise on the
 //!   training rows, fit every detector on them (outliers included, label unseen), score the
-//!   other rows; prints one JSON line per split and detector with the test ROC-AUC, and one
+//!   other rows (and the variants in `VARIANTS`); prints one JSON line per split and detector
+//!   with the test ROC-AUC, and one
 //!   per ensemble (mean of its members' rank-normalised scores: train's default members, and
 //!   every detector).
 //! - `detect_bench speed TABLE.parquet DETECTOR`: fit and score every row of a numeric table
@@ -16,13 +17,17 @@ use std::time::Instant;
 
 use riskpipe_models::{
     Ecod, EcodParams, GaussianMixture, GmmParams, Hbos, HbosParams, IsolationForest, IsolationForestParams, KMeans,
-    KMeansParams, Knn, Lof, NeighbourParams, PcaDetector, PcaParams,
+    KMeansParams, Knn, Lof, NeighbourParams, PcaDetector, PcaParams, PcaScore,
 };
 
 type Error = Box<dyn std::error::Error>;
 
 /// The detectors compared, by PyOD's names.
 const DETECTORS: [&str; 7] = ["iforest", "ecod", "hbos", "gmm", "knn", "lof", "pca"];
+
+/// Variants scored beside the detectors (not ensemble members): PCA with PyOD's scoring,
+/// compared with PyOD's `pca`.
+const VARIANTS: [&str; 1] = ["pca_distance"];
 
 /// The ensembles reported (mean of their members' rank-normalised scores): train's default
 /// members, and every detector.
@@ -37,6 +42,13 @@ fn fit_score(name: &str, names: &[String], train: &[&[f64]], test: &[&[f64]]) ->
         "knn" => Knn::fit(names, train, &NeighbourParams::knn())?.score(test),
         "lof" => Lof::fit(names, train, &NeighbourParams::lof())?.score(test),
         "pca" => PcaDetector::fit(names, train, &PcaParams::default())?.score(test),
+        "pca_distance" => {
+            let params = PcaParams {
+                score: PcaScore::ComponentDistance,
+                ..PcaParams::default()
+            };
+            PcaDetector::fit(names, train, &params)?.score(test)
+        }
         "kmeans" => {
             let m = KMeans::fit(names, train, &KMeansParams::default())?;
             // The objective, for a side-by-side check against scikit-learn's inertia.
@@ -121,7 +133,7 @@ fn odds(table: &str, splits: &str) -> Result<(), Error> {
         let te_ref: Vec<&[f64]> = te.iter().map(Vec::as_slice).collect();
         let yt: Vec<f64> = test.iter().map(|&i| y[i]).collect();
         let mut ranks = std::collections::BTreeMap::new();
-        for d in DETECTORS {
+        for d in DETECTORS.into_iter().chain(VARIANTS) {
             let t0 = Instant::now();
             let s = fit_score(d, &names, &tr_ref, &te_ref)?;
             let secs = t0.elapsed().as_secs_f64();

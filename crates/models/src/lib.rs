@@ -62,7 +62,7 @@ pub use family::{Family, FeatureSet, Model, ModelParams, Output, ParamError};
 pub use forest::{ForestParams, RandomForest};
 pub use logistic::{LogisticParams, LogisticRegression};
 pub use mlp::{Layer, Mlp, MlpParams};
-pub use pca::{Keep, Pca, PcaDetector, PcaParams, symmetric_eigen};
+pub use pca::{Keep, Pca, PcaDetector, PcaParams, PcaScore, symmetric_eigen};
 pub use tree::{Criterion, DecisionTree, Node, RegressionTreeParams, TreeParams};
 
 use riskpipe_core::{Error, Frame, Result};

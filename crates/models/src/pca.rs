@@ -1,8 +1,8 @@
 //! Principal component analysis: the eigenvectors of the columns' covariance (cyclic Jacobi
 //! rotations, exact to rounding for the tens of columns a risk table has), kept by count or by
 //! the share of variance they explain. Used twice: as a detector (a row's squared
-//! reconstruction error from the kept components) and by the features stage to reduce the
-//! numeric features.
+//! reconstruction error from the kept components, or its weighted distance to every component)
+//! and by the features stage to reduce the numeric features.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -198,6 +198,54 @@ impl Pca {
         }
         left.iter().map(|v| v * v).collect()
     }
+
+    /// Per feature, its share of the component-distance score of `row` (see
+    /// [`PcaScore::ComponentDistance`]): for each component `j` with weight `w_j` and distance
+    /// `d_j` between the centred row and the component's unit vector, feature `f` takes
+    /// `w_j (c_f - v_jf)^2 / d_j`; the shares sum to the score.
+    pub fn component_distances(&self, row: &[f64]) -> Vec<f64> {
+        let centred: Vec<f64> = row.iter().zip(&self.mean).map(|(a, m)| a - m).collect();
+        let total: f64 = self.variances.iter().sum();
+        let mut share = vec![0.0; row.len()];
+        if total <= 0.0 {
+            return share;
+        }
+        for (comp, var) in self.components.iter().zip(&self.variances) {
+            let ratio = var / total;
+            if ratio <= NULL_RATIO {
+                continue;
+            }
+            let d2: f64 = centred.iter().zip(comp).map(|(c, v)| (c - v) * (c - v)).sum();
+            if d2 > 0.0 {
+                let scale = 1.0 / (ratio * d2.sqrt());
+                share
+                    .iter_mut()
+                    .zip(centred.iter().zip(comp))
+                    .for_each(|(s, (c, v))| *s += scale * (c - v) * (c - v));
+            }
+        }
+        share
+    }
+}
+
+/// A component whose share of the variance is at most this is a direction in which the fit
+/// rows do not vary (more columns than rows, or a constant column); the component-distance
+/// score leaves it out rather than divide by a rounding error.
+const NULL_RATIO: f64 = 1e-12;
+
+/// How the PCA detector turns a row into a score.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PcaScore {
+    /// The squared part of the row the kept components do not explain (default).
+    #[default]
+    Reconstruction,
+    /// The sum over every component of the distance between the centred row and the
+    /// component's unit vector, divided by the share of the variance the component explains:
+    /// PyOD's PCA score. It grows with the row's distance from the centre, most along the
+    /// directions in which the fit rows hardly vary; `components`, `variance` and `weighted`
+    /// do not apply.
+    ComponentDistance,
 }
 
 /// Settings of the PCA detector.
@@ -210,6 +258,9 @@ pub struct PcaParams {
     pub variance: f64,
     /// Divide each left-out component's coordinate by its standard deviation (default false).
     pub weighted: bool,
+    /// How a row becomes a score (default: reconstruction error).
+    #[serde(default)]
+    pub score: PcaScore,
 }
 
 impl Default for PcaParams {
@@ -218,13 +269,15 @@ impl Default for PcaParams {
             components: None,
             variance: 0.9,
             weighted: false,
+            score: PcaScore::Reconstruction,
         }
     }
 }
 
-/// PCA reconstruction error: a row's score is the squared distance between it and its
-/// projection on the kept components, the part of the row the main directions of the data do
-/// not explain (optionally in units of each left-out direction's spread).
+/// PCA detector: by default a row's score is its reconstruction error, the squared distance
+/// between it and its projection on the kept components, the part of the row the main
+/// directions of the data do not explain (optionally in units of each left-out direction's
+/// spread); or its weighted distance to every component ([`PcaScore::ComponentDistance`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PcaDetector {
     /// The fitted components.
@@ -246,9 +299,18 @@ impl PcaDetector {
         })
     }
 
-    /// The anomaly score of each row: its squared reconstruction error.
+    /// The anomaly score of each row: its squared reconstruction error, or its weighted
+    /// distance to the components (`params.score`).
     pub fn score(&self, x: &[&[f64]]) -> Vec<f64> {
-        crate::predict_rows(x, |row| self.pca.residuals(row, self.params.weighted).iter().sum())
+        crate::predict_rows(x, |row| self.explain_row(row).iter().sum())
+    }
+
+    /// Per feature, its part of the row's score (the parts sum to the score).
+    pub fn explain_row(&self, row: &[f64]) -> Vec<f64> {
+        match self.params.score {
+            PcaScore::Reconstruction => self.pca.residuals(row, self.params.weighted),
+            PcaScore::ComponentDistance => self.pca.component_distances(row),
+        }
     }
 }
 
@@ -307,5 +369,58 @@ mod tests {
         assert_eq!(top, 500);
         let e = Pca::fit(&names, &[&a, &b, &c], Keep::Components(4)).unwrap_err();
         assert!(e.to_string().contains("`components` is 4"), "{e}");
+    }
+
+    #[test]
+    fn component_distance_is_the_weighted_distance_to_each_component() {
+        // Two correlated columns and a constant one (a component with no variance, left out).
+        let mut rng = Rng::new(5);
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for _ in 0..400 {
+            let u = rng.normal();
+            a.push(u);
+            b.push(0.5 * u + 0.3 * rng.normal());
+        }
+        a.push(4.0);
+        b.push(-2.0);
+        let c = vec![1.0; a.len()];
+        let names: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        let params = PcaParams {
+            score: PcaScore::ComponentDistance,
+            ..PcaParams::default()
+        };
+        let m = PcaDetector::fit(&names, &[&a, &b, &c], &params).unwrap();
+        let s = m.score(&[&a, &b, &c]);
+        assert!(
+            s.iter().all(|v| v.is_finite()),
+            "a null component must not divide by zero"
+        );
+        let total: f64 = m.pca.variances.iter().sum();
+        for i in [0, 17, 400] {
+            let row = [a[i], b[i], c[i]];
+            let centred: Vec<f64> = row.iter().zip(&m.pca.mean).map(|(x, m)| x - m).collect();
+            let direct: f64 = m
+                .pca
+                .components
+                .iter()
+                .zip(&m.pca.variances)
+                .filter(|(_, v)| **v / total > NULL_RATIO)
+                .map(|(comp, v)| {
+                    let d: f64 = centred.iter().zip(comp).map(|(x, w)| (x - w) * (x - w)).sum();
+                    d.sqrt() / (v / total)
+                })
+                .sum();
+            assert!((s[i] - direct).abs() < 1e-9 * direct, "row {i}: {} vs {direct}", s[i]);
+            let parts = m.explain_row(&row);
+            assert_eq!(parts[2], 0.0, "the constant column takes no share");
+            assert!((parts.iter().sum::<f64>() - s[i]).abs() < 1e-12 * s[i]);
+        }
+        let top = (0..s.len()).max_by(|&i, &j| s[i].total_cmp(&s[j])).unwrap();
+        assert_eq!(top, 400, "the row off the line, far from the centre, scores highest");
+        // The setting survives a round trip, and an older model without it reads as reconstruction.
+        let back: PcaDetector = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
+        assert_eq!(back, m);
+        let old: PcaParams = serde_json::from_str(r#"{"components":null,"variance":0.9,"weighted":false}"#).unwrap();
+        assert_eq!(old.score, PcaScore::Reconstruction);
     }
 }

@@ -13,7 +13,7 @@
 //! - [`Knn`] and [`Lof`]: the distance to the k-th nearest fit row, and the local outlier
 //!   factor, from exact neighbours (blocked brute force, at most [`NEIGHBOUR_ROW_LIMIT`] fit rows).
 //! - [`crate::PcaDetector`]: the squared reconstruction error from the main principal
-//!   components.
+//!   components, or the weighted distance to every component.
 //! - [`DetectorEnsemble`]: the mean of the detectors' scores, each first made its rank among
 //!   that detector's training scores.
 //!
@@ -116,7 +116,7 @@ impl Detect for crate::PcaDetector {
         crate::PcaDetector::score(self, x)
     }
     fn explain_row(&self, row: &[f64]) -> Vec<f64> {
-        self.pca.residuals(row, self.params.weighted)
+        crate::PcaDetector::explain_row(self, row)
     }
 }
 

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use riskpipe_models::{
     Covariance, EcodParams, GmmParams, HbosParams, IsolationForestParams, KMeansParams, ModelParams, NeighbourParams,
-    PcaParams,
+    PcaParams, PcaScore,
 };
 
 use super::{Ctx, GridConfig};
@@ -177,6 +177,8 @@ pub struct PcaConfig {
     pub variance: Option<f64>,
     /// Left-out components in units of their spread (default false).
     pub weighted: Option<bool>,
+    /// `reconstruction` (default) or `component_distance`.
+    pub score: Option<PcaScore>,
 }
 
 impl GridConfig for PcaConfig {
@@ -185,6 +187,7 @@ impl GridConfig for PcaConfig {
             components: self.components,
             variance: self.variance.unwrap_or(PcaParams::default().variance),
             weighted: self.weighted.unwrap_or(false),
+            score: self.score.unwrap_or_default(),
         })]
     }
 }
