@@ -44,6 +44,44 @@ fn synth_accounts_writes_the_label_and_kinds_and_repeats_to_the_byte() {
 }
 
 #[test]
+fn synth_loss_writes_exposures_recoveries_and_the_truth_and_repeats_to_the_byte() {
+    let t = TestDir::new();
+    let make = |seed: &str, out: &str| {
+        t.run(&["synth", "loss", "--rows", "4000", "--seed", seed, "--out", out])
+            .ok();
+    };
+    make("2", "a.parquet");
+    make("2", "b.parquet");
+    make("3", "c.parquet");
+    let read = |n: &str| fs_err::read(t.join(n)).unwrap();
+    assert_eq!(read("a.parquet"), read("b.parquet"));
+    assert_eq!(read("a.truth.parquet"), read("b.truth.parquet"));
+    assert_ne!(read("a.parquet"), read("c.parquet"));
+    let data = riskpipe_core::io::read_parquet(&t.join("a.parquet")).unwrap();
+    let truth = riskpipe_core::io::read_parquet(&t.join("a.truth.parquet")).unwrap();
+    assert_eq!(
+        truth.names(),
+        ["loan_id", "true_pd", "true_lgd", "true_ead", "true_ccf"]
+    );
+    let flag = data.number("default_flag").unwrap();
+    let ead = data.number("ead").unwrap();
+    let limit = data.number("credit_limit").unwrap();
+    let drawn = data.number("drawn").unwrap();
+    let defaults = flag.iter().filter(|f| **f == 1.0).count();
+    assert!(defaults > 100, "{defaults}");
+    for i in 0..data.rows() {
+        // EAD exists exactly for defaulted loans; a card's lies between drawn and limit.
+        assert_eq!(ead[i].is_nan(), flag[i] == 0.0, "row {i}");
+        if flag[i] == 1.0 && !limit[i].is_nan() {
+            assert!(ead[i] >= drawn[i] - 0.01 && ead[i] <= limit[i] + 0.01, "row {i}");
+        }
+    }
+    t.run(&["synth", "loss", "--rows", "0", "--out", "d.csv"])
+        .fails(2, &["--rows"]);
+    assert!(!t.join("d.csv").exists());
+}
+
+#[test]
 fn synth_same_seed_same_bytes() {
     let t = TestDir::new();
     for ext in ["csv", "parquet"] {

@@ -269,6 +269,15 @@ pub fn synth_accounts(rows: u64, seed: u64, anomaly_rate: f64, out: &Path) -> Cm
     write_book(out, &book.data, &book.truth, "accounts", "anomaly kinds")
 }
 
+/// `riskpipe synth loss`.
+pub fn synth_loss(rows: u64, seed: u64, out: &Path) -> CmdResult {
+    if rows == 0 {
+        return Err(Error::config("command line", "--rows", "must be at least 1").into());
+    }
+    let book = riskpipe_synth::loss(rows as usize, seed);
+    write_book(out, &book.data, &book.truth, "loans", "true PD, LGD, EAD and CCF")
+}
+
 /// Writes a generated table to `out` and its truth beside it, as `.csv` or `.parquet`.
 fn write_book(
     out: &Path,

@@ -126,6 +126,20 @@ enum SynthKind {
         #[arg(long)]
         out: PathBuf,
     },
+    /// A loss book: mortgages, personal loans and cards with PD drivers, a default flag, the
+    /// exposure at default and the yearly recoveries of defaulted loans, for loss prediction.
+    Loss {
+        /// Rows.
+        #[arg(long, default_value_t = 10_000)]
+        rows: u64,
+        /// Seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Output file: `.csv` or `.parquet`; the true PD, LGD, EAD and CCF of each loan go
+        /// to `<stem>.truth.<ext>` beside it.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// A month of account behaviour with planted anomalies (global outliers, a mule ring, broken
     /// dependencies, near-duplicates) and their label, for anomaly detection.
     Accounts {
@@ -240,6 +254,9 @@ fn dispatch(cli: Cli) -> ExitCode {
                     out,
                 },
         } => commands::synth_accounts(rows, seed, anomaly_rate, &out),
+        Command::Synth {
+            kind: SynthKind::Loss { rows, seed, out },
+        } => commands::synth_loss(rows, seed, &out),
         Command::Score {
             bundle,
             input,

@@ -10,6 +10,10 @@
 //! kinds (global outliers, a dense mule ring, broken dependencies, near-duplicates), the label
 //! and the kind written beside them, for the anomaly-detection task.
 //!
+//! [`loss`] makes a book of mortgages, personal loans and cards with a default flag, the
+//! exposure at default and the recoveries of defaulted loans year by year, the true PD, LGD,
+//! EAD and CCF written beside them, for loss prediction.
+//!
 //! The design decision: every draw comes from one [`riskpipe_core::Rng`] stream per row block,
 //! so the same rows and seed give the same bytes on every machine and thread count.
 //!
@@ -24,9 +28,11 @@
 
 mod accounts;
 mod loans;
+mod loss;
 
 pub use accounts::{AccountBook, KINDS, LABEL, accounts};
 pub use loans::{LoanBook, TARGET, add_bureau, loans};
+pub use loss::{DEFAULT_FLAG, DISCOUNT_RATE, LossBook, loss};
 
 /// A Poisson draw of mean `lambda`.
 pub(crate) fn poisson(rng: &mut riskpipe_core::Rng, lambda: f64) -> f64 {
