@@ -45,6 +45,7 @@ bench: ## side-by-side runs against the Python peers (creates bench/.venv)
 	bench/linfa_peers.sh 1000000
 	bench/accounts_pipeline.sh
 	bench/vasicek_peers.sh 10000 100000
+	bench/loss_peers.sh
 
 bench-scale: ## release-build wall time and peak memory on 1M-row runs and 10M-row scoring
 	bench/scale.sh

@@ -61,8 +61,9 @@ fn synth_loss_writes_exposures_recoveries_and_the_truth_and_repeats_to_the_byte(
     let truth = riskpipe_core::io::read_parquet(&t.join("a.truth.parquet")).unwrap();
     assert_eq!(
         truth.names(),
-        ["loan_id", "true_pd", "true_lgd", "true_ead", "true_ccf"]
+        ["loan_id", "true_pd", "true_lgd", "true_ead", "true_ccf", "cured"]
     );
+    assert!(data.get("cured").is_none(), "a cure is an outcome: truth only");
     let flag = data.number("default_flag").unwrap();
     let ead = data.number("ead").unwrap();
     let limit = data.number("credit_limit").unwrap();

@@ -136,7 +136,7 @@ fn stages(dir: &Path, text: &str) -> std::result::Result<(), TestCaseError> {
         id: text.starts_with("id,").then(|| "id".into()),
         ..Default::default()
     }
-    .resolve("p.yaml", dir, 1, riskpipe_core::Target::Binary);
+    .resolve("p.yaml", dir, 1, riskpipe_core::Target::Binary, None);
     let Ok(ingest) = ingest else {
         return Ok(()); // refused as configuration: a user error
     };

@@ -7,6 +7,7 @@ mod derived;
 mod errors;
 mod fuzz;
 mod hardening;
+mod loss;
 mod pipeline;
 mod privacy;
 mod real_data;

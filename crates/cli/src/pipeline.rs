@@ -39,6 +39,8 @@ pub struct PipelineFile {
     pub scorecard: Option<ScorecardConfig>,
     /// Deployment.
     pub deploy: Option<DeployConfig>,
+    /// Loss prediction's keys.
+    pub loss: Option<riskpipe_ingest::LossConfig>,
 }
 
 /// A checked pipeline: every stage's canonical parameters.
@@ -104,7 +106,7 @@ pub fn load(path: &Path) -> Result<Pipeline, (Vec<Error>, String)> {
     // The task decides the kind of target, and so what `data` names and how rows are split and
     // folded.
     let target = raw.task.target();
-    let ingest = take(&mut errs, raw.data.resolve(&file, &base, seed, target));
+    let ingest = take(&mut errs, raw.data.resolve(&file, &base, seed, target, raw.loss));
     let privacy = take(&mut errs, raw.privacy.unwrap_or_default().resolve(&file));
     let features = take(&mut errs, raw.features.unwrap_or_default().resolve(&file, seed)).map(|f| f.for_target(target));
     let scorecard = take(&mut errs, raw.scorecard.unwrap_or_default().resolve(&file));

@@ -29,6 +29,8 @@ pub const SCALED_SUFFIX: &str = "__scaled";
 /// Between a categorical feature's name and one of its categories in a one-hot detector column
 /// (`channel__scaled=web`).
 pub const ONE_HOT_INFIX: &str = "__scaled=";
+/// Loss prediction's target when it is derived from exposures and recoveries.
+pub const REALISED_LGD: &str = "realised_lgd";
 /// Prefix of a model's test-set prediction in `predictions.parquet`.
 pub const PREDICTION_PREFIX: &str = "p_";
 /// The calibrated PD column of `predictions.parquet`.
@@ -41,6 +43,8 @@ pub const SCORE: &str = "score";
 pub const ANOMALY_SCORE: &str = "anomaly_score";
 /// Scoring output of a detector bundle: 1 when the score reaches the flag threshold.
 pub const IS_FLAGGED: &str = "is_flagged";
+/// Scoring output of a loss bundle: the predicted loss given default.
+pub const LGD: &str = "lgd";
 /// Scoring output: prefix of the reason codes `reason_1..k`.
 pub const REASON_PREFIX: &str = "reason_";
 
@@ -72,6 +76,9 @@ pub fn reserved(name: &str, role: Role) -> Option<String> {
     if name == SOURCE_ROW {
         return Some("riskpipe adds the source row number under this name".into());
     }
+    if role == Role::Column && name == REALISED_LGD {
+        return Some("loss prediction derives its target, the realised LGD, under this name".into());
+    }
     if role != Role::Id {
         if name == ROW {
             return Some("the feature matrices key their rows under this name".into());
@@ -99,7 +106,7 @@ pub fn reserved(name: &str, role: Role) -> Option<String> {
     }
     if role == Role::Id && is_score_output(name) {
         return Some(format!(
-            "`{PD}`, `{SCORE}`, `{ANOMALY_SCORE}`, `{IS_FLAGGED}` and `{REASON_PREFIX}<k>` are the scoring outputs written beside the id"
+            "`{PD}`, `{SCORE}`, `{LGD}`, `{ANOMALY_SCORE}`, `{IS_FLAGGED}` and `{REASON_PREFIX}<k>` are the scoring outputs written beside the id"
         ));
     }
     None
@@ -109,6 +116,7 @@ pub fn reserved(name: &str, role: Role) -> Option<String> {
 pub fn is_score_output(name: &str) -> bool {
     name == PD
         || name == SCORE
+        || name == LGD
         || name == ANOMALY_SCORE
         || name == IS_FLAGGED
         || name

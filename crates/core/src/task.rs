@@ -14,6 +14,9 @@ pub enum Task {
     /// Anomaly detection: how unusual each row is, without a target (a label, when given,
     /// only evaluates).
     AnomalyDetection,
+    /// Loss prediction: the loss given default of a loan, a share of its exposure in [0, 1],
+    /// learnt from the defaulted loans' realised LGD.
+    LossPrediction,
 }
 
 /// What a task learns from.
@@ -41,7 +44,12 @@ impl Target {
 
 impl Task {
     /// Every task this version runs.
-    pub const ALL: [Task; 3] = [Task::CreditScoring, Task::DefaultPrediction, Task::AnomalyDetection];
+    pub const ALL: [Task; 4] = [
+        Task::CreditScoring,
+        Task::DefaultPrediction,
+        Task::AnomalyDetection,
+        Task::LossPrediction,
+    ];
 
     /// The name `task:` uses.
     pub fn name(self) -> &'static str {
@@ -49,6 +57,7 @@ impl Task {
             Task::CreditScoring => "credit_scoring",
             Task::DefaultPrediction => "default_prediction",
             Task::AnomalyDetection => "anomaly_detection",
+            Task::LossPrediction => "loss_prediction",
         }
     }
 
@@ -57,6 +66,7 @@ impl Task {
         match self {
             Task::CreditScoring | Task::DefaultPrediction => Target::Binary,
             Task::AnomalyDetection => Target::None,
+            Task::LossPrediction => Target::Continuous,
         }
     }
 }
@@ -80,6 +90,7 @@ mod tests {
         }
         assert_eq!(Task::DefaultPrediction.target(), Target::Binary);
         assert_eq!(Task::AnomalyDetection.target(), Target::None);
+        assert_eq!(Task::LossPrediction.target(), Target::Continuous);
         assert!(serde_json::from_str::<Task>("\"fraud\"").is_err());
     }
 }

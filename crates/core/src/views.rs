@@ -34,6 +34,9 @@ pub struct SchemaView {
     /// Tokens read as missing in CSV input.
     #[serde(default)]
     pub missing_values: Vec<String>,
+    /// Columns the target was derived from that describe the outcome: never features.
+    #[serde(default)]
+    pub target_sources: Vec<String>,
 }
 
 impl SchemaView {

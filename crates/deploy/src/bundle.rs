@@ -151,18 +151,25 @@ impl Scorer {
         self.model.output() == riskpipe_models::Output::AnomalyScore
     }
 
+    /// Whether the bundle predicts an amount (loss prediction's LGD) rather than a PD.
+    pub fn is_amount(&self) -> bool {
+        self.model.output() == riskpipe_models::Output::Amount
+    }
+
     /// Output column names: id (or `row`), `pd`, `score` (a detector: `anomaly_score`,
-    /// `is_flagged`), then `reason_1..k`.
+    /// `is_flagged`; an amount model: `lgd`), then `reason_1..k`.
     ///
     /// (The id cannot be named like the other outputs: ingest refuses such an id.)
     pub fn output_names(&self) -> Vec<String> {
         use riskpipe_core::names::{ANOMALY_SCORE, IS_FLAGGED, PD, REASON_PREFIX, ROW, SCORE};
-        let (a, b) = if self.is_detector() {
-            (ANOMALY_SCORE, IS_FLAGGED)
+        let mut v = vec![self.info.id.clone().unwrap_or_else(|| ROW.into())];
+        if self.is_amount() {
+            v.push(riskpipe_core::names::LGD.into());
+        } else if self.is_detector() {
+            v.extend([ANOMALY_SCORE.into(), IS_FLAGGED.into()]);
         } else {
-            (PD, SCORE)
-        };
-        let mut v = vec![self.info.id.clone().unwrap_or_else(|| ROW.into()), a.into(), b.into()];
+            v.extend([PD.into(), SCORE.into()]);
+        }
         for k in 1..=self.reasons() {
             v.push(format!("{REASON_PREFIX}{k}"));
         }
@@ -186,6 +193,27 @@ impl Scorer {
         self.info.reason_codes > 0 && self.model.logistic().is_none() && self.model.contributions(&[]).is_some()
     }
 
+    /// An amount bundle's output: the predicted LGD and, as reasons, the features with the
+    /// largest positive TreeSHAP contributions to it.
+    fn score_amounts(&self, x: &Frame, masked: &Frame, first_row: u64, file: &str, explain: bool) -> Result<Frame> {
+        let lgd = self.model.predict_frame(x)?;
+        self.check_finite("LGD", &lgd, first_row, file)?;
+        let n = lgd.len();
+        let k = self.reasons();
+        let mut reasons: Vec<Vec<Option<String>>> = vec![vec![None; n]; k];
+        if explain && k > 0 {
+            self.shap_reasons(x, masked, &mut reasons)?;
+        }
+        let names = self.output_names();
+        let mut out = Frame::new();
+        out.push(names[0].clone(), self.id_column(masked, n, first_row, file)?);
+        out.push(names[1].clone(), Column::Number(lgd));
+        for (name, r) in names[2..].iter().zip(reasons) {
+            out.push(name.clone(), Column::Text(r));
+        }
+        Ok(out)
+    }
+
     /// Scores raw rows with reason codes. `first_row` numbers rows when there is no id column;
     /// `file` names the input in errors.
     pub fn score(&self, raw: &Frame, first_row: u64, file: &str) -> Result<Frame> {
@@ -195,6 +223,7 @@ impl Scorer {
     /// Reason codes of a tree model: per row, the features with the largest positive exact
     /// contributions (TreeSHAP) to its risk, a feature's missing flag counted with it.
     fn shap_reasons(&self, x: &Frame, masked: &Frame, reasons: &mut [Vec<Option<String>>]) -> Result<()> {
+        let what = if self.is_amount() { "the LGD" } else { "the risk" };
         let cols = riskpipe_models::feature_columns(x, self.model.features())?;
         let Some((phi, _)) = self.model.contributions(&cols) else {
             return Ok(());
@@ -222,7 +251,11 @@ impl Scorer {
                 if *v > 0.0 {
                     let base = bases[*b];
                     let value = shown(masked, x, base, i);
-                    reasons[r][i] = Some(format!("{base} = {value} raises the risk ({v:+.4} {scale})"));
+                    reasons[r][i] = Some(if self.is_amount() {
+                        format!("{base} = {value} raises {what} ({v:+.4})")
+                    } else {
+                        format!("{base} = {value} raises {what} ({v:+.4} {scale})")
+                    });
                 }
             }
         }
@@ -337,6 +370,9 @@ impl Scorer {
         let x = self.transform.apply(&masked, file)?;
         if self.is_detector() {
             return self.score_anomalies(&x, &masked, first_row, file, explain);
+        }
+        if self.is_amount() {
+            return self.score_amounts(&x, &masked, first_row, file, explain);
         }
         let mut pd = self.model.predict_frame(&x)?;
         if let Some(c) = &self.calibration {

@@ -104,7 +104,7 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
         inputs: cols,
         missing_values: schema.missing_values.clone(),
         reason_codes: params.reason_codes,
-        scaling: (model.output() != riskpipe_models::Output::AnomalyScore).then(|| params.scorecard.clone()),
+        scaling: (model.output() == riskpipe_models::Output::Probability).then(|| params.scorecard.clone()),
         flag_threshold: match model.output() {
             riskpipe_models::Output::AnomalyScore => Some(flag_threshold(inputs, &selection.selected)?),
             _ => None,

@@ -198,3 +198,43 @@ pub struct AnomalyMetrics {
     /// The most unusual test rows, by the ensemble.
     pub top: Vec<TopRow>,
 }
+
+/// One model's metrics.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RegressionModelMetrics {
+    /// On the training rows.
+    pub train: riskpipe_metrics::RegressionMetrics,
+    /// On the test rows.
+    pub test: riskpipe_metrics::RegressionMetrics,
+    /// Cross-validated RMSE from the train stage.
+    pub cv_rmse: Option<f64>,
+    /// Test rows by decile of the prediction.
+    pub deciles: Vec<riskpipe_metrics::DecileRow>,
+}
+
+/// The generating model's own predictions on the test rows (synthetic data only).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RegressionOracle {
+    /// The truth's column (`true_lgd`).
+    pub column: String,
+    /// Its metrics against the realised target on the test rows.
+    pub test: riskpipe_metrics::RegressionMetrics,
+}
+
+/// `metrics.json` of a task with a continuous target.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RegressionMetricsFile {
+    /// The task.
+    pub task: Task,
+    /// Target column.
+    pub target: String,
+    /// The model selected by the train stage (lowest cross-validated RMSE).
+    pub selected_model: String,
+    /// Per model.
+    pub models: BTreeMap<String, RegressionModelMetrics>,
+    /// The truth's metrics, when the data was generated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oracle: Option<RegressionOracle>,
+    /// Share of test rows in 20 equal bins of the target over [0, 1] (where an LGD piles up).
+    pub target_histogram: Vec<f64>,
+}

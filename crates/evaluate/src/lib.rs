@@ -23,12 +23,15 @@ mod anomaly_report;
 mod artifacts;
 mod config;
 mod figures;
+mod regression;
+mod regression_report;
 mod report;
 mod run;
 
 pub use artifacts::{
     AnomalyMetrics, CalibrationMetrics, CalibrationRow, DetectorMetrics, MetricsFile, ModelMetrics, Oracle,
-    RankMetrics, Reason, ScorecardCheck, Spread, TopRow,
+    RankMetrics, Reason, RegressionMetricsFile, RegressionModelMetrics, RegressionOracle, ScorecardCheck, Spread,
+    TopRow,
 };
 pub use config::{EvaluateConfig, EvaluateParams, ReviewBudget, ThresholdRule, flag_threshold};
 pub use run::{inputs, run};

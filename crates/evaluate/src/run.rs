@@ -164,6 +164,10 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
     if params.task.target() == riskpipe_core::Target::None {
         return crate::anomaly::run(params, inputs, out);
     }
+    // A continuous target is evaluated as regression.
+    if params.task.target() == riskpipe_core::Target::Continuous {
+        return crate::regression::run(params, inputs, out);
+    }
     let train = read_parquet(&inputs.artifact("features/train.parquet")?)?;
     let test = read_parquet(&inputs.artifact("features/test.parquet")?)?;
     // The fitted transform: the target's name, the binning tables, and the scorecard's bins.

@@ -60,6 +60,10 @@ pub struct FeaturesReport {
     pub train_rows: u64,
     /// Test rows.
     pub test_rows: u64,
+    /// Rows left out of the matrices for want of a target (a continuous target: loans that
+    /// did not default have no LGD).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub without_target: u64,
     /// Positive share on train and test.
     pub positive_rate: BTreeMap<String, f64>,
     /// Features sorted by IV, highest first.
@@ -69,6 +73,10 @@ pub struct FeaturesReport {
     /// The scorecard's feature selection: every feature, kept or dropped and why (by IV).
     #[serde(default)]
     pub selection: Vec<Decision>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The files the stage reads.
@@ -89,6 +97,18 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
     // The column carried beside the features: the target, or a label that only evaluates (it
     // decides nothing here: not the split, not a fitted value).
     let (outcome, target, y) = outcome_columns(&frame, &schema, &file)?;
+    // A continuous target (loss prediction's realised LGD) exists for some rows only, the
+    // defaulted loans: the matrices hold those.
+    let all_rows = frame.rows();
+    let full = frame;
+    let (frame, y, kept) = if params.target == Target::Continuous {
+        let keep: Vec<usize> = (0..y.len()).filter(|&i| !y[i].is_nan()).collect();
+        let y: Vec<f64> = keep.iter().map(|&i| y[i]).collect();
+        (std::borrow::Cow::Owned(full.take(&keep)), y, Some(keep))
+    } else {
+        (std::borrow::Cow::Borrowed(&full), y, None)
+    };
+    let without_target = (all_rows - frame.rows()) as u64;
 
     // Which columns are features.
     let (columns, excluded) = choose_columns(&frame, &schema, params, &file)?;
@@ -133,6 +153,7 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
         ));
     }
     let mut transform = Transform::fit(&train, &columns, &spec)?;
+    transform.target = target.clone();
     transform.label = schema.label.clone();
     transform.fit_derived(
         &train,
@@ -153,17 +174,27 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
                 .unwrap_or(Column::Number(vec![f64::NAN; f.rows()])),
         }
     };
+    // One line per row of the data, in its order: `train`, `test`, or (without a target)
+    // `none`.
     let mut split = Frame::new();
-    split.push(ROW, row_col(&frame));
-    split.push(
-        SPLIT,
-        Column::Text(
-            is_test
-                .iter()
-                .map(|t| Some(if *t { "test" } else { "train" }.to_string()))
-                .collect(),
-        ),
-    );
+    let mut part: Vec<Option<String>> = is_test
+        .iter()
+        .map(|t| Some(if *t { "test" } else { "train" }.to_string()))
+        .collect();
+    match &kept {
+        Some(keep) => {
+            let mut all = vec![Some("none".to_string()); all_rows];
+            for (k, &i) in keep.iter().enumerate() {
+                all[i] = part[k].take();
+            }
+            split.push(ROW, row_col(&full));
+            split.push(SPLIT, Column::Text(all));
+        }
+        None => {
+            split.push(ROW, row_col(&frame));
+            split.push(SPLIT, Column::Text(part));
+        }
+    }
     write_parquet(&out.join("split.parquet"), &split)?;
 
     let mut rows_out = 0;
@@ -192,6 +223,7 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
         m.push(ROW, row_col(f));
         if let Some(c) = &outcome {
             m.push(c.clone(), f.get(c).expect("outcome").clone());
+            // A continuous target has no positive share (its mean goes in the report below).
             // A label's share among the rows that have one.
             let known: Vec<f64> = f
                 .number(c)
@@ -200,7 +232,7 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
                 .copied()
                 .filter(|v| !v.is_nan())
                 .collect();
-            if !known.is_empty() {
+            if !known.is_empty() && params.target != Target::Continuous {
                 rates.insert(part.to_string(), known.iter().sum::<f64>() / known.len() as f64);
             }
         }
@@ -219,6 +251,7 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
     let report = FeaturesReport {
         train_rows: train.rows() as u64,
         test_rows: test.rows() as u64,
+        without_target,
         positive_rate: rates,
         features: feats,
         excluded,
@@ -230,13 +263,18 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
     };
     write_json(&out.join("report.json"), &report)?;
     Ok(StageReport {
-        rows_in: frame.rows() as u64,
+        rows_in: all_rows as u64,
         rows_out,
         summary: format!(
-            "{} features, {} train / {} test{top}",
+            "{} features, {} train / {} test{top}{}",
             columns.len(),
             train.rows(),
-            test.rows()
+            test.rows(),
+            if without_target > 0 {
+                format!(", {without_target} rows without a target left out")
+            } else {
+                String::new()
+            }
         ),
         ..StageReport::default()
     })
@@ -323,6 +361,8 @@ fn choose_columns(
             Some(outcome_role.to_string())
         } else if Some(name) == schema.id.as_deref() {
             Some("id column".to_string())
+        } else if schema.target_sources.iter().any(|c| c == name) {
+            Some("the target is derived from it (`loss:`): it describes the outcome".to_string())
         } else if name == riskpipe_core::names::SOURCE_ROW {
             Some("row number".to_string())
         } else if params.exclude.iter().any(|e| e == name) {

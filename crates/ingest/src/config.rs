@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use riskpipe_core::{ColumnKind, Error, Target};
 
+use crate::loss::{LgdTarget, LossConfig, OutOfRange};
+
 /// The `data:` section, exactly as written.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -60,6 +62,13 @@ pub enum Source {
         /// Seed.
         seed: u64,
     },
+    /// The loss-book generator (exposures and recoveries).
+    SynthLoss {
+        /// Rows.
+        rows: u64,
+        /// Seed.
+        seed: u64,
+    },
     /// The account-behaviour generator (planted anomalies).
     SynthAccounts {
         /// Rows.
@@ -83,6 +92,15 @@ pub struct IngestParams {
     pub label: Option<String>,
     /// The value that means 1, if the target (or label) is not 0/1.
     pub positive: Option<String>,
+    /// The kind of target (binary unless said).
+    #[serde(default = "binary", skip_serializing_if = "is_binary")]
+    pub target_kind: Target,
+    /// How a loss task's target, the realised LGD, is derived from exposures and recoveries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lgd: Option<LgdTarget>,
+    /// A continuous (LGD) target outside [0, 1]: rejected or clipped.
+    #[serde(default, skip_serializing_if = "is_reject")]
+    pub lgd_out_of_range: OutOfRange,
     /// The id column.
     pub id: Option<String>,
     /// Declared column types.
@@ -93,6 +111,18 @@ pub struct IngestParams {
     pub delimiter: char,
 }
 
+fn binary() -> Target {
+    Target::Binary
+}
+
+fn is_reject(o: &OutOfRange) -> bool {
+    *o == OutOfRange::Reject
+}
+
+fn is_binary(t: &Target) -> bool {
+    *t == Target::Binary
+}
+
 impl IngestParams {
     /// The column carried beside the features: the target, or the evaluation label.
     pub fn outcome(&self) -> Option<&str> {
@@ -101,14 +131,16 @@ impl IngestParams {
 }
 
 impl IngestConfig {
-    /// Checks the section for a task whose target is of kind `kind`; `file` names the pipeline
-    /// file in errors, `base` is its folder.
+    /// Checks the section for a task whose target is of kind `kind`, with the pipeline's
+    /// `loss:` section (the target keys of a loss task); `file` names the pipeline file in
+    /// errors, `base` is its folder.
     pub fn resolve(
         self,
         file: &str,
         base: &Path,
         pipeline_seed: u64,
         kind: Target,
+        loss: Option<LossConfig>,
     ) -> Result<IngestParams, Vec<Error>> {
         let mut errs = Vec::new();
         let source = match (&self.path, &self.synth) {
@@ -147,9 +179,17 @@ impl IngestConfig {
             ));
         }
         let (target, label) = self.outcome(&source, kind, file, &mut errs);
+        let lgd_out_of_range = loss.as_ref().and_then(|l| l.lgd_out_of_range).unwrap_or_default();
+        let lgd = self.lgd(&source, kind, &target, loss, file, &mut errs);
+        let target = if lgd.is_some() {
+            Some(riskpipe_core::names::REALISED_LGD.to_string())
+        } else {
+            target
+        };
         let id = match (&self.id, &source) {
             (Some(i), _) => Some(i.clone()),
             (None, Some(Source::SynthLoans { .. })) => Some("id".to_string()),
+            (None, Some(Source::SynthLoss { .. })) => Some("loan_id".to_string()),
             (None, Some(Source::SynthAccounts { .. })) => Some("account_id".to_string()),
             _ => None,
         };
@@ -202,6 +242,9 @@ impl IngestConfig {
             target,
             label,
             positive: self.positive,
+            target_kind: kind,
+            lgd,
+            lgd_out_of_range,
             id,
             schema: self.schema.unwrap_or_default(),
             missing_values: self.missing_values.unwrap_or_else(|| {
@@ -226,6 +269,7 @@ impl IngestConfig {
         let seed = self.seed.unwrap_or(pipeline_seed);
         match name {
             "loans" => Some(Source::SynthLoans { rows, seed }),
+            "loss" => Some(Source::SynthLoss { rows, seed }),
             "accounts" => {
                 let anomaly_rate = self.anomaly_rate.unwrap_or(0.02);
                 if !(anomaly_rate > 0.0 && anomaly_rate < 0.5) {
@@ -246,7 +290,49 @@ impl IngestConfig {
                 errs.push(Error::config(
                     file,
                     "data.synth",
-                    format!("unknown generator `{other}`, expected `loans` or `accounts`"),
+                    format!("unknown generator `{other}`, expected `loans`, `loss` or `accounts`"),
+                ));
+                None
+            }
+        }
+    }
+
+    /// A loss task's realised-LGD derivation: from the `loss:` section when `data.target` does
+    /// not name an LGD column (the loss generator's columns by default). Any other task
+    /// refuses the section.
+    fn lgd(
+        &self,
+        source: &Option<Source>,
+        kind: Target,
+        target: &Option<String>,
+        loss: Option<LossConfig>,
+        file: &str,
+        errs: &mut Vec<Error>,
+    ) -> Option<LgdTarget> {
+        if kind != Target::Continuous {
+            if loss.is_some() {
+                errs.push(Error::config(file, "loss", "applies to `task: loss_prediction` only"));
+            }
+            return None;
+        }
+        let synth = matches!(source, Some(Source::SynthLoss { .. }));
+        match (target, loss) {
+            (Some(_), Some(l)) if l.recoveries.is_some() || l.recovery_amount.is_some() => {
+                errs.push(Error::config(
+                    file,
+                    "data.target",
+                    "names an LGD column, and `loss:` names recoveries to derive one from; keep one",
+                ));
+                None
+            }
+            (Some(_), _) => None,
+            (None, Some(loss)) => loss.resolve(file, synth, errs),
+            (None, None) if synth => LossConfig::default().resolve(file, synth, errs),
+            (None, None) => {
+                errs.push(Error::config(
+                    file,
+                    "data.target",
+                    "missing: name the LGD column, or derive it with a `loss:` section (`ead`, `recoveries`)",
                 ));
                 None
             }
@@ -275,6 +361,8 @@ impl IngestConfig {
                 let target = match (&self.target, source) {
                     (Some(t), _) => Some(t.clone()),
                     (None, Some(Source::SynthLoans { .. })) => Some(riskpipe_synth::TARGET.to_string()),
+                    // A loss task derives its target from the `loss:` keys.
+                    (None, _) if kind == Target::Continuous => None,
                     (None, _) => {
                         errs.push(Error::config(
                             file,

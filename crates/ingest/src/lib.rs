@@ -10,7 +10,9 @@
 //! ```
 //! use riskpipe_ingest::IngestConfig;
 //! let cfg = IngestConfig { synth: Some("loans".into()), rows: Some(500), ..Default::default() };
-//! let params = cfg.resolve("p.yaml", std::path::Path::new("."), 7, riskpipe_core::Target::Binary).unwrap();
+//! let params = cfg
+//!     .resolve("p.yaml", std::path::Path::new("."), 7, riskpipe_core::Target::Binary, None)
+//!     .unwrap();
 //! let dir = tempfile::tempdir().unwrap();
 //! let inputs = riskpipe_core::stage::StageInputs { run_dir: dir.path().into() };
 //! let report = riskpipe_ingest::run(&params, &inputs, &dir.path().join("ingest")).unwrap();
@@ -20,7 +22,9 @@
 #![warn(missing_docs)]
 
 mod config;
+mod loss;
 mod run;
 
 pub use config::{IngestConfig, IngestParams, Source};
+pub use loss::{LgdSummary, LgdTarget, LossConfig, OutOfRange};
 pub use run::{QualityReport, SOURCE_ROW, Schema, SchemaColumn, inputs, run};

@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use riskpipe_core::frame::{parse_date, parse_number};
 use riskpipe_core::io::{read_parquet, write_json, write_parquet};
+use riskpipe_core::names::REALISED_LGD;
 use riskpipe_core::stage::{Input, StageInputs, StageReport};
-use riskpipe_core::{Column, ColumnKind, Error, Frame, Result};
+use riskpipe_core::{Column, ColumnKind, Error, Frame, Result, Target};
 
 use crate::config::{IngestParams, Source};
 
@@ -43,6 +44,10 @@ pub struct Schema {
     pub positive: Option<String>,
     /// Missing-value tokens used when reading.
     pub missing_values: Vec<String>,
+    /// Columns the target was derived from that describe the outcome (loss prediction's default
+    /// flag and recoveries): never features.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub target_sources: Vec<String>,
 }
 
 /// `quality.json`: what ingest saw.
@@ -65,13 +70,32 @@ pub struct QualityReport {
     /// the counts: the inference rule's decision, stated rather than silent.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub read_as_text: BTreeMap<String, String>,
+    /// Loss prediction: how the realised LGD was derived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lgd: Option<crate::LgdSummary>,
+    /// A continuous target: rows with and without one, its mean, values clipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_summary: Option<TargetSummary>,
+}
+
+/// A continuous target in `quality.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TargetSummary {
+    /// Rows with a target (the model's rows).
+    pub with_target: u64,
+    /// Rows without (kept in the data, left out of the model).
+    pub without_target: u64,
+    /// Mean target over the rows with one.
+    pub mean: f64,
+    /// Values outside [0, 1] clipped (`loss.lgd_out_of_range: clip`).
+    pub clipped: u64,
 }
 
 /// The files the stage reads.
 pub fn inputs(params: &IngestParams) -> Vec<Input> {
     match &params.source {
         Source::Csv { path } | Source::Parquet { path } => vec![Input::External(path.into())],
-        Source::SynthLoans { .. } | Source::SynthAccounts { .. } => vec![],
+        Source::SynthLoans { .. } | Source::SynthLoss { .. } | Source::SynthAccounts { .. } => vec![],
     }
 }
 
@@ -102,6 +126,12 @@ pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<S
             f.push(SOURCE_ROW, Column::Number((0..f.rows()).map(|i| i as f64).collect()));
             (f, format!("synth:loans(rows={rows}, seed={seed})"), Some(book.truth))
         }
+        Source::SynthLoss { rows, seed } => {
+            let book = riskpipe_synth::loss(*rows as usize, *seed);
+            let mut f = book.data;
+            f.push(SOURCE_ROW, Column::Number((0..f.rows()).map(|i| i as f64).collect()));
+            (f, format!("synth:loss(rows={rows}, seed={seed})"), Some(book.truth))
+        }
         Source::SynthAccounts {
             rows,
             seed,
@@ -118,7 +148,34 @@ pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<S
         }
     };
     let rows_read = frame.rows() as u64;
-    let (keep, rejected, examples) = encode_target(&mut frame, params, &file)?;
+    let lgd = match &params.lgd {
+        Some(spec) => {
+            if frame.get(REALISED_LGD).is_some() {
+                return Err(Error::data(
+                    &file,
+                    None,
+                    Some(REALISED_LGD),
+                    "loss prediction derives its target under this name; rename the column in the source, or name it with `data.target`",
+                ));
+            }
+            let (v, summary) = spec.derive(&frame, &file)?;
+            frame.push(REALISED_LGD, Column::Number(v));
+            Some(summary)
+        }
+        None => None,
+    };
+    let (keep, rejected, examples, clipped) = if params.target_kind == Target::Continuous {
+        let (clipped, kept) = encode_lgd(&mut frame, params, &file)?;
+        (
+            (0..frame.rows()).collect(),
+            BTreeMap::new(),
+            Vec::new(),
+            Some((clipped, kept)),
+        )
+    } else {
+        let (k, r, e) = encode_target(&mut frame, params, &file)?;
+        (k, r, e, None)
+    };
     if keep.len() < frame.rows() {
         frame = frame.take(&keep);
     }
@@ -158,6 +215,17 @@ pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<S
         id: params.id.clone(),
         positive: params.positive.clone(),
         missing_values: params.missing_values.clone(),
+        target_sources: params
+            .lgd
+            .as_ref()
+            .map(|l| {
+                l.columns()
+                    .into_iter()
+                    .filter(|c| *c != l.ead)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default(),
     };
     let quality = QualityReport {
         rows_read,
@@ -167,6 +235,13 @@ pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<S
         missing: frame.iter().map(|(n, c)| (n.to_string(), c.missing() as u64)).collect(),
         positive_rate,
         read_as_text,
+        lgd,
+        target_summary: clipped.map(|(clipped, (with, mean))| TargetSummary {
+            with_target: with,
+            without_target: frame.rows() as u64 - with,
+            mean,
+            clipped,
+        }),
     };
     let rows = write_parquet(&out.join("data.parquet"), &frame)?;
     write_json(&out.join("schema.json"), &schema)?;
@@ -179,6 +254,11 @@ pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<S
         }),
         Source::SynthLoans { rows, seed } => serde_json::json!({
             "generator": "loans",
+            "rows": rows,
+            "seed": seed,
+        }),
+        Source::SynthLoss { rows, seed } => serde_json::json!({
+            "generator": "loss",
             "rows": rows,
             "seed": seed,
         }),
@@ -201,9 +281,16 @@ pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<S
     Ok(StageReport {
         rows_in: rows_read,
         rows_out: rows,
-        summary: match quality.positive_rate {
-            Some(r) => format!("{} columns, {:.1}% positive", frame.names().len(), 100.0 * r),
-            None => format!("{} columns, no target", frame.names().len()),
+        summary: match (&quality.target_summary, quality.positive_rate) {
+            (Some(t), _) => format!(
+                "{} columns, {} rows with a target (mean {:.4}), {} without",
+                frame.names().len(),
+                t.with_target,
+                t.mean,
+                t.without_target
+            ),
+            (None, Some(r)) => format!("{} columns, {:.1}% positive", frame.names().len(), 100.0 * r),
+            (None, None) => format!("{} columns, no target", frame.names().len()),
         },
         ..StageReport::default()
     })
@@ -212,6 +299,9 @@ pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<S
 /// The share of positives in the target (a target with one class is an error), or among the
 /// labelled rows of an evaluation label; `None` without either.
 fn positive_rate(frame: &Frame, params: &IngestParams, file: &str) -> Result<Option<f64>> {
+    if params.target_kind == Target::Continuous {
+        return Ok(None);
+    }
     Ok(match (&params.target, params.outcome()) {
         (Some(t), _) => {
             let y = frame.number(t).expect("target encoded");
@@ -310,6 +400,69 @@ fn check_unique_ids(col: &Column, source_row: Option<&[f64]>, id: &str, file: &s
         ));
     }
     Ok(())
+}
+
+/// Checks a continuous target, an LGD: numeric, and in [0, 1] or (with `loss.lgd_out_of_range:
+/// clip`) clipped to it. Rows without a target stay (a loss task needs the whole book; the LGD
+/// model leaves them out). Returns the clipped count, and the rows with a target and their mean.
+fn encode_lgd(frame: &mut Frame, params: &IngestParams, file: &str) -> Result<(u64, (u64, f64))> {
+    let t = params.target.as_deref().expect("a continuous target is named");
+    let key = if params.lgd.is_some() { "loss" } else { "data.target" };
+    let mut y = match frame.get(t) {
+        Some(Column::Number(v)) => v.clone(),
+        Some(c) => {
+            return Err(Error::data(
+                file,
+                None,
+                Some(t),
+                format!("the target must be numeric (an LGD in [0, 1]); it is {:?}", c.kind()).to_lowercase(),
+            ));
+        }
+        None => {
+            return Err(Error::ColumnNotFound {
+                file: file.to_string(),
+                column: t.to_string(),
+                hint: format!("; it is named by `{key}`"),
+            });
+        }
+    };
+    let outside: Vec<usize> = (0..y.len())
+        .filter(|&i| !y[i].is_nan() && !(0.0..=1.0).contains(&y[i]))
+        .collect();
+    if !outside.is_empty() {
+        if params.lgd_out_of_range == crate::OutOfRange::Reject {
+            let first: Vec<String> = outside
+                .iter()
+                .take(5)
+                .map(|&i| format!("row {}: {:.4}", i + 1, y[i]))
+                .collect();
+            return Err(Error::data(
+                file,
+                None,
+                Some(t),
+                format!(
+                    "{} rows have an LGD outside [0, 1] ({}); check the data, or set `loss.lgd_out_of_range: clip` to clip them",
+                    outside.len(),
+                    first.join(", ")
+                ),
+            ));
+        }
+        for &i in &outside {
+            y[i] = y[i].clamp(0.0, 1.0);
+        }
+    }
+    let known: Vec<f64> = y.iter().copied().filter(|v| !v.is_nan()).collect();
+    if known.len() < 2 {
+        return Err(Error::data(
+            file,
+            None,
+            Some(t),
+            format!("{} rows have a target; a model needs more", known.len()),
+        ));
+    }
+    let mean = known.iter().sum::<f64>() / known.len() as f64;
+    frame.replace(t, Column::Number(y));
+    Ok((outside.len() as u64, (known.len() as u64, mean)))
 }
 
 /// Turns the target (or the evaluation label) into 0/1 numbers; returns the rows to keep and
@@ -638,7 +791,7 @@ mod tests {
             target: Some(target.into()),
             ..Default::default()
         }
-        .resolve("p.yaml", Path::new(""), 1, riskpipe_core::Target::Binary)
+        .resolve("p.yaml", Path::new(""), 1, riskpipe_core::Target::Binary, None)
         .unwrap()
     }
 

@@ -684,6 +684,112 @@ mod tests {
     }
 }
 
+/// Metrics of predicted amounts against realised ones (a continuous target such as LGD).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RegressionMetrics {
+    /// Rows.
+    pub n: u64,
+    /// Root mean squared error.
+    pub rmse: f64,
+    /// Mean absolute error.
+    pub mae: f64,
+    /// Coefficient of determination, `1 - SSE / SST` (0 predicts as well as the mean).
+    pub r2: f64,
+    /// Accuracy ratio of the ranking: the area between the model's cumulative accuracy profile
+    /// (rows by prediction, highest first, against their share of the total realised amount)
+    /// and the diagonal, over the same area for the perfect ranking; 1 is perfect, 0 random.
+    pub accuracy_ratio: f64,
+    /// Mean prediction.
+    pub mean_predicted: f64,
+    /// Mean realised value.
+    pub mean_realised: f64,
+}
+
+/// The area under the cumulative accuracy profile of `y` with rows taken in `order` (tied
+/// scores in `score` taken together, as a straight segment).
+fn cap_area(y: &[f64], score: &[f64], order: &[usize]) -> f64 {
+    let n = y.len() as f64;
+    let total: f64 = y.iter().sum();
+    if total <= 0.0 {
+        return 0.5;
+    }
+    let (mut area, mut x0, mut c0) = (0.0, 0.0, 0.0);
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        let mut sum = 0.0;
+        while j < order.len() && score[order[j]] == score[order[i]] {
+            sum += y[order[j]];
+            j += 1;
+        }
+        let (x1, c1) = (x0 + (j - i) as f64 / n, c0 + sum / total);
+        area += (x1 - x0) * (c0 + c1) / 2.0;
+        (x0, c0) = (x1, c1);
+        i = j;
+    }
+    area
+}
+
+/// RMSE, MAE, R2 and the accuracy ratio of predictions `p` of realised values `y`.
+pub fn regression_metrics(y: &[f64], p: &[f64]) -> RegressionMetrics {
+    let n = y.len().max(1) as f64;
+    let mean_realised = y.iter().sum::<f64>() / n;
+    let mean_predicted = p.iter().sum::<f64>() / n;
+    let sse: f64 = y.iter().zip(p).map(|(a, b)| (a - b) * (a - b)).sum();
+    let sst: f64 = y.iter().map(|a| (a - mean_realised) * (a - mean_realised)).sum();
+    let model = cap_area(y, p, &order_desc(p));
+    let perfect = cap_area(y, y, &order_desc(y));
+    RegressionMetrics {
+        n: y.len() as u64,
+        rmse: (sse / n).sqrt(),
+        mae: y.iter().zip(p).map(|(a, b)| (a - b).abs()).sum::<f64>() / n,
+        r2: if sst > 0.0 { 1.0 - sse / sst } else { 0.0 },
+        accuracy_ratio: if perfect > 0.5 {
+            (model - 0.5) / (perfect - 0.5)
+        } else {
+            0.0
+        },
+        mean_predicted,
+        mean_realised,
+    }
+}
+
+/// One decile of predictions: rows, mean prediction and mean realised value.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DecileRow {
+    /// 1 = the lowest predictions.
+    pub decile: u32,
+    /// Rows.
+    pub n: u64,
+    /// Mean prediction.
+    pub predicted: f64,
+    /// Mean realised value.
+    pub realised: f64,
+}
+
+/// Predicted against realised by decile of the prediction (rows sorted by prediction, then
+/// cut into ten groups as equal as they can be).
+pub fn deciles(y: &[f64], p: &[f64]) -> Vec<DecileRow> {
+    let mut order = order_desc(p);
+    order.reverse();
+    let n = order.len();
+    (0..10)
+        .filter_map(|d| {
+            let (a, b) = (d * n / 10, (d + 1) * n / 10);
+            (b > a).then(|| {
+                let rows = &order[a..b];
+                let k = rows.len() as f64;
+                DecileRow {
+                    decile: d as u32 + 1,
+                    n: rows.len() as u64,
+                    predicted: rows.iter().map(|&i| p[i]).sum::<f64>() / k,
+                    realised: rows.iter().map(|&i| y[i]).sum::<f64>() / k,
+                }
+            })
+        })
+        .collect()
+}
+
 /// The metric that model search and selection optimise, chosen by the task's target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -697,6 +803,15 @@ pub enum Metric {
 }
 
 impl Metric {
+    /// The metric's short name (`auc`, `rmse`, `average_precision`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Auc => "auc",
+            Metric::Rmse => "rmse",
+            Metric::AveragePrecision => "average_precision",
+        }
+    }
+
     /// The metric for a target kind: AUC for binary, RMSE for continuous, average precision
     /// (against the optional label) when there is no target.
     pub fn for_target(target: riskpipe_core::Target) -> Metric {
@@ -745,11 +860,37 @@ mod metric_tests {
         use riskpipe_core::Target;
         assert_eq!(Metric::for_target(Target::Binary), Metric::Auc);
         assert_eq!(Metric::for_target(Target::Continuous), Metric::Rmse);
+        assert_eq!(Metric::Rmse.name(), "rmse");
         let y = [0.0, 0.0, 1.0, 1.0];
         assert_eq!(Metric::Auc.score(&y, &[0.1, 0.2, 0.8, 0.9]), 1.0);
         assert!((Metric::Rmse.score(&[1.0, 3.0], &[2.0, 3.0]) - 0.5f64.sqrt()).abs() < 1e-15);
         assert!(Metric::Rmse.better(0.1, 0.2) && !Metric::Auc.better(0.1, 0.2));
         assert!(Metric::Rmse.better(1e300, Metric::Rmse.worst()));
         assert!(Metric::Auc.better(0.0, Metric::Auc.worst()));
+    }
+
+    #[test]
+    fn regression_metrics_at_known_points() {
+        let y = [0.1, 0.9, 0.4, 0.0, 1.0, 0.6];
+        let perfect = regression_metrics(&y, &y);
+        assert_eq!((perfect.rmse, perfect.mae, perfect.r2), (0.0, 0.0, 1.0));
+        assert!((perfect.accuracy_ratio - 1.0).abs() < 1e-12);
+        // The mean as every prediction: R2 0, and a ranking of ties, accuracy ratio 0.
+        let m = y.iter().sum::<f64>() / 6.0;
+        let flat = regression_metrics(&y, &[m; 6]);
+        assert!(flat.r2.abs() < 1e-12 && flat.accuracy_ratio.abs() < 1e-12, "{flat:?}");
+        // The ranking reversed: accuracy ratio -1, whatever the scale of the predictions.
+        let rev: Vec<f64> = y.iter().map(|v| 5.0 - 3.0 * v).collect();
+        assert!((regression_metrics(&y, &rev).accuracy_ratio + 1.0).abs() < 1e-12);
+        // RMSE and MAE by hand.
+        let r = regression_metrics(&[0.0, 1.0], &[0.5, 0.5]);
+        assert!((r.rmse - 0.5).abs() < 1e-15 && (r.mae - 0.5).abs() < 1e-15 && (r.r2 + 0.0).abs() < 1e-15);
+        // Deciles: ten groups in prediction order, means by hand.
+        let p: Vec<f64> = (0..20).map(f64::from).collect();
+        let yy: Vec<f64> = p.iter().map(|v| v * 2.0).collect();
+        let d = deciles(&yy, &p);
+        assert_eq!(d.len(), 10);
+        assert_eq!((d[0].n, d[0].predicted, d[0].realised), (2, 0.5, 1.0));
+        assert_eq!((d[9].predicted, d[9].realised), (18.5, 37.0));
     }
 }

@@ -25,12 +25,17 @@ pub struct Binnings {
 #[derive(Debug, Clone, Deserialize)]
 struct NamedBinning {
     name: String,
-    binning: Binning,
+    /// Absent without a binary target.
+    #[serde(default)]
+    binning: Option<Binning>,
 }
 
 impl BinningOf for Binnings {
     fn binning_of(&self, feature: &str) -> Option<&Binning> {
-        self.features.iter().find(|f| f.name == feature).map(|f| &f.binning)
+        self.features
+            .iter()
+            .find(|f| f.name == feature)
+            .and_then(|f| f.binning.as_ref())
     }
 }
 

@@ -13,8 +13,8 @@
 //!   around the loan's expected severity), 55 %, 30 % and 15 % of it in the three years after
 //!   default (`recovery_y1..y3`, each received mid-year), and the rest is written off.
 //! - Truth: `true_pd`, `true_lgd` (the expected economic LGD: one less the expected recoveries
-//!   discounted at [`DISCOUNT_RATE`] to the default date, per unit of EAD), `true_ead` and
-//!   `true_ccf` (cards).
+//!   discounted at [`DISCOUNT_RATE`] to the default date, per unit of EAD), `true_ead`,
+//!   `true_ccf` (cards) and `cured` (defaulted loans).
 
 use riskpipe_core::{Column, Frame, Rng};
 
@@ -40,8 +40,8 @@ const LAST: [&str; 12] = [
 pub struct LossBook {
     /// The loans as the bank sees them (see the module documentation for the columns).
     pub data: Frame,
-    /// `loan_id`, `true_pd`, `true_lgd`, `true_ead`, `true_ccf`: the generating model's values,
-    /// never read by a stage.
+    /// `loan_id`, `true_pd`, `true_lgd`, `true_ead`, `true_ccf` and `cured`: the generating
+    /// model's values and a defaulted loan's cure, never read by a stage.
     pub truth: Frame,
 }
 
@@ -256,13 +256,15 @@ pub fn loss(rows: usize, seed: u64) -> LossBook {
     for (y, name) in ["recovery_y1", "recovery_y2", "recovery_y3"].iter().enumerate() {
         data.push(*name, when(&defaulted, &|l| l.recovery[y]));
     }
-    data.push("cured", when(&defaulted, &|l| f64::from(u8::from(l.cured))));
     let mut truth = Frame::new();
     truth.push("loan_id", id);
     truth.push("true_pd", number(&|l| l.true_pd));
     truth.push("true_lgd", number(&|l| l.true_lgd));
     truth.push("true_ead", number(&|l| l.true_ead));
     truth.push("true_ccf", when(&card, &|l| l.true_ccf));
+    // Whether a defaulted loan cured: an outcome, visible in the data only through its
+    // recoveries (all of the EAD in year 1).
+    truth.push("cured", when(&defaulted, &|l| f64::from(u8::from(l.cured))));
     LossBook { data, truth }
 }
 

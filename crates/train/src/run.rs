@@ -389,7 +389,7 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
     )?;
     let summary = cv_auc
         .iter()
-        .map(|(n, a)| format!("{n} cv_auc={a:.4}"))
+        .map(|(n, a)| format!("{n} cv_{}={a:.4}", metric.name()))
         .collect::<Vec<_>>()
         .join(", ");
     Ok(StageReport {

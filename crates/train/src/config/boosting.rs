@@ -128,6 +128,12 @@ fn expand(c: BoostingGridConfig, ctx: &mut Ctx<'_>) -> Vec<BoostingParams> {
                     },
                     seed: ctx.seed,
                     monotone: monotone.clone(),
+                    // Squared error for an amount, log loss for a 0/1 target.
+                    objective: if ctx.target == riskpipe_core::Target::Continuous {
+                        riskpipe_models::Objective::Regression
+                    } else {
+                        riskpipe_models::Objective::Binary
+                    },
                     ..d.clone()
                 });
             }

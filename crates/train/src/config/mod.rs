@@ -246,6 +246,8 @@ impl TrainParams {
 pub(crate) struct Ctx<'a> {
     pub file: &'a str,
     pub seed: u64,
+    /// The task's kind of target (a family with several objectives follows it).
+    pub target: Target,
     /// `Some(draws)` under random search.
     pub draws: Option<usize>,
     pub errs: Vec<Error>,
@@ -332,7 +334,10 @@ fn default_families(target: Target) -> ModelsConfig {
             (Family::Logistic, Box::<LogisticGridConfig>::default()),
             (Family::Tree, Box::<TreeGridConfig>::default()),
         ],
-        Target::Continuous => vec![(Family::RegressionTree, Box::<RegressionTreeGridConfig>::default())],
+        Target::Continuous => vec![
+            (Family::RegressionTree, Box::<RegressionTreeGridConfig>::default()),
+            (Family::Boosting, Box::<BoostingGridConfig>::default()),
+        ],
         Target::None => vec![
             (Family::IsolationForest, Box::<IsolationForestConfig>::default()),
             (Family::Hbos, Box::<HbosConfig>::default()),
@@ -349,6 +354,7 @@ impl TrainConfig {
         let mut ctx = Ctx {
             file,
             seed,
+            target,
             draws: (search == Search::Random).then_some(draws),
             errs: Vec::new(),
         };

@@ -178,11 +178,17 @@ fn a_family_whose_output_does_not_answer_the_target_is_refused_by_name() {
             && !text.contains("logistic"),
         "{text}"
     );
-    // For a continuous target it is the default, and the classifiers are refused.
+    // For a continuous target it is a default, beside boosting on squared error, and the
+    // classifiers are refused.
     let p = TrainConfig::default().resolve("p.yaml", 1, Target::Continuous).unwrap();
     assert_eq!(
         p.models.iter().map(|(f, g)| (f, g.len())).collect::<Vec<_>>(),
-        [(Family::RegressionTree, 6)]
+        [(Family::Boosting, 1), (Family::RegressionTree, 6)]
+    );
+    assert!(
+        p.models
+            .iter()
+            .all(|(_, g)| g.iter().all(|m| m.output() == riskpipe_models::Output::Amount))
     );
     let cfg: TrainConfig = riskpipe_core::yaml::parse("p.yaml", "models:\n  tree: {}\n").unwrap();
     let errs = cfg.resolve("p.yaml", 1, Target::Continuous).unwrap_err();

@@ -1,0 +1,225 @@
+//! The `loss:` section's target keys: how loss prediction's target, the realised loss given
+//! default, is derived from a defaulted loan's exposure and recoveries.
+//!
+//! Realised LGD = 1 - (sum over recovery columns of amount / (1 + discount_rate)^years) / EAD,
+//! for loans whose default flag is 1 and whose EAD is above 0. With `recovery_amount` (one
+//! column, no timing) the recoveries are not discounted. Loans that did not default have no
+//! realised LGD: they stay in the data (the loss stages need the whole book) and are left out
+//! of the LGD model's rows.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use riskpipe_core::{Column, Error, Frame, Result};
+
+/// The `loss:` section, as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LossConfig {
+    /// The 0/1 default flag (default `default_flag`).
+    pub default_flag: Option<String>,
+    /// Exposure at default of a defaulted loan (default `ead`).
+    pub ead: Option<String>,
+    /// Recovery columns and when each is received, in years after default.
+    pub recoveries: Option<BTreeMap<String, f64>>,
+    /// One column of total recoveries, without timing (not discounted).
+    pub recovery_amount: Option<String>,
+    /// Yearly rate at which recoveries are discounted to the default date (default 0.05).
+    pub discount_rate: Option<f64>,
+    /// An LGD target outside [0, 1]: `reject` (default, an error counting the rows) or `clip`.
+    pub lgd_out_of_range: Option<OutOfRange>,
+}
+
+/// What to do with a realised LGD outside [0, 1].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutOfRange {
+    /// Stop with an error that counts the rows and shows the first ones.
+    #[default]
+    Reject,
+    /// Clip to [0, 1] and count the rows in `quality.json`.
+    Clip,
+}
+
+/// How the realised LGD is computed (checked `loss:` keys).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LgdTarget {
+    /// The 0/1 default flag.
+    pub default_flag: String,
+    /// Exposure at default.
+    pub ead: String,
+    /// Recovery columns with the years after default at which each is received (discounted);
+    /// a single `recovery_amount` column has no timing and is read at year 0.
+    pub recoveries: Vec<(String, f64)>,
+    /// Yearly discount rate.
+    pub discount_rate: f64,
+}
+
+/// What deriving the target found, for `quality.json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LgdSummary {
+    /// Loans with a realised LGD.
+    pub with_lgd: u64,
+    /// Loans not in default (no LGD).
+    pub not_defaulted: u64,
+    /// Defaulted loans without a positive EAD (no LGD).
+    pub no_exposure: u64,
+}
+
+impl LossConfig {
+    /// Checks the keys; `synth_loss` fills the generator's column names and timing.
+    pub fn resolve(self, file: &str, synth_loss: bool, errs: &mut Vec<Error>) -> Option<LgdTarget> {
+        let discount_rate = self.discount_rate.unwrap_or(riskpipe_synth::DISCOUNT_RATE);
+        if !(0.0..1.0).contains(&discount_rate) {
+            errs.push(Error::config(
+                file,
+                "loss.discount_rate",
+                format!("{discount_rate} is outside [0, 1): a yearly rate such as 0.05"),
+            ));
+        }
+        let recoveries: Vec<(String, f64)> = match (self.recoveries, self.recovery_amount) {
+            (Some(_), Some(_)) => {
+                errs.push(Error::config(
+                    file,
+                    "loss.recovery_amount",
+                    "give either `recoveries` (columns with their timing) or `recovery_amount`, not both",
+                ));
+                return None;
+            }
+            (Some(r), None) => {
+                if r.is_empty() {
+                    errs.push(Error::config(file, "loss.recoveries", "names no column"));
+                }
+                for (c, y) in &r {
+                    if !(y.is_finite() && *y >= 0.0) {
+                        errs.push(Error::config(
+                            file,
+                            format!("loss.recoveries.{c}"),
+                            format!("{y} is not a number of years at or after default"),
+                        ));
+                    }
+                }
+                r.into_iter().collect()
+            }
+            (None, Some(c)) => vec![(c, 0.0)],
+            (None, None) if synth_loss => ["recovery_y1", "recovery_y2", "recovery_y3"]
+                .iter()
+                .enumerate()
+                .map(|(y, c)| (c.to_string(), y as f64 + 0.5))
+                .collect(),
+            (None, None) => {
+                errs.push(Error::config(
+                    file,
+                    "loss",
+                    "name the recoveries of defaulted loans: `recoveries` (column: years after default) or `recovery_amount`; or name an LGD column with `data.target`",
+                ));
+                return None;
+            }
+        };
+        Some(LgdTarget {
+            default_flag: self
+                .default_flag
+                .unwrap_or_else(|| riskpipe_synth::DEFAULT_FLAG.to_string()),
+            ead: self.ead.unwrap_or_else(|| "ead".to_string()),
+            recoveries,
+            discount_rate,
+        })
+    }
+}
+
+impl LgdTarget {
+    /// The source columns the derivation reads.
+    pub fn columns(&self) -> Vec<&str> {
+        let mut v = vec![self.default_flag.as_str(), self.ead.as_str()];
+        v.extend(self.recoveries.iter().map(|(c, _)| c.as_str()));
+        v
+    }
+
+    /// The realised LGD of every row of `frame` (NaN where there is none; outside [0, 1] when
+    /// the recoveries say so, for the target's range rule to judge), with a summary. `file`
+    /// names the data in errors; a column that is missing or not numeric, a default flag that is
+    /// not 0/1 and a negative EAD or recovery are errors naming the column and row.
+    pub fn derive(&self, frame: &Frame, file: &str) -> Result<(Vec<f64>, LgdSummary)> {
+        let number = |c: &str, key: &str| -> Result<&[f64]> {
+            match frame.get(c) {
+                Some(Column::Number(v)) => Ok(v),
+                Some(other) => Err(Error::data(
+                    file,
+                    None,
+                    Some(c),
+                    format!("`{key}` names it, so it must be numeric; it is {:?}", other.kind()).to_lowercase(),
+                )),
+                None => Err(Error::ColumnNotFound {
+                    file: file.to_string(),
+                    column: c.to_string(),
+                    hint: format!("; it is named by `{key}`"),
+                }),
+            }
+        };
+        let flag = number(&self.default_flag, "loss.default_flag")?;
+        let ead = number(&self.ead, "loss.ead")?;
+        let recs: Vec<(&[f64], f64)> = self
+            .recoveries
+            .iter()
+            .map(|(c, y)| Ok((number(c, &format!("loss.recoveries.{c}"))?, *y)))
+            .collect::<Result<_>>()?;
+        let mut summary = LgdSummary::default();
+        let mut lgd = vec![f64::NAN; frame.rows()];
+        for i in 0..frame.rows() {
+            match flag[i] {
+                f if f == 0.0 || f.is_nan() => {
+                    summary.not_defaulted += 1;
+                    continue;
+                }
+                f if f != 1.0 => {
+                    return Err(Error::data(
+                        file,
+                        Some(i as u64 + 1),
+                        Some(&self.default_flag),
+                        format!("the default flag must be 0 or 1, found {f}"),
+                    ));
+                }
+                _ => {}
+            }
+            if ead[i] < 0.0 {
+                return Err(Error::data(
+                    file,
+                    Some(i as u64 + 1),
+                    Some(&self.ead),
+                    format!("a negative exposure at default ({})", ead[i]),
+                ));
+            }
+            if ead[i].is_nan() || ead[i] == 0.0 {
+                summary.no_exposure += 1;
+                continue;
+            }
+            let mut pv = 0.0;
+            for ((col, years), (name, _)) in recs.iter().zip(&self.recoveries) {
+                let r = col[i];
+                if r < 0.0 {
+                    return Err(Error::data(
+                        file,
+                        Some(i as u64 + 1),
+                        Some(name),
+                        format!("a negative recovery ({r})"),
+                    ));
+                }
+                if !r.is_nan() {
+                    pv += r / (1.0 + self.discount_rate).powf(*years);
+                }
+            }
+            lgd[i] = 1.0 - pv / ead[i];
+            summary.with_lgd += 1;
+        }
+        if summary.with_lgd == 0 {
+            return Err(Error::data(
+                file,
+                None,
+                Some(&self.default_flag),
+                "no defaulted loan with a positive exposure: there is no realised LGD to learn from",
+            ));
+        }
+        Ok((lgd, summary))
+    }
+}

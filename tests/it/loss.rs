@@ -1,0 +1,153 @@
+//! Loss prediction end to end: the realised LGD derived from exposures and recoveries, the
+//! regressors, the regression report, the bundle's `lgd`, and the user errors.
+
+use crate::util::{TestDir, repo};
+
+fn json(p: &std::path::Path) -> serde_json::Value {
+    serde_json::from_slice(&fs_err::read(p).expect("read")).expect("json")
+}
+
+#[test]
+fn the_lgd_model_learns_from_defaulted_loans_and_the_bundle_scores_every_loan() {
+    let t = TestDir::new();
+    let yaml = fs_err::read_to_string(repo().join("pipelines/loss_prediction.yaml"))
+        .unwrap()
+        .replace("rows: 200000", "rows: 60000");
+    t.write("loss.yaml", &yaml);
+    let r = t.run(&["run", "loss.yaml", "--run-dir", "run"]).ok();
+    let said = format!("{}{}", r.stdout, r.stderr);
+    assert!(said.contains("rows without a target left out"), "{said}");
+    let run = t.join("run");
+    // Ingest: the target exists for the defaulted loans only; every loan stays.
+    let q = json(&run.join("ingest/quality.json"));
+    let with = q["target_summary"]["with_target"].as_u64().unwrap();
+    assert!((1500..4000).contains(&with), "{q}");
+    assert_eq!(q["rows_written"], 60000);
+    // Features: the recoveries and the default flag describe the outcome: never features.
+    let fr = json(&run.join("features/report.json"));
+    for c in ["recovery_y1", "recovery_y2", "recovery_y3", "default_flag"] {
+        assert!(
+            fr["excluded"][c].as_str().unwrap().contains("derived"),
+            "{c}: {}",
+            fr["excluded"]
+        );
+    }
+    assert_eq!(fr["without_target"].as_u64().unwrap(), 60000 - with);
+    let split = riskpipe_core::io::read_parquet(&run.join("features/split.parquet")).unwrap();
+    assert_eq!(split.rows(), 60000, "one split line per loan");
+    // Evaluate: regression metrics, the true model's ceiling, deciles, the report.
+    let m = json(&run.join("evaluate/metrics.json"));
+    let sel = m["selected_model"].as_str().unwrap();
+    let test = &m["models"][sel]["test"];
+    let (r2, ceiling) = (
+        test["r2"].as_f64().unwrap(),
+        m["oracle"]["test"]["r2"].as_f64().unwrap(),
+    );
+    assert!(
+        r2 > 0.2 && r2 > ceiling - 0.06,
+        "R2 {r2} against the true model's {ceiling}"
+    );
+    assert!(test["accuracy_ratio"].as_f64().unwrap() > 0.3, "{test}");
+    assert_eq!(m["models"][sel]["deciles"].as_array().unwrap().len(), 10);
+    let html = fs_err::read_to_string(run.join("evaluate/report.html")).unwrap();
+    for s in [
+        "Model comparison",
+        "by decile",
+        "Distribution of the realised target",
+        "true model",
+    ] {
+        assert!(html.contains(s), "report lacks `{s}`");
+    }
+    assert_eq!(json(&run.join("deploy/check.json"))["ok"], true);
+    // The bundle scores any loan, defaulted or not: `lgd` and reasons.
+    t.run(&["synth", "loss", "--rows", "200", "--seed", "5", "--out", "book.csv"])
+        .ok();
+    t.run(&[
+        "score",
+        "--bundle",
+        "run/deploy/bundle",
+        "--input",
+        "book.csv",
+        "--output",
+        "lgd.csv",
+    ])
+    .ok();
+    let scored = fs_err::read_to_string(t.join("lgd.csv")).unwrap();
+    let mut lines = scored.lines();
+    assert_eq!(lines.next().unwrap(), "loan_id,lgd,reason_1,reason_2,reason_3");
+    assert_eq!(lines.clone().count(), 200);
+    assert!(scored.contains("raises the LGD"), "{scored}");
+    // Byte for byte on a rerun.
+    t.run(&["verify", "run"]).ok();
+}
+
+/// A small book: `n` loans, every third defaulted, with an EAD and one recovery column.
+fn book(n: usize, recovery: impl Fn(usize) -> f64) -> String {
+    let mut s = String::from("loan_id,income,region,default_flag,ead,recovered\n");
+    for i in 0..n {
+        let defaulted = i % 3 == 0;
+        let income = 20_000.0 + 137.0 * (i % 101) as f64;
+        let region = ["n", "s", "e"][(i / 3) % 3];
+        if defaulted {
+            s.push_str(&format!("L{i},{income},{region},1,1000,{}\n", recovery(i)));
+        } else {
+            s.push_str(&format!("L{i},{income},{region},0,,\n"));
+        }
+    }
+    s
+}
+
+fn pipeline(extra: &str) -> String {
+    format!(
+        "version: 1\nname: lgd\ntask: loss_prediction\nseed: 1\ndata:\n  path: book.csv\n  id: loan_id\nloss:\n  recovery_amount: recovered\n{extra}train:\n  models:\n    regression_tree: {{ max_depth: [3], min_samples_leaf: [20] }}\n"
+    )
+}
+
+#[test]
+fn bad_loss_input_is_a_user_error_naming_the_culprit() {
+    let t = TestDir::new();
+    // Recoveries above the exposure on ten loans (every 99th row is a defaulted one): an LGD
+    // below 0.
+    t.write(
+        "book.csv",
+        &book(900, |i| if i % 99 == 0 { 1200.0 } else { (i % 7) as f64 * 120.0 }),
+    );
+    t.write("p.yaml", &pipeline(""));
+    t.run(&["run", "p.yaml", "--run-dir", "a"]).fails(
+        2,
+        &[
+            "rows have an LGD outside [0, 1]",
+            "row 1: -0.2000",
+            "loss.lgd_out_of_range: clip",
+        ],
+    );
+    assert!(!t.join("a/ingest/data.parquet").exists(), "nothing half-written");
+    // Clipped on request, and counted.
+    t.write("clip.yaml", &pipeline("  lgd_out_of_range: clip\n"));
+    t.run(&["run", "clip.yaml", "--run-dir", "b"]).ok();
+    let q = json(&t.join("b/ingest/quality.json"));
+    assert_eq!(q["target_summary"]["clipped"], 10, "{q}");
+    // A negative exposure names the column and the row.
+    let bad = book(90, |_| 100.0).replacen(",1,1000,100", ",1,-5,100", 1);
+    t.write("book.csv", &bad);
+    t.run(&["run", "p.yaml", "--run-dir", "c"])
+        .fails(2, &["ead", "row 1", "negative exposure"]);
+    // The loss section belongs to the loss task.
+    t.write(
+        "credit.yaml",
+        "version: 1\nname: c\ntask: credit_scoring\ndata:\n  synth: loans\n  rows: 500\nloss:\n  discount_rate: 0.05\n",
+    );
+    t.run(&["run", "credit.yaml", "--run-dir", "d"])
+        .fails(2, &["loss", "loss_prediction"]);
+    // An LGD column and recoveries to derive one: one or the other.
+    t.write(
+        "both.yaml",
+        &pipeline("").replace("  id: loan_id\n", "  id: loan_id\n  target: income\n"),
+    );
+    t.run(&["run", "both.yaml", "--run-dir", "e"])
+        .fails(2, &["data.target", "keep one"]);
+    // A discount rate that is not a yearly rate.
+    t.write("rate.yaml", &pipeline("  discount_rate: 5\n"));
+    t.run(&["run", "rate.yaml", "--run-dir", "f"])
+        .fails(2, &["loss.discount_rate", "outside [0, 1)"]);
+}
