@@ -44,8 +44,8 @@ pub struct BoostingParams {
     pub max_bins: usize,
     /// Seed.
     pub seed: u64,
-    /// Loss: `binary` log loss (default) or `regression` (squared error, for amounts such as
-    /// loss given default).
+    /// Loss: `binary` log loss (default), `regression` (squared error, for amounts such as
+    /// loss given default) or `cross_entropy` (a share in [0, 1], predictions in (0, 1)).
     #[serde(default)]
     pub objective: Objective,
     /// Weigh the classes equally in the loss (`class_weight: balanced`; binary objective).
@@ -88,6 +88,16 @@ pub enum Objective {
     Binary,
     /// Squared error; outputs are the predicted amount.
     Regression,
+    /// Cross-entropy on a target in [0, 1] (a share such as an LGD): the binary log loss with
+    /// a fractional target; outputs are `sigmoid(margin)`, so predictions stay in (0, 1).
+    CrossEntropy,
+}
+
+impl Objective {
+    /// Whether the objective predicts an amount (a continuous target) rather than a PD.
+    pub fn predicts_amount(self) -> bool {
+        self != Objective::Binary
+    }
 }
 
 impl Default for BoostingParams {
@@ -523,7 +533,9 @@ impl GradientBoosting {
             train_rows.iter().map(|&r| y[r as usize]).sum::<f64>() / train_rows.len().max(1) as f64
         };
         let base = match p.objective {
-            Objective::Binary => (mean.clamp(1e-6, 1.0 - 1e-6) / (1.0 - mean.clamp(1e-6, 1.0 - 1e-6))).ln(),
+            Objective::Binary | Objective::CrossEntropy => {
+                (mean.clamp(1e-6, 1.0 - 1e-6) / (1.0 - mean.clamp(1e-6, 1.0 - 1e-6))).ln()
+            }
             Objective::Regression => mean,
         };
         let mono_all: Vec<i8> = names.iter().map(|n| p.monotone.get(n).copied().unwrap_or(0)).collect();
@@ -647,6 +659,10 @@ fn gradients(gh: &mut [[f64; 2]], margin: &[f64], y: &[f64], objective: Objectiv
                 let w = cw[usize::from(*t > 0.5)];
                 *e = [w * (q - t), w * (q * (1.0 - q)).max(1e-16)];
             }
+            Objective::CrossEntropy => {
+                let q = sigmoid(*m);
+                *e = [q - t, (q * (1.0 - q)).max(1e-16)];
+            }
             Objective::Regression => *e = [m - t, 1.0],
         });
 }
@@ -678,7 +694,7 @@ fn validation_loss(val_rows: &[usize], margin: &[f64], y: &[f64], objective: Obj
         .map(|c| {
             c.iter()
                 .map(|&r| match objective {
-                    Objective::Binary => {
+                    Objective::Binary | Objective::CrossEntropy => {
                         let q = sigmoid(margin[r]).clamp(1e-15, 1.0 - 1e-15);
                         -(y[r] * q.ln() + (1.0 - y[r]) * (1.0 - q).ln())
                     }
@@ -1120,6 +1136,37 @@ mod tests {
         let ss_tot: f64 = amount.iter().map(|a| (a - mean) * (a - mean)).sum();
         let ss_res: f64 = amount.iter().zip(&pred).map(|(a, p)| (a - p) * (a - p)).sum();
         assert!(1.0 - ss_res / ss_tot > 0.98, "R2 {}", 1.0 - ss_res / ss_tot);
+        // Cross-entropy on a share in [0, 1] with a mass at 0 and 1, as LGDs have: predictions
+        // stay inside (0, 1), track the share's mean by x0, and beat the constant's log loss.
+        let share: Vec<f64> = (0..n)
+            .map(|i| match (cols[0][i], cols[1][i]) {
+                (a, b) if b < 0.2 => f64::from(u8::from(a > 0.5)),
+                (a, _) => 0.2 + 0.6 * a,
+            })
+            .collect();
+        let ce = BoostingParams {
+            n_trees: 150,
+            learning_rate: 0.1,
+            objective: Objective::CrossEntropy,
+            ..Default::default()
+        };
+        let m = GradientBoosting::fit(&names, &x, &share, &ce).unwrap();
+        let pred = m.predict_proba(&x);
+        assert!(pred.iter().all(|p| *p > 0.0 && *p < 1.0));
+        let loss = |p: &[f64]| -> f64 {
+            share
+                .iter()
+                .zip(p)
+                .map(|(y, q)| -(y * q.ln() + (1.0 - y) * (1.0 - q).ln()))
+                .sum::<f64>()
+                / n as f64
+        };
+        let mean = share.iter().sum::<f64>() / n as f64;
+        assert!(loss(&pred) < loss(&vec![mean; n]) - 0.05, "{} vs {}", loss(&pred), loss(&vec![mean; n]));
+        let (lo, hi): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| cols[0][i] < 0.5);
+        let avg = |rows: &[usize]| rows.iter().map(|&i| pred[i]).sum::<f64>() / rows.len() as f64;
+        assert!(avg(&hi) > avg(&lo) + 0.2, "{} vs {}", avg(&hi), avg(&lo));
+        assert_eq!(GradientBoosting::fit(&names, &x, &share, &ce).unwrap(), m);
     }
 
     #[test]

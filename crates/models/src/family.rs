@@ -352,7 +352,7 @@ impl ModelParams {
     /// What a model fitted with these parameters predicts.
     pub fn output(&self) -> Output {
         match self {
-            ModelParams::Boosting(b) if b.objective == Objective::Regression => Output::Amount,
+            ModelParams::Boosting(b) if b.objective.predicts_amount() => Output::Amount,
             ModelParams::RegressionTree(_) => Output::Amount,
             ModelParams::IsolationForest(_)
             | ModelParams::Ecod(_)
@@ -655,7 +655,7 @@ impl Model {
     /// What [`Model::predict`] returns.
     pub fn output(&self) -> Output {
         match self {
-            Model::Boosting(b) if b.params.objective == Objective::Regression => Output::Amount,
+            Model::Boosting(b) if b.params.objective.predicts_amount() => Output::Amount,
             Model::RegressionTree(_) => Output::Amount,
             _ if self.detector().is_some() => Output::AnomalyScore,
             _ => Output::Probability,
@@ -734,8 +734,8 @@ impl Model {
     /// model of amounts, `PD` otherwise.
     pub fn contribution_scale(&self) -> &'static str {
         match (self, self.output()) {
+            (Model::Boosting(b), _) if b.params.objective != Objective::Regression => "log-odds",
             (_, Output::Amount) => "amount",
-            (Model::Boosting(_), _) => "log-odds",
             _ => "PD",
         }
     }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use riskpipe_models::{BoostingParams, ModelParams};
+use riskpipe_models::{BoostingParams, ModelParams, Objective};
 
 use super::{ClassWeight, Ctx, FloatValues, GridConfig, IntValues, all, balanced};
 
@@ -38,6 +38,19 @@ pub struct BoostingGridConfig {
     pub monotone: Option<BTreeMap<String, i8>>,
     /// `balanced`: both classes weigh the same in the loss (default `none`).
     pub class_weight: Option<ClassWeight>,
+    /// A continuous target's losses to try: `squared_error` (default) and `cross_entropy` (a
+    /// target in [0, 1], predictions kept in (0, 1)).
+    pub objective: Option<Vec<ContinuousObjective>>,
+}
+
+/// A loss for a continuous target, as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContinuousObjective {
+    /// Squared error.
+    SquaredError,
+    /// Cross-entropy on a share in [0, 1].
+    CrossEntropy,
 }
 
 impl GridConfig for BoostingGridConfig {
@@ -105,37 +118,56 @@ fn expand(c: BoostingGridConfig, ctx: &mut Ctx<'_>) -> Vec<BoostingParams> {
         );
     }
     let monotone: BTreeMap<String, i8> = monotone.into_iter().filter(|(_, v)| *v != 0).collect();
+    // The loss follows the target: log loss for 0/1, the listed losses for an amount.
+    let objectives: Vec<Objective> = if ctx.target == riskpipe_core::Target::Continuous {
+        let listed = c
+            .objective
+            .clone()
+            .unwrap_or_else(|| vec![ContinuousObjective::SquaredError]);
+        ctx.check(!listed.is_empty(), &key("objective"), "needs one or more losses");
+        listed
+            .iter()
+            .map(|o| match o {
+                ContinuousObjective::SquaredError => Objective::Regression,
+                ContinuousObjective::CrossEntropy => Objective::CrossEntropy,
+            })
+            .collect()
+    } else {
+        ctx.check(
+            c.objective.is_none(),
+            &key("objective"),
+            "applies to a continuous target; a 0/1 target is fitted on log loss",
+        );
+        vec![Objective::Binary]
+    };
     let mut out = Vec::new();
-    for &n_trees in &rounds {
-        for &learning_rate in &rates {
-            for (&max_leaves, &max_depth) in leaves.iter().flat_map(|l| depths.iter().map(move |dp| (l, dp))) {
-                out.push(BoostingParams {
-                    n_trees,
-                    learning_rate,
-                    max_leaves,
-                    max_depth,
-                    growth: c.growth.unwrap_or_default(),
-                    balanced: balanced(c.class_weight),
-                    min_samples_leaf: c.min_samples_leaf.unwrap_or(d.min_samples_leaf).max(1),
-                    l2: c.l2.unwrap_or(d.l2).max(0.0),
-                    subsample,
-                    colsample,
-                    early_stopping_rounds: c.early_stopping_rounds.unwrap_or(d.early_stopping_rounds),
-                    validation_fraction: if c.early_stopping_rounds == Some(0) {
-                        0.0
-                    } else {
-                        d.validation_fraction
-                    },
-                    seed: ctx.seed,
-                    monotone: monotone.clone(),
-                    // Squared error for an amount, log loss for a 0/1 target.
-                    objective: if ctx.target == riskpipe_core::Target::Continuous {
-                        riskpipe_models::Objective::Regression
-                    } else {
-                        riskpipe_models::Objective::Binary
-                    },
-                    ..d.clone()
-                });
+    for &objective in &objectives {
+        for &n_trees in &rounds {
+            for &learning_rate in &rates {
+                for (&max_leaves, &max_depth) in leaves.iter().flat_map(|l| depths.iter().map(move |dp| (l, dp))) {
+                    out.push(BoostingParams {
+                        n_trees,
+                        learning_rate,
+                        max_leaves,
+                        max_depth,
+                        growth: c.growth.unwrap_or_default(),
+                        balanced: balanced(c.class_weight),
+                        min_samples_leaf: c.min_samples_leaf.unwrap_or(d.min_samples_leaf).max(1),
+                        l2: c.l2.unwrap_or(d.l2).max(0.0),
+                        subsample,
+                        colsample,
+                        early_stopping_rounds: c.early_stopping_rounds.unwrap_or(d.early_stopping_rounds),
+                        validation_fraction: if c.early_stopping_rounds == Some(0) {
+                            0.0
+                        } else {
+                            d.validation_fraction
+                        },
+                        seed: ctx.seed,
+                        monotone: monotone.clone(),
+                        objective,
+                        ..d.clone()
+                    });
+                }
             }
         }
     }
