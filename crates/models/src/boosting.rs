@@ -1162,7 +1162,12 @@ mod tests {
                 / n as f64
         };
         let mean = share.iter().sum::<f64>() / n as f64;
-        assert!(loss(&pred) < loss(&vec![mean; n]) - 0.05, "{} vs {}", loss(&pred), loss(&vec![mean; n]));
+        assert!(
+            loss(&pred) < loss(&vec![mean; n]) - 0.05,
+            "{} vs {}",
+            loss(&pred),
+            loss(&vec![mean; n])
+        );
         let (lo, hi): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| cols[0][i] < 0.5);
         let avg = |rows: &[usize]| rows.iter().map(|&i| pred[i]).sum::<f64>() / rows.len() as f64;
         assert!(avg(&hi) > avg(&lo) + 0.2, "{} vs {}", avg(&hi), avg(&lo));

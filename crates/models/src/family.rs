@@ -14,9 +14,9 @@ use crate::detect::Detect;
 use crate::{
     AdaBoost, AdaBoostParams, Bagging, BaggingParams, BaseParams, BoostingParams, DecisionTree, DetectorEnsemble, Ecod,
     EcodParams, ForestParams, GaussianMixture, GmmParams, GradientBoosting, Hbos, HbosParams, IsolationForest,
-    IsolationForestParams, KMeans, KMeansParams, Knn, Lof, LogisticParams, LogisticRegression, Mlp, MlpParams,
-    NEIGHBOUR_ROW_LIMIT, NeighbourParams, Node, Objective, PcaDetector, PcaParams, RandomForest, RegressionTreeParams,
-    TreeParams, feature_columns, shap,
+    IsolationForestParams, KMeans, KMeansParams, Knn, LinearParams, LinearRegression, Lof, LogisticParams,
+    LogisticRegression, Mlp, MlpParams, NEIGHBOUR_ROW_LIMIT, NeighbourParams, Node, Objective, PcaDetector, PcaParams,
+    RandomForest, RegressionTreeParams, TreeParams, feature_columns, shap,
 };
 
 /// A model family, by the name a pipeline file and `model.json` use.
@@ -58,11 +58,13 @@ pub enum Family {
     Lof,
     /// PCA: an anomaly score from the reconstruction error.
     Pca,
+    /// Linear regression of an amount: least squares, or fractional logit for a share.
+    Linear,
 }
 
 impl Family {
     /// Every family, in the order train searches them and reports list them.
-    pub const ALL: [Family; 16] = [
+    pub const ALL: [Family; 17] = [
         Family::Logistic,
         Family::Tree,
         Family::Forest,
@@ -79,10 +81,11 @@ impl Family {
         Family::Knn,
         Family::Lof,
         Family::Pca,
+        Family::Linear,
     ];
 
     /// Every family's name, in the order of [`Family::ALL`].
-    pub const NAMES: [&'static str; 16] = [
+    pub const NAMES: [&'static str; 17] = [
         "logistic",
         "tree",
         "forest",
@@ -99,6 +102,7 @@ impl Family {
         "knn",
         "lof",
         "pca",
+        "linear",
     ];
 
     /// The family's name (`train.models.<name>`, `train/<name>.json`).
@@ -199,6 +203,8 @@ pub enum ModelParams {
     Lof(NeighbourParams),
     /// PCA reconstruction error.
     Pca(PcaParams),
+    /// Linear regression.
+    Linear(LinearParams),
 }
 
 /// `From` each family's parameters: `ModelParams::from(TreeParams { .. })`.
@@ -227,6 +233,7 @@ params_from! {
     KMeansParams => KMeans,
     GmmParams => Gmm,
     PcaParams => Pca,
+    LinearParams => Linear,
 }
 
 /// `Err` naming `field` unless `ok`.
@@ -324,6 +331,7 @@ impl ModelParams {
             Family::Knn => ModelParams::Knn(read(family, v)?),
             Family::Lof => ModelParams::Lof(read(family, v)?),
             Family::Pca => ModelParams::Pca(read(family, v)?),
+            Family::Linear => ModelParams::Linear(read(family, v)?),
         })
     }
 
@@ -346,6 +354,7 @@ impl ModelParams {
             ModelParams::Knn(_) => Family::Knn,
             ModelParams::Lof(_) => Family::Lof,
             ModelParams::Pca(_) => Family::Pca,
+            ModelParams::Linear(_) => Family::Linear,
         }
     }
 
@@ -353,7 +362,7 @@ impl ModelParams {
     pub fn output(&self) -> Output {
         match self {
             ModelParams::Boosting(b) if b.objective.predicts_amount() => Output::Amount,
-            ModelParams::RegressionTree(_) => Output::Amount,
+            ModelParams::RegressionTree(_) | ModelParams::Linear(_) => Output::Amount,
             ModelParams::IsolationForest(_)
             | ModelParams::Ecod(_)
             | ModelParams::Hbos(_)
@@ -395,6 +404,11 @@ impl ModelParams {
     /// finite rates. A [`ModelParams::fit`] checks first.
     pub fn check(&self) -> std::result::Result<(), ParamError> {
         match self {
+            ModelParams::Linear(p) => {
+                need(within(p.l2, 0.0, f64::MAX), "l2", "must be finite and >= 0")?;
+                need(p.max_iter >= 1, "max_iter", "must be at least 1")?;
+                need(p.tol.is_finite() && p.tol > 0.0, "tol", "must be finite and > 0")
+            }
             ModelParams::Logistic(p) => {
                 need(within(p.l2, 0.0, f64::MAX), "l2", "must be finite and >= 0")?;
                 need(within(p.l1, 0.0, f64::MAX), "l1", "must be finite and >= 0")?;
@@ -527,6 +541,7 @@ impl ModelParams {
             ModelParams::RegressionTree(p) => {
                 Model::RegressionTree(DecisionTree::fit_regression(names, x, y, None, p)?)
             }
+            ModelParams::Linear(p) => Model::Linear(LinearRegression::fit(names, x, y, None, p)?),
             ModelParams::IsolationForest(p) => Model::IsolationForest(IsolationForest::fit(names, x, p)?),
             ModelParams::Ecod(p) => Model::Ecod(Ecod::fit(names, x, p)?),
             ModelParams::Hbos(p) => Model::Hbos(Hbos::fit(names, x, p)?),
@@ -578,6 +593,8 @@ pub enum Model {
     Lof(Lof),
     /// PCA reconstruction error.
     Pca(PcaDetector),
+    /// Linear regression of an amount.
+    Linear(LinearRegression),
     /// The mean of detectors' rank-normalised scores (not a family: train builds it from the
     /// detectors it fitted).
     DetectorEnsemble(DetectorEnsemble),
@@ -609,6 +626,7 @@ impl Model {
             Model::Knn(_) => Family::Knn,
             Model::Lof(_) => Family::Lof,
             Model::Pca(_) => Family::Pca,
+            Model::Linear(_) => Family::Linear,
             Model::DetectorEnsemble(_) => return None,
         })
     }
@@ -656,7 +674,7 @@ impl Model {
     pub fn output(&self) -> Output {
         match self {
             Model::Boosting(b) if b.params.objective.predicts_amount() => Output::Amount,
-            Model::RegressionTree(_) => Output::Amount,
+            Model::RegressionTree(_) | Model::Linear(_) => Output::Amount,
             _ if self.detector().is_some() => Output::AnomalyScore,
             _ => Output::Probability,
         }
@@ -680,6 +698,7 @@ impl Model {
             Model::Knn(m) => &m.features,
             Model::Lof(m) => &m.features,
             Model::Pca(m) => &m.pca.features,
+            Model::Linear(m) => &m.features,
             Model::DetectorEnsemble(m) => &m.features,
         }
     }
@@ -696,6 +715,7 @@ impl Model {
             Model::AdaBoost(m) => m.predict_proba(x),
             Model::Bagging(m) => m.predict_proba(x),
             Model::Mlp(m) => m.predict_proba(x),
+            Model::Linear(m) => m.predict(x),
             Model::IsolationForest(_)
             | Model::Ecod(_)
             | Model::Hbos(_)
@@ -744,7 +764,7 @@ impl Model {
     pub fn has_contributions(&self) -> bool {
         matches!(
             self,
-            Model::Tree(_) | Model::RegressionTree(_) | Model::Forest(_) | Model::Boosting(_)
+            Model::Tree(_) | Model::RegressionTree(_) | Model::Forest(_) | Model::Boosting(_) | Model::Linear(_)
         )
     }
 
@@ -758,6 +778,10 @@ impl Model {
         use rayon::prelude::*;
         if !self.has_contributions() {
             return None;
+        }
+        // A linear model's parts of its linear predictor are exact without a tree walk.
+        if let Model::Linear(m) = self {
+            return Some(m.contributions(x));
         }
         let trees: Vec<&[Node]> = match self {
             Model::Tree(m) | Model::RegressionTree(m) => vec![&m.nodes],
@@ -844,6 +868,15 @@ impl Model {
                 b.features.iter().cloned().zip(imp).filter(|(_, v)| *v > 0.0).collect()
             }
             Model::Mlp(_) => Vec::new(),
+            // Standardised coefficients: each feature's effect per standard deviation.
+            Model::Linear(m) => {
+                let total = m.coef.iter().map(|c| c.abs()).sum::<f64>().max(1e-12);
+                m.features
+                    .iter()
+                    .cloned()
+                    .zip(m.coef.iter().map(|c| c.abs() / total))
+                    .collect()
+            }
             Model::IsolationForest(_)
             | Model::Ecod(_)
             | Model::Hbos(_)

@@ -45,6 +45,7 @@ mod family;
 mod flat;
 mod forest;
 pub mod hist;
+mod linear;
 mod logistic;
 mod mlp;
 mod pca;
@@ -60,6 +61,7 @@ pub use detect::{
 pub use ensemble::{AdaBoost, AdaBoostParams, Bagging, BaggingParams, BaseParams};
 pub use family::{Family, FeatureSet, Model, ModelParams, Output, ParamError};
 pub use forest::{ForestParams, RandomForest};
+pub use linear::{LinearParams, LinearRegression, Link};
 pub use logistic::{LogisticParams, LogisticRegression};
 pub use mlp::{Layer, Mlp, MlpParams};
 pub use pca::{Keep, Pca, PcaDetector, PcaParams, PcaScore, symmetric_eigen};

@@ -8,6 +8,7 @@ mod bagging;
 mod boosting;
 mod detectors;
 mod forest;
+mod linear;
 mod logistic;
 mod mlp;
 mod regression_tree;
@@ -30,6 +31,7 @@ pub use detectors::{
     EcodConfig, GmmConfig, HbosConfig, IsolationForestConfig, KMeansConfig, KnnConfig, LofConfig, PcaConfig,
 };
 pub use forest::ForestGridConfig;
+pub use linear::LinearGridConfig;
 pub use logistic::LogisticGridConfig;
 pub use mlp::MlpGridConfig;
 pub use regression_tree::RegressionTreeGridConfig;
@@ -89,6 +91,7 @@ fn entry<'de, A: MapAccess<'de>>(f: Family, map: &mut A) -> Result<Box<dyn GridC
         Family::Knn => read::<A, KnnConfig>(map),
         Family::Lof => read::<A, LofConfig>(map),
         Family::Pca => read::<A, PcaConfig>(map),
+        Family::Linear => read::<A, LinearGridConfig>(map),
     }
 }
 
