@@ -2,9 +2,9 @@
 selected regressor and the generator's true LGD, for bench/loss_peers.sh.
 
 Usage: loss_peers.py RUN_DIR OUT_JSON
-RUN_DIR is a run of pipelines/loss_prediction.yaml: its features/train.parquet and
-test.parquet (the encoded raw features riskpipe's models read, and the realised LGD) are the
-peer's data, so both sides fit the same rows and columns.
+RUN_DIR is a run of a loss_prediction pipeline: its features/train.parquet and test.parquet
+(the encoded raw features riskpipe's models read, and the realised LGD) are the peer's data, so
+both sides fit the same rows and columns. The true LGD is reported when the run has one.
 """
 import json
 import sys
@@ -33,6 +33,9 @@ result = {
                 "rmse": float(np.sqrt(mean_squared_error(y, p))), "mae": mean_absolute_error(y, p), "fit_predict_secs": secs},
     "riskpipe": {"model": sel, **{k: metrics["models"][sel]["test"][k] for k in ["r2", "rmse", "mae", "accuracy_ratio"]}},
     "riskpipe_models": {k: v["test"]["r2"] for k, v in metrics["models"].items()},
-    "true_lgd": {k: metrics["oracle"]["test"][k] for k in ["r2", "rmse", "mae", "accuracy_ratio"]},
+    "true_lgd": ({k: metrics["oracle"]["test"][k] for k in ["r2", "rmse", "mae", "accuracy_ratio"]}
+                 if metrics.get("oracle") else None),
+    "target_histogram": metrics["target_histogram"],
+    "mean_lgd_test": float(y.mean()),
 }
 json.dump(result, open(out, "w"), indent=1, sort_keys=True)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The LGD model of pipelines/loss_prediction.yaml (200,000 generated loans, release build) beside
 # scikit-learn's HistGradientBoostingRegressor fitted on the same training matrix and scored on the
-# same test rows, and beside the generator's true LGD (the ceiling). Writes
-# bench/results/loss_peers.{json,md}.
+# same test rows, and beside the generator's true LGD (the ceiling); then the same on Lending
+# Club's charged-off loans (bench/lending_club_lgd.yaml on ../shared/data). Writes
+# bench/results/loss_peers.{json,md} and lending_club_lgd.json.
 # Usage: bench/loss_peers.sh
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -16,10 +17,16 @@ start=$(date +%s.%N)
 (cd "$work" && "$bin" run loss.yaml --run-dir run > /dev/null)
 secs=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$start" "$(date +%s.%N)")
 "$py" "$repo/bench/loss_peers.py" "$work/run" "$repo/bench/results/loss_peers.json"
-python3 - "$repo/bench/results/loss_peers.json" "$repo/bench/results/loss_peers.md" "$secs" <<'PY'
+data="${RISKPIPE_SHARED_DATA:-$repo/../shared/data}"
+[ -d "$data/lending_club_2015_5000" ] || { echo "error: $data/lending_club_2015_5000 not found (set RISKPIPE_SHARED_DATA)" >&2; exit 2; }
+sed "s|DATA/|$data/|" "$repo/bench/lending_club_lgd.yaml" > "$work/lc.yaml"
+(cd "$work" && "$bin" run lc.yaml --run-dir lc > /dev/null)
+"$py" "$repo/bench/loss_peers.py" "$work/lc" "$repo/bench/results/lending_club_lgd.json"
+python3 - "$repo/bench/results/loss_peers.json" "$repo/bench/results/loss_peers.md" "$secs" "$repo/bench/results/lending_club_lgd.json" <<'PY'
 import json, sys
-src, md, secs = sys.argv[1:]
+src, md, secs, lc = sys.argv[1:]
 d = json.load(open(src))
+c = json.load(open(lc))
 r, s, t = d["riskpipe"], d["sklearn"], d["true_lgd"]
 text = [f"`pipelines/loss_prediction.yaml`, release build, whole pipeline in {secs} s: {d['train_rows']:,} training and "
         f"{d['test_rows']:,} test rows (the defaulted loans of 200,000 generated), {d['features']} feature columns.",
@@ -31,6 +38,15 @@ text = [f"`pipelines/loss_prediction.yaml`, release build, whole pipeline in {se
         f"riskpipe R2 minus the true model's: {r['r2'] - t['r2']:+.4f} (bar: within 0.02); minus scikit-learn's: "
         f"{r['r2'] - s['r2']:+.4f} (bar: at least -0.005). Every riskpipe model's test R2: "
         + ", ".join(f"{k} {v:.4f}" for k, v in sorted(d["riskpipe_models"].items())) + "."]
+cr, cs = c["riskpipe"], c["sklearn"]
+near_one = sum(c["target_histogram"][17:])
+text += ["", f"Lending Club, `bench/lending_club_lgd.yaml`: {c['train_rows']} training and {c['test_rows']} test rows "
+         f"(the charged-off loans of 5,000), {c['features']} feature columns; realised LGD on the test rows: mean "
+         f"{c['mean_lgd_test']:.4f}, {100 * near_one:.1f} % of them at 0.85 or above.", "",
+         "| model | R2 | RMSE | MAE |", "|---|---|---|---|",
+         f"| riskpipe {cr['model']} (selected by CV RMSE) | {cr['r2']:.4f} | {cr['rmse']:.4f} | {cr['mae']:.4f} |",
+         f"| scikit-learn HistGradientBoostingRegressor | {cs['r2']:.4f} | {cs['rmse']:.4f} | {cs['mae']:.4f} |", "",
+         "Every riskpipe model's test R2: " + ", ".join(f"{k} {v:.4f}" for k, v in sorted(c["riskpipe_models"].items())) + "."]
 open(md, "w").write("\n".join(text) + "\n")
 print("\n".join(text))
 PY

@@ -1,7 +1,7 @@
 //! Loss prediction end to end: the realised LGD derived from exposures and recoveries, the
 //! regressors, the regression report, the bundle's `lgd`, and the user errors.
 
-use crate::util::{TestDir, repo};
+use crate::util::{TestDir, repo, shared_data};
 
 fn json(p: &std::path::Path) -> serde_json::Value {
     serde_json::from_slice(&fs_err::read(p).expect("read")).expect("json")
@@ -150,4 +150,40 @@ fn bad_loss_input_is_a_user_error_naming_the_culprit() {
     t.write("rate.yaml", &pipeline("  discount_rate: 5\n"));
     t.run(&["run", "rate.yaml", "--run-dir", "f"])
         .fails(2, &["loss.discount_rate", "outside [0, 1)"]);
+}
+
+#[test]
+#[cfg_attr(no_shared_data, ignore = "shared data folder ../shared/data is missing")]
+fn lending_club_charged_off_loans_through_the_lgd_model() {
+    let t = TestDir::new();
+    // The pipeline the benchmark runs too (`bench/loss_peers.sh`).
+    let yaml = fs_err::read_to_string(repo().join("bench/lending_club_lgd.yaml")).unwrap();
+    t.write("lc.yaml", &yaml.replace("DATA/", &format!("{}/", shared_data().display())));
+    t.run(&["run", "lc.yaml", "--run-dir", "run"]).ok();
+    let q = json(&t.join("run/ingest/quality.json"));
+    // The data's README, computed independently: 816 charged-off loans, LGD = 1 - recoveries /
+    // (funded_amnt - total_rec_prncp), mean 0.881, minimum -0.081 (three below 0 are clipped).
+    let ts = &q["target_summary"];
+    assert_eq!(ts["with_target"], 816, "{q}");
+    assert!((ts["mean"].as_f64().unwrap() - 0.881).abs() < 0.0006, "{ts}");
+    assert_eq!(ts["clipped"], 3, "{ts}");
+    // The realised LGD piles up near 1, and the report shows it.
+    let m = json(&t.join("run/evaluate/metrics.json"));
+    let h: Vec<f64> = m["target_histogram"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert!(h[17..].iter().sum::<f64>() > 0.6, "{h:?}");
+    let sel = m["selected_model"].as_str().unwrap();
+    let r2 = m["models"][sel]["test"]["r2"].as_f64().unwrap();
+    eprintln!("lending club LGD: {sel} test R2 {r2:.4}");
+    assert!(r2 > -0.1, "{r2}");
+    // The outcome columns never became features.
+    let fr = json(&t.join("run/features/report.json"));
+    for c in ["recoveries", "total_rec_prncp", "loan_status", "total_pymnt"] {
+        assert!(fr["excluded"][c].is_string(), "{c} is a feature: {}", fr["excluded"]);
+    }
+    assert_eq!(json(&t.join("run/deploy/check.json"))["ok"], true);
 }

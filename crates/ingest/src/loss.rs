@@ -17,10 +17,15 @@ use riskpipe_core::{Column, Error, Frame, Result};
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LossConfig {
-    /// The 0/1 default flag (default `default_flag`).
+    /// The 0/1 default flag (default `default_flag`), or a text column with `default_value`.
     pub default_flag: Option<String>,
+    /// The text of `default_flag` that means default (`Charged Off`); without it the column
+    /// is 0/1.
+    pub default_value: Option<String>,
     /// Exposure at default of a defaulted loan (default `ead`).
     pub ead: Option<String>,
+    /// Columns subtracted from `ead` (a funded amount less the principal repaid).
+    pub ead_less: Option<Vec<String>>,
     /// Recovery columns and when each is received, in years after default.
     pub recoveries: Option<BTreeMap<String, f64>>,
     /// One column of total recoveries, without timing (not discounted).
@@ -45,10 +50,16 @@ pub enum OutOfRange {
 /// How the realised LGD is computed (checked `loss:` keys).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LgdTarget {
-    /// The 0/1 default flag.
+    /// The default flag: 0/1, or text compared with `default_value`.
     pub default_flag: String,
+    /// The text meaning default, when the flag is text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_value: Option<String>,
     /// Exposure at default.
     pub ead: String,
+    /// Columns subtracted from `ead`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ead_less: Vec<String>,
     /// Recovery columns with the years after default at which each is received (discounted);
     /// a single `recovery_amount` column has no timing and is read at year 0.
     pub recoveries: Vec<(String, f64)>,
@@ -121,7 +132,9 @@ impl LossConfig {
             default_flag: self
                 .default_flag
                 .unwrap_or_else(|| riskpipe_synth::DEFAULT_FLAG.to_string()),
+            default_value: self.default_value,
             ead: self.ead.unwrap_or_else(|| "ead".to_string()),
+            ead_less: self.ead_less.unwrap_or_default(),
             recoveries,
             discount_rate,
         })
@@ -132,6 +145,7 @@ impl LgdTarget {
     /// The source columns the derivation reads.
     pub fn columns(&self) -> Vec<&str> {
         let mut v = vec![self.default_flag.as_str(), self.ead.as_str()];
+        v.extend(self.ead_less.iter().map(String::as_str));
         v.extend(self.recoveries.iter().map(|(c, _)| c.as_str()));
         v
     }
@@ -157,8 +171,41 @@ impl LgdTarget {
                 }),
             }
         };
-        let flag = number(&self.default_flag, "loss.default_flag")?;
-        let ead = number(&self.ead, "loss.ead")?;
+        let flag: Vec<f64> = match &self.default_value {
+            None => number(&self.default_flag, "loss.default_flag")?.to_vec(),
+            Some(want) => match frame.get(&self.default_flag) {
+                Some(Column::Text(v)) => v
+                    .iter()
+                    .map(|s| f64::from(u8::from(s.as_deref() == Some(want.as_str()))))
+                    .collect(),
+                Some(other) => {
+                    return Err(Error::data(
+                        file,
+                        None,
+                        Some(&self.default_flag),
+                        format!(
+                            "`loss.default_value` compares text, but the column is {:?}; drop the key for a 0/1 flag",
+                            other.kind()
+                        )
+                        .to_lowercase(),
+                    ));
+                }
+                None => {
+                    return Err(Error::ColumnNotFound {
+                        file: file.to_string(),
+                        column: self.default_flag.clone(),
+                        hint: "; it is named by `loss.default_flag`".into(),
+                    });
+                }
+            },
+        };
+        let mut ead = number(&self.ead, "loss.ead")?.to_vec();
+        for c in &self.ead_less {
+            let less = number(c, "loss.ead_less")?;
+            ead.iter_mut()
+                .zip(less)
+                .for_each(|(e, l)| *e -= if l.is_nan() { 0.0 } else { *l });
+        }
         let recs: Vec<(&[f64], f64)> = self
             .recoveries
             .iter()
@@ -187,7 +234,15 @@ impl LgdTarget {
                     file,
                     Some(i as u64 + 1),
                     Some(&self.ead),
-                    format!("a negative exposure at default ({})", ead[i]),
+                    if self.ead_less.is_empty() {
+                        format!("a negative exposure at default ({})", ead[i])
+                    } else {
+                        format!(
+                            "a negative exposure at default ({}, after subtracting {})",
+                            ead[i],
+                            self.ead_less.join(", ")
+                        )
+                    },
                 ));
             }
             if ead[i].is_nan() || ead[i] == 0.0 {
