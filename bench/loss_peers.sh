@@ -17,16 +17,20 @@ start=$(date +%s.%N)
 (cd "$work" && "$bin" run loss.yaml --run-dir run > /dev/null)
 secs=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$start" "$(date +%s.%N)")
 "$py" "$repo/bench/loss_peers.py" "$work/run" "$repo/bench/results/loss_peers.json"
+cp "$repo/pipelines/ccf_prediction.yaml" "$work/ccf.yaml"
+(cd "$work" && "$bin" run ccf.yaml --run-dir ccf > /dev/null)
+"$py" "$repo/bench/loss_peers.py" "$work/ccf" "$repo/bench/results/ccf_peers.json"
 data="${RISKPIPE_SHARED_DATA:-$repo/../shared/data}"
 [ -d "$data/lending_club_2015_5000" ] || { echo "error: $data/lending_club_2015_5000 not found (set RISKPIPE_SHARED_DATA)" >&2; exit 2; }
 sed "s|DATA/|$data/|" "$repo/bench/lending_club_lgd.yaml" > "$work/lc.yaml"
 (cd "$work" && "$bin" run lc.yaml --run-dir lc > /dev/null)
 "$py" "$repo/bench/loss_peers.py" "$work/lc" "$repo/bench/results/lending_club_lgd.json"
-python3 - "$repo/bench/results/loss_peers.json" "$repo/bench/results/loss_peers.md" "$secs" "$repo/bench/results/lending_club_lgd.json" <<'PY'
+python3 - "$repo/bench/results/loss_peers.json" "$repo/bench/results/loss_peers.md" "$secs" "$repo/bench/results/lending_club_lgd.json" "$repo/bench/results/ccf_peers.json" <<'PY'
 import json, sys
-src, md, secs, lc = sys.argv[1:]
+src, md, secs, lc, ccf = sys.argv[1:]
 d = json.load(open(src))
 c = json.load(open(lc))
+f = json.load(open(ccf))
 r, s, t = d["riskpipe"], d["sklearn"], d["true_lgd"]
 text = [f"`pipelines/loss_prediction.yaml`, release build, whole pipeline in {secs} s: {d['train_rows']:,} training and "
         f"{d['test_rows']:,} test rows (the defaulted loans of 200,000 generated), {d['features']} feature columns.",
@@ -38,6 +42,14 @@ text = [f"`pipelines/loss_prediction.yaml`, release build, whole pipeline in {se
         f"riskpipe R2 minus the true model's: {r['r2'] - t['r2']:+.4f} (bar: within 0.02); minus scikit-learn's: "
         f"{r['r2'] - s['r2']:+.4f} (bar: at least -0.005). Every riskpipe model's test R2: "
         + ", ".join(f"{k} {v:.4f}" for k, v in sorted(d["riskpipe_models"].items())) + "."]
+fr, fs, ft = f["riskpipe"], f["sklearn"], f["true_lgd"]
+text += ["", f"CCF, `pipelines/ccf_prediction.yaml` (the same generated book): {f['train_rows']:,} training and "
+         f"{f['test_rows']:,} test rows (the defaulted cards), {f['features']} feature columns; test metrics of the realised CCF.", "",
+         "| model | R2 | RMSE | MAE |", "|---|---|---|---|",
+         f"| riskpipe {fr['model']} (selected by CV RMSE) | {fr['r2']:.4f} | {fr['rmse']:.4f} | {fr['mae']:.4f} |",
+         f"| scikit-learn HistGradientBoostingRegressor | {fs['r2']:.4f} | {fs['rmse']:.4f} | {fs['mae']:.4f} |",
+         f"| true CCF of the generator (ceiling) | {ft['r2']:.4f} | {ft['rmse']:.4f} | {ft['mae']:.4f} |", "",
+         "Every riskpipe model's test R2: " + ", ".join(f"{k} {v:.4f}" for k, v in sorted(f["riskpipe_models"].items())) + "."]
 cr, cs = c["riskpipe"], c["sklearn"]
 near_one = sum(c["target_histogram"][17:])
 text += ["", f"Lending Club, `bench/lending_club_lgd.yaml`: {c['train_rows']} training and {c['test_rows']} test rows "

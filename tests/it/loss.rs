@@ -116,7 +116,7 @@ fn bad_loss_input_is_a_user_error_naming_the_culprit() {
     t.run(&["run", "p.yaml", "--run-dir", "a"]).fails(
         2,
         &[
-            "rows have an LGD outside [0, 1]",
+            "rows have a target (LGD or CCF) outside [0, 1]",
             "row 1: -0.2000",
             "loss.lgd_out_of_range: clip",
         ],
@@ -146,6 +146,10 @@ fn bad_loss_input_is_a_user_error_naming_the_culprit() {
     );
     t.run(&["run", "both.yaml", "--run-dir", "e"])
         .fails(2, &["data.target", "keep one"]);
+    // A CCF needs the drawn balance and the limit, and takes no recoveries.
+    t.write("ccf.yaml", &pipeline("  target: ccf\n"));
+    t.run(&["run", "ccf.yaml", "--run-dir", "g"])
+        .fails(2, &["loss.target", "recoveries", "loss.drawn", "loss.limit"]);
     // A discount rate that is not a yearly rate.
     t.write("rate.yaml", &pipeline("  discount_rate: 5\n"));
     t.run(&["run", "rate.yaml", "--run-dir", "f"])
@@ -158,7 +162,10 @@ fn lending_club_charged_off_loans_through_the_lgd_model() {
     let t = TestDir::new();
     // The pipeline the benchmark runs too (`bench/loss_peers.sh`).
     let yaml = fs_err::read_to_string(repo().join("bench/lending_club_lgd.yaml")).unwrap();
-    t.write("lc.yaml", &yaml.replace("DATA/", &format!("{}/", shared_data().display())));
+    t.write(
+        "lc.yaml",
+        &yaml.replace("DATA/", &format!("{}/", shared_data().display())),
+    );
     t.run(&["run", "lc.yaml", "--run-dir", "run"]).ok();
     let q = json(&t.join("run/ingest/quality.json"));
     // The data's README, computed independently: 816 charged-off loans, LGD = 1 - recoveries /
@@ -186,4 +193,57 @@ fn lending_club_charged_off_loans_through_the_lgd_model() {
         assert!(fr["excluded"][c].is_string(), "{c} is a feature: {}", fr["excluded"]);
     }
     assert_eq!(json(&t.join("run/deploy/check.json"))["ok"], true);
+}
+
+#[test]
+fn the_ccf_model_learns_from_defaulted_cards_and_the_bundle_returns_ccf() {
+    let t = TestDir::new();
+    let yaml = fs_err::read_to_string(repo().join("pipelines/ccf_prediction.yaml"))
+        .unwrap()
+        .replace("rows: 200000", "rows: 60000");
+    t.write("ccf.yaml", &yaml);
+    t.run(&["run", "ccf.yaml", "--run-dir", "run"]).ok();
+    let run = t.join("run");
+    let m = json(&run.join("evaluate/metrics.json"));
+    assert_eq!(m["target"], "realised_ccf");
+    assert_eq!(m["oracle"]["column"], "true_ccf");
+    // Only defaulted cards have a CCF; the EAD (its outcome) is never a feature.
+    let q = json(&run.join("ingest/quality.json"));
+    assert!(
+        q["lgd"]["no_undrawn"].as_u64().unwrap() > 0,
+        "term loans have no CCF: {q}"
+    );
+    let fr = json(&run.join("features/report.json"));
+    assert!(
+        fr["excluded"]["ead"].as_str().unwrap().contains("derived"),
+        "{}",
+        fr["excluded"]
+    );
+    assert!(
+        fr["excluded"]["credit_limit"].is_null(),
+        "the limit is known before default"
+    );
+    let sel = m["selected_model"].as_str().unwrap();
+    assert!(
+        m["models"][sel]["test"]["r2"].as_f64().unwrap() > 0.05,
+        "{}",
+        m["models"][sel]
+    );
+    let html = fs_err::read_to_string(run.join("evaluate/report.html")).unwrap();
+    assert!(html.contains("Credit conversion factor"));
+    t.run(&["synth", "loss", "--rows", "100", "--seed", "3", "--out", "book.csv"])
+        .ok();
+    t.run(&[
+        "score",
+        "--bundle",
+        "run/deploy/bundle",
+        "--input",
+        "book.csv",
+        "--output",
+        "c.csv",
+    ])
+    .ok();
+    let scored = fs_err::read_to_string(t.join("c.csv")).unwrap();
+    assert!(scored.starts_with("loan_id,ccf,reason_1"), "{scored}");
+    assert!(scored.contains("raises the CCF"), "{scored}");
 }

@@ -31,6 +31,8 @@ pub const SCALED_SUFFIX: &str = "__scaled";
 pub const ONE_HOT_INFIX: &str = "__scaled=";
 /// Loss prediction's target when it is derived from exposures and recoveries.
 pub const REALISED_LGD: &str = "realised_lgd";
+/// Loss prediction's target when it is a credit conversion factor derived from exposures.
+pub const REALISED_CCF: &str = "realised_ccf";
 /// Prefix of a model's test-set prediction in `predictions.parquet`.
 pub const PREDICTION_PREFIX: &str = "p_";
 /// The calibrated PD column of `predictions.parquet`.
@@ -45,6 +47,8 @@ pub const ANOMALY_SCORE: &str = "anomaly_score";
 pub const IS_FLAGGED: &str = "is_flagged";
 /// Scoring output of a loss bundle: the predicted loss given default.
 pub const LGD: &str = "lgd";
+/// Scoring output of a CCF bundle: the predicted credit conversion factor.
+pub const CCF: &str = "ccf";
 /// Scoring output: prefix of the reason codes `reason_1..k`.
 pub const REASON_PREFIX: &str = "reason_";
 
@@ -76,8 +80,8 @@ pub fn reserved(name: &str, role: Role) -> Option<String> {
     if name == SOURCE_ROW {
         return Some("riskpipe adds the source row number under this name".into());
     }
-    if role == Role::Column && name == REALISED_LGD {
-        return Some("loss prediction derives its target, the realised LGD, under this name".into());
+    if role == Role::Column && (name == REALISED_LGD || name == REALISED_CCF) {
+        return Some("loss prediction derives its target (the realised LGD or CCF) under this name".into());
     }
     if role != Role::Id {
         if name == ROW {
@@ -106,7 +110,7 @@ pub fn reserved(name: &str, role: Role) -> Option<String> {
     }
     if role == Role::Id && is_score_output(name) {
         return Some(format!(
-            "`{PD}`, `{SCORE}`, `{LGD}`, `{ANOMALY_SCORE}`, `{IS_FLAGGED}` and `{REASON_PREFIX}<k>` are the scoring outputs written beside the id"
+            "`{PD}`, `{SCORE}`, `{LGD}`, `{CCF}`, `{ANOMALY_SCORE}`, `{IS_FLAGGED}` and `{REASON_PREFIX}<k>` are the scoring outputs written beside the id"
         ));
     }
     None
@@ -117,6 +121,7 @@ pub fn is_score_output(name: &str) -> bool {
     name == PD
         || name == SCORE
         || name == LGD
+        || name == CCF
         || name == ANOMALY_SCORE
         || name == IS_FLAGGED
         || name

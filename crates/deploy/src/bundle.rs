@@ -151,6 +151,16 @@ impl Scorer {
         self.model.output() == riskpipe_models::Output::AnomalyScore
     }
 
+    /// The output column of an amount bundle: `ccf` for a credit-conversion model, else `lgd`.
+    fn amount_name(&self) -> &'static str {
+        use riskpipe_core::names::{CCF, LGD, REALISED_CCF};
+        if self.transform.target.as_deref() == Some(REALISED_CCF) {
+            CCF
+        } else {
+            LGD
+        }
+    }
+
     /// Whether the bundle predicts an amount (loss prediction's LGD) rather than a PD.
     pub fn is_amount(&self) -> bool {
         self.model.output() == riskpipe_models::Output::Amount
@@ -164,7 +174,7 @@ impl Scorer {
         use riskpipe_core::names::{ANOMALY_SCORE, IS_FLAGGED, PD, REASON_PREFIX, ROW, SCORE};
         let mut v = vec![self.info.id.clone().unwrap_or_else(|| ROW.into())];
         if self.is_amount() {
-            v.push(riskpipe_core::names::LGD.into());
+            v.push(self.amount_name().into());
         } else if self.is_detector() {
             v.extend([ANOMALY_SCORE.into(), IS_FLAGGED.into()]);
         } else {
@@ -197,7 +207,12 @@ impl Scorer {
     /// largest positive TreeSHAP contributions to it.
     fn score_amounts(&self, x: &Frame, masked: &Frame, first_row: u64, file: &str, explain: bool) -> Result<Frame> {
         let lgd = self.model.predict_frame(x)?;
-        self.check_finite("LGD", &lgd, first_row, file)?;
+        self.check_finite(
+            if self.amount_name() == "ccf" { "CCF" } else { "LGD" },
+            &lgd,
+            first_row,
+            file,
+        )?;
         let n = lgd.len();
         let k = self.reasons();
         let mut reasons: Vec<Vec<Option<String>>> = vec![vec![None; n]; k];
@@ -223,7 +238,11 @@ impl Scorer {
     /// Reason codes of a tree model: per row, the features with the largest positive exact
     /// contributions (TreeSHAP) to its risk, a feature's missing flag counted with it.
     fn shap_reasons(&self, x: &Frame, masked: &Frame, reasons: &mut [Vec<Option<String>>]) -> Result<()> {
-        let what = if self.is_amount() { "the LGD" } else { "the risk" };
+        let what = match (self.is_amount(), self.amount_name()) {
+            (true, riskpipe_core::names::CCF) => "the CCF",
+            (true, _) => "the LGD",
+            _ => "the risk",
+        };
         let cols = riskpipe_models::feature_columns(x, self.model.features())?;
         let Some((phi, _)) = self.model.contributions(&cols) else {
             return Ok(());

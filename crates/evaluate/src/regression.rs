@@ -19,8 +19,9 @@ use crate::artifacts::{RegressionMetricsFile, RegressionModelMetrics, Regression
 use crate::config::EvaluateParams;
 
 /// The truth column that a continuous target of `task` is checked against.
-fn truth_column(task: Task) -> Option<&'static str> {
+fn truth_column(task: Task, target: &str) -> Option<&'static str> {
     match task {
+        Task::LossPrediction if target == riskpipe_core::names::REALISED_CCF => Some("true_ccf"),
         Task::LossPrediction => Some("true_lgd"),
         _ => None,
     }
@@ -97,7 +98,10 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
         );
         preds.push(format!("{PREDICTION_PREFIX}{name}"), Column::Number(pte));
     }
-    let oracle = match (truth_column(params.task), inputs.optional("ingest/truth.parquet")) {
+    let oracle = match (
+        truth_column(params.task, &target),
+        inputs.optional("ingest/truth.parquet"),
+    ) {
         (Some(column), Some(path)) => {
             let truth = read_parquet(&path)?;
             oracle_values(&truth, column, &test).map(|p| RegressionOracle {

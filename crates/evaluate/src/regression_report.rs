@@ -15,8 +15,13 @@ pub fn render(params: &EvaluateParams, m: &RegressionMetricsFile) -> String {
         s,
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>riskpipe report: {p}</title>
 <style>body{{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1180px;padding:0 1em;color:#222}}table{{border-collapse:collapse;margin:.6em 0}}td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right;font-size:14px}}th{{background:#f3f3f3}}td:first-child,th:first-child{{text-align:left}}.sel td{{font-weight:bold}}.grid{{display:flex;flex-wrap:wrap;gap:12px}}figure{{margin:0}}section{{margin-top:1.6em}}</style></head><body>
-<h1>Loss given default: {p}</h1>"#,
-        p = esc(&params.pipeline)
+<h1>{what}: {p}</h1>"#,
+        p = esc(&params.pipeline),
+        what = if m.target == riskpipe_core::names::REALISED_CCF {
+            "Credit conversion factor"
+        } else {
+            "Loss given default"
+        }
     );
     let _ = write!(
         s,
@@ -37,7 +42,7 @@ pub fn render(params: &EvaluateParams, m: &RegressionMetricsFile) -> String {
 /// Every model on train and test, and the true model's ceiling.
 fn comparison(s: &mut String, m: &RegressionMetricsFile) {
     s.push_str(
-        r#"<section id="comparison"><h2>Model comparison</h2><p>The accuracy ratio is the area between the model's cumulative accuracy profile (loans by predicted LGD, highest first, against their share of the realised loss) and the diagonal, over the perfect ranking's.</p><table><tr><th>model</th><th>CV RMSE</th><th>train RMSE</th><th>test RMSE</th><th>test MAE</th><th>test R2</th><th>test accuracy ratio</th><th>test mean predicted</th><th>test mean realised</th></tr>"#,
+        r#"<section id="comparison"><h2>Model comparison</h2><p>The accuracy ratio is the area between the model's cumulative accuracy profile (loans by prediction, highest first, against their share of the realised total) and the diagonal, over the perfect ranking's.</p><table><tr><th>model</th><th>CV RMSE</th><th>train RMSE</th><th>test RMSE</th><th>test MAE</th><th>test R2</th><th>test accuracy ratio</th><th>test mean predicted</th><th>test mean realised</th></tr>"#,
     );
     for (name, r) in &m.models {
         let _ = write!(

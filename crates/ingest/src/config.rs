@@ -181,10 +181,9 @@ impl IngestConfig {
         let (target, label) = self.outcome(&source, kind, file, &mut errs);
         let lgd_out_of_range = loss.as_ref().and_then(|l| l.lgd_out_of_range).unwrap_or_default();
         let lgd = self.lgd(&source, kind, &target, loss, file, &mut errs);
-        let target = if lgd.is_some() {
-            Some(riskpipe_core::names::REALISED_LGD.to_string())
-        } else {
-            target
+        let target = match &lgd {
+            Some(l) => Some(l.target.column().to_string()),
+            None => target,
         };
         let id = match (&self.id, &source) {
             (Some(i), _) => Some(i.clone()),

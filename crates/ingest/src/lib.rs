@@ -26,5 +26,5 @@ mod loss;
 mod run;
 
 pub use config::{IngestConfig, IngestParams, Source};
-pub use loss::{LgdSummary, LgdTarget, LossConfig, OutOfRange};
+pub use loss::{LgdSummary, LgdTarget, LossConfig, LossTarget, OutOfRange};
 pub use run::{QualityReport, SOURCE_ROW, Schema, SchemaColumn, inputs, run};

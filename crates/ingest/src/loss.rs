@@ -13,10 +13,38 @@ use serde::{Deserialize, Serialize};
 
 use riskpipe_core::{Column, Error, Frame, Result};
 
+/// What a loss pipeline learns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LossTarget {
+    /// Loss given default: `realised_lgd`.
+    #[default]
+    Lgd,
+    /// Credit conversion factor of a revolving line: `realised_ccf`, the share of the undrawn
+    /// limit drawn by default, `(EAD - drawn) / (limit - drawn)`.
+    Ccf,
+}
+
+impl LossTarget {
+    /// The derived target column.
+    pub fn column(self) -> &'static str {
+        match self {
+            LossTarget::Lgd => riskpipe_core::names::REALISED_LGD,
+            LossTarget::Ccf => riskpipe_core::names::REALISED_CCF,
+        }
+    }
+}
+
 /// The `loss:` section, as written.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LossConfig {
+    /// What the pipeline learns: `lgd` (default) or `ccf`.
+    pub target: Option<LossTarget>,
+    /// A revolving line's drawn balance before default (`ccf`; default `drawn`).
+    pub drawn: Option<String>,
+    /// A revolving line's limit (`ccf`; default `credit_limit`).
+    pub limit: Option<String>,
     /// The 0/1 default flag (default `default_flag`), or a text column with `default_value`.
     pub default_flag: Option<String>,
     /// The text of `default_flag` that means default (`Charged Off`); without it the column
@@ -47,9 +75,15 @@ pub enum OutOfRange {
     Clip,
 }
 
-/// How the realised LGD is computed (checked `loss:` keys).
+/// How the realised LGD (or CCF) is computed (checked `loss:` keys).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LgdTarget {
+    /// What is derived.
+    #[serde(default, skip_serializing_if = "is_lgd")]
+    pub target: LossTarget,
+    /// Drawn balance and limit of a revolving line (`ccf`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revolving: Option<(String, String)>,
     /// The default flag: 0/1, or text compared with `default_value`.
     pub default_flag: String,
     /// The text meaning default, when the flag is text.
@@ -67,6 +101,10 @@ pub struct LgdTarget {
     pub discount_rate: f64,
 }
 
+fn is_lgd(t: &LossTarget) -> bool {
+    *t == LossTarget::Lgd
+}
+
 /// What deriving the target found, for `quality.json`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LgdSummary {
@@ -76,6 +114,13 @@ pub struct LgdSummary {
     pub not_defaulted: u64,
     /// Defaulted loans without a positive EAD (no LGD).
     pub no_exposure: u64,
+    /// Defaulted loans that are not revolving lines with an undrawn limit (no CCF).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub no_undrawn: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl LossConfig {
@@ -89,7 +134,43 @@ impl LossConfig {
                 format!("{discount_rate} is outside [0, 1): a yearly rate such as 0.05"),
             ));
         }
+        let target = self.target.unwrap_or_default();
+        let revolving = match target {
+            LossTarget::Ccf => {
+                if self.recoveries.is_some() || self.recovery_amount.is_some() {
+                    errs.push(Error::config(
+                        file,
+                        "loss.target",
+                        "is `ccf`: recoveries do not enter a credit conversion factor; drop `recoveries` / `recovery_amount`",
+                    ));
+                }
+                let name = |v: Option<String>, synth: &str, key: &str, errs: &mut Vec<Error>| match v {
+                    Some(c) => c,
+                    None if synth_loss => synth.to_string(),
+                    None => {
+                        errs.push(Error::config(
+                            file,
+                            key,
+                            "missing: `ccf` needs the drawn balance and the limit",
+                        ));
+                        String::new()
+                    }
+                };
+                let drawn = name(self.drawn, "drawn", "loss.drawn", errs);
+                let limit = name(self.limit, "credit_limit", "loss.limit", errs);
+                Some((drawn, limit))
+            }
+            LossTarget::Lgd => {
+                for (key, v) in [("loss.drawn", &self.drawn), ("loss.limit", &self.limit)] {
+                    if v.is_some() {
+                        errs.push(Error::config(file, key, "applies to `loss.target: ccf`"));
+                    }
+                }
+                None
+            }
+        };
         let recoveries: Vec<(String, f64)> = match (self.recoveries, self.recovery_amount) {
+            _ if target == LossTarget::Ccf => Vec::new(),
             (Some(_), Some(_)) => {
                 errs.push(Error::config(
                     file,
@@ -129,6 +210,8 @@ impl LossConfig {
             }
         };
         Some(LgdTarget {
+            target,
+            revolving,
             default_flag: self
                 .default_flag
                 .unwrap_or_else(|| riskpipe_synth::DEFAULT_FLAG.to_string()),
@@ -147,6 +230,24 @@ impl LgdTarget {
         let mut v = vec![self.default_flag.as_str(), self.ead.as_str()];
         v.extend(self.ead_less.iter().map(String::as_str));
         v.extend(self.recoveries.iter().map(|(c, _)| c.as_str()));
+        if let Some((d, l)) = &self.revolving {
+            v.extend([d.as_str(), l.as_str()]);
+        }
+        v
+    }
+
+    /// The columns that describe the outcome (never features): the default flag, the
+    /// recoveries and what is subtracted from the EAD for an LGD; the flag and the EAD for a CCF
+    /// (the drawn balance and limit are known before default).
+    pub fn outcome_columns(&self) -> Vec<&str> {
+        let mut v = vec![self.default_flag.as_str()];
+        match self.target {
+            LossTarget::Lgd => {
+                v.extend(self.ead_less.iter().map(String::as_str));
+                v.extend(self.recoveries.iter().map(|(c, _)| c.as_str()));
+            }
+            LossTarget::Ccf => v.push(self.ead.as_str()),
+        }
         v
     }
 
@@ -211,6 +312,10 @@ impl LgdTarget {
             .iter()
             .map(|(c, y)| Ok((number(c, &format!("loss.recoveries.{c}"))?, *y)))
             .collect::<Result<_>>()?;
+        let revolving = match &self.revolving {
+            Some((d, l)) => Some((number(d, "loss.drawn")?, number(l, "loss.limit")?)),
+            None => None,
+        };
         let mut summary = LgdSummary::default();
         let mut lgd = vec![f64::NAN; frame.rows()];
         for i in 0..frame.rows() {
@@ -247,6 +352,16 @@ impl LgdTarget {
             }
             if ead[i].is_nan() || ead[i] == 0.0 {
                 summary.no_exposure += 1;
+                continue;
+            }
+            if let Some((drawn, limit)) = &revolving {
+                let (d, l) = (drawn[i], limit[i]);
+                if (l - d).is_nan() || l - d <= 0.0 {
+                    summary.no_undrawn += 1;
+                    continue;
+                }
+                lgd[i] = (ead[i] - d) / (l - d);
+                summary.with_lgd += 1;
                 continue;
             }
             let mut pv = 0.0;

@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 
 use riskpipe_core::frame::{parse_date, parse_number};
 use riskpipe_core::io::{read_parquet, write_json, write_parquet};
-use riskpipe_core::names::REALISED_LGD;
 use riskpipe_core::stage::{Input, StageInputs, StageReport};
 use riskpipe_core::{Column, ColumnKind, Error, Frame, Result, Target};
 
@@ -150,16 +149,17 @@ pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<S
     let rows_read = frame.rows() as u64;
     let lgd = match &params.lgd {
         Some(spec) => {
-            if frame.get(REALISED_LGD).is_some() {
+            let column = spec.target.column();
+            if frame.get(column).is_some() {
                 return Err(Error::data(
                     &file,
                     None,
-                    Some(REALISED_LGD),
+                    Some(column),
                     "loss prediction derives its target under this name; rename the column in the source, or name it with `data.target`",
                 ));
             }
             let (v, summary) = spec.derive(&frame, &file)?;
-            frame.push(REALISED_LGD, Column::Number(v));
+            frame.push(column, Column::Number(v));
             Some(summary)
         }
         None => None,
@@ -218,13 +218,7 @@ pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<S
         target_sources: params
             .lgd
             .as_ref()
-            .map(|l| {
-                l.columns()
-                    .into_iter()
-                    .filter(|c| *c != l.ead)
-                    .map(str::to_string)
-                    .collect()
-            })
+            .map(|l| l.outcome_columns().into_iter().map(str::to_string).collect())
             .unwrap_or_default(),
     };
     let quality = QualityReport {
@@ -415,7 +409,11 @@ fn encode_lgd(frame: &mut Frame, params: &IngestParams, file: &str) -> Result<(u
                 file,
                 None,
                 Some(t),
-                format!("the target must be numeric (an LGD in [0, 1]); it is {:?}", c.kind()).to_lowercase(),
+                format!(
+                    "the target must be numeric (an LGD or CCF in [0, 1]); it is {:?}",
+                    c.kind()
+                )
+                .to_lowercase(),
             ));
         }
         None => {
@@ -441,7 +439,7 @@ fn encode_lgd(frame: &mut Frame, params: &IngestParams, file: &str) -> Result<(u
                 None,
                 Some(t),
                 format!(
-                    "{} rows have an LGD outside [0, 1] ({}); check the data, or set `loss.lgd_out_of_range: clip` to clip them",
+                    "{} rows have a target (LGD or CCF) outside [0, 1] ({}); check the data, or set `loss.lgd_out_of_range: clip` to clip them",
                     outside.len(),
                     first.join(", ")
                 ),
