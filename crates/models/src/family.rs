@@ -12,6 +12,7 @@ use riskpipe_core::{Error, Frame, Result};
 
 use crate::detect::Detect;
 use crate::{
+    Criterion,
     AdaBoost, AdaBoostParams, Bagging, BaggingParams, BaseParams, BoostingParams, DecisionTree, DetectorEnsemble, Ecod,
     EcodParams, ForestParams, GaussianMixture, GmmParams, GradientBoosting, Hbos, HbosParams, IsolationForest,
     IsolationForestParams, KMeans, KMeansParams, Knn, LinearParams, LinearRegression, Lof, LogisticParams,
@@ -363,6 +364,7 @@ impl ModelParams {
         match self {
             ModelParams::Boosting(b) if b.objective.predicts_amount() => Output::Amount,
             ModelParams::RegressionTree(_) | ModelParams::Linear(_) => Output::Amount,
+            ModelParams::Forest(f) if f.tree.criterion == Criterion::SquaredError => Output::Amount,
             ModelParams::IsolationForest(_)
             | ModelParams::Ecod(_)
             | ModelParams::Hbos(_)
@@ -675,6 +677,7 @@ impl Model {
         match self {
             Model::Boosting(b) if b.params.objective.predicts_amount() => Output::Amount,
             Model::RegressionTree(_) | Model::Linear(_) => Output::Amount,
+            Model::Forest(f) if f.params.tree.criterion == Criterion::SquaredError => Output::Amount,
             _ if self.detector().is_some() => Output::AnomalyScore,
             _ => Output::Probability,
         }

@@ -35,7 +35,8 @@ pub struct RandomForest {
 }
 
 impl RandomForest {
-    /// Fits on columns `x`, labels `y` in {0, 1}.
+    /// Fits on columns `x`, labels `y` in {0, 1} (or, with the trees' `criterion` set to
+    /// squared error, an amount: a regression forest whose prediction is the trees' mean).
     pub fn fit(names: &[String], x: &[&[f64]], y: &[f64], params: &ForestParams) -> Result<Self> {
         let n = y.len();
         if n == 0 || x.is_empty() || params.n_trees == 0 {
@@ -85,7 +86,9 @@ impl RandomForest {
             }
         }
         let scored: Vec<usize> = (0..n).filter(|&i| oob_cnt[i] > 0).collect();
-        let oob_auc = (scored.len() > 1).then(|| {
+        // An AUC ranks 0/1 labels: a regression forest (squared error) has none.
+        let classifier = params.tree.criterion == crate::Criterion::Gini;
+        let oob_auc = (classifier && scored.len() > 1).then(|| {
             let yy: Vec<f64> = scored.iter().map(|&i| y[i]).collect();
             let pp: Vec<f64> = scored.iter().map(|&i| oob_sum[i] / f64::from(oob_cnt[i])).collect();
             riskpipe_core::stats::auc(&yy, &pp)
@@ -112,7 +115,8 @@ impl RandomForest {
         })
     }
 
-    /// P(y = 1) per row: the mean of the trees' leaf probabilities.
+    /// P(y = 1) per row: the mean of the trees' leaf probabilities (a regression forest: the
+    /// mean of their leaf amounts).
     pub fn predict_proba(&self, x: &[&[f64]]) -> Vec<f64> {
         let k = self.trees.len().max(1) as f64;
         let nodes: Vec<Vec<crate::tree::Node>> = self.trees.iter().map(|t| t.nodes.clone()).collect();
@@ -167,5 +171,35 @@ mod tests {
         d.sort_by(f64::total_cmp);
         d.dedup();
         assert!(d.len() > 200);
+    }
+
+    #[test]
+    fn a_regression_forest_averages_its_trees_amounts() {
+        let mut rng = Rng::new(12);
+        let n = 4000;
+        let cols: Vec<Vec<f64>> = (0..3).map(|_| (0..n).map(|_| rng.uniform()).collect()).collect();
+        let y: Vec<f64> = (0..n)
+            .map(|i| 0.2 + 0.6 * cols[0][i] * cols[1][i] + 0.05 * rng.normal())
+            .collect();
+        let names: Vec<String> = (0..3).map(|i| format!("x{i}")).collect();
+        let x: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
+        let params = ForestParams {
+            n_trees: 60,
+            tree: TreeParams {
+                max_depth: 8,
+                min_samples_leaf: 10,
+                criterion: crate::Criterion::SquaredError,
+                ..TreeParams::default()
+            },
+            seed: 3,
+        };
+        let f = RandomForest::fit(&names, &x, &y, &params).unwrap();
+        assert!(f.oob_auc.is_none(), "no AUC of an amount");
+        let p = f.predict_proba(&x);
+        let mean = y.iter().sum::<f64>() / n as f64;
+        let sst: f64 = y.iter().map(|v| (v - mean) * (v - mean)).sum();
+        let sse: f64 = y.iter().zip(&p).map(|(a, b)| (a - b) * (a - b)).sum();
+        assert!(1.0 - sse / sst > 0.8, "R2 {}", 1.0 - sse / sst);
+        assert_eq!(RandomForest::fit(&names, &x, &y, &params).unwrap(), f);
     }
 }

@@ -70,6 +70,12 @@ fn expand(c: ForestGridConfig, ctx: &mut Ctx<'_>) -> Vec<ForestParams> {
                         max_features: c.max_features,
                         balanced: balanced(c.class_weight),
                         ccp_alpha: 0.0,
+                        // Squared error for an amount (a regression forest), Gini for 0/1.
+                        criterion: if ctx.target == riskpipe_core::Target::Continuous {
+                            riskpipe_models::Criterion::SquaredError
+                        } else {
+                            riskpipe_models::Criterion::Gini
+                        },
                         ..TreeParams::default()
                     },
                     seed: ctx.seed,
