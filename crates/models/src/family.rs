@@ -17,7 +17,7 @@ use crate::{
     EcodParams, ForestParams, GaussianMixture, GmmParams, GradientBoosting, Hbos, HbosParams, IsolationForest,
     IsolationForestParams, KMeans, KMeansParams, Knn, LinearParams, LinearRegression, Lof, LogisticParams,
     LogisticRegression, Mlp, MlpParams, NEIGHBOUR_ROW_LIMIT, NeighbourParams, Node, Objective, PcaDetector, PcaParams,
-    RandomForest, RegressionTreeParams, TreeParams, feature_columns, shap,
+    RandomForest, RegressionTreeParams, TreeParams, TwoStage, TwoStageParams, feature_columns, shap,
 };
 
 /// A model family, by the name a pipeline file and `model.json` use.
@@ -61,11 +61,13 @@ pub enum Family {
     Pca,
     /// Linear regression of an amount: least squares, or fractional logit for a share.
     Linear,
+    /// Two stages for a loss rate: P(any loss), then the severity of the loss cases.
+    TwoStage,
 }
 
 impl Family {
     /// Every family, in the order train searches them and reports list them.
-    pub const ALL: [Family; 17] = [
+    pub const ALL: [Family; 18] = [
         Family::Logistic,
         Family::Tree,
         Family::Forest,
@@ -83,10 +85,11 @@ impl Family {
         Family::Lof,
         Family::Pca,
         Family::Linear,
+        Family::TwoStage,
     ];
 
     /// Every family's name, in the order of [`Family::ALL`].
-    pub const NAMES: [&'static str; 17] = [
+    pub const NAMES: [&'static str; 18] = [
         "logistic",
         "tree",
         "forest",
@@ -104,6 +107,7 @@ impl Family {
         "lof",
         "pca",
         "linear",
+        "two_stage",
     ];
 
     /// The family's name (`train.models.<name>`, `train/<name>.json`).
@@ -206,6 +210,8 @@ pub enum ModelParams {
     Pca(PcaParams),
     /// Linear regression.
     Linear(LinearParams),
+    /// Two-stage loss rate.
+    TwoStage(TwoStageParams),
 }
 
 /// `From` each family's parameters: `ModelParams::from(TreeParams { .. })`.
@@ -235,6 +241,7 @@ params_from! {
     GmmParams => Gmm,
     PcaParams => Pca,
     LinearParams => Linear,
+    TwoStageParams => TwoStage,
 }
 
 /// `Err` naming `field` unless `ok`.
@@ -333,6 +340,7 @@ impl ModelParams {
             Family::Lof => ModelParams::Lof(read(family, v)?),
             Family::Pca => ModelParams::Pca(read(family, v)?),
             Family::Linear => ModelParams::Linear(read(family, v)?),
+            Family::TwoStage => ModelParams::TwoStage(read(family, v)?),
         })
     }
 
@@ -356,6 +364,7 @@ impl ModelParams {
             ModelParams::Lof(_) => Family::Lof,
             ModelParams::Pca(_) => Family::Pca,
             ModelParams::Linear(_) => Family::Linear,
+            ModelParams::TwoStage(_) => Family::TwoStage,
         }
     }
 
@@ -363,7 +372,7 @@ impl ModelParams {
     pub fn output(&self) -> Output {
         match self {
             ModelParams::Boosting(b) if b.objective.predicts_amount() => Output::Amount,
-            ModelParams::RegressionTree(_) | ModelParams::Linear(_) => Output::Amount,
+            ModelParams::RegressionTree(_) | ModelParams::Linear(_) | ModelParams::TwoStage(_) => Output::Amount,
             ModelParams::Forest(f) if f.tree.criterion == Criterion::SquaredError => Output::Amount,
             ModelParams::IsolationForest(_)
             | ModelParams::Ecod(_)
@@ -406,6 +415,16 @@ impl ModelParams {
     /// finite rates. A [`ModelParams::fit`] checks first.
     pub fn check(&self) -> std::result::Result<(), ParamError> {
         match self {
+            ModelParams::TwoStage(p) => {
+                need(within(p.threshold, 0.0, 1.0), "threshold", "must be in [0, 1]")?;
+                need(p.boosting.n_trees >= 1, "n_trees", "must be at least 1")?;
+                need(
+                    p.boosting.learning_rate.is_finite() && p.boosting.learning_rate > 0.0,
+                    "learning_rate",
+                    "must be finite and > 0",
+                )?;
+                need(p.boosting.max_leaves >= 2, "max_leaves", "must be at least 2")
+            }
             ModelParams::Linear(p) => {
                 need(within(p.l2, 0.0, f64::MAX), "l2", "must be finite and >= 0")?;
                 need(p.max_iter >= 1, "max_iter", "must be at least 1")?;
@@ -544,6 +563,7 @@ impl ModelParams {
                 Model::RegressionTree(DecisionTree::fit_regression(names, x, y, None, p)?)
             }
             ModelParams::Linear(p) => Model::Linear(LinearRegression::fit(names, x, y, None, p)?),
+            ModelParams::TwoStage(p) => Model::TwoStage(TwoStage::fit(names, x, y, p)?),
             ModelParams::IsolationForest(p) => Model::IsolationForest(IsolationForest::fit(names, x, p)?),
             ModelParams::Ecod(p) => Model::Ecod(Ecod::fit(names, x, p)?),
             ModelParams::Hbos(p) => Model::Hbos(Hbos::fit(names, x, p)?),
@@ -597,6 +617,8 @@ pub enum Model {
     Pca(PcaDetector),
     /// Linear regression of an amount.
     Linear(LinearRegression),
+    /// Two-stage loss rate.
+    TwoStage(TwoStage),
     /// The mean of detectors' rank-normalised scores (not a family: train builds it from the
     /// detectors it fitted).
     DetectorEnsemble(DetectorEnsemble),
@@ -629,6 +651,7 @@ impl Model {
             Model::Lof(_) => Family::Lof,
             Model::Pca(_) => Family::Pca,
             Model::Linear(_) => Family::Linear,
+            Model::TwoStage(_) => Family::TwoStage,
             Model::DetectorEnsemble(_) => return None,
         })
     }
@@ -676,7 +699,7 @@ impl Model {
     pub fn output(&self) -> Output {
         match self {
             Model::Boosting(b) if b.params.objective.predicts_amount() => Output::Amount,
-            Model::RegressionTree(_) | Model::Linear(_) => Output::Amount,
+            Model::RegressionTree(_) | Model::Linear(_) | Model::TwoStage(_) => Output::Amount,
             Model::Forest(f) if f.params.tree.criterion == Criterion::SquaredError => Output::Amount,
             _ if self.detector().is_some() => Output::AnomalyScore,
             _ => Output::Probability,
@@ -702,6 +725,7 @@ impl Model {
             Model::Lof(m) => &m.features,
             Model::Pca(m) => &m.pca.features,
             Model::Linear(m) => &m.features,
+            Model::TwoStage(m) => &m.features,
             Model::DetectorEnsemble(m) => &m.features,
         }
     }
@@ -719,6 +743,7 @@ impl Model {
             Model::Bagging(m) => m.predict_proba(x),
             Model::Mlp(m) => m.predict_proba(x),
             Model::Linear(m) => m.predict(x),
+            Model::TwoStage(m) => m.predict(x),
             Model::IsolationForest(_)
             | Model::Ecod(_)
             | Model::Hbos(_)
@@ -871,6 +896,13 @@ impl Model {
                 b.features.iter().cloned().zip(imp).filter(|(_, v)| *v > 0.0).collect()
             }
             Model::Mlp(_) => Vec::new(),
+            // The severity stage's split gain: what drives the size of a loss.
+            Model::TwoStage(m) => m
+                .features
+                .iter()
+                .cloned()
+                .zip(m.severity.importance_gain.iter().copied())
+                .collect(),
             // Standardised coefficients: each feature's effect per standard deviation.
             Model::Linear(m) => {
                 let total = m.coef.iter().map(|c| c.abs()).sum::<f64>().max(1e-12);

@@ -51,6 +51,7 @@ mod mlp;
 mod pca;
 pub mod shap;
 mod tree;
+mod two_stage;
 
 pub use boosting::{BoostingParams, GradientBoosting, Growth, Objective};
 pub use calibration::Calibrator;
@@ -66,6 +67,7 @@ pub use logistic::{LogisticParams, LogisticRegression};
 pub use mlp::{Layer, Mlp, MlpParams};
 pub use pca::{Keep, Pca, PcaDetector, PcaParams, PcaScore, symmetric_eigen};
 pub use tree::{Criterion, DecisionTree, Node, RegressionTreeParams, TreeParams};
+pub use two_stage::{TwoStage, TwoStageParams};
 
 use riskpipe_core::{Error, Frame, Result};
 

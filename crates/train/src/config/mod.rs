@@ -13,6 +13,7 @@ mod logistic;
 mod mlp;
 mod regression_tree;
 mod tree;
+mod two_stage;
 mod values;
 
 use std::collections::BTreeMap;
@@ -35,6 +36,7 @@ pub use linear::LinearGridConfig;
 pub use logistic::LogisticGridConfig;
 pub use mlp::MlpGridConfig;
 pub use regression_tree::RegressionTreeGridConfig;
+pub use two_stage::TwoStageGridConfig;
 pub use tree::TreeGridConfig;
 pub use values::{FloatRange, FloatValues, IntRange, IntValues};
 
@@ -92,6 +94,7 @@ fn entry<'de, A: MapAccess<'de>>(f: Family, map: &mut A) -> Result<Box<dyn GridC
         Family::Lof => read::<A, LofConfig>(map),
         Family::Pca => read::<A, PcaConfig>(map),
         Family::Linear => read::<A, LinearGridConfig>(map),
+        Family::TwoStage => read::<A, TwoStageGridConfig>(map),
     }
 }
 
