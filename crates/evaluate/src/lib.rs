@@ -23,6 +23,7 @@ mod anomaly_report;
 mod artifacts;
 mod config;
 mod figures;
+mod predict;
 mod regression;
 mod regression_report;
 mod report;

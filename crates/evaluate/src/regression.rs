@@ -13,7 +13,6 @@ use riskpipe_core::stage::{StageInputs, StageReport};
 use riskpipe_core::views::SelectionView;
 use riskpipe_core::{Column, Error, Frame, Result, Task};
 use riskpipe_metrics::{deciles, regression_metrics};
-use riskpipe_models::Model;
 
 use crate::artifacts::{RegressionMetricsFile, RegressionModelMetrics, RegressionOracle};
 use crate::config::EvaluateParams;
@@ -75,18 +74,7 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
     preds.push(target.clone(), Column::Number(yte.clone()));
     let mut models = BTreeMap::new();
     for name in selection.cv_auc.keys() {
-        let model: Model = read_json(&inputs.artifact(&format!("train/{name}.json"))?)?;
-        let ptr = model.predict_frame(&train)?;
-        let pte = model.predict_frame(&test)?;
-        for (part, p) in [("train", &ptr), ("test", &pte)] {
-            if let Some(i) = riskpipe_core::stats::first_non_finite(p) {
-                return Err(Error::Internal(format!(
-                    "the {name} model predicts {} for {part} row {}; a prediction must be finite",
-                    p[i],
-                    i + 1
-                )));
-            }
-        }
+        let (_, ptr, pte) = crate::predict::predict_parts(inputs, name, &train, &test, "an amount")?;
         models.insert(
             name.clone(),
             RegressionModelMetrics {

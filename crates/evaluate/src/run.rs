@@ -198,23 +198,7 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
     let mut scores: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
     let mut loaded: BTreeMap<String, Model> = BTreeMap::new();
     for name in selection.cv_auc.keys() {
-        let model: Model = read_json(&inputs.artifact(&format!("train/{name}.json"))?)?;
-        let ptr = model.predict_frame(&train)?;
-        let pte = model.predict_frame(&test)?;
-        for (part, p) in [("train", &ptr), ("test", &pte)] {
-            if let Some(i) = riskpipe_core::stats::first_non_finite(p) {
-                return Err(Error::Internal(format!(
-                    "the {name} model gives a PD of {} for {part} row {} (`{}` row {i}); a PD must be a finite probability",
-                    p[i],
-                    i + 1,
-                    if part == "train" {
-                        "features/train.parquet"
-                    } else {
-                        "features/test.parquet"
-                    },
-                )));
-            }
-        }
+        let (model, ptr, pte) = crate::predict::predict_parts(inputs, name, &train, &test, "a PD")?;
         let threshold = params.threshold.choose(ytr, &ptr);
         curves.push((name.clone(), riskpipe_metrics::roc_points(yte, &pte, params.roc_points)));
         pr_curves.push((name.clone(), riskpipe_metrics::pr_points(yte, &pte, params.roc_points)));

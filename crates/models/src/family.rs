@@ -12,12 +12,12 @@ use riskpipe_core::{Error, Frame, Result};
 
 use crate::detect::Detect;
 use crate::{
-    Criterion,
-    AdaBoost, AdaBoostParams, Bagging, BaggingParams, BaseParams, BoostingParams, DecisionTree, DetectorEnsemble, Ecod,
-    EcodParams, ForestParams, GaussianMixture, GmmParams, GradientBoosting, Hbos, HbosParams, IsolationForest,
-    IsolationForestParams, KMeans, KMeansParams, Knn, LinearParams, LinearRegression, Lof, LogisticParams,
-    LogisticRegression, Mlp, MlpParams, NEIGHBOUR_ROW_LIMIT, NeighbourParams, Node, Objective, PcaDetector, PcaParams,
-    RandomForest, RegressionTreeParams, TreeParams, TwoStage, TwoStageParams, feature_columns, shap,
+    AdaBoost, AdaBoostParams, Bagging, BaggingParams, BaseParams, BoostingParams, Criterion, DecisionTree,
+    DetectorEnsemble, Ecod, EcodParams, ForestParams, GaussianMixture, GmmParams, GradientBoosting, Hbos, HbosParams,
+    IsolationForest, IsolationForestParams, KMeans, KMeansParams, Knn, LinearParams, LinearRegression, Lof,
+    LogisticParams, LogisticRegression, Mlp, MlpParams, NEIGHBOUR_ROW_LIMIT, NeighbourParams, Node, Objective,
+    PcaDetector, PcaParams, RandomForest, RegressionTreeParams, TreeParams, TwoStage, TwoStageParams, feature_columns,
+    shap,
 };
 
 /// A model family, by the name a pipeline file and `model.json` use.

@@ -41,9 +41,9 @@ pub struct TwoStage {
     /// Feature names.
     pub features: Vec<String>,
     /// P(target above the threshold).
-    pub classifier: GradientBoosting,
+    pub classifier: Box<GradientBoosting>,
     /// The target of the loss cases.
-    pub severity: GradientBoosting,
+    pub severity: Box<GradientBoosting>,
     /// Mean target of the rows at or below the threshold.
     pub below: f64,
     /// Share of training rows above the threshold.
@@ -96,8 +96,8 @@ impl TwoStage {
         let below = (0..y.len()).filter(|&i| flag[i] == 0.0).map(|i| y[i]).sum::<f64>() / others as f64;
         Ok(TwoStage {
             features: names.to_vec(),
-            classifier,
-            severity,
+            classifier: Box::new(classifier),
+            severity: Box::new(severity),
             below,
             loss_share: losses.len() as f64 / y.len() as f64,
             params: params.clone(),
@@ -148,13 +148,18 @@ mod tests {
                 c * 0.02 + (1.0 - c) * (0.3 + 0.6 * cols[1][i])
             })
             .collect();
-        assert!(r2(&p) > r2(&truth) - 0.02, "R2 {} against the truth's {}", r2(&p), r2(&truth));
+        assert!(
+            r2(&p) > r2(&truth) - 0.02,
+            "R2 {} against the truth's {}",
+            r2(&p),
+            r2(&truth)
+        );
         assert_eq!(TwoStage::fit(&names, &x, &y, &TwoStageParams::default()).unwrap(), m);
         let none = TwoStageParams {
             threshold: 1.0,
             ..TwoStageParams::default()
         };
-        let e = TwoStage::fit(&names, &x, &y, &none).err().expect("no loss case above 1");
+        let e = TwoStage::fit(&names, &x, &y, &none).expect_err("no loss case above 1");
         assert!(e.to_string().contains("threshold"), "{e}");
     }
 }

@@ -76,7 +76,6 @@ fn expand(c: ForestGridConfig, ctx: &mut Ctx<'_>) -> Vec<ForestParams> {
                         } else {
                             riskpipe_models::Criterion::Gini
                         },
-                        ..TreeParams::default()
                     },
                     seed: ctx.seed,
                 });

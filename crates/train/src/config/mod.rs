@@ -36,8 +36,8 @@ pub use linear::LinearGridConfig;
 pub use logistic::LogisticGridConfig;
 pub use mlp::MlpGridConfig;
 pub use regression_tree::RegressionTreeGridConfig;
-pub use two_stage::TwoStageGridConfig;
 pub use tree::TreeGridConfig;
+pub use two_stage::TwoStageGridConfig;
 pub use values::{FloatRange, FloatValues, IntRange, IntValues};
 
 /// How candidate settings are searched.
