@@ -36,6 +36,7 @@ result = {
     "true_lgd": ({k: metrics["oracle"]["test"][k] for k in ["r2", "rmse", "mae", "accuracy_ratio"]}
                  if metrics.get("oracle") else None),
     "target_histogram": metrics["target_histogram"],
+    "clipped": json.load(open(f"{run}/ingest/quality.json"))["target_summary"]["clipped"],
     "mean_lgd_test": float(y.mean()),
 }
 json.dump(result, open(out, "w"), indent=1, sort_keys=True)

@@ -54,7 +54,7 @@ cr, cs = c["riskpipe"], c["sklearn"]
 near_one = sum(c["target_histogram"][17:])
 text += ["", f"Lending Club, `bench/lending_club_lgd.yaml`: {c['train_rows']} training and {c['test_rows']} test rows "
          f"(the charged-off loans of 5,000), {c['features']} feature columns; realised LGD on the test rows: mean "
-         f"{c['mean_lgd_test']:.4f}, {100 * near_one:.1f} % of them at 0.85 or above.", "",
+         f"{c['mean_lgd_test']:.4f}, {100 * near_one:.1f} % of them at 0.85 or above; {c['clipped']} realised LGDs below 0 clipped to 0.", "",
          "| model | R2 | RMSE | MAE |", "|---|---|---|---|",
          f"| riskpipe {cr['model']} (selected by CV RMSE) | {cr['r2']:.4f} | {cr['rmse']:.4f} | {cr['mae']:.4f} |",
          f"| scikit-learn HistGradientBoostingRegressor | {cs['r2']:.4f} | {cs['rmse']:.4f} | {cs['mae']:.4f} |", "",

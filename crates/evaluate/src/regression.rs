@@ -7,10 +7,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use riskpipe_core::io::{read_json, read_parquet, write_atomic, write_json, write_parquet};
+use riskpipe_core::io::{read_parquet, write_atomic, write_json, write_parquet};
 use riskpipe_core::names::{PREDICTION_PREFIX, ROW};
 use riskpipe_core::stage::{StageInputs, StageReport};
-use riskpipe_core::views::SelectionView;
 use riskpipe_core::{Column, Error, Frame, Result, Task};
 use riskpipe_metrics::{deciles, regression_metrics};
 
@@ -50,28 +49,16 @@ fn histogram(y: &[f64]) -> Vec<f64> {
 
 /// Runs the stage for a continuous target.
 pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<StageReport> {
-    let train = read_parquet(&inputs.artifact("features/train.parquet")?)?;
-    let test = read_parquet(&inputs.artifact("features/test.parquet")?)?;
-    let transform: riskpipe_features::Transform = read_json(&inputs.artifact("features/transform.json")?)?;
-    let target = transform
-        .target
-        .clone()
-        .ok_or_else(|| Error::Internal("transform.json names no target".into()))?;
-    let selection: SelectionView = read_json(&inputs.artifact(SelectionView::PATH)?)?;
-    let y_of = |f: &Frame| -> Result<Vec<f64>> {
-        Ok(f.number(&target)
-            .ok_or_else(|| Error::Internal(format!("no target `{target}` in a matrix")))?
-            .to_vec())
-    };
-    let (ytr, yte) = (y_of(&train)?, y_of(&test)?);
-    let mut preds = Frame::new();
-    preds.push(
-        ROW,
-        test.get(ROW)
-            .cloned()
-            .unwrap_or(Column::Number(vec![f64::NAN; test.rows()])),
-    );
-    preds.push(target.clone(), Column::Number(yte.clone()));
+    let crate::predict::Inputs {
+        train,
+        test,
+        target,
+        ytr,
+        yte,
+        selection,
+        ..
+    } = crate::predict::Inputs::load(inputs)?;
+    let mut preds = crate::predict::Inputs::predictions_of(&test, &target, &yte);
     let mut models = BTreeMap::new();
     for name in selection.cv_auc.keys() {
         let (_, ptr, pte) = crate::predict::predict_parts(inputs, name, &train, &test, "an amount")?;

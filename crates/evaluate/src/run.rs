@@ -5,7 +5,6 @@ use std::path::Path;
 
 use riskpipe_core::io::{read_json, read_parquet, write_atomic, write_json, write_parquet};
 use riskpipe_core::stage::{Input, StageInputs, StageReport};
-use riskpipe_core::views::SelectionView;
 use riskpipe_core::{Column, Error, Frame, Result};
 use riskpipe_metrics::{binary_metrics, classification_report};
 use riskpipe_models::Model;
@@ -168,31 +167,18 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
     if params.task.target() == riskpipe_core::Target::Continuous {
         return crate::regression::run(params, inputs, out);
     }
-    let train = read_parquet(&inputs.artifact("features/train.parquet")?)?;
-    let test = read_parquet(&inputs.artifact("features/test.parquet")?)?;
-    // The fitted transform: the target's name, the binning tables, and the scorecard's bins.
-    let transform: riskpipe_features::Transform = read_json(&inputs.artifact("features/transform.json")?)?;
-    let target = transform
-        .target
-        .clone()
-        .ok_or_else(|| Error::Internal("transform.json names no target".into()))?;
-    let selection: SelectionView = read_json(&inputs.artifact(SelectionView::PATH)?)?;
-    let ytr = train
-        .number(&target)
-        .ok_or_else(|| Error::Internal("no target in train matrix".into()))?;
-    let yte = test
-        .number(&target)
-        .ok_or_else(|| Error::Internal("no target in test matrix".into()))?;
-
+    let crate::predict::Inputs {
+        train,
+        test,
+        transform,
+        target,
+        ytr,
+        yte,
+        selection,
+    } = crate::predict::Inputs::load(inputs)?;
+    let (ytr, yte) = (ytr.as_slice(), yte.as_slice());
     let mut models = BTreeMap::new();
-    let mut preds = Frame::new();
-    preds.push(
-        riskpipe_core::names::ROW,
-        test.get(riskpipe_core::names::ROW)
-            .cloned()
-            .unwrap_or(Column::Number(vec![f64::NAN; test.rows()])),
-    );
-    preds.push(target.clone(), Column::Number(yte.to_vec()));
+    let mut preds = crate::predict::Inputs::predictions_of(&test, &target, yte);
     let mut curves = Vec::new();
     let mut pr_curves = Vec::new();
     let mut scores: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();

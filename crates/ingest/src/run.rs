@@ -400,7 +400,10 @@ fn check_unique_ids(col: &Column, source_row: Option<&[f64]>, id: &str, file: &s
 /// clip`) clipped to it. Rows without a target stay (a loss task needs the whole book; the LGD
 /// model leaves them out). Returns the clipped count, and the rows with a target and their mean.
 fn encode_lgd(frame: &mut Frame, params: &IngestParams, file: &str) -> Result<(u64, (u64, f64))> {
-    let t = params.target.as_deref().expect("a continuous target is named");
+    let t = params
+        .target
+        .as_deref()
+        .ok_or_else(|| Error::Internal("a continuous target without a column name".into()))?;
     let key = if params.lgd.is_some() { "loss" } else { "data.target" };
     let mut y = match frame.get(t) {
         Some(Column::Number(v)) => v.clone(),
