@@ -17,8 +17,12 @@ build: ## build the riskpipe binary (dev profile; numeric crates optimised)
 # The pipeline `make pipeline` runs: any file of pipelines/ by name (P=anomaly_detection).
 P ?= credit_scoring
 
+# Pipelines that read another's bundle run it first: loss_prediction's `loss.pd_bundle` is the
+# bundle of loss_pd (a stage whose inputs are unchanged is skipped, so the rerun is cheap).
+NEEDS_loss_prediction = loss_pd
+
 pipeline: build ## run pipelines/$(P).yaml on generated data (default P=credit_scoring)
-	$(CARGO) run --quiet --bin riskpipe -- run pipelines/$(P).yaml
+	@for p in $(NEEDS_$(P)) $(P); do $(CARGO) run --quiet --bin riskpipe -- run pipelines/$$p.yaml || exit $$?; done
 
 test-deps: ## install what the tests use beyond Rust (Debian's chromium for the report test)
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \

@@ -7,11 +7,32 @@ fn json(p: &std::path::Path) -> serde_json::Value {
     serde_json::from_slice(&fs_err::read(p).expect("read")).expect("json")
 }
 
+/// `pipelines/loss_prediction.yaml` without its `loss.pd_bundle` and `loss.book` keys.
+fn without_book(yaml: &str) -> String {
+    let mut out = String::new();
+    let mut in_book = false;
+    for line in yaml.lines() {
+        if line.starts_with("  pd_bundle:") {
+            continue;
+        }
+        if line.starts_with("  book:") {
+            in_book = true;
+            continue;
+        }
+        if in_book && line.starts_with("    ") {
+            continue;
+        }
+        in_book = false;
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
 #[test]
 fn the_lgd_model_learns_from_defaulted_loans_and_the_bundle_scores_every_loan() {
     let t = TestDir::new();
-    let yaml = fs_err::read_to_string(repo().join("pipelines/loss_prediction.yaml"))
-        .unwrap()
+    let yaml = without_book(&fs_err::read_to_string(repo().join("pipelines/loss_prediction.yaml")).unwrap())
         .replace("rows: 200000", "rows: 60000");
     t.write("loss.yaml", &yaml);
     let r = t.run(&["run", "loss.yaml", "--run-dir", "run"]).ok();
@@ -246,4 +267,139 @@ fn the_ccf_model_learns_from_defaulted_cards_and_the_bundle_returns_ccf() {
     let scored = fs_err::read_to_string(t.join("c.csv")).unwrap();
     assert!(scored.starts_with("loan_id,ccf,reason_1"), "{scored}");
     assert!(scored.contains("raises the CCF"), "{scored}");
+}
+
+/// The loss book's pipelines on `rows` generated loans: the PD pipeline run into `pd/`, and the
+/// loss pipeline's text reading its bundle, with `edit` applied.
+fn book_pipelines(t: &TestDir, rows: usize) -> String {
+    let pd = fs_err::read_to_string(repo().join("pipelines/loss_pd.yaml"))
+        .unwrap()
+        .replace("rows: 200000", &format!("rows: {rows}"));
+    t.write("loss_pd.yaml", &pd);
+    t.run(&["run", "loss_pd.yaml", "--run-dir", "pd"]).ok();
+    fs_err::read_to_string(repo().join("pipelines/loss_prediction.yaml"))
+        .unwrap()
+        .replace("rows: 200000", &format!("rows: {rows}"))
+        .replace("../runs/loss_pd/default/deploy/bundle", "pd/deploy/bundle")
+        .replace("scenarios: 20000", "scenarios: 2000")
+}
+
+#[test]
+fn the_loss_book_gives_every_loan_its_el_ecl_and_rwa_and_the_bundle_returns_them() {
+    let t = TestDir::new();
+    let yaml = book_pipelines(&t, 20_000);
+    t.write("loss.yaml", &yaml);
+    t.run(&["run", "loss.yaml", "--run-dir", "run"]).ok();
+    let run = t.join("run");
+    let p = json(&run.join("evaluate/portfolio.json"));
+    assert_eq!(p["pd_pipeline"], "loss_pd");
+    let total = &p["total"];
+    assert_eq!(total["loans"], 20_000);
+    let (el, ecl, ead) = (
+        total["el"].as_f64().unwrap(),
+        total["ecl"].as_f64().unwrap(),
+        total["ead"].as_f64().unwrap(),
+    );
+    // The fitted PD and LGD give an EL near the generator's truth on the same exposures.
+    let true_el = p["true_el"].as_f64().unwrap();
+    assert!((el / true_el - 1.0).abs() < 0.15, "EL {el} against the true {true_el}");
+    assert!(ecl > 0.0 && ead > ecl, "{total}");
+    // Stage 3 is the loans in default; their ECL is LGD x EAD, their IRB capital 0.
+    let stages = &p["by_stage"];
+    let defaulted = p["adjusted"]["defaulted"].as_u64().unwrap();
+    assert_eq!(stages["3"]["loans"].as_u64().unwrap(), defaulted);
+    assert_eq!(stages["3"]["rwa"].as_f64().unwrap(), 0.0);
+    assert!(stages["2"]["loans"].as_u64().unwrap() > 0, "{stages}");
+    let classes = p["by_class"].as_object().unwrap();
+    assert_eq!(classes.len(), 3, "{classes:?}");
+    // The simulated mean loss agrees with the analytic EL within its sampling error.
+    let d = &p["loss_distribution"];
+    let (mean, se) = (d["mean"].as_f64().unwrap(), d["mean_std_error"].as_f64().unwrap());
+    assert!((mean - el).abs() < 4.0 * se, "mean {mean} +- {se} against EL {el}");
+    let tails = d["tails"].as_array().unwrap();
+    assert!(tails[1]["var"].as_f64().unwrap() > tails[0]["var"].as_f64().unwrap());
+    let html = fs_err::read_to_string(run.join("evaluate/report.html")).unwrap();
+    for s in [
+        "Loss book",
+        "ECL by IFRS 9 stage",
+        "RWA by IRB exposure class",
+        "VaR 99.9%",
+    ] {
+        assert!(html.contains(s), "report lacks `{s}`");
+    }
+    // The bundle embeds the PD bundle and re-scores the whole book as evaluate did.
+    assert_eq!(json(&run.join("deploy/book_check.json"))["ok"], true);
+    assert!(run.join("deploy/bundle/pd_model.json").is_file());
+    t.run(&["synth", "loss", "--rows", "300", "--seed", "8", "--out", "book.csv"])
+        .ok();
+    t.run(&[
+        "score",
+        "--bundle",
+        "run/deploy/bundle",
+        "--input",
+        "book.csv",
+        "--output",
+        "out.csv",
+    ])
+    .ok();
+    let scored = fs_err::read_to_string(t.join("out.csv")).unwrap();
+    assert_eq!(
+        scored.lines().next().unwrap(),
+        "loan_id,lgd,pd,ead,el,stage,ecl,rwa,reason_1,reason_2,reason_3"
+    );
+    assert_eq!(scored.lines().count(), 301);
+    // Byte for byte on a rerun.
+    t.run(&["verify", "run"]).ok();
+
+    // A transition matrix, corporate exposures past the maturity cap and a high PD floor: the
+    // adjustments are counted.
+    let variant = yaml
+        .replace(
+            "ifrs9: { sicr_ratio: 2.0, backstop_days: 30, default_days: 90 }",
+            "ifrs9:\n      transition_matrix:\n        ratings: [A, B, C, D]\n        rows: [[0.97, 0.025, 0.004, 0.001], [0.03, 0.92, 0.04, 0.01], [0.01, 0.07, 0.80, 0.12], [0, 0, 0, 1]]",
+        )
+        .replace("personal: other_retail", "personal: corporate")
+        .replace("pd_floor: 0.0003", "pd_floor: 0.01\n      maturity: 7");
+    t.write("variant.yaml", &variant);
+    t.run(&["run", "variant.yaml", "--run-dir", "variant"]).ok();
+    let v = json(&t.join("variant/evaluate/portfolio.json"));
+    let corporate = v["by_class"]["corporate"]["loans"].as_u64().unwrap();
+    assert_eq!(v["adjusted"]["maturity_capped"].as_u64().unwrap(), corporate);
+    assert!(v["adjusted"]["pd_floored"].as_u64().unwrap() > 0, "{}", v["adjusted"]);
+    assert!(v["settings"].to_string().contains("4-rating transition matrix"));
+    assert_ne!(v["total"]["ecl"], p["total"]["ecl"]);
+}
+
+#[test]
+fn bad_loss_book_input_is_a_user_error_naming_the_key() {
+    let t = TestDir::new();
+    let yaml = book_pipelines(&t, 5_000);
+    // A transition matrix whose row does not sum to 1, and a book without its PD bundle.
+    let bad = yaml.replace(
+        "ifrs9: { sicr_ratio: 2.0, backstop_days: 30, default_days: 90 }",
+        "ifrs9: { transition_matrix: { ratings: [A, D], rows: [[0.9, 0.2], [0, 1]] } }",
+    );
+    t.write("bad.yaml", &bad);
+    t.run(&["run", "bad.yaml", "--run-dir", "bad"])
+        .fails(2, &["loss.book.ifrs9.transition_matrix", "row `A` sums to 1.1"]);
+    assert!(!t.join("bad").exists(), "nothing is written for a bad pipeline file");
+    t.write("nopd.yaml", &yaml.replace("  pd_bundle: pd/deploy/bundle", ""));
+    t.run(&["validate", "nopd.yaml"])
+        .fails(2, &["loss.pd_bundle", "needs the credit bundle"]);
+    // The PD bundle must give a PD: an LGD bundle is refused, naming the key and its pipeline.
+    t.write("ok.yaml", &yaml);
+    t.run(&["run", "ok.yaml", "--run-dir", "lgd"]).ok();
+    t.write(
+        "lgd_as_pd.yaml",
+        &yaml
+            .replace("pd/deploy/bundle", "lgd/deploy/bundle")
+            .replace("name: loss_prediction", "name: again"),
+    );
+    t.run(&["run", "lgd_as_pd.yaml", "--run-dir", "again"])
+        .fails(2, &["loss.pd_bundle", "not a PD", "loss_prediction"]);
+    assert!(!t.join("again/evaluate/portfolio.json").exists());
+    // A PD bundle reading a column the data lacks.
+    t.write("elsewhere.yaml", &yaml.replace("pd/deploy/bundle", "missing/bundle"));
+    t.run(&["run", "elsewhere.yaml", "--run-dir", "elsewhere"])
+        .fails(2, &["loss.pd_bundle", "missing/bundle"]);
 }

@@ -106,7 +106,9 @@ pub fn load(path: &Path) -> Result<Pipeline, (Vec<Error>, String)> {
     // The task decides the kind of target, and so what `data` names and how rows are split and
     // folded.
     let target = raw.task.target();
-    let ingest = take(&mut errs, raw.data.resolve(&file, &base, seed, target, raw.loss));
+    let mut loss = raw.loss;
+    let book = book_spec(&file, &base, raw.task, loss.as_mut(), &mut errs);
+    let ingest = take(&mut errs, raw.data.resolve(&file, &base, seed, target, loss));
     let privacy = take(&mut errs, raw.privacy.unwrap_or_default().resolve(&file));
     let features = take(&mut errs, raw.features.unwrap_or_default().resolve(&file, seed)).map(|f| f.for_target(target));
     let scorecard = take(&mut errs, raw.scorecard.unwrap_or_default().resolve(&file));
@@ -117,8 +119,14 @@ pub fn load(path: &Path) -> Result<Pipeline, (Vec<Error>, String)> {
         raw.evaluate
             .unwrap_or_default()
             .resolve(&file, &raw.name, raw.task, seed),
-    );
-    let deploy = scorecard.and_then(|sc| take(&mut errs, raw.deploy.unwrap_or_default().resolve(&file, sc)));
+    )
+    .map(|e| riskpipe_evaluate::EvaluateParams {
+        book: book.clone(),
+        ..e
+    });
+    let deploy = scorecard
+        .and_then(|sc| take(&mut errs, raw.deploy.unwrap_or_default().resolve(&file, sc)))
+        .map(|d| DeployParams { book, ..d });
     if let (Some(i), Some(pr)) = (&ingest, &privacy) {
         errs.extend(cross_checks(&file, i, pr));
     }
@@ -162,6 +170,38 @@ fn read_text(path: &Path) -> Result<String, Error> {
             ),
         )
     })
+}
+
+/// `loss.book` and `loss.pd_bundle`, taken out of the `loss:` section (ingest reads the rest):
+/// they need each other, and apply to LGD models only.
+fn book_spec(
+    file: &str,
+    base: &Path,
+    task: Task,
+    loss: Option<&mut riskpipe_ingest::LossConfig>,
+    errs: &mut Vec<Error>,
+) -> Option<riskpipe_portfolio::config::BookSpec> {
+    let loss = loss?;
+    let (pd_bundle, book) = (loss.pd_bundle.take(), loss.book.take());
+    let Some(book) = book else {
+        if pd_bundle.is_some() {
+            errs.push(Error::config(
+                file,
+                "loss.pd_bundle",
+                "is read with `loss.book` (expected loss, IFRS 9 and IRB over the book); add that section or remove the key",
+            ));
+        }
+        return None;
+    };
+    if task != Task::LossPrediction || loss.target == Some(riskpipe_ingest::LossTarget::Ccf) {
+        errs.push(Error::config(
+            file,
+            "loss.book",
+            "applies to an LGD model (`task: loss_prediction` with `loss.target: lgd`)",
+        ));
+        return None;
+    }
+    take(errs, book.resolve(file, base, pd_bundle))
 }
 
 /// Checks that need two sections at once.

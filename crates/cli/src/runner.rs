@@ -162,11 +162,11 @@ fn input_records(stage: &str, inputs: &[Input], run_dir: &Path) -> Result<Vec<Fi
                     });
                 }
             }
-            Input::External(p) => {
+            Input::External(p, key) => {
                 riskpipe_core::io::check_is_file(p).map_err(|e| match e {
                     Error::MissingInput { path, .. } => Error::MissingInput {
                         path,
-                        hint: Some("check `data.path` in the pipeline file".into()),
+                        hint: Some(format!("check `{key}` in the pipeline file")),
                     },
                     e => e,
                 })?;

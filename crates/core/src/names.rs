@@ -49,6 +49,16 @@ pub const IS_FLAGGED: &str = "is_flagged";
 pub const LGD: &str = "lgd";
 /// Scoring output of a CCF bundle: the predicted credit conversion factor.
 pub const CCF: &str = "ccf";
+/// Scoring output of a loss bundle with a book: exposure at default.
+pub const EAD: &str = "ead";
+/// Scoring output of a loss bundle with a book: 12-month expected loss, PD x LGD x EAD.
+pub const EL: &str = "el";
+/// Scoring output of a loss bundle with a book: the IFRS 9 stage (1, 2 or 3).
+pub const STAGE: &str = "stage";
+/// Scoring output of a loss bundle with a book: the IFRS 9 expected credit loss.
+pub const ECL: &str = "ecl";
+/// Scoring output of a loss bundle with a book: Basel IRB risk-weighted assets.
+pub const RWA: &str = "rwa";
 /// Scoring output: prefix of the reason codes `reason_1..k`.
 pub const REASON_PREFIX: &str = "reason_";
 

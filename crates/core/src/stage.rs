@@ -19,8 +19,9 @@ pub enum Input {
     Artifact(String),
     /// An artifact that is read when present (e.g. the generator's true PDs).
     OptionalArtifact(String),
-    /// A file outside the run (a CSV source), as an absolute or working-directory path.
-    External(PathBuf),
+    /// A file outside the run (a CSV source), as an absolute or working-directory path, with
+    /// the pipeline key that names it (`data.path`).
+    External(PathBuf, &'static str),
 }
 
 /// Where a stage finds its inputs.

@@ -20,6 +20,10 @@ pub struct DeployParams {
     pub scorecard: ScorecardParams,
     /// Reason codes per row.
     pub reason_codes: usize,
+    /// Loss prediction with `loss.book`: the bundle also returns each loan's PD (from the
+    /// credit bundle it embeds), EAD, EL, IFRS 9 stage and ECL and IRB RWA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub book: Option<riskpipe_portfolio::config::BookSpec>,
 }
 
 impl DeployConfig {
@@ -32,6 +36,7 @@ impl DeployConfig {
         Ok(DeployParams {
             scorecard,
             reason_codes,
+            book: None,
         })
     }
 }

@@ -7,6 +7,8 @@
 //!
 //! [`Scorer`] loads a bundle; [`score_file`] streams CSV or Parquet input of any size through
 //! it in batches (bounded memory), writing id, probability of default, score and reason codes.
+//! Both live in `riskpipe-scoring` (re-exported here), which the evaluate stage also uses to
+//! score a loss book.
 //!
 //! Where it sits: evaluate -> **deploy**, and `riskpipe score` afterwards. The one design
 //! decision: scoring replays the privacy plan and the features transform from their own crates
@@ -21,14 +23,12 @@
 //! ```
 #![warn(missing_docs)]
 
-mod bundle;
 mod config;
 mod run;
-mod seal;
-mod stream;
 
-pub use bundle::{BundleInfo, InputColumn, Scorer};
 pub use config::{DeployConfig, DeployParams};
+pub use riskpipe_scoring::{
+    BOOK_FILE, BOOK_OUTPUTS, Book, BundleInfo, InputColumn, PD_PREFIX, SEAL_FILE, Scorer, Seal, SealedFile, batch_rows,
+    score_file,
+};
 pub use run::{Check, inputs, run};
-pub use seal::{SEAL_FILE, Seal, SealedFile};
-pub use stream::{batch_rows, score_file};

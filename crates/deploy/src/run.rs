@@ -13,9 +13,9 @@ use riskpipe_features::Transform;
 use riskpipe_models::{Calibrator, Model};
 use riskpipe_privacy::PrivacyParams;
 
-use crate::bundle::{BundleInfo, InputColumn, Scorer};
 use crate::config::DeployParams;
 use riskpipe_features::Scorecard;
+use riskpipe_scoring::{Book, BundleInfo, InputColumn, Scorer};
 
 /// `check.json`: the bundle scored the test rows as evaluate did.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -40,7 +40,7 @@ pub fn first_mismatch(got: &[f64], expected: &[f64]) -> Option<usize> {
 }
 
 /// The files the stage reads.
-pub fn inputs(_params: &DeployParams) -> Vec<Input> {
+pub fn inputs(params: &DeployParams) -> Vec<Input> {
     let mut v = vec![
         Input::Artifact("ingest/data.parquet".into()),
         Input::Artifact("ingest/schema.json".into()),
@@ -55,7 +55,50 @@ pub fn inputs(_params: &DeployParams) -> Vec<Input> {
         Input::OptionalArtifact(format!("train/{}.json", riskpipe_train::ENSEMBLE)),
     ];
     v.extend(riskpipe_models::Family::ALL.map(|m| Input::OptionalArtifact(format!("train/{}.json", m.name()))));
+    if let Some(b) = &params.book {
+        v.push(Input::Artifact(BOOK_PARQUET.into()));
+        // The seal lists every file of the PD bundle with its hash.
+        v.push(Input::External(
+            b.pd_bundle.join(riskpipe_scoring::SEAL_FILE),
+            "loss.pd_bundle",
+        ));
+    }
     v
+}
+
+/// The evaluate stage's measures of every loan of the book (loss prediction with `loss.book`).
+const BOOK_PARQUET: &str = "evaluate/book.parquet";
+
+/// The bundle's book outputs on every raw row equal evaluate's `book.parquet`, bit for bit.
+fn check_book(scorer: &Scorer, raw: &riskpipe_core::Frame, inputs: &StageInputs) -> Result<Check> {
+    let (scored, _) = scorer.score_book(raw, 0, "ingest/data.parquet")?;
+    let expected = read_parquet(&inputs.artifact(BOOK_PARQUET)?)?;
+    let mut max_abs_diff: f64 = 0.0;
+    for name in std::iter::once(riskpipe_core::names::LGD).chain(riskpipe_scoring::BOOK_OUTPUTS) {
+        let (Some(got), Some(want)) = (scored.number(name), expected.number(name)) else {
+            return Err(Error::Internal(format!(
+                "`{name}` is missing from the bundle's or evaluate's book"
+            )));
+        };
+        if let Some(i) = first_mismatch(got, want) {
+            return Err(Error::Internal(format!(
+                "the bundle's `{name}` of loan {} is {} where evaluate has {}; this is a bug",
+                i + 1,
+                got.get(i).copied().unwrap_or(f64::NAN),
+                want.get(i).copied().unwrap_or(f64::NAN)
+            )));
+        }
+        max_abs_diff = got
+            .iter()
+            .zip(want)
+            .map(|(a, b)| (a - b).abs())
+            .fold(max_abs_diff, f64::max);
+    }
+    Ok(Check {
+        rows: raw.rows() as u64,
+        max_abs_diff,
+        ok: true,
+    })
 }
 
 /// The flag threshold evaluate chose for the selected detector.
@@ -96,6 +139,21 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
         let kind = kind_of(&n).ok_or_else(|| Error::Internal(format!("column `{n}` is not in ingest's schema")))?;
         cols.push(InputColumn { name: n, kind });
     }
+    let book = match &params.book {
+        Some(spec) => {
+            let book = Book {
+                params: spec.params.clone(),
+                pd: Box::new(Book::pd_scorer(&spec.pd_bundle, "loss.pd_bundle")?),
+            };
+            for c in book.inputs(&kind_of)? {
+                if !cols.iter().any(|x| x.name == c.name) {
+                    cols.push(c);
+                }
+            }
+            Some((book, &spec.pd_bundle))
+        }
+        None => None,
+    };
     let info = BundleInfo {
         riskpipe_version: env!("CARGO_PKG_VERSION").to_string(),
         pipeline: pipeline.to_string(),
@@ -131,7 +189,10 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
         write_atomic(&bundle.join("scorecard.csv"), sc.to_csv().as_bytes())?;
         write_atomic(&bundle.join("scorecard.sql"), sc.to_sql(&transform).as_bytes())?;
     }
-    crate::seal::write(&bundle)?;
+    if let Some((b, pd_dir)) = &book {
+        b.write(pd_dir, &bundle)?;
+    }
+    riskpipe_scoring::write_seal(&bundle)?;
 
     // Score the raw test rows through the bundle, exactly as `riskpipe score` would.
     let scorer = Scorer::load(&bundle)?;
@@ -179,6 +240,9 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
     };
     write_parquet(&out.join("test_scores.parquet"), &scored)?;
     write_json(&out.join("check.json"), &check)?;
+    if check.ok && scorer.book.is_some() {
+        write_json(&out.join("book_check.json"), &check_book(&scorer, &raw, inputs)?)?;
+    }
     if !check.ok {
         let row = first_diff.map_or(String::new(), |i| {
             format!(" (first at test row {}: {} vs {})", i + 1, got[i], expected[i])

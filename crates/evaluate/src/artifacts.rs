@@ -238,3 +238,87 @@ pub struct RegressionMetricsFile {
     /// Share of test rows in 20 equal bins of the target over [0, 1] (where an LGD piles up).
     pub target_histogram: Vec<f64>,
 }
+
+/// One group's totals in `portfolio.json` (a segment, an IFRS 9 stage or an IRB class).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BookGroup {
+    /// Loans.
+    pub loans: u64,
+    /// Exposure at default.
+    pub ead: f64,
+    /// 12-month expected loss.
+    pub el: f64,
+    /// IFRS 9 expected credit loss.
+    pub ecl: f64,
+    /// Risk-weighted assets.
+    pub rwa: f64,
+}
+
+/// A tail measure of the simulated loss distribution with its Monte Carlo standard error.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TailMeasure {
+    /// Confidence level.
+    pub level: f64,
+    /// Value at risk: the loss quantile.
+    pub var: f64,
+    /// Its standard error.
+    pub var_std_error: f64,
+    /// Expected shortfall: the mean loss beyond the quantile.
+    pub es: f64,
+    /// Its standard error.
+    pub es_std_error: f64,
+}
+
+/// The one-factor Vasicek loss distribution of the book.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LossDistributionSummary {
+    /// Scenarios simulated.
+    pub scenarios: usize,
+    /// Mean simulated loss and its standard error, against the analytic EL.
+    pub mean: f64,
+    /// Standard error of `mean`.
+    pub mean_std_error: f64,
+    /// VaR and ES at 99 % and 99.9 %.
+    pub tails: Vec<TailMeasure>,
+    /// Upper edges of the histogram's bins (loss amounts).
+    pub bin_edges: Vec<f64>,
+    /// Share of scenarios per bin.
+    pub shares: Vec<f64>,
+}
+
+/// What the IRB formula and the book adjusted, counted over the loans.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BookAdjustments {
+    /// PDs below the floor, raised to it.
+    pub pd_floored: u64,
+    /// Corporate maturities outside [1, 5] years, capped.
+    pub maturity_capped: u64,
+    /// Loans in default: PD 1, IRB K 0.
+    pub defaulted: u64,
+    /// Predicted LGDs outside [0, 1], clipped.
+    pub lgd_clipped: u64,
+}
+
+/// `portfolio.json`: the book's expected loss, IFRS 9 ECL, IRB capital and loss distribution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PortfolioFile {
+    /// The credit bundle that gave the PDs (its pipeline's name).
+    pub pd_pipeline: String,
+    /// The whole book.
+    pub total: BookGroup,
+    /// By segment value.
+    pub by_segment: BTreeMap<String, BookGroup>,
+    /// By IFRS 9 stage (`1`, `2`, `3`).
+    pub by_stage: BTreeMap<String, BookGroup>,
+    /// By IRB exposure class.
+    pub by_class: BTreeMap<String, BookGroup>,
+    /// Adjustments made.
+    pub adjusted: BookAdjustments,
+    /// Settings in words, for the report.
+    pub settings: Vec<String>,
+    /// The simulated loss distribution.
+    pub loss_distribution: LossDistributionSummary,
+    /// Sum of the generator's true PD x true LGD x EAD over the book, where the truth is at hand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub true_el: Option<f64>,
+}

@@ -160,6 +160,10 @@ pub struct EvaluateParams {
     /// Rows listed with reasons in the anomaly report.
     #[serde(default = "twenty", skip_serializing_if = "is_twenty")]
     pub top_anomalies: usize,
+    /// Loss prediction with `loss.book`: the book's PD source and measures, for the report's
+    /// portfolio section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub book: Option<riskpipe_portfolio::config::BookSpec>,
 }
 
 fn twenty() -> usize {
@@ -309,6 +313,7 @@ impl EvaluateConfig {
             protected: self.protected.unwrap_or_default(),
             roc_points,
             top_anomalies,
+            book: None,
         })
     }
 }

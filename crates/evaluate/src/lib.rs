@@ -23,6 +23,8 @@ mod anomaly_report;
 mod artifacts;
 mod config;
 mod figures;
+mod portfolio;
+mod portfolio_report;
 mod predict;
 mod regression;
 mod regression_report;

@@ -94,11 +94,20 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
         oracle,
         target_histogram: histogram(&yte),
     };
+    let portfolio = match &params.book {
+        Some(spec) => Some(crate::portfolio::run(
+            spec,
+            inputs,
+            out,
+            (&params.pipeline, &selection.selected, params.seed),
+        )?),
+        None => None,
+    };
     write_json(&out.join("metrics.json"), &metrics)?;
     write_parquet(&out.join("predictions.parquet"), &preds)?;
     write_atomic(
         &out.join("report.html"),
-        crate::regression_report::render(params, &metrics).as_bytes(),
+        crate::regression_report::render(params, &metrics, portfolio.as_ref()).as_bytes(),
     )?;
     let sel = metrics
         .models
@@ -118,7 +127,14 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
                 .as_ref()
                 .map(|o| format!(" (true model R2 {:.4})", o.test.r2))
                 .unwrap_or_default()
-        ),
+        ) + &portfolio
+            .map(|p| {
+                format!(
+                    "; book of {} loans: EL {:.0}, ECL {:.0}, RWA {:.0}",
+                    p.total.loans, p.total.el, p.total.ecl, p.total.rwa
+                )
+            })
+            .unwrap_or_default(),
         ..StageReport::default()
     })
 }

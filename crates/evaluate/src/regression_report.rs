@@ -4,12 +4,12 @@
 
 use std::fmt::Write;
 
-use crate::artifacts::RegressionMetricsFile;
+use crate::artifacts::{PortfolioFile, RegressionMetricsFile};
 use crate::config::EvaluateParams;
 use crate::report::{COLORS, Plot, esc};
 
 /// The page.
-pub fn render(params: &EvaluateParams, m: &RegressionMetricsFile) -> String {
+pub fn render(params: &EvaluateParams, m: &RegressionMetricsFile, book: Option<&PortfolioFile>) -> String {
     let mut s = String::new();
     let _ = write!(
         s,
@@ -35,6 +35,9 @@ pub fn render(params: &EvaluateParams, m: &RegressionMetricsFile) -> String {
     comparison(&mut s, m);
     deciles(&mut s, m);
     distribution(&mut s, m);
+    if let Some(p) = book {
+        s.push_str(&crate::portfolio_report::section(p));
+    }
     s.push_str("</body></html>\n");
     s
 }

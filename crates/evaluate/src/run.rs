@@ -150,7 +150,15 @@ pub fn inputs(params: &EvaluateParams) -> Vec<Input> {
         v.push(Input::Artifact(format!("train/{}.json", riskpipe_train::ENSEMBLE)));
         v.push(Input::Artifact("privacy/data.parquet".into()));
         v.push(Input::Artifact("features/split.parquet".into()));
-    } else if !params.protected.is_empty() {
+    } else if let Some(b) = &params.book {
+        v.extend(crate::portfolio::INPUTS.map(|p| Input::Artifact(p.into())));
+        // The seal lists every file of the PD bundle with its hash.
+        v.push(Input::External(
+            b.pd_bundle.join(riskpipe_scoring::SEAL_FILE),
+            "loss.pd_bundle",
+        ));
+    }
+    if params.task.target() != riskpipe_core::Target::None && !params.protected.is_empty() {
         v.push(Input::Artifact("privacy/data.parquet".into()));
         v.push(Input::Artifact("features/split.parquet".into()));
     }

@@ -62,6 +62,10 @@ pub struct LossConfig {
     pub discount_rate: Option<f64>,
     /// An LGD target outside [0, 1]: `reject` (default, an error counting the rows) or `clip`.
     pub lgd_out_of_range: Option<OutOfRange>,
+    /// The credit bundle that gives each loan its PD (read by evaluate and deploy, not ingest).
+    pub pd_bundle: Option<std::path::PathBuf>,
+    /// Expected loss, IFRS 9, IRB and the loss distribution over the book (evaluate and deploy).
+    pub book: Option<riskpipe_portfolio::config::BookConfig>,
 }
 
 /// What to do with a realised LGD outside [0, 1].

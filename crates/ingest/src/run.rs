@@ -93,7 +93,7 @@ pub struct TargetSummary {
 /// The files the stage reads.
 pub fn inputs(params: &IngestParams) -> Vec<Input> {
     match &params.source {
-        Source::Csv { path } | Source::Parquet { path } => vec![Input::External(path.into())],
+        Source::Csv { path } | Source::Parquet { path } => vec![Input::External(path.into(), "data.path")],
         Source::SynthLoans { .. } | Source::SynthLoss { .. } | Source::SynthAccounts { .. } => vec![],
     }
 }

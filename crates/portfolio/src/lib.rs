@@ -6,6 +6,8 @@
 //!   the maturity cap and the SME size adjustment.
 //! - [`ifrs9`]: PD term structures (constant hazard or a rating transition matrix), stage
 //!   allocation and 12-month or lifetime expected credit loss.
+//! - [`book`]: one loan's EAD, 12-month EL, IFRS 9 stage and ECL and IRB RWA from its PD,
+//!   LGD and book columns; [`config`] checks the `loss.book` section that sets them.
 //! - [`vasicek`]: the one-factor Gaussian portfolio loss distribution by Monte Carlo (VaR and
 //!   expected shortfall with their standard errors) and the large-pool closed form.
 //!
@@ -17,6 +19,8 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod book;
+pub mod config;
 pub mod ifrs9;
 pub mod irb;
 pub mod normal;

@@ -12,6 +12,8 @@
 //!   that falls with risk; otherwise it recovers `(1 - severity)` of its EAD (the severity drawn
 //!   around the loan's expected severity), 55 %, 30 % and 15 % of it in the three years after
 //!   default (`recovery_y1..y3`, each received mid-year), and the rest is written off.
+//! - `origination_pd`: the one-year PD the bank assigned when the loan was granted (today's true
+//!   PD moved back by a random drift), for the IFRS 9 significant-increase test.
 //! - Truth: `true_pd`, `true_lgd` (the expected economic LGD: one less the expected recoveries
 //!   discounted at [`DISCOUNT_RATE`] to the default date, per unit of EAD), `true_ead`,
 //!   `true_ccf` (cards) and `cured` (defaulted loans).
@@ -218,6 +220,21 @@ fn loan(rng: &mut Rng) -> Loan {
     l
 }
 
+/// The one-year PD each loan was given at origination: its true PD now, moved back by a
+/// lognormal drift (median 0.9 of today's, so most loans have deteriorated a little and a few
+/// much, which the IFRS 9 significant-increase test picks up). Drawn from a stream of its own so
+/// the rest of the book does not depend on it.
+fn origination_pds(loans: &[Loan], seed: u64) -> Vec<f64> {
+    let mut rng = Rng::derive(seed, "synth.loss.origination");
+    loans
+        .iter()
+        .map(|l| {
+            let pd = l.true_pd * (-0.1 + 0.4 * rng.normal()).exp();
+            (pd.clamp(1e-4, 0.999) * 1e5).round() / 1e5
+        })
+        .collect()
+}
+
 /// Generates `rows` loans from `seed`. Same arguments, same data.
 pub fn loss(rows: usize, seed: u64) -> LossBook {
     let mut rng = Rng::derive(seed, "synth.loss");
@@ -251,6 +268,7 @@ pub fn loss(rows: usize, seed: u64) -> LossBook {
     data.push("credit_limit", when(&card, &|l| l.limit));
     data.push("drawn", when(&card, &|l| l.drawn));
     data.push("days_past_due", number(&|l| l.days_past_due));
+    data.push("origination_pd", Column::Number(origination_pds(&loans, seed)));
     data.push(DEFAULT_FLAG, number(&|l| f64::from(u8::from(l.default))));
     data.push("ead", when(&defaulted, &|l| l.ead));
     for (y, name) in ["recovery_y1", "recovery_y2", "recovery_y3"].iter().enumerate() {

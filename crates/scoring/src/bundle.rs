@@ -3,15 +3,17 @@
 
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-
 use riskpipe_core::io::read_json;
 use riskpipe_core::{Column, ColumnKind, Error, Frame, Result};
 use riskpipe_features::Transform;
 use riskpipe_models::{Calibrator, Model};
 use riskpipe_privacy::PrivacyParams;
 
-use riskpipe_features::{MISSING_SUFFIX, Scorecard, ScorecardParams};
+use riskpipe_features::{MISSING_SUFFIX, Scorecard};
+use riskpipe_portfolio::book::{BookParams, Measures};
+
+use crate::book::{BOOK_FILE, BOOK_OUTPUTS, PD_PREFIX};
+pub use crate::info::{BundleInfo, InputColumn};
 
 /// Row `i`'s value of `column` as a reason shows it: the raw (masked) value, or for a column the
 /// transform derives (a principal component, an anomaly score) its value in the matrix `x`.
@@ -48,40 +50,64 @@ fn check_coherent(dir: &Path, info: &BundleInfo, transform: &Transform, scorecar
     Ok(())
 }
 
-/// A raw input column the bundle needs.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct InputColumn {
-    /// Column name in the application data.
-    pub name: String,
-    /// Its kind in the raw data.
-    pub kind: ColumnKind,
+/// The book part of a loss scorer.
+#[derive(Debug, Clone)]
+pub struct Book {
+    /// The measures' settings.
+    pub params: BookParams,
+    /// The credit scorer giving each loan's PD.
+    pub pd: Box<Scorer>,
 }
 
-/// `bundle.json`: what the bundle holds and what it needs.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct BundleInfo {
-    /// riskpipe version that wrote it.
-    pub riskpipe_version: String,
-    /// Pipeline name.
-    pub pipeline: String,
-    /// Selected model name.
-    pub model: String,
-    /// Id column passed through to the output, if any.
-    pub id: Option<String>,
-    /// Raw columns read (features and id).
-    pub inputs: Vec<InputColumn>,
-    /// Values read as missing in CSV input.
-    pub missing_values: Vec<String>,
-    /// Reason codes per row.
-    pub reason_codes: usize,
-    /// Score scaling (base score, base odds, points to double the odds) for models without a
-    /// scorecard.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scaling: Option<ScorecardParams>,
-    /// A detector bundle: the anomaly score at or above which a row is flagged (chosen on the
-    /// training rows by the evaluate stage).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub flag_threshold: Option<f64>,
+impl Book {
+    /// Loads the credit bundle `dir` as the PD source of a loss pipeline: a bundle that does not
+    /// give a PD (an LGD or anomaly bundle) is a user error naming `key`.
+    pub fn pd_scorer(dir: &Path, key: &str) -> Result<Scorer> {
+        let s = Scorer::load(dir)
+            .map_err(|e| Error::pipeline_key(key, format!("`{}` is not a usable credit bundle: {e}", dir.display())))?;
+        if s.is_amount() || s.is_detector() {
+            return Err(Error::pipeline_key(
+                key,
+                format!(
+                    "`{}` is a bundle of the `{}` pipeline, which gives {}, not a PD: name the bundle of a credit scoring or default prediction pipeline",
+                    dir.display(),
+                    s.info.pipeline,
+                    if s.is_detector() {
+                        "anomaly scores"
+                    } else {
+                        "an LGD or CCF"
+                    }
+                ),
+            ));
+        }
+        Ok(s.without_reasons())
+    }
+
+    /// The raw columns the book reads beyond the LGD model's, its own and the PD bundle's, with
+    /// their kinds. `kind_of` gives a column's kind in the data: a book column missing from it
+    /// or of the wrong kind, or a PD bundle input the data lacks, is a user error naming the key.
+    pub fn inputs(&self, kind_of: &dyn Fn(&str) -> Option<ColumnKind>) -> Result<Vec<InputColumn>> {
+        crate::book::inputs(&self.params, &self.pd.info.inputs, kind_of)
+    }
+
+    /// Each raw row's measures from its predicted `lgd`, the PD from the embedded bundle.
+    pub fn measures(&self, raw: &Frame, lgd: &[f64], first_row: u64, file: &str) -> Result<Vec<Measures>> {
+        let pd_frame = self.pd.score_with(raw, first_row, file, false)?;
+        let pd = pd_frame
+            .number(riskpipe_core::names::PD)
+            .ok_or_else(|| Error::Internal("the PD bundle returned no `pd`".into()))?;
+        crate::book::measures(&self.params, raw, (pd, lgd), first_row, file)
+    }
+
+    /// Writes `book.json` and the PD bundle's files (from `pd_dir`) into the bundle folder.
+    pub fn write(&self, pd_dir: &Path, bundle: &Path) -> Result<()> {
+        crate::book::write(&self.params, pd_dir, bundle)
+    }
+
+    /// The output columns of `measures`, in [`BOOK_OUTPUTS`] order.
+    pub fn columns(measures: &[Measures]) -> Vec<(&'static str, Column)> {
+        crate::book::columns(measures)
+    }
 }
 
 /// A loaded bundle, ready to score.
@@ -99,6 +125,8 @@ pub struct Scorer {
     pub scorecard: Option<Scorecard>,
     /// PD calibration of the model, when one was fitted.
     pub calibration: Option<Calibrator>,
+    /// A loss bundle's book: the embedded PD bundle and the per-loan measures' settings.
+    pub book: Option<Book>,
     key: Option<Vec<u8>>,
 }
 
@@ -114,21 +142,50 @@ impl Scorer {
             });
         }
         let seal = crate::seal::check(dir)?;
-        let info: BundleInfo = read_json(&dir.join("bundle.json"))?;
-        let plan: PrivacyParams = read_json(&dir.join("plan.json"))?;
-        let transform: Transform = read_json(&dir.join("transform.json"))?;
-        let model: Model = read_json(&dir.join("model.json"))?;
-        let scorecard: Option<Scorecard> = if seal.contains("scorecard.json") {
-            Some(read_json(&dir.join("scorecard.json"))?)
+        Scorer::load_parts(dir, "", &seal)
+    }
+
+    /// Loads the bundle files named `<prefix>bundle.json`, ... of `dir` (sealed by `seal`).
+    fn load_parts(dir: &Path, prefix: &str, seal: &crate::seal::Seal) -> Result<Scorer> {
+        let file = |name: &str| dir.join(format!("{prefix}{name}"));
+        let optional = |name: &str| seal.contains(&format!("{prefix}{name}"));
+        let info: BundleInfo = read_json(&file("bundle.json"))?;
+        let plan: PrivacyParams = read_json(&file("plan.json"))?;
+        let transform: Transform = read_json(&file("transform.json"))?;
+        let model: Model = read_json(&file("model.json"))?;
+        let scorecard: Option<Scorecard> = if optional("scorecard.json") {
+            Some(read_json(&file("scorecard.json"))?)
         } else {
             None
         };
-        let calibration: Option<Calibrator> = if seal.contains("calibration.json") {
-            Some(read_json(&dir.join("calibration.json"))?)
+        let calibration: Option<Calibrator> = if optional("calibration.json") {
+            Some(read_json(&file("calibration.json"))?)
         } else {
             None
         };
         check_coherent(dir, &info, &transform, scorecard.as_ref())?;
+        let book = if prefix.is_empty() && seal.contains(BOOK_FILE) {
+            Some(Book {
+                params: read_json(&dir.join(BOOK_FILE))?,
+                pd: Box::new(Scorer::load_parts(dir, PD_PREFIX, seal)?.without_reasons()),
+            })
+        } else {
+            None
+        };
+        Scorer::assemble(info, plan, transform, model, scorecard, calibration, book)
+    }
+
+    /// A scorer from its parts (the deploy stage's and, for a loss book, the evaluate stage's),
+    /// with the masking key when the plan hashes a column the bundle reads.
+    pub fn assemble(
+        info: BundleInfo,
+        plan: PrivacyParams,
+        transform: Transform,
+        model: Model,
+        scorecard: Option<Scorecard>,
+        calibration: Option<Calibrator>,
+        book: Option<Book>,
+    ) -> Result<Scorer> {
         // Only columns the bundle reads are masked at scoring time; the key is needed only if one
         // of them is hashed.
         let needed: Vec<&str> = info.inputs.iter().map(|c| c.name.as_str()).collect();
@@ -142,6 +199,7 @@ impl Scorer {
             model,
             scorecard,
             calibration,
+            book,
             key,
         })
     }
@@ -175,6 +233,9 @@ impl Scorer {
         let mut v = vec![self.info.id.clone().unwrap_or_else(|| ROW.into())];
         if self.is_amount() {
             v.push(self.amount_name().into());
+            if self.book.is_some() {
+                v.extend(BOOK_OUTPUTS.map(String::from));
+            }
         } else if self.is_detector() {
             v.extend([ANOMALY_SCORE.into(), IS_FLAGGED.into()]);
         } else {
@@ -205,7 +266,14 @@ impl Scorer {
 
     /// An amount bundle's output: the predicted LGD and, as reasons, the features with the
     /// largest positive TreeSHAP contributions to it.
-    fn score_amounts(&self, x: &Frame, masked: &Frame, first_row: u64, file: &str, explain: bool) -> Result<Frame> {
+    fn score_amounts(
+        &self,
+        raw: &Frame,
+        (x, masked): (&Frame, &Frame),
+        first_row: u64,
+        file: &str,
+        explain: bool,
+    ) -> Result<(Frame, Vec<Measures>)> {
         let lgd = self.model.predict_frame(x)?;
         self.check_finite(
             if self.amount_name() == "ccf" { "CCF" } else { "LGD" },
@@ -219,14 +287,32 @@ impl Scorer {
         if explain && k > 0 {
             self.shap_reasons(x, masked, &mut reasons)?;
         }
+        let measures = match &self.book {
+            Some(b) => b.measures(raw, &lgd, first_row, file)?,
+            None => Vec::new(),
+        };
         let names = self.output_names();
         let mut out = Frame::new();
         out.push(names[0].clone(), self.id_column(masked, n, first_row, file)?);
         out.push(names[1].clone(), Column::Number(lgd));
-        for (name, r) in names[2..].iter().zip(reasons) {
+        if self.book.is_some() {
+            for (name, col) in Book::columns(&measures) {
+                out.push(name, col);
+            }
+        }
+        for (name, r) in names[out.names().len()..].iter().zip(reasons) {
             out.push(name.clone(), Column::Text(r));
         }
-        Ok(out)
+        Ok((out, measures))
+    }
+
+    /// A loss bundle with a book: the output frame and each row's measures (for the evaluate
+    /// stage's portfolio figures). Without a book, the measures are empty.
+    pub fn score_book(&self, raw: &Frame, first_row: u64, file: &str) -> Result<(Frame, Vec<Measures>)> {
+        self.check_inputs(raw, file)?;
+        let masked = riskpipe_privacy::apply(&self.plan, raw, self.key.as_deref(), file)?;
+        let x = self.transform.apply(&masked, file)?;
+        self.score_amounts(raw, (&x, &masked), first_row, file, false)
     }
 
     /// Scores raw rows with reason codes. `first_row` numbers rows when there is no id column;
@@ -365,6 +451,20 @@ impl Scorer {
 
     /// Scores raw rows; reason codes only when `explain` (the deploy stage's check needs PDs).
     pub fn score_with(&self, raw: &Frame, first_row: u64, file: &str, explain: bool) -> Result<Frame> {
+        self.check_inputs(raw, file)?;
+        let masked = riskpipe_privacy::apply(&self.plan, raw, self.key.as_deref(), file)?;
+        let x = self.transform.apply(&masked, file)?;
+        if self.is_detector() {
+            return self.score_anomalies(&x, &masked, first_row, file, explain);
+        }
+        if self.is_amount() {
+            return Ok(self.score_amounts(raw, (&x, &masked), first_row, file, explain)?.0);
+        }
+        self.score_pd(&x, &masked, first_row, file, explain)
+    }
+
+    /// Every input the bundle reads is in `raw`, of its kind.
+    fn check_inputs(&self, raw: &Frame, file: &str) -> Result<()> {
         for c in &self.info.inputs {
             match raw.get(&c.name) {
                 None => {
@@ -385,33 +485,30 @@ impl Scorer {
                 _ => {}
             }
         }
-        let masked = riskpipe_privacy::apply(&self.plan, raw, self.key.as_deref(), file)?;
-        let x = self.transform.apply(&masked, file)?;
-        if self.is_detector() {
-            return self.score_anomalies(&x, &masked, first_row, file, explain);
-        }
-        if self.is_amount() {
-            return self.score_amounts(&x, &masked, first_row, file, explain);
-        }
-        let mut pd = self.model.predict_frame(&x)?;
+        Ok(())
+    }
+
+    /// A credit bundle's output: PD, points and reason codes.
+    fn score_pd(&self, x: &Frame, masked: &Frame, first_row: u64, file: &str, explain: bool) -> Result<Frame> {
+        let mut pd = self.model.predict_frame(x)?;
         if let Some(c) = &self.calibration {
             for p in &mut pd {
                 *p = c.apply(*p);
             }
         }
         self.check_finite("PD", &pd, first_row, file)?;
-        let n = raw.rows();
+        let n = pd.len();
         let mut out = Frame::new();
         out.push(
             self.output_names()[0].clone(),
-            self.id_column(&masked, n, first_row, file)?,
+            self.id_column(masked, n, first_row, file)?,
         );
         let mut score = vec![0.0; n];
         let k = self.reasons();
         let mut reasons: Vec<Vec<Option<String>>> = vec![vec![None; n]; k];
         let is_logistic = self.model.logistic().is_some();
         if explain && k > 0 && !is_logistic {
-            self.shap_reasons(&x, &masked, &mut reasons)?;
+            self.shap_reasons(x, masked, &mut reasons)?;
         }
         match &self.scorecard {
             Some(sc) => {
@@ -421,7 +518,7 @@ impl Scorer {
                     .iter()
                     .filter_map(|f| self.transform.features.iter().position(|t| t.name == f.feature))
                     .collect();
-                let located = self.transform.locator(&masked, file)?;
+                let located = self.transform.locator(masked, file)?;
                 for i in 0..n {
                     let bins = located.row(i);
                     let mut total = 0i64;
