@@ -403,3 +403,43 @@ fn bad_loss_book_input_is_a_user_error_naming_the_key() {
     t.run(&["run", "elsewhere.yaml", "--run-dir", "elsewhere"])
         .fails(2, &["loss.pd_bundle", "missing/bundle"]);
 }
+
+#[test]
+fn train_weight_weighs_the_lgd_fits_by_exposure_and_bad_weights_are_user_errors() {
+    let t = TestDir::new();
+    let yaml = without_book(&fs_err::read_to_string(repo().join("pipelines/loss_prediction.yaml")).unwrap())
+        .replace("rows: 200000", "rows: 20000");
+    let weighted = yaml.replace("train:\n  cv_folds: 5", "train:\n  cv_folds: 5\n  weight: ead");
+    assert_ne!(weighted, yaml, "the pipeline's train section moved");
+    t.write("plain.yaml", &yaml);
+    t.write("weighted.yaml", &weighted);
+    t.run(&["run", "plain.yaml", "--run-dir", "plain"]).ok();
+    t.run(&["run", "weighted.yaml", "--run-dir", "weighted"]).ok();
+    // The matrices carry the weights; every fit reads them, so the models differ.
+    let m = riskpipe_core::io::read_parquet(&t.join("weighted/features/train.parquet")).unwrap();
+    let w = m.number(riskpipe_core::names::WEIGHT).expect("weight column");
+    assert!(w.iter().all(|v| *v > 0.0));
+    let features = json(&t.join("weighted/features/transform.json"))["raw_features"].to_string();
+    assert!(!features.contains("__weight"), "{features}");
+    for family in ["linear", "boosting", "two_stage"] {
+        let (a, b) = (
+            fs_err::read(t.join(format!("plain/train/{family}.json"))).unwrap(),
+            fs_err::read(t.join(format!("weighted/train/{family}.json"))).unwrap(),
+        );
+        assert_ne!(a, b, "{family} is the same fitted with weights");
+    }
+    t.run(&["verify", "weighted"]).ok();
+    // A weight column that is not a number, and a family that takes no weights.
+    t.write(
+        "text.yaml",
+        &yaml.replace("train:\n  cv_folds: 5", "train:\n  cv_folds: 5\n  weight: region"),
+    );
+    t.run(&["run", "text.yaml", "--run-dir", "text"])
+        .fails(2, &["train.weight", "`region` is not a numeric column"]);
+    t.write(
+        "mlp.yaml",
+        "version: 1\nname: m\ntask: credit_scoring\ndata:\n  synth: loans\n  rows: 500\n  target: default_flag\ntrain:\n  weight: income\n  models:\n    mlp: {}\n",
+    );
+    t.run(&["validate", "mlp.yaml"])
+        .fails(2, &["train.models.mlp", "does not fit with row weights"]);
+}

@@ -49,6 +49,8 @@ pub const IS_FLAGGED: &str = "is_flagged";
 pub const LGD: &str = "lgd";
 /// Scoring output of a CCF bundle: the predicted credit conversion factor.
 pub const CCF: &str = "ccf";
+/// The row-weight column of the model matrices (`train.weight`'s values).
+pub const WEIGHT: &str = "__weight";
 /// Scoring output of a loss bundle with a book: exposure at default.
 pub const EAD: &str = "ead";
 /// Scoring output of a loss bundle with a book: 12-month expected loss, PD x LGD x EAD.

@@ -164,6 +164,10 @@ pub struct FeaturesParams {
     /// Detectors whose scores become feature columns.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub anomaly_scores: Vec<String>,
+    /// The row-weight column (`train.weight`), carried into the matrices as
+    /// [`riskpipe_core::names::WEIGHT`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<String>,
 }
 
 fn is_robust(s: &Scaling) -> bool {
@@ -182,6 +186,11 @@ impl FeaturesParams {
     /// These parameters for a task whose target is of kind `target`.
     pub fn for_target(self, target: Target) -> FeaturesParams {
         FeaturesParams { target, ..self }
+    }
+
+    /// These parameters carrying the row-weight column `weight` (`train.weight`).
+    pub fn with_weight(self, weight: Option<String>) -> FeaturesParams {
+        FeaturesParams { weight, ..self }
     }
 }
 
@@ -307,6 +316,7 @@ impl FeaturesConfig {
             category_encoding: self.category_encoding.unwrap_or_default(),
             reduction,
             anomaly_scores,
+            weight: None,
             target: Target::Binary,
             split,
             test_fraction,

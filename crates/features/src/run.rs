@@ -221,6 +221,9 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
         }
         let mut m = Frame::new();
         m.push(ROW, row_col(f));
+        if let Some(w) = &params.weight {
+            m.push(riskpipe_core::names::WEIGHT, Column::Number(weights(f, w, &file)?));
+        }
         if let Some(c) = &outcome {
             m.push(c.clone(), f.get(c).expect("outcome").clone());
             // A continuous target has no positive share (its mean goes in the report below).
@@ -304,6 +307,38 @@ fn outcome_columns(
         None => vec![0.0; frame.rows()],
     };
     Ok((outcome, target, y))
+}
+
+/// The row weights of `f` from column `name` (`train.weight`): a missing column, a text column,
+/// or a missing, negative or infinite value is a user error naming it (and the row).
+fn weights(f: &Frame, name: &str, file: &str) -> Result<Vec<f64>> {
+    let Some(w) = f.number(name) else {
+        return Err(Error::pipeline_key(
+            "train.weight",
+            format!("`{name}` is not a numeric column of the data"),
+        ));
+    };
+    if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
+        let row = f
+            .number(riskpipe_core::names::SOURCE_ROW)
+            .map_or(i as u64 + 1, |r| r[i] as u64);
+        return Err(Error::data(
+            file,
+            Some(row),
+            Some(name),
+            format!(
+                "row weight {} (`train.weight`): weights must be numbers of at least 0",
+                w[i]
+            ),
+        ));
+    }
+    if !w.iter().any(|v| *v > 0.0) {
+        return Err(Error::pipeline_key(
+            "train.weight",
+            format!("every row's `{name}` is 0: the rows would weigh nothing"),
+        ));
+    }
+    Ok(w.to_vec())
 }
 
 /// Both parts of the split have rows, and with a 0/1 target both classes.

@@ -499,12 +499,26 @@ fn outputs_binned(nodes: &[Node], bins: &[BinSplit], rc: &RowCodes, rows: &[u32]
 impl GradientBoosting {
     /// Fits on columns `x`, labels `y` in {0, 1}.
     pub fn fit(names: &[String], x: &[&[f64]], y: &[f64], params: &BoostingParams) -> Result<Self> {
+        Self::fit_weighted(names, x, y, None, params)
+    }
+
+    /// Fits with a weight per row (at least 0, not all 0): each row's gradient and hessian,
+    /// the starting value and the validation loss count it by its weight.
+    pub fn fit_weighted(
+        names: &[String],
+        x: &[&[f64]],
+        y: &[f64],
+        weights: Option<&[f64]>,
+        params: &BoostingParams,
+    ) -> Result<Self> {
         let n = y.len();
         if n == 0 || x.is_empty() || params.n_trees == 0 {
             return Err(Error::Internal(
                 "gradient boosting: no rows, no features or no trees".into(),
             ));
         }
+        crate::check_weights("gradient boosting", weights, n)?;
+        let sw = |r: usize| weights.map_or(1.0, |w| w[r]);
         let binned = BinnedMatrix::fit(x, params.max_bins);
         let p = params;
         // Validation rows for early stopping, stratified and seeded.
@@ -530,7 +544,8 @@ impl GradientBoosting {
             // Both classes weigh half, so the weighted event rate is one half.
             0.5
         } else {
-            train_rows.iter().map(|&r| y[r as usize]).sum::<f64>() / train_rows.len().max(1) as f64
+            let total: f64 = train_rows.iter().map(|&r| sw(r as usize)).sum();
+            train_rows.iter().map(|&r| sw(r as usize) * y[r as usize]).sum::<f64>() / total.max(f64::MIN_POSITIVE)
         };
         let base = match p.objective {
             Objective::Binary | Objective::CrossEntropy => {
@@ -555,7 +570,7 @@ impl GradientBoosting {
         let (mut best_loss, mut best_round) = (f64::INFINITY, 0usize);
         for round in 0..p.n_trees {
             // Gradients of every row (validation rows' are never read), in parallel.
-            gradients(&mut gh, &margin, y, p.objective, cw);
+            gradients(&mut gh, &margin, y, p.objective, cw, weights);
             let mut rng = Rng::derive(p.seed, &format!("gbdt.round.{round}"));
             // Row subsample: each chunk of rows draws from its own seed stream, so chunks run
             // in parallel and the draw does not depend on thread timing. The rows left out, and
@@ -601,7 +616,7 @@ impl GradientBoosting {
             trees.push(nodes);
             if !val_rows.is_empty() {
                 // Per-chunk sums added in chunk order: the same bits on any thread count.
-                let loss = validation_loss(&val_rows, &margin, y, p.objective);
+                let loss = validation_loss(&val_rows, &margin, y, p.objective, weights);
                 val_loss.push(loss);
                 if loss < best_loss - 1e-12 {
                     best_loss = loss;
@@ -649,21 +664,28 @@ impl GradientBoosting {
 
 /// Gradient and hessian of every row's loss at its margin (validation rows' are never read), in
 /// parallel; `cw` weighs the classes of a binary target.
-fn gradients(gh: &mut [[f64; 2]], margin: &[f64], y: &[f64], objective: Objective, cw: [f64; 2]) {
+fn gradients(gh: &mut [[f64; 2]], margin: &[f64], y: &[f64], objective: Objective, cw: [f64; 2], sw: Option<&[f64]>) {
     gh.par_iter_mut()
         .zip(margin.par_iter().zip(y.par_iter()))
+        .enumerate()
         .with_min_len(8192)
-        .for_each(|(e, (m, t))| match objective {
-            Objective::Binary => {
-                let q = sigmoid(*m);
-                let w = cw[usize::from(*t > 0.5)];
-                *e = [w * (q - t), w * (q * (1.0 - q)).max(1e-16)];
+        .for_each(|(r, (e, (m, t)))| {
+            *e = match objective {
+                Objective::Binary => {
+                    let q = sigmoid(*m);
+                    let w = cw[usize::from(*t > 0.5)];
+                    [w * (q - t), w * (q * (1.0 - q)).max(1e-16)]
+                }
+                Objective::CrossEntropy => {
+                    let q = sigmoid(*m);
+                    [q - t, (q * (1.0 - q)).max(1e-16)]
+                }
+                Objective::Regression => [m - t, 1.0],
+            };
+            if let Some(w) = sw {
+                // A zero weight keeps a tiny hessian, so a leaf of such rows stays defined.
+                *e = [w[r] * e[0], (w[r] * e[1]).max(1e-16)];
             }
-            Objective::CrossEntropy => {
-                let q = sigmoid(*m);
-                *e = [q - t, (q * (1.0 - q)).max(1e-16)];
-            }
-            Objective::Regression => *e = [m - t, 1.0],
         });
 }
 
@@ -688,24 +710,28 @@ fn subsample(train_rows: &[u32], p: &BoostingParams, round: usize) -> (Vec<u32>,
 
 /// Mean loss of the validation rows at their margins: per-chunk sums added in chunk order, the
 /// same bits on any thread count.
-fn validation_loss(val_rows: &[usize], margin: &[f64], y: &[f64], objective: Objective) -> f64 {
+fn validation_loss(val_rows: &[usize], margin: &[f64], y: &[f64], objective: Objective, sw: Option<&[f64]>) -> f64 {
+    let w = |r: usize| sw.map_or(1.0, |w| w[r]);
+    let total: f64 = val_rows.iter().map(|&r| w(r)).sum();
     val_rows
         .par_chunks(8192)
         .map(|c| {
             c.iter()
-                .map(|&r| match objective {
-                    Objective::Binary | Objective::CrossEntropy => {
-                        let q = sigmoid(margin[r]).clamp(1e-15, 1.0 - 1e-15);
-                        -(y[r] * q.ln() + (1.0 - y[r]) * (1.0 - q).ln())
+                .map(|&r| {
+                    w(r) * match objective {
+                        Objective::Binary | Objective::CrossEntropy => {
+                            let q = sigmoid(margin[r]).clamp(1e-15, 1.0 - 1e-15);
+                            -(y[r] * q.ln() + (1.0 - y[r]) * (1.0 - q).ln())
+                        }
+                        Objective::Regression => (margin[r] - y[r]) * (margin[r] - y[r]),
                     }
-                    Objective::Regression => (margin[r] - y[r]) * (margin[r] - y[r]),
                 })
                 .sum::<f64>()
         })
         .collect::<Vec<f64>>()
         .iter()
         .sum::<f64>()
-        / val_rows.len() as f64
+        / total.max(f64::MIN_POSITIVE)
 }
 
 /// Grows one tree leaf-wise: always split the leaf with the largest gain. Returns the nodes, each

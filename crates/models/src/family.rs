@@ -542,6 +542,31 @@ impl ModelParams {
     /// Checks the settings, then fits the model on columns `x` (named `names`) and targets `y`:
     /// 0/1 labels for a probability, real values for an amount; a detector never reads `y`.
     pub fn fit(&self, names: &[String], x: &[&[f64]], y: &[f64]) -> Result<Model> {
+        self.fit_weighted(names, x, y, None)
+    }
+
+    /// Whether the family fits with row weights (`train.weight`): logistic regression, the
+    /// tree, forest and boosting families, linear regression and the two-stage model.
+    pub fn takes_weights(&self) -> bool {
+        matches!(
+            self,
+            ModelParams::Logistic(_)
+                | ModelParams::Tree(_)
+                | ModelParams::Forest(_)
+                | ModelParams::Boosting(_)
+                | ModelParams::RegressionTree(_)
+                | ModelParams::Linear(_)
+                | ModelParams::TwoStage(_)
+        )
+    }
+
+    /// [`ModelParams::fit`] with a weight per row (finite, at least 0, not all 0) for the
+    /// families that [take weights](ModelParams::takes_weights); `None` weighs every row 1.
+    pub fn fit_weighted(&self, names: &[String], x: &[&[f64]], y: &[f64], w: Option<&[f64]>) -> Result<Model> {
+        if w.is_some() && !self.takes_weights() {
+            return Err(Error::Internal(format!("{} does not take row weights", self.family())));
+        }
+        crate::check_weights(self.family().name(), w, y.len())?;
         self.check().map_err(|e| {
             Error::Internal(format!(
                 "{} parameters: `{}` {} ({:?})",
@@ -552,18 +577,16 @@ impl ModelParams {
             ))
         })?;
         Ok(match self {
-            ModelParams::Logistic(p) => Model::Logistic(LogisticRegression::fit(names, x, y, None, p)?),
-            ModelParams::Tree(p) => Model::Tree(DecisionTree::fit(names, x, y, None, p)?),
-            ModelParams::Forest(p) => Model::Forest(RandomForest::fit(names, x, y, p)?),
-            ModelParams::Boosting(p) => Model::Boosting(GradientBoosting::fit(names, x, y, p)?),
+            ModelParams::Logistic(p) => Model::Logistic(LogisticRegression::fit(names, x, y, w, p)?),
+            ModelParams::Tree(p) => Model::Tree(DecisionTree::fit(names, x, y, w, p)?),
+            ModelParams::Forest(p) => Model::Forest(RandomForest::fit_weighted(names, x, y, w, p)?),
+            ModelParams::Boosting(p) => Model::Boosting(GradientBoosting::fit_weighted(names, x, y, w, p)?),
             ModelParams::AdaBoost(p) => Model::AdaBoost(AdaBoost::fit(names, x, y, p)?),
             ModelParams::Bagging(p) => Model::Bagging(Bagging::fit(names, x, y, p)?),
             ModelParams::Mlp(p) => Model::Mlp(Mlp::fit(names, x, y, p)?),
-            ModelParams::RegressionTree(p) => {
-                Model::RegressionTree(DecisionTree::fit_regression(names, x, y, None, p)?)
-            }
-            ModelParams::Linear(p) => Model::Linear(LinearRegression::fit(names, x, y, None, p)?),
-            ModelParams::TwoStage(p) => Model::TwoStage(TwoStage::fit(names, x, y, p)?),
+            ModelParams::RegressionTree(p) => Model::RegressionTree(DecisionTree::fit_regression(names, x, y, w, p)?),
+            ModelParams::Linear(p) => Model::Linear(LinearRegression::fit(names, x, y, w, p)?),
+            ModelParams::TwoStage(p) => Model::TwoStage(TwoStage::fit_weighted(names, x, y, w, p)?),
             ModelParams::IsolationForest(p) => Model::IsolationForest(IsolationForest::fit(names, x, p)?),
             ModelParams::Ecod(p) => Model::Ecod(Ecod::fit(names, x, p)?),
             ModelParams::Hbos(p) => Model::Hbos(Hbos::fit(names, x, p)?),
@@ -928,6 +951,68 @@ impl Model {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn row_weights_decide_what_the_regressors_learn() {
+        // Two groups over the same x: group A at 0.2 with a slope, group B at 0.8. With B
+        // weighted 0 every regressor predicts A's level; unweighted, the mixture's.
+        let mut rng = riskpipe_core::Rng::new(4);
+        let n = 4000;
+        let x: Vec<f64> = (0..n).map(|_| rng.uniform()).collect();
+        let b: Vec<bool> = (0..n).map(|_| rng.bernoulli(0.5)).collect();
+        let y: Vec<f64> = (0..n).map(|i| if b[i] { 0.8 } else { 0.15 + 0.1 * x[i] }).collect();
+        let w: Vec<f64> = b.iter().map(|b| if *b { 0.0 } else { 1.0 }).collect();
+        let names = vec!["x".to_string()];
+        let cols = [x.as_slice()];
+        let tree = TreeParams {
+            criterion: crate::Criterion::SquaredError,
+            min_samples_leaf: 20,
+            ..TreeParams::default()
+        };
+        let families = [
+            ModelParams::from(crate::RegressionTreeParams {
+                min_samples_leaf: 20,
+                ..crate::RegressionTreeParams::default()
+            }),
+            ModelParams::from(crate::ForestParams {
+                n_trees: 10,
+                tree,
+                seed: 1,
+            }),
+            ModelParams::from(crate::BoostingParams {
+                objective: crate::Objective::Regression,
+                n_trees: 50,
+                learning_rate: 0.1,
+                validation_fraction: 0.0,
+                ..crate::BoostingParams::default()
+            }),
+            ModelParams::from(crate::LinearParams::default()),
+            ModelParams::from(crate::TwoStageParams {
+                threshold: 0.17,
+                ..crate::TwoStageParams::default()
+            }),
+        ];
+        for p in families {
+            let weighted = p.fit_weighted(&names, &cols, &y, Some(&w)).unwrap().predict(&cols);
+            let plain = p.fit(&names, &cols, &y).unwrap().predict(&cols);
+            let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+            assert!(
+                (mean(&weighted) - 0.2).abs() < 0.03,
+                "{:?}: {}",
+                p.family(),
+                mean(&weighted)
+            );
+            assert!((mean(&plain) - 0.5).abs() < 0.05, "{:?}: {}", p.family(), mean(&plain));
+        }
+        // Families without weights, and bad weights, are refused.
+        let ada = ModelParams::from(crate::AdaBoostParams::default());
+        assert!(!ada.takes_weights());
+        assert!(ada.fit_weighted(&names, &cols, &y, Some(&w)).is_err());
+        let linear = ModelParams::from(crate::LinearParams::default());
+        assert!(linear.fit_weighted(&names, &cols, &y, Some(&[1.0])).is_err());
+        assert!(linear.fit_weighted(&names, &cols, &y, Some(&vec![0.0; n])).is_err());
+        assert!(linear.fit_weighted(&names, &cols, &y, Some(&vec![-1.0; n])).is_err());
+    }
 
     #[test]
     fn families_round_trip_by_name_and_params_serialise_as_the_familys_own() {

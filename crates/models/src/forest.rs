@@ -38,12 +38,25 @@ impl RandomForest {
     /// Fits on columns `x`, labels `y` in {0, 1} (or, with the trees' `criterion` set to
     /// squared error, an amount: a regression forest whose prediction is the trees' mean).
     pub fn fit(names: &[String], x: &[&[f64]], y: &[f64], params: &ForestParams) -> Result<Self> {
+        Self::fit_weighted(names, x, y, None, params)
+    }
+
+    /// Fits with a weight per row: a row drawn k times by a tree's bootstrap counts k times its
+    /// weight in that tree.
+    pub fn fit_weighted(
+        names: &[String],
+        x: &[&[f64]],
+        y: &[f64],
+        weights: Option<&[f64]>,
+        params: &ForestParams,
+    ) -> Result<Self> {
         let n = y.len();
         if n == 0 || x.is_empty() || params.n_trees == 0 {
             return Err(Error::Internal(
                 "random forest: no rows, no features or no trees".into(),
             ));
         }
+        crate::check_weights("random forest", weights, n)?;
         let binned = BinnedMatrix::fit(x, params.tree.max_bins);
         let mut tp = params.tree.clone();
         if tp.max_features.is_none() {
@@ -61,11 +74,16 @@ impl RandomForest {
                     w[rng.below(n as u64) as usize] += 1.0;
                 }
                 let rows: Vec<u32> = (0..n as u32).filter(|&r| w[r as usize] > 0.0).collect();
-                let fit_w: Vec<f64> = if tp.balanced {
+                let mut fit_w: Vec<f64> = if tp.balanced {
                     w.iter().zip(&cw).map(|(a, b)| a * b).collect()
                 } else {
                     w.clone()
                 };
+                if let Some(sw) = weights {
+                    for (f, s) in fit_w.iter_mut().zip(sw) {
+                        *f *= s;
+                    }
+                }
                 let tree = DecisionTree::fit_binned(names, &binned, y, &fit_w, rows, &tp, rng.next_u64());
                 (tree, w)
             })

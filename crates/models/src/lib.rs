@@ -96,6 +96,21 @@ pub(crate) fn balanced_pair(labels: impl Iterator<Item = f64>) -> [f64; 2] {
     ]
 }
 
+/// Row weights must be one per row, finite, at least 0 and not all 0.
+pub(crate) fn check_weights(model: &str, weights: Option<&[f64]>, n: usize) -> Result<()> {
+    let Some(w) = weights else { return Ok(()) };
+    if w.len() != n {
+        return Err(Error::Internal(format!("{model}: {} weights for {n} rows", w.len())));
+    }
+    if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
+        return Err(Error::Internal(format!("{model}: row {} has weight {}", i + 1, w[i])));
+    }
+    if !w.iter().any(|v| *v > 0.0) {
+        return Err(Error::Internal(format!("{model}: every weight is 0")));
+    }
+    Ok(())
+}
+
 #[expect(
     clippy::trivially_copy_pass_by_ref,
     reason = "serde's skip_serializing_if passes a reference"

@@ -55,6 +55,20 @@ pub struct TwoStage {
 impl TwoStage {
     /// Fits on columns `x` (named `names`) and a target `y` in [0, 1].
     pub fn fit(names: &[String], x: &[&[f64]], y: &[f64], params: &TwoStageParams) -> Result<Self> {
+        Self::fit_weighted(names, x, y, None, params)
+    }
+
+    /// Fits with a weight per row: both stages and the mean below the threshold count each row
+    /// by its weight (the loss share too).
+    pub fn fit_weighted(
+        names: &[String],
+        x: &[&[f64]],
+        y: &[f64],
+        weights: Option<&[f64]>,
+        params: &TwoStageParams,
+    ) -> Result<Self> {
+        crate::check_weights("two-stage model", weights, y.len())?;
+        let sw = |i: usize| weights.map_or(1.0, |w| w[i]);
         if let Some(i) = y.iter().position(|v| !(0.0..=1.0).contains(v)) {
             return Err(Error::Internal(format!(
                 "two-stage model: the target must be in [0, 1]; row {} has {}",
@@ -72,10 +86,11 @@ impl TwoStage {
                 params.threshold
             )));
         }
-        let classifier = GradientBoosting::fit(
+        let classifier = GradientBoosting::fit_weighted(
             names,
             x,
             &flag,
+            weights,
             &BoostingParams {
                 objective: Objective::Binary,
                 ..params.boosting.clone()
@@ -84,22 +99,29 @@ impl TwoStage {
         let xl: Vec<Vec<f64>> = x.iter().map(|c| losses.iter().map(|&i| c[i]).collect()).collect();
         let xl_ref: Vec<&[f64]> = xl.iter().map(Vec::as_slice).collect();
         let yl: Vec<f64> = losses.iter().map(|&i| y[i]).collect();
-        let severity = GradientBoosting::fit(
+        let wl: Option<Vec<f64>> = weights.map(|_| losses.iter().map(|&i| sw(i)).collect());
+        let severity = GradientBoosting::fit_weighted(
             names,
             &xl_ref,
             &yl,
+            wl.as_deref().filter(|w| w.iter().any(|v| *v > 0.0)),
             &BoostingParams {
                 objective: Objective::CrossEntropy,
                 ..params.boosting.clone()
             },
         )?;
-        let below = (0..y.len()).filter(|&i| flag[i] == 0.0).map(|i| y[i]).sum::<f64>() / others as f64;
+        let (below_sum, below_w) = (0..y.len())
+            .filter(|&i| flag[i] == 0.0)
+            .fold((0.0, 0.0), |(s, t), i| (s + sw(i) * y[i], t + sw(i)));
+        let below = if below_w > 0.0 { below_sum / below_w } else { 0.0 };
+        let total_w: f64 = (0..y.len()).map(sw).sum();
+        let loss_w: f64 = losses.iter().map(|&i| sw(i)).sum();
         Ok(TwoStage {
             features: names.to_vec(),
             classifier: Box::new(classifier),
             severity: Box::new(severity),
             below,
-            loss_share: losses.len() as f64 / y.len() as f64,
+            loss_share: loss_w / total_w,
             params: params.clone(),
         })
     }

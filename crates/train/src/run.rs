@@ -158,6 +158,12 @@ fn refit_woe(ids: &(Vec<u32>, usize), tr: &[usize], va: &[usize], yt: &[f64]) ->
     )
 }
 
+/// The training rows' targets and, with `train.weight`, their weights.
+struct Rows<'a> {
+    y: &'a [f64],
+    weights: Option<&'a [f64]>,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn search(
     kind: &str,
@@ -165,7 +171,7 @@ fn search(
     grid: &[Point],
     names: &[String],
     train: &Frame,
-    y: &[f64],
+    Rows { y, weights }: Rows<'_>,
     folds: &[Fold],
     metric: Metric,
 ) -> Result<ModelSearch> {
@@ -197,7 +203,8 @@ fn search(
             let yv: Vec<f64> = va.iter().map(|&i| y[i]).collect();
             let xt_ref: Vec<&[f64]> = xt.iter().map(Vec::as_slice).collect();
             let xv_ref: Vec<&[f64]> = xv.iter().map(Vec::as_slice).collect();
-            let m = model_params.fit(names, &xt_ref, &yt)?;
+            let wt: Option<Vec<f64>> = weights.map(|w| tr.iter().map(|&i| w[i]).collect());
+            let m = model_params.fit_weighted(names, &xt_ref, &yt, wt.as_deref())?;
             let p = m.predict(&xv_ref);
             fold_auc.push(metric.score(&yv, &p));
             for (&i, v) in va.iter().zip(&p) {
@@ -279,6 +286,16 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
         .number(&target)
         .ok_or_else(|| Error::Internal(format!("train matrix has no target `{target}`")))?
         .to_vec();
+    // `train.weight`: the features stage carried the column into the matrix.
+    let weights: Option<Vec<f64>> = match &params.weight {
+        Some(_) => Some(
+            train
+                .number(riskpipe_core::names::WEIGHT)
+                .ok_or_else(|| Error::Internal("train matrix has no weight column".into()))?
+                .to_vec(),
+        ),
+        None => None,
+    };
     // The target decides how rows are folded and what the search optimises.
     let metric = Metric::for_target(params.target);
     let folds = kfold(
@@ -326,7 +343,11 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
         let name = family.name();
         let t0 = Instant::now();
         let (woe, features) = features_of(grid);
-        let s = search(name, woe, grid, features, &train, &y, &folds, metric)?;
+        let rows = Rows {
+            y: &y,
+            weights: weights.as_deref(),
+        };
+        let s = search(name, woe, grid, features, &train, rows, &folds, metric)?;
         timings.insert(format!("{name}.cv_secs"), t0.elapsed().as_secs_f64());
         searches.insert(name.to_string(), (s, grid, features.clone()));
     }
@@ -335,7 +356,7 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
     for (name, (s, grid, names)) in searches {
         let x = feature_columns(&train, &names)?;
         let t0 = Instant::now();
-        let m = grid[s.best].1.fit(&names, &x, &y)?;
+        let m = grid[s.best].1.fit_weighted(&names, &x, &y, weights.as_deref())?;
         timings.insert(format!("{name}.fit_secs"), t0.elapsed().as_secs_f64());
         write_json(&out.join(format!("{name}.json")), &m)?;
         // The scorecard is built once, here; evaluate and deploy read `scorecard.json`.
@@ -483,8 +504,9 @@ mod tests {
             usize::MAX,
         )
         .unwrap();
-        let leaky = search("bagging", false, &grid, &names, &frame, &y, &folds, Metric::Auc).unwrap();
-        let fair = search("bagging", true, &grid, &names, &frame, &y, &folds, Metric::Auc).unwrap();
+        let rows = || Rows { y: &y, weights: None };
+        let leaky = search("bagging", false, &grid, &names, &frame, rows(), &folds, Metric::Auc).unwrap();
+        let fair = search("bagging", true, &grid, &names, &frame, rows(), &folds, Metric::Auc).unwrap();
         assert!(leaky.cv_auc > 0.8, "leaky {}", leaky.cv_auc);
         assert!(fair.cv_auc < 0.65, "per-fold WoE {}", fair.cv_auc);
     }

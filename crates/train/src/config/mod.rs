@@ -190,6 +190,9 @@ pub struct TrainConfig {
     /// Calibrate the selected model's PD on its out-of-fold predictions: `none` (default),
     /// `platt` or `isotonic`.
     pub calibration: Option<Calibration>,
+    /// A numeric column whose values weigh the rows in every fit (an LGD weighted by exposure:
+    /// `ead`); it need not be a feature.
+    pub weight: Option<String>,
 }
 
 /// How the selected model's probabilities are calibrated.
@@ -225,6 +228,9 @@ pub struct TrainParams {
     pub scorecard: ScorecardParams,
     /// Seed of the folds.
     pub seed: u64,
+    /// The row-weight column, when the fits are weighted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<String>,
 }
 
 fn no_calibration() -> Calibration {
@@ -395,8 +401,20 @@ impl TrainConfig {
                     ),
                 );
             }
+            if self.weight.is_some() && grid.iter().any(|p| !p.takes_weights()) {
+                ctx.check(
+                    false,
+                    &format!("train.models.{family}"),
+                    "does not fit with row weights (`train.weight`); the families that do: logistic, tree, forest, boosting, regression_tree, linear, two_stage",
+                );
+            }
             grids.insert(family, sample(grid, ctx.draws, seed, family));
         }
+        ctx.check(
+            self.weight.is_none() || target != Target::None,
+            "train.weight",
+            "applies to tasks with a target; detectors are fitted unweighted",
+        );
         let p = TrainParams {
             target,
             cv_folds,
@@ -405,6 +423,7 @@ impl TrainConfig {
             calibration: self.calibration.unwrap_or(Calibration::None),
             scorecard: ScorecardParams::default(),
             seed,
+            weight: self.weight,
         };
         let names = || Family::ALL.map(|f| format!("`{}`", f.name())).join(", ");
         // A listed family left with no setting has had its problems reported already.
