@@ -12,5 +12,6 @@ mod pipeline;
 mod privacy;
 mod real_data;
 mod report;
+mod serve;
 mod tidy;
 mod util;

@@ -349,6 +349,24 @@ pub fn score(bundle: &Path, input: &Path, output: &Path, no_reasons: bool) -> Cm
     Ok(ExitCode::SUCCESS)
 }
 
+/// `riskpipe serve`: until SIGTERM or Ctrl-C; the bound address goes to stderr.
+pub fn serve(opts: riskpipe_serve::Options) -> CmdResult {
+    riskpipe_serve::serve(&opts, |addr| {
+        eprintln!(
+            "serving {} bundle(s) on http://{addr} (V2: /v2/models/<name>/infer, MLflow: /invocations, /metrics)",
+            opts.bundles.len()
+        );
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `riskpipe audit verify`.
+pub fn audit_verify(file: &Path) -> CmdResult {
+    let v = riskpipe_serve::audit::verify(file)?;
+    out_line(&format!("{}: {} lines, chain intact", file.display(), v.lines));
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `riskpipe validate`.
 pub fn validate(path: &Path) -> CmdResult {
     let p = load(path)?;

@@ -87,6 +87,27 @@ enum Command {
         #[arg(long)]
         no_reasons: bool,
     },
+    /// Serve bundles over HTTP: Open Inference Protocol (KServe V2) and MLflow-style REST,
+    /// Prometheus metrics, a hash-chained audit log.
+    Serve {
+        /// Bundle folder; repeat for more models (each served under its pipeline's name).
+        #[arg(long, required = true)]
+        bundle: Vec<PathBuf>,
+        /// Address to listen on (loopback by default; `0.0.0.0:8080` to listen on every interface).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// Append every decision to this JSON-lines audit log (verified first when it exists).
+        #[arg(long)]
+        audit_log: Option<PathBuf>,
+        /// Largest request body in bytes.
+        #[arg(long, default_value_t = 8 << 20)]
+        max_body_bytes: usize,
+    },
+    /// Check an audit log's hash chain.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
     /// Check a pipeline file without running it.
     Validate {
         /// The pipeline file.
@@ -105,6 +126,16 @@ enum Command {
         /// Run folder the tasks share (default `runs/<name>/{{ ds_nodash }}`).
         #[arg(long)]
         run_dir: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditAction {
+    /// Check every line's hash and its link to the line before; exit 2 naming the first broken
+    /// line.
+    Verify {
+        /// The audit log (`riskpipe serve --audit-log FILE`).
+        file: PathBuf,
     },
 }
 
@@ -263,6 +294,20 @@ fn dispatch(cli: Cli) -> ExitCode {
             output,
             no_reasons,
         } => commands::score(&bundle, &input, &output, no_reasons),
+        Command::Serve {
+            bundle,
+            addr,
+            audit_log,
+            max_body_bytes,
+        } => commands::serve(riskpipe_serve::Options {
+            bundles: bundle,
+            addr,
+            audit_log,
+            max_body_bytes,
+        }),
+        Command::Audit {
+            action: AuditAction::Verify { file },
+        } => commands::audit_verify(&file),
         Command::Validate { pipeline } => commands::validate(&pipeline),
         Command::Dag {
             pipeline,

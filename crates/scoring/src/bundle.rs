@@ -463,6 +463,20 @@ impl Scorer {
         self.score_pd(&x, &masked, first_row, file, explain)
     }
 
+    /// The raw rows after the bundle's masking plan, with the columns it reads (a dropped column
+    /// is left out): what an audit log may keep, never raw personal data the plan masks.
+    pub fn masked_inputs(&self, raw: &Frame, file: &str) -> Result<Frame> {
+        self.check_inputs(raw, file)?;
+        let masked = riskpipe_privacy::apply(&self.plan, raw, self.key.as_deref(), file)?;
+        let mut out = Frame::new();
+        for c in &self.info.inputs {
+            if let Some(col) = masked.get(&c.name) {
+                out.push(c.name.clone(), col.clone());
+            }
+        }
+        Ok(out)
+    }
+
     /// Every input the bundle reads is in `raw`, of its kind.
     fn check_inputs(&self, raw: &Frame, file: &str) -> Result<()> {
         for c in &self.info.inputs {

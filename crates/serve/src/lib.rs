@@ -1,0 +1,406 @@
+//! riskpipe-serve: the scoring service. One process serves one or more bundles over HTTP with
+//! the Open Inference Protocol (KServe V2) REST endpoints and an MLflow-style `/invocations`,
+//! scoring with the very [`Scorer`] `riskpipe score` uses, so a row gets the same bits through
+//! either door. Every decision is appended to a hash-chained audit log ([`audit`]) before the
+//! response leaves; `/metrics` exposes Prometheus counters and histograms.
+//!
+//! The HTTP stack (axum on tokio) lives in this crate only: batch scoring does not pull it in.
+//! Bad requests get 400 (malformed) or 422 (well formed but not scorable) with
+//! `{"error": "..."}` naming the input; a body above the size limit gets 413.
+
+#![warn(missing_docs)]
+
+pub mod audit;
+mod metrics;
+pub mod tensors;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Map, Value, json};
+
+use riskpipe_core::{Error, ErrorClass, Frame, Result};
+use riskpipe_scoring::Scorer;
+
+use crate::audit::AuditLog;
+use crate::metrics::Metrics;
+use crate::tensors::{Rejected, datatype};
+
+/// How `riskpipe serve` runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Bundle folders; each is served under its pipeline's name.
+    pub bundles: Vec<PathBuf>,
+    /// Address to bind (loopback unless told otherwise).
+    pub addr: SocketAddr,
+    /// The audit log, appended to (and verified first when it exists).
+    pub audit_log: Option<PathBuf>,
+    /// Largest request body in bytes.
+    pub max_body_bytes: usize,
+}
+
+/// A served bundle.
+struct Model {
+    name: String,
+    /// The first 12 hex digits of `sha256`: the version clients see.
+    version: String,
+    /// sha256 of the bundle's seal, which lists every file's hash.
+    sha256: String,
+    scorer: Scorer,
+}
+
+struct Shared {
+    models: Vec<Model>,
+    audit: Option<Mutex<AuditLog>>,
+    metrics: Mutex<Metrics>,
+    next_id: AtomicU64,
+}
+
+type AppState = Arc<Shared>;
+
+/// Loads every bundle: a folder that is not a sealed bundle, or two bundles of one pipeline, is
+/// a user error.
+fn load_models(bundles: &[PathBuf]) -> Result<Vec<Model>> {
+    let mut models: Vec<Model> = Vec::new();
+    for dir in bundles {
+        let scorer = Scorer::load(dir)?;
+        let sha256 = riskpipe_core::hash::sha256_file(&dir.join(riskpipe_scoring::SEAL_FILE))?;
+        let name = scorer.info.pipeline.clone();
+        if models.iter().any(|m| m.name == name) {
+            return Err(Error::data(
+                dir.display().to_string(),
+                None,
+                None,
+                format!("is a second bundle of the pipeline `{name}`; serve one bundle per model name"),
+            ));
+        }
+        models.push(Model {
+            name,
+            version: sha256[..12].to_string(),
+            sha256,
+            scorer,
+        });
+    }
+    if models.is_empty() {
+        return Err(Error::data("--bundle", None, None, "name at least one bundle folder"));
+    }
+    Ok(models)
+}
+
+/// The router over loaded `models` (public for tests that drive it without a socket).
+fn router(state: AppState, max_body_bytes: usize) -> Router {
+    Router::new()
+        .route("/v2", get(server_metadata))
+        .route(
+            "/v2/health/live",
+            get(|| async { json_response(StatusCode::OK, &json!({"live": true})) }),
+        )
+        .route(
+            "/v2/health/ready",
+            get(|| async { json_response(StatusCode::OK, &json!({"ready": true})) }),
+        )
+        .route("/v2/models/{name}", get(model_metadata))
+        .route("/v2/models/{name}/versions/{version}", get(model_metadata_version))
+        .route("/v2/models/{name}/ready", get(model_ready))
+        .route("/v2/models/{name}/infer", post(infer))
+        .route("/v2/models/{name}/versions/{version}/infer", post(infer_version))
+        .route("/invocations", post(invocations))
+        .route("/metrics", get(metrics))
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .with_state(state)
+}
+
+/// Runs the service until SIGTERM or Ctrl-C, then finishes the requests in flight and syncs the
+/// audit log. `ready` is called with the bound address once the service accepts connections.
+pub fn serve(opts: &Options, ready: impl FnOnce(SocketAddr)) -> Result<()> {
+    let models = load_models(&opts.bundles)?;
+    let audit = match &opts.audit_log {
+        Some(p) => Some(Mutex::new(AuditLog::open(p)?)),
+        None => None,
+    };
+    let mut m = Metrics::default();
+    if let Some(a) = &audit {
+        m.audit(a.lock().map_err(|_| Error::Internal("audit log lock".into()))?.lines());
+    }
+    let state = Arc::new(Shared {
+        models,
+        audit,
+        metrics: Mutex::new(m),
+        next_id: AtomicU64::new(1),
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_io()
+        .enable_time()
+        .build()?;
+    let app = router(state.clone(), opts.max_body_bytes);
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(opts.addr)
+            .await
+            .map_err(|e| Error::data(opts.addr.to_string(), None, None, format!("cannot listen here: {e}")))?;
+        ready(listener.local_addr()?);
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(|e| Error::Internal(format!("the service stopped: {e}")))
+    })?;
+    if let Some(a) = &state.audit {
+        a.lock().map_err(|_| Error::Internal("audit log lock".into()))?.sync()?;
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("Shutting down: finishing the requests in flight.");
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+fn error_response(status: u16, message: &str) -> Response {
+    json_response(
+        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+        &json!({ "error": message }),
+    )
+}
+
+async fn server_metadata() -> Response {
+    json_response(
+        StatusCode::OK,
+        &json!({"name": "riskpipe", "version": env!("CARGO_PKG_VERSION"), "extensions": []}),
+    )
+}
+
+fn find<'a>(state: &'a Shared, name: &str, version: Option<&str>) -> std::result::Result<&'a Model, Rejected> {
+    let not_found = |message: String| Rejected { status: 404, message };
+    match state.models.iter().find(|m| m.name == name) {
+        Some(m) if version.is_none_or(|v| v == m.version) => Ok(m),
+        Some(m) => Err(not_found(format!("model `{name}` has version `{}` only", m.version))),
+        None => Err(not_found(format!(
+            "no model `{name}`; this service serves {}",
+            state
+                .models
+                .iter()
+                .map(|m| format!("`{}`", m.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+fn metadata(m: &Model) -> Value {
+    let s = &m.scorer;
+    let outputs: Vec<Value> = s
+        .output_names()
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let kind = match i {
+                0 if s.info.id.is_some() => riskpipe_core::ColumnKind::Text,
+                _ if n.starts_with(riskpipe_core::names::REASON_PREFIX) => riskpipe_core::ColumnKind::Text,
+                _ => riskpipe_core::ColumnKind::Number,
+            };
+            json!({"name": n, "datatype": datatype(kind), "shape": [-1]})
+        })
+        .collect();
+    json!({
+        "name": m.name,
+        "versions": [m.version],
+        "platform": "riskpipe",
+        "inputs": s.info.inputs.iter().map(|c| json!({"name": c.name, "datatype": datatype(c.kind), "shape": [-1]})).collect::<Vec<_>>(),
+        "outputs": outputs,
+        "parameters": {"model": s.info.model, "bundle_sha256": m.sha256, "riskpipe_version": s.info.riskpipe_version},
+    })
+}
+
+async fn model_metadata(State(state): State<AppState>, Path(name): Path<String>) -> Response {
+    match find(&state, &name, None) {
+        Ok(m) => json_response(StatusCode::OK, &metadata(m)),
+        Err(r) => error_response(r.status, &r.message),
+    }
+}
+
+async fn model_metadata_version(
+    State(state): State<AppState>,
+    Path((name, version)): Path<(String, String)>,
+) -> Response {
+    match find(&state, &name, Some(&version)) {
+        Ok(m) => json_response(StatusCode::OK, &metadata(m)),
+        Err(r) => error_response(r.status, &r.message),
+    }
+}
+
+async fn model_ready(State(state): State<AppState>, Path(name): Path<String>) -> Response {
+    match find(&state, &name, None) {
+        Ok(m) => json_response(StatusCode::OK, &json!({"name": m.name, "ready": true})),
+        Err(r) => error_response(r.status, &r.message),
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let text = state.metrics.lock().map(|m| m.render()).unwrap_or_default();
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        text,
+    )
+        .into_response()
+}
+
+/// Which door a request came through.
+#[derive(Clone, Copy, PartialEq)]
+enum Door {
+    V2,
+    Mlflow,
+}
+
+async fn infer(State(state): State<AppState>, Path(name): Path<String>, body: Bytes) -> Response {
+    handle(&state, &name, None, Door::V2, &body)
+}
+
+async fn infer_version(
+    State(state): State<AppState>,
+    Path((name, version)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    handle(&state, &name, Some(&version), Door::V2, &body)
+}
+
+async fn invocations(State(state): State<AppState>, body: Bytes) -> Response {
+    // An MLflow server serves one model: the first bundle.
+    let name = state.models[0].name.clone();
+    handle(&state, &name, None, Door::Mlflow, &body)
+}
+
+/// Scores one request and records it: metrics always, the audit log for every scored row.
+fn handle(state: &Shared, name: &str, version: Option<&str>, door: Door, body: &[u8]) -> Response {
+    let t0 = Instant::now();
+    let model = match find(state, name, version) {
+        Ok(m) => m,
+        Err(r) => return error_response(r.status, &r.message),
+    };
+    let result = score(state, model, door, body);
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(r) if r.status == 400 || r.status == 413 => "bad_request",
+        Err(r) if r.status == 422 => "unprocessable",
+        Err(_) => "error",
+    };
+    if let Ok(mut m) = state.metrics.lock() {
+        m.request(&model.name, outcome, t0.elapsed().as_secs_f64());
+        if let Some(a) = &state.audit {
+            if let Ok(a) = a.lock() {
+                m.audit(a.lines());
+            }
+        }
+    }
+    match result {
+        Ok(body) => json_response(StatusCode::OK, &body),
+        Err(r) => error_response(r.status, &r.message),
+    }
+}
+
+fn rejected(e: &Error) -> Rejected {
+    Rejected {
+        status: if e.class() == ErrorClass::User { 422 } else { 500 },
+        message: e.to_string(),
+    }
+}
+
+fn score(state: &Shared, model: &Model, door: Door, body: &[u8]) -> std::result::Result<Value, Rejected> {
+    let request: Value = serde_json::from_slice(body).map_err(|e| Rejected {
+        status: 400,
+        message: format!("the body is not JSON: {e}"),
+    })?;
+    let inputs = &model.scorer.info.inputs;
+    let raw = match door {
+        Door::V2 => tensors::v2_frame(&request, inputs)?,
+        Door::Mlflow => tensors::mlflow_frame(&request, inputs)?,
+    };
+    let file = "request";
+    raw.check_finite(file, 1).map_err(|e| rejected(&e))?;
+    let out = model.scorer.score(&raw, 0, file).map_err(|e| rejected(&e))?;
+    let id = match request.get("id").and_then(Value::as_str) {
+        Some(id) => id.to_string(),
+        None => format!("req-{}", state.next_id.fetch_add(1, Ordering::Relaxed)),
+    };
+    if let Some(audit) = &state.audit {
+        let masked = model.scorer.masked_inputs(&raw, file).map_err(|e| rejected(&e))?;
+        append_audit(audit, model, &id, &masked, &out)?;
+    }
+    if let (Ok(mut m), Some((_, riskpipe_core::Column::Number(v)))) = (state.metrics.lock(), out.iter().nth(1)) {
+        m.scores(&model.name, v);
+    }
+    Ok(match door {
+        Door::V2 => json!({
+            "model_name": model.name,
+            "model_version": model.version,
+            "id": id,
+            "outputs": tensors::v2_outputs(&out),
+        }),
+        Door::Mlflow => json!({ "predictions": tensors::records(&out) }),
+    })
+}
+
+/// One audit line per scored row, written before the response leaves.
+fn append_audit(
+    audit: &Mutex<AuditLog>,
+    model: &Model,
+    id: &str,
+    masked: &Frame,
+    out: &Frame,
+) -> std::result::Result<(), Rejected> {
+    let failed = |e: Error| Rejected {
+        status: 500,
+        message: format!("the audit log could not be written, so the decision is withheld: {e}"),
+    };
+    let mut log = audit
+        .lock()
+        .map_err(|_| failed(Error::Internal("audit log lock".into())))?;
+    let time = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
+    let inputs = tensors::records(masked);
+    for (row, (input, output)) in inputs.into_iter().zip(tensors::records(out)).enumerate() {
+        let mut line = Map::new();
+        line.insert("time".into(), json!(time));
+        line.insert("request_id".into(), json!(id));
+        line.insert("model".into(), json!(model.name));
+        line.insert("version".into(), json!(model.version));
+        line.insert("bundle_sha256".into(), json!(model.sha256));
+        line.insert("row".into(), json!(row));
+        line.insert("input".into(), Value::Object(input));
+        line.insert("output".into(), Value::Object(output));
+        log.append(line).map_err(failed)?;
+    }
+    Ok(())
+}
