@@ -443,3 +443,46 @@ fn train_weight_weighs_the_lgd_fits_by_exposure_and_bad_weights_are_user_errors(
     t.run(&["validate", "mlp.yaml"])
         .fails(2, &["train.models.mlp", "does not fit with row weights"]);
 }
+
+#[test]
+fn train_stratify_stratifies_the_folds_on_a_flag_and_refuses_other_columns() {
+    let t = TestDir::new();
+    let mut csv = String::from("loan_id,income,region,secured,default_flag,ead,recovered\n");
+    for i in 0..900 {
+        let income = 20_000.0 + 137.0 * (i % 101) as f64;
+        let secured = u8::from(i % 7 < 2);
+        let recovered = if secured == 1 {
+            700.0
+        } else {
+            100.0 + (i % 13) as f64 * 20.0
+        };
+        csv.push_str(&format!("L{i},{income},n,{secured},1,1000,{recovered}\n"));
+    }
+    t.write("book.csv", &csv);
+    let plain = pipeline("");
+    let stratified = plain.replace("train:\n  models:", "train:\n  stratify: secured\n  models:");
+    assert_ne!(plain, stratified);
+    t.write("plain.yaml", &plain);
+    t.write("strat.yaml", &stratified);
+    t.run(&["run", "plain.yaml", "--run-dir", "plain"]).ok();
+    t.run(&["run", "strat.yaml", "--run-dir", "strat"]).ok();
+    // Other folds, other fold scores.
+    assert_ne!(
+        json(&t.join("plain/train/cv.json")),
+        json(&t.join("strat/train/cv.json"))
+    );
+    let m = riskpipe_core::io::read_parquet(&t.join("strat/features/train.parquet")).unwrap();
+    assert!(m.number(riskpipe_core::names::STRATUM).is_some());
+    t.write(
+        "bad.yaml",
+        &plain.replace("train:\n  models:", "train:\n  stratify: income\n  models:"),
+    );
+    t.run(&["run", "bad.yaml", "--run-dir", "bad"])
+        .fails(2, &["income", "is not 0 or 1"]);
+    t.write(
+        "credit.yaml",
+        "version: 1\nname: c\ntask: credit_scoring\ndata:\n  synth: loans\n  rows: 500\n  target: default_flag\ntrain:\n  stratify: default_flag\n",
+    );
+    t.run(&["validate", "credit.yaml"])
+        .fails(2, &["train.stratify", "continuous target"]);
+}

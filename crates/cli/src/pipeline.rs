@@ -115,7 +115,10 @@ pub fn load(path: &Path) -> Result<Pipeline, (Vec<Error>, String)> {
     let train = take(&mut errs, raw.train.unwrap_or_default().resolve(&file, seed, target))
         .map(|t| t.with_scorecard(scorecard.clone().unwrap_or_default()));
     // The features stage carries the weight column into the matrices the train stage reads.
-    let features = features.map(|f| f.with_weight(train.as_ref().and_then(|t| t.weight.clone())));
+    let features = features.map(|f| {
+        let t = train.as_ref();
+        f.carrying(t.and_then(|t| t.weight.clone()), t.and_then(|t| t.stratify.clone()))
+    });
     let evaluate = take(
         &mut errs,
         raw.evaluate

@@ -51,6 +51,8 @@ pub const LGD: &str = "lgd";
 pub const CCF: &str = "ccf";
 /// The row-weight column of the model matrices (`train.weight`'s values).
 pub const WEIGHT: &str = "__weight";
+/// The column of the model matrices the folds are stratified on (`train.stratify`'s values).
+pub const STRATUM: &str = "__stratum";
 /// Scoring output of a loss bundle with a book: exposure at default.
 pub const EAD: &str = "ead";
 /// Scoring output of a loss bundle with a book: 12-month expected loss, PD x LGD x EAD.

@@ -168,6 +168,10 @@ pub struct FeaturesParams {
     /// [`riskpipe_core::names::WEIGHT`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<String>,
+    /// The 0/1 column the train stage stratifies its folds on (`train.stratify`), carried into
+    /// the matrices as [`riskpipe_core::names::STRATUM`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stratify: Option<String>,
 }
 
 fn is_robust(s: &Scaling) -> bool {
@@ -188,9 +192,14 @@ impl FeaturesParams {
         FeaturesParams { target, ..self }
     }
 
-    /// These parameters carrying the row-weight column `weight` (`train.weight`).
-    pub fn with_weight(self, weight: Option<String>) -> FeaturesParams {
-        FeaturesParams { weight, ..self }
+    /// These parameters carrying the row-weight column `weight` (`train.weight`) and the
+    /// stratum column `stratify` (`train.stratify`).
+    pub fn carrying(self, weight: Option<String>, stratify: Option<String>) -> FeaturesParams {
+        FeaturesParams {
+            weight,
+            stratify,
+            ..self
+        }
     }
 }
 
@@ -317,6 +326,7 @@ impl FeaturesConfig {
             reduction,
             anomaly_scores,
             weight: None,
+            stratify: None,
             target: Target::Binary,
             split,
             test_fraction,

@@ -224,6 +224,9 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
         if let Some(w) = &params.weight {
             m.push(riskpipe_core::names::WEIGHT, Column::Number(weights(f, w, &file)?));
         }
+        if let Some(s) = &params.stratify {
+            m.push(riskpipe_core::names::STRATUM, Column::Number(stratum(f, s, &file)?));
+        }
         if let Some(c) = &outcome {
             m.push(c.clone(), f.get(c).expect("outcome").clone());
             // A continuous target has no positive share (its mean goes in the report below).
@@ -339,6 +342,26 @@ fn weights(f: &Frame, name: &str, file: &str) -> Result<Vec<f64>> {
         ));
     }
     Ok(w.to_vec())
+}
+
+/// The 0/1 values of `f`'s column `name` (`train.stratify`): a missing or text column, or a value
+/// other than 0 or 1, is a user error naming it (and the row).
+fn stratum(f: &Frame, name: &str, file: &str) -> Result<Vec<f64>> {
+    let Some(v) = f.number(name) else {
+        return Err(Error::pipeline_key(
+            "train.stratify",
+            format!("`{name}` is not a numeric 0/1 column of the data"),
+        ));
+    };
+    if let Some(i) = v.iter().position(|x| *x != 0.0 && *x != 1.0) {
+        return Err(Error::data(
+            file,
+            Some(i as u64 + 1),
+            Some(name),
+            format!("{} is not 0 or 1 (`train.stratify` names a 0/1 column)", v[i]),
+        ));
+    }
+    Ok(v.to_vec())
 }
 
 /// Both parts of the split have rows, and with a 0/1 target both classes.

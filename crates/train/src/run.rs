@@ -298,15 +298,21 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
     };
     // The target decides how rows are folded and what the search optimises.
     let metric = Metric::for_target(params.target);
-    let folds = kfold(
-        &folds(
-            params.target,
-            &y,
-            params.cv_folds,
-            &mut Rng::derive(params.seed, "train.folds"),
+    // `train.stratify`: the folds are stratified on the carried 0/1 column.
+    let stratum = match &params.stratify {
+        Some(_) => Some(
+            train
+                .number(riskpipe_core::names::STRATUM)
+                .ok_or_else(|| Error::Internal("train matrix has no stratum column".into()))?,
         ),
-        params.cv_folds,
-    );
+        None => None,
+    };
+    let mut fold_rng = Rng::derive(params.seed, "train.folds");
+    let assignment = match stratum {
+        Some(s) => riskpipe_core::split::stratified_folds(s, params.cv_folds, &mut fold_rng),
+        None => folds(params.target, &y, params.cv_folds, &mut fold_rng),
+    };
+    let folds = kfold(&assignment, params.cv_folds);
     // Small data: leaf sizes above a fold's tenth would forbid any split.
     let max_leaf = (y.len() / (10 * params.cv_folds)).max(1);
     let candidates: Vec<(Family, Vec<Point>)> = params

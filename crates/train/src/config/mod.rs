@@ -193,6 +193,9 @@ pub struct TrainConfig {
     /// A numeric column whose values weigh the rows in every fit (an LGD weighted by exposure:
     /// `ead`); it need not be a feature.
     pub weight: Option<String>,
+    /// A 0/1 column the cross-validation folds are stratified on (a continuous target's folds
+    /// are plain otherwise; a 0/1 target's are stratified on it already).
+    pub stratify: Option<String>,
 }
 
 /// How the selected model's probabilities are calibrated.
@@ -231,6 +234,9 @@ pub struct TrainParams {
     /// The row-weight column, when the fits are weighted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<String>,
+    /// The 0/1 column the folds are stratified on, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stratify: Option<String>,
 }
 
 fn no_calibration() -> Calibration {
@@ -411,6 +417,11 @@ impl TrainConfig {
             grids.insert(family, sample(grid, ctx.draws, seed, family));
         }
         ctx.check(
+            self.stratify.is_none() || target == Target::Continuous,
+            "train.stratify",
+            "applies to a continuous target (loss prediction); a 0/1 target's folds are stratified on it, and a task without a target has none",
+        );
+        ctx.check(
             self.weight.is_none() || target != Target::None,
             "train.weight",
             "applies to tasks with a target; detectors are fitted unweighted",
@@ -424,6 +435,7 @@ impl TrainConfig {
             scorecard: ScorecardParams::default(),
             seed,
             weight: self.weight,
+            stratify: self.stratify,
         };
         let names = || Family::ALL.map(|f| format!("`{}`", f.name())).join(", ");
         // A listed family left with no setting has had its problems reported already.
