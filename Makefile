@@ -24,10 +24,12 @@ NEEDS_loss_prediction = loss_pd
 pipeline: build ## run pipelines/$(P).yaml on generated data (default P=credit_scoring)
 	@for p in $(NEEDS_$(P)) $(P); do $(CARGO) run --quiet --bin riskpipe -- run pipelines/$$p.yaml || exit $$?; done
 
-test-deps: ## install what the tests use beyond Rust (Debian's chromium for the report test)
+test-deps: ## install what the tests use beyond Rust (Debian's chromium for the report test, the V2 client venv)
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 	  echo "note: chromium not installed; the report rendering test will be skipped"; }
+	@command -v python3 >/dev/null 2>&1 && bash tests/clients/setup_venv.sh >/dev/null || \
+	  echo "note: the V2 client venv (tests/clients/.venv) could not be made; its test will say why"
 
 test: build test-deps ## run all tests (unit, property, end-to-end, real data, doc tests) and the doc build
 	$(CARGO) test --workspace

@@ -20,8 +20,13 @@ struct Service {
 
 impl Service {
     fn start(t: &TestDir, args: &[&str]) -> Service {
+        Service::start_env(t, args, &[])
+    }
+
+    fn start_env(t: &TestDir, args: &[&str], env: &[(&str, &str)]) -> Service {
         let mut child = t
             .cmd()
+            .envs(env.iter().copied())
             .arg("serve")
             .args(args)
             .args(["--addr", "127.0.0.1:0"])
@@ -43,9 +48,14 @@ impl Service {
 
     /// One HTTP/1.1 request; returns (status, body).
     fn call(&self, method: &str, path: &str, body: &[u8]) -> (u16, String) {
+        self.call_with(method, path, body, "")
+    }
+
+    /// A request with extra header lines (`Name: value\r\n` each).
+    fn call_with(&self, method: &str, path: &str, body: &[u8], headers: &str) -> (u16, String) {
         let mut s = TcpStream::connect(&self.addr).expect("connect");
         let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{headers}\r\n",
             self.addr,
             body.len()
         );
@@ -222,4 +232,153 @@ fn the_service_scores_as_riskpipe_score_does_and_audits_every_decision() {
     t.write("edited.jsonl", &edited);
     t.run(&["audit", "verify", "edited.jsonl"])
         .fails(2, &["edited.jsonl", "row 4", "changed"]);
+}
+
+/// Triton's stock V2 HTTP client (from PyPI, installed by `tests/clients/setup_venv.sh`) scores
+/// rows through the service unchanged, and gets what `riskpipe score` gives.
+#[test]
+#[cfg_attr(no_python3, ignore = "python3 is not installed")]
+fn a_stock_v2_client_from_pypi_works_unchanged() {
+    let t = TestDir::new();
+    t.write("p.yaml", &small_pipeline(2000, ""));
+    t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    t.run(&["synth", "loans", "--rows", "300", "--seed", "3", "--out", "new.parquet"])
+        .ok();
+    let s = Service::start(&t, &["--bundle", "run/deploy/bundle"]);
+    let (_, meta) = s.json("GET", "/v2/models/small", &json!({}));
+    let raw = riskpipe_core::io::read_parquet(&t.join("new.parquet")).unwrap();
+    // The V2 JSON encoding has no missing FP64: rows whose numeric inputs are all present.
+    let numeric: Vec<&str> = meta["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["datatype"] == "FP64")
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    let rows: Vec<usize> = (0..raw.rows())
+        .filter(|&i| numeric.iter().all(|n| raw.number(n).unwrap()[i].is_finite()))
+        .take(40)
+        .collect();
+    assert!(rows.len() >= 20, "{} complete rows", rows.len());
+    let picked = raw.take(&rows);
+    riskpipe_core::io::write_parquet(&t.join("picked.parquet"), &picked).unwrap();
+    t.run(&[
+        "score",
+        "--bundle",
+        "run/deploy/bundle",
+        "--input",
+        "picked.parquet",
+        "--output",
+        "want.parquet",
+    ])
+    .ok();
+    let columns: serde_json::Map<String, Value> = meta["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let n = i["name"].as_str().unwrap();
+            let c = picked.get(n).unwrap();
+            (
+                n.to_string(),
+                Value::Array((0..picked.rows()).map(|r| cell(c, r)).collect()),
+            )
+        })
+        .collect();
+    t.write("rows.json", &Value::Object(columns).to_string());
+    let setup = crate::util::repo().join("tests/clients/setup_venv.sh");
+    let py = std::process::Command::new("bash")
+        .arg(&setup)
+        .output()
+        .expect("run setup_venv.sh");
+    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+    let python = String::from_utf8_lossy(&py.stdout).trim().to_string();
+    let client = crate::util::repo().join("tests/clients/v2_client.py");
+    let out = std::process::Command::new(&python)
+        .arg(&client)
+        .args([s.addr.as_str(), "small", "rows.json", "got.json"])
+        .current_dir(t.path())
+        .output()
+        .expect("run the V2 client");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let got: Value = serde_json::from_str(&fs_err::read_to_string(t.join("got.json")).unwrap()).unwrap();
+    let want = riskpipe_core::io::read_parquet(&t.join("want.parquet")).unwrap();
+    for (name, c) in want.iter() {
+        let values = got[name]
+            .as_array()
+            .unwrap_or_else(|| panic!("the client got no `{name}`"));
+        assert_eq!(values.len(), want.rows());
+        for (i, v) in values.iter().enumerate() {
+            match c {
+                Column::Number(w) => assert_eq!(v.as_f64().unwrap().to_bits(), w[i].to_bits(), "{name} row {i}"),
+                _ => assert_eq!(v.as_str().map(String::from), c.display(i), "{name} row {i}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn a_bearer_token_guards_all_but_health_and_a_shadow_is_logged_never_returned() {
+    let t = TestDir::new();
+    t.write("p.yaml", &small_pipeline(2000, ""));
+    t.run(&["run", "p.yaml", "--run-dir", "champion"]).ok();
+    t.write(
+        "c.yaml",
+        &small_pipeline(2000, "").replace("train:\n  cv_folds: 3", "train:\n  cv_folds: 3\n  select: tree"),
+    );
+    t.run(&["run", "c.yaml", "--run-dir", "challenger"]).ok();
+    t.run(&["synth", "loans", "--rows", "5", "--seed", "2", "--out", "new.parquet"])
+        .ok();
+    let raw = riskpipe_core::io::read_parquet(&t.join("new.parquet")).unwrap();
+    // Without the token's variable the service does not start.
+    t.run(&[
+        "serve",
+        "--bundle",
+        "champion/deploy/bundle",
+        "--auth-token-env",
+        "NO_SUCH_TOKEN_VAR",
+    ])
+    .fails(2, &["NO_SUCH_TOKEN_VAR"]);
+    let s = Service::start_env(
+        &t,
+        &[
+            "--bundle",
+            "champion/deploy/bundle",
+            "--shadow",
+            "challenger/deploy/bundle",
+            "--audit-log",
+            "a.jsonl",
+            "--auth-token-env",
+            "SERVE_TOKEN",
+        ],
+        &[("SERVE_TOKEN", "s3cret")],
+    );
+    let bearer = "Authorization: Bearer s3cret\r\n";
+    assert_eq!(s.call("GET", "/v2/health/ready", b"").0, 200, "health stays open");
+    assert_eq!(s.call("GET", "/v2/models/small", b"").0, 401);
+    assert_eq!(
+        s.call_with("GET", "/v2/models/small", b"", "Authorization: Bearer nope\r\n")
+            .0,
+        401
+    );
+    assert_eq!(s.call("GET", "/metrics", b"").0, 401);
+    let (status, meta) = s.call_with("GET", "/v2/models/small", b"", bearer);
+    assert_eq!(status, 200, "{meta}");
+    let meta: Value = serde_json::from_str(&meta).unwrap();
+    let body = v2_request(&meta, &raw, 0..5).to_string();
+    assert_eq!(s.call("POST", "/v2/models/small/infer", body.as_bytes()).0, 401);
+    let (status, r) = s.call_with("POST", "/v2/models/small/infer", body.as_bytes(), bearer);
+    assert_eq!(status, 200, "{r}");
+    let r: Value = serde_json::from_str(&r).unwrap();
+    // The response is the champion's alone; the challenger's outputs are in the audit log.
+    assert_eq!(r["model_version"], meta["versions"][0]);
+    assert!(!r.to_string().contains("shadow"));
+    assert!(s.stop().success());
+    let log = fs_err::read_to_string(t.join("a.jsonl")).unwrap();
+    assert_eq!(log.lines().count(), 5);
+    let line: Value = serde_json::from_str(log.lines().next().unwrap()).unwrap();
+    let (champion, challenger) = (&line["output"]["pd"], &line["shadow"]["output"]["pd"]);
+    assert!(challenger.is_f64() && champion != challenger, "{line}");
+    assert_ne!(line["shadow"]["version"], line["version"]);
+    t.run(&["audit", "verify", "a.jsonl"]).ok();
 }

@@ -102,6 +102,14 @@ enum Command {
         /// Largest request body in bytes.
         #[arg(long, default_value_t = 8 << 20)]
         max_body_bytes: usize,
+        /// Environment variable holding a bearer token every request but the health checks
+        /// must carry.
+        #[arg(long)]
+        auth_token_env: Option<String>,
+        /// A challenger bundle scored beside the served bundle of its pipeline; its outputs go
+        /// to the audit log, never to the client. Repeat for more.
+        #[arg(long)]
+        shadow: Vec<PathBuf>,
     },
     /// Check an audit log's hash chain.
     Audit {
@@ -299,11 +307,15 @@ fn dispatch(cli: Cli) -> ExitCode {
             addr,
             audit_log,
             max_body_bytes,
+            auth_token_env,
+            shadow,
         } => commands::serve(riskpipe_serve::Options {
             bundles: bundle,
             addr,
             audit_log,
             max_body_bytes,
+            auth_token_env,
+            shadows: shadow,
         }),
         Command::Audit {
             action: AuditAction::Verify { file },

@@ -46,6 +46,12 @@ pub struct Options {
     pub audit_log: Option<PathBuf>,
     /// Largest request body in bytes.
     pub max_body_bytes: usize,
+    /// The environment variable holding the bearer token every request but the health checks
+    /// must carry (`Authorization: Bearer <token>`); none: no authentication.
+    pub auth_token_env: Option<String>,
+    /// Challenger bundles, each scored beside the served bundle of the same pipeline name; their
+    /// outputs go to the audit log, never to the client.
+    pub shadows: Vec<PathBuf>,
 }
 
 /// A served bundle.
@@ -56,10 +62,13 @@ struct Model {
     /// sha256 of the bundle's seal, which lists every file's hash.
     sha256: String,
     scorer: Scorer,
+    /// The challenger scored beside it, if any.
+    shadow: Option<Box<Model>>,
 }
 
 struct Shared {
     models: Vec<Model>,
+    token: Option<String>,
     audit: Option<Mutex<AuditLog>>,
     metrics: Mutex<Metrics>,
     next_id: AtomicU64,
@@ -67,14 +76,26 @@ struct Shared {
 
 type AppState = Arc<Shared>;
 
-/// Loads every bundle: a folder that is not a sealed bundle, or two bundles of one pipeline, is
-/// a user error.
-fn load_models(bundles: &[PathBuf]) -> Result<Vec<Model>> {
+fn load_model(dir: &std::path::Path) -> Result<Model> {
+    let scorer = Scorer::load(dir)?;
+    let sha256 = riskpipe_core::hash::sha256_file(&dir.join(riskpipe_scoring::SEAL_FILE))?;
+    Ok(Model {
+        name: scorer.info.pipeline.clone(),
+        version: sha256[..12].to_string(),
+        sha256,
+        scorer,
+        shadow: None,
+    })
+}
+
+/// Loads every bundle and pairs each shadow with the served bundle of its pipeline: a folder
+/// that is not a sealed bundle, two bundles of one pipeline, or a shadow without a champion is a
+/// user error.
+fn load_models(bundles: &[PathBuf], shadows: &[PathBuf]) -> Result<Vec<Model>> {
     let mut models: Vec<Model> = Vec::new();
     for dir in bundles {
-        let scorer = Scorer::load(dir)?;
-        let sha256 = riskpipe_core::hash::sha256_file(&dir.join(riskpipe_scoring::SEAL_FILE))?;
-        let name = scorer.info.pipeline.clone();
+        let model = load_model(dir)?;
+        let name = model.name.clone();
         if models.iter().any(|m| m.name == name) {
             return Err(Error::data(
                 dir.display().to_string(),
@@ -83,17 +104,63 @@ fn load_models(bundles: &[PathBuf]) -> Result<Vec<Model>> {
                 format!("is a second bundle of the pipeline `{name}`; serve one bundle per model name"),
             ));
         }
-        models.push(Model {
-            name,
-            version: sha256[..12].to_string(),
-            sha256,
-            scorer,
-        });
+        models.push(model);
     }
     if models.is_empty() {
         return Err(Error::data("--bundle", None, None, "name at least one bundle folder"));
     }
+    for dir in shadows {
+        let shadow = load_model(dir)?;
+        let at = |m: String| Error::data(dir.display().to_string(), None, None, m);
+        let Some(champion) = models.iter_mut().find(|m| m.name == shadow.name) else {
+            return Err(at(format!(
+                "is a bundle of `{}`, which no `--bundle` serves: a shadow is scored beside the champion of its pipeline",
+                shadow.name
+            )));
+        };
+        if champion.shadow.is_some() {
+            return Err(at(format!("is a second shadow of `{}`", shadow.name)));
+        }
+        champion.shadow = Some(Box::new(shadow));
+    }
     Ok(models)
+}
+
+/// The bearer token from the environment variable `var`: unset or empty is a user error.
+fn token(var: &str) -> Result<String> {
+    match std::env::var(var) {
+        Ok(t) if !t.is_empty() => Ok(t),
+        _ => Err(Error::BadEnv {
+            name: var.to_string(),
+            message: "is unset or empty; `--auth-token-env` names the variable holding the bearer token".into(),
+        }),
+    }
+}
+
+/// Equal bytes, in time that does not depend on where they differ.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
+}
+
+/// Every request but the health checks carries `Authorization: Bearer <token>` when the
+/// service has one; else 401.
+async fn authorize(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if let Some(t) = &state.token {
+        let open = req.uri().path().starts_with("/v2/health/");
+        let given = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if !open && !given.is_some_and(|g| same(g.as_bytes(), t.as_bytes())) {
+            return error_response(401, "this service needs `Authorization: Bearer <token>`");
+        }
+    }
+    next.run(req).await
 }
 
 /// The router over loaded `models` (public for tests that drive it without a socket).
@@ -116,13 +183,18 @@ fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/invocations", post(invocations))
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), authorize))
         .with_state(state)
 }
 
 /// Runs the service until SIGTERM or Ctrl-C, then finishes the requests in flight and syncs the
 /// audit log. `ready` is called with the bound address once the service accepts connections.
 pub fn serve(opts: &Options, ready: impl FnOnce(SocketAddr)) -> Result<()> {
-    let models = load_models(&opts.bundles)?;
+    let models = load_models(&opts.bundles, &opts.shadows)?;
+    let token = match &opts.auth_token_env {
+        Some(var) => Some(token(var)?),
+        None => None,
+    };
     let audit = match &opts.audit_log {
         Some(p) => Some(Mutex::new(AuditLog::open(p)?)),
         None => None,
@@ -133,6 +205,7 @@ pub fn serve(opts: &Options, ready: impl FnOnce(SocketAddr)) -> Result<()> {
     }
     let state = Arc::new(Shared {
         models,
+        token,
         audit,
         metrics: Mutex::new(m),
         next_id: AtomicU64::new(1),
@@ -352,9 +425,16 @@ fn score(state: &Shared, model: &Model, door: Door, body: &[u8]) -> std::result:
         Some(id) => id.to_string(),
         None => format!("req-{}", state.next_id.fetch_add(1, Ordering::Relaxed)),
     };
+    // The challenger's outputs (or why it could not score) go to the audit log only.
+    let shadow: Option<std::result::Result<(String, Frame), String>> = model.shadow.as_ref().map(|s| {
+        s.scorer
+            .score(&raw, 0, file)
+            .map(|o| (s.version.clone(), o))
+            .map_err(|e| e.to_string())
+    });
     if let Some(audit) = &state.audit {
         let masked = model.scorer.masked_inputs(&raw, file).map_err(|e| rejected(&e))?;
-        append_audit(audit, model, &id, &masked, &out)?;
+        append_audit(audit, model, &id, &masked, (&out, shadow.as_ref()))?;
     }
     if let (Ok(mut m), Some((_, riskpipe_core::Column::Number(v)))) = (state.metrics.lock(), out.iter().nth(1)) {
         m.scores(&model.name, v);
@@ -376,7 +456,7 @@ fn append_audit(
     model: &Model,
     id: &str,
     masked: &Frame,
-    out: &Frame,
+    (out, shadow): (&Frame, Option<&std::result::Result<(String, Frame), String>>),
 ) -> std::result::Result<(), Rejected> {
     let failed = |e: Error| Rejected {
         status: 500,
@@ -390,6 +470,10 @@ fn append_audit(
         .map(|d| d.as_secs_f64())
         .unwrap_or(0.0);
     let inputs = tensors::records(masked);
+    let shadow_rows: Option<std::result::Result<(&str, Vec<Map<String, Value>>), &str>> = shadow.map(|s| match s {
+        Ok((v, f)) => Ok((v.as_str(), tensors::records(f))),
+        Err(e) => Err(e.as_str()),
+    });
     for (row, (input, output)) in inputs.into_iter().zip(tensors::records(out)).enumerate() {
         let mut line = Map::new();
         line.insert("time".into(), json!(time));
@@ -400,6 +484,15 @@ fn append_audit(
         line.insert("row".into(), json!(row));
         line.insert("input".into(), Value::Object(input));
         line.insert("output".into(), Value::Object(output));
+        match &shadow_rows {
+            Some(Ok((v, rows))) => {
+                line.insert("shadow".into(), json!({"version": v, "output": rows.get(row)}));
+            }
+            Some(Err(e)) => {
+                line.insert("shadow".into(), json!({ "error": e }));
+            }
+            None => {}
+        }
         log.append(line).map_err(failed)?;
     }
     Ok(())
