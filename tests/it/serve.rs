@@ -146,6 +146,9 @@ fn the_service_scores_as_riskpipe_score_does_and_audits_every_decision() {
     assert_eq!(r["model_version"], version.as_str());
     for out in r["outputs"].as_array().unwrap() {
         let name = out["name"].as_str().unwrap();
+        if name == "input_warnings" {
+            continue;
+        }
         let want = batch
             .get(name)
             .unwrap_or_else(|| panic!("`{name}` not in score's output"));
@@ -173,6 +176,33 @@ fn the_service_scores_as_riskpipe_score_does_and_audits_every_decision() {
         assert_eq!(r["predictions"][0]["pd"].as_f64().unwrap().to_bits(), pd[i].to_bits());
     }
 
+    // Values training never saw are scored and flagged, and counted in the metrics.
+    let mut odd = v2_request(&meta, &raw, 0..2);
+    for i in odd["inputs"].as_array_mut().unwrap() {
+        if i["name"] == "income" {
+            i["data"][1] = json!(1e12);
+        }
+        if i["name"] == "housing" {
+            i["data"][1] = json!("houseboat");
+        }
+    }
+    let (status, r) = s.json("POST", "/v2/models/small/infer", &odd);
+    assert_eq!(status, 200, "{r}");
+    let warnings = r["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "input_warnings")
+        .unwrap();
+    let second = warnings["data"][1].as_str().unwrap();
+    assert!(
+        second.contains("`income` = 1000000000000 is outside the training range"),
+        "{second}"
+    );
+    assert!(
+        second.contains("`housing` = `houseboat` was not seen in training"),
+        "{second}"
+    );
     // Bad requests: 4xx naming the problem, and the service stays up.
     let mut missing = v2_request(&meta, &raw, 0..2);
     missing["inputs"]
@@ -196,18 +226,26 @@ fn the_service_scores_as_riskpipe_score_does_and_audits_every_decision() {
     assert_eq!(s.json("GET", "/v2/health/live", &json!({})).0, 200);
     let (_, metrics) = s.call("GET", "/metrics", b"");
     assert!(
-        metrics.contains("riskpipe_requests_total{model=\"small\",outcome=\"ok\"} 16"),
+        metrics.contains("riskpipe_requests_total{model=\"small\",outcome=\"ok\"} 17"),
         "{metrics}"
     );
-    assert!(metrics.contains("riskpipe_audit_lines 415"), "{metrics}");
+    assert!(metrics.contains("riskpipe_audit_lines 417"), "{metrics}");
+    assert!(
+        metrics.contains("riskpipe_input_out_of_range_total{model=\"small\",feature=\"housing\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("riskpipe_input_missing_total{model=\"small\",feature="),
+        "{metrics}"
+    );
 
     // SIGTERM: a clean exit; the audit log holds one line per scored row and its chain holds.
     assert!(s.stop().success());
     let audit = fs_err::read_to_string(t.join("audit.jsonl")).unwrap();
-    assert_eq!(audit.lines().count(), 415);
+    assert_eq!(audit.lines().count(), 417);
     let verified = t.run(&["audit", "verify", "audit.jsonl"]).ok();
     assert!(
-        verified.stdout.contains("415 lines, chain intact"),
+        verified.stdout.contains("417 lines, chain intact"),
         "{}",
         verified.stdout
     );

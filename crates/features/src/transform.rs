@@ -178,6 +178,10 @@ pub struct FeatureTransform {
     /// Scaling for detectors (when the task or a feature builder needs scaled columns).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale: Option<Scale>,
+    /// A number's smallest and largest training value (special values left out): a scored
+    /// value outside is flagged as outside the training range.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<(f64, f64)>,
 }
 
 impl FeatureTransform {
@@ -267,6 +271,9 @@ impl Transform {
                             .copied()
                             .filter(|x| !x.is_nan() && !binning.as_ref().is_some_and(|b| b.is_special(*x)))
                             .collect();
+                        let range = s.iter().fold(None, |r: Option<(f64, f64)>, x| {
+                            Some(r.map_or((*x, *x), |(lo, hi)| (lo.min(*x), hi.max(*x))))
+                        });
                         let impute = quantile(&mut s, 0.5);
                         let cap_low = quantile(&mut s, cap.0);
                         let cap_high = quantile(&mut s, cap.1);
@@ -280,6 +287,7 @@ impl Transform {
                             },
                             binning,
                             scale: spec.scaling.map(|sc| Scale::numeric(v, sc)),
+                            range,
                         }
                     }
                     Column::Text(v) => {
@@ -299,6 +307,7 @@ impl Transform {
                             encoding: Encoding::Categorical { codes, fallback: 0 },
                             binning: woe.map(|(y, binner)| binner.fit_categorical(v, y)),
                             scale: spec.scaling.map(|_| Scale::categorical(v, spec.categories)),
+                            range: None,
                         }
                     }
                     Column::Date(_) => unreachable!("dates are not features"),

@@ -477,6 +477,11 @@ impl Scorer {
         Ok(out)
     }
 
+    /// What the masked rows (from [`Scorer::masked_inputs`]) hold that training never saw.
+    pub fn check_inputs_seen(&self, masked: &Frame) -> crate::checks::InputCheck {
+        crate::checks::check(&self.transform, masked)
+    }
+
     /// Every input the bundle reads is in `raw`, of its kind.
     fn check_inputs(&self, raw: &Frame, file: &str) -> Result<()> {
         for c in &self.info.inputs {

@@ -13,6 +13,7 @@
 
 mod book;
 mod bundle;
+pub mod checks;
 mod info;
 mod seal;
 mod stream;

@@ -289,16 +289,22 @@ fn find<'a>(state: &'a Shared, name: &str, version: Option<&str>) -> std::result
     }
 }
 
+/// The output beside the scorer's: per row, what its inputs held that training never saw.
+const WARNINGS: &str = "input_warnings";
+
 fn metadata(m: &Model) -> Value {
     let s = &m.scorer;
-    let outputs: Vec<Value> = s
-        .output_names()
+    let mut names = s.output_names();
+    names.push(WARNINGS.to_string());
+    let outputs: Vec<Value> = names
         .iter()
         .enumerate()
         .map(|(i, n)| {
             let kind = match i {
                 0 if s.info.id.is_some() => riskpipe_core::ColumnKind::Text,
-                _ if n.starts_with(riskpipe_core::names::REASON_PREFIX) => riskpipe_core::ColumnKind::Text,
+                _ if n.starts_with(riskpipe_core::names::REASON_PREFIX) || n == WARNINGS => {
+                    riskpipe_core::ColumnKind::Text
+                }
                 _ => riskpipe_core::ColumnKind::Number,
             };
             json!({"name": n, "datatype": datatype(kind), "shape": [-1]})
@@ -420,7 +426,11 @@ fn score(state: &Shared, model: &Model, door: Door, body: &[u8]) -> std::result:
     };
     let file = "request";
     raw.check_finite(file, 1).map_err(|e| rejected(&e))?;
-    let out = model.scorer.score(&raw, 0, file).map_err(|e| rejected(&e))?;
+    let mut out = model.scorer.score(&raw, 0, file).map_err(|e| rejected(&e))?;
+    // Values training never saw are flagged beside the outputs; the rows are scored all the same.
+    let masked = model.scorer.masked_inputs(&raw, file).map_err(|e| rejected(&e))?;
+    let checked = model.scorer.check_inputs_seen(&masked);
+    out.push(WARNINGS, riskpipe_core::Column::Text(checked.warnings.clone()));
     let id = match request.get("id").and_then(Value::as_str) {
         Some(id) => id.to_string(),
         None => format!("req-{}", state.next_id.fetch_add(1, Ordering::Relaxed)),
@@ -433,11 +443,13 @@ fn score(state: &Shared, model: &Model, door: Door, body: &[u8]) -> std::result:
             .map_err(|e| e.to_string())
     });
     if let Some(audit) = &state.audit {
-        let masked = model.scorer.masked_inputs(&raw, file).map_err(|e| rejected(&e))?;
         append_audit(audit, model, &id, &masked, (&out, shadow.as_ref()))?;
     }
-    if let (Ok(mut m), Some((_, riskpipe_core::Column::Number(v)))) = (state.metrics.lock(), out.iter().nth(1)) {
-        m.scores(&model.name, v);
+    if let Ok(mut m) = state.metrics.lock() {
+        if let Some((_, riskpipe_core::Column::Number(v))) = out.iter().nth(1) {
+            m.scores(&model.name, v);
+        }
+        m.inputs(&model.name, &checked.missing, &checked.out_of_range);
     }
     Ok(match door {
         Door::V2 => json!({

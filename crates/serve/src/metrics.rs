@@ -55,6 +55,8 @@ pub struct Metrics {
     latency: BTreeMap<String, Histogram>,
     scores: BTreeMap<String, Histogram>,
     audit_lines: u64,
+    missing: BTreeMap<(String, String), u64>,
+    out_of_range: BTreeMap<(String, String), u64>,
 }
 
 impl Metrics {
@@ -74,6 +76,16 @@ impl Metrics {
         let h = self.scores.entry(model.to_string()).or_default();
         for v in values.iter().filter(|v| v.is_finite()) {
             h.observe(&SCORES, *v);
+        }
+    }
+
+    /// Missing and out-of-range (or unseen) input values of `model` by feature.
+    pub fn inputs(&mut self, model: &str, missing: &BTreeMap<String, u64>, out_of_range: &BTreeMap<String, u64>) {
+        for (f, n) in missing {
+            *self.missing.entry((model.to_string(), f.clone())).or_default() += n;
+        }
+        for (f, n) in out_of_range {
+            *self.out_of_range.entry((model.to_string(), f.clone())).or_default() += n;
         }
     }
 
@@ -107,6 +119,17 @@ impl Metrics {
         s.push_str("# HELP riskpipe_score The first output of each scored row (PD, LGD or anomaly score).\n# TYPE riskpipe_score histogram\n");
         for (m, h) in &self.scores {
             h.render(&mut s, "riskpipe_score", &format!("model=\"{m}\""), &SCORES);
+        }
+        s.push_str("# HELP riskpipe_input_missing_total Missing input values by model and feature.\n# TYPE riskpipe_input_missing_total counter\n");
+        for ((m, f), n) in &self.missing {
+            let _ = writeln!(s, "riskpipe_input_missing_total{{model=\"{m}\",feature=\"{f}\"}} {n}");
+        }
+        s.push_str("# HELP riskpipe_input_out_of_range_total Input values outside the training range, or categories training never saw, by model and feature.\n# TYPE riskpipe_input_out_of_range_total counter\n");
+        for ((m, f), n) in &self.out_of_range {
+            let _ = writeln!(
+                s,
+                "riskpipe_input_out_of_range_total{{model=\"{m}\",feature=\"{f}\"}} {n}"
+            );
         }
         s.push_str("# HELP riskpipe_audit_lines Lines in the audit log.\n# TYPE riskpipe_audit_lines gauge\n");
         let _ = writeln!(s, "riskpipe_audit_lines {}", self.audit_lines);
