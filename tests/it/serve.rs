@@ -420,3 +420,97 @@ fn a_bearer_token_guards_all_but_health_and_a_shadow_is_logged_never_returned() 
     assert_ne!(line["shadow"]["version"], line["version"]);
     t.run(&["audit", "verify", "a.jsonl"]).ok();
 }
+
+#[test]
+fn monitor_compares_scored_data_with_the_training_reference_by_period() {
+    let t = TestDir::new();
+    t.write("p.yaml", &small_pipeline(3000, ""));
+    t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    assert!(t.join("run/deploy/bundle/reference.json").is_file());
+    t.run(&[
+        "synth",
+        "loans",
+        "--rows",
+        "4000",
+        "--seed",
+        "21",
+        "--out",
+        "same.parquet",
+    ])
+    .ok();
+    // The same population: stable.
+    let r = t
+        .run(&[
+            "monitor",
+            "--bundle",
+            "run/deploy/bundle",
+            "--input",
+            "same.parquet",
+            "--out",
+            "same",
+            "--time-column",
+            "application_date",
+            "--by",
+            "quarter",
+        ])
+        .ok();
+    assert!(r.stdout.contains("all: 4000 rows"), "{}", r.stdout);
+    let d = riskpipe_core::io::read_parquet(&t.join("same/drift.parquet")).unwrap();
+    let (var, psi, period) = (
+        d.get("variable").unwrap(),
+        d.number("psi").unwrap(),
+        d.get("period").unwrap(),
+    );
+    let all: Vec<usize> = (0..d.rows())
+        .filter(|&i| period.display(i).as_deref() == Some("all"))
+        .collect();
+    assert!(all.len() > 5, "score and features");
+    for &i in &all {
+        assert!(
+            psi[i] < 0.1,
+            "{:?} PSI {} on the same population",
+            var.display(i),
+            psi[i]
+        );
+    }
+    assert!(
+        (0..d.rows()).any(|i| period.display(i).is_some_and(|p| p.contains("-Q"))),
+        "quarters"
+    );
+    // Incomes tripled: the income CSI flags drift, and the score moves.
+    let mut raw = riskpipe_core::io::read_parquet(&t.join("same.parquet")).unwrap();
+    let income: Vec<f64> = raw.number("income").unwrap().iter().map(|v| v * 3.0).collect();
+    raw.replace("income", Column::Number(income));
+    riskpipe_core::io::write_parquet(&t.join("shifted.parquet"), &raw).unwrap();
+    let r = t
+        .run(&[
+            "monitor",
+            "--bundle",
+            "run/deploy/bundle",
+            "--input",
+            "shifted.parquet",
+            "--out",
+            "shifted",
+        ])
+        .ok();
+    assert!(r.stdout.contains("income"), "{}", r.stdout);
+    let d = riskpipe_core::io::read_parquet(&t.join("shifted/drift.parquet")).unwrap();
+    let i = (0..d.rows())
+        .find(|&i| d.get("variable").unwrap().display(i).as_deref() == Some("income"))
+        .unwrap();
+    assert_eq!(d.get("flag").unwrap().display(i).as_deref(), Some("drift"));
+    let html = fs_err::read_to_string(t.join("shifted/drift.html")).unwrap();
+    assert!(html.contains("class=\"drift\""), "the page flags it");
+    t.run(&[
+        "monitor",
+        "--bundle",
+        "run/deploy/bundle",
+        "--input",
+        "same.parquet",
+        "--out",
+        "x",
+        "--by",
+        "week",
+    ])
+    .fails(2, &["week"]);
+}

@@ -360,6 +360,40 @@ pub fn serve(opts: riskpipe_serve::Options) -> CmdResult {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `riskpipe monitor`.
+pub fn monitor(bundle: &Path, input: &Path, out: &Path, time_column: Option<&str>, by: &str) -> CmdResult {
+    use riskpipe_deploy::monitor;
+    let period = monitor::Period::parse(by).ok_or_else(|| {
+        riskpipe_core::Error::data("--by", None, None, format!("`{by}`: use `month`, `quarter` or `year`"))
+    })?;
+    let scorer = riskpipe_deploy::Scorer::load(bundle)?;
+    let reference = monitor::reference(bundle)?;
+    let drift = monitor::monitor(&scorer, &reference, input, time_column.map(|c| (c, period)), out)?;
+    for (p, ds) in &drift {
+        let flagged: Vec<String> = ds
+            .iter()
+            .filter(|d| d.flag() != "stable")
+            .map(|d| format!("{} {:.3} ({})", d.name, d.psi, d.flag()))
+            .collect();
+        out_line(&format!(
+            "{p}: {} rows, score PSI {:.4}{}",
+            ds.first().map_or(0, |d| d.rows),
+            ds.first().map_or(0.0, |d| d.psi),
+            if flagged.is_empty() {
+                String::new()
+            } else {
+                format!("; flagged: {}", flagged.join(", "))
+            }
+        ));
+    }
+    eprintln!(
+        "wrote {} and {}",
+        out.join("drift.parquet").display(),
+        out.join("drift.html").display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `riskpipe audit verify`.
 pub fn audit_verify(file: &Path) -> CmdResult {
     let v = riskpipe_serve::audit::verify(file)?;

@@ -111,6 +111,25 @@ enum Command {
         #[arg(long)]
         shadow: Vec<PathBuf>,
     },
+    /// Compare scored data with a bundle's training distributions: PSI of the score, CSI of
+    /// every feature, Jensen-Shannon distance, overall and per period.
+    Monitor {
+        /// Bundle folder.
+        #[arg(long)]
+        bundle: PathBuf,
+        /// Data to compare (CSV or Parquet, raw columns as the bundle reads).
+        #[arg(long)]
+        input: PathBuf,
+        /// Folder for `drift.parquet` and `drift.html`.
+        #[arg(long)]
+        out: PathBuf,
+        /// A date column of the input that groups rows into periods.
+        #[arg(long)]
+        time_column: Option<String>,
+        /// The period with `--time-column`: `month` (default), `quarter` or `year`.
+        #[arg(long, default_value = "month")]
+        by: String,
+    },
     /// Check an audit log's hash chain.
     Audit {
         #[command(subcommand)]
@@ -320,6 +339,13 @@ fn dispatch(cli: Cli) -> ExitCode {
         Command::Audit {
             action: AuditAction::Verify { file },
         } => commands::audit_verify(&file),
+        Command::Monitor {
+            bundle,
+            input,
+            out,
+            time_column,
+            by,
+        } => commands::monitor(&bundle, &input, &out, time_column.as_deref(), &by),
         Command::Validate { pipeline } => commands::validate(&pipeline),
         Command::Dag {
             pipeline,

@@ -69,6 +69,25 @@ pub fn inputs(params: &DeployParams) -> Vec<Input> {
 /// The evaluate stage's measures of every loan of the book (loss prediction with `loss.book`).
 const BOOK_PARQUET: &str = "evaluate/book.parquet";
 
+/// Writes `reference.json` (the training rows' score and feature distributions) into the bundle
+/// and seals it again.
+fn write_reference(scorer: &Scorer, train: &riskpipe_core::Frame, bundle: &Path) -> Result<()> {
+    use riskpipe_scoring::drift::{REFERENCE_FILE, Reference};
+    let file = "ingest/data.parquet (training rows)";
+    let scored = scorer.score_with(train, 0, file, false)?;
+    let name = scorer.output_names()[1].clone();
+    let scores = scored
+        .number(&name)
+        .ok_or_else(|| Error::Internal(format!("the scorer wrote no `{name}`")))?;
+    let masked = scorer.masked_inputs(train, file)?;
+    write_json(
+        &bundle.join(REFERENCE_FILE),
+        &Reference::fit(&name, scores, &masked, &scorer.transform),
+    )?;
+    riskpipe_scoring::write_seal(bundle)?;
+    Ok(())
+}
+
 /// The bundle's book outputs on every raw row equal evaluate's `book.parquet`, bit for bit.
 fn check_book(scorer: &Scorer, raw: &riskpipe_core::Frame, inputs: &StageInputs) -> Result<Check> {
     let (scored, _) = scorer.score_book(raw, 0, "ingest/data.parquet")?;
@@ -207,6 +226,14 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
     if is_test.len() > raw.rows() || split.rows() != raw.rows() {
         return Err(Error::Internal("split.parquet does not match ingest's data".into()));
     }
+    // The training distribution of the score and the features, for drift monitoring; the
+    // bundle is sealed again with it.
+    let is_train: Vec<usize> = match split.get("split") {
+        Some(riskpipe_core::Column::Text(v)) => (0..v.len()).filter(|&i| v[i].as_deref() == Some("train")).collect(),
+        _ => Vec::new(),
+    };
+    write_reference(&scorer, &raw.take(&is_train), &bundle)?;
+    let scorer = Scorer::load(&bundle)?;
     let test_raw = raw.take(&is_test);
     let scored = scorer.score_with(&test_raw, 0, "ingest/data.parquet (test rows)", false)?;
     let preds = read_parquet(&inputs.artifact("evaluate/predictions.parquet")?)?;

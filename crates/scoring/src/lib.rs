@@ -14,7 +14,9 @@
 mod book;
 mod bundle;
 pub mod checks;
+pub mod drift;
 mod info;
+pub mod monitor;
 mod seal;
 mod stream;
 

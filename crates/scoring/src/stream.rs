@@ -7,6 +7,7 @@ use riskpipe_core::io::{ParquetSink, TempPath, arrow_schema, from_batch, parquet
 use riskpipe_core::{Column, ColumnKind, Error, Frame, Result};
 
 use crate::bundle::Scorer;
+use crate::info::InputColumn;
 
 /// Rows per batch: 65,536, or `RISKPIPE_BATCH_ROWS` when set (a whole number above 0; any
 /// other value is a user error rather than silently ignored).
@@ -143,102 +144,126 @@ pub fn score_file(scorer: &Scorer, input: &Path, output: &Path) -> Result<u64> {
             "is a folder; `--output` names a `.csv` or `.parquet` file",
         ));
     }
-    let file = input.display().to_string();
-    let batch = batch_rows()?;
     let mut sink = Sink::create(output, scorer)?;
-    let result = (|| -> Result<u64> {
-        let mut done = 0u64;
-        if is_parquet(input) {
-            for b in parquet_batches(input, batch)? {
-                let b = b.map_err(riskpipe_core::io::arrow_read_err(input))?;
-                let raw = from_batch(&b, input)?;
-                let raw = select_inputs(scorer, raw, &file)?;
-                raw.check_finite(&file, done + 1)?;
-                let out = scorer.score(&raw, done, &file)?;
-                sink.write(&out)?;
-                done += raw.rows() as u64;
-            }
-        } else {
-            let mut rdr = csv::ReaderBuilder::new()
-                .flexible(false)
-                .from_reader(std::io::BufReader::with_capacity(1 << 20, fs_err::File::open(input)?));
-            let headers: Vec<String> = rdr
-                .headers()
-                .map_err(|e| Error::data(file.clone(), None, None, e.to_string()))?
-                .iter()
-                .map(str::to_string)
-                .collect();
-            let mut pos = Vec::new();
-            for c in &scorer.info.inputs {
-                let j = headers
-                    .iter()
-                    .position(|h| h == &c.name)
-                    .ok_or_else(|| Error::ColumnNotFound {
-                        file: file.clone(),
-                        column: c.name.clone(),
-                        hint: "; the bundle needs it".into(),
-                    })?;
-                pos.push((j, c.kind, c.name.clone()));
-            }
-            let missing = |s: &str| scorer.info.missing_values.iter().any(|m| m == s.trim());
-            let mut rec = csv::StringRecord::new();
-            loop {
-                let mut cols: Vec<Column> = pos.iter().map(|(_, k, _)| Column::with_capacity(*k, batch)).collect();
-                let mut n = 0;
-                while n < batch {
-                    let more = rdr.read_record(&mut rec).map_err(|e| match e.kind() {
-                        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => Error::data(
-                            file.clone(),
-                            Some(done + n as u64 + 1),
-                            None,
-                            format!("has {len} fields, the header has {expected_len}"),
-                        ),
-                        _ => Error::data(file.clone(), Some(done + n as u64 + 1), None, e.to_string()),
-                    })?;
-                    if !more {
-                        break;
-                    }
-                    let row = done + n as u64 + 1;
-                    for ((j, _, name), col) in pos.iter().zip(cols.iter_mut()) {
-                        let v = &rec[*j];
-                        col.push_parsed(v, missing(v)).map_err(|expected| {
-                            Error::data(
-                                file.clone(),
-                                Some(row),
-                                Some(name),
-                                format!("expected {expected}, found `{v}`"),
-                            )
-                        })?;
-                    }
-                    n += 1;
-                }
-                if n == 0 {
-                    break;
-                }
-                let mut raw = Frame::new();
-                for ((_, _, name), col) in pos.iter().zip(cols) {
-                    raw.push(name.clone(), col);
-                }
-                let out = scorer.score(&raw, done, &file)?;
-                sink.write(&out)?;
-                done += n as u64;
-                if n < batch {
-                    break;
-                }
-            }
-        }
-        Ok(done)
-    })();
+    let file = input.display().to_string();
+    let result = for_each_batch(scorer, input, &[], &mut |raw, done| {
+        let out = scorer.score(raw, done, &file)?;
+        sink.write(&out)
+    });
     // On error the sink is dropped with its temporary file; nothing reaches `output`.
     let n = result?;
     sink.finish()?;
     Ok(n)
 }
 
-/// Keeps the bundle's input columns of a Parquet batch, converting kinds where that is lossless.
-fn select_inputs(scorer: &Scorer, raw: Frame, file: &str) -> Result<Frame> {
+/// Reads `input` (CSV or Parquet, by extension) in batches of the bundle's input columns and
+/// the `extra` ones (a time column for `riskpipe monitor`), calling `f` with each batch and the
+/// rows before it; returns the rows read. A missing column or a value of the wrong kind is a
+/// user error naming the file, row and column.
+pub fn for_each_batch(
+    scorer: &Scorer,
+    input: &Path,
+    extra: &[InputColumn],
+    f: &mut dyn FnMut(&Frame, u64) -> Result<()>,
+) -> Result<u64> {
+    riskpipe_core::io::check_is_file(input)?;
+    let file = input.display().to_string();
+    let batch = batch_rows()?;
+    let wanted: Vec<&InputColumn> = scorer
+        .info
+        .inputs
+        .iter()
+        .chain(
+            extra
+                .iter()
+                .filter(|e| !scorer.info.inputs.iter().any(|c| c.name == e.name)),
+        )
+        .collect();
+    let mut done = 0u64;
+    if is_parquet(input) {
+        for b in parquet_batches(input, batch)? {
+            let b = b.map_err(riskpipe_core::io::arrow_read_err(input))?;
+            let raw = from_batch(&b, input)?;
+            let raw = select_columns(&wanted, raw, &file)?;
+            raw.check_finite(&file, done + 1)?;
+            f(&raw, done)?;
+            done += raw.rows() as u64;
+        }
+        return Ok(done);
+    }
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(std::io::BufReader::with_capacity(1 << 20, fs_err::File::open(input)?));
+    let headers: Vec<String> = rdr
+        .headers()
+        .map_err(|e| Error::data(file.clone(), None, None, e.to_string()))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let mut pos = Vec::new();
+    for c in &wanted {
+        let j = headers
+            .iter()
+            .position(|h| h == &c.name)
+            .ok_or_else(|| Error::ColumnNotFound {
+                file: file.clone(),
+                column: c.name.clone(),
+                hint: "; the bundle needs it".into(),
+            })?;
+        pos.push((j, c.kind, c.name.clone()));
+    }
+    let missing = |s: &str| scorer.info.missing_values.iter().any(|m| m == s.trim());
+    let mut rec = csv::StringRecord::new();
+    loop {
+        let mut cols: Vec<Column> = pos.iter().map(|(_, k, _)| Column::with_capacity(*k, batch)).collect();
+        let mut n = 0;
+        while n < batch {
+            let more = rdr.read_record(&mut rec).map_err(|e| match e.kind() {
+                csv::ErrorKind::UnequalLengths { expected_len, len, .. } => Error::data(
+                    file.clone(),
+                    Some(done + n as u64 + 1),
+                    None,
+                    format!("has {len} fields, the header has {expected_len}"),
+                ),
+                _ => Error::data(file.clone(), Some(done + n as u64 + 1), None, e.to_string()),
+            })?;
+            if !more {
+                break;
+            }
+            let row = done + n as u64 + 1;
+            for ((j, _, name), col) in pos.iter().zip(cols.iter_mut()) {
+                let v = &rec[*j];
+                col.push_parsed(v, missing(v)).map_err(|expected| {
+                    Error::data(
+                        file.clone(),
+                        Some(row),
+                        Some(name),
+                        format!("expected {expected}, found `{v}`"),
+                    )
+                })?;
+            }
+            n += 1;
+        }
+        if n == 0 {
+            break;
+        }
+        let mut raw = Frame::new();
+        for ((_, _, name), col) in pos.iter().zip(cols) {
+            raw.push(name.clone(), col);
+        }
+        f(&raw, done)?;
+        done += n as u64;
+        if n < batch {
+            break;
+        }
+    }
+    Ok(done)
+}
+
+/// Keeps the `wanted` columns of a Parquet batch.
+fn select_columns(wanted: &[&InputColumn], raw: Frame, file: &str) -> Result<Frame> {
     let mut out = Frame::new();
-    for c in &scorer.info.inputs {
+    for c in wanted {
         let col = raw.get(&c.name).ok_or_else(|| Error::ColumnNotFound {
             file: file.to_string(),
             column: c.name.clone(),
