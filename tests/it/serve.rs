@@ -159,6 +159,16 @@ fn the_service_scores_as_riskpipe_score_does_and_audits_every_decision() {
             }
         }
     }
+    // The live drift over the sliding window: the same population as training.
+    let (status, d) = s.json("GET", "/v2/models/small/drift", &json!({}));
+    assert_eq!(status, 200, "{d}");
+    assert_eq!(d["rows"], 400);
+    let vars = d["variables"].as_array().unwrap();
+    assert_eq!(vars[0]["name"], "pd");
+    assert!(
+        vars.len() > 5 && vars.iter().all(|v| v["psi"].as_f64().unwrap() < 0.25),
+        "{d}"
+    );
     // Single records through the MLflow door: the same PDs.
     let pd = batch.number("pd").unwrap();
     for i in 0..15 {
@@ -236,6 +246,10 @@ fn the_service_scores_as_riskpipe_score_does_and_audits_every_decision() {
     );
     assert!(
         metrics.contains("riskpipe_input_missing_total{model=\"small\",feature="),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("riskpipe_drift_psi{model=\"small\",variable=\"pd\"}"),
         "{metrics}"
     );
 

@@ -110,6 +110,9 @@ enum Command {
         /// to the audit log, never to the client. Repeat for more.
         #[arg(long)]
         shadow: Vec<PathBuf>,
+        /// Rows of the sliding window for live drift (`/v2/models/{name}/drift`, `/metrics`).
+        #[arg(long, default_value_t = 10_000)]
+        drift_window: usize,
     },
     /// Compare scored data with a bundle's training distributions: PSI of the score, CSI of
     /// every feature, Jensen-Shannon distance, overall and per period.
@@ -328,7 +331,9 @@ fn dispatch(cli: Cli) -> ExitCode {
             max_body_bytes,
             auth_token_env,
             shadow,
+            drift_window,
         } => commands::serve(riskpipe_serve::Options {
+            drift_window,
             bundles: bundle,
             addr,
             audit_log,

@@ -253,6 +253,16 @@ impl Counts {
         self.rows
     }
 
+    /// Adds the counts of `other` (of the same reference).
+    pub fn merge(&mut self, other: &Counts) {
+        let add = |a: &mut [u64], b: &[u64]| a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+        add(&mut self.score, &other.score);
+        for (a, b) in self.features.iter_mut().zip(&other.features) {
+            add(a, b);
+        }
+        self.rows += other.rows;
+    }
+
     /// The score's and every feature's drift, the score first.
     pub fn compare(&self, reference: &Reference) -> Vec<Drift> {
         let one = |v: &Variable, counts: &[u64]| {

@@ -30,6 +30,7 @@ use serde_json::{Map, Value, json};
 
 use riskpipe_core::{Error, ErrorClass, Frame, Result};
 use riskpipe_scoring::Scorer;
+use riskpipe_scoring::drift::{Counts, Drift, Reference};
 
 use crate::audit::AuditLog;
 use crate::metrics::Metrics;
@@ -52,6 +53,50 @@ pub struct Options {
     /// Challenger bundles, each scored beside the served bundle of the same pipeline name; their
     /// outputs go to the audit log, never to the client.
     pub shadows: Vec<PathBuf>,
+    /// Rows of the sliding window the live drift is computed over.
+    pub drift_window: usize,
+}
+
+/// Rows per chunk of the drift window: the window drops its oldest chunk as a new one fills.
+const DRIFT_CHUNK: u64 = 256;
+
+/// The live drift of one model: the scored rows of the last `window` rows, counted into the
+/// bundle's reference bins in chunks.
+struct Window {
+    reference: Reference,
+    chunks: std::collections::VecDeque<Counts>,
+    current: Counts,
+    max_chunks: usize,
+}
+
+impl Window {
+    fn new(reference: Reference, window: usize) -> Window {
+        Window {
+            current: reference.counter(),
+            chunks: std::collections::VecDeque::new(),
+            max_chunks: (window as u64).div_ceil(DRIFT_CHUNK).max(1) as usize,
+            reference,
+        }
+    }
+
+    fn add(&mut self, scores: &[f64], masked: &Frame) {
+        self.current.add(&self.reference, scores, masked);
+        if self.current.rows() >= DRIFT_CHUNK {
+            let full = std::mem::replace(&mut self.current, self.reference.counter());
+            self.chunks.push_back(full);
+            while self.chunks.len() > self.max_chunks {
+                self.chunks.pop_front();
+            }
+        }
+    }
+
+    fn drift(&self) -> (u64, Vec<Drift>) {
+        let mut all = self.reference.counter();
+        for c in self.chunks.iter().chain(std::iter::once(&self.current)) {
+            all.merge(c);
+        }
+        (all.rows(), all.compare(&self.reference))
+    }
 }
 
 /// A served bundle.
@@ -64,6 +109,8 @@ struct Model {
     scorer: Scorer,
     /// The challenger scored beside it, if any.
     shadow: Option<Box<Model>>,
+    /// The live drift window (a bundle with a reference).
+    window: Option<Mutex<Window>>,
 }
 
 struct Shared {
@@ -76,10 +123,15 @@ struct Shared {
 
 type AppState = Arc<Shared>;
 
-fn load_model(dir: &std::path::Path) -> Result<Model> {
+fn load_model(dir: &std::path::Path, window: usize) -> Result<Model> {
     let scorer = Scorer::load(dir)?;
     let sha256 = riskpipe_core::hash::sha256_file(&dir.join(riskpipe_scoring::SEAL_FILE))?;
+    let window = match riskpipe_scoring::monitor::reference(dir) {
+        Ok(r) => Some(Mutex::new(Window::new(r, window))),
+        Err(_) => None,
+    };
     Ok(Model {
+        window,
         name: scorer.info.pipeline.clone(),
         version: sha256[..12].to_string(),
         sha256,
@@ -91,10 +143,10 @@ fn load_model(dir: &std::path::Path) -> Result<Model> {
 /// Loads every bundle and pairs each shadow with the served bundle of its pipeline: a folder
 /// that is not a sealed bundle, two bundles of one pipeline, or a shadow without a champion is a
 /// user error.
-fn load_models(bundles: &[PathBuf], shadows: &[PathBuf]) -> Result<Vec<Model>> {
+fn load_models(bundles: &[PathBuf], shadows: &[PathBuf], window: usize) -> Result<Vec<Model>> {
     let mut models: Vec<Model> = Vec::new();
     for dir in bundles {
-        let model = load_model(dir)?;
+        let model = load_model(dir, window)?;
         let name = model.name.clone();
         if models.iter().any(|m| m.name == name) {
             return Err(Error::data(
@@ -110,7 +162,7 @@ fn load_models(bundles: &[PathBuf], shadows: &[PathBuf]) -> Result<Vec<Model>> {
         return Err(Error::data("--bundle", None, None, "name at least one bundle folder"));
     }
     for dir in shadows {
-        let shadow = load_model(dir)?;
+        let shadow = load_model(dir, window)?;
         let at = |m: String| Error::data(dir.display().to_string(), None, None, m);
         let Some(champion) = models.iter_mut().find(|m| m.name == shadow.name) else {
             return Err(at(format!(
@@ -178,6 +230,7 @@ fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v2/models/{name}", get(model_metadata))
         .route("/v2/models/{name}/versions/{version}", get(model_metadata_version))
         .route("/v2/models/{name}/ready", get(model_ready))
+        .route("/v2/models/{name}/drift", get(model_drift))
         .route("/v2/models/{name}/infer", post(infer))
         .route("/v2/models/{name}/versions/{version}/infer", post(infer_version))
         .route("/invocations", post(invocations))
@@ -190,7 +243,7 @@ fn router(state: AppState, max_body_bytes: usize) -> Router {
 /// Runs the service until SIGTERM or Ctrl-C, then finishes the requests in flight and syncs the
 /// audit log. `ready` is called with the bound address once the service accepts connections.
 pub fn serve(opts: &Options, ready: impl FnOnce(SocketAddr)) -> Result<()> {
-    let models = load_models(&opts.bundles, &opts.shadows)?;
+    let models = load_models(&opts.bundles, &opts.shadows, opts.drift_window)?;
     let token = match &opts.auth_token_env {
         Some(var) => Some(token(var)?),
         None => None,
@@ -344,8 +397,47 @@ async fn model_ready(State(state): State<AppState>, Path(name): Path<String>) ->
     }
 }
 
+fn drift_json(m: &Model) -> Option<Value> {
+    let w = m.window.as_ref()?.lock().ok()?;
+    let (rows, drift) = w.drift();
+    Some(json!({
+        "name": m.name,
+        "version": m.version,
+        "rows": rows,
+        "reference_rows": w.reference.rows,
+        "variables": drift.iter().map(|d| json!({"name": d.name, "psi": d.psi, "js": d.js, "flag": d.flag()})).collect::<Vec<_>>(),
+    }))
+}
+
+async fn model_drift(State(state): State<AppState>, Path(name): Path<String>) -> Response {
+    match find(&state, &name, None) {
+        Ok(m) => match drift_json(m) {
+            Some(d) => json_response(StatusCode::OK, &d),
+            None => error_response(
+                404,
+                &format!("the bundle of `{name}` has no training reference (deploy it again)"),
+            ),
+        },
+        Err(r) => error_response(r.status, &r.message),
+    }
+}
+
 async fn metrics(State(state): State<AppState>) -> Response {
-    let text = state.metrics.lock().map(|m| m.render()).unwrap_or_default();
+    let mut text = state.metrics.lock().map(|m| m.render()).unwrap_or_default();
+    text.push_str("# HELP riskpipe_drift_psi PSI of the score and CSI of each feature over the sliding window against the training reference.\n# TYPE riskpipe_drift_psi gauge\n");
+    for m in &state.models {
+        if let Some(w) = m.window.as_ref().and_then(|w| w.lock().ok()) {
+            let (rows, drift) = w.drift();
+            if rows > 0 {
+                for d in drift {
+                    text.push_str(&format!(
+                        "riskpipe_drift_psi{{model=\"{}\",variable=\"{}\"}} {}\n",
+                        m.name, d.name, d.psi
+                    ));
+                }
+            }
+        }
+    }
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
@@ -445,6 +537,11 @@ fn score(state: &Shared, model: &Model, door: Door, body: &[u8]) -> std::result:
     if let Some(audit) = &state.audit {
         append_audit(audit, model, &id, &masked, (&out, shadow.as_ref()))?;
     }
+    if let (Some(w), Some((_, riskpipe_core::Column::Number(v)))) = (&model.window, out.iter().nth(1)) {
+        if let Ok(mut w) = w.lock() {
+            w.add(v, &masked);
+        }
+    }
     if let Ok(mut m) = state.metrics.lock() {
         if let Some((_, riskpipe_core::Column::Number(v))) = out.iter().nth(1) {
             m.scores(&model.name, v);
@@ -508,4 +605,34 @@ fn append_audit(
         log.append(line).map_err(failed)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use riskpipe_scoring::drift::{Bins, Variable};
+
+    #[test]
+    fn the_drift_window_keeps_the_latest_rows_only() {
+        let reference = Reference {
+            rows: 100,
+            score: Variable {
+                name: "pd".into(),
+                bins: Bins::Numeric { edges: vec![0.5] },
+                shares: vec![0.5, 0.5, 0.0],
+            },
+            features: Vec::new(),
+        };
+        let mut w = Window::new(reference, 512);
+        // 1,000 low scores, then 600 high ones: the window sees the high ones only.
+        for _ in 0..10 {
+            w.add(&[0.1; 100], &Frame::new());
+        }
+        for _ in 0..6 {
+            w.add(&[0.9; 100], &Frame::new());
+        }
+        let (rows, drift) = w.drift();
+        assert!((512..=512 + DRIFT_CHUNK).contains(&rows), "{rows}");
+        assert!(drift[0].psi > 0.25, "{drift:?}");
+    }
 }
