@@ -528,3 +528,46 @@ fn monitor_compares_scored_data_with_the_training_reference_by_period() {
     ])
     .fails(2, &["week"]);
 }
+
+#[test]
+fn bundles_reload_on_request_and_on_sighup_and_unloaded_models_are_refused() {
+    let t = TestDir::new();
+    t.write("p.yaml", &small_pipeline(1500, ""));
+    t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    let s = Service::start(&t, &["--bundle", "run/deploy/bundle"]);
+    let version = |s: &Service| s.json("GET", "/v2/models/small", &json!({})).1["versions"][0].clone();
+    let first = version(&s);
+    // A redeployed bundle (another seed) is served once loaded again.
+    t.write("p.yaml", &small_pipeline(1500, "").replace("seed: 7", "seed: 8"));
+    t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    assert_eq!(version(&s), first, "served until loaded");
+    assert_eq!(s.json("POST", "/v2/repository/models/small/load", &json!({})).0, 200);
+    let second = version(&s);
+    assert_ne!(second, first);
+    assert_eq!(s.json("POST", "/v2/repository/models/nope/load", &json!({})).0, 404);
+    // Unloaded: refused, listed as unavailable, and back once loaded.
+    assert_eq!(s.json("POST", "/v2/repository/models/small/unload", &json!({})).0, 200);
+    assert_eq!(s.json("GET", "/v2/models/small", &json!({})).0, 404);
+    let (_, index) = s.json("POST", "/v2/repository/index", &json!({}));
+    assert_eq!(index[0]["state"], "UNAVAILABLE", "{index}");
+    assert_eq!(s.json("POST", "/v2/repository/models/small/load", &json!({})).0, 200);
+    assert_eq!(version(&s), second);
+    // SIGHUP reloads every bundle.
+    t.write("p.yaml", &small_pipeline(1500, "").replace("seed: 7", "seed: 9"));
+    t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    let pid = s.child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .unwrap();
+    let mut reloaded = false;
+    for _ in 0..100 {
+        if version(&s) != second {
+            reloaded = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(reloaded, "SIGHUP did not reload the bundle");
+    assert!(s.stop().success());
+}

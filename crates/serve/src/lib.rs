@@ -12,6 +12,7 @@
 
 pub mod audit;
 mod metrics;
+mod models;
 pub mod tensors;
 
 use std::net::SocketAddr;
@@ -29,11 +30,10 @@ use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
 use riskpipe_core::{Error, ErrorClass, Frame, Result};
-use riskpipe_scoring::Scorer;
-use riskpipe_scoring::drift::{Counts, Drift, Reference};
 
 use crate::audit::AuditLog;
 use crate::metrics::Metrics;
+use crate::models::{Model, Repository};
 use crate::tensors::{Rejected, datatype};
 
 /// How `riskpipe serve` runs.
@@ -57,64 +57,8 @@ pub struct Options {
     pub drift_window: usize,
 }
 
-/// Rows per chunk of the drift window: the window drops its oldest chunk as a new one fills.
-const DRIFT_CHUNK: u64 = 256;
-
-/// The live drift of one model: the scored rows of the last `window` rows, counted into the
-/// bundle's reference bins in chunks.
-struct Window {
-    reference: Reference,
-    chunks: std::collections::VecDeque<Counts>,
-    current: Counts,
-    max_chunks: usize,
-}
-
-impl Window {
-    fn new(reference: Reference, window: usize) -> Window {
-        Window {
-            current: reference.counter(),
-            chunks: std::collections::VecDeque::new(),
-            max_chunks: (window as u64).div_ceil(DRIFT_CHUNK).max(1) as usize,
-            reference,
-        }
-    }
-
-    fn add(&mut self, scores: &[f64], masked: &Frame) {
-        self.current.add(&self.reference, scores, masked);
-        if self.current.rows() >= DRIFT_CHUNK {
-            let full = std::mem::replace(&mut self.current, self.reference.counter());
-            self.chunks.push_back(full);
-            while self.chunks.len() > self.max_chunks {
-                self.chunks.pop_front();
-            }
-        }
-    }
-
-    fn drift(&self) -> (u64, Vec<Drift>) {
-        let mut all = self.reference.counter();
-        for c in self.chunks.iter().chain(std::iter::once(&self.current)) {
-            all.merge(c);
-        }
-        (all.rows(), all.compare(&self.reference))
-    }
-}
-
-/// A served bundle.
-struct Model {
-    name: String,
-    /// The first 12 hex digits of `sha256`: the version clients see.
-    version: String,
-    /// sha256 of the bundle's seal, which lists every file's hash.
-    sha256: String,
-    scorer: Scorer,
-    /// The challenger scored beside it, if any.
-    shadow: Option<Box<Model>>,
-    /// The live drift window (a bundle with a reference).
-    window: Option<Mutex<Window>>,
-}
-
 struct Shared {
-    models: Vec<Model>,
+    repo: Repository,
     token: Option<String>,
     audit: Option<Mutex<AuditLog>>,
     metrics: Mutex<Metrics>,
@@ -122,61 +66,6 @@ struct Shared {
 }
 
 type AppState = Arc<Shared>;
-
-fn load_model(dir: &std::path::Path, window: usize) -> Result<Model> {
-    let scorer = Scorer::load(dir)?;
-    let sha256 = riskpipe_core::hash::sha256_file(&dir.join(riskpipe_scoring::SEAL_FILE))?;
-    let window = match riskpipe_scoring::monitor::reference(dir) {
-        Ok(r) => Some(Mutex::new(Window::new(r, window))),
-        Err(_) => None,
-    };
-    Ok(Model {
-        window,
-        name: scorer.info.pipeline.clone(),
-        version: sha256[..12].to_string(),
-        sha256,
-        scorer,
-        shadow: None,
-    })
-}
-
-/// Loads every bundle and pairs each shadow with the served bundle of its pipeline: a folder
-/// that is not a sealed bundle, two bundles of one pipeline, or a shadow without a champion is a
-/// user error.
-fn load_models(bundles: &[PathBuf], shadows: &[PathBuf], window: usize) -> Result<Vec<Model>> {
-    let mut models: Vec<Model> = Vec::new();
-    for dir in bundles {
-        let model = load_model(dir, window)?;
-        let name = model.name.clone();
-        if models.iter().any(|m| m.name == name) {
-            return Err(Error::data(
-                dir.display().to_string(),
-                None,
-                None,
-                format!("is a second bundle of the pipeline `{name}`; serve one bundle per model name"),
-            ));
-        }
-        models.push(model);
-    }
-    if models.is_empty() {
-        return Err(Error::data("--bundle", None, None, "name at least one bundle folder"));
-    }
-    for dir in shadows {
-        let shadow = load_model(dir, window)?;
-        let at = |m: String| Error::data(dir.display().to_string(), None, None, m);
-        let Some(champion) = models.iter_mut().find(|m| m.name == shadow.name) else {
-            return Err(at(format!(
-                "is a bundle of `{}`, which no `--bundle` serves: a shadow is scored beside the champion of its pipeline",
-                shadow.name
-            )));
-        };
-        if champion.shadow.is_some() {
-            return Err(at(format!("is a second shadow of `{}`", shadow.name)));
-        }
-        champion.shadow = Some(Box::new(shadow));
-    }
-    Ok(models)
-}
 
 /// The bearer token from the environment variable `var`: unset or empty is a user error.
 fn token(var: &str) -> Result<String> {
@@ -233,6 +122,9 @@ fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v2/models/{name}/drift", get(model_drift))
         .route("/v2/models/{name}/infer", post(infer))
         .route("/v2/models/{name}/versions/{version}/infer", post(infer_version))
+        .route("/v2/repository/index", post(repository_index))
+        .route("/v2/repository/models/{name}/load", post(repository_load))
+        .route("/v2/repository/models/{name}/unload", post(repository_unload))
         .route("/invocations", post(invocations))
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(max_body_bytes))
@@ -243,7 +135,7 @@ fn router(state: AppState, max_body_bytes: usize) -> Router {
 /// Runs the service until SIGTERM or Ctrl-C, then finishes the requests in flight and syncs the
 /// audit log. `ready` is called with the bound address once the service accepts connections.
 pub fn serve(opts: &Options, ready: impl FnOnce(SocketAddr)) -> Result<()> {
-    let models = load_models(&opts.bundles, &opts.shadows, opts.drift_window)?;
+    let repo = Repository::load(&opts.bundles, &opts.shadows, opts.drift_window)?;
     let token = match &opts.auth_token_env {
         Some(var) => Some(token(var)?),
         None => None,
@@ -257,7 +149,7 @@ pub fn serve(opts: &Options, ready: impl FnOnce(SocketAddr)) -> Result<()> {
         m.audit(a.lock().map_err(|_| Error::Internal("audit log lock".into()))?.lines());
     }
     let state = Arc::new(Shared {
-        models,
+        repo,
         token,
         audit,
         metrics: Mutex::new(m),
@@ -274,6 +166,23 @@ pub fn serve(opts: &Options, ready: impl FnOnce(SocketAddr)) -> Result<()> {
             .await
             .map_err(|e| Error::data(opts.addr.to_string(), None, None, format!("cannot listen here: {e}")))?;
         ready(listener.local_addr()?);
+        #[cfg(unix)]
+        {
+            // SIGHUP: every bundle loaded again from its folder; requests in flight finish on the
+            // model they started with.
+            let reloader = state.clone();
+            if let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+                tokio::spawn(async move {
+                    while hup.recv().await.is_some() {
+                        let errors = reloader.repo.reload_all();
+                        for e in &errors {
+                            tracing::error!(error = %e, "A bundle failed to reload; its previous version stays served.");
+                        }
+                        tracing::info!(failed = errors.len(), "Bundles reloaded (SIGHUP).");
+                    }
+                });
+            }
+        }
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown_signal())
             .await
@@ -325,15 +234,16 @@ async fn server_metadata() -> Response {
     )
 }
 
-fn find<'a>(state: &'a Shared, name: &str, version: Option<&str>) -> std::result::Result<&'a Model, Rejected> {
+fn find(state: &Shared, name: &str, version: Option<&str>) -> std::result::Result<Arc<Model>, Rejected> {
     let not_found = |message: String| Rejected { status: 404, message };
-    match state.models.iter().find(|m| m.name == name) {
+    match state.repo.get(name) {
         Some(m) if version.is_none_or(|v| v == m.version) => Ok(m),
         Some(m) => Err(not_found(format!("model `{name}` has version `{}` only", m.version))),
         None => Err(not_found(format!(
             "no model `{name}`; this service serves {}",
             state
-                .models
+                .repo
+                .all()
                 .iter()
                 .map(|m| format!("`{}`", m.name))
                 .collect::<Vec<_>>()
@@ -375,7 +285,7 @@ fn metadata(m: &Model) -> Value {
 
 async fn model_metadata(State(state): State<AppState>, Path(name): Path<String>) -> Response {
     match find(&state, &name, None) {
-        Ok(m) => json_response(StatusCode::OK, &metadata(m)),
+        Ok(m) => json_response(StatusCode::OK, &metadata(&m)),
         Err(r) => error_response(r.status, &r.message),
     }
 }
@@ -385,7 +295,7 @@ async fn model_metadata_version(
     Path((name, version)): Path<(String, String)>,
 ) -> Response {
     match find(&state, &name, Some(&version)) {
-        Ok(m) => json_response(StatusCode::OK, &metadata(m)),
+        Ok(m) => json_response(StatusCode::OK, &metadata(&m)),
         Err(r) => error_response(r.status, &r.message),
     }
 }
@@ -411,7 +321,7 @@ fn drift_json(m: &Model) -> Option<Value> {
 
 async fn model_drift(State(state): State<AppState>, Path(name): Path<String>) -> Response {
     match find(&state, &name, None) {
-        Ok(m) => match drift_json(m) {
+        Ok(m) => match drift_json(&m) {
             Some(d) => json_response(StatusCode::OK, &d),
             None => error_response(
                 404,
@@ -422,10 +332,43 @@ async fn model_drift(State(state): State<AppState>, Path(name): Path<String>) ->
     }
 }
 
+/// The V2 repository extension: every model the service knows and whether it is served.
+async fn repository_index(State(state): State<AppState>) -> Response {
+    let index: Vec<Value> = state
+        .repo
+        .index()
+        .into_iter()
+        .map(|(name, version)| match version {
+            Some(v) => json!({"name": name, "version": v, "state": "READY"}),
+            None => json!({"name": name, "state": "UNAVAILABLE", "reason": "unloaded"}),
+        })
+        .collect();
+    json_response(StatusCode::OK, &Value::Array(index))
+}
+
+/// Loads a model again from its bundle folder (a redeployed bundle); the old one serves until
+/// the new one is in place, and stays when the new one fails to load (422).
+async fn repository_load(State(state): State<AppState>, Path(name): Path<String>) -> Response {
+    match state.repo.reload(&name) {
+        Ok(true) => json_response(StatusCode::OK, &json!({})),
+        Ok(false) => error_response(404, &format!("no model `{name}` in this service's repository")),
+        Err(e) => error_response(422, &format!("`{name}` was not loaded: {e}")),
+    }
+}
+
+/// Stops serving a model until it is loaded again.
+async fn repository_unload(State(state): State<AppState>, Path(name): Path<String>) -> Response {
+    if state.repo.unload(&name) {
+        json_response(StatusCode::OK, &json!({}))
+    } else {
+        error_response(404, &format!("model `{name}` is not loaded"))
+    }
+}
+
 async fn metrics(State(state): State<AppState>) -> Response {
     let mut text = state.metrics.lock().map(|m| m.render()).unwrap_or_default();
     text.push_str("# HELP riskpipe_drift_psi PSI of the score and CSI of each feature over the sliding window against the training reference.\n# TYPE riskpipe_drift_psi gauge\n");
-    for m in &state.models {
+    for m in &state.repo.all() {
         if let Some(w) = m.window.as_ref().and_then(|w| w.lock().ok()) {
             let (rows, drift) = w.drift();
             if rows > 0 {
@@ -467,7 +410,9 @@ async fn infer_version(
 
 async fn invocations(State(state): State<AppState>, body: Bytes) -> Response {
     // An MLflow server serves one model: the first bundle.
-    let name = state.models[0].name.clone();
+    let Some(name) = state.repo.all().first().map(|m| m.name.clone()) else {
+        return error_response(404, "no model is loaded");
+    };
     handle(&state, &name, None, Door::Mlflow, &body)
 }
 
@@ -478,7 +423,7 @@ fn handle(state: &Shared, name: &str, version: Option<&str>, door: Door, body: &
         Ok(m) => m,
         Err(r) => return error_response(r.status, &r.message),
     };
-    let result = score(state, model, door, body);
+    let result = score(state, &model, door, body);
     let outcome = match &result {
         Ok(_) => "ok",
         Err(r) if r.status == 400 || r.status == 413 => "bad_request",
@@ -605,34 +550,4 @@ fn append_audit(
         log.append(line).map_err(failed)?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use riskpipe_scoring::drift::{Bins, Variable};
-
-    #[test]
-    fn the_drift_window_keeps_the_latest_rows_only() {
-        let reference = Reference {
-            rows: 100,
-            score: Variable {
-                name: "pd".into(),
-                bins: Bins::Numeric { edges: vec![0.5] },
-                shares: vec![0.5, 0.5, 0.0],
-            },
-            features: Vec::new(),
-        };
-        let mut w = Window::new(reference, 512);
-        // 1,000 low scores, then 600 high ones: the window sees the high ones only.
-        for _ in 0..10 {
-            w.add(&[0.1; 100], &Frame::new());
-        }
-        for _ in 0..6 {
-            w.add(&[0.9; 100], &Frame::new());
-        }
-        let (rows, drift) = w.drift();
-        assert!((512..=512 + DRIFT_CHUNK).contains(&rows), "{rows}");
-        assert!(drift[0].psi > 0.25, "{drift:?}");
-    }
 }
