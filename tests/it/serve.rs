@@ -491,6 +491,35 @@ fn monitor_compares_scored_data_with_the_training_reference_by_period() {
         (0..d.rows()).any(|i| period.display(i).is_some_and(|p| p.contains("-Q"))),
         "quarters"
     );
+    // Outcomes that arrived later: the realised AUC and default rate per period.
+    let r = t
+        .run(&[
+            "monitor",
+            "--bundle",
+            "run/deploy/bundle",
+            "--input",
+            "same.parquet",
+            "--out",
+            "labelled",
+            "--time-column",
+            "application_date",
+            "--by",
+            "year",
+            "--labels",
+            "same.parquet",
+        ])
+        .ok();
+    assert!(r.stdout.contains("all: 4000 labelled rows"), "{}", r.stdout);
+    let p = riskpipe_core::io::read_parquet(&t.join("labelled/performance.parquet")).unwrap();
+    let auc = p.number("auc").unwrap();
+    assert!(auc.iter().all(|a| *a > 0.6), "{auc:?}");
+    let rate = p.number("event_rate").unwrap();
+    assert!(rate.iter().all(|e| (0.02..0.4).contains(e)), "{rate:?}");
+    assert!(
+        fs_err::read_to_string(t.join("labelled/drift.html"))
+            .unwrap()
+            .contains("Realised performance")
+    );
     // Incomes tripled: the income CSI flags drift, and the score moves.
     let mut raw = riskpipe_core::io::read_parquet(&t.join("same.parquet")).unwrap();
     let income: Vec<f64> = raw.number("income").unwrap().iter().map(|v| v * 3.0).collect();

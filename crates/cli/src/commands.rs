@@ -361,14 +361,47 @@ pub fn serve(opts: riskpipe_serve::Options) -> CmdResult {
 }
 
 /// `riskpipe monitor`.
-pub fn monitor(bundle: &Path, input: &Path, out: &Path, time_column: Option<&str>, by: &str) -> CmdResult {
+pub fn monitor(
+    bundle: &Path,
+    input: &Path,
+    out: &Path,
+    (time_column, by): (Option<&str>, &str),
+    labels: Option<(&Path, &str)>,
+) -> CmdResult {
     use riskpipe_deploy::monitor;
     let period = monitor::Period::parse(by).ok_or_else(|| {
         riskpipe_core::Error::data("--by", None, None, format!("`{by}`: use `month`, `quarter` or `year`"))
     })?;
     let scorer = riskpipe_deploy::Scorer::load(bundle)?;
     let reference = monitor::reference(bundle)?;
-    let drift = monitor::monitor(&scorer, &reference, input, time_column.map(|c| (c, period)), out)?;
+    let labels = match labels {
+        Some((path, column)) => {
+            let id = scorer.info.id.clone().ok_or_else(|| {
+                riskpipe_core::Error::data(
+                    "--labels",
+                    None,
+                    None,
+                    "the bundle has no id column, so labels cannot be matched to scored rows",
+                )
+            })?;
+            Some(monitor::read_labels(path, &id, column)?)
+        }
+        None => None,
+    };
+    let (drift, performance) = monitor::monitor(
+        &scorer,
+        &reference,
+        input,
+        time_column.map(|c| (c, period)),
+        labels.as_ref(),
+        out,
+    )?;
+    for (p, perf) in &performance {
+        out_line(&format!(
+            "{p}: {} labelled rows, event rate {:.4}, AUC {:.4}",
+            perf.labelled, perf.event_rate, perf.auc
+        ));
+    }
     for (p, ds) in &drift {
         let flagged: Vec<String> = ds
             .iter()

@@ -132,6 +132,13 @@ enum Command {
         /// The period with `--time-column`: `month` (default), `quarter` or `year`.
         #[arg(long, default_value = "month")]
         by: String,
+        /// Outcomes that arrived later (CSV or Parquet with the bundle's id column and
+        /// `--label-column`): the realised AUC and event rate per period join the page.
+        #[arg(long)]
+        labels: Option<PathBuf>,
+        /// The 0/1 column of `--labels`.
+        #[arg(long, default_value = "default_flag")]
+        label_column: String,
     },
     /// Check an audit log's hash chain.
     Audit {
@@ -350,7 +357,15 @@ fn dispatch(cli: Cli) -> ExitCode {
             out,
             time_column,
             by,
-        } => commands::monitor(&bundle, &input, &out, time_column.as_deref(), &by),
+            labels,
+            label_column,
+        } => commands::monitor(
+            &bundle,
+            &input,
+            &out,
+            (time_column.as_deref(), &by),
+            labels.as_deref().map(|l| (l, label_column.as_str())),
+        ),
         Command::Validate { pipeline } => commands::validate(&pipeline),
         Command::Dag {
             pipeline,

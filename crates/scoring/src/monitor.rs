@@ -49,6 +49,87 @@ impl Period {
 /// Every period's drift (the whole input under `all`).
 pub type PeriodDrift = BTreeMap<String, Vec<Drift>>;
 
+/// Outcomes that arrived after scoring: each id's 0/1 label.
+pub type Labels = BTreeMap<String, f64>;
+
+/// One period's realised performance on its labelled rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Performance {
+    /// Scored rows with a label.
+    pub labelled: u64,
+    /// Share of them labelled 1.
+    pub event_rate: f64,
+    /// AUC of the score against the labels (NaN with one class only).
+    pub auc: f64,
+}
+
+/// Reads `--labels FILE` (CSV or Parquet): the id column `id` and the 0/1 column `label`. A
+/// missing column or a label other than 0/1 is a user error naming the file, row and column.
+pub fn read_labels(path: &Path, id: &str, label: &str) -> Result<Labels> {
+    riskpipe_core::io::check_is_file(path)?;
+    let file = path.display().to_string();
+    let is_parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    let (ids, values): (Vec<Option<String>>, Vec<String>) = if is_parquet {
+        let f = riskpipe_core::io::read_parquet(path)?;
+        let col = |n: &str| {
+            f.get(n).ok_or_else(|| Error::ColumnNotFound {
+                file: file.clone(),
+                column: n.to_string(),
+                hint: "; `--labels` needs the bundle's id and `--label-column`".into(),
+            })
+        };
+        let (i, l) = (col(id)?, col(label)?);
+        (
+            (0..f.rows()).map(|r| i.display(r)).collect(),
+            (0..f.rows()).map(|r| l.display(r).unwrap_or_default()).collect(),
+        )
+    } else {
+        let mut rdr = csv::Reader::from_reader(fs_err::File::open(path)?);
+        let headers = rdr
+            .headers()
+            .map_err(|e| Error::data(&file, None, None, e.to_string()))?
+            .clone();
+        let pos = |n: &str| {
+            headers
+                .iter()
+                .position(|h| h == n)
+                .ok_or_else(|| Error::ColumnNotFound {
+                    file: file.clone(),
+                    column: n.to_string(),
+                    hint: "; `--labels` needs the bundle's id and `--label-column`".into(),
+                })
+        };
+        let (pi, pl) = (pos(id)?, pos(label)?);
+        let mut ids = Vec::new();
+        let mut values = Vec::new();
+        for (r, rec) in rdr.records().enumerate() {
+            let rec = rec.map_err(|e| Error::data(&file, Some(r as u64 + 1), None, e.to_string()))?;
+            ids.push(Some(rec[pi].to_string()));
+            values.push(rec[pl].trim().to_string());
+        }
+        (ids, values)
+    };
+    let mut out = Labels::new();
+    for (r, (i, v)) in ids.into_iter().zip(values).enumerate() {
+        let y = match v.as_str() {
+            "0" | "0.0" => 0.0,
+            "1" | "1.0" => 1.0,
+            _ => {
+                return Err(Error::data(
+                    &file,
+                    Some(r as u64 + 1),
+                    Some(label),
+                    format!("`{v}` is not a 0/1 label"),
+                ));
+            }
+        };
+        if let Some(i) = i {
+            out.insert(i, y);
+        }
+    }
+    Ok(out)
+}
+
 /// Loads the bundle's reference: a bundle deployed before references existed has none.
 pub fn reference(dir: &Path) -> Result<Reference> {
     let p = dir.join(REFERENCE_FILE);
@@ -70,8 +151,19 @@ pub fn monitor(
     reference: &Reference,
     input: &Path,
     by: Option<(&str, Period)>,
+    labels: Option<&Labels>,
     out: &Path,
-) -> Result<PeriodDrift> {
+) -> Result<(PeriodDrift, BTreeMap<String, Performance>)> {
+    if labels.is_some() && scorer.info.id.is_none() {
+        return Err(Error::data(
+            "--labels",
+            None,
+            None,
+            "the bundle has no id column, so labels cannot be matched to scored rows",
+        ));
+    }
+    // Per period, the scores and labels of the labelled rows.
+    let mut outcomes: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
     let file = input.display().to_string();
     let extra: Vec<InputColumn> = by
         .iter()
@@ -89,20 +181,39 @@ pub fn monitor(
             .number(&name)
             .ok_or_else(|| Error::Internal(format!("the bundle no longer gives `{name}`")))?;
         let masked = scorer.masked_inputs(raw, &file)?;
+        let periods: Vec<String> = match by {
+            Some((col, period)) => {
+                let dates = raw.get(col).ok_or_else(|| Error::ColumnNotFound {
+                    file: file.clone(),
+                    column: col.to_string(),
+                    hint: "; `--time-column` names a date column of the input".into(),
+                })?;
+                (0..raw.rows())
+                    .map(|i| dates.display(i).map_or("unknown".into(), |d| period.key(&d)))
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+        if let (Some(labels), Some(ids)) = (labels, scorer.info.id.as_ref().and_then(|c| raw.get(c))) {
+            for i in 0..raw.rows() {
+                let Some(y) = ids.display(i).and_then(|k| labels.get(&k)) else {
+                    continue;
+                };
+                for key in std::iter::once("all").chain(periods.get(i).map(String::as_str)) {
+                    let e = outcomes.entry(key.to_string()).or_default();
+                    e.0.push(scores[i]);
+                    e.1.push(*y);
+                }
+            }
+        }
         counts
             .entry("all".into())
             .or_insert_with(|| reference.counter())
             .add(reference, scores, &masked);
-        if let Some((col, period)) = by {
-            let dates = raw.get(col).ok_or_else(|| Error::ColumnNotFound {
-                file: file.clone(),
-                column: col.to_string(),
-                hint: "; `--time-column` names a date column of the input".into(),
-            })?;
+        if by.is_some() {
             let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-            for i in 0..raw.rows() {
-                let key = dates.display(i).map_or("unknown".into(), |d| period.key(&d));
-                groups.entry(key).or_default().push(i);
+            for (i, key) in periods.iter().enumerate() {
+                groups.entry(key.clone()).or_default().push(i);
             }
             for (key, rows) in groups {
                 let s: Vec<f64> = rows.iter().map(|&i| scores[i]).collect();
@@ -115,12 +226,41 @@ pub fn monitor(
         Ok(())
     })?;
     let drift: PeriodDrift = counts.iter().map(|(k, c)| (k.clone(), c.compare(reference))).collect();
+    let performance: BTreeMap<String, Performance> = outcomes
+        .into_iter()
+        .map(|(k, (s, y))| {
+            let events = y.iter().sum::<f64>();
+            let one_class = events == 0.0 || events == y.len() as f64;
+            let p = Performance {
+                labelled: y.len() as u64,
+                event_rate: events / y.len() as f64,
+                auc: if one_class {
+                    f64::NAN
+                } else {
+                    riskpipe_core::stats::auc(&y, &s)
+                },
+            };
+            (k, p)
+        })
+        .collect();
     write_parquet(&out.join("drift.parquet"), &frame(&drift, &name))?;
+    if labels.is_some() {
+        let mut f = Frame::new();
+        f.push(
+            "period",
+            Column::Text(performance.keys().map(|k| Some(k.clone())).collect()),
+        );
+        let num = |g: &dyn Fn(&Performance) -> f64| Column::Number(performance.values().map(g).collect());
+        f.push("labelled_rows", num(&|p| p.labelled as f64));
+        f.push("event_rate", num(&|p| p.event_rate));
+        f.push("auc", num(&|p| p.auc));
+        write_parquet(&out.join("performance.parquet"), &f)?;
+    }
     write_atomic(
         &out.join("drift.html"),
-        page(&drift, &name, reference, &scorer).as_bytes(),
+        page(&drift, &name, reference, &scorer, &performance).as_bytes(),
     )?;
-    Ok(drift)
+    Ok((drift, performance))
 }
 
 fn frame(drift: &PeriodDrift, score: &str) -> Frame {
@@ -156,7 +296,13 @@ fn esc(s: &str) -> String {
 
 /// The page: one row per variable, one column per period, each cell the PSI (CSI) and JS
 /// distance, coloured by flag.
-fn page(drift: &PeriodDrift, score: &str, reference: &Reference, scorer: &Scorer) -> String {
+fn page(
+    drift: &PeriodDrift,
+    score: &str,
+    reference: &Reference,
+    scorer: &Scorer,
+    performance: &BTreeMap<String, Performance>,
+) -> String {
     let mut s = String::new();
     let _ = write!(
         s,
@@ -184,7 +330,26 @@ fn page(drift: &PeriodDrift, score: &str, reference: &Reference, scorer: &Scorer
         }
         s.push_str("</tr>");
     }
-    s.push_str("</table></body></html>\n");
+    s.push_str("</table>");
+    if !performance.is_empty() {
+        s.push_str("<h2>Realised performance (labelled rows)</h2><table><tr><th>period</th><th>labelled rows</th><th>event rate</th><th>AUC</th></tr>");
+        for (k, p) in performance {
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td>{}</td><td>{:.4}</td><td>{}</td></tr>",
+                esc(k),
+                p.labelled,
+                p.event_rate,
+                if p.auc.is_nan() {
+                    "-".to_string()
+                } else {
+                    format!("{:.4}", p.auc)
+                }
+            );
+        }
+        s.push_str("</table>");
+    }
+    s.push_str("</body></html>\n");
     s
 }
 
