@@ -600,3 +600,27 @@ fn bundles_reload_on_request_and_on_sighup_and_unloaded_models_are_refused() {
     assert!(reloaded, "SIGHUP did not reload the bundle");
     assert!(s.stop().success());
 }
+
+#[test]
+fn a_request_slower_than_the_timeout_gets_408_and_a_bad_timeout_is_refused() {
+    let t = TestDir::new();
+    t.write("p.yaml", &small_pipeline(1000, ""));
+    t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    t.run(&["serve", "--bundle", "run/deploy/bundle", "--request-timeout-secs", "0"])
+        .fails(2, &["--request-timeout-secs"]);
+    let s = Service::start(&t, &["--bundle", "run/deploy/bundle", "--request-timeout-secs", "0.5"]);
+    // Headers announce 100 bytes; 10 arrive and the client stalls.
+    let mut c = TcpStream::connect(&s.addr).unwrap();
+    write!(
+        c,
+        "POST /v2/models/small/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{{\"inputs\":"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    c.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    // The service is still up.
+    assert_eq!(s.call("GET", "/v2/health/live", b"").0, 200);
+    assert!(s.stop().success());
+}

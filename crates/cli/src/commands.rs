@@ -350,7 +350,19 @@ pub fn score(bundle: &Path, input: &Path, output: &Path, no_reasons: bool) -> Cm
 }
 
 /// `riskpipe serve`: until SIGTERM or Ctrl-C; the bound address goes to stderr.
-pub fn serve(opts: riskpipe_serve::Options) -> CmdResult {
+pub fn serve(mut opts: riskpipe_serve::Options, request_timeout_secs: f64) -> CmdResult {
+    opts.request_timeout = match std::time::Duration::try_from_secs_f64(request_timeout_secs) {
+        Ok(d) if !d.is_zero() => d,
+        _ => {
+            return Err(riskpipe_core::Error::data(
+                "--request-timeout-secs",
+                None,
+                None,
+                format!("{request_timeout_secs} is not a number of seconds above 0"),
+            )
+            .into());
+        }
+    };
     riskpipe_serve::serve(&opts, |addr| {
         eprintln!(
             "serving {} bundle(s) on http://{addr} (V2: /v2/models/<name>/infer, MLflow: /invocations, /metrics)",

@@ -113,6 +113,9 @@ enum Command {
         /// Rows of the sliding window for live drift (`/v2/models/{name}/drift`, `/metrics`).
         #[arg(long, default_value_t = 10_000)]
         drift_window: usize,
+        /// Seconds a request (reading its body and scoring it) may take before it gets 408.
+        #[arg(long, default_value_t = 30.0)]
+        request_timeout_secs: f64,
     },
     /// Compare scored data with a bundle's training distributions: PSI of the score, CSI of
     /// every feature, Jensen-Shannon distance, overall and per period.
@@ -339,15 +342,20 @@ fn dispatch(cli: Cli) -> ExitCode {
             auth_token_env,
             shadow,
             drift_window,
-        } => commands::serve(riskpipe_serve::Options {
-            drift_window,
-            bundles: bundle,
-            addr,
-            audit_log,
-            max_body_bytes,
-            auth_token_env,
-            shadows: shadow,
-        }),
+            request_timeout_secs,
+        } => commands::serve(
+            riskpipe_serve::Options {
+                drift_window,
+                request_timeout: std::time::Duration::ZERO,
+                bundles: bundle,
+                addr,
+                audit_log,
+                max_body_bytes,
+                auth_token_env,
+                shadows: shadow,
+            },
+            request_timeout_secs,
+        ),
         Command::Audit {
             action: AuditAction::Verify { file },
         } => commands::audit_verify(&file),

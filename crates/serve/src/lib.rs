@@ -55,6 +55,8 @@ pub struct Options {
     pub shadows: Vec<PathBuf>,
     /// Rows of the sliding window the live drift is computed over.
     pub drift_window: usize,
+    /// A request (its body read and its scoring) taking longer gets 408.
+    pub request_timeout: std::time::Duration,
 }
 
 struct Shared {
@@ -105,7 +107,7 @@ async fn authorize(
 }
 
 /// The router over loaded `models` (public for tests that drive it without a socket).
-fn router(state: AppState, max_body_bytes: usize) -> Router {
+fn router(state: AppState, max_body_bytes: usize, timeout: std::time::Duration) -> Router {
     Router::new()
         .route("/v2", get(server_metadata))
         .route(
@@ -128,6 +130,10 @@ fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/invocations", post(invocations))
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), authorize))
         .with_state(state)
 }
@@ -160,7 +166,7 @@ pub fn serve(opts: &Options, ready: impl FnOnce(SocketAddr)) -> Result<()> {
         .enable_io()
         .enable_time()
         .build()?;
-    let app = router(state.clone(), opts.max_body_bytes);
+    let app = router(state.clone(), opts.max_body_bytes, opts.request_timeout);
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(opts.addr)
             .await
