@@ -1,6 +1,6 @@
 //! riskpipe-serve: the scoring service. One process serves one or more bundles over HTTP with
 //! the Open Inference Protocol (KServe V2) REST endpoints and an MLflow-style `/invocations`,
-//! scoring with the very [`Scorer`] `riskpipe score` uses, so a row gets the same bits through
+//! scoring with the very [`Scorer`](riskpipe_scoring::Scorer) `riskpipe score` uses, so a row gets the same bits through
 //! either door. Every decision is appended to a hash-chained audit log ([`audit`]) before the
 //! response leaves; `/metrics` exposes Prometheus counters and histograms.
 //!
