@@ -126,8 +126,9 @@ pub fn verify(path: &Path) -> Result<Verified> {
     Ok(Verified { lines, last })
 }
 
-fn short(h: &str) -> &str {
-    &h[..h.len().min(12)]
+/// The first 12 characters of `h` (a tampered `prev` need not be hex, nor ASCII).
+fn short(h: &str) -> String {
+    h.chars().take(12).collect()
 }
 
 #[cfg(test)]
@@ -186,6 +187,17 @@ mod tests {
         swapped.swap(1, 2);
         assert_eq!(broken_at(&path, &swapped), Some(2));
         assert_eq!(broken_at(&path, &lines), None);
+        // A forged line (its own hash recomputed) with a multibyte `prev` is named, not a panic.
+        let mut odd = lines.clone();
+        let Ok(Value::Object(mut m)) = serde_json::from_str::<Value>(&odd[1]) else {
+            panic!()
+        };
+        m.remove("sha256");
+        m.insert("prev".into(), Value::from("aééééééééééé"));
+        let own = sha256_bytes(Value::Object(m.clone()).to_string().as_bytes());
+        m.insert("sha256".into(), Value::from(own));
+        odd[1] = Value::Object(m).to_string();
+        assert_eq!(broken_at(&path, &odd), Some(2));
     }
 
     #[test]
