@@ -38,7 +38,7 @@ impl Service {
             .read_line(&mut line)
             .expect("read the address line");
         let addr = line
-            .split("http://")
+            .split("://")
             .nth(1)
             .and_then(|s| s.split_whitespace().next())
             .unwrap_or_else(|| panic!("no address in `{line}`"))
@@ -231,8 +231,20 @@ fn the_service_scores_as_riskpipe_score_does_and_audits_every_decision() {
     assert_eq!(s.json("POST", "/v2/models/small/infer", &typed).0, 400);
     assert_eq!(s.call("POST", "/v2/models/small/infer", b"{not json").0, 400);
     assert_eq!(s.json("POST", "/v2/models/other/infer", &json!({})).0, 404);
-    let (status, _) = s.call("POST", "/v2/models/small/infer", &vec![b' '; 9 << 20]);
+    let (status, text) = s.call("POST", "/v2/models/small/infer", &vec![b' '; 9 << 20]);
     assert_eq!(status, 413, "a body above the limit");
+    // Errors the HTTP stack answers by itself are JSON too.
+    let error = |text: &str| {
+        serde_json::from_str::<Value>(text)
+            .ok()
+            .and_then(|v| v["error"].as_str().map(String::from))
+    };
+    assert!(error(&text).is_some_and(|e| e.contains("length limit")), "{text}");
+    let (status, text) = s.call("GET", "/v2/nowhere", b"");
+    assert_eq!((status, error(&text).as_deref()), (404, Some("not found")), "{text}");
+    let (status, text) = s.call("DELETE", "/v2/models/small/infer", b"");
+    assert_eq!(status, 405, "{text}");
+    assert!(error(&text).is_some(), "{text}");
     assert_eq!(s.json("GET", "/v2/health/live", &json!({})).0, 200);
     let (_, metrics) = s.call("GET", "/metrics", b"");
     assert!(
@@ -623,4 +635,206 @@ fn a_request_slower_than_the_timeout_gets_408_and_a_bad_timeout_is_refused() {
     // The service is still up.
     assert_eq!(s.call("GET", "/v2/health/live", b"").0, 200);
     assert!(s.stop().success());
+}
+
+/// A client that never finishes its headers is cut off after the timeout instead of holding a
+/// connection (slowloris); the service stays up.
+#[test]
+fn a_client_that_never_finishes_its_headers_is_cut_off() {
+    let t = TestDir::new();
+    t.write("p.yaml", &small_pipeline(1000, ""));
+    t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    let s = Service::start(&t, &["--bundle", "run/deploy/bundle", "--request-timeout-secs", "0.5"]);
+    let mut c = TcpStream::connect(&s.addr).unwrap();
+    c.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+    write!(c, "GET /v2/health/live HTTP/1.1\r\nHost: x\r\nX-Slow: ").unwrap();
+    let t0 = std::time::Instant::now();
+    let mut raw = Vec::new();
+    let read = c.read_to_end(&mut raw);
+    assert!(read.is_ok(), "the connection was not closed: {read:?}");
+    assert!(t0.elapsed().as_secs_f64() < 10.0, "closed after {:?}", t0.elapsed());
+    assert_eq!(s.call("GET", "/v2/health/live", b"").0, 200);
+    assert!(s.stop().success());
+}
+
+/// A self-signed certificate for localhost and 127.0.0.1 in `dir` (openssl's command line).
+fn self_signed(t: &TestDir) {
+    let out = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ])
+        .current_dir(t.path())
+        .output()
+        .expect("run openssl (Debian package openssl)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// With `--tls-cert` and `--tls-key` the service speaks HTTPS only: curl trusting the certificate
+/// scores a row; plain HTTP gets no answer; unreadable or mismatched files are exit 2 naming them.
+#[test]
+fn tls_from_certificate_and_key_files() {
+    let t = TestDir::new();
+    t.write("p.yaml", &small_pipeline(1000, ""));
+    t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    self_signed(&t);
+    t.write("not.pem", "hello");
+    t.run(&[
+        "serve",
+        "--bundle",
+        "run/deploy/bundle",
+        "--tls-cert",
+        "not.pem",
+        "--tls-key",
+        "key.pem",
+    ])
+    .fails(2, &["not.pem", "certificate"]);
+    t.run(&[
+        "serve",
+        "--bundle",
+        "run/deploy/bundle",
+        "--tls-cert",
+        "cert.pem",
+        "--tls-key",
+        "not.pem",
+    ])
+    .fails(2, &["not.pem", "private key"]);
+    t.run(&["serve", "--bundle", "run/deploy/bundle", "--tls-cert", "cert.pem"])
+        .fails(2, &["--tls-key"]);
+    // A key of another certificate.
+    fs_err::rename(t.join("key.pem"), t.join("key1.pem")).unwrap();
+    fs_err::rename(t.join("cert.pem"), t.join("cert1.pem")).unwrap();
+    self_signed(&t);
+    t.run(&[
+        "serve",
+        "--bundle",
+        "run/deploy/bundle",
+        "--tls-cert",
+        "cert.pem",
+        "--tls-key",
+        "key1.pem",
+    ])
+    .fails(2, &["key1.pem", "cert.pem"]);
+    let s = Service::start(
+        &t,
+        &[
+            "--bundle",
+            "run/deploy/bundle",
+            "--tls-cert",
+            "cert.pem",
+            "--tls-key",
+            "key.pem",
+        ],
+    );
+    let port = s.addr.rsplit(':').next().unwrap().to_string();
+    let curl = |args: &[&str]| {
+        std::process::Command::new("curl")
+            .args(["-sS", "--max-time", "10", "--cacert", "cert.pem"])
+            .args(args)
+            .current_dir(t.path())
+            .output()
+            .expect("run curl")
+    };
+    let out = curl(&[&format!("https://localhost:{port}/v2/models/small")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(meta["name"], "small");
+    let records = json!({"dataframe_records": [meta["inputs"].as_array().unwrap().iter().map(|i| {
+        let v = if i["datatype"] == "FP64" { json!(1.0) } else { json!("1990-01-01") };
+        (i["name"].as_str().unwrap().to_string(), v)
+    }).collect::<serde_json::Map<String, Value>>()]});
+    t.write("body.json", &records.to_string());
+    let out = curl(&[
+        "-H",
+        "Content-Type: application/json",
+        "--data-binary",
+        "@body.json",
+        &format!("https://localhost:{port}/invocations"),
+    ]);
+    let scored: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    assert!(scored["predictions"][0]["pd"].is_number(), "{scored}");
+    // Plain HTTP to the TLS port gets no HTTP answer.
+    let (status, _) = s.call("GET", "/v2/health/live", b"");
+    assert_eq!(status, 0);
+    assert!(s.stop().success());
+}
+
+/// `docs/openapi.json` is what `riskpipe serve --openapi` prints, and schemathesis (PyPI, in the
+/// venv `tests/clients/setup_venv.sh` makes) fuzzing the live service with it, valid and invalid
+/// requests alike, finds no 5xx and no response outside the description.
+#[test]
+#[cfg_attr(no_python3, ignore = "python3 is not installed")]
+fn the_openapi_description_is_checked_in_and_schemathesis_finds_nothing() {
+    let t = TestDir::new();
+    let printed = t.cmd().args(["serve", "--openapi"]).output().expect("run riskpipe");
+    assert!(printed.status.success());
+    let doc = crate::util::repo().join("docs/openapi.json");
+    let checked_in = fs_err::read_to_string(&doc).unwrap();
+    assert!(
+        String::from_utf8_lossy(&printed.stdout) == checked_in,
+        "docs/openapi.json is not what `riskpipe serve --openapi` prints; write it again with it"
+    );
+    t.write("p.yaml", &small_pipeline(1000, ""));
+    t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    let s = Service::start(&t, &["--bundle", "run/deploy/bundle", "--audit-log", "audit.jsonl"]);
+    let setup = crate::util::repo().join("tests/clients/setup_venv.sh");
+    let py = std::process::Command::new("bash")
+        .arg(&setup)
+        .output()
+        .expect("run setup_venv.sh");
+    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+    let python = std::path::PathBuf::from(String::from_utf8_lossy(&py.stdout).trim());
+    // Paths name the served model (else every call is a 404); unloading it is left out so the
+    // rest keeps a model to call (the reload test covers unload).
+    t.write("schemathesis.toml", "[parameters]\n\"path.name\" = \"small\"\n");
+    let out = std::process::Command::new(python.with_file_name("schemathesis"))
+        .arg("run")
+        .arg(&doc)
+        .args(["--url", &format!("http://{}", s.addr)])
+        .args([
+            "--checks",
+            "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+            "--phases",
+            "examples,coverage,fuzzing",
+            "--max-examples",
+            "40",
+            "--seed",
+            "7",
+            "--workers",
+            "2",
+            "--generation-database",
+            "none",
+            "--no-color",
+            "--exclude-path-regex",
+            "unload",
+        ])
+        .current_dir(t.path())
+        .output()
+        .expect("run schemathesis");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{report}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(report.contains("Tested: 13") && report.contains("passed"), "{report}");
+    // The service survived it and its audit chain holds.
+    assert_eq!(s.call("GET", "/v2/health/live", b"").0, 200);
+    assert!(s.stop().success());
+    t.run(&["audit", "verify", "audit.jsonl"]).ok();
 }

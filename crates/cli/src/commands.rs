@@ -363,12 +363,19 @@ pub fn serve(mut opts: riskpipe_serve::Options, request_timeout_secs: f64) -> Cm
             .into());
         }
     };
+    let scheme = if opts.tls.is_some() { "https" } else { "http" };
     riskpipe_serve::serve(&opts, |addr| {
         eprintln!(
-            "serving {} bundle(s) on http://{addr} (V2: /v2/models/<name>/infer, MLflow: /invocations, /metrics)",
+            "serving {} bundle(s) on {scheme}://{addr} (V2: /v2/models/<name>/infer, MLflow: /invocations, /metrics)",
             opts.bundles.len()
         );
     })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `riskpipe serve --openapi`: the service's OpenAPI description on stdout.
+pub fn openapi() -> CmdResult {
+    println!("{}", riskpipe_serve::openapi());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -91,8 +91,17 @@ enum Command {
     /// Prometheus metrics, a hash-chained audit log.
     Serve {
         /// Bundle folder; repeat for more models (each served under its pipeline's name).
-        #[arg(long, required = true)]
+        #[arg(long, required_unless_present = "openapi")]
         bundle: Vec<PathBuf>,
+        /// Print the service's OpenAPI description (JSON) and exit.
+        #[arg(long)]
+        openapi: bool,
+        /// Serve HTTPS: the PEM certificate chain (with `--tls-key`).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// Serve HTTPS: the PEM private key (with `--tls-cert`).
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
         /// Address to listen on (loopback by default; `0.0.0.0:8080` to listen on every interface).
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: std::net::SocketAddr,
@@ -113,7 +122,8 @@ enum Command {
         /// Rows of the sliding window for live drift (`/v2/models/{name}/drift`, `/metrics`).
         #[arg(long, default_value_t = 10_000)]
         drift_window: usize,
-        /// Seconds a request (reading its body and scoring it) may take before it gets 408.
+        /// Seconds a request (reading its body and scoring it) may take before it gets 408; a
+        /// connection whose TLS handshake or request headers take longer is closed.
         #[arg(long, default_value_t = 30.0)]
         request_timeout_secs: f64,
     },
@@ -343,8 +353,14 @@ fn dispatch(cli: Cli) -> ExitCode {
             shadow,
             drift_window,
             request_timeout_secs,
-        } => commands::serve(
+            openapi,
+            tls_cert,
+            tls_key,
+        } if !openapi => commands::serve(
             riskpipe_serve::Options {
+                tls: tls_cert
+                    .zip(tls_key)
+                    .map(|(cert, key)| riskpipe_serve::TlsFiles { cert, key }),
                 drift_window,
                 request_timeout: std::time::Duration::ZERO,
                 bundles: bundle,
@@ -356,6 +372,7 @@ fn dispatch(cli: Cli) -> ExitCode {
             },
             request_timeout_secs,
         ),
+        Command::Serve { .. } => commands::openapi(),
         Command::Audit {
             action: AuditAction::Verify { file },
         } => commands::audit_verify(&file),

@@ -11,8 +11,10 @@
 #![warn(missing_docs)]
 
 pub mod audit;
+mod listen;
 mod metrics;
 mod models;
+mod openapi;
 pub mod tensors;
 
 use std::net::SocketAddr;
@@ -30,6 +32,9 @@ use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
 use riskpipe_core::{Error, ErrorClass, Frame, Result};
+
+pub use crate::listen::TlsFiles;
+pub use crate::openapi::openapi;
 
 use crate::audit::AuditLog;
 use crate::metrics::Metrics;
@@ -55,8 +60,11 @@ pub struct Options {
     pub shadows: Vec<PathBuf>,
     /// Rows of the sliding window the live drift is computed over.
     pub drift_window: usize,
-    /// A request (its body read and its scoring) taking longer gets 408.
+    /// A request (its body read and its scoring) taking longer gets 408; a connection whose
+    /// TLS handshake or request headers take longer is closed.
     pub request_timeout: std::time::Duration,
+    /// Serve HTTPS with this certificate and key; none: plain HTTP.
+    pub tls: Option<TlsFiles>,
 }
 
 struct Shared {
@@ -106,6 +114,37 @@ async fn authorize(
     next.run(req).await
 }
 
+/// Every error the HTTP stack answers by itself (an unknown route, a wrong method, a body over
+/// the limit, a timeout, a path that is not UTF-8) as `{"error": ...}`, like the handlers' own.
+async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if status.as_u16() < 400 || is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 << 10)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_lowercase()
+    } else {
+        text
+    };
+    let mut out = json_response(status, &json!({ "error": message }));
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
 /// The router over loaded `models` (public for tests that drive it without a socket).
 fn router(state: AppState, max_body_bytes: usize, timeout: std::time::Duration) -> Router {
     Router::new()
@@ -135,6 +174,7 @@ fn router(state: AppState, max_body_bytes: usize, timeout: std::time::Duration) 
             timeout,
         ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), authorize))
+        .layer(axum::middleware::from_fn(json_errors))
         .with_state(state)
 }
 
@@ -161,6 +201,7 @@ pub fn serve(opts: &Options, ready: impl FnOnce(SocketAddr)) -> Result<()> {
         metrics: Mutex::new(m),
         next_id: AtomicU64::new(1),
     });
+    let tls = opts.tls.as_ref().map(listen::acceptor).transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_io()
@@ -189,10 +230,8 @@ pub fn serve(opts: &Options, ready: impl FnOnce(SocketAddr)) -> Result<()> {
                 });
             }
         }
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .map_err(|e| Error::Internal(format!("the service stopped: {e}")))
+        listen::run(listener, tls, app, opts.request_timeout, shutdown_signal()).await;
+        Ok::<(), Error>(())
     })?;
     if let Some(a) = &state.audit {
         a.lock().map_err(|_| Error::Internal("audit log lock".into()))?.sync()?;
