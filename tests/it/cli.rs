@@ -437,3 +437,61 @@ print(json.dumps([r[0] for r in db.execute("SELECT " + sql + " AS score FROM app
     let sql = fs_err::read_to_string(t.join("run/deploy/bundle/scorecard.sql")).unwrap();
     assert!(sql.contains("\"delinquencies\" = 0.0 THEN"), "{sql}");
 }
+
+/// Bulk scoring reads, scores and writes on separate threads, a group of batches at a time:
+/// small Parquet batches give the bits of one batch, `--no-reasons` the same PDs and scores as
+/// with reasons, and a bad value in a late batch fails the run naming its row, leaving no file.
+#[test]
+fn parallel_batches_score_in_order_and_a_late_bad_row_leaves_nothing() {
+    let t = TestDir::new();
+    t.write("p.yaml", &small_pipeline(2000, ""));
+    t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    t.run(&[
+        "synth",
+        "loans",
+        "--rows",
+        "2500",
+        "--seed",
+        "5",
+        "--out",
+        "new.parquet",
+    ])
+    .ok();
+    let score = |input: &str, output: &str, extra: &[&str], batch: &str| {
+        let mut args = vec![
+            "score",
+            "--bundle",
+            "run/deploy/bundle",
+            "--input",
+            input,
+            "--output",
+            output,
+        ];
+        args.extend_from_slice(extra);
+        t.run_env(&args, &[("RISKPIPE_BATCH_ROWS", Some(batch))])
+    };
+    score("new.parquet", "one.parquet", &[], "100000").ok();
+    score("new.parquet", "many.parquet", &[], "300").ok();
+    score("new.parquet", "bare.parquet", &["--no-reasons"], "300").ok();
+    let one = riskpipe_core::io::read_parquet(&t.join("one.parquet")).unwrap();
+    let many = riskpipe_core::io::read_parquet(&t.join("many.parquet")).unwrap();
+    let bare = riskpipe_core::io::read_parquet(&t.join("bare.parquet")).unwrap();
+    assert_eq!(one, many);
+    assert_eq!(bare.names(), ["id", "pd", "score"]);
+    for name in ["id", "pd", "score"] {
+        assert_eq!(bare.get(name), one.get(name), "{name}");
+    }
+    let mut raw = riskpipe_core::io::read_parquet(&t.join("new.parquet")).unwrap();
+    let mut income = raw.number("income").unwrap().to_vec();
+    income[1999] = f64::INFINITY;
+    raw.replace("income", riskpipe_core::Column::Number(income));
+    riskpipe_core::io::write_parquet(&t.join("bad.parquet"), &raw).unwrap();
+    score("bad.parquet", "out.parquet", &[], "300").fails(2, &["bad.parquet", "row 2000", "income"]);
+    assert!(!t.join("out.parquet").exists());
+    let leftovers: Vec<_> = fs_err::read_dir(t.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

@@ -11,6 +11,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// mimalloc: scoring and the stages allocate a string per text cell, and glibc's malloc spent a
+/// fifth of bulk scoring's time on them (bench/results/score_speed.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// riskpipe: machine learning pipelines for financial risk.
 #[derive(Debug, Parser)]
 #[command(name = "riskpipe", version, about, propagate_version = true)]

@@ -149,6 +149,11 @@ impl Frame {
         self.columns.push(col);
     }
 
+    /// The columns with their names, in order, consuming the table.
+    pub fn into_columns(self) -> impl Iterator<Item = (String, Column)> {
+        self.names.into_iter().zip(self.columns)
+    }
+
     /// Number of rows.
     pub fn rows(&self) -> usize {
         self.columns.first().map_or(0, Column::len)

@@ -342,10 +342,21 @@ pub struct ParquetSink {
 impl ParquetSink {
     /// Starts a file with the given schema.
     pub fn create(path: &Path, schema: SchemaRef) -> Result<Self> {
+        Self::create_with(path, schema, writer_props())
+    }
+
+    /// Starts a file without dictionary encoding: for columns of mostly distinct values (ids,
+    /// scores), where a dictionary is built only to be abandoned.
+    pub fn create_plain(path: &Path, schema: SchemaRef) -> Result<Self> {
+        let props = writer_props().into_builder().set_dictionary_enabled(false).build();
+        Self::create_with(path, schema, props)
+    }
+
+    fn create_with(path: &Path, schema: SchemaRef, props: WriterProperties) -> Result<Self> {
         ensure_parent(path)?;
         let tmp = TempPath::beside(path);
         let file = fs_err::File::create(tmp.path())?.into_parts().0;
-        let writer = ArrowWriter::try_new(file, schema, Some(writer_props())).map_err(pq_err(path))?;
+        let writer = ArrowWriter::try_new(file, schema, Some(props)).map_err(pq_err(path))?;
         Ok(ParquetSink {
             path: path.to_path_buf(),
             tmp,
@@ -390,6 +401,18 @@ pub fn write_parquet(path: &Path, frame: &Frame) -> Result<u64> {
 /// Opens a Parquet file for streaming in batches of `batch_rows`.
 pub fn parquet_batches(path: &Path, batch_rows: usize) -> Result<ParquetRecordBatchReader> {
     open_builder(path)?
+        .with_batch_size(batch_rows)
+        .build()
+        .map_err(pq_read_err(path))
+}
+
+/// Opens a Parquet file for streaming the named columns only (others are never decoded) in
+/// batches of `batch_rows`; a name the file lacks is left out (the caller names it missing).
+pub fn parquet_column_batches(path: &Path, batch_rows: usize, columns: &[&str]) -> Result<ParquetRecordBatchReader> {
+    let builder = open_builder(path)?;
+    let mask = parquet::arrow::ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
+    builder
+        .with_projection(mask)
         .with_batch_size(batch_rows)
         .build()
         .map_err(pq_read_err(path))

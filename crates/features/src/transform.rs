@@ -440,6 +440,26 @@ impl Transform {
     /// then WoE, then scaled, each where fitted).
     /// `file` names the data in errors.
     pub fn apply(&self, frame: &Frame, file: &str) -> Result<Frame> {
+        self.apply_keeping(frame, file, None)
+    }
+
+    /// [`Transform::apply`] computing only the model input columns named in `keep` (and all of
+    /// them when features are derived from others): bulk scoring skips what the model never reads.
+    pub fn apply_only(&self, frame: &Frame, file: &str, keep: &[String]) -> Result<Frame> {
+        if !self.derived.is_empty() {
+            return self.apply(frame, file);
+        }
+        let keep: std::collections::BTreeSet<&str> = keep.iter().map(String::as_str).collect();
+        self.apply_keeping(frame, file, Some(&keep))
+    }
+
+    fn apply_keeping(
+        &self,
+        frame: &Frame,
+        file: &str,
+        keep: Option<&std::collections::BTreeSet<&str>>,
+    ) -> Result<Frame> {
+        let wanted = |name: &str| keep.is_none_or(|k| k.contains(name));
         // Features in parallel, each to its raw-encoded column, missing flag and WoE column;
         // assembled in feature order.
         type Parts = (
@@ -468,35 +488,40 @@ impl Transform {
                         },
                         Column::Number(v),
                     ) => {
-                        raw.push((
-                            f.name.clone(),
-                            Column::Number(
-                                v.iter()
-                                    .map(|x| {
-                                        if x.is_nan() {
-                                            *impute
-                                        } else if f.is_special(*x) {
-                                            *x
-                                        } else {
-                                            x.clamp(*cap_low, *cap_high)
-                                        }
-                                    })
-                                    .collect(),
-                            ),
-                        ));
-                        if *missing_indicator {
+                        if wanted(&f.name) {
                             raw.push((
-                                format!("{}{MISSING_SUFFIX}", f.name),
+                                f.name.clone(),
+                                Column::Number(
+                                    v.iter()
+                                        .map(|x| {
+                                            if x.is_nan() {
+                                                *impute
+                                            } else if f.is_special(*x) {
+                                                *x
+                                            } else {
+                                                x.clamp(*cap_low, *cap_high)
+                                            }
+                                        })
+                                        .collect(),
+                                ),
+                            ));
+                        }
+                        let flag = format!("{}{MISSING_SUFFIX}", f.name);
+                        if *missing_indicator && wanted(&flag) {
+                            raw.push((
+                                flag,
                                 Column::Number(v.iter().map(|x| f64::from(u8::from(x.is_nan()))).collect()),
                             ));
                         }
                         let woe = f
                             .binning
                             .as_ref()
+                            .filter(|_| wanted(&woe_name))
                             .map(|b| (woe_name, v.iter().map(|x| b.woe(b.locate_number(*x))).collect()));
+                        let scaled_name = format!("{}{SCALED_SUFFIX}", f.name);
                         let scaled = match &f.scale {
-                            Some(Scale::Numeric { center, spread }) => vec![(
-                                format!("{}{SCALED_SUFFIX}", f.name),
+                            Some(Scale::Numeric { center, spread }) if wanted(&scaled_name) => vec![(
+                                scaled_name,
                                 v.iter()
                                     .map(|x| if x.is_nan() { 0.0 } else { (x - center) / spread })
                                     .collect(),
@@ -506,23 +531,35 @@ impl Transform {
                         Ok((raw, woe, scaled))
                     }
                     (Encoding::Categorical { codes, fallback }, Column::Text(v)) => {
-                        raw.push((
-                            f.name.clone(),
-                            Column::Number(
-                                v.iter()
-                                    .map(|s| {
-                                        f64::from(s.as_ref().and_then(|s| codes.get(s)).copied().unwrap_or(*fallback))
-                                    })
-                                    .collect(),
-                            ),
-                        ));
-                        let woe = f.binning.as_ref().map(|b| {
+                        if wanted(&f.name) {
+                            raw.push((
+                                f.name.clone(),
+                                Column::Number(
+                                    v.iter()
+                                        .map(|s| {
+                                            f64::from(
+                                                s.as_ref().and_then(|s| codes.get(s)).copied().unwrap_or(*fallback),
+                                            )
+                                        })
+                                        .collect(),
+                                ),
+                            ));
+                        }
+                        let woe = f.binning.as_ref().filter(|_| wanted(&woe_name)).map(|b| {
                             (
                                 woe_name,
                                 v.iter().map(|s| b.woe(b.locate_category(s.as_deref()))).collect(),
                             )
                         });
                         let scaled = match &f.scale {
+                            _ if keep.is_some()
+                                && !f
+                                    .scale
+                                    .as_ref()
+                                    .is_some_and(|sc| sc.columns(&f.name).iter().any(|c| wanted(c))) =>
+                            {
+                                Vec::new()
+                            }
                             Some(Scale::Frequency { shares, missing }) => vec![(
                                 format!("{}{SCALED_SUFFIX}", f.name),
                                 v.iter()
@@ -627,18 +664,18 @@ pub struct Locator<'a> {
 impl Locator<'_> {
     /// The bin each feature's value of `row` falls in, in transform order.
     pub fn row(&self, row: usize) -> Vec<BinRef> {
-        self.cols
-            .iter()
-            .map(|(f, c)| match c {
-                _ if f.binning.is_none() => BinRef::Neutral, // no WoE binning fitted
-                Column::Number(v) => f.binning.as_ref().map_or(BinRef::Neutral, |b| b.locate_number(v[row])),
-                Column::Text(v) => f
-                    .binning
-                    .as_ref()
-                    .map_or(BinRef::Neutral, |b| b.locate_category(v[row].as_deref())),
-                Column::Date(_) => BinRef::Neutral, // refused by `locator`
-            })
-            .collect()
+        (0..self.cols.len()).map(|j| self.bin(j, row)).collect()
+    }
+
+    /// The bin the value of feature `feature` (in transform order) of `row` falls in.
+    pub fn bin(&self, feature: usize, row: usize) -> BinRef {
+        let (f, c) = &self.cols[feature];
+        match (&f.binning, c) {
+            (None, _) => BinRef::Neutral, // no WoE binning fitted
+            (Some(b), Column::Number(v)) => b.locate_number(v[row]),
+            (Some(b), Column::Text(v)) => b.locate_category(v[row].as_deref()),
+            (Some(_), Column::Date(_)) => BinRef::Neutral, // refused by `locator`
+        }
     }
 }
 

@@ -35,5 +35,5 @@ mod run;
 
 pub use config::{Action, ActionKind, ColumnConfig, PrivacyConfig, PrivacyParams, read_key};
 pub use key::{key_id, pseudonym};
-pub use mask::{KAnonymity, apply, k_anonymity, looks_like_pii};
+pub use mask::{KAnonymity, apply, apply_owned, k_anonymity, looks_like_pii};
 pub use run::{PrivacyReport, inputs, load_key, run};

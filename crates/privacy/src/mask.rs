@@ -1,6 +1,8 @@
 //! Applying a masking plan to a frame, and spotting columns that look like personal data.
 
 use riskpipe_core::frame::{civil_from_days, parse_date};
+use std::borrow::Cow;
+
 use riskpipe_core::{Column, Error, Frame, Result};
 
 use crate::config::{Action, PrivacyParams};
@@ -9,6 +11,20 @@ use crate::key::pseudonym;
 /// Applies the plan to `frame`; `file` names the data in errors. `key` must match
 /// `params.key_id` when a column is hashed.
 pub fn apply(params: &PrivacyParams, frame: &Frame, key: Option<&[u8]>, file: &str) -> Result<Frame> {
+    check_planned(params, frame, file)?;
+    let columns = frame.iter().map(|(n, c)| (n.to_string(), Cow::Borrowed(c)));
+    mask(params, columns, key, file)
+}
+
+/// [`apply`] consuming the frame: a column the plan keeps is moved, not copied.
+pub fn apply_owned(params: &PrivacyParams, frame: Frame, key: Option<&[u8]>, file: &str) -> Result<Frame> {
+    check_planned(params, &frame, file)?;
+    let columns: Vec<(String, Cow<'_, Column>)> = frame.into_columns().map(|(n, c)| (n, Cow::Owned(c))).collect();
+    mask(params, columns.into_iter(), key, file)
+}
+
+/// Every column the plan names is in the frame.
+fn check_planned(params: &PrivacyParams, frame: &Frame, file: &str) -> Result<()> {
     for name in params.columns.keys() {
         if frame.get(name).is_none() {
             return Err(Error::ColumnNotFound {
@@ -18,10 +34,21 @@ pub fn apply(params: &PrivacyParams, frame: &Frame, key: Option<&[u8]>, file: &s
             });
         }
     }
+    Ok(())
+}
+
+/// Masks `columns` by the plan.
+fn mask<'a>(
+    params: &PrivacyParams,
+    columns: impl Iterator<Item = (String, Cow<'a, Column>)>,
+    key: Option<&[u8]>,
+    file: &str,
+) -> Result<Frame> {
     let mut out = Frame::new();
-    for (name, col) in frame.iter() {
+    for (name, col) in columns {
+        let name = name.as_str();
         let Some(action) = params.columns.get(name) else {
-            out.push(name, col.clone());
+            out.push(name, col.into_owned());
             continue;
         };
         let bad_kind = |what: &str| {
@@ -32,9 +59,9 @@ pub fn apply(params: &PrivacyParams, frame: &Frame, key: Option<&[u8]>, file: &s
                 format!("`{what}` cannot apply to a {:?} column", col.kind()).to_lowercase(),
             )
         };
-        let masked = match (action, col) {
+        let masked = match (action, col.as_ref()) {
             (Action::Drop, _) => continue,
-            (Action::Keep, c) => c.clone(),
+            (Action::Keep, _) => col.into_owned(),
             (Action::Hash, c) => {
                 let key = key.ok_or_else(|| Error::Internal("hash action without a key".into()))?;
                 Column::Text((0..c.len()).map(|i| c.display(i).map(|v| pseudonym(key, &v))).collect())

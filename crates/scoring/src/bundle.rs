@@ -384,6 +384,17 @@ impl Scorer {
     }
 
     /// The id column of the output: the (masked) id, or row numbers from `first_row`.
+    /// [`Scorer::id_column`], moved out of the masked rows.
+    fn take_id(&self, masked: &mut Frame, n: usize, first_row: u64, file: &str) -> Result<Column> {
+        match &self.info.id {
+            Some(id) => match masked.remove(id) {
+                Some(c) => Ok(c),
+                None => self.id_column(masked, n, first_row, file),
+            },
+            None => self.id_column(masked, n, first_row, file),
+        }
+    }
+
     fn id_column(&self, masked: &Frame, n: usize, first_row: u64, file: &str) -> Result<Column> {
         match &self.info.id {
             Some(id) => masked.get(id).cloned().ok_or_else(|| Error::ColumnNotFound {
@@ -453,14 +464,37 @@ impl Scorer {
     pub fn score_with(&self, raw: &Frame, first_row: u64, file: &str, explain: bool) -> Result<Frame> {
         self.check_inputs(raw, file)?;
         let masked = riskpipe_privacy::apply(&self.plan, raw, self.key.as_deref(), file)?;
-        let x = self.transform.apply(&masked, file)?;
-        if self.is_detector() {
-            return self.score_anomalies(&x, &masked, first_row, file, explain);
-        }
         if self.is_amount() {
+            let x = self.transform.apply(&masked, file)?;
             return Ok(self.score_amounts(raw, (&x, &masked), first_row, file, explain)?.0);
         }
-        self.score_pd(&x, &masked, first_row, file, explain)
+        self.score_masked(masked, first_row, file, explain)
+    }
+
+    /// [`Scorer::score`] of rows it may consume: bulk scoring moves the columns through the
+    /// masking plan and into the output rather than copying them. Same bits as `score`.
+    pub fn score_owned(&self, raw: Frame, first_row: u64, file: &str) -> Result<Frame> {
+        if self.is_amount() {
+            return self.score(&raw, first_row, file);
+        }
+        self.check_inputs(&raw, file)?;
+        let masked = riskpipe_privacy::apply_owned(&self.plan, raw, self.key.as_deref(), file)?;
+        self.score_masked(masked, first_row, file, true)
+    }
+
+    /// Scores masked rows (not of an amount bundle); without reason codes only the model's own
+    /// input columns are computed.
+    fn score_masked(&self, masked: Frame, first_row: u64, file: &str, explain: bool) -> Result<Frame> {
+        if self.is_detector() {
+            let x = self.transform.apply(&masked, file)?;
+            return self.score_anomalies(&x, &masked, first_row, file, explain);
+        }
+        let x = if explain && self.reasons() > 0 {
+            self.transform.apply(&masked, file)?
+        } else {
+            self.transform.apply_only(&masked, file, self.model.features())?
+        };
+        self.score_pd(&x, masked, first_row, file, explain)
     }
 
     /// The raw rows after the bundle's masking plan, with the columns it reads (a dropped column
@@ -508,7 +542,7 @@ impl Scorer {
     }
 
     /// A credit bundle's output: PD, points and reason codes.
-    fn score_pd(&self, x: &Frame, masked: &Frame, first_row: u64, file: &str, explain: bool) -> Result<Frame> {
+    fn score_pd(&self, x: &Frame, mut masked: Frame, first_row: u64, file: &str, explain: bool) -> Result<Frame> {
         let mut pd = self.model.predict_frame(x)?;
         if let Some(c) = &self.calibration {
             for p in &mut pd {
@@ -517,17 +551,13 @@ impl Scorer {
         }
         self.check_finite("PD", &pd, first_row, file)?;
         let n = pd.len();
-        let mut out = Frame::new();
-        out.push(
-            self.output_names()[0].clone(),
-            self.id_column(masked, n, first_row, file)?,
-        );
+        let masked_ref = &masked;
         let mut score = vec![0.0; n];
         let k = self.reasons();
         let mut reasons: Vec<Vec<Option<String>>> = vec![vec![None; n]; k];
         let is_logistic = self.model.logistic().is_some();
         if explain && k > 0 && !is_logistic {
-            self.shap_reasons(x, masked, &mut reasons)?;
+            self.shap_reasons(x, masked_ref, &mut reasons)?;
         }
         match &self.scorecard {
             Some(sc) => {
@@ -537,8 +567,28 @@ impl Scorer {
                     .iter()
                     .filter_map(|f| self.transform.features.iter().position(|t| t.name == f.feature))
                     .collect();
-                let located = self.transform.locator(masked, file)?;
-                for i in 0..n {
+                let located = self.transform.locator(masked_ref, file)?;
+                if !(explain && is_logistic && k > 0) {
+                    // No reason codes from points: the points summed feature by feature, no
+                    // per-row work beyond the bin lookup (a PD model's score comes from its PD).
+                    if is_logistic {
+                        let mut total = vec![0i64; n];
+                        for (j, fi) in idx.iter().enumerate() {
+                            for (i, t) in total.iter_mut().enumerate() {
+                                *t += sc.points(j, located.bin(*fi, i));
+                            }
+                        }
+                        for (s, t) in score.iter_mut().zip(total) {
+                            *s = t as f64;
+                        }
+                    } else {
+                        for (s, p) in score.iter_mut().zip(&pd) {
+                            *s = sc.score_from_pd(*p) as f64;
+                        }
+                    }
+                }
+                // Reason codes from points: the features that lost the most points, per row.
+                for i in (0..n).filter(|_| explain && is_logistic && k > 0) {
                     let bins = located.row(i);
                     let mut total = 0i64;
                     let mut lost: Vec<(i64, usize)> = Vec::with_capacity(sc.features.len());
@@ -547,15 +597,8 @@ impl Scorer {
                         total += p;
                         lost.push((f.max_points - p, j));
                     }
-                    score[i] = if is_logistic {
-                        total as f64
-                    } else {
-                        sc.score_from_pd(pd[i]) as f64
-                    };
+                    score[i] = total as f64;
                     lost.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-                    if !explain || !is_logistic {
-                        continue;
-                    }
                     for (r, (l, j)) in lost.iter().take(k).enumerate() {
                         // Every scorecard feature has a binning (checked at load).
                         if let (true, Some(b)) = (*l > 0, &self.transform.features[idx[*j]].binning) {
@@ -573,6 +616,8 @@ impl Scorer {
         }
         self.check_finite("score", &score, first_row, file)?;
         let names = self.output_names();
+        let mut out = Frame::new();
+        out.push(names[0].clone(), self.take_id(&mut masked, n, first_row, file)?);
         for (name, col) in names[1..].iter().zip(
             [Column::Number(pd), Column::Number(score)]
                 .into_iter()

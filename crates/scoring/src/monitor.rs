@@ -176,6 +176,7 @@ pub fn monitor(
     let name = reference.score.name.clone();
     let mut counts: BTreeMap<String, Counts> = BTreeMap::new();
     crate::stream::for_each_batch(&scorer, input, &extra, &mut |raw, done| {
+        let raw = &raw;
         let scored = scorer.score_with(raw, done, &file, false)?;
         let scores = scored
             .number(&name)

@@ -3,7 +3,8 @@
 use std::io::Write;
 use std::path::Path;
 
-use riskpipe_core::io::{ParquetSink, TempPath, arrow_schema, from_batch, parquet_batches};
+use rayon::prelude::*;
+use riskpipe_core::io::{ParquetSink, TempPath, arrow_schema, from_batch, parquet_column_batches};
 use riskpipe_core::{Column, ColumnKind, Error, Frame, Result};
 
 use crate::bundle::Scorer;
@@ -64,7 +65,10 @@ impl Sink {
                     };
                 }
             }
-            Ok(Sink::Parquet(ParquetSink::create(path, arrow_schema(&names, &kinds))?))
+            Ok(Sink::Parquet(ParquetSink::create_plain(
+                path,
+                arrow_schema(&names, &kinds),
+            )?))
         } else {
             riskpipe_core::io::ensure_parent(path)?;
             let tmp = TempPath::beside(path);
@@ -144,32 +148,102 @@ pub fn score_file(scorer: &Scorer, input: &Path, output: &Path) -> Result<u64> {
             "is a folder; `--output` names a `.csv` or `.parquet` file",
         ));
     }
-    let mut sink = Sink::create(output, scorer)?;
-    let file = input.display().to_string();
-    let result = for_each_batch(scorer, input, &[], &mut |raw, done| {
-        let out = scorer.score(raw, done, &file)?;
-        sink.write(&out)
+    let sink = Sink::create(output, scorer)?;
+    // Three stages at once: a reader thread decodes batches, the thread pool scores them a
+    // group at a time (a batch per thread), a writer thread encodes them in input order.
+    let group = rayon::current_num_threads().max(1);
+    let (to_score, batches) = std::sync::mpsc::sync_channel::<(RawBatch, u64)>(group);
+    let (to_write, scored) = std::sync::mpsc::sync_channel::<Frame>(group);
+    let (read, scoring, written) = std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            read_batches(scorer, input, &[], &mut |raw, done| {
+                // A closed channel means scoring stopped on an error, which is the one reported.
+                to_score
+                    .send((raw, done))
+                    .map_err(|_| Error::Internal("scoring stopped".into()))
+            })
+        });
+        let writer = scope.spawn(move || -> Result<Sink> {
+            let mut sink = sink;
+            for out in scored {
+                sink.write(&out)?;
+            }
+            Ok(sink)
+        });
+        let scoring = score_groups(scorer, input, group, batches, &to_write);
+        drop(to_write);
+        let join = |e: Box<dyn std::any::Any + Send>| Error::Internal(format!("a scoring thread panicked: {e:?}"));
+        (
+            reader.join().map_err(join).and_then(|r| r),
+            scoring,
+            writer.join().map_err(join).and_then(|r| r),
+        )
     });
     // On error the sink is dropped with its temporary file; nothing reaches `output`.
-    let n = result?;
+    scoring?;
+    let sink = written?;
+    let n = read?;
     sink.finish()?;
     Ok(n)
 }
 
-/// Reads `input` (CSV or Parquet, by extension) in batches of the bundle's input columns and
-/// the `extra` ones (a time column for `riskpipe monitor`), calling `f` with each batch and the
-/// rows before it; returns the rows read. A missing column or a value of the wrong kind is a
-/// user error naming the file, row and column.
-pub fn for_each_batch(
+/// Scores batches from `batches` a group at a time in parallel and sends the outputs on in
+/// order; stops at the first error (the writer may have stopped on its own: its error is the
+/// one reported then).
+fn score_groups(
     scorer: &Scorer,
     input: &Path,
-    extra: &[InputColumn],
-    f: &mut dyn FnMut(&Frame, u64) -> Result<()>,
-) -> Result<u64> {
-    riskpipe_core::io::check_is_file(input)?;
+    group: usize,
+    batches: std::sync::mpsc::Receiver<(RawBatch, u64)>,
+    to_write: &std::sync::mpsc::SyncSender<Frame>,
+) -> Result<()> {
     let file = input.display().to_string();
-    let batch = batch_rows()?;
-    let wanted: Vec<&InputColumn> = scorer
+    let wanted = wanted(scorer, &[]);
+    let mut pending: Vec<(RawBatch, u64)> = Vec::with_capacity(group);
+    let mut batches = batches.into_iter().peekable();
+    while let Some(b) = batches.next() {
+        pending.push(b);
+        if pending.len() < group && batches.peek().is_some() {
+            continue;
+        }
+        let outs: Vec<Result<Frame>> = std::mem::take(&mut pending)
+            .into_par_iter()
+            .map(|(raw, done)| scorer.score_owned(raw.frame(&wanted, input, done)?, done, &file))
+            .collect();
+        for out in outs {
+            if to_write.send(out?).is_err() {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A batch as read: Parquet's decoded Arrow columns (turned into a frame by whichever thread
+/// scores it) or the frame a CSV parse built.
+pub(crate) enum RawBatch {
+    Arrow(arrow_array::RecordBatch),
+    Frame(Frame),
+}
+
+impl RawBatch {
+    /// The batch as the frame of the `wanted` columns, checked for infinite values.
+    pub(crate) fn frame(self, wanted: &[&InputColumn], input: &Path, done: u64) -> Result<Frame> {
+        match self {
+            RawBatch::Frame(f) => Ok(f),
+            RawBatch::Arrow(b) => {
+                let file = input.display().to_string();
+                let raw = select_columns(wanted, from_batch(&b, input)?, &file)?;
+                raw.check_finite(&file, done + 1)?;
+                Ok(raw)
+            }
+        }
+    }
+}
+
+/// The bundle's input columns and the `extra` ones not among them.
+fn wanted<'a>(scorer: &'a Scorer, extra: &'a [InputColumn]) -> Vec<&'a InputColumn> {
+    scorer
         .info
         .inputs
         .iter()
@@ -178,16 +252,44 @@ pub fn for_each_batch(
                 .iter()
                 .filter(|e| !scorer.info.inputs.iter().any(|c| c.name == e.name)),
         )
-        .collect();
+        .collect()
+}
+
+/// Reads `input` (CSV or Parquet, by extension) in batches of the bundle's input columns and
+/// the `extra` ones (a time column for `riskpipe monitor`), calling `f` with each batch and the
+/// rows before it; returns the rows read. A Parquet file's other columns are never decoded. A
+/// missing column or a value of the wrong kind is a user error naming the file, row and column.
+pub fn for_each_batch(
+    scorer: &Scorer,
+    input: &Path,
+    extra: &[InputColumn],
+    f: &mut dyn FnMut(Frame, u64) -> Result<()>,
+) -> Result<u64> {
+    let wanted = wanted(scorer, extra);
+    read_batches(scorer, input, extra, &mut |raw, done| {
+        f(raw.frame(&wanted, input, done)?, done)
+    })
+}
+
+/// [`for_each_batch`] handing Parquet batches over undecoded into frames.
+pub(crate) fn read_batches(
+    scorer: &Scorer,
+    input: &Path,
+    extra: &[InputColumn],
+    f: &mut dyn FnMut(RawBatch, u64) -> Result<()>,
+) -> Result<u64> {
+    riskpipe_core::io::check_is_file(input)?;
+    let file = input.display().to_string();
+    let batch = batch_rows()?;
+    let wanted = wanted(scorer, extra);
     let mut done = 0u64;
     if is_parquet(input) {
-        for b in parquet_batches(input, batch)? {
+        let names: Vec<&str> = wanted.iter().map(|c| c.name.as_str()).collect();
+        for b in parquet_column_batches(input, batch, &names)? {
             let b = b.map_err(riskpipe_core::io::arrow_read_err(input))?;
-            let raw = from_batch(&b, input)?;
-            let raw = select_columns(&wanted, raw, &file)?;
-            raw.check_finite(&file, done + 1)?;
-            f(&raw, done)?;
-            done += raw.rows() as u64;
+            let n = b.num_rows() as u64;
+            f(RawBatch::Arrow(b), done)?;
+            done += n;
         }
         return Ok(done);
     }
@@ -251,7 +353,7 @@ pub fn for_each_batch(
         for ((_, _, name), col) in pos.iter().zip(cols) {
             raw.push(name.clone(), col);
         }
-        f(&raw, done)?;
+        f(RawBatch::Frame(raw), done)?;
         done += n as u64;
         if n < batch {
             break;
@@ -260,16 +362,16 @@ pub fn for_each_batch(
     Ok(done)
 }
 
-/// Keeps the `wanted` columns of a Parquet batch.
-fn select_columns(wanted: &[&InputColumn], raw: Frame, file: &str) -> Result<Frame> {
+/// The `wanted` columns of a Parquet batch, in their order.
+fn select_columns(wanted: &[&InputColumn], mut raw: Frame, file: &str) -> Result<Frame> {
     let mut out = Frame::new();
     for c in wanted {
-        let col = raw.get(&c.name).ok_or_else(|| Error::ColumnNotFound {
+        let col = raw.remove(&c.name).ok_or_else(|| Error::ColumnNotFound {
             file: file.to_string(),
             column: c.name.clone(),
             hint: "; the bundle needs it".into(),
         })?;
-        out.push(c.name.clone(), col.clone());
+        out.push(c.name.clone(), col);
     }
     Ok(out)
 }
