@@ -467,141 +467,142 @@ impl Transform {
             Option<(String, Vec<f64>)>,
             Vec<(String, Vec<f64>)>,
         );
-        let parts: Vec<Parts> = self
-            .features
-            .par_iter()
-            .map(|f| -> Result<Parts> {
-                let col = frame.get(&f.name).ok_or_else(|| Error::ColumnNotFound {
-                    file: file.to_string(),
-                    column: f.name.clone(),
-                    hint: "; the fitted transform needs it".into(),
-                })?;
-                let mut raw = Vec::new();
-                let woe_name = format!("{WOE_PREFIX}{}", f.name);
-                match (&f.encoding, col) {
-                    (
-                        Encoding::Numeric {
-                            impute,
-                            cap_low,
-                            cap_high,
-                            missing_indicator,
-                        },
-                        Column::Number(v),
-                    ) => {
-                        if wanted(&f.name) {
-                            raw.push((
-                                f.name.clone(),
-                                Column::Number(
-                                    v.iter()
-                                        .map(|x| {
-                                            if x.is_nan() {
-                                                *impute
-                                            } else if f.is_special(*x) {
-                                                *x
-                                            } else {
-                                                x.clamp(*cap_low, *cap_high)
-                                            }
-                                        })
-                                        .collect(),
-                                ),
-                            ));
-                        }
-                        let flag = format!("{}{MISSING_SUFFIX}", f.name);
-                        if *missing_indicator && wanted(&flag) {
-                            raw.push((
-                                flag,
-                                Column::Number(v.iter().map(|x| f64::from(u8::from(x.is_nan()))).collect()),
-                            ));
-                        }
-                        let woe = f
-                            .binning
-                            .as_ref()
-                            .filter(|_| wanted(&woe_name))
-                            .map(|b| (woe_name, v.iter().map(|x| b.woe(b.locate_number(*x))).collect()));
-                        let scaled_name = format!("{}{SCALED_SUFFIX}", f.name);
-                        let scaled = match &f.scale {
-                            Some(Scale::Numeric { center, spread }) if wanted(&scaled_name) => vec![(
-                                scaled_name,
+        let part = |f: &FeatureTransform| -> Result<Parts> {
+            let col = frame.get(&f.name).ok_or_else(|| Error::ColumnNotFound {
+                file: file.to_string(),
+                column: f.name.clone(),
+                hint: "; the fitted transform needs it".into(),
+            })?;
+            let mut raw = Vec::new();
+            let woe_name = format!("{WOE_PREFIX}{}", f.name);
+            match (&f.encoding, col) {
+                (
+                    Encoding::Numeric {
+                        impute,
+                        cap_low,
+                        cap_high,
+                        missing_indicator,
+                    },
+                    Column::Number(v),
+                ) => {
+                    if wanted(&f.name) {
+                        raw.push((
+                            f.name.clone(),
+                            Column::Number(
                                 v.iter()
-                                    .map(|x| if x.is_nan() { 0.0 } else { (x - center) / spread })
-                                    .collect(),
-                            )],
-                            _ => Vec::new(),
-                        };
-                        Ok((raw, woe, scaled))
-                    }
-                    (Encoding::Categorical { codes, fallback }, Column::Text(v)) => {
-                        if wanted(&f.name) {
-                            raw.push((
-                                f.name.clone(),
-                                Column::Number(
-                                    v.iter()
-                                        .map(|s| {
-                                            f64::from(
-                                                s.as_ref().and_then(|s| codes.get(s)).copied().unwrap_or(*fallback),
-                                            )
-                                        })
-                                        .collect(),
-                                ),
-                            ));
-                        }
-                        let woe = f.binning.as_ref().filter(|_| wanted(&woe_name)).map(|b| {
-                            (
-                                woe_name,
-                                v.iter().map(|s| b.woe(b.locate_category(s.as_deref()))).collect(),
-                            )
-                        });
-                        let scaled = match &f.scale {
-                            _ if keep.is_some()
-                                && !f
-                                    .scale
-                                    .as_ref()
-                                    .is_some_and(|sc| sc.columns(&f.name).iter().any(|c| wanted(c))) =>
-                            {
-                                Vec::new()
-                            }
-                            Some(Scale::Frequency { shares, missing }) => vec![(
-                                format!("{}{SCALED_SUFFIX}", f.name),
-                                v.iter()
-                                    .map(|s| match s {
-                                        Some(s) => shares.get(s).copied().unwrap_or(0.0),
-                                        None => *missing,
+                                    .map(|x| {
+                                        if x.is_nan() {
+                                            *impute
+                                        } else if f.is_special(*x) {
+                                            *x
+                                        } else {
+                                            x.clamp(*cap_low, *cap_high)
+                                        }
                                     })
                                     .collect(),
-                            )],
-                            Some(Scale::OneHot { categories }) => {
-                                let names = f.scale.as_ref().map(|s| s.columns(&f.name)).unwrap_or_default();
-                                categories
-                                    .iter()
-                                    .zip(names)
-                                    .map(|(c, name)| {
-                                        let hot = |s: &Option<String>| s.as_deref() == Some(c.as_str());
-                                        (name, v.iter().map(|s| f64::from(u8::from(hot(s)))).collect())
-                                    })
-                                    .collect()
-                            }
-                            _ => Vec::new(),
-                        };
-                        Ok((raw, woe, scaled))
+                            ),
+                        ));
                     }
-                    (enc, c) => Err(Error::data(
-                        file,
-                        None,
-                        Some(&f.name),
-                        format!(
-                            "expected {} values, found a {:?} column",
-                            if matches!(enc, Encoding::Numeric { .. }) {
-                                "numeric"
-                            } else {
-                                "text"
-                            },
-                            c.kind()
-                        )
-                        .to_lowercase(),
-                    )),
+                    let flag = format!("{}{MISSING_SUFFIX}", f.name);
+                    if *missing_indicator && wanted(&flag) {
+                        raw.push((
+                            flag,
+                            Column::Number(v.iter().map(|x| f64::from(u8::from(x.is_nan()))).collect()),
+                        ));
+                    }
+                    let woe = f
+                        .binning
+                        .as_ref()
+                        .filter(|_| wanted(&woe_name))
+                        .map(|b| (woe_name, v.iter().map(|x| b.woe(b.locate_number(*x))).collect()));
+                    let scaled_name = format!("{}{SCALED_SUFFIX}", f.name);
+                    let scaled = match &f.scale {
+                        Some(Scale::Numeric { center, spread }) if wanted(&scaled_name) => vec![(
+                            scaled_name,
+                            v.iter()
+                                .map(|x| if x.is_nan() { 0.0 } else { (x - center) / spread })
+                                .collect(),
+                        )],
+                        _ => Vec::new(),
+                    };
+                    Ok((raw, woe, scaled))
                 }
-            })
-            .collect::<Result<Vec<_>>>()?;
+                (Encoding::Categorical { codes, fallback }, Column::Text(v)) => {
+                    if wanted(&f.name) {
+                        raw.push((
+                            f.name.clone(),
+                            Column::Number(
+                                v.iter()
+                                    .map(|s| {
+                                        f64::from(s.as_ref().and_then(|s| codes.get(s)).copied().unwrap_or(*fallback))
+                                    })
+                                    .collect(),
+                            ),
+                        ));
+                    }
+                    let woe = f.binning.as_ref().filter(|_| wanted(&woe_name)).map(|b| {
+                        (
+                            woe_name,
+                            v.iter().map(|s| b.woe(b.locate_category(s.as_deref()))).collect(),
+                        )
+                    });
+                    let scaled = match &f.scale {
+                        _ if keep.is_some()
+                            && !f
+                                .scale
+                                .as_ref()
+                                .is_some_and(|sc| sc.columns(&f.name).iter().any(|c| wanted(c))) =>
+                        {
+                            Vec::new()
+                        }
+                        Some(Scale::Frequency { shares, missing }) => vec![(
+                            format!("{}{SCALED_SUFFIX}", f.name),
+                            v.iter()
+                                .map(|s| match s {
+                                    Some(s) => shares.get(s).copied().unwrap_or(0.0),
+                                    None => *missing,
+                                })
+                                .collect(),
+                        )],
+                        Some(Scale::OneHot { categories }) => {
+                            let names = f.scale.as_ref().map(|s| s.columns(&f.name)).unwrap_or_default();
+                            categories
+                                .iter()
+                                .zip(names)
+                                .map(|(c, name)| {
+                                    let hot = |s: &Option<String>| s.as_deref() == Some(c.as_str());
+                                    (name, v.iter().map(|s| f64::from(u8::from(hot(s)))).collect())
+                                })
+                                .collect()
+                        }
+                        _ => Vec::new(),
+                    };
+                    Ok((raw, woe, scaled))
+                }
+                (enc, c) => Err(Error::data(
+                    file,
+                    None,
+                    Some(&f.name),
+                    format!(
+                        "expected {} values, found a {:?} column",
+                        if matches!(enc, Encoding::Numeric { .. }) {
+                            "numeric"
+                        } else {
+                            "text"
+                        },
+                        c.kind()
+                    )
+                    .to_lowercase(),
+                )),
+            }
+        };
+        // A few rows (a service request) in this thread: handing 16 features to the pool would
+        // cost more than the work.
+        let parts: Vec<Parts> = if frame.rows() < PARALLEL_ROWS {
+            self.features.iter().map(part).collect::<Result<_>>()?
+        } else {
+            self.features.par_iter().map(part).collect::<Result<_>>()?
+        };
         let mut out = Frame::new();
         let mut woe = Vec::with_capacity(parts.len());
         let mut scaled = Vec::with_capacity(parts.len());
@@ -655,6 +656,9 @@ impl riskpipe_scorecard::BinningOf for Transform {
             .and_then(|f| f.binning.as_ref())
     }
 }
+
+/// Below this many rows a transform runs in the calling thread.
+const PARALLEL_ROWS: usize = 2048;
 
 /// Feature columns resolved by [`Transform::locator`].
 pub struct Locator<'a> {

@@ -441,8 +441,21 @@ enum Door {
     Mlflow,
 }
 
+/// Bodies above this many bytes (batches) are scored on tokio's blocking threads, so a long
+/// batch never holds up the single-row requests queued behind it on an async worker.
+const BLOCKING_BYTES: usize = 32 << 10;
+
+async fn handle_async(state: AppState, name: String, version: Option<String>, door: Door, body: Bytes) -> Response {
+    if body.len() <= BLOCKING_BYTES {
+        return handle(&state, &name, version.as_deref(), door, &body);
+    }
+    tokio::task::spawn_blocking(move || handle(&state, &name, version.as_deref(), door, &body))
+        .await
+        .unwrap_or_else(|e| error_response(500, &format!("scoring stopped: {e}")))
+}
+
 async fn infer(State(state): State<AppState>, Path(name): Path<String>, body: Bytes) -> Response {
-    handle(&state, &name, None, Door::V2, &body)
+    handle_async(state, name, None, Door::V2, body).await
 }
 
 async fn infer_version(
@@ -450,7 +463,7 @@ async fn infer_version(
     Path((name, version)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    handle(&state, &name, Some(&version), Door::V2, &body)
+    handle_async(state, name, Some(version), Door::V2, body).await
 }
 
 async fn invocations(State(state): State<AppState>, body: Bytes) -> Response {
@@ -458,7 +471,7 @@ async fn invocations(State(state): State<AppState>, body: Bytes) -> Response {
     let Some(name) = state.repo.all().first().map(|m| m.name.clone()) else {
         return error_response(404, "no model is loaded");
     };
-    handle(&state, &name, None, Door::Mlflow, &body)
+    handle_async(state, name, None, Door::Mlflow, body).await
 }
 
 /// Scores one request and records it: metrics always, the audit log for every scored row.
