@@ -52,6 +52,8 @@ bench: ## side-by-side runs against the Python peers (creates bench/.venv)
 	bench/accounts_pipeline.sh
 	bench/vasicek_peers.sh 10000 100000
 	bench/loss_peers.sh
+	bench/score_speed.sh
+	bench/serve_peers.sh
 
 bench-scale: ## release-build wall time and peak memory on 1M-row runs and 10M-row scoring
 	bench/scale.sh
