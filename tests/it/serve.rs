@@ -694,42 +694,28 @@ fn tls_from_certificate_and_key_files() {
     t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
     self_signed(&t);
     t.write("not.pem", "hello");
-    t.run(&[
-        "serve",
-        "--bundle",
-        "run/deploy/bundle",
-        "--tls-cert",
-        "not.pem",
-        "--tls-key",
-        "key.pem",
-    ])
-    .fails(2, &["not.pem", "certificate"]);
-    t.run(&[
-        "serve",
-        "--bundle",
-        "run/deploy/bundle",
-        "--tls-cert",
-        "cert.pem",
-        "--tls-key",
-        "not.pem",
-    ])
-    .fails(2, &["not.pem", "private key"]);
+    // `serve` with a certificate and key that cannot serve: exit 2 naming what is wrong.
+    let refused = |cert: &str, key: &str, words: &[&str]| {
+        t.run(&[
+            "serve",
+            "--bundle",
+            "run/deploy/bundle",
+            "--tls-cert",
+            cert,
+            "--tls-key",
+            key,
+        ])
+        .fails(2, words);
+    };
+    refused("not.pem", "key.pem", &["not.pem", "certificate"]);
+    refused("cert.pem", "not.pem", &["not.pem", "private key"]);
     t.run(&["serve", "--bundle", "run/deploy/bundle", "--tls-cert", "cert.pem"])
         .fails(2, &["--tls-key"]);
     // A key of another certificate.
     fs_err::rename(t.join("key.pem"), t.join("key1.pem")).unwrap();
     fs_err::rename(t.join("cert.pem"), t.join("cert1.pem")).unwrap();
     self_signed(&t);
-    t.run(&[
-        "serve",
-        "--bundle",
-        "run/deploy/bundle",
-        "--tls-cert",
-        "cert.pem",
-        "--tls-key",
-        "key1.pem",
-    ])
-    .fails(2, &["key1.pem", "cert.pem"]);
+    refused("cert.pem", "key1.pem", &["key1.pem", "cert.pem"]);
     let s = Service::start(
         &t,
         &[
