@@ -298,6 +298,17 @@ fn the_service_scores_as_riskpipe_score_does_and_audits_every_decision() {
         .fails(2, &["edited.jsonl", "row 4", "changed"]);
 }
 
+/// The python of the PyPI clients' venv (`tests/clients/setup_venv.sh` makes it when missing).
+fn clients_python() -> String {
+    let setup = crate::util::repo().join("tests/clients/setup_venv.sh");
+    let py = std::process::Command::new("bash")
+        .arg(&setup)
+        .output()
+        .expect("run setup_venv.sh");
+    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+    String::from_utf8_lossy(&py.stdout).trim().to_string()
+}
+
 /// Triton's stock V2 HTTP client (from PyPI, installed by `tests/clients/setup_venv.sh`) scores
 /// rows through the service unchanged, and gets what `riskpipe score` gives.
 #[test]
@@ -350,13 +361,7 @@ fn a_stock_v2_client_from_pypi_works_unchanged() {
         })
         .collect();
     t.write("rows.json", &Value::Object(columns).to_string());
-    let setup = crate::util::repo().join("tests/clients/setup_venv.sh");
-    let py = std::process::Command::new("bash")
-        .arg(&setup)
-        .output()
-        .expect("run setup_venv.sh");
-    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
-    let python = String::from_utf8_lossy(&py.stdout).trim().to_string();
+    let python = clients_python();
     let client = crate::util::repo().join("tests/clients/v2_client.py");
     let out = std::process::Command::new(&python)
         .arg(&client)
@@ -778,13 +783,7 @@ fn the_openapi_description_is_checked_in_and_schemathesis_finds_nothing() {
     t.write("p.yaml", &small_pipeline(1000, ""));
     t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
     let s = Service::start(&t, &["--bundle", "run/deploy/bundle", "--audit-log", "audit.jsonl"]);
-    let setup = crate::util::repo().join("tests/clients/setup_venv.sh");
-    let py = std::process::Command::new("bash")
-        .arg(&setup)
-        .output()
-        .expect("run setup_venv.sh");
-    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
-    let python = std::path::PathBuf::from(String::from_utf8_lossy(&py.stdout).trim());
+    let python = std::path::PathBuf::from(clients_python());
     // Paths name the served model (else every call is a 404); unloading it is left out so the
     // rest keeps a model to call (the reload test covers unload).
     t.write("schemathesis.toml", "[parameters]\n\"path.name\" = \"small\"\n");

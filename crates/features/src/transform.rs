@@ -546,15 +546,12 @@ impl Transform {
                             v.iter().map(|s| b.woe(b.locate_category(s.as_deref()))).collect(),
                         )
                     });
+                    let scale_wanted = f
+                        .scale
+                        .as_ref()
+                        .is_some_and(|sc| sc.columns(&f.name).iter().any(|c| wanted(c)));
                     let scaled = match &f.scale {
-                        _ if keep.is_some()
-                            && !f
-                                .scale
-                                .as_ref()
-                                .is_some_and(|sc| sc.columns(&f.name).iter().any(|c| wanted(c))) =>
-                        {
-                            Vec::new()
-                        }
+                        _ if !scale_wanted => Vec::new(),
                         Some(Scale::Frequency { shares, missing }) => vec![(
                             format!("{}{SCALED_SUFFIX}", f.name),
                             v.iter()

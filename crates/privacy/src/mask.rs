@@ -1,8 +1,8 @@
 //! Applying a masking plan to a frame, and spotting columns that look like personal data.
 
-use riskpipe_core::frame::{civil_from_days, parse_date};
 use std::borrow::Cow;
 
+use riskpipe_core::frame::{civil_from_days, parse_date};
 use riskpipe_core::{Column, Error, Frame, Result};
 
 use crate::config::{Action, PrivacyParams};
@@ -19,8 +19,7 @@ pub fn apply(params: &PrivacyParams, frame: &Frame, key: Option<&[u8]>, file: &s
 /// [`apply`] consuming the frame: a column the plan keeps is moved, not copied.
 pub fn apply_owned(params: &PrivacyParams, frame: Frame, key: Option<&[u8]>, file: &str) -> Result<Frame> {
     check_planned(params, &frame, file)?;
-    let columns: Vec<(String, Cow<'_, Column>)> = frame.into_columns().map(|(n, c)| (n, Cow::Owned(c))).collect();
-    mask(params, columns.into_iter(), key, file)
+    mask(params, frame.into_columns().map(|(n, c)| (n, Cow::Owned(c))), key, file)
 }
 
 /// Every column the plan names is in the frame.

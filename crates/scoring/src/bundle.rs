@@ -5,7 +5,7 @@ use std::path::Path;
 
 use riskpipe_core::io::read_json;
 use riskpipe_core::{Column, ColumnKind, Error, Frame, Result};
-use riskpipe_features::Transform;
+use riskpipe_features::{Locator, Transform};
 use riskpipe_models::{Calibrator, Model};
 use riskpipe_privacy::PrivacyParams;
 
@@ -383,18 +383,15 @@ impl Scorer {
         }
     }
 
-    /// The id column of the output: the (masked) id, or row numbers from `first_row`.
-    /// [`Scorer::id_column`], moved out of the masked rows.
+    /// [`Scorer::id_column`], moved out of the masked rows rather than copied.
     fn take_id(&self, masked: &mut Frame, n: usize, first_row: u64, file: &str) -> Result<Column> {
-        match &self.info.id {
-            Some(id) => match masked.remove(id) {
-                Some(c) => Ok(c),
-                None => self.id_column(masked, n, first_row, file),
-            },
-            None => self.id_column(masked, n, first_row, file),
+        if let Some(c) = self.info.id.as_ref().and_then(|id| masked.remove(id)) {
+            return Ok(c);
         }
+        self.id_column(masked, n, first_row, file)
     }
 
+    /// The id column of the output: the (masked) id, or row numbers from `first_row`.
     fn id_column(&self, masked: &Frame, n: usize, first_row: u64, file: &str) -> Result<Column> {
         match &self.info.id {
             Some(id) => masked.get(id).cloned().ok_or_else(|| Error::ColumnNotFound {
@@ -542,6 +539,36 @@ impl Scorer {
         Ok(())
     }
 
+    /// A scorecard's points per row and, as reason codes, the features that lost the most points
+    /// against their best bin (`idx`: each scorecard feature's place in the transform).
+    fn points_with_reasons(
+        &self,
+        sc: &Scorecard,
+        (idx, located): (&[usize], &Locator<'_>),
+        score: &mut [f64],
+        reasons: &mut [Vec<Option<String>>],
+    ) {
+        let k = reasons.len();
+        for (i, s) in score.iter_mut().enumerate() {
+            let bins = located.row(i);
+            let mut total = 0i64;
+            let mut lost: Vec<(i64, usize)> = Vec::with_capacity(sc.features.len());
+            for (j, f) in sc.features.iter().enumerate() {
+                let p = sc.points(j, bins[idx[j]]);
+                total += p;
+                lost.push((f.max_points - p, j));
+            }
+            *s = total as f64;
+            lost.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+            for (r, (l, j)) in lost.iter().take(k).enumerate() {
+                // Every scorecard feature has a binning (checked at load).
+                if let (true, Some(b)) = (*l > 0, &self.transform.features[idx[*j]].binning) {
+                    reasons[r][i] = Some(sc.describe(*j, b, bins[idx[*j]]));
+                }
+            }
+        }
+    }
+
     /// A credit bundle's output: PD, points and reason codes.
     fn score_pd(&self, x: &Frame, mut masked: Frame, first_row: u64, file: &str, explain: bool) -> Result<Frame> {
         let mut pd = self.model.predict_frame(x)?;
@@ -552,13 +579,12 @@ impl Scorer {
         }
         self.check_finite("PD", &pd, first_row, file)?;
         let n = pd.len();
-        let masked_ref = &masked;
         let mut score = vec![0.0; n];
         let k = self.reasons();
         let mut reasons: Vec<Vec<Option<String>>> = vec![vec![None; n]; k];
         let is_logistic = self.model.logistic().is_some();
         if explain && k > 0 && !is_logistic {
-            self.shap_reasons(x, masked_ref, &mut reasons)?;
+            self.shap_reasons(x, &masked, &mut reasons)?;
         }
         match &self.scorecard {
             Some(sc) => {
@@ -568,43 +594,24 @@ impl Scorer {
                     .iter()
                     .filter_map(|f| self.transform.features.iter().position(|t| t.name == f.feature))
                     .collect();
-                let located = self.transform.locator(masked_ref, file)?;
-                if !(explain && is_logistic && k > 0) {
-                    // No reason codes from points: the points summed feature by feature, no
-                    // per-row work beyond the bin lookup (a PD model's score comes from its PD).
-                    if is_logistic {
-                        let mut total = vec![0i64; n];
-                        for (j, fi) in idx.iter().enumerate() {
-                            for (i, t) in total.iter_mut().enumerate() {
-                                *t += sc.points(j, located.bin(*fi, i));
-                            }
-                        }
-                        for (s, t) in score.iter_mut().zip(total) {
-                            *s = t as f64;
-                        }
-                    } else {
-                        for (s, p) in score.iter_mut().zip(&pd) {
-                            *s = sc.score_from_pd(*p) as f64;
+                let located = self.transform.locator(&masked, file)?;
+                if explain && is_logistic && k > 0 {
+                    self.points_with_reasons(sc, (&idx, &located), &mut score, &mut reasons);
+                } else if is_logistic {
+                    // The points summed feature by feature: no per-row work beyond the bin lookup.
+                    let mut total = vec![0i64; n];
+                    for (j, fi) in idx.iter().enumerate() {
+                        for (i, t) in total.iter_mut().enumerate() {
+                            *t += sc.points(j, located.bin(*fi, i));
                         }
                     }
-                }
-                // Reason codes from points: the features that lost the most points, per row.
-                for i in (0..n).filter(|_| explain && is_logistic && k > 0) {
-                    let bins = located.row(i);
-                    let mut total = 0i64;
-                    let mut lost: Vec<(i64, usize)> = Vec::with_capacity(sc.features.len());
-                    for (j, f) in sc.features.iter().enumerate() {
-                        let p = sc.points(j, bins[idx[j]]);
-                        total += p;
-                        lost.push((f.max_points - p, j));
+                    for (s, t) in score.iter_mut().zip(total) {
+                        *s = t as f64;
                     }
-                    score[i] = total as f64;
-                    lost.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-                    for (r, (l, j)) in lost.iter().take(k).enumerate() {
-                        // Every scorecard feature has a binning (checked at load).
-                        if let (true, Some(b)) = (*l > 0, &self.transform.features[idx[*j]].binning) {
-                            reasons[r][i] = Some(sc.describe(*j, b, bins[idx[*j]]));
-                        }
+                } else {
+                    // A PD model's score comes from its PD.
+                    for (s, p) in score.iter_mut().zip(&pd) {
+                        *s = sc.score_from_pd(*p) as f64;
                     }
                 }
             }
