@@ -141,6 +141,9 @@ pub struct GradientBoosting {
     pub validation_log_loss: Vec<f64>,
     /// The parameters used.
     pub params: BoostingParams,
+    /// The trees flattened for prediction (built on first use).
+    #[serde(skip)]
+    pub(crate) flat: crate::flat::FlatCache,
 }
 
 #[derive(Clone, Copy, Default)]
@@ -643,6 +646,7 @@ impl GradientBoosting {
             importance_split: split_imp,
             validation_log_loss: val_loss,
             params: p.clone(),
+            flat: Default::default(),
         })
     }
 
@@ -654,7 +658,8 @@ impl GradientBoosting {
     /// The model's raw output per row: log-odds for `binary`, the predicted amount for
     /// `regression`.
     pub fn predict_raw(&self, x: &[&[f64]]) -> Vec<f64> {
-        crate::flat::Flat::new(&self.trees, self.features.len())
+        self.flat
+            .get(|| crate::flat::Flat::new(&self.trees, self.features.len()))
             .sums(x)
             .into_iter()
             .map(|s| self.base + s)

@@ -17,7 +17,6 @@ use crate::{
     IsolationForest, IsolationForestParams, KMeans, KMeansParams, Knn, LinearParams, LinearRegression, Lof,
     LogisticParams, LogisticRegression, Mlp, MlpParams, NEIGHBOUR_ROW_LIMIT, NeighbourParams, Node, Objective,
     PcaDetector, PcaParams, RandomForest, RegressionTreeParams, TreeParams, TwoStage, TwoStageParams, feature_columns,
-    shap,
 };
 
 /// A model family, by the name a pipeline file and `model.json` use.
@@ -826,14 +825,17 @@ impl Model {
     /// `None` for the logistic regression (its scorecard points explain it) and for AdaBoost
     /// and bagging (votes and averages of other models).
     pub fn contributions(&self, x: &[&[f64]]) -> Option<(Vec<Vec<f64>>, f64)> {
-        use rayon::prelude::*;
-        if !self.has_contributions() {
-            return None;
-        }
         // A linear model's parts of its linear predictor are exact without a tree walk.
         if let Model::Linear(m) = self {
             return Some(m.contributions(x));
         }
+        let explainer = self.explainer()?;
+        Some((explainer.contributions(x), explainer.expected_value()))
+    }
+
+    /// The tree ensemble prepared for [`Model::contributions`] of many rows (TreeSHAP tables
+    /// built once); `None` for the models [`Model::contributions`] does not explain by trees.
+    pub fn explainer(&self) -> Option<crate::explain::Explainer> {
         let trees: Vec<&[Node]> = match self {
             Model::Tree(m) | Model::RegressionTree(m) => vec![&m.nodes],
             Model::Forest(m) => m.trees.iter().map(|t| t.nodes.as_slice()).collect(),
@@ -845,23 +847,7 @@ impl Model {
             Model::Boosting(m) => (1.0, m.base),
             _ => (1.0, 0.0),
         };
-        let nf = x.len();
-        let n = x.first().map_or(0, |c| c.len());
-        let phi: Vec<Vec<f64>> = (0..n)
-            .into_par_iter()
-            .with_min_len(64)
-            .map_init(shap::Walk::default, |walk, i| {
-                let row: Vec<f64> = x.iter().map(|c| c[i]).collect();
-                let mut phi = vec![0.0; nf];
-                for t in &trees {
-                    shap::tree_shap_with(walk, t, &row, &mut phi);
-                }
-                phi.iter_mut().for_each(|v| *v *= scale);
-                phi
-            })
-            .collect();
-        let expected = offset + scale * trees.iter().map(|t| shap::expected_value(t)).sum::<f64>();
-        Some((phi, expected))
+        Some(crate::explain::Explainer::new(&trees, scale, offset))
     }
 
     /// Feature importance, summing to about 1 where the family defines one: the logistic

@@ -35,6 +35,41 @@ struct FlatTree {
     first: usize,
 }
 
+/// A model's flattened trees, built on its first prediction and kept: a service predicts one
+/// row at a time, and flattening 300 trees costs more than walking them. Not serialised; a
+/// clone starts empty; models compare equal whatever their caches hold.
+#[derive(Default)]
+pub struct FlatCache(std::sync::OnceLock<Flat>);
+
+impl FlatCache {
+    /// The flattened trees, built by `build` the first time.
+    pub(crate) fn get(&self, build: impl FnOnce() -> Flat) -> &Flat {
+        self.0.get_or_init(build)
+    }
+}
+
+impl Clone for FlatCache {
+    fn clone(&self) -> Self {
+        FlatCache::default()
+    }
+}
+
+impl PartialEq for FlatCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for FlatCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "FlatCache(built)"
+        } else {
+            "FlatCache(empty)"
+        })
+    }
+}
+
 /// Flattened trees; [`Flat::sums`] gives each row's sum of leaf values.
 pub(crate) struct Flat {
     trees: Vec<FlatTree>,

@@ -32,6 +32,9 @@ pub struct RandomForest {
     pub oob_auc: Option<f64>,
     /// The parameters used.
     pub params: ForestParams,
+    /// The trees flattened for prediction (built on first use).
+    #[serde(skip)]
+    pub(crate) flat: crate::flat::FlatCache,
 }
 
 impl RandomForest {
@@ -130,6 +133,7 @@ impl RandomForest {
             importance,
             oob_auc,
             params: params.clone(),
+            flat: Default::default(),
         })
     }
 
@@ -137,12 +141,11 @@ impl RandomForest {
     /// mean of their leaf amounts).
     pub fn predict_proba(&self, x: &[&[f64]]) -> Vec<f64> {
         let k = self.trees.len().max(1) as f64;
-        let nodes: Vec<Vec<crate::tree::Node>> = self.trees.iter().map(|t| t.nodes.clone()).collect();
-        crate::flat::Flat::new(&nodes, x.len())
-            .sums(x)
-            .into_iter()
-            .map(|s| s / k)
-            .collect()
+        let flat = self.flat.get(|| {
+            let nodes: Vec<Vec<crate::tree::Node>> = self.trees.iter().map(|t| t.nodes.clone()).collect();
+            crate::flat::Flat::new(&nodes, self.features.len())
+        });
+        flat.sums(x).into_iter().map(|s| s / k).collect()
     }
 }
 

@@ -14,8 +14,9 @@
 //! - [`detect`]: anomaly detectors, fitted without a target: [`IsolationForest`], [`Ecod`],
 //!   [`Hbos`]; higher scores are more unusual.
 //! - [`Calibrator`]: Platt or isotonic calibration of probabilities.
-//! - [`shap`]: exact per-row feature contributions of tree models (TreeSHAP), through
-//!   [`Model::contributions`].
+//! - [`shap`]: exact per-row feature contributions of tree models (TreeSHAP, the path walk),
+//!   and [`explain`]: the same values from per-leaf tables built once per model, through
+//!   [`Model::contributions`] and [`Model::explainer`].
 //! - [`Model`], [`ModelParams`], [`Family`] and [`Output`] ([`family`](crate::Family)): the
 //!   families as values, the one place that matches on them; the serialisable union the
 //!   pipeline stores as JSON and the scorer loads.
@@ -41,6 +42,7 @@ mod boosting;
 mod calibration;
 pub mod detect;
 mod ensemble;
+pub mod explain;
 mod family;
 mod flat;
 mod forest;

@@ -2,10 +2,12 @@
 //! codes out, through the same masking plan and transform as training.
 
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
 use riskpipe_core::io::read_json;
 use riskpipe_core::{Column, ColumnKind, Error, Frame, Result};
 use riskpipe_features::{Locator, Transform};
+use riskpipe_models::explain::Explainer;
 use riskpipe_models::{Calibrator, Model};
 use riskpipe_privacy::PrivacyParams;
 
@@ -128,6 +130,8 @@ pub struct Scorer {
     /// A loss bundle's book: the embedded PD bundle and the per-loan measures' settings.
     pub book: Option<Book>,
     key: Option<Vec<u8>>,
+    /// The tree model's TreeSHAP tables, built on the first explained row and shared by clones.
+    explainer: Arc<OnceLock<Option<Explainer>>>,
 }
 
 impl Scorer {
@@ -201,6 +205,7 @@ impl Scorer {
             calibration,
             book,
             key,
+            explainer: Arc::default(),
         })
     }
 
@@ -261,7 +266,7 @@ impl Scorer {
     /// Whether reason codes come from TreeSHAP contributions (a tree model with reason codes
     /// on), far slower than scoring alone (see `bench/results/scale.md`).
     pub fn explains_with_shap(&self) -> bool {
-        self.info.reason_codes > 0 && self.model.logistic().is_none() && self.model.contributions(&[]).is_some()
+        self.info.reason_codes > 0 && self.model.logistic().is_none() && self.model.has_contributions()
     }
 
     /// An amount bundle's output: the predicted LGD and, as reasons, the features with the
@@ -330,8 +335,12 @@ impl Scorer {
             _ => "the risk",
         };
         let cols = riskpipe_models::feature_columns(x, self.model.features())?;
-        let Some((phi, _)) = self.model.contributions(&cols) else {
-            return Ok(());
+        let phi = match self.explainer.get_or_init(|| self.model.explainer()) {
+            Some(explainer) => explainer.contributions(&cols),
+            None => match self.model.contributions(&cols) {
+                Some((phi, _)) => phi,
+                None => return Ok(()),
+            },
         };
         let names: Vec<&str> = self
             .model
