@@ -5,6 +5,7 @@ mod anomaly;
 mod cli;
 mod derived;
 mod errors;
+mod fraud;
 mod fuzz;
 mod hardening;
 mod loss;

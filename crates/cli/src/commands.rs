@@ -278,14 +278,55 @@ pub fn synth_loss(rows: u64, seed: u64, out: &Path) -> CmdResult {
     write_book(out, &book.data, &book.truth, "loans", "true PD, LGD, EAD and CCF")
 }
 
-/// Writes a generated table to `out` and its truth beside it, as `.csv` or `.parquet`.
-fn write_book(
-    out: &Path,
-    data: &riskpipe_core::Frame,
-    truth_frame: &riskpipe_core::Frame,
-    what: &str,
-    truth_is: &str,
-) -> CmdResult {
+/// `riskpipe synth transactions`: Parquet is written block by block as the days are made (memory
+/// stays bounded by a block of days); CSV is written once the table is complete.
+pub fn synth_transactions(params: riskpipe_synth::TransactionParams, out: &Path) -> CmdResult {
+    for (flag, value) in [
+        ("--customers", params.customers),
+        ("--terminals", params.terminals),
+        ("--days", params.days as usize),
+    ] {
+        if value == 0 {
+            return Err(Error::config("command line", flag, "must be at least 1").into());
+        }
+    }
+    let (ext, truth) = book_paths(out, "transactions")?;
+    if ext == "csv" {
+        let (data, truth_frame): (Vec<_>, Vec<_>) = riskpipe_synth::transactions(params).unzip();
+        let data = riskpipe_core::io::concat(data);
+        let truth_frame = riskpipe_core::io::concat(truth_frame);
+        return write_book(out, &data, &truth_frame, "transactions", "fraud scenarios");
+    }
+    let mut sinks: Option<(riskpipe_core::io::ParquetSink, riskpipe_core::io::ParquetSink)> = None;
+    for (data, truth_frame) in riskpipe_synth::transactions(params) {
+        let (d, t) = match &mut sinks {
+            Some(s) => s,
+            None => {
+                let schema = |f: &riskpipe_core::Frame| riskpipe_core::io::to_batch(f).map(|b| b.schema());
+                let d = riskpipe_core::io::ParquetSink::create(out, schema(&data)?)?;
+                let t = riskpipe_core::io::ParquetSink::create(&truth, schema(&truth_frame)?)?;
+                sinks.insert((d, t))
+            }
+        };
+        d.write(&data)?;
+        t.write(&truth_frame)?;
+    }
+    let Some((d, t)) = sinks else {
+        return Err(Error::Internal("no transactions were generated".into()).into());
+    };
+    let rows = d.finish()?;
+    t.finish()?;
+    out_line(&format!(
+        "wrote {rows} rows to {} (fraud scenarios: {})",
+        out.display(),
+        truth.display()
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The extension (`csv` or `parquet`) of a generated table's `out` and the path of its truth
+/// table beside it; another extension is a user error.
+fn book_paths(out: &Path, what: &str) -> std::result::Result<(&'static str, std::path::PathBuf), Error> {
     let ext = out
         .extension()
         .and_then(|e| e.to_str())
@@ -295,24 +336,35 @@ fn write_book(
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| what.into());
-    let truth = out.with_file_name(format!("{stem}.truth.{}", if ext.is_empty() { "csv" } else { &ext }));
-    match ext.as_str() {
-        "parquet" | "pq" => {
-            riskpipe_core::io::write_parquet(out, data)?;
-            riskpipe_core::io::write_parquet(&truth, truth_frame)?;
-        }
-        "csv" => {
-            riskpipe_core::io::write_csv(out, data)?;
-            riskpipe_core::io::write_csv(&truth, truth_frame)?;
-        }
+    let kind = match ext.as_str() {
+        "parquet" | "pq" => "parquet",
+        "csv" => "csv",
         _ => {
             return Err(Error::config(
                 "command line",
                 "--out",
                 format!("`{}`: use a `.csv` or `.parquet` file name", out.display()),
-            )
-            .into());
+            ));
         }
+    };
+    Ok((kind, out.with_file_name(format!("{stem}.truth.{ext}"))))
+}
+
+/// Writes a generated table to `out` and its truth beside it, as `.csv` or `.parquet`.
+fn write_book(
+    out: &Path,
+    data: &riskpipe_core::Frame,
+    truth_frame: &riskpipe_core::Frame,
+    what: &str,
+    truth_is: &str,
+) -> CmdResult {
+    let (ext, truth) = book_paths(out, what)?;
+    if ext == "parquet" {
+        riskpipe_core::io::write_parquet(out, data)?;
+        riskpipe_core::io::write_parquet(&truth, truth_frame)?;
+    } else {
+        riskpipe_core::io::write_csv(out, data)?;
+        riskpipe_core::io::write_csv(&truth, truth_frame)?;
     }
     out_line(&format!(
         "wrote {} rows to {} ({truth_is}: {})",

@@ -226,6 +226,27 @@ enum SynthKind {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Card transactions day by day: customers and terminals on a map, timestamps, amounts and
+    /// three fraud scenarios (amount outliers, compromised terminals, compromised cards), with
+    /// the columns of the fraud-detection handbook's data. Streams to Parquet block by block.
+    Transactions {
+        /// Customers.
+        #[arg(long, default_value_t = 5_000)]
+        customers: usize,
+        /// Terminals.
+        #[arg(long, default_value_t = 10_000)]
+        terminals: usize,
+        /// Days, from 2018-04-01.
+        #[arg(long, default_value_t = 183)]
+        days: u32,
+        /// Seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Output file: `.parquet` (written as it is generated) or `.csv`; each transaction's
+        /// fraud scenario goes to `<stem>.truth.<ext>` beside it.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// A month of account behaviour with planted anomalies (global outliers, a mule ring, broken
     /// dependencies, near-duplicates) and their label, for anomaly detection.
     Accounts {
@@ -343,6 +364,24 @@ fn dispatch(cli: Cli) -> ExitCode {
         Command::Synth {
             kind: SynthKind::Loss { rows, seed, out },
         } => commands::synth_loss(rows, seed, &out),
+        Command::Synth {
+            kind:
+                SynthKind::Transactions {
+                    customers,
+                    terminals,
+                    days,
+                    seed,
+                    out,
+                },
+        } => commands::synth_transactions(
+            riskpipe_synth::TransactionParams {
+                customers,
+                terminals,
+                days,
+                seed,
+            },
+            &out,
+        ),
         Command::Score {
             bundle,
             input,

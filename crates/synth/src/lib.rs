@@ -14,6 +14,10 @@
 //! exposure at default and the recoveries of defaulted loans year by year, the true PD, LGD,
 //! EAD and CCF written beside them, for loss prediction.
 //!
+//! [`transactions`] streams card transactions day by day (customers, terminals, timestamps,
+//! amounts) with three fraud scenarios, the columns of the fraud-detection handbook's data, for
+//! fraud detection.
+//!
 //! The design decision: every draw comes from one [`riskpipe_core::Rng`] stream per row block,
 //! so the same rows and seed give the same bytes on every machine and thread count.
 //!
@@ -29,10 +33,15 @@
 mod accounts;
 mod loans;
 mod loss;
+mod transactions;
 
 pub use accounts::{AccountBook, KINDS, LABEL, accounts};
 pub use loans::{LoanBook, TARGET, add_bureau, loans};
 pub use loss::{DEFAULT_FLAG, DISCOUNT_RATE, LossBook, loss};
+pub use transactions::{
+    AMOUNT_FRAUD, CARD_DAYS, RADIUS, TERMINAL_DAYS, TX_FRAUD, TX_FRAUD_SCENARIO, TransactionParams, Transactions,
+    first_day, transactions,
+};
 
 /// A Poisson draw of mean `lambda`.
 pub(crate) fn poisson(rng: &mut riskpipe_core::Rng, lambda: f64) -> f64 {
