@@ -20,7 +20,8 @@ def ok(r):
 
 
 def pct(r, p):
-    return r["latencyPercentiles"][p] * 1000.0  # ms
+    v = r["latencyPercentiles"][p]
+    return float("nan") if v is None else v * 1000.0  # ms (nan: no request finished)
 
 
 systems = {
