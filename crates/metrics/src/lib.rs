@@ -1,7 +1,9 @@
 //! riskpipe-metrics: the numbers a model validator asks for.
 //!
 //! Ranking (ROC AUC, Gini, KS, PR AUC), calibration (Brier score, log loss), a classification
-//! report at a threshold, ROC points for plots, and the population stability index. Every
+//! report at a threshold, ROC points for plots, and the population stability index; for fraud
+//! teams ([`fraud`]), card precision at k per day with its ceiling, alerts per day and the
+//! threshold with the least cost in missed fraud and reviews. Every
 //! function takes labels as 0/1 `f64` and scores as probabilities (or any monotone score), and
 //! is deterministic: ties are handled by mid-ranks and sorting is total.
 //!
@@ -15,6 +17,11 @@
 #![warn(missing_docs)]
 
 use serde::{Deserialize, Serialize};
+
+pub mod fraud;
+pub use fraud::{
+    CardPrecisionDay, CostThreshold, alerts_per_day, card_precision_at_k, mean_card_precision, min_cost_alert_threshold,
+};
 
 /// Indices that sort `scores` descending (ties in index order).
 /// Row indices by descending score, ties by ascending index: the order every curve and table
