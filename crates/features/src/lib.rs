@@ -42,6 +42,7 @@ mod config;
 mod derived;
 mod run;
 mod transform;
+pub mod window;
 
 pub use config::{BinningConfig, BinningMethod, FeaturesConfig, FeaturesParams, SelectionConfig, SplitKind};
 pub use derived::{ANOMALY_PREFIX, AnomalyFeature, Derived, PC_PREFIX, Reduction, ReductionConfig};
