@@ -21,13 +21,13 @@ use crate::shap::{self, Walk};
 use crate::tree::Node;
 
 /// Longest path (in unique features) the leaf form takes: the bits of a mask.
-const MAX_PATH: usize = 32;
+pub const MAX_PATH: usize = 32;
 
-/// Paths of up to this many unique features (most of them) take [`short_leaf_values`].
-const SHORT_PATH: usize = 8;
+/// Paths of up to this many unique features (most of them) take four points side by side.
+pub const SHORT_PATH: usize = 8;
 
 /// Rows from which [`Explainer::contributions`] runs in parallel.
-const PARALLEL_ROWS: usize = 16;
+pub const PARALLEL_ROWS: usize = 16;
 
 /// A tree prepared for explanation.
 enum Prepared {
