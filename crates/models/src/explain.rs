@@ -111,8 +111,9 @@ impl Explainer {
         self.trees.iter().filter(|t| matches!(t, Prepared::Leaves(_))).count()
     }
 
-    /// Contributions of one row `x` (one value per feature) added into `phi`.
+    /// Contributions of one row `x` (one value per feature) written into `phi`.
     pub fn row(&self, scratch: &mut Scratch, x: &[f64], phi: &mut [f64]) {
+        phi.fill(0.0);
         for t in &self.trees {
             match t {
                 Prepared::Leaves(t) => t.add(self, scratch, x, phi),
@@ -350,16 +351,9 @@ fn gauss_legendre(q: usize) -> Vec<(f64, f64)> {
                     p0 = p1;
                     p1 = p2;
                 }
-                let p = if q == 0 {
-                    1.0
-                } else if q == 1 {
-                    x
-                } else {
-                    p1
-                };
-                let prev = if q == 1 { 1.0 } else { p0 };
-                dp = q as f64 * (x * p - prev) / (x * x - 1.0);
-                let dx = p / dp;
+                // p1 is P_q and p0 is P_{q-1} (for q = 1 the loop is empty: x and 1).
+                dp = q as f64 * (x * p1 - p0) / (x * x - 1.0);
+                let dx = p1 / dp;
                 x -= dx;
                 if dx.abs() < 1e-16 {
                     break;
