@@ -80,3 +80,220 @@ fn bad_generator_arguments_are_user_errors_that_write_nothing() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(t.join("s.truth.csv").is_file());
 }
+
+/// A fraud pipeline on a small generated book (`data` and `periods` keys replaceable).
+fn fraud_pipeline(data: &str, windows: &str, periods: &str) -> String {
+    format!(
+        r#"version: 1
+name: fraud
+task: fraud_detection
+seed: 5
+data:
+{data}
+  target: TX_FRAUD
+  id: TRANSACTION_ID
+features:
+  time_column: TX_DATETIME
+  exclude: [TX_TIME_SECONDS, TX_TIME_DAYS]
+  cap_lower: 0
+  cap_upper: 1
+  windows:
+    entities:
+      - {{ column: CUSTOMER_ID, windows: {windows}, mean: TX_AMOUNT }}
+      - {{ column: TERMINAL_ID, windows: [1d, 7d, 30d], risk_delay: 7d }}
+  split: periods
+  periods:
+{periods}
+    card: CUSTOMER_ID
+train:
+  models:
+    logistic: {{ l2: [0.001] }}
+    boosting: {{ n_trees: [40], learning_rate: [0.1], max_leaves: [7] }}
+"#
+    )
+}
+
+const SMALL_BOOK: &str = "  synth: transactions\n  customers: 300\n  terminals: 600\n  days: 80";
+const PERIODS: &str =
+    "    start: 2018-05-20\n    train_days: 7\n    delay_days: 7\n    test_days: 7\n    validation_folds: 4";
+
+#[test]
+fn the_fraud_pipeline_learns_from_windows_validates_over_time_and_deploys_a_scorer_of_raw_events() {
+    let t = TestDir::new();
+    t.write("p.yaml", &fraud_pipeline(SMALL_BOOK, "[1d, 7d, 30d]", PERIODS));
+    t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    let report: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(t.join("run/features/report.json")).expect("report"))
+            .expect("json");
+    let windows = report["window_features"].as_array().expect("window features");
+    assert_eq!(windows.len(), 2 + 6 + 6, "{windows:?}");
+    assert!(windows.iter().any(|w| w == "TERMINAL_ID_RISK_7DAY_WINDOW"));
+    // Identifiers and the timestamp are never features.
+    for c in ["CUSTOMER_ID", "TERMINAL_ID", "TX_DATETIME", "TRANSACTION_ID"] {
+        assert!(report["excluded"][c].is_string(), "{c}: {}", report["excluded"]);
+    }
+    // The delay days and the blocked cards are in neither part.
+    let split = riskpipe_core::io::read_parquet(&t.join("run/features/split.parquet")).expect("split");
+    let Some(riskpipe_core::Column::Text(parts)) = split.get("split") else {
+        panic!("no split column")
+    };
+    let count = |p: &str| parts.iter().filter(|v| v.as_deref() == Some(p)).count();
+    assert!(count("none") > 0 && count("train") > 0 && count("test") > 0);
+    assert!(
+        report["periods"]["known_card_rows"].as_u64().expect("known") > 0,
+        "{}",
+        report["periods"]
+    );
+    // Training: the matrix spans 35 days of history and the 7-day window; 4 time folds.
+    let train = riskpipe_core::io::read_parquet(&t.join("run/features/train.parquet")).expect("train");
+    let day = train.number("__day").expect("day column");
+    assert_eq!(day.iter().copied().fold(f64::MAX, f64::min), -35.0);
+    assert_eq!(day.iter().copied().fold(f64::MIN, f64::max), 6.0);
+    let test = riskpipe_core::io::read_parquet(&t.join("run/features/test.parquet")).expect("test");
+    let tday = test.number("__day").expect("day column");
+    assert!(tday.iter().all(|d| (14.0..21.0).contains(d)));
+    let cv: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(t.join("run/train/cv.json")).expect("cv")).expect("json");
+    assert_eq!(
+        cv["boosting"]["grid"][0]["fold_auc"].as_array().expect("folds").len(),
+        4
+    );
+    // The fraud team's measures, per model and per test day, beside their ceiling.
+    let metrics: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(t.join("run/evaluate/metrics.json")).expect("metrics"))
+            .expect("json");
+    let f = &metrics["fraud"]["boosting"];
+    assert_eq!(f["days"].as_array().expect("days").len(), 7, "{f}");
+    let (cp, ceiling) = (
+        f["card_precision"].as_f64().expect("cp"),
+        f["ceiling"].as_f64().expect("ceiling"),
+    );
+    assert!(cp > 0.0 && cp <= ceiling && ceiling <= 1.0, "{cp} {ceiling}");
+    assert!(f["average_precision"].as_f64().expect("ap") > 0.05, "{f}");
+    let html = fs_err::read_to_string(t.join("run/evaluate/report.html")).expect("report");
+    assert!(html.contains("card precision@100") && html.contains("per test day"));
+    // The bundle computes the windows from raw events and matched evaluate on every test row.
+    let check: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(t.join("run/deploy/check.json")).expect("check")).expect("json");
+    assert_eq!(check["ok"], true);
+    let bundle: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(t.join("run/deploy/bundle/bundle.json")).expect("bundle"))
+            .expect("json");
+    let inputs: Vec<&str> = bundle["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .map(|c| c["name"].as_str().expect("name"))
+        .collect();
+    assert!(
+        inputs.contains(&"TX_DATETIME") && inputs.contains(&"TX_FRAUD"),
+        "{inputs:?}"
+    );
+    assert!(!inputs.iter().any(|c| c.contains("WINDOW")), "{inputs:?}");
+}
+
+#[test]
+fn bad_fraud_settings_and_events_are_user_errors_naming_the_culprit() {
+    let t = TestDir::new();
+    let cases: [(&str, String, &[&str]); 3] = [
+        (
+            "window",
+            fraud_pipeline(SMALL_BOOK, "[1d, 7x]", PERIODS),
+            &["features.windows.entities[0].windows[1]", "`7x`"],
+        ),
+        (
+            "delay",
+            fraud_pipeline(SMALL_BOOK, "[1d]", &PERIODS.replace("delay_days: 7", "delay_days: 10")),
+            &["features.periods.delay_days", "longer than the training period"],
+        ),
+        (
+            "empty",
+            fraud_pipeline(SMALL_BOOK, "[1d]", &PERIODS.replace("2018-05-20", "2018-06-10")),
+            &["features.periods.start", "no transactions"],
+        ),
+    ];
+    for (name, yaml, needles) in cases {
+        t.write(&format!("{name}.yaml"), &yaml);
+        t.run(&["run", &format!("{name}.yaml"), "--run-dir", name])
+            .fails(2, needles);
+        assert!(!t.join(format!("{name}/features/report.json")).exists(), "{name}");
+    }
+    // Events read from a file: an unreadable timestamp and a missing card name row and column.
+    t.run(&[
+        "synth",
+        "transactions",
+        "--customers",
+        "200",
+        "--terminals",
+        "400",
+        "--days",
+        "60",
+        "--out",
+        "tx.csv",
+    ])
+    .ok();
+    let csv = fs_err::read_to_string(t.join("tx.csv")).expect("csv");
+    let mut lines: Vec<String> = csv.lines().map(str::to_string).collect();
+    let head: Vec<&str> = lines[0].split(',').collect();
+    let (ti, ci) = (
+        head.iter().position(|c| *c == "TX_DATETIME").expect("time"),
+        head.iter().position(|c| *c == "CUSTOMER_ID").expect("card"),
+    );
+    let edit = |lines: &[String], row: usize, col: usize, value: &str| -> String {
+        let mut l = lines.to_vec();
+        let mut f: Vec<String> = l[row].split(',').map(str::to_string).collect();
+        f[col] = value.to_string();
+        l[row] = f.join(",");
+        l.join("\n") + "\n"
+    };
+    let from_file = "  path: events.csv";
+    let periods = "    start: 2018-05-01\n    validation_folds: 1";
+    for (value, col, needles) in [
+        ("2018-04-31 10:00:00", ti, ["row 5", "TX_DATETIME", "not a timestamp"]),
+        ("", ci, ["row 5", "CUSTOMER_ID", "missing"]),
+    ] {
+        t.write("events.csv", &edit(&lines, 5, col, value));
+        t.write("f.yaml", &fraud_pipeline(from_file, "[1d, 7d]", periods));
+        t.run(&["run", "f.yaml", "--run-dir", "f", "--force"])
+            .fails(2, &needles);
+        assert!(!t.join("f/features/report.json").exists());
+    }
+    // The events need not come in time order: each row gets the same window values and the
+    // same part of the split.
+    lines[1..].reverse();
+    t.write("events.csv", &(lines.join("\n") + "\n"));
+    t.run(&["run", "f.yaml", "--run-dir", "rev", "--stage", "ingest"]).ok();
+    t.run(&["run", "f.yaml", "--run-dir", "rev", "--stage", "privacy"]).ok();
+    t.run(&["run", "f.yaml", "--run-dir", "rev", "--stage", "features"])
+        .ok();
+    let straight = TestDir::new();
+    straight.write("events.csv", &csv);
+    straight.write("f.yaml", &fraud_pipeline(from_file, "[1d, 7d]", periods));
+    for stage in ["ingest", "privacy", "features"] {
+        straight
+            .run(&["run", "f.yaml", "--run-dir", "run", "--stage", stage])
+            .ok();
+    }
+    let by_row = |path: std::path::PathBuf| -> std::collections::BTreeMap<u64, Vec<u64>> {
+        let m = riskpipe_core::io::read_parquet(&path).expect("matrix");
+        let rows = m.number("row").expect("row");
+        (0..m.rows())
+            .map(|i| {
+                let values = m
+                    .iter()
+                    .filter_map(|(_, c)| match c {
+                        riskpipe_core::Column::Number(v) => Some(v[i].to_bits()),
+                        _ => None,
+                    })
+                    .collect();
+                (rows[i] as u64, values)
+            })
+            .collect()
+    };
+    for part in ["train", "test"] {
+        let a = by_row(t.join(format!("rev/features/{part}.parquet")));
+        let b = by_row(straight.join(format!("run/features/{part}.parquet")));
+        assert_eq!(a.len(), b.len(), "{part}");
+        assert!(a == b, "{part}: the reversed events gave other values");
+    }
+}

@@ -53,6 +53,12 @@ pub const CCF: &str = "ccf";
 pub const WEIGHT: &str = "__weight";
 /// The column of the model matrices the folds are stratified on (`train.stratify`'s values).
 pub const STRATUM: &str = "__stratum";
+/// The column of the model matrices holding each row's day relative to the training window's
+/// first day (`features.periods`): negative days are the validation folds' history.
+pub const DAY: &str = "__day";
+/// The column of the model matrices holding each row's card as its rank among the cards
+/// (`features.periods.card`): card precision counts cards, and blocked cards leave the test.
+pub const CARD: &str = "__card";
 /// Scoring output of a loss bundle with a book: exposure at default.
 pub const EAD: &str = "ead";
 /// Scoring output of a loss bundle with a book: 12-month expected loss, PD x LGD x EAD.

@@ -93,6 +93,83 @@ pub fn prequential(times: &[f64], spec: &Prequential, file: &str, column: &str) 
     Ok(out)
 }
 
+/// The time-aware validation of a task on time-ordered events (fraud detection), as
+/// `features.periods` declares it, in days: the model learns from a training window, waits out
+/// the delay while labels arrive, and is tested on the window after it. Days count from the
+/// first day of the training window (day 0); earlier days are the history the prequential
+/// validation folds learn from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Periods {
+    /// First day of the training window, as days since 1970-01-01.
+    pub start: i32,
+    /// Days in the training window.
+    pub train_days: u32,
+    /// Days between the training and test windows (labels not yet known).
+    pub delay_days: u32,
+    /// Days in the test window, and in each validation window.
+    pub test_days: u32,
+    /// Prequential validation folds before the test window, for model selection.
+    pub validation_folds: u32,
+}
+
+impl Periods {
+    /// First day of the test window (relative to the training start).
+    pub fn test_start(&self) -> i64 {
+        i64::from(self.train_days) + i64::from(self.delay_days)
+    }
+
+    /// First day (relative) any validation fold learns from: the history the training matrix
+    /// holds before day 0.
+    pub fn history_start(&self) -> i64 {
+        -(i64::from(self.delay_days) + i64::from(self.test_days) * i64::from(self.validation_folds))
+    }
+
+    /// The prequential folds over relative days: fold 0 validates on the last `test_days` of
+    /// the training window and learns from the `train_days` that end `delay_days` before them;
+    /// fold `i` is `i` validation windows earlier.
+    pub fn validation(&self) -> Prequential {
+        let (train, delay, test) = (
+            f64::from(self.train_days),
+            f64::from(self.delay_days),
+            f64::from(self.test_days),
+        );
+        Prequential {
+            train_start: train - test - delay - train,
+            train_len: train,
+            delay,
+            valid_len: test,
+            folds: self.validation_folds as usize,
+        }
+    }
+}
+
+/// Which of the scored rows `valid` (their whole days `day` and cards `card`) belong to cards
+/// already known to be compromised, in the fraud team's way: a card is known once it had a
+/// transaction labelled 1 (`y`) on a day from `train_start` up to `delay` days before the
+/// scored row's day (labels arrive that late; the day the row's own label would arrive is not
+/// included). Such rows are taken out of a test window: the card is blocked already.
+pub fn known_compromised(
+    day: &[f64],
+    card: &[f64],
+    y: &[f64],
+    train_start: f64,
+    delay: f64,
+    valid: &[usize],
+) -> Vec<bool> {
+    // The first day each card was labelled compromised, from the training start on.
+    let mut first: std::collections::BTreeMap<u64, f64> = std::collections::BTreeMap::new();
+    for i in 0..day.len() {
+        if y[i] > 0.5 && day[i] >= train_start {
+            let e = first.entry(card[i].to_bits()).or_insert(day[i]);
+            *e = e.min(day[i]);
+        }
+    }
+    valid
+        .iter()
+        .map(|&r| first.get(&card[r].to_bits()).is_some_and(|&d| d < day[r] - delay))
+        .collect()
+}
+
 /// Cross-validation folds in `0..k` for a task's target `y`: stratified for a binary target,
 /// plain for a continuous one or none.
 pub fn folds(target: Target, y: &[f64], k: usize, rng: &mut Rng) -> Vec<usize> {
@@ -207,6 +284,33 @@ mod tests {
             f.valid.iter().for_each(|&i| scored[i] += 1);
         }
         assert!(scored.iter().all(|c| *c == 1));
+    }
+
+    #[test]
+    fn periods_put_validation_before_the_test_window_and_know_cards_with_the_delay() {
+        // The fraud handbook's layout: 7 days each, 4 folds; fold 0 learns from days -14..-8
+        // and validates on days 0..6, the training window itself; the test starts on day 14.
+        let p = Periods {
+            start: 0,
+            train_days: 7,
+            delay_days: 7,
+            test_days: 7,
+            validation_folds: 4,
+        };
+        assert_eq!((p.test_start(), p.history_start()), (14, -35));
+        let v = p.validation();
+        assert_eq!(
+            (v.train_start, v.train_len, v.delay, v.valid_len, v.folds),
+            (-14.0, 7.0, 7.0, 7.0, 4)
+        );
+        // Card 1 defrauded on day 2 (train), card 2 on day 9 (delay), card 3 on day -3
+        // (before training: unknown to the fraud team's list).
+        let day = [2.0, 9.0, -3.0, 14.0, 14.0, 14.0, 16.0, 17.0];
+        let card = [1.0, 2.0, 3.0, 1.0, 2.0, 3.0, 2.0, 2.0];
+        let y = [1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+        let known = known_compromised(&day, &card, &y, 0.0, 7.0, &[3, 4, 5, 6, 7]);
+        // Day 14 knows labels of days before 7; day 16 those before 9; day 17 before 10.
+        assert_eq!(known, [true, false, false, false, true]);
     }
 
     #[test]

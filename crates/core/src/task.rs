@@ -17,6 +17,9 @@ pub enum Task {
     /// Loss prediction: the loss given default of a loan, a share of its exposure in [0, 1],
     /// learnt from the defaulted loans' realised LGD.
     LossPrediction,
+    /// Fraud detection: the probability that a card transaction is fraudulent, learnt from
+    /// labels that arrive late, on features of each card's and terminal's recent history.
+    FraudDetection,
 }
 
 /// What a task learns from.
@@ -44,11 +47,12 @@ impl Target {
 
 impl Task {
     /// Every task this version runs.
-    pub const ALL: [Task; 4] = [
+    pub const ALL: [Task; 5] = [
         Task::CreditScoring,
         Task::DefaultPrediction,
         Task::AnomalyDetection,
         Task::LossPrediction,
+        Task::FraudDetection,
     ];
 
     /// The name `task:` uses.
@@ -58,13 +62,20 @@ impl Task {
             Task::DefaultPrediction => "default_prediction",
             Task::AnomalyDetection => "anomaly_detection",
             Task::LossPrediction => "loss_prediction",
+            Task::FraudDetection => "fraud_detection",
         }
+    }
+
+    /// Whether rows are events in time by entity (cards, terminals): the task's features
+    /// look back over each entity's history and its validation respects time and label delay.
+    pub fn time_ordered(self) -> bool {
+        self == Task::FraudDetection
     }
 
     /// The kind of target the task learns from.
     pub fn target(self) -> Target {
         match self {
-            Task::CreditScoring | Task::DefaultPrediction => Target::Binary,
+            Task::CreditScoring | Task::DefaultPrediction | Task::FraudDetection => Target::Binary,
             Task::AnomalyDetection => Target::None,
             Task::LossPrediction => Target::Continuous,
         }
@@ -91,6 +102,8 @@ mod tests {
         assert_eq!(Task::DefaultPrediction.target(), Target::Binary);
         assert_eq!(Task::AnomalyDetection.target(), Target::None);
         assert_eq!(Task::LossPrediction.target(), Target::Continuous);
+        assert_eq!(Task::FraudDetection.target(), Target::Binary);
+        assert!(Task::FraudDetection.time_ordered() && !Task::DefaultPrediction.time_ordered());
         assert!(serde_json::from_str::<Task>("\"fraud\"").is_err());
     }
 }

@@ -71,15 +71,26 @@ const BOOK_PARQUET: &str = "evaluate/book.parquet";
 
 /// Writes `reference.json` (the training rows' score and feature distributions) into the bundle
 /// and seals it again.
-fn write_reference(scorer: &Scorer, train: &riskpipe_core::Frame, bundle: &Path) -> Result<()> {
+fn write_reference(scorer: &Scorer, raw: &riskpipe_core::Frame, train: &[usize], bundle: &Path) -> Result<()> {
     use riskpipe_scoring::drift::{REFERENCE_FILE, Reference};
     let file = "ingest/data.parquet (training rows)";
-    let scored = scorer.score_with(train, 0, file, false)?;
+    // Window features look back over earlier rows: events are scored with all their history.
+    let (scored, masked) = if scorer.info.events.is_some() {
+        (
+            scorer.score_with(raw, 0, file, false)?.take(train),
+            scorer.masked_inputs(raw, file)?.take(train),
+        )
+    } else {
+        let rows = raw.take(train);
+        (
+            scorer.score_with(&rows, 0, file, false)?,
+            scorer.masked_inputs(&rows, file)?,
+        )
+    };
     let name = scorer.output_names()[1].clone();
     let scores = scored
         .number(&name)
         .ok_or_else(|| Error::Internal(format!("the scorer wrote no `{name}`")))?;
-    let masked = scorer.masked_inputs(train, file)?;
     write_json(
         &bundle.join(REFERENCE_FILE),
         &Reference::fit(&name, scores, &masked, &scorer.transform),
@@ -146,7 +157,19 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
         Some(_) => Some(read_json(&inputs.artifact("train/scorecard.json")?)?),
         None => None,
     };
-    let mut needed: Vec<String> = transform.features.iter().map(|f| f.name.clone()).collect();
+    // Window features are computed from raw events: the bundle reads those columns instead.
+    let derived: Vec<String> = transform.events.iter().flat_map(|e| e.feature_names()).collect();
+    let mut needed: Vec<String> = transform
+        .features
+        .iter()
+        .map(|f| f.name.clone())
+        .filter(|n| !derived.contains(n))
+        .collect();
+    for c in transform.events.iter().flat_map(|e| e.inputs()) {
+        if !needed.contains(&c) {
+            needed.push(c);
+        }
+    }
     if let Some(id) = &schema.id {
         if !needed.contains(id) {
             needed.insert(0, id.clone());
@@ -186,6 +209,7 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
             riskpipe_models::Output::AnomalyScore => Some(flag_threshold(inputs, &selection.selected)?),
             _ => None,
         },
+        events: transform.events.clone(),
     };
     // The selected model's PD calibration, when the train stage fitted one.
     let calibration: Option<Calibrator> = match inputs.optional("train/calibration.json") {
@@ -232,10 +256,14 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
         Some(riskpipe_core::Column::Text(v)) => (0..v.len()).filter(|&i| v[i].as_deref() == Some("train")).collect(),
         _ => Vec::new(),
     };
-    write_reference(&scorer, &raw.take(&is_train), &bundle)?;
+    write_reference(&scorer, &raw, &is_train, &bundle)?;
     let scorer = Scorer::load(&bundle)?;
-    let test_raw = raw.take(&is_test);
-    let scored = scorer.score_with(&test_raw, 0, "ingest/data.parquet (test rows)", false)?;
+    // Window features look back over earlier rows: events are scored with all their history.
+    let scored = if scorer.info.events.is_some() {
+        scorer.score_with(&raw, 0, "ingest/data.parquet", false)?.take(&is_test)
+    } else {
+        scorer.score_with(&raw.take(&is_test), 0, "ingest/data.parquet (test rows)", false)?
+    };
     let preds = read_parquet(&inputs.artifact("evaluate/predictions.parquet")?)?;
     let column = if calibration.is_some() {
         "pd_calibrated".to_string()

@@ -55,6 +55,10 @@ pub struct MetricsFile {
     /// The selected model's PD calibration on the test rows, when the train stage fitted one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub calibration: Option<CalibrationMetrics>,
+    /// Fraud detection on events (`split: periods`): per model, average precision and card
+    /// precision per test day.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub fraud: BTreeMap<String, crate::fraud::FraudMetrics>,
 }
 
 /// Rank agreement of the rounded scorecard with the logistic model it comes from, on test rows.

@@ -23,6 +23,7 @@ mod anomaly_report;
 mod artifacts;
 mod config;
 mod figures;
+mod fraud;
 mod portfolio;
 mod portfolio_report;
 mod predict;

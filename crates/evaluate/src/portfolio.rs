@@ -63,6 +63,7 @@ fn scorer(spec: &BookSpec, inputs: &StageInputs, selected: &str, pipeline: &str)
         reason_codes: 0,
         scaling: None,
         flag_threshold: None,
+        events: None,
     };
     Scorer::assemble(info, plan, transform, model, None, None, Some(book))
 }

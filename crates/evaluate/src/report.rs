@@ -212,6 +212,7 @@ pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
     );
     section_run_header(&mut s, m, f);
     section_comparison(&mut s, m, f);
+    crate::fraud::section(&mut s, &m.fraud, &m.selected_model);
     section_curves(&mut s, m, f);
     section_deciles_and_threshold(&mut s, m, f);
     section_stability(&mut s, m, f);

@@ -191,6 +191,7 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
     let mut pr_curves = Vec::new();
     let mut scores: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
     let mut loaded: BTreeMap<String, Model> = BTreeMap::new();
+    let mut fraud = BTreeMap::new();
     for name in selection.cv_auc.keys() {
         let (model, ptr, pte) = crate::predict::predict_parts(inputs, name, &train, &test, "a PD")?;
         let threshold = params.threshold.choose(ytr, &ptr);
@@ -210,6 +211,9 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
             format!("{}{name}", riskpipe_core::names::PREDICTION_PREFIX),
             Column::Number(pte.clone()),
         );
+        if let Some(f) = crate::fraud::fraud_metrics(&test, yte, &pte) {
+            fraud.insert(name.clone(), f);
+        }
         scores.insert(name.clone(), (ptr, pte));
         loaded.insert(name.clone(), model);
     }
@@ -252,6 +256,7 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
         selected_model: selection.selected.clone(),
         models,
         oracle,
+        fraud,
     };
     write_json(&out.join("metrics.json"), &metrics)?;
     write_parquet(&out.join("predictions.parquet"), &preds)?;

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use riskpipe_core::{Error, Target};
 
 use crate::derived::{ReductionConfig, resolve_anomaly_scores};
+use crate::events::{PeriodsConfig, PeriodsParams, WindowsConfig, WindowsParams};
 use crate::transform::{CategoryEncoding, Scaling};
 use riskpipe_models::Keep;
 
@@ -19,6 +20,9 @@ pub enum SplitKind {
     Stratified,
     /// Out of time: the latest rows by `time_column` are the test set.
     Time,
+    /// Time-aware, for events: a training window (with the history its validation folds learn
+    /// from), a delay while labels arrive, a test window (`features.periods`).
+    Periods,
 }
 
 /// The `binning:` sub-section, as written.
@@ -86,6 +90,10 @@ pub struct FeaturesConfig {
     pub reduction: Option<ReductionConfig>,
     /// Detectors whose scores become feature columns (a task with a target).
     pub anomaly_scores: Option<Vec<String>>,
+    /// Window aggregates per entity over `time_column` (events such as card transactions).
+    pub windows: Option<WindowsConfig>,
+    /// The windows of `split: periods`.
+    pub periods: Option<PeriodsConfig>,
 }
 
 /// The `selection:` sub-section, as written.
@@ -172,6 +180,12 @@ pub struct FeaturesParams {
     /// the matrices as [`riskpipe_core::names::STRATUM`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stratify: Option<String>,
+    /// Window aggregates per entity over the time column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub windows: Option<WindowsParams>,
+    /// The windows of `split: periods`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub periods: Option<PeriodsParams>,
 }
 
 fn is_robust(s: &Scaling) -> bool {
@@ -223,6 +237,29 @@ impl FeaturesConfig {
                 "`split: time` needs `time_column: DATE_COLUMN`",
             ));
         }
+        if (split == SplitKind::Periods || self.windows.is_some()) && self.time_column.is_none() {
+            errs.push(Error::config(
+                file,
+                "features.time_column",
+                "`split: periods` and `windows` need `time_column: TIMESTAMP_COLUMN`",
+            ));
+        }
+        if (split == SplitKind::Periods) != self.periods.is_some() {
+            errs.push(Error::config(
+                file,
+                "features.periods",
+                "`split: periods` and the `periods:` section go together",
+            ));
+        }
+        if split == SplitKind::Periods && self.test_fraction.is_some() {
+            errs.push(Error::config(
+                file,
+                "features.test_fraction",
+                "does not apply to `split: periods`: `periods.test_days` sets the test window",
+            ));
+        }
+        let windows = self.windows.map(|w| w.resolve(file, &mut errs));
+        let periods = self.periods.map(|p| p.resolve(file, &mut errs));
         let cap_lower = self.cap_lower.unwrap_or(0.01);
         let cap_upper = self.cap_upper.unwrap_or(0.99);
         if !(0.0..0.5).contains(&cap_lower) || !(0.5..=1.0).contains(&cap_upper) {
@@ -327,6 +364,8 @@ impl FeaturesConfig {
             anomaly_scores,
             weight: None,
             stratify: None,
+            windows,
+            periods,
             target: Target::Binary,
             split,
             test_fraction,

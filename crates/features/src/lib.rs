@@ -40,6 +40,7 @@
 
 mod config;
 mod derived;
+pub mod events;
 mod run;
 mod transform;
 pub mod window;

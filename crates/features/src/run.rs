@@ -21,6 +21,7 @@ fn y_of(f: &Frame, target: &Option<String>) -> Vec<f64> {
 }
 
 use crate::config::{BinningMethod, FeaturesParams, SplitKind};
+use crate::events::{Part, PeriodSplit, event_features, split_periods, timestamps};
 use crate::transform::{FitSpec, Transform, WOE_PREFIX};
 use riskpipe_scorecard::{Binner, QuantileBinner};
 use riskpipe_scorecard::{Decision, select};
@@ -64,6 +65,12 @@ pub struct FeaturesReport {
     /// did not default have no LGD).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub without_target: u64,
+    /// Under `split: periods`: the rows in neither part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub periods: Option<PeriodsReport>,
+    /// The columns `features.windows` added (flags and window aggregates).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub window_features: Vec<String>,
     /// Positive share on train and test.
     pub positive_rate: BTreeMap<String, f64>,
     /// Features sorted by IV, highest first.
@@ -73,6 +80,60 @@ pub struct FeaturesReport {
     /// The scorecard's feature selection: every feature, kept or dropped and why (by IV).
     #[serde(default)]
     pub selection: Vec<Decision>,
+}
+
+/// Rows `split: periods` leaves out of both parts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PeriodsReport {
+    /// Rows in the label delay or outside the periods.
+    pub delay_or_outside_rows: u64,
+    /// Test rows of cards already known compromised (blocked before their day).
+    pub known_card_rows: u64,
+}
+
+/// What the event sections made of the rows.
+struct EventSplit {
+    /// The added columns.
+    names: Vec<String>,
+    /// The time-aware split, under `split: periods`.
+    split: Option<PeriodSplit>,
+}
+
+/// Under `features.windows` and `split: periods`: reads the timestamps, adds the flags and
+/// window aggregates to `frame` (a name the data has already is an error), and splits by the
+/// periods.
+fn event_columns(
+    frame: &mut Frame,
+    params: &FeaturesParams,
+    target: Option<&str>,
+    y: &[f64],
+    file: &str,
+) -> Result<Option<EventSplit>> {
+    if params.windows.is_none() && params.periods.is_none() {
+        return Ok(None);
+    }
+    let time = params.time_column.as_deref().unwrap_or_default();
+    let seconds = timestamps(frame, time, file)?;
+    let mut names = Vec::new();
+    if let Some(w) = &params.windows {
+        for (name, col) in event_features(frame, &seconds, w, target, file)? {
+            if frame.get(&name).is_some() {
+                return Err(Error::data(
+                    file,
+                    None,
+                    Some(&name),
+                    "`features.windows` adds a column of this name; rename the column in the data",
+                ));
+            }
+            names.push(name.clone());
+            frame.push(name, col);
+        }
+    }
+    let split = match &params.periods {
+        Some(p) => Some(split_periods(frame, &seconds, y, p, file)?),
+        None => None,
+    };
+    Ok(Some(EventSplit { names, split }))
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -91,12 +152,14 @@ pub fn inputs(_params: &FeaturesParams) -> Vec<Input> {
 /// `transform.json`, `report.json`.
 pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<StageReport> {
     let src = inputs.artifact("privacy/data.parquet")?;
-    let frame = read_parquet(&src)?;
+    let mut frame = read_parquet(&src)?;
     let schema: SchemaView = read_json(&inputs.artifact("ingest/schema.json")?)?;
     let file = src.display().to_string();
     // The column carried beside the features: the target, or a label that only evaluates (it
     // decides nothing here: not the split, not a fitted value).
     let (outcome, target, y) = outcome_columns(&frame, &schema, &file)?;
+    // Events in time: window aggregates join the columns, and the periods split the rows.
+    let events = event_columns(&mut frame, params, target.as_deref(), &y, &file)?;
     // A continuous target (loss prediction's realised LGD) exists for some rows only, the
     // defaulted loans: the matrices hold those.
     let all_rows = frame.rows();
@@ -113,10 +176,22 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
     // Which columns are features.
     let (columns, excluded) = choose_columns(&frame, &schema, params, &file)?;
 
-    // Split before any fitting.
-    let is_test = split_rows(&frame, &y, params, &file)?;
-    let train_idx: Vec<usize> = (0..frame.rows()).filter(|&i| !is_test[i]).collect();
-    let test_idx: Vec<usize> = (0..frame.rows()).filter(|&i| is_test[i]).collect();
+    // Split before any fitting: a row is test (true), train (false), or in neither part (the
+    // label delay, days outside the periods, cards already blocked).
+    let is_test: Vec<Option<bool>> = match &events {
+        Some(EventSplit { split: Some(s), .. }) => s
+            .part
+            .iter()
+            .map(|p| match p {
+                Part::Train => Some(false),
+                Part::Test => Some(true),
+                Part::None => None,
+            })
+            .collect(),
+        _ => split_rows(&frame, &y, params, &file)?.into_iter().map(Some).collect(),
+    };
+    let train_idx: Vec<usize> = (0..frame.rows()).filter(|&i| is_test[i] == Some(false)).collect();
+    let test_idx: Vec<usize> = (0..frame.rows()).filter(|&i| is_test[i] == Some(true)).collect();
     let train = frame.take(&train_idx);
     let test = frame.take(&test_idx);
     check_parts(
@@ -179,7 +254,16 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
     let mut split = Frame::new();
     let mut part: Vec<Option<String>> = is_test
         .iter()
-        .map(|t| Some(if *t { "test" } else { "train" }.to_string()))
+        .map(|t| {
+            Some(
+                match t {
+                    Some(true) => "test",
+                    Some(false) => "train",
+                    None => "none",
+                }
+                .to_string(),
+            )
+        })
         .collect();
     match &kept {
         Some(keep) => {
@@ -200,7 +284,7 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
     let mut rows_out = 0;
     let mut rates = BTreeMap::new();
     let mut decisions = Vec::new();
-    for (part, f) in [("train", &train), ("test", &test)] {
+    for (part, f, idx) in [("train", &train, &train_idx), ("test", &test, &test_idx)] {
         let x = transform.apply(f, &file)?;
         if part == "train" && spec.woe.is_some() {
             // Selection for the scorecard, on the training WoE columns.
@@ -227,6 +311,16 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
         if let Some(s) = &params.stratify {
             m.push(riskpipe_core::names::STRATUM, Column::Number(stratum(f, s, &file)?));
         }
+        if let Some(EventSplit { split: Some(s), .. }) = &events {
+            m.push(
+                riskpipe_core::names::DAY,
+                Column::Number(idx.iter().map(|&i| s.day[i]).collect()),
+            );
+            m.push(
+                riskpipe_core::names::CARD,
+                Column::Number(idx.iter().map(|&i| s.card[i]).collect()),
+            );
+        }
         if let Some(c) = &outcome {
             m.push(c.clone(), f.get(c).expect("outcome").clone());
             // A continuous target has no positive share (its mean goes in the report below).
@@ -247,6 +341,12 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
         }
         rows_out += write_parquet(&out.join(format!("{part}.parquet")), &m)?;
     }
+    transform.periods = params.periods.as_ref().map(|p| p.periods);
+    transform.events = params.windows.as_ref().map(|w| crate::events::EventSpec {
+        time_column: params.time_column.clone().unwrap_or_default(),
+        label: target.clone(),
+        windows: w.clone(),
+    });
     write_json(&out.join("transform.json"), &transform)?;
 
     let feats = summaries(&transform, &train);
@@ -258,6 +358,11 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
         train_rows: train.rows() as u64,
         test_rows: test.rows() as u64,
         without_target,
+        periods: events.as_ref().and_then(|e| e.split.as_ref()).map(|s| PeriodsReport {
+            delay_or_outside_rows: s.part.iter().filter(|p| **p == Part::None).count() as u64 - s.known_card_rows,
+            known_card_rows: s.known_card_rows,
+        }),
+        window_features: events.map(|e| e.names).unwrap_or_default(),
         positive_rate: rates,
         features: feats,
         excluded,
@@ -425,6 +530,15 @@ fn choose_columns(
             Some("row number".to_string())
         } else if params.exclude.iter().any(|e| e == name) {
             Some("listed in features.exclude".to_string())
+        } else if params.windows.is_some() && params.time_column.as_deref() == Some(name) {
+            Some("time column of the window features".to_string())
+        } else if params
+            .windows
+            .as_ref()
+            .is_some_and(|w| w.entities.iter().any(|e| e.column == name))
+            || params.periods.as_ref().is_some_and(|p| p.card == name)
+        {
+            Some("entity column of the window features or periods (an identifier)".to_string())
         } else {
             match col {
                 Column::Date(_) => Some("date column (use it for `split: time`)".to_string()),
@@ -470,6 +584,7 @@ fn split_rows(frame: &Frame, y: &[f64], params: &FeaturesParams, file: &str) -> 
             params.test_fraction,
             &mut Rng::derive(params.seed, "features.split"),
         ),
+        SplitKind::Periods => return Err(Error::Internal("`split: periods` splits with its windows".into())),
         SplitKind::Time => {
             let tc = params.time_column.as_deref().unwrap_or_default();
             let Some(Column::Date(d)) = frame.get(tc) else {

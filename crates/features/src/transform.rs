@@ -223,6 +223,13 @@ pub struct Transform {
     /// Columns derived from the matrix: principal components and anomaly scores.
     #[serde(default, skip_serializing_if = "Derived::is_empty")]
     pub derived: Derived,
+    /// The time-aware split's windows (`split: periods`), for the train stage's validation
+    /// folds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub periods: Option<riskpipe_core::split::Periods>,
+    /// The window features (`features.windows`), which scoring computes from raw events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<crate::events::EventSpec>,
 }
 
 /// The `q` quantile of `v` (linear between order statistics), by selection: `v` is reordered,
@@ -344,6 +351,8 @@ impl Transform {
             woe_features,
             scaled_features,
             derived: Derived::default(),
+            periods: None,
+            events: None,
         })
     }
 

@@ -24,6 +24,12 @@ pub struct IngestConfig {
     pub seed: Option<u64>,
     /// Share of planted anomalies (with `synth: accounts`; default 0.02).
     pub anomaly_rate: Option<f64>,
+    /// Customers (cards) to generate (with `synth: transactions`; default 5,000).
+    pub customers: Option<u64>,
+    /// Terminals to generate (with `synth: transactions`; default 10,000).
+    pub terminals: Option<u64>,
+    /// Days of transactions from 2018-04-01 (with `synth: transactions`; default 183).
+    pub days: Option<u32>,
     /// The target column.
     pub target: Option<String>,
     /// A 0/1 column used only to evaluate a task without a target (never a feature, never
@@ -77,6 +83,17 @@ pub enum Source {
         seed: u64,
         /// Share of planted anomalies.
         anomaly_rate: f64,
+    },
+    /// The card-transaction generator (fraud scenarios).
+    SynthTransactions {
+        /// Customers.
+        customers: u64,
+        /// Terminals.
+        terminals: u64,
+        /// Days.
+        days: u32,
+        /// Seed.
+        seed: u64,
     },
 }
 
@@ -152,7 +169,7 @@ impl IngestConfig {
                 errs.push(Error::config(
                     file,
                     "data",
-                    "missing `path` (a CSV or Parquet file) or `synth: loans` / `synth: accounts`",
+                    "missing `path` (a CSV or Parquet file) or `synth: loans` / `loss` / `accounts` / `transactions`",
                 ));
                 None
             }
@@ -170,6 +187,27 @@ impl IngestConfig {
         };
         if self.path.is_some() && (self.rows.is_some() || self.seed.is_some()) {
             errs.push(Error::config(file, "data", "`rows` and `seed` apply only with `synth`"));
+        }
+        let transactions = matches!(source, Some(Source::SynthTransactions { .. }));
+        for (set, key) in [
+            (self.customers.is_some(), "customers"),
+            (self.terminals.is_some(), "terminals"),
+            (self.days.is_some(), "days"),
+        ] {
+            if set && !transactions {
+                errs.push(Error::config(
+                    file,
+                    format!("data.{key}"),
+                    "applies only with `synth: transactions`",
+                ));
+            }
+        }
+        if transactions && self.rows.is_some() {
+            errs.push(Error::config(
+                file,
+                "data.rows",
+                "does not apply to `synth: transactions`: `customers`, `terminals` and `days` set its size",
+            ));
         }
         if self.anomaly_rate.is_some() && !matches!(source, Some(Source::SynthAccounts { .. })) {
             errs.push(Error::config(
@@ -190,6 +228,7 @@ impl IngestConfig {
             (None, Some(Source::SynthLoans { .. })) => Some("id".to_string()),
             (None, Some(Source::SynthLoss { .. })) => Some("loan_id".to_string()),
             (None, Some(Source::SynthAccounts { .. })) => Some("account_id".to_string()),
+            (None, Some(Source::SynthTransactions { .. })) => Some("TRANSACTION_ID".to_string()),
             _ => None,
         };
         for (key, other) in [("data.target", &target), ("data.label", &label)] {
@@ -269,6 +308,28 @@ impl IngestConfig {
         match name {
             "loans" => Some(Source::SynthLoans { rows, seed }),
             "loss" => Some(Source::SynthLoss { rows, seed }),
+            "transactions" => {
+                let d = riskpipe_synth::TransactionParams::default();
+                let customers = self.customers.unwrap_or(d.customers as u64);
+                let terminals = self.terminals.unwrap_or(d.terminals as u64);
+                let days = self.days.unwrap_or(d.days);
+                for (v, key) in [
+                    (customers, "customers"),
+                    (terminals, "terminals"),
+                    (u64::from(days), "days"),
+                ] {
+                    if v == 0 {
+                        errs.push(Error::config(file, format!("data.{key}"), "must be at least 1"));
+                        return None;
+                    }
+                }
+                Some(Source::SynthTransactions {
+                    customers,
+                    terminals,
+                    days,
+                    seed,
+                })
+            }
             "accounts" => {
                 let anomaly_rate = self.anomaly_rate.unwrap_or(0.02);
                 if !(anomaly_rate > 0.0 && anomaly_rate < 0.5) {
@@ -289,7 +350,7 @@ impl IngestConfig {
                 errs.push(Error::config(
                     file,
                     "data.synth",
-                    format!("unknown generator `{other}`, expected `loans`, `loss` or `accounts`"),
+                    format!("unknown generator `{other}`, expected `loans`, `loss`, `accounts` or `transactions`"),
                 ));
                 None
             }
@@ -360,6 +421,7 @@ impl IngestConfig {
                 let target = match (&self.target, source) {
                     (Some(t), _) => Some(t.clone()),
                     (None, Some(Source::SynthLoans { .. })) => Some(riskpipe_synth::TARGET.to_string()),
+                    (None, Some(Source::SynthTransactions { .. })) => Some(riskpipe_synth::TX_FRAUD.to_string()),
                     // A loss task derives its target from the `loss:` keys.
                     (None, _) if kind == Target::Continuous => None,
                     (None, _) => {

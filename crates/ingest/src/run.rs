@@ -94,7 +94,10 @@ pub struct TargetSummary {
 pub fn inputs(params: &IngestParams) -> Vec<Input> {
     match &params.source {
         Source::Csv { path } | Source::Parquet { path } => vec![Input::External(path.into(), "data.path")],
-        Source::SynthLoans { .. } | Source::SynthLoss { .. } | Source::SynthAccounts { .. } => vec![],
+        Source::SynthLoans { .. }
+        | Source::SynthLoss { .. }
+        | Source::SynthAccounts { .. }
+        | Source::SynthTransactions { .. } => vec![],
     }
 }
 
@@ -143,6 +146,27 @@ pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<S
                 f,
                 format!("synth:accounts(rows={rows}, seed={seed}, anomaly_rate={anomaly_rate})"),
                 Some(book.truth),
+            )
+        }
+        Source::SynthTransactions {
+            customers,
+            terminals,
+            days,
+            seed,
+        } => {
+            let params = riskpipe_synth::TransactionParams {
+                customers: *customers as usize,
+                terminals: *terminals as usize,
+                days: *days,
+                seed: *seed,
+            };
+            let (data, truth): (Vec<_>, Vec<_>) = riskpipe_synth::transactions(params).unzip();
+            let mut f = riskpipe_core::io::concat(data);
+            f.push(SOURCE_ROW, Column::Number((0..f.rows()).map(|i| i as f64).collect()));
+            (
+                f,
+                format!("synth:transactions(customers={customers}, terminals={terminals}, days={days}, seed={seed})"),
+                Some(riskpipe_core::io::concat(truth)),
             )
         }
     };
@@ -265,6 +289,18 @@ pub fn run(params: &IngestParams, _inputs: &StageInputs, out: &Path) -> Result<S
             "rows": rows,
             "seed": seed,
             "anomaly_rate": anomaly_rate,
+        }),
+        Source::SynthTransactions {
+            customers,
+            terminals,
+            days,
+            seed,
+        } => serde_json::json!({
+            "generator": "transactions",
+            "customers": customers,
+            "terminals": terminals,
+            "days": days,
+            "seed": seed,
         }),
     };
     write_json(&out.join("source.json"), &source)?;

@@ -492,6 +492,7 @@ impl Scorer {
     /// alone, transform, model and points, as `bench/score_speed.sh` times it. Without reason
     /// codes only the model's own input columns are computed.
     pub fn score_masked(&self, masked: Frame, first_row: u64, file: &str, explain: bool) -> Result<Frame> {
+        let masked = self.with_events(masked, file)?;
         if self.is_detector() {
             let x = self.transform.apply(&masked, file)?;
             return self.score_anomalies(&x, &masked, first_row, file, explain);
@@ -509,13 +510,51 @@ impl Scorer {
     pub fn masked_inputs(&self, raw: &Frame, file: &str) -> Result<Frame> {
         self.check_inputs(raw, file)?;
         let masked = riskpipe_privacy::apply(&self.plan, raw, self.key.as_deref(), file)?;
+        let masked = self.with_events(masked, file)?;
         let mut out = Frame::new();
-        for c in &self.info.inputs {
-            if let Some(col) = masked.get(&c.name) {
-                out.push(c.name.clone(), col.clone());
+        let events = self
+            .info
+            .events
+            .iter()
+            .flat_map(riskpipe_features::events::EventSpec::feature_names);
+        for name in self.info.inputs.iter().map(|c| c.name.clone()).chain(events) {
+            if let Some(col) = masked.get(&name) {
+                out.push(name, col.clone());
             }
         }
         Ok(out)
+    }
+
+    /// `masked` with the bundle's window features added, when it has any: computed over the
+    /// rows given, in the order given (the batch holds the history the windows look back on).
+    fn with_events(&self, mut masked: Frame, file: &str) -> Result<Frame> {
+        let Some(spec) = &self.info.events else {
+            return Ok(masked);
+        };
+        let seconds = riskpipe_features::events::timestamps(&masked, &spec.time_column, file)?;
+        // A label not yet known counts as genuine.
+        let mut labelled = Frame::new();
+        let frame = match &spec.label {
+            Some(l) => {
+                for (n, c) in masked.iter() {
+                    let c = match c {
+                        riskpipe_core::Column::Number(v) if n == l => {
+                            riskpipe_core::Column::Number(v.iter().map(|x| if x.is_nan() { 0.0 } else { *x }).collect())
+                        }
+                        c => c.clone(),
+                    };
+                    labelled.push(n, c);
+                }
+                &labelled
+            }
+            None => &masked,
+        };
+        let cols =
+            riskpipe_features::events::event_features(frame, &seconds, &spec.windows, spec.label.as_deref(), file)?;
+        for (n, c) in cols {
+            masked.push(n, c);
+        }
+        Ok(masked)
     }
 
     /// What the masked rows (from [`Scorer::masked_inputs`]) hold that training never saw.

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use riskpipe_core::ColumnKind;
 use riskpipe_features::ScorecardParams;
+pub use riskpipe_features::events::EventSpec;
 
 /// A raw input column the bundle needs.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -39,4 +40,8 @@ pub struct BundleInfo {
     /// training rows by the evaluate stage).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flag_threshold: Option<f64>,
+    /// Events in time (fraud): the window features the scorer computes from the rows it is
+    /// given, before the transform.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<EventSpec>,
 }

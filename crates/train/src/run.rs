@@ -7,7 +7,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use riskpipe_core::io::{read_json, read_parquet, write_json, write_parquet};
-use riskpipe_core::split::{Fold, folds, kfold};
+use riskpipe_core::split::{Fold, Periods, folds, kfold, known_compromised, prequential};
 use riskpipe_core::stage::{Input, StageInputs, StageReport};
 use riskpipe_core::{Column, Error, Frame, Result, Rng};
 use riskpipe_metrics::Metric;
@@ -63,6 +63,9 @@ struct TransformColumns {
     /// Each feature's binning, for the scorecard.
     #[serde(flatten)]
     binnings: Binnings,
+    /// The time-aware split's windows (`split: periods`): validation folds over time.
+    #[serde(default)]
+    periods: Option<Periods>,
 }
 
 /// The files the stage reads.
@@ -307,14 +310,31 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
         ),
         None => None,
     };
-    let mut fold_rng = Rng::derive(params.seed, "train.folds");
-    let assignment = match stratum {
-        Some(s) => riskpipe_core::split::stratified_folds(s, params.cv_folds, &mut fold_rng),
-        None => folds(params.target, &y, params.cv_folds, &mut fold_rng),
+    let (folds, final_rows) = match &cols.periods {
+        Some(p) => time_folds(&train, &y, p)?,
+        None => {
+            let mut fold_rng = Rng::derive(params.seed, "train.folds");
+            let assignment = match stratum {
+                Some(s) => riskpipe_core::split::stratified_folds(s, params.cv_folds, &mut fold_rng),
+                None => folds(params.target, &y, params.cv_folds, &mut fold_rng),
+            };
+            (kfold(&assignment, params.cv_folds), None)
+        }
     };
-    let folds = kfold(&assignment, params.cv_folds);
-    // Small data: leaf sizes above a fold's tenth would forbid any split.
-    let max_leaf = (y.len() / (10 * params.cv_folds)).max(1);
+    // Small data: leaf sizes above a tenth of a fold's training rows would forbid any split.
+    let max_leaf = (folds.iter().map(|f| f.train.len()).min().unwrap_or(0) / 10).max(1);
+    // The rows the chosen settings are refitted on: all, or under `split: periods` the
+    // training window (its history served the validation folds only).
+    let (fit_frame, fit_y, fit_w) = match &final_rows {
+        Some(rows) => (
+            std::borrow::Cow::Owned(train.take(rows)),
+            rows.iter().map(|&i| y[i]).collect::<Vec<f64>>(),
+            weights
+                .as_ref()
+                .map(|w| rows.iter().map(|&i| w[i]).collect::<Vec<f64>>()),
+        ),
+        None => (std::borrow::Cow::Borrowed(&train), y.clone(), weights.clone()),
+    };
     let candidates: Vec<(Family, Vec<Point>)> = params
         .models
         .iter()
@@ -360,9 +380,9 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
     let mut cv = BTreeMap::new();
     let mut cv_auc = BTreeMap::new();
     for (name, (s, grid, names)) in searches {
-        let x = feature_columns(&train, &names)?;
+        let x = feature_columns(&fit_frame, &names)?;
         let t0 = Instant::now();
-        let m = grid[s.best].1.fit_weighted(&names, &x, &y, weights.as_deref())?;
+        let m = grid[s.best].1.fit_weighted(&names, &x, &fit_y, fit_w.as_deref())?;
         timings.insert(format!("{name}.fit_secs"), t0.elapsed().as_secs_f64());
         write_json(&out.join(format!("{name}.json")), &m)?;
         // The scorecard is built once, here; evaluate and deploy read `scorecard.json`.
@@ -425,6 +445,33 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
         summary: format!("{summary}; selected {selected}"),
         timings,
     })
+}
+
+/// The prequential validation folds of `split: periods` over the matrix's day column, each
+/// fold's scored rows without the cards already known compromised then; and the training
+/// window's rows (day 0 on), which the chosen settings are refitted on.
+fn time_folds(train: &Frame, y: &[f64], p: &Periods) -> Result<(Vec<Fold>, Option<Vec<usize>>)> {
+    let column = |name: &str| {
+        train
+            .number(name)
+            .ok_or_else(|| Error::Internal(format!("train matrix has no `{name}` column")))
+    };
+    let (day, card) = (column(riskpipe_core::names::DAY)?, column(riskpipe_core::names::CARD)?);
+    let spec = p.validation();
+    let mut folds = prequential(day, &spec, "features/train.parquet", riskpipe_core::names::DAY).map_err(|e| {
+        Error::pipeline_key(
+            "features.periods.validation_folds",
+            format!("the data before the training window cannot hold the validation folds: {e}"),
+        )
+    })?;
+    for (i, f) in folds.iter_mut().enumerate() {
+        let start = spec.train_start - i as f64 * spec.valid_len;
+        let known = known_compromised(day, card, y, start, spec.delay, &f.valid);
+        let mut k = known.iter();
+        f.valid.retain(|_| !k.next().copied().unwrap_or(false));
+    }
+    let rows: Vec<usize> = (0..day.len()).filter(|&i| day[i] >= 0.0).collect();
+    Ok((folds, Some(rows)))
 }
 
 /// Features named in settings (boosting's monotone constraints) must be ones the model reads.
