@@ -4,6 +4,7 @@ run beside riskpipe on the same transactions (bench/fraud_peers.sh drives it).
   fraud_peers.py features IN.csv.gz OUT.parquet   pandas window features, timed (JSON on stdout)
   fraud_peers.py baseline FEATURES.parquet        depth-2 tree on the handbook's baseline week
   fraud_peers.py compare A.parquet B.parquet      largest difference per feature column
+  fraud_peers.py compare-matrix PANDAS.parquet M.parquet...   riskpipe's matrices against pandas
 
 Definitions (the handbook, chapter 3): per customer, count and mean amount over the last 1, 7 and
 30 days, current transaction included; per terminal, count and fraud share over the same windows
@@ -37,8 +38,8 @@ def customer_windows(tx):
     tx = tx.sort_values("TX_DATETIME")
     tx.index = tx.TX_DATETIME
     for w in WINDOWS:
-        total = tx["TX_AMOUNT"].rolling(f"{w}d").sum()
-        count = tx["TX_AMOUNT"].rolling(f"{w}d").count()
+        total = tx["TX_AMOUNT"].rolling(f"{w}D").sum()
+        count = tx["TX_AMOUNT"].rolling(f"{w}D").count()
         tx[f"CUSTOMER_ID_NB_TX_{w}DAY_WINDOW"] = list(count)
         tx[f"CUSTOMER_ID_AVG_AMOUNT_{w}DAY_WINDOW"] = list(total / count)
     tx.index = tx.TRANSACTION_ID
@@ -48,11 +49,11 @@ def customer_windows(tx):
 def terminal_windows(tx):
     tx = tx.sort_values("TX_DATETIME")
     tx.index = tx.TX_DATETIME
-    fraud_delay = tx["TX_FRAUD"].rolling(f"{DELAY}d").sum()
-    count_delay = tx["TX_FRAUD"].rolling(f"{DELAY}d").count()
+    fraud_delay = tx["TX_FRAUD"].rolling(f"{DELAY}D").sum()
+    count_delay = tx["TX_FRAUD"].rolling(f"{DELAY}D").count()
     for w in WINDOWS:
-        fraud = tx["TX_FRAUD"].rolling(f"{DELAY + w}d").sum() - fraud_delay
-        count = tx["TX_FRAUD"].rolling(f"{DELAY + w}d").count() - count_delay
+        fraud = tx["TX_FRAUD"].rolling(f"{DELAY + w}D").sum() - fraud_delay
+        count = tx["TX_FRAUD"].rolling(f"{DELAY + w}D").count() - count_delay
         tx[f"TERMINAL_ID_NB_TX_{w}DAY_WINDOW"] = list(count)
         tx[f"TERMINAL_ID_RISK_{w}DAY_WINDOW"] = list(fraud / count)
     tx.index = tx.TRANSACTION_ID
@@ -89,12 +90,12 @@ def train_test(df, start, train=7, delay=7, test=7):
     return train_df.sort_values("TRANSACTION_ID"), pd.concat(parts).sort_values("TRANSACTION_ID")
 
 
-def card_precision(pred, k=100):
+def card_precision(pred, k=100, kind="quicksort"):
     detected, daily = [], []
     for day in sorted(pred.TX_TIME_DAYS.unique()):
         d = pred[pred.TX_TIME_DAYS == day][["predictions", "CUSTOMER_ID", "TX_FRAUD"]]
         d = d[~d.CUSTOMER_ID.isin(detected)]
-        d = d.groupby("CUSTOMER_ID").max().sort_values(by="predictions", ascending=False).reset_index()
+        d = d.groupby("CUSTOMER_ID").max().sort_values(by="predictions", ascending=False, kind=kind).reset_index()
         top = d.head(k)
         found = list(top[top.TX_FRAUD == 1].CUSTOMER_ID)
         daily.append(len(found) / k)
@@ -120,8 +121,41 @@ def baseline(path):
         "auc": metrics.roc_auc_score(test_df.TX_FRAUD, test_df.predictions),
         "ap": metrics.average_precision_score(test_df.TX_FRAUD, test_df.predictions),
         "cp100": card_precision(test_df),
+        "cp100_stable": card_precision(test_df, kind="stable"),
         "tree": tree.export_text(clf, feature_names=FEATURES),
     }
+    print(json.dumps(out))
+
+
+def compare_matrix(pandas_path, train_path, test_path):
+    """riskpipe's train/test matrices (rows by TRANSACTION_ID) against pandas' features, each
+    differing row put down to its cause: a card with two transactions in one second (pandas
+    counts the rows up to the current one in file order, riskpipe all of that second), or a test
+    value outside the training rows' range, which the transform caps (`cap_upper: 1` is the
+    training maximum)."""
+    p = pd.read_parquet(pandas_path)
+    same_second = set(p[p.groupby(["CUSTOMER_ID", "TX_DATETIME"]).TRANSACTION_ID.transform("size") > 1].TRANSACTION_ID)
+    p = p.set_index("TRANSACTION_ID")
+    train = pd.read_parquet(train_path).set_index("row")
+    out = {"rows": 0, "rows_differing": 0, "same_second": 0, "capped": 0, "other": 0, "max_abs_diff": 0.0}
+    for r in [train, pd.read_parquet(test_path).set_index("row")]:
+        q = p.loc[r.index]
+        diff = np.zeros(len(r), dtype=bool)
+        capped = np.zeros(len(r), dtype=bool)
+        for c in FEATURES:
+            a, b = r[c].to_numpy(float), q[c].to_numpy(float)
+            d = np.abs(a - b) > 1e-9
+            diff |= d
+            lo, hi = train[c].min(), train[c].max()
+            capped |= d & (((a == hi) & (b > hi)) | ((a == lo) & (b < lo)))
+            out["max_abs_diff"] = max(out["max_abs_diff"], float(np.nanmax(np.abs(a - b))))
+        ids = r.index.to_numpy()
+        dup = np.array([i in same_second for i in ids])
+        out["rows"] += len(r)
+        out["rows_differing"] += int(diff.sum())
+        out["same_second"] += int((diff & dup).sum())
+        out["capped"] += int((diff & ~dup & capped).sum())
+        out["other"] += int((diff & ~dup & ~capped).sum())
     print(json.dumps(out))
 
 
@@ -141,6 +175,8 @@ if __name__ == "__main__":
         features(sys.argv[2], sys.argv[3])
     elif cmd == "baseline":
         baseline(sys.argv[2])
+    elif cmd == "compare-matrix":
+        compare_matrix(sys.argv[2], sys.argv[3], sys.argv[4])
     elif cmd == "compare":
         compare(sys.argv[2], sys.argv[3])
     else:

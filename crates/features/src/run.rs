@@ -159,7 +159,9 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
     // decides nothing here: not the split, not a fitted value).
     let (outcome, target, y) = outcome_columns(&frame, &schema, &file)?;
     // Events in time: window aggregates join the columns, and the periods split the rows.
+    let t_events = std::time::Instant::now();
     let events = event_columns(&mut frame, params, target.as_deref(), &y, &file)?;
+    let events_secs = t_events.elapsed().as_secs_f64();
     // A continuous target (loss prediction's realised LGD) exists for some rows only, the
     // defaulted loans: the matrices hold those.
     let all_rows = frame.rows();
@@ -387,7 +389,11 @@ pub fn run(params: &FeaturesParams, inputs: &StageInputs, out: &Path) -> Result<
                 String::new()
             }
         ),
-        ..StageReport::default()
+        timings: if params.windows.is_some() || params.periods.is_some() {
+            [("events_secs".to_string(), events_secs)].into_iter().collect()
+        } else {
+            BTreeMap::new()
+        },
     })
 }
 

@@ -33,6 +33,11 @@ pub struct TreeParams {
     /// real-valued targets.
     #[serde(default, skip_serializing_if = "Criterion::is_gini")]
     pub criterion: Criterion,
+    /// Exact splits (CART as first described, and as scikit-learn grows it): every threshold
+    /// between two distinct values of the node's rows is tried, at their midpoint, instead of
+    /// the histogram bins' edges. Slower; for small trees that must match a reference.
+    #[serde(default, skip_serializing_if = "crate::is_false")]
+    pub exact: bool,
 }
 
 /// The impurity a tree's splits lower.
@@ -105,6 +110,7 @@ impl RegressionTreeParams {
             balanced: false,
             ccp_alpha: 0.0,
             criterion: Criterion::SquaredError,
+            exact: false,
         }
     }
 }
@@ -128,6 +134,7 @@ impl Default for TreeParams {
             balanced: false,
             ccp_alpha: 0.0,
             criterion: Criterion::Gini,
+            exact: false,
         }
     }
 }
@@ -181,10 +188,64 @@ struct Bin {
     n: u32,
 }
 
+impl Bin {
+    /// Adds a row of weight `w` and target `y` (its square too under squared error, `sq`).
+    fn add(&mut self, w: f64, y: f64, sq: bool) {
+        self.w += w;
+        self.wy += w * y;
+        if sq {
+            self.wyy += w * y * y;
+        }
+        self.n += 1;
+    }
+}
+
 struct Best {
     feature: usize,
     bin: usize,
     gain: f64,
+}
+
+/// The best exact split of `rows` on column `x`: (impurity decrease, threshold), the threshold
+/// the midpoint of the two distinct values it falls between (the lower one should the midpoint
+/// round up to the higher). Missing values go right, as in the histogram splits. `node` is the
+/// criterion, the node's impurity mass and its weight sums.
+fn exact_split(
+    x: &[f64],
+    y: &[f64],
+    w: &[f64],
+    rows: &[u32],
+    (crit, parent, (wsum, wy, wyy)): (Criterion, f64, (f64, f64, f64)),
+    min_leaf: u32,
+) -> Option<(f64, f64)> {
+    let mut v: Vec<(f64, u32)> = rows
+        .iter()
+        .filter(|&&r| !x[r as usize].is_nan())
+        .map(|&r| (x[r as usize], r))
+        .collect();
+    v.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let sq = crit == Criterion::SquaredError;
+    let mut left = Bin::default();
+    let mut best: Option<(f64, f64)> = None;
+    let total = rows.len() as u32;
+    for i in 0..v.len().saturating_sub(1) {
+        let (xv, r) = v[i];
+        left.add(w[r as usize], y[r as usize], sq);
+        let next = v[i + 1].0;
+        if next <= xv {
+            continue;
+        }
+        if left.n < min_leaf || total - left.n < min_leaf {
+            continue;
+        }
+        let gain =
+            parent - crit.mass(left.w, left.wy, left.wyy) - crit.mass(wsum - left.w, wy - left.wy, wyy - left.wyy);
+        if best.is_none_or(|b| gain > b.0) {
+            let mid = xv / 2.0 + next / 2.0;
+            best = Some((gain, if mid >= next { xv } else { mid }));
+        }
+    }
+    best
 }
 
 impl DecisionTree {
@@ -215,7 +276,15 @@ impl DecisionTree {
             }
         };
         let rows: Vec<u32> = (0..n as u32).collect();
-        Ok(Self::fit_binned(names, &binned, y, w, rows, params, 0))
+        let mut tree = DecisionTree {
+            features: names.to_vec(),
+            nodes: Vec::new(),
+            importance: vec![0.0; binned.codes.len()],
+            params: params.clone(),
+        };
+        tree.grow_seeded(&binned, params.exact.then_some(x), y, w, rows, 0, 0);
+        tree.finish();
+        Ok(tree)
     }
 
     /// Grows a tree on pre-binned features, on the given rows (rows of weight 0 are skipped by
@@ -235,17 +304,22 @@ impl DecisionTree {
             importance: vec![0.0; binned.codes.len()],
             params: params.clone(),
         };
-        tree.grow_seeded(binned, y, w, rows, 0, seed);
-        if params.ccp_alpha > 0.0 {
-            tree.prune(params.ccp_alpha);
+        tree.grow_seeded(binned, None, y, w, rows, 0, seed);
+        tree.finish();
+        tree
+    }
+
+    /// After growing: pruning, when asked for, and importance normalised to sum to 1.
+    fn finish(&mut self) {
+        if self.params.ccp_alpha > 0.0 {
+            self.prune(self.params.ccp_alpha);
         }
-        let total: f64 = tree.importance.iter().sum();
+        let total: f64 = self.importance.iter().sum();
         if total > 0.0 {
-            for v in &mut tree.importance {
+            for v in &mut self.importance {
                 *v /= total;
             }
         }
-        tree
     }
 
     /// Minimal cost-complexity pruning (Breiman et al.): repeatedly turns into a leaf the
@@ -320,9 +394,11 @@ impl DecisionTree {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn grow_seeded(
         &mut self,
         b: &BinnedMatrix,
+        raw: Option<&[&[f64]]>,
         y: &[f64],
         w: &[f64],
         rows: Vec<u32>,
@@ -376,20 +452,45 @@ impl DecisionTree {
             }
             _ => (0..b.codes.len()).collect(),
         };
+        if let Some(x) = raw {
+            let best = candidates
+                .into_par_iter()
+                .filter_map(|f| {
+                    exact_split(x[f], y, w, &rows, (crit, parent, (wsum, wy, wyy)), min_leaf).map(|s| (f, s))
+                })
+                .collect::<Vec<(usize, (f64, f64))>>()
+                .into_iter()
+                .fold(None::<(usize, (f64, f64))>, |acc, c| match acc {
+                    Some(a) if a.1.0 >= c.1.0 => Some(a),
+                    _ => Some(c),
+                });
+            let Some((feature, (gain, threshold))) = best else {
+                return id;
+            };
+            if (sq && gain <= 0.0) || gain / wsum.max(1e-300) < p.min_gain {
+                return id;
+            }
+            let col = x[feature];
+            let (l, r): (Vec<u32>, Vec<u32>) = rows.iter().partition(|&&r| col[r as usize] <= threshold);
+            drop(rows);
+            self.importance[feature] += gain;
+            let left = self.grow_seeded(b, raw, y, w, l, depth + 1, seed);
+            let right = self.grow_seeded(b, raw, y, w, r, depth + 1, seed);
+            let node = &mut self.nodes[id];
+            node.feature = Some(feature);
+            node.threshold = Some(threshold);
+            node.left = Some(left);
+            node.right = Some(right);
+            node.gain = gain;
+            return id;
+        }
         let best = candidates
             .into_par_iter()
             .map(|f| {
                 let codes = &b.codes[f];
                 let mut hist = vec![Bin::default(); b.edges[f].n_codes()];
                 for &r in &rows {
-                    let h = &mut hist[codes[r as usize] as usize];
-                    let (wr, yr) = (w[r as usize], y[r as usize]);
-                    h.w += wr;
-                    h.wy += wr * yr;
-                    if sq {
-                        h.wyy += wr * yr * yr;
-                    }
-                    h.n += 1;
+                    hist[codes[r as usize] as usize].add(w[r as usize], y[r as usize], sq);
                 }
                 let mut left = Bin::default();
                 let mut best: Option<Best> = None;
@@ -427,8 +528,8 @@ impl DecisionTree {
         drop(rows);
         self.importance[best.feature] += best.gain;
         let threshold = b.edges[best.feature].edges[best.bin];
-        let left = self.grow_seeded(b, y, w, l, depth + 1, seed);
-        let right = self.grow_seeded(b, y, w, r, depth + 1, seed);
+        let left = self.grow_seeded(b, raw, y, w, l, depth + 1, seed);
+        let right = self.grow_seeded(b, raw, y, w, r, depth + 1, seed);
         let node = &mut self.nodes[id];
         node.feature = Some(best.feature);
         node.threshold = Some(threshold);
@@ -520,6 +621,39 @@ mod tests {
         assert_eq!(t, again);
         // min_samples_leaf holds.
         assert!(t.nodes.iter().all(|n| n.rows >= 100));
+    }
+
+    #[test]
+    fn exact_splits_find_the_best_midpoint_that_bins_miss() {
+        // 2,000 distinct values; the class changes between the 1,234th and 1,235th, off any
+        // quantile edge of 255 bins. A missing value goes right.
+        let x: Vec<f64> = (0..2000).map(|i| f64::from(i) * 1.5).chain([f64::NAN]).collect();
+        let y: Vec<f64> = (0..2001).map(|i| f64::from(u8::from(i >= 1234))).collect();
+        let names = vec!["a".to_string()];
+        let exact = TreeParams {
+            max_depth: 1,
+            min_samples_leaf: 1,
+            exact: true,
+            ..Default::default()
+        };
+        let t = DecisionTree::fit(&names, &[&x], &y, None, &exact).unwrap();
+        assert_eq!(t.nodes[0].threshold, Some((1233.0 * 1.5 + 1234.0 * 1.5) / 2.0));
+        assert_eq!((t.nodes[1].rows, t.nodes[2].rows), (1234, 767));
+        assert_eq!((t.nodes[1].value, t.nodes[2].value), (0.0, 1.0));
+        // Brute force over every threshold agrees on the gain.
+        let gini = |a: &[f64]| {
+            let p = a.iter().sum::<f64>() / a.len() as f64;
+            a.len() as f64 * 2.0 * p * (1.0 - p)
+        };
+        let best = (1..2000)
+            .map(|k| gini(&y) - gini(&y[..k]) - gini(&y[k..]))
+            .fold(f64::MIN, f64::max);
+        assert!((t.nodes[0].gain - best).abs() < 1e-9, "{} {best}", t.nodes[0].gain);
+        let hist = DecisionTree::fit(&names, &[&x], &y, None, &TreeParams { exact: false, ..exact }).unwrap();
+        assert!(
+            hist.nodes[0].gain < best - 1e-6,
+            "the bins' edges miss the class change"
+        );
     }
 
     #[test]

@@ -76,6 +76,7 @@ fn expand(c: ForestGridConfig, ctx: &mut Ctx<'_>) -> Vec<ForestParams> {
                         } else {
                             riskpipe_models::Criterion::Gini
                         },
+                        exact: false,
                     },
                     seed: ctx.seed,
                 });

@@ -20,6 +20,9 @@ pub struct TreeGridConfig {
     pub class_weight: Option<ClassWeight>,
     /// Cost-complexity pruning strengths to try (default `[0]`: none).
     pub ccp_alpha: Option<Vec<f64>>,
+    /// `histogram` (default: thresholds at the bins' edges) or `exact` (every midpoint between
+    /// two distinct values, as scikit-learn's CART).
+    pub splitter: Option<String>,
 }
 
 impl GridConfig for TreeGridConfig {
@@ -37,6 +40,18 @@ fn expand(c: TreeGridConfig, ctx: &mut Ctx<'_>) -> Vec<TreeParams> {
     let leaves = c.min_samples_leaf.unwrap_or_else(|| vec![50, 200]);
     let max_bins = c.max_bins.unwrap_or(255);
     let alphas = c.ccp_alpha.unwrap_or_else(|| vec![0.0]);
+    let exact = match c.splitter.as_deref() {
+        None | Some("histogram") => false,
+        Some("exact") => true,
+        Some(other) => {
+            ctx.check(
+                false,
+                "train.models.tree.splitter",
+                &format!("unknown `{other}`, expected `histogram` or `exact`"),
+            );
+            false
+        }
+    };
     ctx.check(
         !depths.is_empty() && depths.iter().all(|d| (1..=30).contains(d)),
         "train.models.tree.max_depth",
@@ -69,6 +84,7 @@ fn expand(c: TreeGridConfig, ctx: &mut Ctx<'_>) -> Vec<TreeParams> {
                     max_features: None,
                     balanced: balanced(c.class_weight),
                     ccp_alpha,
+                    exact,
                     ..TreeParams::default()
                 });
             }
