@@ -55,6 +55,7 @@ bench: ## side-by-side runs against the Python peers (creates bench/.venv)
 	bench/score_speed.sh
 	bench/serve_peers.sh
 	bench/fraud_peers.sh
+	bench/fraud_models.sh
 
 bench-scale: ## release-build wall time and peak memory on 1M-row runs and 10M-row scoring
 	bench/scale.sh
