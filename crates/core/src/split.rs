@@ -134,7 +134,9 @@ impl Periods {
             f64::from(self.test_days),
         );
         Prequential {
-            train_start: train - test - delay - train,
+            // Fold 0 validates on [train - test, train) and learns from the `train` days that
+            // end `delay` before it.
+            train_start: -(test + delay),
             train_len: train,
             delay,
             valid_len: test,

@@ -413,11 +413,16 @@ pub fn event_features(
             }
         }
     }
+    // A label not yet known (missing, as when scoring recent events) counts as genuine.
     if let Some(l) = label
         && let Some(c) = frame.get(l)
         && f.get(l).is_none()
     {
-        f.push(l, c.clone());
+        let c = match c {
+            Column::Number(v) => Column::Number(v.iter().map(|x| if x.is_nan() { 0.0 } else { *x }).collect()),
+            c => c.clone(),
+        };
+        f.push(l, c);
     }
     for e in &windows.entities {
         let label = match (&e.mean, label) {
@@ -602,6 +607,35 @@ mod tests {
             e.contains("row 2") && e.contains("`u`") && e.contains("2018-13-01"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_label_not_yet_known_counts_as_genuine_in_the_risk_windows() {
+        let day = |d: i64| Some(format!("2018-04-{:02} 12:00:00", d));
+        let mut f = Frame::new();
+        f.push("t", Column::Text((1..=10).map(day).collect()));
+        f.push("term", Column::Number(vec![1.0; 10]));
+        f.push("y", Column::Number(vec![0.0; 10]));
+        let w = WindowsParams {
+            entities: vec![EntityParams {
+                column: "term".into(),
+                windows: vec![7],
+                mean: None,
+                risk_delay: Some(1),
+            }],
+            night_until_hour: 6,
+        };
+        let s = timestamps(&f, "t", "f.csv").unwrap();
+        let mut risk = |labels: Vec<f64>| {
+            f.replace("y", Column::Number(labels));
+            event_features(&f, &s, &w, Some("y"), "f.csv").unwrap()[3].1.clone()
+        };
+        let known = risk(vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+        let unknown = risk(vec![1.0, f64::NAN, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, f64::NAN]);
+        assert_eq!(known, unknown);
+        // Day 3 looks back on days 1 and 2 (delay 1): one fraud in two.
+        let Column::Number(v) = known else { panic!("numbers") };
+        assert_eq!(v[2], 0.5);
     }
 
     #[test]

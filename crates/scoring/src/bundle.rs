@@ -532,25 +532,8 @@ impl Scorer {
             return Ok(masked);
         };
         let seconds = riskpipe_features::events::timestamps(&masked, &spec.time_column, file)?;
-        // A label not yet known counts as genuine.
-        let mut labelled = Frame::new();
-        let frame = match &spec.label {
-            Some(l) => {
-                for (n, c) in masked.iter() {
-                    let c = match c {
-                        riskpipe_core::Column::Number(v) if n == l => {
-                            riskpipe_core::Column::Number(v.iter().map(|x| if x.is_nan() { 0.0 } else { *x }).collect())
-                        }
-                        c => c.clone(),
-                    };
-                    labelled.push(n, c);
-                }
-                &labelled
-            }
-            None => &masked,
-        };
         let cols =
-            riskpipe_features::events::event_features(frame, &seconds, &spec.windows, spec.label.as_deref(), file)?;
+            riskpipe_features::events::event_features(&masked, &seconds, &spec.windows, spec.label.as_deref(), file)?;
         for (n, c) in cols {
             masked.push(n, c);
         }
