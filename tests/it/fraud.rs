@@ -99,16 +99,19 @@ features:
   cap_upper: 1
   windows:
     entities:
-      - {{ column: CUSTOMER_ID, windows: {windows}, mean: TX_AMOUNT }}
+      - {{ column: CUSTOMER_ID, windows: {windows}, mean: TX_AMOUNT, ratio: true }}
       - {{ column: TERMINAL_ID, windows: [1d, 7d, 30d], risk_delay: 7d }}
   split: periods
   periods:
 {periods}
     card: CUSTOMER_ID
 train:
+  metric: average_precision
   models:
     logistic: {{ l2: [0.001] }}
     boosting: {{ n_trees: [40], learning_rate: [0.1], max_leaves: [7] }}
+evaluate:
+  alert_cost: {{ review_cost: 5, amount: TX_AMOUNT }}
 "#
     )
 }
@@ -126,8 +129,9 @@ fn the_fraud_pipeline_learns_from_windows_validates_over_time_and_deploys_a_scor
         serde_json::from_str(&fs_err::read_to_string(t.join("run/features/report.json")).expect("report"))
             .expect("json");
     let windows = report["window_features"].as_array().expect("window features");
-    assert_eq!(windows.len(), 2 + 6 + 6, "{windows:?}");
+    assert_eq!(windows.len(), 2 + 9 + 6, "{windows:?}");
     assert!(windows.iter().any(|w| w == "TERMINAL_ID_RISK_7DAY_WINDOW"));
+    assert!(windows.iter().any(|w| w == "CUSTOMER_ID_AMOUNT_RATIO_30DAY_WINDOW"));
     // Identifiers and the timestamp are never features.
     for c in ["CUSTOMER_ID", "TERMINAL_ID", "TX_DATETIME", "TRANSACTION_ID"] {
         assert!(report["excluded"][c].is_string(), "{c}: {}", report["excluded"]);
@@ -158,6 +162,11 @@ fn the_fraud_pipeline_learns_from_windows_validates_over_time_and_deploys_a_scor
         cv["boosting"]["grid"][0]["fold_auc"].as_array().expect("folds").len(),
         4
     );
+    // The settings and the model were chosen by average precision.
+    let selection: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(t.join("run/train/selection.json")).expect("selection"))
+            .expect("json");
+    assert_eq!(selection["metric"], "average_precision");
     // The fraud team's measures, per model and per test day, beside their ceiling.
     let metrics: serde_json::Value =
         serde_json::from_str(&fs_err::read_to_string(t.join("run/evaluate/metrics.json")).expect("metrics"))
@@ -170,8 +179,43 @@ fn the_fraud_pipeline_learns_from_windows_validates_over_time_and_deploys_a_scor
     );
     assert!(cp > 0.0 && cp <= ceiling && ceiling <= 1.0, "{cp} {ceiling}");
     assert!(f["average_precision"].as_f64().expect("ap") > 0.05, "{f}");
+    // The least-cost threshold, chosen on the validation history, priced on each test day.
+    let a = &f["alerts"];
+    assert_eq!(
+        (a["chosen_on"].as_str(), a["review_cost"].as_f64()),
+        (Some("history"), Some(5.0)),
+        "{a}"
+    );
+    let days = a["days"].as_array().expect("alert days");
+    assert_eq!(days.len(), 7);
+    let num = |d: &serde_json::Value, k: &str| d[k].as_f64().expect(k);
+    let mut total = 0.0;
+    for d in days {
+        assert!(num(d, "caught") <= num(d, "frauds").min(num(d, "alerts")), "{d}");
+        assert!(
+            (num(d, "cost") - (5.0 * num(d, "alerts") + num(d, "missed_amount"))).abs() < 1e-6,
+            "{d}"
+        );
+        total += num(d, "cost");
+    }
+    assert!((total - num(a, "cost")).abs() < 1e-6);
+    assert!(num(a, "cost") < num(a, "cost_without_alerts"), "{a}");
     let html = fs_err::read_to_string(t.join("run/evaluate/report.html")).expect("report");
     assert!(html.contains("card precision@100") && html.contains("per test day"));
+    assert!(html.contains("alerts at the least-cost threshold"));
+    assert!(html.contains("highest mean cross-validated average precision"));
+    // An amount column the matrices lack is named, and the stage's outputs stay as they were.
+    let before = fs_err::read(t.join("run/evaluate/metrics.json")).expect("metrics");
+    t.write(
+        "bad_amount.yaml",
+        &fraud_pipeline(SMALL_BOOK, "[1d, 7d, 30d]", PERIODS).replace("amount: TX_AMOUNT", "amount: TX_AMOUNTS"),
+    );
+    t.run(&["run", "bad_amount.yaml", "--run-dir", "run"])
+        .fails(2, &["TX_AMOUNTS", "evaluate.alert_cost.amount"]);
+    assert_eq!(
+        fs_err::read(t.join("run/evaluate/metrics.json")).expect("metrics"),
+        before
+    );
     // The bundle computes the windows from raw events and matched evaluate on every test row.
     let check: serde_json::Value =
         serde_json::from_str(&fs_err::read_to_string(t.join("run/deploy/check.json")).expect("check")).expect("json");
@@ -195,7 +239,7 @@ fn the_fraud_pipeline_learns_from_windows_validates_over_time_and_deploys_a_scor
 #[test]
 fn bad_fraud_settings_and_events_are_user_errors_naming_the_culprit() {
     let t = TestDir::new();
-    let cases: [(&str, String, &[&str]); 3] = [
+    let cases: [(&str, String, &[&str]); 4] = [
         (
             "window",
             fraud_pipeline(SMALL_BOOK, "[1d, 7x]", PERIODS),
@@ -205,6 +249,11 @@ fn bad_fraud_settings_and_events_are_user_errors_naming_the_culprit() {
             "delay",
             fraud_pipeline(SMALL_BOOK, "[1d]", &PERIODS.replace("delay_days: 7", "delay_days: 10")),
             &["features.periods.delay_days", "longer than the training period"],
+        ),
+        (
+            "ratio",
+            fraud_pipeline(SMALL_BOOK, "[1d]", PERIODS).replace("risk_delay: 7d", "risk_delay: 7d, ratio: true"),
+            &["features.windows.entities[1].ratio", "applies to `mean` windows"],
         ),
         (
             "empty",

@@ -154,7 +154,10 @@ fn summary(p: &Pipeline, dir: &Path, outcomes: &[(String, runner::Outcome)], sec
         out_line(&format!("report     {}", dir.join("evaluate/report.html").display()));
     }
     if let Ok(m) = riskpipe_core::io::read_json::<riskpipe_evaluate::MetricsFile>(&dir.join("evaluate/metrics.json")) {
-        out_line("model        test AUC      KS    Gini  CV AUC");
+        out_line(&format!(
+            "model        test AUC      KS    Gini  CV {}",
+            m.cv_metric_label()
+        ));
         for (name, mm) in &m.models {
             out_line(&format!(
                 "{:<12} {:>8.4} {:>7.4} {:>7.4} {:>7}{}",

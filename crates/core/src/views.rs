@@ -62,6 +62,9 @@ pub struct SelectionView {
     /// The cross-validated metric of every model trained.
     #[serde(default)]
     pub cv_auc: BTreeMap<String, f64>,
+    /// The metric of `cv_auc` (`auc` when not named).
+    #[serde(default)]
+    pub metric: Option<String>,
 }
 
 impl SelectionView {

@@ -59,6 +59,19 @@ pub struct MetricsFile {
     /// precision per test day.
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub fraud: BTreeMap<String, crate::fraud::FraudMetrics>,
+    /// The metric of the models' `cv_auc` when it is not AUC (`train.metric`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cv_metric: Option<String>,
+}
+
+impl MetricsFile {
+    /// The cross-validated metric's name for people: `AUC` or `average precision`.
+    pub fn cv_metric_label(&self) -> String {
+        match self.cv_metric.as_deref() {
+            None | Some("auc") => "AUC".into(),
+            Some(m) => m.replace('_', " "),
+        }
+    }
 }
 
 /// Rank agreement of the rounded scorecard with the logistic model it comes from, on test rows.

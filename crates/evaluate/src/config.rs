@@ -30,6 +30,21 @@ pub struct EvaluateConfig {
     pub review_budget: Option<ReviewBudget>,
     /// A task without a target: rows listed with their reasons in the report (default 20).
     pub top_anomalies: Option<usize>,
+    /// Fraud detection: price a threshold by the fraud it misses and the alerts it raises.
+    pub alert_cost: Option<AlertCost>,
+}
+
+/// `evaluate.alert_cost`: what a fraud team pays. Every alert costs `review_cost`; every fraud
+/// left below the threshold costs its `amount`. The threshold with the least total cost is
+/// chosen on the rows before the training window (the validation history, which the deployed
+/// model never saw) and then applied, day by day, to the test days.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertCost {
+    /// Cost of reviewing one alert.
+    pub review_cost: f64,
+    /// The amount column (a feature of the matrices, such as `TX_AMOUNT`).
+    pub amount: String,
 }
 
 /// `evaluate.review_budget`: how many alerts a team reviews a day, out of how many rows scored.
@@ -164,6 +179,9 @@ pub struct EvaluateParams {
     /// portfolio section.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub book: Option<riskpipe_portfolio::config::BookSpec>,
+    /// Fraud detection: the cost of alerts and of missed fraud.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_cost: Option<AlertCost>,
 }
 
 fn twenty() -> usize {
@@ -294,6 +312,22 @@ impl EvaluateConfig {
                 "must be between 1 and 1000",
             ));
         }
+        if let Some(c) = &self.alert_cost {
+            if task != Task::FraudDetection {
+                errs.push(Error::config(
+                    file,
+                    "evaluate.alert_cost",
+                    format!("applies to `fraud_detection` (its test days and their alerts), not `{task}`"),
+                ));
+            }
+            if !(c.review_cost > 0.0 && c.review_cost.is_finite()) {
+                errs.push(Error::config(
+                    file,
+                    "evaluate.alert_cost.review_cost",
+                    format!("must be a cost above 0, found {}", c.review_cost),
+                ));
+            }
+        }
         let roc_points = self.roc_points.unwrap_or(200);
         if !(10..=5000).contains(&roc_points) {
             errs.push(Error::config(
@@ -314,6 +348,7 @@ impl EvaluateConfig {
             roc_points,
             top_anomalies,
             book: None,
+            alert_cost: self.alert_cost,
         })
     }
 }

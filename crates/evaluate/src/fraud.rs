@@ -7,8 +7,12 @@ use std::fmt::Write;
 
 use serde::{Deserialize, Serialize};
 
-use riskpipe_core::Frame;
-use riskpipe_metrics::fraud::{CardPrecisionDay, card_precision_at_k, mean_card_precision};
+use riskpipe_core::{Error, Frame, Result};
+use riskpipe_metrics::fraud::{
+    AlertDay, CardPrecisionDay, alert_days, card_precision_at_k, mean_card_precision, min_cost_alert_threshold,
+};
+
+use crate::config::AlertCost;
 
 /// Cards the fraud team reviews a day, for card precision (the handbook's 100).
 pub const TOP_K: usize = 100;
@@ -26,16 +30,79 @@ pub struct FraudMetrics {
     pub ceiling: f64,
     /// Each test day.
     pub days: Vec<CardPrecisionDay>,
+    /// With `evaluate.alert_cost`: the cost threshold and its alerts on each test day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<AlertPlan>,
+}
+
+/// The least-cost threshold, chosen before the test days, and what it does on them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AlertPlan {
+    /// Cost of one review.
+    pub review_cost: f64,
+    /// The threshold (infinite: raising no alert was cheapest).
+    pub threshold: f64,
+    /// The rows it was chosen on: `history` (the validation days before the training window,
+    /// which the fitted model never saw) or, without them, `training` (in-sample).
+    pub chosen_on: String,
+    /// Their count.
+    pub chosen_on_rows: usize,
+    /// Each test day.
+    pub days: Vec<AlertDay>,
+    /// Test total: alerts x review cost + missed fraud amount.
+    pub cost: f64,
+    /// Test total with no alert at all: every fraud's amount.
+    pub cost_without_alerts: f64,
+}
+
+/// The day column of a matrix under `split: periods`.
+fn days_of(m: &Frame) -> Option<Vec<i64>> {
+    Some(m.number(riskpipe_core::names::DAY)?.iter().map(|d| *d as i64).collect())
+}
+
+/// The alert plan of `cost` for a model: its threshold chosen on the training matrix's history
+/// rows (`ytr`, `ptr`), applied to the test rows. The amount column must be in both matrices.
+pub fn alert_plan(
+    cost: &AlertCost,
+    (train, ytr, ptr): (&Frame, &[f64], &[f64]),
+    (test, yte, pte): (&Frame, &[f64], &[f64]),
+) -> Result<Option<AlertPlan>> {
+    fn amount<'a>(m: &'a Frame, cost: &AlertCost, part: &str) -> Result<&'a [f64]> {
+        m.number(&cost.amount).ok_or_else(|| Error::ColumnNotFound {
+            column: cost.amount.clone(),
+            file: format!("features/{part}.parquet"),
+            hint: "; asked for by `evaluate.alert_cost.amount`, which must name a numeric feature".into(),
+        })
+    }
+    let (Some(dtr), Some(dte)) = (days_of(train), days_of(test)) else {
+        return Ok(None);
+    };
+    let (atr, ate) = (amount(train, cost, "train")?, amount(test, cost, "test")?);
+    let history: Vec<usize> = (0..dtr.len()).filter(|&i| dtr[i] < 0).collect();
+    let (rows, chosen_on): (Vec<usize>, &str) = if history.is_empty() {
+        ((0..dtr.len()).collect(), "training")
+    } else {
+        (history, "history")
+    };
+    let pick = |v: &[f64]| rows.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+    let best = min_cost_alert_threshold(&pick(ytr), &pick(ptr), &pick(atr), cost.review_cost);
+    let days = alert_days(&dte, yte, pte, ate, best.threshold, cost.review_cost);
+    let fraud_amount: f64 = (0..yte.len()).filter(|&i| yte[i] > 0.5).map(|i| ate[i]).sum();
+    Ok(Some(AlertPlan {
+        review_cost: cost.review_cost,
+        threshold: best.threshold,
+        chosen_on: chosen_on.to_string(),
+        chosen_on_rows: rows.len(),
+        cost: days.iter().map(|d| d.cost).sum(),
+        cost_without_alerts: fraud_amount,
+        days,
+    }))
 }
 
 /// The fraud measures of scores `p` on the test matrix `test` (which carries `__day` and
 /// `__card` under `split: periods`; without them, none).
 pub fn fraud_metrics(test: &Frame, y: &[f64], p: &[f64]) -> Option<FraudMetrics> {
-    let day: Vec<i64> = test
-        .number(riskpipe_core::names::DAY)?
-        .iter()
-        .map(|d| *d as i64)
-        .collect();
+    let day = days_of(test)?;
     // Card ranks are whole numbers: their order is the cards' order.
     let card: Vec<i64> = test
         .number(riskpipe_core::names::CARD)?
@@ -50,6 +117,7 @@ pub fn fraud_metrics(test: &Frame, y: &[f64], p: &[f64]) -> Option<FraudMetrics>
         card_precision,
         ceiling,
         days,
+        alerts: None,
     })
 }
 
@@ -87,6 +155,34 @@ pub fn section(s: &mut String, fraud: &std::collections::BTreeMap<String, FraudM
             );
         }
         s.push_str("</table>");
+        if let Some(a) = &f.alerts {
+            alert_section(s, selected, a, k);
+        }
     }
     s.push_str("</section>");
+}
+
+/// The selected model's alerts at the cost threshold, per test day, beside the review budget of
+/// `k` a day.
+fn alert_section(s: &mut String, selected: &str, a: &AlertPlan, k: usize) {
+    let _ = write!(
+        s,
+        "<h3>{selected}, alerts at the least-cost threshold</h3><p>Each alert costs {} to review; a fraud left below the threshold costs its amount. The threshold {:.4}, the cheapest on the {} {} rows, gives these alerts on the test days (review budget: {k} a day). Test cost {:.2} against {:.2} with no alert.</p><table><tr><th>day</th><th>transactions</th><th>alerts</th><th>within budget</th><th>frauds</th><th>caught</th><th>missed amount</th><th>cost</th></tr>",
+        a.review_cost, a.threshold, a.chosen_on_rows, a.chosen_on, a.cost, a.cost_without_alerts
+    );
+    for d in &a.days {
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td><td>{:.2}</td></tr>",
+            d.day,
+            d.transactions,
+            d.alerts,
+            if d.alerts <= k { "yes" } else { "no" },
+            d.frauds,
+            d.caught,
+            d.missed_amount,
+            d.cost
+        );
+    }
+    s.push_str("</table>");
 }

@@ -37,5 +37,5 @@ pub use artifacts::{
     RankMetrics, Reason, RegressionMetricsFile, RegressionModelMetrics, RegressionOracle, ScorecardCheck, Spread,
     TopRow,
 };
-pub use config::{EvaluateConfig, EvaluateParams, ReviewBudget, ThresholdRule, flag_threshold};
+pub use config::{AlertCost, EvaluateConfig, EvaluateParams, ReviewBudget, ThresholdRule, flag_threshold};
 pub use run::{inputs, run};

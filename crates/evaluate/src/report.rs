@@ -242,12 +242,16 @@ fn section_run_header(s: &mut String, _m: &MetricsFile, f: &Figures) {
 /// Every model on train and test rows, the CV AUC and the fit times.
 fn section_comparison(s: &mut String, m: &MetricsFile, f: &Figures) {
     // Model comparison.
+    let cv = m.cv_metric_label();
     let _ = write!(
         s,
-        r#"<section id="comparison"><h2>Model comparison</h2><p>Selected: <b>{}</b>. Rule: the candidate with the highest mean cross-validated AUC on the training rows (WoE re-estimated inside each fold), unless the pipeline names one in <code>train.select</code>.</p>"#,
+        r#"<section id="comparison"><h2>Model comparison</h2><p>Selected: <b>{}</b>. Rule: the candidate with the highest mean cross-validated {cv} on the training rows (WoE re-estimated inside each fold), unless the pipeline names one in <code>train.select</code>.</p>"#,
         esc(&m.selected_model)
     );
-    s.push_str("<table><tr><th>model</th><th>set</th><th>AUC</th><th>KS</th><th>Gini</th><th>PR AUC</th><th>Brier</th><th>log loss</th><th>rows</th><th>CV AUC</th><th>CV s</th><th>fit s</th></tr>");
+    let _ = write!(
+        s,
+        "<table><tr><th>model</th><th>set</th><th>AUC</th><th>KS</th><th>Gini</th><th>PR AUC</th><th>Brier</th><th>log loss</th><th>rows</th><th>CV {cv}</th><th>CV s</th><th>fit s</th></tr>"
+    );
     for (name, mm) in &m.models {
         for (set, b) in [("train", &mm.train), ("test", &mm.test)] {
             let cls = if *name == m.selected_model {

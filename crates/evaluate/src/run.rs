@@ -211,7 +211,10 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
             format!("{}{name}", riskpipe_core::names::PREDICTION_PREFIX),
             Column::Number(pte.clone()),
         );
-        if let Some(f) = crate::fraud::fraud_metrics(&test, yte, &pte) {
+        if let Some(mut f) = crate::fraud::fraud_metrics(&test, yte, &pte) {
+            if let Some(cost) = &params.alert_cost {
+                f.alerts = crate::fraud::alert_plan(cost, (&train, ytr, &ptr), (&test, yte, &pte))?;
+            }
             fraud.insert(name.clone(), f);
         }
         scores.insert(name.clone(), (ptr, pte));
@@ -257,6 +260,7 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
         models,
         oracle,
         fraud,
+        cv_metric: selection.metric.clone().filter(|m| m != "auc"),
     };
     write_json(&out.join("metrics.json"), &metrics)?;
     write_parquet(&out.join("predictions.parquet"), &preds)?;

@@ -60,6 +60,8 @@ pub struct EntityConfig {
     pub windows: Vec<DaysValue>,
     /// Count and mean of this value column per window, the current row included.
     pub mean: Option<String>,
+    /// With `mean`: also the row's value over each window's mean (default false).
+    pub ratio: Option<bool>,
     /// Count and share of the target = 1 per window, shifted back by this label delay (a
     /// terminal's fraud ratio over rows whose labels are known).
     pub risk_delay: Option<DaysValue>,
@@ -113,6 +115,9 @@ pub struct EntityParams {
     /// Value whose mean is taken.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mean: Option<String>,
+    /// Whether the value over each window's mean is added too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ratio: bool,
     /// Label delay of the risk windows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_delay: Option<u32>,
@@ -130,7 +135,10 @@ impl EntityParams {
             entity: self.column.clone(),
             days: self.windows.clone(),
             aggregate: match (&self.mean, self.risk_delay) {
-                (Some(v), _) => Aggregate::CountMean { value: v.clone() },
+                (Some(v), _) => Aggregate::CountMean {
+                    value: v.clone(),
+                    ratio: self.ratio,
+                },
                 (None, delay) => Aggregate::DelayedRatio {
                     label,
                     delay: delay.unwrap_or(0),
@@ -213,14 +221,22 @@ impl WindowsConfig {
                 if e.mean.is_some() == risk_delay.is_some() {
                     errs.push(Error::config(
                         file,
-                        key,
+                        key.clone(),
                         "give either `mean: VALUE_COLUMN` (count and mean amount) or `risk_delay: 7d` (count and fraud share over labelled rows)",
+                    ));
+                }
+                if e.ratio.is_some() && e.mean.is_none() {
+                    errs.push(Error::config(
+                        file,
+                        format!("{key}.ratio"),
+                        "applies to `mean` windows: the row's value over the window's mean",
                     ));
                 }
                 EntityParams {
                     column: e.column,
                     windows,
                     mean: e.mean,
+                    ratio: e.ratio.unwrap_or(false),
                     risk_delay,
                 }
             })
@@ -621,6 +637,7 @@ mod tests {
                 column: "term".into(),
                 windows: vec![7],
                 mean: None,
+                ratio: false,
                 risk_delay: Some(1),
             }],
             night_until_hour: 6,

@@ -3,7 +3,8 @@
 //!
 //! For a row at time `t`:
 //! - a plain window of `w` days covers `(t - w, t]`, the row itself included: the entity's
-//!   count of rows and mean of a value there (a customer's spending);
+//!   count of rows and mean of a value there (a customer's spending) and, when asked for, the
+//!   row's value over that mean (an amount five times the customer's usual: 5);
 //! - a delayed window covers `(t - delay - w, t - delay]`: only rows whose labels are known by
 //!   `t` (the label arrives `delay` days late). Its count and the share of those rows labelled 1
 //!   (a terminal's fraud ratio), 0 for an empty window. It is the window of `delay + w` days
@@ -32,10 +33,13 @@ pub struct EntityWindows {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Aggregate {
     /// Count and mean of `value` in plain windows: `<entity>_NB_TX_<w>DAY_WINDOW`,
-    /// `<entity>_AVG_AMOUNT_<w>DAY_WINDOW`.
+    /// `<entity>_AVG_AMOUNT_<w>DAY_WINDOW`; with `ratio`, also the row's value over that mean,
+    /// `<entity>_AMOUNT_RATIO_<w>DAY_WINDOW` (1 when the mean is 0).
     CountMean {
         /// The value column (an amount).
         value: String,
+        /// Whether the ratio columns are added.
+        ratio: bool,
     },
     /// Count and share of `label` = 1 in windows delayed by `delay` days:
     /// `<entity>_NB_TX_<w>DAY_WINDOW`, `<entity>_RISK_<w>DAY_WINDOW`.
@@ -50,18 +54,20 @@ pub enum Aggregate {
 /// The names of the columns [`window_features`] adds for `spec`, in order.
 pub fn window_names(spec: &EntityWindows) -> Vec<String> {
     let e = &spec.entity;
-    let second = match spec.aggregate {
-        Aggregate::CountMean { .. } => "AVG_AMOUNT",
-        Aggregate::DelayedRatio { .. } => "RISK",
+    let (second, ratio) = match spec.aggregate {
+        Aggregate::CountMean { ratio, .. } => ("AVG_AMOUNT", ratio),
+        Aggregate::DelayedRatio { .. } => ("RISK", false),
     };
     spec.days
         .iter()
         .flat_map(|w| {
             [
-                format!("{e}_NB_TX_{w}DAY_WINDOW"),
-                format!("{e}_{second}_{w}DAY_WINDOW"),
+                Some(format!("{e}_NB_TX_{w}DAY_WINDOW")),
+                Some(format!("{e}_{second}_{w}DAY_WINDOW")),
+                ratio.then(|| format!("{e}_AMOUNT_RATIO_{w}DAY_WINDOW")),
             ]
         })
+        .flatten()
         .collect()
 }
 
@@ -134,7 +140,7 @@ pub fn window_features(frame: &Frame, time: &str, spec: &EntityWindows, file: &s
     };
     let millis: Vec<i64> = seconds.iter().map(|s| (s * 1000.0).round() as i64).collect();
     let (value, days_back): (&[f64], u32) = match &spec.aggregate {
-        Aggregate::CountMean { value } => (number(value)?, 0),
+        Aggregate::CountMean { value, .. } => (number(value)?, 0),
         Aggregate::DelayedRatio { label, delay } => (number(label)?, *delay),
     };
     let df = DataFrame::new(
@@ -155,12 +161,22 @@ pub fn window_features(frame: &Frame, time: &str, spec: &EntityWindows, file: &s
     let t = || col("t");
     let ones = || col("v").is_not_null().cast(DataType::Float64);
     let by_entity = |e: Expr| e.over([col("entity")]).map_err(polars_err("over"));
+    let ratio = matches!(spec.aggregate, Aggregate::CountMean { ratio: true, .. });
     let mut exprs: Vec<Expr> = Vec::new();
     for &w in &spec.days {
         match spec.aggregate {
             Aggregate::CountMean { .. } => {
                 exprs.push(by_entity(ones().rolling_sum_by(t(), window(w)))?.alias(format!("n{w}")));
-                exprs.push(by_entity(col("v").rolling_mean_by(t(), window(w)))?.alias(format!("m{w}")));
+                let mean = by_entity(col("v").rolling_mean_by(t(), window(w)))?;
+                exprs.push(mean.clone().alias(format!("m{w}")));
+                if ratio {
+                    exprs.push(
+                        polars::prelude::when(mean.clone().eq(lit(0.0)))
+                            .then(lit(1.0))
+                            .otherwise(col("v") / mean)
+                            .alias(format!("r{w}")),
+                    );
+                }
             }
             Aggregate::DelayedRatio { .. } => {
                 let long = days_back + w;
@@ -203,8 +219,17 @@ pub fn window_features(frame: &Frame, time: &str, spec: &EntityWindows, file: &s
         .map_err(polars_err("collect"))?;
     let names = window_names(spec);
     let mut cols = Vec::with_capacity(names.len());
-    for (k, w) in spec.days.iter().enumerate() {
-        for (j, short) in [format!("n{w}"), format!("m{w}")].into_iter().enumerate() {
+    let shorts = spec.days.iter().flat_map(|w| {
+        [
+            Some(format!("n{w}")),
+            Some(format!("m{w}")),
+            ratio.then(|| format!("r{w}")),
+        ]
+        .into_iter()
+        .flatten()
+    });
+    for (name, short) in names.iter().zip(shorts) {
+        {
             let s = out
                 .column(&short)
                 .map_err(polars_err("column"))?
@@ -214,7 +239,7 @@ pub fn window_features(frame: &Frame, time: &str, spec: &EntityWindows, file: &s
             // Every window holds its own row, so no value is null (`cont_slice` needs none).
             let ca = s.f64().map_err(polars_err("f64"))?.rechunk();
             let v: Vec<f64> = ca.cont_slice().map_err(polars_err("values"))?.to_vec();
-            cols.push((names[2 * k + j].clone(), Column::Number(v)));
+            cols.push((name.clone(), Column::Number(v)));
         }
     }
     Ok(cols)
@@ -282,20 +307,33 @@ mod tests {
         let spend = EntityWindows {
             entity: "ent".into(),
             days: vec![1, 7, 30],
-            aggregate: Aggregate::CountMean { value: "amount".into() },
+            aggregate: Aggregate::CountMean {
+                value: "amount".into(),
+                ratio: true,
+            },
         };
         let got = window_features(&f, "sec", &spend, "t.parquet").unwrap();
         assert_eq!(
             got.iter().map(|c| c.0.clone()).collect::<Vec<_>>(),
             window_names(&spend)
         );
+        assert_eq!(got[2].0, "ent_AMOUNT_RATIO_1DAY_WINDOW");
+        let amount = f.number("amount").unwrap();
         for (k, &w) in spend.days.iter().enumerate() {
-            let (n, m) = reference(ent, sec, f.number("amount").unwrap(), w, None);
-            let (Column::Number(gn), Column::Number(gm)) = (&got[2 * k].1, &got[2 * k + 1].1) else {
+            let (n, m) = reference(ent, sec, amount, w, None);
+            let (Column::Number(gn), Column::Number(gm), Column::Number(gr)) =
+                (&got[3 * k].1, &got[3 * k + 1].1, &got[3 * k + 2].1)
+            else {
                 panic!("numbers")
             };
             assert!(close(gn, &n), "count {w}d");
             assert!(close(gm, &m), "mean {w}d");
+            let r: Vec<f64> = amount
+                .iter()
+                .zip(&m)
+                .map(|(a, m)| if *m == 0.0 { 1.0 } else { a / m })
+                .collect();
+            assert!(close(gr, &r), "ratio {w}d");
         }
         let risk = EntityWindows {
             entity: "ent".into(),
@@ -322,7 +360,10 @@ mod tests {
         let spec = EntityWindows {
             entity: "ent".into(),
             days: vec![1],
-            aggregate: Aggregate::CountMean { value: "amount".into() },
+            aggregate: Aggregate::CountMean {
+                value: "amount".into(),
+                ratio: false,
+            },
         };
         let e = window_features(&f, "when", &spec, "t.parquet").unwrap_err().to_string();
         assert!(e.contains("when"), "{e}");

@@ -150,6 +150,62 @@ pub fn alerts_per_day(day: &[i64], score: &[f64], threshold: f64) -> Vec<(i64, u
     per.into_iter().collect()
 }
 
+/// One day's alerts at a threshold and what they cost.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AlertDay {
+    /// The day.
+    pub day: i64,
+    /// Transactions scored that day.
+    pub transactions: usize,
+    /// Alerts raised (score >= threshold).
+    pub alerts: usize,
+    /// Frauds that day.
+    pub frauds: usize,
+    /// Frauds among the alerts.
+    pub caught: usize,
+    /// Amount of the frauds below the threshold.
+    pub missed_amount: f64,
+    /// `alerts x review_cost + missed_amount`.
+    pub cost: f64,
+}
+
+/// Each day's alerts, frauds caught and cost at `threshold`, in day order.
+pub fn alert_days(
+    day: &[i64],
+    y: &[f64],
+    score: &[f64],
+    amount: &[f64],
+    threshold: f64,
+    review_cost: f64,
+) -> Vec<AlertDay> {
+    let mut per: BTreeMap<i64, AlertDay> = BTreeMap::new();
+    for i in 0..day.len() {
+        let d = per.entry(day[i]).or_insert(AlertDay {
+            day: day[i],
+            transactions: 0,
+            alerts: 0,
+            frauds: 0,
+            caught: 0,
+            missed_amount: 0.0,
+            cost: 0.0,
+        });
+        let (alert, fraud) = (score[i] >= threshold, y[i] > 0.5);
+        d.transactions += 1;
+        d.alerts += usize::from(alert);
+        d.frauds += usize::from(fraud);
+        d.caught += usize::from(alert && fraud);
+        if fraud && !alert {
+            d.missed_amount += amount[i];
+        }
+    }
+    per.into_values()
+        .map(|d| AlertDay {
+            cost: d.alerts as f64 * review_cost + d.missed_amount,
+            ..d
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,5 +249,27 @@ mod tests {
         let t = min_cost_alert_threshold(&y, &s, &amount, 1000.0);
         assert_eq!((t.threshold, t.alerts, t.cost), (f64::INFINITY, 0, 520.0));
         assert_eq!(alerts_per_day(&[0, 0, 1, 1, 1], &s, 0.7), vec![(0, 2), (1, 1)]);
+        let days = alert_days(&[0, 0, 1, 1, 1], &y, &s, &amount, 0.8, 15.0);
+        // Day 0: two alerts, the fraud caught; day 1: no alert, the 20 of fraud missed.
+        assert_eq!(
+            (
+                days[0].transactions,
+                days[0].alerts,
+                days[0].frauds,
+                days[0].caught,
+                days[0].cost
+            ),
+            (2, 2, 1, 1, 30.0)
+        );
+        assert_eq!(
+            (
+                days[1].alerts,
+                days[1].frauds,
+                days[1].caught,
+                days[1].missed_amount,
+                days[1].cost
+            ),
+            (0, 1, 0, 20.0, 20.0)
+        );
     }
 }

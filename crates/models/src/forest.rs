@@ -87,7 +87,7 @@ impl RandomForest {
                         *f *= s;
                     }
                 }
-                let tree = DecisionTree::fit_binned(names, &binned, y, &fit_w, rows, &tp, rng.next_u64());
+                let tree = DecisionTree::fit_binned(names, &binned, x, y, &fit_w, rows, &tp, rng.next_u64());
                 (tree, w)
             })
             .collect();
@@ -192,6 +192,49 @@ mod tests {
         d.sort_by(f64::total_cmp);
         d.dedup();
         assert!(d.len() > 200);
+    }
+
+    #[test]
+    fn an_exact_forest_splits_at_a_limit_its_bins_straddle() {
+        // Fraud is an amount above 220; the amounts thin out above 150, so a 255-quantile bin
+        // straddles the limit and a histogram tree cannot cut at it.
+        let mut rng = Rng::new(5);
+        let amount: Vec<f64> = (0..20_000)
+            .map(|_| {
+                let u = rng.uniform();
+                if u < 0.98 {
+                    150.0 * rng.uniform()
+                } else {
+                    150.0 + 150.0 * rng.uniform()
+                }
+            })
+            .collect();
+        let y: Vec<f64> = amount.iter().map(|&a| f64::from(u8::from(a > 220.0))).collect();
+        let names = vec!["amount".to_string()];
+        let params = |exact| ForestParams {
+            n_trees: 5,
+            tree: TreeParams {
+                max_depth: 1,
+                min_samples_leaf: 1,
+                exact,
+                ..Default::default()
+            },
+            seed: 1,
+        };
+        let errors = |f: &RandomForest| {
+            let p = f.predict_proba(&[&amount]);
+            p.iter().zip(&y).filter(|(p, y)| (**p > 0.5) != (**y > 0.5)).count()
+        };
+        let exact = RandomForest::fit(&names, &[&amount], &y, &params(true)).unwrap();
+        let hist = RandomForest::fit(&names, &[&amount], &y, &params(false)).unwrap();
+        assert_eq!(errors(&exact), 0);
+        assert!(errors(&hist) > 0, "the bins' edges miss the limit");
+        assert!(
+            exact
+                .trees
+                .iter()
+                .all(|t| t.nodes[0].threshold.is_some_and(|v| (v - 220.0).abs() < 1.0))
+        );
     }
 
     #[test]

@@ -288,10 +288,13 @@ impl DecisionTree {
     }
 
     /// Grows a tree on pre-binned features, on the given rows (rows of weight 0 are skipped by
-    /// the caller), drawing `max_features` candidate features per split from `seed`.
+    /// the caller), drawing `max_features` candidate features per split from `seed`. With
+    /// `params.exact`, the splits are searched on the raw columns `raw` (the ones binned).
+    #[allow(clippy::too_many_arguments)]
     pub fn fit_binned(
         names: &[String],
         binned: &BinnedMatrix,
+        raw: &[&[f64]],
         y: &[f64],
         w: &[f64],
         rows: Vec<u32>,
@@ -304,7 +307,7 @@ impl DecisionTree {
             importance: vec![0.0; binned.codes.len()],
             params: params.clone(),
         };
-        tree.grow_seeded(binned, None, y, w, rows, 0, seed);
+        tree.grow_seeded(binned, params.exact.then_some(raw), y, w, rows, 0, seed);
         tree.finish();
         tree
     }

@@ -71,6 +71,7 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
             selected: ENSEMBLE.to_string(),
             by: "ensemble".into(),
             cv_auc: BTreeMap::new(),
+            metric: None,
             detectors: names_fitted.clone(),
         },
     )?;

@@ -241,9 +241,10 @@ fn search(
 }
 
 /// `cv_results.parquet`: one row per model, setting and fold: model, point (index in its
-/// search), params (JSON), fold, metric (`auc`) and value; then one `mean_auc` row per setting.
-fn cv_results(cv: &BTreeMap<String, ModelSearch>) -> Frame {
-    let (mut model, mut params, mut metric) = (Vec::new(), Vec::new(), Vec::new());
+/// search), params (JSON), fold, metric (`auc`, `average_precision` or `rmse`) and value; then
+/// one `mean_<metric>` row per setting.
+fn cv_results(cv: &BTreeMap<String, ModelSearch>, metric: Metric) -> Frame {
+    let (mut model, mut params, mut metrics) = (Vec::new(), Vec::new(), Vec::new());
     let (mut point, mut fold, mut value) = (Vec::new(), Vec::new(), Vec::new());
     for (name, s) in cv {
         for (k, g) in s.grid.iter().enumerate() {
@@ -251,12 +252,12 @@ fn cv_results(cv: &BTreeMap<String, ModelSearch>) -> Frame {
                 .fold_auc
                 .iter()
                 .enumerate()
-                .map(|(f, v)| (f as f64, "auc", *v))
-                .chain([(f64::NAN, "mean_auc", g.mean_auc)]);
+                .map(|(f, v)| (f as f64, metric.name().to_string(), *v))
+                .chain([(f64::NAN, format!("mean_{}", metric.name()), g.mean_auc)]);
             for (f, m, v) in rows {
                 model.push(Some(name.clone()));
                 params.push(Some(g.params.to_string()));
-                metric.push(Some(m.to_string()));
+                metrics.push(Some(m));
                 point.push(k as f64);
                 fold.push(f);
                 value.push(v);
@@ -268,7 +269,7 @@ fn cv_results(cv: &BTreeMap<String, ModelSearch>) -> Frame {
     f.push("point", Column::Number(point));
     f.push("params", Column::Text(params));
     f.push("fold", Column::Number(fold));
-    f.push("metric", Column::Text(metric));
+    f.push("metric", Column::Text(metrics));
     f.push("value", Column::Number(value));
     f
 }
@@ -300,7 +301,7 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
         None => None,
     };
     // The target decides how rows are folded and what the search optimises.
-    let metric = Metric::for_target(params.target);
+    let metric = params.metric();
     // `train.stratify`: the folds are stratified on the carried 0/1 column.
     let stratum = match &params.stratify {
         Some(_) => Some(
@@ -424,13 +425,14 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
         )?;
     }
     write_json(&out.join("cv.json"), &cv)?;
-    write_parquet(&out.join("cv_results.parquet"), &cv_results(&cv))?;
+    write_parquet(&out.join("cv_results.parquet"), &cv_results(&cv, metric))?;
     write_json(
         &out.join("selection.json"),
         &Selection {
             selected: selected.clone(),
             by: by.into(),
             cv_auc: cv_auc.clone(),
+            metric: Some(metric.name().to_string()),
             detectors: Vec::new(),
         },
     )?;

@@ -22,6 +22,7 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use riskpipe_core::{Error, Rng, Target};
+use riskpipe_metrics::Metric;
 use riskpipe_models::{Family, ModelParams, Output};
 use riskpipe_scorecard::ScorecardParams;
 
@@ -59,6 +60,16 @@ pub enum ClassWeight {
     None,
     /// Both classes weigh the same in total.
     Balanced,
+}
+
+/// How a tree searches its split thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Splitter {
+    /// At the edges of each feature's bins (at most `max_bins` per feature): fast.
+    Histogram,
+    /// At every midpoint between two distinct values of the node's rows, as CART.
+    Exact,
 }
 
 /// A family's entry of `train.models`, as written: its lists and ranges of settings.
@@ -196,6 +207,10 @@ pub struct TrainConfig {
     /// A 0/1 column the cross-validation folds are stratified on (a continuous target's folds
     /// are plain otherwise; a 0/1 target's are stratified on it already).
     pub stratify: Option<String>,
+    /// What the search and `select: best_cv` maximise on a 0/1 target: `auc` (default) or
+    /// `average_precision` (the fraud team's measure: the frauds are few and only the top of the
+    /// ranking is reviewed). A continuous target is always judged by RMSE.
+    pub metric: Option<Metric>,
 }
 
 /// How the selected model's probabilities are calibrated.
@@ -237,6 +252,9 @@ pub struct TrainParams {
     /// The 0/1 column the folds are stratified on, when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stratify: Option<String>,
+    /// The metric the search maximises, when not the target's own ([`Metric::for_target`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric: Option<Metric>,
 }
 
 fn no_calibration() -> Calibration {
@@ -251,6 +269,11 @@ impl TrainParams {
     /// These parameters with the pipeline's scorecard scaling.
     pub fn with_scorecard(self, scorecard: ScorecardParams) -> TrainParams {
         TrainParams { scorecard, ..self }
+    }
+
+    /// The metric the search and the selection optimise.
+    pub fn metric(&self) -> Metric {
+        self.metric.unwrap_or(Metric::for_target(self.target))
     }
 
     /// Whether family `f` has at least one grid point.
@@ -422,6 +445,17 @@ impl TrainConfig {
             "applies to a continuous target (loss prediction); a 0/1 target's folds are stratified on it, and a task without a target has none",
         );
         ctx.check(
+            match self.metric {
+                None => true,
+                Some(m) => target == Target::Binary && matches!(m, Metric::Auc | Metric::AveragePrecision),
+            },
+            "train.metric",
+            &format!(
+                "`auc` and `average_precision` apply to a 0/1 target; this task's target is {}",
+                target.describe()
+            ),
+        );
+        ctx.check(
             self.weight.is_none() || target != Target::None,
             "train.weight",
             "applies to tasks with a target; detectors are fitted unweighted",
@@ -436,6 +470,7 @@ impl TrainConfig {
             seed,
             weight: self.weight,
             stratify: self.stratify,
+            metric: self.metric,
         };
         let names = || Family::ALL.map(|f| format!("`{}`", f.name())).join(", ");
         // A listed family left with no setting has had its problems reported already.

@@ -256,3 +256,29 @@ fn checked_parameters_keep_their_serialised_form_and_read_back() {
     old["forest"] = serde_json::json!([]);
     assert_eq!(serde_json::from_value::<TrainParams>(old).unwrap(), p);
 }
+
+#[test]
+fn the_search_metric_is_the_targets_unless_named_and_named_only_for_a_binary_target() {
+    let p = TrainConfig::default().resolve("p.yaml", 1, Target::Binary).unwrap();
+    assert_eq!(p.metric(), Metric::Auc);
+    assert_eq!(
+        TrainConfig::default()
+            .resolve("p.yaml", 1, Target::Continuous)
+            .unwrap()
+            .metric(),
+        Metric::Rmse
+    );
+    let cfg: TrainConfig = riskpipe_core::yaml::parse("p.yaml", "metric: average_precision\n").unwrap();
+    let p = cfg.resolve("p.yaml", 1, Target::Binary).unwrap();
+    assert_eq!(p.metric(), Metric::AveragePrecision);
+    // It is kept in the stage's parameters (their hash decides whether the stage reruns).
+    let back: TrainParams = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
+    assert_eq!(back.metric(), Metric::AveragePrecision);
+    let cfg: TrainConfig = riskpipe_core::yaml::parse("p.yaml", "metric: average_precision\n").unwrap();
+    let errs = cfg.resolve("p.yaml", 1, Target::Continuous).unwrap_err();
+    assert!(errs[0].to_string().contains("train.metric"), "{errs:?}");
+    let err = riskpipe_core::yaml::parse::<TrainConfig>("p.yaml", "metric: precision\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("p.yaml:1:") && err.contains("precision"), "{err}");
+}
