@@ -56,6 +56,7 @@ work, out, starts = sys.argv[1], sys.argv[2], sys.argv[3:]
 folds = {}
 for s in starts:
     m = json.load(open(f"{work}/{s}/evaluate/metrics.json"))
+    cv = json.load(open(f"{work}/{s}/train/cv.json"))
     for name, f in m["fraud"].items():
         folds.setdefault(name, []).append({
             "start": s,
@@ -64,7 +65,7 @@ for s in starts:
             "cp100": f["card_precision"],
             "ceiling": f["ceiling"],
             "selected": m["selected_model"] == name,
-            "params": json.load(open(f"{work}/{s}/train/{name}.json")).get("params"),
+            "chosen": cv[name]["grid"][cv[name]["best"]]["params"],
         })
 mean = lambda xs: sum(xs) / len(xs)
 res = {
