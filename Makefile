@@ -56,6 +56,8 @@ bench: ## side-by-side runs against the Python peers (creates bench/.venv)
 	bench/serve_peers.sh
 	bench/fraud_peers.sh
 	bench/fraud_models.sh
+	bench/fraud_score.sh
+	bench/fraud_stream.sh
 
 bench-scale: ## release-build wall time and peak memory on 1M-row runs and 10M-row scoring
 	bench/scale.sh

@@ -1,5 +1,7 @@
 //! The fraud-detection task end to end: the generated transactions, at the handbook's sizes.
 
+use riskpipe_core::Column;
+
 use crate::util::TestDir;
 
 #[test]
@@ -234,6 +236,78 @@ fn the_fraud_pipeline_learns_from_windows_validates_over_time_and_deploys_a_scor
         "{inputs:?}"
     );
     assert!(!inputs.iter().any(|c| c.contains("WINDOW")), "{inputs:?}");
+    event_order_scoring_equals_the_batch_path(&t);
+}
+
+/// `riskpipe score` in small batches, keeping each card's and terminal's window state from
+/// batch to batch, gives every row the bits the batch path (polars over the whole file) gives
+/// it; rows out of time order are refused by row, with nothing written.
+fn event_order_scoring_equals_the_batch_path(t: &TestDir) {
+    t.run(&[
+        "synth",
+        "transactions",
+        "--customers",
+        "200",
+        "--terminals",
+        "400",
+        "--days",
+        "70",
+        "--seed",
+        "9",
+        "--out",
+        "tx.parquet",
+    ])
+    .ok();
+    let bundle = t.join("run/deploy/bundle");
+    let bundle = bundle.to_str().expect("utf-8");
+    t.run_env(
+        &[
+            "score",
+            "--bundle",
+            bundle,
+            "--input",
+            "tx.parquet",
+            "--output",
+            "ev.parquet",
+            "--no-reasons",
+        ],
+        &[("RISKPIPE_BATCH_ROWS", Some("997"))],
+    )
+    .ok();
+    let scored = riskpipe_core::io::read_parquet(&t.join("ev.parquet")).expect("scores");
+    let scorer = riskpipe_deploy::Scorer::load(&t.join("run/deploy/bundle")).expect("bundle");
+    let raw = riskpipe_core::io::read_parquet(&t.join("tx.parquet")).expect("transactions");
+    let batch = scorer.score_with(&raw, 0, "tx.parquet", false).expect("batch path");
+    assert!(raw.rows() > 20_000, "{} rows", raw.rows());
+    assert_eq!(scored.rows(), raw.rows());
+    for name in ["TRANSACTION_ID", "pd", "score"] {
+        let (a, b) = (scored.get(name).expect(name), batch.get(name).expect(name));
+        let (Column::Number(a), Column::Number(b)) = (a, b) else {
+            assert_eq!(a, b, "{name}");
+            continue;
+        };
+        let differ = (0..a.len()).find(|&i| a[i].to_bits() != b[i].to_bits());
+        assert_eq!(differ, None, "{name}: the first row that differs");
+    }
+    // Two rows swapped: the first row earlier than the one before it is named, and no output
+    // is left.
+    let mut order: Vec<usize> = (0..raw.rows()).collect();
+    order.swap(5_000, 5_200);
+    riskpipe_core::io::write_csv(&t.join("late.csv"), &raw.take(&order)).expect("csv");
+    t.run_env(
+        &[
+            "score",
+            "--bundle",
+            bundle,
+            "--input",
+            "late.csv",
+            "--output",
+            "late.parquet",
+        ],
+        &[("RISKPIPE_BATCH_ROWS", Some("997"))],
+    )
+    .fails(2, &["late.csv", "row 5002", "TX_DATETIME", "time order"]);
+    assert!(!t.join("late.parquet").exists());
 }
 
 #[test]
@@ -278,7 +352,7 @@ fn bad_fraud_settings_and_events_are_user_errors_naming_the_culprit() {
         "--days",
         "60",
         "--out",
-        "tx.csv",
+        "tx.parquet",
     ])
     .ok();
     let csv = fs_err::read_to_string(t.join("tx.csv")).expect("csv");

@@ -209,6 +209,37 @@ impl Frame {
         }
     }
 
+    /// Splits the table at row `at`: `self` keeps the rows before it, the rows from it on are
+    /// returned (same columns).
+    pub fn split_off(&mut self, at: usize) -> Frame {
+        Frame {
+            names: self.names.clone(),
+            columns: self
+                .columns
+                .iter_mut()
+                .map(|c| match c {
+                    Column::Number(v) => Column::Number(v.split_off(at)),
+                    Column::Text(v) => Column::Text(v.split_off(at)),
+                    Column::Date(v) => Column::Date(v.split_off(at)),
+                })
+                .collect(),
+        }
+    }
+
+    /// Appends the rows of `other`, which has the same columns in the same order and kinds (a
+    /// programming error otherwise, never user input).
+    pub fn append(&mut self, other: Frame) {
+        assert_eq!(self.names, other.names, "append: the columns differ");
+        for (c, o) in self.columns.iter_mut().zip(other.columns) {
+            match (c, o) {
+                (Column::Number(a), Column::Number(b)) => a.extend(b),
+                (Column::Text(a), Column::Text(b)) => a.extend(b),
+                (Column::Date(a), Column::Date(b)) => a.extend(b),
+                _ => panic!("append: column kinds differ"),
+            }
+        }
+    }
+
     /// A user error at the first infinite number (missing values are NaN; infinities are not
     /// values riskpipe can bin or score). `first_row` is the 1-based data row of row 0.
     pub fn check_finite(&self, file: &str, first_row: u64) -> crate::Result<()> {
@@ -308,6 +339,20 @@ mod tests {
             let (y, m, d) = civil_from_days(z);
             assert_eq!(days_from_civil(y, m, d), z);
         }
+    }
+
+    #[test]
+    fn split_off_and_append_give_back_the_table() {
+        let mut f = Frame::new();
+        f.push("x", Column::Number(vec![1.0, f64::NAN, 3.0]));
+        f.push("s", Column::Text(vec![Some("a".into()), None, Some("c".into())]));
+        f.push("d", Column::Date(vec![Some(1), Some(2), None]));
+        let whole = f.clone();
+        let tail = f.split_off(1);
+        assert_eq!((f.rows(), tail.rows()), (1, 2));
+        assert_eq!(tail.get("s"), Some(&Column::Text(vec![None, Some("c".into())])));
+        f.append(tail);
+        assert_eq!(f, whole);
     }
 
     #[test]

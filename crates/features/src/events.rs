@@ -313,12 +313,13 @@ impl PeriodsConfig {
 
 /// Seconds since 1970-01-01 of each row's `column`: a date (midnight), or text
 /// `YYYY-MM-DD HH:MM:SS` (`T` also separates; fractions of a second are dropped). A missing or
-/// unreadable timestamp is an error naming its row and column.
-pub fn timestamps(frame: &Frame, column: &str, file: &str) -> Result<Vec<i64>> {
+/// unreadable timestamp is an error naming its row and column (the source row a frame records,
+/// or `before` rows on from the frame's first).
+pub fn timestamps(frame: &Frame, column: &str, file: &str, before: u64) -> Result<Vec<i64>> {
     let row_of = |i: usize| {
         frame
             .number(riskpipe_core::names::SOURCE_ROW)
-            .map_or(i as u64 + 1, |r| r[i] as u64 + 1)
+            .map_or(before + i as u64 + 1, |r| r[i] as u64 + 1)
     };
     match frame.get(column) {
         None => Err(Error::ColumnNotFound {
@@ -384,17 +385,9 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
     Some(i64::from(day) * DAY_SECONDS + h * 3600 + m * 60 + sec)
 }
 
-/// The event features of every row: the weekend and night flags, then each entity's window
-/// aggregates, in the order `windows` lists them. `label` is the 0/1 target the risk windows
-/// count; `seconds` the rows' timestamps.
-pub fn event_features(
-    frame: &Frame,
-    seconds: &[i64],
-    windows: &WindowsParams,
-    label: Option<&str>,
-    file: &str,
-) -> Result<Vec<(String, Column)>> {
-    let mut out = Vec::new();
+/// The weekend and night flags of rows stamped `seconds`: 1 on Saturdays and Sundays, and 1
+/// when the hour is at most `night_until_hour`.
+pub fn calendar_flags(seconds: &[i64], night_until_hour: u32) -> Vec<(String, Column)> {
     let weekend: Vec<f64> = seconds
         .iter()
         .map(|s| {
@@ -407,12 +400,27 @@ pub fn event_features(
         .iter()
         .map(|s| {
             f64::from(u8::from(
-                s.rem_euclid(DAY_SECONDS) / 3600 <= i64::from(windows.night_until_hour),
+                s.rem_euclid(DAY_SECONDS) / 3600 <= i64::from(night_until_hour),
             ))
         })
         .collect();
-    out.push((WEEKEND.to_string(), Column::Number(weekend)));
-    out.push((NIGHT.to_string(), Column::Number(night)));
+    vec![
+        (WEEKEND.to_string(), Column::Number(weekend)),
+        (NIGHT.to_string(), Column::Number(night)),
+    ]
+}
+
+/// The event features of every row: the weekend and night flags, then each entity's window
+/// aggregates, in the order `windows` lists them. `label` is the 0/1 target the risk windows
+/// count; `seconds` the rows' timestamps.
+pub fn event_features(
+    frame: &Frame,
+    seconds: &[i64],
+    windows: &WindowsParams,
+    label: Option<&str>,
+    file: &str,
+) -> Result<Vec<(String, Column)>> {
+    let mut out = calendar_flags(seconds, windows.night_until_hour);
     // The window code reads the time from a numeric column of the frame it is given.
     const TIME: &str = "__seconds";
     let mut f = Frame::new();
@@ -602,7 +610,7 @@ mod tests {
         let t = ["2018-04-01 06:59:59", "2018-04-02 07:00:00", "2018-04-07 23:00:00"];
         f.push("t", Column::Text(t.iter().map(|s| Some(s.to_string())).collect()));
         f.push("c", Column::Number(vec![1.0, 1.0, 2.0]));
-        let s = timestamps(&f, "t", "f.csv").unwrap();
+        let s = timestamps(&f, "t", "f.csv", 0).unwrap();
         let w = WindowsParams {
             entities: vec![],
             night_until_hour: 6,
@@ -618,7 +626,7 @@ mod tests {
                 None,
             ]),
         );
-        let e = timestamps(&f, "u", "f.csv").unwrap_err().to_string();
+        let e = timestamps(&f, "u", "f.csv", 0).unwrap_err().to_string();
         assert!(
             e.contains("row 2") && e.contains("`u`") && e.contains("2018-13-01"),
             "{e}"
@@ -642,7 +650,7 @@ mod tests {
             }],
             night_until_hour: 6,
         };
-        let s = timestamps(&f, "t", "f.csv").unwrap();
+        let s = timestamps(&f, "t", "f.csv", 0).unwrap();
         let mut risk = |labels: Vec<f64>| {
             f.replace("y", Column::Number(labels));
             event_features(&f, &s, &w, Some("y"), "f.csv").unwrap()[3].1.clone()

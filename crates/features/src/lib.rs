@@ -40,6 +40,7 @@
 
 mod config;
 mod derived;
+pub mod event_state;
 pub mod events;
 mod run;
 mod transform;

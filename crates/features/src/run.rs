@@ -113,7 +113,7 @@ fn event_columns(
         return Ok(None);
     }
     let time = params.time_column.as_deref().unwrap_or_default();
-    let seconds = timestamps(frame, time, file)?;
+    let seconds = timestamps(frame, time, file, 0)?;
     let mut names = Vec::new();
     if let Some(w) = &params.windows {
         for (name, col) in event_features(frame, &seconds, w, target, file)? {

@@ -10,8 +10,8 @@
 //!   (a terminal's fraud ratio), 0 for an empty window. It is the window of `delay + w` days
 //!   less the window of `delay` days, both ending at `t`.
 //!
-//! Row order is kept: the rows are sorted by entity and time for polars and put back. Rows of
-//! one entity at the same second all fall in each other's windows.
+//! Row order is kept: the rows are sorted by entity and time for polars (stably) and put back.
+//! Rows of one entity at the same second all fall in each other's windows.
 
 use polars::prelude::{
     ClosedWindow, DataFrame, DataType, Duration, Expr, IntoLazy, RollingOptionsDynamicWindow, TimeUnit, col, lit,
@@ -212,7 +212,12 @@ pub fn window_features(frame: &Frame, time: &str, spec: &EntityWindows, file: &s
                 .cast(DataType::Datetime(TimeUnit::Milliseconds, None))
                 .alias("t"),
         )
-        .sort(["entity", "t"], Default::default())
+        // Stable: rows of one entity at one second are summed in row order, as event-order
+        // scoring sums them (`crate::event_state`).
+        .sort(
+            ["entity", "t"],
+            polars::prelude::SortMultipleOptions::default().with_maintain_order(true),
+        )
         .with_columns(exprs)
         .sort(["row"], Default::default())
         .collect()

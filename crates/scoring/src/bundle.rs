@@ -471,6 +471,7 @@ impl Scorer {
         self.check_inputs(raw, file)?;
         let masked = riskpipe_privacy::apply(&self.plan, raw, self.key.as_deref(), file)?;
         if self.is_amount() {
+            let masked = self.with_events(masked, file, first_row)?;
             let x = self.transform.apply(&masked, file)?;
             return Ok(self.score_amounts(raw, (&x, &masked), first_row, file, explain)?.0);
         }
@@ -492,7 +493,25 @@ impl Scorer {
     /// alone, transform, model and points, as `bench/score_speed.sh` times it. Without reason
     /// codes only the model's own input columns are computed.
     pub fn score_masked(&self, masked: Frame, first_row: u64, file: &str, explain: bool) -> Result<Frame> {
-        let masked = self.with_events(masked, file)?;
+        let masked = self.with_events(masked, file, first_row)?;
+        self.score_with_events(masked, first_row, file, explain)
+    }
+
+    /// Raw rows through the bundle's checks and masking plan, consumed: the first step of
+    /// [`Scorer::score_owned`], for a caller that adds the window features itself.
+    pub fn mask_owned(&self, raw: Frame, file: &str) -> Result<Frame> {
+        self.check_inputs(&raw, file)?;
+        riskpipe_privacy::apply_owned(&self.plan, raw, self.key.as_deref(), file)
+    }
+
+    /// The window features the bundle computes from the events it scores, if any.
+    pub fn events(&self) -> Option<&riskpipe_features::events::EventSpec> {
+        self.info.events.as_ref()
+    }
+
+    /// [`Scorer::score_masked`] of rows that already hold the bundle's window features (from
+    /// [`riskpipe_features::event_state::EventState`], as event-order scoring computes them).
+    pub fn score_with_events(&self, masked: Frame, first_row: u64, file: &str, explain: bool) -> Result<Frame> {
         if self.is_detector() {
             let x = self.transform.apply(&masked, file)?;
             return self.score_anomalies(&x, &masked, first_row, file, explain);
@@ -510,7 +529,7 @@ impl Scorer {
     pub fn masked_inputs(&self, raw: &Frame, file: &str) -> Result<Frame> {
         self.check_inputs(raw, file)?;
         let masked = riskpipe_privacy::apply(&self.plan, raw, self.key.as_deref(), file)?;
-        let masked = self.with_events(masked, file)?;
+        let masked = self.with_events(masked, file, 0)?;
         let mut out = Frame::new();
         let events = self
             .info
@@ -527,11 +546,11 @@ impl Scorer {
 
     /// `masked` with the bundle's window features added, when it has any: computed over the
     /// rows given, in the order given (the batch holds the history the windows look back on).
-    fn with_events(&self, mut masked: Frame, file: &str) -> Result<Frame> {
+    fn with_events(&self, mut masked: Frame, file: &str, first_row: u64) -> Result<Frame> {
         let Some(spec) = &self.info.events else {
             return Ok(masked);
         };
-        let seconds = riskpipe_features::events::timestamps(&masked, &spec.time_column, file)?;
+        let seconds = riskpipe_features::events::timestamps(&masked, &spec.time_column, file, first_row)?;
         let cols =
             riskpipe_features::events::event_features(&masked, &seconds, &spec.windows, spec.label.as_deref(), file)?;
         for (n, c) in cols {

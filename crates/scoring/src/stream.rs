@@ -7,6 +7,9 @@ use rayon::prelude::*;
 use riskpipe_core::io::{ParquetSink, TempPath, arrow_schema, from_batch, parquet_column_batches};
 use riskpipe_core::{Column, ColumnKind, Error, Frame, Result};
 
+use riskpipe_features::event_state::EventState;
+use riskpipe_features::events::EventSpec;
+
 use crate::bundle::Scorer;
 use crate::info::InputColumn;
 
@@ -170,7 +173,12 @@ pub fn score_file(scorer: &Scorer, input: &Path, output: &Path) -> Result<u64> {
             }
             Ok(sink)
         });
-        let scoring = score_groups(scorer, input, group, batches, &to_write);
+        let scoring = match scorer.events() {
+            Some(spec) if !scorer.is_amount() => {
+                score_groups_in_event_order(scorer, spec, input, group, batches, &to_write)
+            }
+            _ => score_groups(scorer, input, group, batches, &to_write),
+        };
         drop(to_write);
         let join = |e: Box<dyn std::any::Any + Send>| Error::Internal(format!("a scoring thread panicked: {e:?}"));
         (
@@ -209,6 +217,73 @@ fn score_groups(
         let outs: Vec<Result<Frame>> = std::mem::take(&mut pending)
             .into_par_iter()
             .map(|(raw, done)| scorer.score_owned(raw.frame(&wanted, input, done)?, done, &file))
+            .collect();
+        for out in outs {
+            if to_write.send(out?).is_err() {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// [`score_groups`] for a bundle with window features, which need the rows in time order: a
+/// group of batches is masked in parallel, given its window features in order by one
+/// [`EventState`] (each entity's history carried from batch to batch, the rows of a second that
+/// may go on in the next batch held back for it), then scored in parallel. Every row gets the
+/// features the batch path gives it over the whole file.
+fn score_groups_in_event_order(
+    scorer: &Scorer,
+    spec: &EventSpec,
+    input: &Path,
+    group: usize,
+    batches: std::sync::mpsc::Receiver<(RawBatch, u64)>,
+    to_write: &std::sync::mpsc::SyncSender<Frame>,
+) -> Result<()> {
+    let file = input.display().to_string();
+    let wanted = wanted(scorer, &[]);
+    let mut state = EventState::new(spec);
+    let mut held: Option<Frame> = None;
+    let mut pending: Vec<(RawBatch, u64)> = Vec::with_capacity(group);
+    let mut batches = batches.into_iter().peekable();
+    while let Some(b) = batches.next() {
+        pending.push(b);
+        let end = batches.peek().is_none();
+        if pending.len() < group && !end {
+            continue;
+        }
+        let masked: Vec<Result<Frame>> = std::mem::take(&mut pending)
+            .into_par_iter()
+            .map(|(raw, done)| scorer.mask_owned(raw.frame(&wanted, input, done)?, &file))
+            .collect();
+        let last = masked.len() - 1;
+        let mut ready: Vec<(Frame, u64)> = Vec::with_capacity(masked.len());
+        for (j, m) in masked.into_iter().enumerate() {
+            let mut rows = match held.take() {
+                Some(mut h) => {
+                    h.append(m?);
+                    h
+                }
+                None => m?,
+            };
+            let first = state.rows();
+            let mut seconds = riskpipe_features::events::timestamps(&rows, &spec.time_column, &file, first)?;
+            let k = EventState::complete_seconds(&seconds, end && j == last);
+            if k < rows.rows() {
+                held = Some(rows.split_off(k));
+                seconds.truncate(k);
+            }
+            if k == 0 {
+                continue;
+            }
+            for (name, col) in state.features(&rows, &seconds, &file)? {
+                rows.push(name, col);
+            }
+            ready.push((rows, first));
+        }
+        let outs: Vec<Result<Frame>> = ready
+            .into_par_iter()
+            .map(|(rows, first)| scorer.score_with_events(rows, first, &file, true))
             .collect();
         for out in outs {
             if to_write.send(out?).is_err() {
