@@ -2,14 +2,14 @@
 # Bounded memory on a growing stream of events: `riskpipe score` of generated card transactions
 # (50,000 cards, 100,000 terminals, about 100,000 transactions a day) with a fraud bundle, which
 # computes each row's window features from per-card and per-terminal state as the rows arrive.
-# Streams of DAYS... days (default 20 100 300 1000: about 2M, 10M, 30M and 100M rows), each
+# Streams of DAYS... days (default 30 100 300 1040: about 3M, 10M, 30M and 100M rows), each
 # generated to Parquet, scored (wall time and peak RSS), then deleted. The peak RSS must not
 # grow with the rows. Writes bench/results/fraud_stream.{json,md}.
 # Usage: bench/fraud_stream.sh [DAYS...]
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 days=("$@")
-[ ${#days[@]} -gt 0 ] || days=(20 100 300 1000)
+[ ${#days[@]} -gt 0 ] || days=(30 100 300 1040)
 py="$("$repo/bench/setup_venv.sh" | tail -1)"
 cargo build --quiet --release -p riskpipe-cli
 bin="$repo/target/release/riskpipe"

@@ -145,6 +145,11 @@ pub struct BaggingParams {
     pub base: BaseParams,
     /// Seed of the bootstrap samples.
     pub seed: u64,
+    /// Balanced bagging: each bootstrap sample keeps its positive rows and as many negative
+    /// rows, drawn without replacement, as the positives over this ratio (1: as many negatives
+    /// as positives), so every member learns from a balanced sample of a rare class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balance: Option<f64>,
 }
 
 /// A fitted bagging ensemble: the mean probability of models fitted on bootstrap samples.
@@ -171,6 +176,9 @@ impl Bagging {
             .map(|k| {
                 let mut rng = Rng::derive(p.seed, &format!("bagging.{k}"));
                 let mut idx: Vec<usize> = (0..m).map(|_| rng.below(n as u64) as usize).collect();
+                if let Some(ratio) = p.balance {
+                    idx = balance(idx, y, ratio, &mut rng);
+                }
                 idx.sort_unstable();
                 let cols: Vec<Vec<f64>> = x.iter().map(|c| idx.iter().map(|&i| c[i]).collect()).collect();
                 let cols: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
@@ -204,6 +212,24 @@ impl Bagging {
         let k = self.members.len().max(1) as f64;
         sum.into_iter().map(|s| s / k).collect()
     }
+}
+
+/// The rows of a bootstrap sample `idx` kept by balancing: every positive (target 1) and
+/// `positives / ratio` negatives (all when fewer), drawn without replacement; a sample without
+/// positives is kept whole.
+fn balance(idx: Vec<usize>, y: &[f64], ratio: f64, rng: &mut Rng) -> Vec<usize> {
+    let (mut pos, mut neg): (Vec<usize>, Vec<usize>) = idx.into_iter().partition(|&i| y[i] >= 0.5);
+    if pos.is_empty() {
+        return neg;
+    }
+    let keep = ((pos.len() as f64 / ratio) as usize).min(neg.len());
+    for j in 0..keep {
+        let k = j + rng.below((neg.len() - j) as u64) as usize;
+        neg.swap(j, k);
+    }
+    neg.truncate(keep);
+    pos.extend(neg);
+    pos
 }
 
 #[cfg(test)]
@@ -250,6 +276,7 @@ mod tests {
                 max_samples: 0.8,
                 base,
                 seed: 2,
+                balance: None,
             };
             let bag = Bagging::fit(&names, &x, &y, &p).unwrap();
             let again = Bagging::fit(&names, &x, &y, &p).unwrap();
@@ -295,6 +322,7 @@ mod tests {
                 ..TreeParams::default()
             }),
             seed: 5,
+            balance: None,
         };
         let bag = Bagging::fit(&names, &x, &y, &bp).unwrap();
         let single = DecisionTree::fit(
@@ -314,5 +342,53 @@ mod tests {
         assert_eq!(Bagging::fit(&names, &x, &y, &bp).unwrap(), bag);
         let json = serde_json::to_string(&Model::Bagging(bag.clone())).unwrap();
         assert_eq!(serde_json::from_str::<Model>(&json).unwrap(), Model::Bagging(bag));
+    }
+
+    #[test]
+    fn balanced_bagging_fits_each_member_on_a_balanced_sample() {
+        // 1 positive in 50: a balanced sample keeps every positive and positives / ratio
+        // negatives, drawn without replacement (no position twice).
+        let y: Vec<f64> = (0..5000).map(|i| f64::from(u8::from(i % 50 == 0))).collect();
+        for ratio in [1.0, 0.25] {
+            let kept = balance((0..5000).collect(), &y, ratio, &mut Rng::new(9));
+            let pos = kept.iter().filter(|&&i| y[i] == 1.0).count();
+            let mut neg: Vec<usize> = kept.iter().copied().filter(|&i| y[i] == 0.0).collect();
+            assert_eq!(pos, 100);
+            assert_eq!(neg.len(), (100.0 / ratio) as usize);
+            neg.sort_unstable();
+            neg.dedup();
+            assert_eq!(neg.len(), (100.0 / ratio) as usize);
+        }
+        // A balanced ensemble's probabilities sit near the balanced rate, not the base rate,
+        // and it still ranks.
+        let (cols, _) = data(5000, 4);
+        let y: Vec<f64> = (0..5000)
+            .map(|i| f64::from(u8::from(cols[0][i] > 0.97 || (i % 97 == 0))))
+            .collect();
+        let names: Vec<String> = (0..4).map(|i| format!("x{i}")).collect();
+        let x: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
+        let mut p = BaggingParams {
+            n_estimators: 10,
+            max_samples: 1.0,
+            base: BaseParams::Tree(TreeParams {
+                max_depth: 4,
+                min_samples_leaf: 5,
+                ..TreeParams::default()
+            }),
+            seed: 1,
+            balance: Some(1.0),
+        };
+        let balanced = Bagging::fit(&names, &x, &y, &p).unwrap();
+        p.balance = None;
+        let plain = Bagging::fit(&names, &x, &y, &p).unwrap();
+        let mean = |b: &Bagging| b.predict_proba(&x).iter().sum::<f64>() / 5000.0;
+        let rate = y.iter().sum::<f64>() / 5000.0;
+        assert!(
+            rate < 0.06 && mean(&plain) < 0.1 && mean(&balanced) > 0.2,
+            "{rate} {} {}",
+            mean(&plain),
+            mean(&balanced)
+        );
+        assert!(riskpipe_core::stats::auc(&y, &balanced.predict_proba(&x)) > 0.8);
     }
 }

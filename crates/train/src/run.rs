@@ -555,6 +555,7 @@ mod tests {
                 max_samples: 1.0,
                 base: riskpipe_models::BaseParams::Logistic(riskpipe_models::LogisticParams::default()),
                 seed: 1,
+                balance: None,
             })],
             usize::MAX,
         )

@@ -282,3 +282,44 @@ fn the_search_metric_is_the_targets_unless_named_and_named_only_for_a_binary_tar
         .to_string();
     assert!(err.contains("p.yaml:1:") && err.contains("precision"), "{err}");
 }
+
+#[test]
+fn balanced_bagging_grids_over_its_ratios_and_is_checked() {
+    let yaml = "models:\n  bagging: { sampling: balanced, balance_ratio: [0.1, 1.0], n_estimators: [5] }\n";
+    let cfg: TrainConfig = riskpipe_core::yaml::parse("p.yaml", yaml).unwrap();
+    let g = grid(&cfg.resolve("p.yaml", 1, Target::Binary).unwrap(), Family::Bagging);
+    assert_eq!(g.len(), 2);
+    assert_eq!(
+        (g[0]["balance"].as_f64(), g[1]["balance"].as_f64()),
+        (Some(0.1), Some(1.0))
+    );
+    let cfg: TrainConfig = riskpipe_core::yaml::parse("p.yaml", "models:\n  bagging: {}\n").unwrap();
+    let g = grid(&cfg.resolve("p.yaml", 1, Target::Binary).unwrap(), Family::Bagging);
+    assert_eq!(g[0].get("balance"), None);
+    let yaml = "models:\n  bagging: { base: tree, max_depth: [4, 12], min_samples_leaf: [3] }\n";
+    let cfg: TrainConfig = riskpipe_core::yaml::parse("p.yaml", yaml).unwrap();
+    let g = grid(&cfg.resolve("p.yaml", 1, Target::Binary).unwrap(), Family::Bagging);
+    assert_eq!(
+        (g[0]["base"]["max_depth"].as_u64(), g[1]["base"]["max_depth"].as_u64()),
+        (Some(4), Some(12))
+    );
+    assert_eq!(g[1]["base"]["min_samples_leaf"].as_u64(), Some(3));
+    for (bad, key) in [
+        ("{ sampling: smote }", "train.models.bagging.sampling"),
+        ("{ balance_ratio: [0.5] }", "train.models.bagging.balance_ratio"),
+        (
+            "{ sampling: balanced, balance_ratio: [2.0] }",
+            "train.models.bagging.balance_ratio",
+        ),
+        ("{ base: logistic, max_depth: [4] }", "train.models.bagging.max_depth"),
+        ("{ max_depth: [0] }", "train.models.bagging.max_depth"),
+        (
+            "{ base: mlp, min_samples_leaf: [5] }",
+            "train.models.bagging.min_samples_leaf",
+        ),
+    ] {
+        let cfg: TrainConfig = riskpipe_core::yaml::parse("p.yaml", &format!("models:\n  bagging: {bad}\n")).unwrap();
+        let errs = cfg.resolve("p.yaml", 1, Target::Binary).unwrap_err();
+        assert!(errs.iter().any(|e| e.to_string().contains(key)), "{bad}: {errs:?}");
+    }
+}
