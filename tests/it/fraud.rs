@@ -241,7 +241,8 @@ fn the_fraud_pipeline_learns_from_windows_validates_over_time_and_deploys_a_scor
 
 /// `riskpipe score` in small batches, keeping each card's and terminal's window state from
 /// batch to batch, gives every row the bits the batch path (polars over the whole file) gives
-/// it; rows out of time order are refused by row, with nothing written.
+/// it, and `riskpipe monitor` the same drift in small batches as in one; rows out of time order
+/// are refused by row, with nothing written.
 fn event_order_scoring_equals_the_batch_path(t: &TestDir) {
     t.run(&[
         "synth",
@@ -289,8 +290,19 @@ fn event_order_scoring_equals_the_batch_path(t: &TestDir) {
         let differ = (0..a.len()).find(|&i| a[i].to_bits() != b[i].to_bits());
         assert_eq!(differ, None, "{name}: the first row that differs");
     }
-    // Two rows swapped: the first row earlier than the one before it is named, and no output
-    // is left.
+    // Monitoring reads the events the same way: its drift figures do not depend on the batches.
+    let drift = |batch: &str, out: &str| {
+        t.run_env(
+            &["monitor", "--bundle", bundle, "--input", "tx.parquet", "--out", out],
+            &[("RISKPIPE_BATCH_ROWS", Some(batch))],
+        )
+        .ok();
+        riskpipe_core::io::read_parquet(&t.join(out).join("drift.parquet")).expect("drift")
+    };
+    let (small, whole) = (drift("997", "m_small"), drift("10000000", "m_whole"));
+    assert!(small.rows() > 10, "{} drift rows", small.rows());
+    assert_eq!(small, whole);
+
     let mut order: Vec<usize> = (0..raw.rows()).collect();
     order.swap(5_000, 5_200);
     riskpipe_core::io::write_csv(&t.join("late.csv"), &raw.take(&order)).expect("csv");

@@ -530,6 +530,12 @@ impl Scorer {
         self.check_inputs(raw, file)?;
         let masked = riskpipe_privacy::apply(&self.plan, raw, self.key.as_deref(), file)?;
         let masked = self.with_events(masked, file, 0)?;
+        Ok(self.inputs_of(&masked))
+    }
+
+    /// The columns of masked rows (holding the window features, if any) that
+    /// [`Scorer::masked_inputs`] keeps.
+    pub(crate) fn inputs_of(&self, masked: &Frame) -> Frame {
         let mut out = Frame::new();
         let events = self
             .info
@@ -541,7 +547,7 @@ impl Scorer {
                 out.push(name, col.clone());
             }
         }
-        Ok(out)
+        out
     }
 
     /// `masked` with the bundle's window features added, when it has any: computed over the

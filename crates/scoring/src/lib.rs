@@ -15,6 +15,7 @@ mod book;
 mod bundle;
 pub mod checks;
 pub mod drift;
+mod event_order;
 mod info;
 pub mod monitor;
 mod seal;

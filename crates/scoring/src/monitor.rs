@@ -175,13 +175,10 @@ pub fn monitor(
     let scorer = scorer.clone().without_reasons();
     let name = reference.score.name.clone();
     let mut counts: BTreeMap<String, Counts> = BTreeMap::new();
-    crate::stream::for_each_batch(&scorer, input, &extra, &mut |raw, done| {
-        let raw = &raw;
-        let scored = scorer.score_with(raw, done, &file, false)?;
+    let mut take = |raw: &Frame, scored: Frame, masked: Frame| -> Result<()> {
         let scores = scored
             .number(&name)
             .ok_or_else(|| Error::Internal(format!("the bundle no longer gives `{name}`")))?;
-        let masked = scorer.masked_inputs(raw, &file)?;
         let periods: Vec<String> = match by {
             Some((col, period)) => {
                 let dates = raw.get(col).ok_or_else(|| Error::ColumnNotFound {
@@ -225,7 +222,36 @@ pub fn monitor(
             }
         }
         Ok(())
-    })?;
+    };
+    match scorer.events() {
+        // Window features need the rows in event order, each entity's history carried over.
+        Some(spec) if !scorer.is_amount() => {
+            let mut order = crate::event_order::EventOrder::new(spec, &file);
+            let mut step = |r: crate::event_order::Ready| -> Result<()> {
+                let raw = r.raw.unwrap_or_default();
+                let inputs = scorer.inputs_of(&r.masked);
+                let scored = scorer.score_with_events(r.masked, r.first, &file, false)?;
+                take(&raw, scored, inputs)
+            };
+            crate::stream::for_each_batch(&scorer, input, &extra, &mut |raw, _| {
+                let masked = scorer.mask_owned(raw.clone(), &file)?;
+                match order.push(masked, Some(raw), false)? {
+                    Some(r) => step(r),
+                    None => Ok(()),
+                }
+            })?;
+            if let Some(r) = order.finish()? {
+                step(r)?;
+            }
+        }
+        _ => {
+            crate::stream::for_each_batch(&scorer, input, &extra, &mut |raw, done| {
+                let scored = scorer.score_with(&raw, done, &file, false)?;
+                let masked = scorer.masked_inputs(&raw, &file)?;
+                take(&raw, scored, masked)
+            })?;
+        }
+    }
     let drift: PeriodDrift = counts.iter().map(|(k, c)| (k.clone(), c.compare(reference))).collect();
     let performance: BTreeMap<String, Performance> = outcomes
         .into_iter()

@@ -7,10 +7,10 @@ use rayon::prelude::*;
 use riskpipe_core::io::{ParquetSink, TempPath, arrow_schema, from_batch, parquet_column_batches};
 use riskpipe_core::{Column, ColumnKind, Error, Frame, Result};
 
-use riskpipe_features::event_state::EventState;
 use riskpipe_features::events::EventSpec;
 
 use crate::bundle::Scorer;
+use crate::event_order::EventOrder;
 use crate::info::InputColumn;
 
 /// Rows per batch: 65,536, or `RISKPIPE_BATCH_ROWS` when set (a whole number above 0; any
@@ -229,7 +229,7 @@ fn score_groups(
 
 /// [`score_groups`] for a bundle with window features, which need the rows in time order: a
 /// group of batches is masked in parallel, given its window features in order by one
-/// [`EventState`] (each entity's history carried from batch to batch, the rows of a second that
+/// [`EventOrder`] (each entity's history carried from batch to batch, the rows of a second that
 /// may go on in the next batch held back for it), then scored in parallel. Every row gets the
 /// features the batch path gives it over the whole file.
 fn score_groups_in_event_order(
@@ -242,8 +242,7 @@ fn score_groups_in_event_order(
 ) -> Result<()> {
     let file = input.display().to_string();
     let wanted = wanted(scorer, &[]);
-    let mut state = EventState::new(spec);
-    let mut held: Option<Frame> = None;
+    let mut order = EventOrder::new(spec, &file);
     let mut pending: Vec<(RawBatch, u64)> = Vec::with_capacity(group);
     let mut batches = batches.into_iter().peekable();
     while let Some(b) = batches.next() {
@@ -259,27 +258,9 @@ fn score_groups_in_event_order(
         let last = masked.len() - 1;
         let mut ready: Vec<(Frame, u64)> = Vec::with_capacity(masked.len());
         for (j, m) in masked.into_iter().enumerate() {
-            let mut rows = match held.take() {
-                Some(mut h) => {
-                    h.append(m?);
-                    h
-                }
-                None => m?,
-            };
-            let first = state.rows();
-            let mut seconds = riskpipe_features::events::timestamps(&rows, &spec.time_column, &file, first)?;
-            let k = EventState::complete_seconds(&seconds, end && j == last);
-            if k < rows.rows() {
-                held = Some(rows.split_off(k));
-                seconds.truncate(k);
+            if let Some(r) = order.push(m?, None, end && j == last)? {
+                ready.push((r.masked, r.first));
             }
-            if k == 0 {
-                continue;
-            }
-            for (name, col) in state.features(&rows, &seconds, &file)? {
-                rows.push(name, col);
-            }
-            ready.push((rows, first));
         }
         let outs: Vec<Result<Frame>> = ready
             .into_par_iter()
