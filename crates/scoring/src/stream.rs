@@ -227,11 +227,12 @@ fn score_groups(
     Ok(())
 }
 
-/// [`score_groups`] for a bundle with window features, which need the rows in time order: a
-/// group of batches is masked in parallel, given its window features in order by one
-/// [`EventOrder`] (each entity's history carried from batch to batch, the rows of a second that
-/// may go on in the next batch held back for it), then scored in parallel. Every row gets the
-/// features the batch path gives it over the whole file.
+/// [`score_groups`] for a bundle with window features, which need the rows in time order. An
+/// events thread masks a group of batches in parallel and gives them their window features in
+/// order by one [`EventOrder`] (each entity's history carried from batch to batch, the rows of a
+/// second that may go on in the next batch held back for it); meanwhile this thread scores the
+/// groups it has handed on, in parallel. The first error stops both; the events thread's is the
+/// one reported when it stopped first.
 fn score_groups_in_event_order(
     scorer: &Scorer,
     spec: &EventSpec,
@@ -239,6 +240,50 @@ fn score_groups_in_event_order(
     group: usize,
     batches: std::sync::mpsc::Receiver<(RawBatch, u64)>,
     to_write: &std::sync::mpsc::SyncSender<Frame>,
+) -> Result<()> {
+    let file = input.display().to_string();
+    let (to_score, ready) = std::sync::mpsc::sync_channel::<Vec<(Frame, u64)>>(1);
+    std::thread::scope(|scope| {
+        let events = scope.spawn(|| events_in_order(scorer, spec, input, group, batches, to_score));
+        let mut scoring = Ok(());
+        'groups: for frames in ready {
+            let outs: Vec<Result<Frame>> = frames
+                .into_par_iter()
+                .map(|(rows, first)| scorer.score_with_events(rows, first, &file, true))
+                .collect();
+            for out in outs {
+                match out {
+                    Err(e) => {
+                        scoring = Err(e);
+                        break 'groups;
+                    }
+                    Ok(f) => {
+                        if to_write.send(f).is_err() {
+                            // A writer that stopped reports its own error.
+                            break 'groups;
+                        }
+                    }
+                }
+            }
+        }
+        // Dropping the receiver (here, on leaving the loop) stops the events thread.
+        let events = events
+            .join()
+            .map_err(|e| Error::Internal(format!("the events thread panicked: {e:?}")))
+            .and_then(|r| r);
+        events.and(scoring)
+    })
+}
+
+/// The events thread of [`score_groups_in_event_order`]: groups of batches masked in parallel,
+/// then given their window features in order, sent on a group at a time.
+fn events_in_order(
+    scorer: &Scorer,
+    spec: &EventSpec,
+    input: &Path,
+    group: usize,
+    batches: std::sync::mpsc::Receiver<(RawBatch, u64)>,
+    to_score: std::sync::mpsc::SyncSender<Vec<(Frame, u64)>>,
 ) -> Result<()> {
     let file = input.display().to_string();
     let wanted = wanted(scorer, &[]);
@@ -262,14 +307,9 @@ fn score_groups_in_event_order(
                 ready.push((r.masked, r.first));
             }
         }
-        let outs: Vec<Result<Frame>> = ready
-            .into_par_iter()
-            .map(|(rows, first)| scorer.score_with_events(rows, first, &file, true))
-            .collect();
-        for out in outs {
-            if to_write.send(out?).is_err() {
-                return Ok(());
-            }
+        if to_score.send(ready).is_err() {
+            // Scoring stopped on an error, which is the one reported.
+            return Ok(());
         }
     }
     Ok(())
