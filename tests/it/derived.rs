@@ -107,7 +107,7 @@ fn bad_derived_settings_name_their_key() {
     // A task without a target lists its detectors under `train.models`.
     t.write(
         "a.yaml",
-        "version: 1\nname: a\ntask: anomaly_detection\nseed: 1\ndata:\n  synth: accounts\n  rows: 500\nfeatures:\n  anomaly_scores: [iforest]\n",
+        "version: 1\nname: a\ntask: anomaly_detection\nseed: 1\ndata:\n  synth: accounts\n  rows: 500\nprivacy:\n  columns: { customer_name: { action: drop }, email: { action: drop }, date_of_birth: { action: drop } }\nfeatures:\n  anomaly_scores: [iforest]\n",
     );
     t.run(&["run", "a.yaml", "--run-dir", "ra"])
         .fails(2, &["features.anomaly_scores", "train.models"]);

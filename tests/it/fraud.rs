@@ -364,7 +364,7 @@ fn bad_fraud_settings_and_events_are_user_errors_naming_the_culprit() {
         "--days",
         "60",
         "--out",
-        "tx.parquet",
+        "tx.csv",
     ])
     .ok();
     let csv = fs_err::read_to_string(t.join("tx.csv")).expect("csv");

@@ -78,3 +78,48 @@ fn masking_key_must_be_set_and_masked_columns_must_exist() {
     assert!(!t.join("run2/privacy").exists());
     assert!(t.join("run2/ingest/manifest.json").exists());
 }
+
+/// Personal data is found by its values: a column that would pass unmasked stops the stage
+/// (exit 2, the column and what it holds named, nothing written) until it is masked or allowed
+/// by name; the report lists what every column holds.
+#[test]
+fn personal_data_found_by_content_cannot_pass_unmasked_by_accident() {
+    let t = TestDir::new();
+    // `email` left without an action.
+    let yaml = small_pipeline(1500, "").replace("    email: { action: drop }\n", "");
+    t.write("p.yaml", &yaml);
+    t.run(&["run", "p.yaml", "--run-dir", "run", "--stage", "ingest"]).ok();
+    t.run(&["run", "p.yaml", "--run-dir", "run", "--stage", "privacy"])
+        .fails(
+            2,
+            &["`email` holds e-mail addresses", "privacy.allow_pii", "privacy.columns"],
+        );
+    assert!(!t.join("run/privacy/data.parquet").exists());
+    t.write(
+        "p.yaml",
+        &yaml.replace("privacy:\n", "privacy:\n  allow_pii: [email]\n"),
+    );
+    t.run(&["run", "p.yaml", "--run-dir", "run", "--stage", "privacy"]).ok();
+    let report: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(t.join("run/privacy/report.json")).expect("report"))
+            .expect("json");
+    let kinds = |c: &str| -> Vec<String> {
+        report["pii_findings"][c]
+            .as_array()
+            .unwrap_or(&Vec::new())
+            .iter()
+            .map(|f| f["kind"].as_str().expect("kind").to_string())
+            .collect()
+    };
+    for (c, k) in [
+        ("name", "person_name"),
+        ("email", "email"),
+        ("phone", "phone"),
+        ("national_id", "national_id"),
+        ("postcode", "postcode"),
+        ("date_of_birth", "date_of_birth"),
+    ] {
+        assert_eq!(kinds(c), [k], "{c}: {}", report["pii_findings"]);
+    }
+    assert_eq!(report["pii_findings"].as_object().expect("findings").len(), 6);
+}

@@ -51,6 +51,11 @@ pub struct PrivacyConfig {
     /// Columns that together could re-identify a person (after masking); the report gives their
     /// k-anonymity.
     pub quasi_identifiers: Option<Vec<String>>,
+    /// Columns allowed to pass unmasked although their values look personal.
+    pub allow_pii: Option<Vec<String>>,
+    /// National id formats to look for (`9` a digit, `A` a letter; default the US SSN and the UK
+    /// national insurance number).
+    pub national_id_formats: Option<Vec<String>>,
 }
 
 /// A checked masking action.
@@ -97,6 +102,12 @@ pub struct PrivacyParams {
     /// Quasi-identifiers for the k-anonymity report.
     #[serde(default)]
     pub quasi_identifiers: Vec<String>,
+    /// Columns allowed to pass unmasked although their values look personal.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_pii: Vec<String>,
+    /// National id formats looked for (empty: the defaults of [`crate::pii`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub national_id_formats: Vec<String>,
 }
 
 impl PrivacyConfig {
@@ -181,6 +192,16 @@ impl PrivacyConfig {
         } else {
             None
         };
+        let national_id_formats = self.national_id_formats.unwrap_or_default();
+        for (i, f) in national_id_formats.iter().enumerate() {
+            if f.len() < 4 || !f.bytes().any(|c| c == b'9') {
+                errs.push(Error::config(
+                    file,
+                    format!("privacy.national_id_formats[{i}]"),
+                    format!("`{f}` is too loose a format: write at least 4 characters with digits as `9` and letters as `A` (`999-99-9999`)"),
+                ));
+            }
+        }
         if !errs.is_empty() {
             return Err(errs);
         }
@@ -189,6 +210,8 @@ impl PrivacyConfig {
             key_id,
             columns,
             quasi_identifiers: self.quasi_identifiers.unwrap_or_default(),
+            allow_pii: self.allow_pii.unwrap_or_default(),
+            national_id_formats,
         })
     }
 }

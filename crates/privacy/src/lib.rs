@@ -3,8 +3,11 @@
 //! Each column named under `privacy.columns` gets one action: `drop`, `hash` (HMAC-SHA256
 //! keyed pseudonym, key read from the environment variable named by `privacy.key_env`; unset
 //! is an error, never a default), `generalize` (date to year or age band, number to bucket),
-//! `truncate` (first N characters) or `keep`. Unlisted columns that look personal (by name or
-//! by value: emails, phone numbers, card numbers) are reported as warnings.
+//! `truncate` (first N characters) or `keep`. Every column is checked for personal data by
+//! its values ([`pii`]: e-mail addresses, phone, card and national id numbers, IBANs, dates of
+//! birth, postcodes, names, and these inside free text): one that would pass unmasked with
+//! findings stops the stage unless `privacy.allow_pii` lists it. An unlisted column whose name
+//! only looks personal is a warning.
 //!
 //! Where it sits: ingest -> **privacy** -> features; `deploy` replays the same plan on new
 //! applications. The one design decision: the plan (`plan.json`) holds a key *id*, never the
@@ -20,6 +23,8 @@
 //!     key_env: "RISKPIPE_MASK_KEY".into(),
 //!     key_id: None,
 //!     quasi_identifiers: vec![],
+//!     allow_pii: vec![],
+//!     national_id_formats: vec![],
 //!     columns: [("name".to_string(), Action::Drop), ("income".to_string(), Action::Bucket { width: 5000.0 })].into(),
 //! };
 //! let masked = apply(&plan, &f, None, "example").unwrap();
@@ -31,6 +36,7 @@
 mod config;
 mod key;
 mod mask;
+pub mod pii;
 mod run;
 
 pub use config::{Action, ActionKind, ColumnConfig, PrivacyConfig, PrivacyParams, read_key};

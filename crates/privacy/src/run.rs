@@ -12,6 +12,7 @@ use riskpipe_core::{Error, Result};
 use crate::config::{Action, PrivacyParams, read_key};
 use crate::key::key_id;
 use crate::mask::{KAnonymity, apply, k_anonymity, looks_like_pii};
+use crate::pii::{self, Finding};
 
 /// `report.json` of the privacy stage.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -27,6 +28,10 @@ pub struct PrivacyReport {
     /// k-anonymity of the declared quasi-identifiers, after masking.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub k_anonymity: Option<KAnonymity>,
+    /// Personal data found by content in the input, per column (masked or not; see
+    /// [`crate::pii`]).
+    #[serde(default)]
+    pub pii_findings: BTreeMap<String, Vec<Finding>>,
 }
 
 /// The files the stage reads.
@@ -74,29 +79,18 @@ pub fn run(params: &PrivacyParams, inputs: &StageInputs, out: &Path) -> Result<S
     }
     let key = load_key(params)?;
     let masked = apply(params, &frame, key.as_deref(), &src.display().to_string())?;
-    let mut actions = BTreeMap::new();
-    let mut warnings = Vec::new();
-    for (name, col) in frame.iter() {
-        match params.columns.get(name) {
-            Some(a) => {
-                actions.insert(name.to_string(), action_name(a).to_string());
-            }
-            None => {
-                actions.insert(name.to_string(), "keep".to_string());
-                if name != target {
-                    if let Some(why) = looks_like_pii(name, col) {
-                        tracing::warn!(stage = "privacy", column = name, reason = %why, "Column looks like personal data and has no masking action.");
-                        warnings.push(format!("`{name}` looks like personal data ({why}) and has no masking action; add it under `privacy.columns`"));
-                    }
-                }
-            }
-        }
-    }
+    let (findings, warnings) = check_personal_data(params, &frame, &target)?;
+    let actions: BTreeMap<String, String> = frame
+        .names()
+        .iter()
+        .map(|n| (n.clone(), params.columns.get(n).map_or("keep", action_name).to_string()))
+        .collect();
     let report = PrivacyReport {
         actions,
         warnings: warnings.clone(),
         columns_in: frame.names().len(),
         columns_out: masked.names().len(),
+        pii_findings: findings,
         k_anonymity: if params.quasi_identifiers.is_empty() {
             None
         } else {
@@ -125,6 +119,50 @@ pub fn run(params: &PrivacyParams, inputs: &StageInputs, out: &Path) -> Result<S
         ),
         ..StageReport::default()
     })
+}
+
+/// The personal data found by content in each column of `frame`, and warnings for columns
+/// without findings whose names look personal. A column that passes unmasked (no action, or
+/// `keep`) with findings is an error naming it and what it holds, unless `privacy.allow_pii`
+/// lists it; the target never counts.
+fn check_personal_data(
+    params: &PrivacyParams,
+    frame: &riskpipe_core::Frame,
+    target: &str,
+) -> Result<(BTreeMap<String, Vec<Finding>>, Vec<String>)> {
+    let mut findings = BTreeMap::new();
+    let mut warnings = Vec::new();
+    let mut refused = Vec::new();
+    for (name, col) in frame.iter() {
+        let found = pii::detect(col, &params.national_id_formats);
+        let unmasked = matches!(params.columns.get(name), None | Some(Action::Keep));
+        if unmasked && name != target {
+            if !found.is_empty() && !params.allow_pii.iter().any(|a| a == name) {
+                let what: Vec<String> = found.iter().map(Finding::describe).collect();
+                refused.push(format!("`{name}` holds {}", what.join(" and ")));
+            } else if found.is_empty() && !params.columns.contains_key(name) {
+                if let Some(why) = looks_like_pii(name, col) {
+                    tracing::warn!(stage = "privacy", column = name, reason = %why, "Column looks like personal data and has no masking action.");
+                    warnings.push(format!(
+                        "`{name}` looks like personal data ({why}) and has no masking action; add it under `privacy.columns`"
+                    ));
+                }
+            }
+        }
+        if !found.is_empty() {
+            findings.insert(name.to_string(), found);
+        }
+    }
+    if !refused.is_empty() {
+        return Err(Error::pipeline_key(
+            "privacy.columns",
+            format!(
+                "personal data would pass unmasked: {}; mask each under `privacy.columns` (hash, drop, truncate or generalize) or, if it is meant to pass as it is, list it under `privacy.allow_pii`",
+                refused.join("; ")
+            ),
+        ));
+    }
+    Ok((findings, warnings))
 }
 
 fn action_name(a: &Action) -> &'static str {
