@@ -145,7 +145,7 @@ fn stages(dir: &Path, text: &str) -> std::result::Result<(), TestCaseError> {
         ("ingest", &|o| riskpipe_ingest::run(&ingest, &inputs, o)),
         ("privacy", &|o| {
             let p = riskpipe_privacy::PrivacyConfig::default()
-                .resolve("p.yaml")
+                .resolve("p.yaml", "fuzz")
                 .map_err(|mut e| e.remove(0))?;
             riskpipe_privacy::run(&p, &inputs, o)
         }),

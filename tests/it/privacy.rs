@@ -123,3 +123,28 @@ fn personal_data_found_by_content_cannot_pass_unmasked_by_accident() {
     }
     assert_eq!(report["pii_findings"].as_object().expect("findings").len(), 6);
 }
+
+/// Pseudonyms link only within a domain: by default the pipeline's name, so two pipelines
+/// with the same key give one person two unrelated pseudonyms unless they name one domain.
+#[test]
+fn pseudonyms_link_across_pipelines_only_within_a_domain() {
+    let t = TestDir::new();
+    let ids = |name: &str, extra: &str, dir: &str| {
+        let yaml = small_pipeline(300, "")
+            .replace("name: small", &format!("name: {name}"))
+            .replace("privacy:\n", &format!("privacy:\n{extra}"));
+        t.write("p.yaml", &yaml);
+        for stage in ["ingest", "privacy"] {
+            t.run(&["run", "p.yaml", "--run-dir", dir, "--stage", stage]).ok();
+        }
+        read_parquet(&t.join(format!("{dir}/privacy/data.parquet")))
+            .unwrap()
+            .get("national_id")
+            .unwrap()
+            .clone()
+    };
+    let bank = ids("small", "", "a");
+    assert_eq!(bank, ids("small", "", "a2"));
+    assert_ne!(bank, ids("insurer", "", "b"));
+    assert_eq!(bank, ids("insurer", "  domain: small\n", "c"));
+}

@@ -109,7 +109,7 @@ pub fn load(path: &Path) -> Result<Pipeline, (Vec<Error>, String)> {
     let mut loss = raw.loss;
     let book = book_spec(&file, &base, raw.task, loss.as_mut(), &mut errs);
     let ingest = take(&mut errs, raw.data.resolve(&file, &base, seed, target, loss));
-    let privacy = take(&mut errs, raw.privacy.unwrap_or_default().resolve(&file));
+    let privacy = take(&mut errs, raw.privacy.unwrap_or_default().resolve(&file, &raw.name));
     let features = take(&mut errs, raw.features.unwrap_or_default().resolve(&file, seed)).map(|f| f.for_target(target));
     let scorecard = take(&mut errs, raw.scorecard.unwrap_or_default().resolve(&file));
     let train = take(&mut errs, raw.train.unwrap_or_default().resolve(&file, seed, target))

@@ -38,6 +38,8 @@ pub struct ColumnConfig {
     pub band_years: Option<u32>,
     /// With `to: age_band`: the date ages are computed at (`YYYY-MM-DD`).
     pub as_of: Option<String>,
+    /// With `hash`: the pseudonym domain (default `privacy.domain`).
+    pub domain: Option<String>,
 }
 
 /// The `privacy:` section, as written.
@@ -51,6 +53,10 @@ pub struct PrivacyConfig {
     /// Columns that together could re-identify a person (after masking); the report gives their
     /// k-anonymity.
     pub quasi_identifiers: Option<Vec<String>>,
+    /// The pseudonym domain of hashed columns (default: the pipeline's name): the key hashing a
+    /// column is derived from the masking key and its domain, so pseudonyms link only across
+    /// columns and pipelines that share a domain (and the key).
+    pub domain: Option<String>,
     /// Columns allowed to pass unmasked although their values look personal.
     pub allow_pii: Option<Vec<String>>,
     /// National id formats to look for (`9` a digit, `A` a letter; default the US SSN and the UK
@@ -64,8 +70,13 @@ pub struct PrivacyConfig {
 pub enum Action {
     /// Remove the column.
     Drop,
-    /// Keyed pseudonym.
-    Hash,
+    /// Keyed pseudonym, under the key derived for `domain` (a plan from before domains: the
+    /// masking key itself).
+    Hash {
+        /// The pseudonym domain.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        domain: Option<String>,
+    },
     /// Date to year.
     Year,
     /// Date to an age band at `as_of` (days since 1970-01-01).
@@ -111,8 +122,10 @@ pub struct PrivacyParams {
 }
 
 impl PrivacyConfig {
-    /// Checks the section, reading the key from the environment if any column is hashed.
-    pub fn resolve(self, file: &str) -> Result<PrivacyParams, Vec<Error>> {
+    /// Checks the section, reading the key from the environment if any column is hashed;
+    /// `pipeline` (the pipeline's name) is the default pseudonym domain.
+    pub fn resolve(self, file: &str, pipeline: &str) -> Result<PrivacyParams, Vec<Error>> {
+        let domain = self.domain.clone().unwrap_or_else(|| pipeline.to_string());
         let mut errs = Vec::new();
         let key_env = self
             .key_env
@@ -129,7 +142,9 @@ impl PrivacyConfig {
             };
             let action = match c.action {
                 ActionKind::Drop => Action::Drop,
-                ActionKind::Hash => Action::Hash,
+                ActionKind::Hash => Action::Hash {
+                    domain: Some(c.domain.clone().unwrap_or_else(|| domain.clone())),
+                },
                 ActionKind::Keep => Action::Keep,
                 ActionKind::Truncate => match c.chars {
                     Some(n) if n > 0 => Action::Truncate { chars: n },
@@ -179,9 +194,12 @@ impl PrivacyConfig {
             if (c.to.is_some() || c.bucket.is_some()) && c.action != ActionKind::Generalize {
                 extra("to/bucket", &mut errs);
             }
+            if c.domain.is_some() && c.action != ActionKind::Hash {
+                extra("domain", &mut errs);
+            }
             columns.insert(name, action);
         }
-        let key_id = if columns.values().any(|a| *a == Action::Hash) {
+        let key_id = if columns.values().any(|a| matches!(a, Action::Hash { .. })) {
             match read_key(&key_env) {
                 Ok(k) => Some(crate::key::key_id(&k)),
                 Err(e) => {

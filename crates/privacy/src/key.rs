@@ -17,6 +17,15 @@ pub fn key_id(key: &[u8]) -> String {
     hmac_hex(key, b"riskpipe masking key id", 8)
 }
 
+/// The key a domain's pseudonyms are made with: HMAC(key, domain label), so pseudonyms of one
+/// domain say nothing about another's, and neither reveals the masking key.
+pub fn domain_key(key: &[u8], domain: &str) -> Vec<u8> {
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(b"riskpipe pseudonym domain\n");
+    mac.update(domain.as_bytes());
+    mac.finalize().into_bytes().to_vec()
+}
+
 /// The keyed pseudonym of one value (32 hex characters).
 pub fn pseudonym(key: &[u8], value: &str) -> String {
     hmac_hex(key, value.as_bytes(), 16)

@@ -40,6 +40,6 @@ pub mod pii;
 mod run;
 
 pub use config::{Action, ActionKind, ColumnConfig, PrivacyConfig, PrivacyParams, read_key};
-pub use key::{key_id, pseudonym};
+pub use key::{domain_key, key_id, pseudonym};
 pub use mask::{KAnonymity, apply, apply_owned, k_anonymity, looks_like_pii};
 pub use run::{PrivacyReport, inputs, load_key, run};

@@ -6,7 +6,7 @@ use riskpipe_core::frame::{civil_from_days, parse_date};
 use riskpipe_core::{Column, Error, Frame, Result};
 
 use crate::config::{Action, PrivacyParams};
-use crate::key::pseudonym;
+use crate::key::{domain_key, pseudonym};
 
 /// Applies the plan to `frame`; `file` names the data in errors. `key` must match
 /// `params.key_id` when a column is hashed.
@@ -61,9 +61,14 @@ fn mask<'a>(
         let masked = match (action, col.as_ref()) {
             (Action::Drop, _) => continue,
             (Action::Keep, _) => col.into_owned(),
-            (Action::Hash, c) => {
+            (Action::Hash { domain }, c) => {
                 let key = key.ok_or_else(|| Error::Internal("hash action without a key".into()))?;
-                Column::Text((0..c.len()).map(|i| c.display(i).map(|v| pseudonym(key, &v))).collect())
+                let key = domain.as_deref().map_or_else(|| key.to_vec(), |d| domain_key(key, d));
+                Column::Text(
+                    (0..c.len())
+                        .map(|i| c.display(i).map(|v| pseudonym(&key, &v)))
+                        .collect(),
+                )
             }
             (Action::Year, Column::Date(v)) => Column::Number(
                 v.iter()
@@ -202,7 +207,7 @@ mod tests {
         f.push("inc", Column::Number(vec![52_345.0, f64::NAN]));
         f.push("name", Column::Text(vec![Some("Ann".into()), Some("Bo".into())]));
         let p = plan(&[
-            ("email", Action::Hash),
+            ("email", Action::Hash { domain: None }),
             (
                 "dob",
                 Action::AgeBand {
@@ -221,6 +226,23 @@ mod tests {
         assert_eq!(e, pseudonym(b"secret", "a.b@example.com"));
         assert_ne!(e, pseudonym(b"other", "a.b@example.com"));
         assert_eq!(m.get("email").unwrap().display(1), None);
+        // Under a domain the key is derived: another domain, another pseudonym.
+        let in_domain = |d: &str| {
+            let p = plan(&[("email", Action::Hash { domain: Some(d.into()) })]);
+            apply(&p, &f, Some(b"secret"), "d")
+                .unwrap()
+                .get("email")
+                .unwrap()
+                .display(0)
+                .unwrap()
+        };
+        assert_eq!(
+            in_domain("bank"),
+            pseudonym(&domain_key(b"secret", "bank"), "a.b@example.com")
+        );
+        assert_eq!(in_domain("bank"), in_domain("bank"));
+        assert_ne!(in_domain("bank"), in_domain("insurer"));
+        assert_ne!(in_domain("bank"), e);
         assert_eq!(m.get("dob").unwrap().display(0).as_deref(), Some("40-49"));
         assert_eq!(m.get("pc").unwrap().display(0).as_deref(), Some("SW"));
         assert_eq!(m.number("inc").unwrap()[0], 50_000.0);
@@ -252,5 +274,56 @@ mod tests {
     fn names_that_look_personal() {
         assert!(looks_like_pii("customer_email", &Column::Number(vec![])).is_some());
         assert!(looks_like_pii("purpose", &Column::Text(vec![Some("car".into())])).is_none());
+    }
+
+    /// What plain hashing leaves open: whoever can list the possible values (every national id
+    /// of a format, every e-mail of a customer list) hashes them all and reads the values back.
+    /// Keyed pseudonyms give that attacker nothing without the key.
+    #[test]
+    fn a_dictionary_attack_recovers_plain_hashes_and_no_keyed_pseudonym() {
+        use sha2::{Digest, Sha256};
+        let sha = |v: &str| hex::encode(Sha256::digest(v.as_bytes()));
+        // Ids of a small known space: 078-05-0000 to 078-05-9999.
+        let space: Vec<String> = (0..10_000).map(|i| format!("078-05-{i:04}")).collect();
+        let held: Vec<String> = (0..500).map(|i| space[(i * 7_919) % 10_000].clone()).collect();
+        let mut f = Frame::new();
+        f.push("national_id", Column::Text(held.iter().cloned().map(Some).collect()));
+        let dictionary: std::collections::BTreeMap<String, &String> = space.iter().map(|v| (sha(v), v)).collect();
+        let plain: Vec<String> = held.iter().map(|v| sha(v)).collect();
+        let recovered = plain.iter().filter(|h| dictionary.contains_key(*h)).count();
+        assert_eq!(recovered, 500);
+        let p = plan(&[(
+            "national_id",
+            Action::Hash {
+                domain: Some("bank".into()),
+            },
+        )]);
+        let key = b"a secret the attacker does not hold";
+        let keyed = apply(&p, &f, Some(key), "d").unwrap();
+        // The attacker tries plain hashes, and pseudonyms under guessed keys and the domain.
+        let guesses: Vec<std::collections::BTreeMap<String, &String>> = ["", "secret", "riskpipe", "bank"]
+            .iter()
+            .map(|g| {
+                let k = domain_key(g.as_bytes(), "bank");
+                space.iter().map(|v| (pseudonym(&k, v), v)).collect()
+            })
+            .collect();
+        let col = keyed.get("national_id").unwrap();
+        for i in 0..col.len() {
+            let h = col.display(i).unwrap();
+            assert!(
+                !dictionary.contains_key(&h) && guesses.iter().all(|g| !g.contains_key(&h)),
+                "row {i}"
+            );
+        }
+        // The key holder still links: the same id, the same pseudonym.
+        assert_eq!(
+            col.display(0),
+            apply(&p, &f, Some(key), "d")
+                .unwrap()
+                .get("national_id")
+                .unwrap()
+                .display(0)
+        );
     }
 }

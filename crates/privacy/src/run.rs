@@ -44,7 +44,7 @@ pub fn inputs(_params: &PrivacyParams) -> Vec<Input> {
 
 /// Loads the key for a plan (when it hashes) and checks it is the key the plan was made with.
 pub fn load_key(params: &PrivacyParams) -> Result<Option<Vec<u8>>> {
-    if !params.columns.values().any(|a| *a == Action::Hash) {
+    if !params.columns.values().any(|a| matches!(a, Action::Hash { .. })) {
         return Ok(None);
     }
     let key = read_key(&params.key_env)?;
@@ -168,7 +168,7 @@ fn check_personal_data(
 fn action_name(a: &Action) -> &'static str {
     match a {
         Action::Drop => "drop",
-        Action::Hash => "hash",
+        Action::Hash { .. } => "hash",
         Action::Year => "generalize:year",
         Action::AgeBand { .. } => "generalize:age_band",
         Action::Bucket { .. } => "generalize:bucket",
