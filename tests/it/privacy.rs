@@ -33,6 +33,13 @@ fn masked_values_never_leave_the_privacy_stage() {
         }
     }
     assert!(files.len() > 15);
+    // The report shows what each column held and what was done with it.
+    let html = fs_err::read_to_string(t.join("run/evaluate/report.html")).unwrap();
+    assert!(
+        html.contains("Personal data found by content")
+            && html.contains("<td>national_id</td><td>hash</td><td>national id</td>"),
+        "no findings table"
+    );
     for f in &files {
         if f.extension().is_some_and(|e| e == "parquet") {
             // Parquet pages are compressed: check the decoded cells.

@@ -652,6 +652,28 @@ fn section_data(s: &mut String, _m: &MetricsFile, f: &Figures) {
         text_rows(s, obj);
     }
     s.push_str("</table>");
+    if let Some(obj) = f.privacy["pii_findings"].as_object().filter(|o| !o.is_empty()) {
+        s.push_str("<p>Personal data found by content (a sample of each column's values):</p><table><tr><th>column</th><th>action</th><th>holds</th><th>share of sampled values</th><th>sampled</th></tr>");
+        for (col, found) in obj {
+            for x in found.as_array().into_iter().flatten() {
+                let _ = write!(
+                    s,
+                    "<tr><td>{}</td><td>{}</td><td>{}{}</td><td>{:.1} %</td><td>{}</td></tr>",
+                    esc(col),
+                    esc(f.privacy["actions"][col].as_str().unwrap_or("keep")),
+                    esc(&x["kind"].as_str().unwrap_or("").replace('_', " ")),
+                    if x["in_text"].as_bool() == Some(true) {
+                        " (in free text)"
+                    } else {
+                        ""
+                    },
+                    100.0 * x["share"].as_f64().unwrap_or(0.0),
+                    x["sampled"]
+                );
+            }
+        }
+        s.push_str("</table>");
+    }
     if let Some(k) = f.privacy.get("k_anonymity").filter(|k| k.is_object()) {
         let _ = write!(
             s,
