@@ -246,3 +246,27 @@ pub fn read_key(var: &str) -> Result<Vec<u8>, Error> {
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_domain_belongs_to_hash_and_national_id_formats_are_checked() {
+        let yaml = "columns:\n  c: { action: drop, domain: x }\nnational_id_formats: [\"999-99-9999\", \"AB\"]\n";
+        let cfg: PrivacyConfig = riskpipe_core::yaml::parse("p.yaml", yaml).unwrap();
+        let errs = cfg.resolve("p.yaml", "bank").unwrap_err();
+        let text: Vec<String> = errs.iter().map(ToString::to_string).collect();
+        assert_eq!(text.len(), 2, "{text:?}");
+        assert!(
+            text.iter()
+                .any(|e| e.contains("privacy.columns.c") && e.contains("domain")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter()
+                .any(|e| e.contains("privacy.national_id_formats[1]") && e.contains("`AB`")),
+            "{text:?}"
+        );
+    }
+}
