@@ -207,21 +207,37 @@ fn score_groups(
 ) -> Result<()> {
     let file = input.display().to_string();
     let wanted = wanted(scorer, &[]);
-    let mut pending: Vec<(RawBatch, u64)> = Vec::with_capacity(group);
-    let mut batches = batches.into_iter().peekable();
-    while let Some(b) = batches.next() {
-        pending.push(b);
-        if pending.len() < group && batches.peek().is_some() {
-            continue;
-        }
-        let outs: Vec<Result<Frame>> = std::mem::take(&mut pending)
+    for_each_group(batches, group, |pending, _| {
+        let outs: Vec<Result<Frame>> = pending
             .into_par_iter()
             .map(|(raw, done)| scorer.score_owned(raw.frame(&wanted, input, done)?, done, &file))
             .collect();
         for out in outs {
             if to_write.send(out?).is_err() {
-                return Ok(());
+                return Ok(false);
             }
+        }
+        Ok(true)
+    })
+}
+
+/// Calls `f` with the items of `items` `group` at a time (fewer at the end) and whether they
+/// are the last; `f` returns whether to go on.
+fn for_each_group<T>(
+    items: std::sync::mpsc::Receiver<T>,
+    group: usize,
+    mut f: impl FnMut(Vec<T>, bool) -> Result<bool>,
+) -> Result<()> {
+    let mut pending: Vec<T> = Vec::with_capacity(group);
+    let mut items = items.into_iter().peekable();
+    while let Some(b) = items.next() {
+        pending.push(b);
+        let end = items.peek().is_none();
+        if pending.len() < group && !end {
+            continue;
+        }
+        if !f(std::mem::take(&mut pending), end)? {
+            break;
         }
     }
     Ok(())
@@ -288,15 +304,8 @@ fn events_in_order(
     let file = input.display().to_string();
     let wanted = wanted(scorer, &[]);
     let mut order = EventOrder::new(spec, &file);
-    let mut pending: Vec<(RawBatch, u64)> = Vec::with_capacity(group);
-    let mut batches = batches.into_iter().peekable();
-    while let Some(b) = batches.next() {
-        pending.push(b);
-        let end = batches.peek().is_none();
-        if pending.len() < group && !end {
-            continue;
-        }
-        let masked: Vec<Result<Frame>> = std::mem::take(&mut pending)
+    for_each_group(batches, group, |pending, end| {
+        let masked: Vec<Result<Frame>> = pending
             .into_par_iter()
             .map(|(raw, done)| scorer.mask_owned(raw.frame(&wanted, input, done)?, &file))
             .collect();
@@ -307,12 +316,9 @@ fn events_in_order(
                 ready.push((r.masked, r.first));
             }
         }
-        if to_score.send(ready).is_err() {
-            // Scoring stopped on an error, which is the one reported.
-            return Ok(());
-        }
-    }
-    Ok(())
+        // A closed channel: scoring stopped on an error, which is the one reported.
+        Ok(to_score.send(ready).is_ok())
+    })
 }
 
 /// A batch as read: Parquet's decoded Arrow columns (turned into a frame by whichever thread
