@@ -277,7 +277,7 @@ impl EventState {
     /// rows of its last second, which may go on in the next batch (all when `last_batch`).
     pub fn complete_seconds(seconds: &[i64], last_batch: bool) -> usize {
         match seconds.last() {
-            Some(&t) if !last_batch => seconds.partition_point(|s| *s < t).min(seconds.len()),
+            Some(&t) if !last_batch => seconds.partition_point(|s| *s < t),
             _ => seconds.len(),
         }
     }

@@ -504,9 +504,11 @@ impl Scorer {
         riskpipe_privacy::apply_owned(&self.plan, raw, self.key.as_deref(), file)
     }
 
-    /// The window features the bundle computes from the events it scores, if any.
-    pub fn events(&self) -> Option<&riskpipe_features::events::EventSpec> {
-        self.info.events.as_ref()
+    /// The window features a caller computes in event order before
+    /// [`Scorer::score_with_events`], if any: those of a bundle with window features, but an
+    /// amount bundle, which [`Scorer::score_with`] gives its windows per batch.
+    pub fn event_order(&self) -> Option<&riskpipe_features::events::EventSpec> {
+        self.info.events.as_ref().filter(|_| !self.is_amount())
     }
 
     /// [`Scorer::score_masked`] of rows that already hold the bundle's window features (from

@@ -223,9 +223,9 @@ pub fn monitor(
         }
         Ok(())
     };
-    match scorer.events() {
+    match scorer.event_order() {
         // Window features need the rows in event order, each entity's history carried over.
-        Some(spec) if !scorer.is_amount() => {
+        Some(spec) => {
             let mut order = crate::event_order::EventOrder::new(spec, &file);
             let mut step = |r: crate::event_order::Ready| -> Result<()> {
                 let raw = r.raw.unwrap_or_default();
@@ -244,7 +244,7 @@ pub fn monitor(
                 step(r)?;
             }
         }
-        _ => {
+        None => {
             crate::stream::for_each_batch(&scorer, input, &extra, &mut |raw, done| {
                 let scored = scorer.score_with(&raw, done, &file, false)?;
                 let masked = scorer.masked_inputs(&raw, &file)?;

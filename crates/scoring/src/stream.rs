@@ -173,11 +173,9 @@ pub fn score_file(scorer: &Scorer, input: &Path, output: &Path) -> Result<u64> {
             }
             Ok(sink)
         });
-        let scoring = match scorer.events() {
-            Some(spec) if !scorer.is_amount() => {
-                score_groups_in_event_order(scorer, spec, input, group, batches, &to_write)
-            }
-            _ => score_groups(scorer, input, group, batches, &to_write),
+        let scoring = match scorer.event_order() {
+            Some(spec) => score_groups_in_event_order(scorer, spec, input, group, batches, &to_write),
+            None => score_groups(scorer, input, group, batches, &to_write),
         };
         drop(to_write);
         let join = |e: Box<dyn std::any::Any + Send>| Error::Internal(format!("a scoring thread panicked: {e:?}"));
