@@ -140,7 +140,7 @@ fn stages(dir: &Path, text: &str) -> std::result::Result<(), TestCaseError> {
     let Ok(ingest) = ingest else {
         return Ok(()); // refused as configuration: a user error
     };
-    let inputs = StageInputs { run_dir: run.clone() };
+    let inputs = StageInputs::at(run.clone());
     let steps: [(&str, &dyn Fn(&Path) -> Result<riskpipe_core::stage::StageReport>); 3] = [
         ("ingest", &|o| riskpipe_ingest::run(&ingest, &inputs, o)),
         ("privacy", &|o| {

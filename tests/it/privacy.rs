@@ -1,17 +1,23 @@
-//! No raw value of a masked column reaches any file written after the privacy stage.
+//! No raw value of a masked column reaches any file the run folder keeps.
 
 use std::collections::BTreeSet;
 
 use riskpipe_core::io::read_parquet;
 
-use crate::util::{KEY, TestDir, small_pipeline};
+use crate::util::{KEY, TestDir, hashes, small_pipeline};
 
+/// Once the privacy stage has masked the raw table, the raw table leaves the run folder: no
+/// file left anywhere in it holds a raw personal value.
 #[test]
-fn masked_values_never_leave_the_privacy_stage() {
+fn no_raw_personal_value_stays_in_the_run_folder() {
     let t = TestDir::new();
     t.write("p.yaml", &small_pipeline(2000, ""));
+    // Ingest alone keeps the raw table (nothing has masked it yet): the values to look for.
+    t.run(&["run", "p.yaml", "--run-dir", "raw", "--stage", "ingest"]).ok();
     t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
-    let raw = read_parquet(&t.join("run/ingest/data.parquet")).unwrap();
+    assert!(!t.join("run/ingest/data.parquet").exists(), "the raw table stayed");
+    assert!(t.join("run/ingest/data.parquet.removed.json").exists());
+    let raw = read_parquet(&t.join("raw/ingest/data.parquet")).unwrap();
     let mut secrets = BTreeSet::new();
     for c in ["name", "email", "phone", "national_id", "postcode", "date_of_birth"] {
         let col = raw.get(c).unwrap();
@@ -23,8 +29,8 @@ fn masked_values_never_leave_the_privacy_stage() {
     }
     assert!(secrets.len() > 5000);
     let mut files = Vec::new();
-    for stage in ["privacy", "features", "train", "evaluate", "deploy"] {
-        let mut stack = vec![t.join(format!("run/{stage}"))];
+    {
+        let mut stack = vec![t.join("run")];
         while let Some(d) = stack.pop() {
             for e in fs_err::read_dir(&d).unwrap() {
                 let p = e.unwrap().path();
@@ -154,4 +160,153 @@ fn pseudonyms_link_across_pipelines_only_within_a_domain() {
     assert_eq!(bank, ids("small", "", "a2"));
     assert_ne!(bank, ids("insurer", "", "b"));
     assert_eq!(bank, ids("insurer", "  domain: small\n", "c"));
+}
+
+/// The raw table leaves the run folder but not the run's record: reruns skip, a stage that
+/// reads it (deploy's check) gets it re-executed from the source and checked by its recorded
+/// hash, `verify` reproduces the run, and a changed source is refused by name.
+#[test]
+fn the_raw_table_comes_back_only_from_its_recorded_source() {
+    let t = TestDir::new();
+    t.run(&["synth", "loans", "--rows", "1500", "--seed", "5", "--out", "loans.csv"])
+        .ok();
+    let yaml = small_pipeline(0, "").replace("  synth: loans\n  rows: 0\n", "  path: loans.csv\n");
+    t.write("p.yaml", &yaml);
+    t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    let raw = t.join("run/ingest/data.parquet");
+    assert!(!raw.exists());
+    let before = hashes(&t.join("run"));
+    let again = t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    assert!(again.stdout.contains("0 ran, 6 skipped"), "{}", again.stdout);
+    // Deploy reads the raw test rows: ingest is re-executed for it, and the bundle and its
+    // check come out the same.
+    t.run(&["run", "p.yaml", "--run-dir", "run", "--stage", "deploy", "--force"])
+        .ok();
+    assert_eq!(hashes(&t.join("run")), before);
+    assert!(!raw.exists());
+    let left: Vec<String> = fs_err::read_dir(t.join("run"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".raw"))
+        .collect();
+    assert!(left.is_empty(), "scratch left behind: {left:?}");
+    t.run(&["verify", "run"]).ok();
+    // The source changes after the run: the raw table cannot come back, and deploy says why.
+    let csv = fs_err::read_to_string(t.join("loans.csv")).unwrap();
+    let mut lines: Vec<&str> = csv.lines().collect();
+    lines.truncate(lines.len() - 1);
+    t.write("loans.csv", &(lines.join("\n") + "\n"));
+    t.run(&["run", "p.yaml", "--run-dir", "run", "--stage", "deploy", "--force"])
+        .fails(2, &["ingest/data.parquet", "the source changed", "privacy.keep_raw"]);
+    assert_eq!(hashes(&t.join("run/deploy")), {
+        let mut d: Vec<(String, String)> = before
+            .iter()
+            .filter(|(p, _)| p.starts_with("deploy/"))
+            .map(|(p, h)| (p.trim_start_matches("deploy/").to_string(), h.clone()))
+            .collect();
+        d.sort();
+        d
+    });
+    // Kept on request.
+    t.write("q.yaml", &yaml.replace("privacy:\n", "privacy:\n  keep_raw: true\n"));
+    t.run(&["run", "q.yaml", "--run-dir", "kept"]).ok();
+    assert!(t.join("kept/ingest/data.parquet").exists());
+}
+
+/// k-anonymity: the stage generalises the quasi-identifiers to the least-loss levels that
+/// reach k, blanks the rows left in small classes, writes the levels into the plan the bundle
+/// replays, and reports the risk before and after; bad settings are exit 2 naming the key.
+#[test]
+fn k_anonymity_is_reached_replayed_by_the_bundle_and_reported() {
+    let t = TestDir::new();
+    let yaml = small_pipeline(3000, "")
+        .replace("    date_of_birth: { action: generalize, to: year }\n", "")
+        .replace("    postcode: { action: truncate, chars: 2 }\n", "")
+        .replace(
+            "features:\n",
+            "  k_anonymity:\n    k: 5\n    max_suppressed: 0.03\n    quasi_identifiers:\n      postcode: { prefix: [3, 2, 1] }\n      date_of_birth: { date: [month, year] }\n      income: { bucket: [1000, 5000, 25000] }\n      housing: {}\nfeatures:\n",
+        );
+    t.write("p.yaml", &yaml);
+    t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    let report: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(t.join("run/privacy/report.json")).unwrap()).unwrap();
+    let a = &report["anonymity"];
+    assert_eq!(a["before"]["k"], 1, "{a}");
+    assert!(a["after"]["k"].as_u64().unwrap() >= 5, "{a}");
+    let suppressed = a["suppressed_rows"].as_u64().unwrap();
+    assert!(suppressed <= 90, "{a}");
+    // The released table, counted here by its values: every class of rows that carry a
+    // quasi-identifier holds 5 or more.
+    let data = read_parquet(&t.join("run/privacy/data.parquet")).unwrap();
+    let qi: Vec<&str> = ["postcode", "date_of_birth", "income", "housing"]
+        .into_iter()
+        .filter(|c| data.get(c).is_some())
+        .collect();
+    let mut classes: std::collections::BTreeMap<Vec<Option<String>>, u64> = Default::default();
+    let mut blank = 0;
+    for r in 0..data.rows() {
+        let key: Vec<Option<String>> = qi.iter().map(|c| data.get(c).unwrap().display(r)).collect();
+        if key.iter().all(Option::is_none) {
+            blank += 1;
+        } else {
+            *classes.entry(key).or_default() += 1;
+        }
+    }
+    assert_eq!(blank, suppressed);
+    assert!(classes.values().all(|n| *n >= 5), "a class below 5");
+    // The plan holds the chosen levels as actions; the bundle generalises new rows with them
+    // (deploy's check: bit-equal on every test row not suppressed).
+    let plan: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(t.join("run/deploy/bundle/plan.json")).unwrap()).unwrap();
+    let generalised = a["levels"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, v)| *v != "as is")
+        .count();
+    assert!(generalised > 0);
+    for (c, v) in a["levels"].as_object().unwrap() {
+        assert_eq!(plan["columns"].get(c).is_some(), v != "as is", "{c}: {plan}");
+    }
+    let check: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(t.join("run/deploy/check.json")).unwrap()).unwrap();
+    assert_eq!(check["ok"], true, "{check}");
+    let html = fs_err::read_to_string(t.join("run/evaluate/report.html")).unwrap();
+    assert!(html.contains("<h3>k-anonymity</h3>") && html.contains("prosecutor risk"));
+    // Bad settings.
+    for (from, to, key) in [
+        (
+            "income: { bucket: [1000, 5000, 25000] }",
+            "income: { bucket: [1000, 1500] }",
+            "privacy.k_anonymity.quasi_identifiers.income",
+        ),
+        ("    k: 5\n", "    k: 1\n", "privacy.k_anonymity.k"),
+        (
+            "postcode: { prefix: [3, 2, 1] }",
+            "postcode: { prefix: [1, 2] }",
+            "privacy.k_anonymity.quasi_identifiers.postcode",
+        ),
+        (
+            "    email: { action: drop }\n",
+            "    email: { action: drop }\n    housing: { action: drop }\n",
+            "privacy.k_anonymity.quasi_identifiers.housing",
+        ),
+        ("      housing: {}\n", "      housing: { decade: [1] }\n", "decade"),
+    ] {
+        assert!(yaml.contains(from), "{from}");
+        t.write("bad.yaml", &yaml.replace(from, to));
+        t.run(&["run", "bad.yaml", "--run-dir", "bad"]).fails(2, &[key]);
+        assert!(!t.join("bad").exists());
+    }
+    // Out of reach: a k above the rows; a sensitive column that is not there.
+    t.write("far.yaml", &yaml.replace("    k: 5\n", "    k: 4000\n"));
+    t.run(&["run", "far.yaml", "--run-dir", "far"])
+        .fails(2, &["privacy.k_anonymity", "no generalisation reaches k = 4000"]);
+    assert!(!t.join("far/privacy").exists());
+    t.write(
+        "far.yaml",
+        &yaml.replace("    k: 5\n", "    k: 5\n    l: 2\n    sensitive: nowhere\n"),
+    );
+    t.run(&["run", "far.yaml", "--run-dir", "far"])
+        .fails(2, &["`nowhere`", "privacy.k_anonymity.l"]);
 }

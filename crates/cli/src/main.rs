@@ -4,6 +4,7 @@
 mod commands;
 mod lock;
 mod pipeline;
+mod retention;
 mod runner;
 
 use std::path::PathBuf;

@@ -1,5 +1,6 @@
 //! The pipeline runner: fingerprints, skipping, atomic stage folders, manifests, verify.
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,8 +11,8 @@ use riskpipe_core::manifest::{FileRecord, Manifest, code_version, fingerprint, n
 use riskpipe_core::stage::{Input, STAGES, StageInputs, StageReport};
 use riskpipe_core::{Error, Result};
 
-use crate::lock;
 use crate::pipeline::Pipeline;
+use crate::{lock, retention};
 
 /// Whether the one-line stage summaries go to stderr (text logs, not `-q`). With
 /// `--log-format json` the same facts travel in the `Stage finished.` events instead.
@@ -137,6 +138,14 @@ fn input_records(stage: &str, inputs: &[Input], run_dir: &Path) -> Result<Vec<Fi
         match i {
             Input::Artifact(rel) => {
                 let p = run_dir.join(rel);
+                if let Some(sha256) = retention::recorded_sha(run_dir, rel)? {
+                    recs.push(FileRecord {
+                        path: rel.clone(),
+                        sha256,
+                        rows: None,
+                    });
+                    continue;
+                }
                 if !p.exists() {
                     let need = rel.split('/').next().unwrap_or(rel);
                     return Err(Error::MissingInput {
@@ -232,6 +241,9 @@ fn up_to_date(stage_dir: &Path, run_dir: &Path, fp: &str) -> Result<bool> {
         return Ok(false);
     }
     for o in &m.outputs {
+        if retention::recorded_sha(run_dir, &o.path)?.is_some_and(|sha| sha == o.sha256) {
+            continue; // left the run folder after the privacy stage
+        }
         let p = run_dir.join(&o.path);
         if !p.exists() || artifact_sha256(&p)? != o.sha256 {
             return Ok(false);
@@ -248,6 +260,39 @@ fn spinner(stage: &str) -> Option<indicatif::ProgressBar> {
     pb.set_message(format!("stage {stage}"));
     pb.enable_steady_tick(std::time::Duration::from_millis(120));
     Some(pb)
+}
+
+/// Re-executes, into `scratch`, each input that left the run folder (the raw table after the
+/// privacy stage), by its relative path.
+fn removed_inputs(inputs: &[Input], run_dir: &Path, scratch: &Path) -> Result<BTreeMap<String, PathBuf>> {
+    let mut elsewhere = BTreeMap::new();
+    for i in inputs {
+        if let Input::Artifact(rel) | Input::OptionalArtifact(rel) = i {
+            let Some(removed) = retention::removed(run_dir, rel)? else {
+                continue;
+            };
+            // Re-execute the stage that wrote it from the parameters its manifest recorded.
+            let stage = rel.split('/').next().unwrap_or(rel);
+            let m = Manifest::load(&run_dir.join(stage))?.ok_or_else(|| Error::MissingInput {
+                path: run_dir.join(stage).join(MANIFEST),
+                hint: Some(format!(
+                    "`{rel}` left the run folder and is re-executed from stage `{stage}`'s manifest; rerun the pipeline from `{stage}`"
+                )),
+            })?;
+            let id = RunId {
+                pipeline: m.pipeline.clone(),
+                run_id: m.run_id.clone(),
+                seed: m.seed,
+            };
+            tracing::info!(file = %rel, "Re-executing `{stage}` for a file that left the run folder.");
+            fs_err::create_dir_all(scratch)?;
+            run_stage(stage, &StageParams::from_json(stage, &m.params)?, scratch, &id, true)?;
+            let path = scratch.join(rel);
+            retention::check_regenerated(run_dir, rel, stage, &path, &removed)?;
+            elsewhere.insert(rel.clone(), path);
+        }
+    }
+    Ok(elsewhere)
 }
 
 /// Runs one stage into `run_dir/<stage>` unless it is up to date (or `force`).
@@ -271,18 +316,27 @@ pub fn run_stage(stage: &str, params: &StageParams, run_dir: &Path, id: &RunId, 
         fs_err::remove_dir_all(&tmp)?;
     }
     fs_err::create_dir_all(&tmp)?;
+    let scratch = retention::scratch_dir(run_dir);
+    let stage_inputs = match removed_inputs(&params.inputs(), run_dir, &scratch) {
+        Ok(elsewhere) => StageInputs {
+            run_dir: run_dir.to_path_buf(),
+            elsewhere,
+        },
+        Err(e) => {
+            let _ = fs_err::remove_dir_all(&tmp);
+            let _ = fs_err::remove_dir_all(&scratch);
+            return Err(e);
+        }
+    };
     let pb = spinner(stage);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        params.run(
-            &StageInputs {
-                run_dir: run_dir.to_path_buf(),
-            },
-            &tmp,
-            &id.pipeline,
-        )
+        params.run(&stage_inputs, &tmp, &id.pipeline)
     }));
     if let Some(pb) = pb {
         pb.finish_and_clear();
+    }
+    if scratch.exists() {
+        let _ = fs_err::remove_dir_all(&scratch);
     }
     // A panic (a bug; the hook has printed it) leaves no half-written folder behind either.
     let result = result.unwrap_or_else(|panic| {
@@ -351,7 +405,18 @@ pub fn run_pipeline(
     let result = (|| {
         let _lock = lock::exclusive(run_dir, wait)?;
         remove_leftovers(run_dir)?;
-        run_stages(p, run_dir, run_id, only, force)
+        let ran = run_stages(p, run_dir, run_id, only, force);
+        // The raw table leaves once privacy has masked it, whether or not a later stage failed.
+        let retired = retention::retire_raw(run_dir, p.privacy.keep_raw);
+        if retired.as_ref().is_ok_and(|r| *r) {
+            plain(&format!(
+                "{:>9}  raw table removed from the run folder now that privacy masked it (privacy.keep_raw: false)",
+                "ingest"
+            ));
+        }
+        let ran = ran?;
+        retired?;
+        Ok(ran)
     })();
     if let (Err(e), Some(top)) = (&result, created) {
         if !matches!(e, Error::Busy { .. }) {
@@ -434,7 +499,7 @@ fn remove_leftovers(run_dir: &Path) -> Result<()> {
         let Some((stage, pid)) = rest.split_once(".tmp-").or_else(|| rest.split_once(".old-")) else {
             continue;
         };
-        let (true, Ok(pid)) = (STAGES.contains(&stage), pid.parse::<u32>()) else {
+        let (true, Ok(pid)) = (STAGES.contains(&stage) || stage == "raw", pid.parse::<u32>()) else {
             continue;
         };
         if process_alive(pid) {
@@ -524,6 +589,19 @@ pub fn verify(run_dir: &Path, scratch: &Path) -> Result<Vec<Difference>> {
 fn check_recorded(run_dir: &Path, m: &Manifest, diffs: &mut Vec<Difference>) -> Result<()> {
     for o in &m.outputs {
         let p = run_dir.join(&o.path);
+        if let Some(sha) = retention::recorded_sha(run_dir, &o.path)? {
+            if sha != o.sha256 {
+                diffs.push(Difference {
+                    path: o.path.clone(),
+                    what: format!(
+                        "removed after the privacy stage with sha256 {} but manifest says {}",
+                        &sha[..12.min(sha.len())],
+                        &o.sha256[..12]
+                    ),
+                });
+            }
+            continue;
+        }
         if !p.is_file() {
             diffs.push(Difference {
                 path: o.path.clone(),
@@ -541,7 +619,10 @@ fn check_recorded(run_dir: &Path, m: &Manifest, diffs: &mut Vec<Difference>) -> 
     }
     for (_, rel) in stage_files(&run_dir.join(&m.stage))? {
         let path = format!("{}/{rel}", m.stage);
-        if !m.outputs.iter().any(|o| o.path == path) {
+        let marks_output = path
+            .strip_suffix(riskpipe_core::manifest::Removed::SUFFIX)
+            .is_some_and(|f| m.outputs.iter().any(|o| o.path == f));
+        if !marks_output && !m.outputs.iter().any(|o| o.path == path) {
             diffs.push(Difference {
                 path,
                 what: "present in the stage folder but not in its manifest (added after the run)".into(),

@@ -54,6 +54,41 @@ pub struct Manifest {
     pub timings: BTreeMap<String, f64>,
 }
 
+/// What stands in a stage folder for an output that left the run folder after its stage ran
+/// (the raw table, once the privacy stage has masked it): `<file>.removed.json` beside where the
+/// file was, holding the sha256 the manifest recorded, so that fingerprints, skipping and
+/// `verify` still see the file the run used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Removed {
+    /// The removed file, relative to the run folder.
+    pub path: String,
+    /// Its sha256, as recorded in its stage's manifest.
+    pub sha256: String,
+    /// Why it left, and how it comes back.
+    pub why: String,
+}
+
+impl Removed {
+    /// The marker's name suffix.
+    pub const SUFFIX: &'static str = ".removed.json";
+
+    /// The marker of `file`.
+    pub fn marker(file: &Path) -> std::path::PathBuf {
+        let mut name = file.file_name().unwrap_or_default().to_os_string();
+        name.push(Self::SUFFIX);
+        file.with_file_name(name)
+    }
+
+    /// The marker standing for `file`, when `file` is absent and a marker is present.
+    pub fn load(file: &Path) -> Result<Option<Removed>> {
+        let m = Self::marker(file);
+        if file.exists() || !m.is_file() {
+            return Ok(None);
+        }
+        crate::io::read_json(&m).map(Some)
+    }
+}
+
 /// The fingerprint of a stage execution: it changes when the stage, its parameters, any input's
 /// bytes or the code version change, and only then.
 pub fn fingerprint(stage: &str, params: &serde_json::Value, inputs: &[FileRecord], code_version: &str) -> String {

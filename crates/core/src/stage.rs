@@ -5,6 +5,7 @@
 //! sources), writes only into `out_dir` (a temporary folder the runner renames into place), and
 //! never sees the command line.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::{Error, Result};
@@ -29,12 +30,30 @@ pub enum Input {
 pub struct StageInputs {
     /// The run folder holding earlier stages' folders.
     pub run_dir: PathBuf,
+    /// Artifacts read from elsewhere than the run folder, by their relative path: the raw table
+    /// that left the run folder after the privacy stage, re-executed for this stage only.
+    pub elsewhere: BTreeMap<String, PathBuf>,
 }
 
 impl StageInputs {
+    /// Inputs found in `run_dir` only.
+    pub fn at(run_dir: impl Into<PathBuf>) -> StageInputs {
+        StageInputs {
+            run_dir: run_dir.into(),
+            elsewhere: BTreeMap::new(),
+        }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.elsewhere
+            .get(rel)
+            .cloned()
+            .unwrap_or_else(|| self.run_dir.join(rel))
+    }
+
     /// The path of an artifact of an earlier stage; a clear error when it is missing.
     pub fn artifact(&self, rel: &str) -> Result<PathBuf> {
-        let p = self.run_dir.join(rel);
+        let p = self.path(rel);
         if !p.exists() {
             let stage = rel.split('/').next().unwrap_or(rel);
             return Err(Error::MissingInput {
@@ -49,7 +68,7 @@ impl StageInputs {
 
     /// The path of an optional artifact, if it exists.
     pub fn optional(&self, rel: &str) -> Option<PathBuf> {
-        let p = self.run_dir.join(rel);
+        let p = self.path(rel);
         p.exists().then_some(p)
     }
 }

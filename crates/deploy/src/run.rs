@@ -20,13 +20,22 @@ use riskpipe_scoring::{Book, BundleInfo, InputColumn, Scorer};
 /// `check.json`: the bundle scored the test rows as evaluate did.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Check {
-    /// Test rows scored through the bundle.
+    /// Test rows scored through the bundle and compared.
     pub rows: u64,
     /// Largest |PD(bundle) - PD(evaluate)|.
     pub max_abs_diff: f64,
     /// Whether they agree bit for bit (JSON floats round-trip exactly, so the bundle replays the
     /// very same numbers).
     pub ok: bool,
+    /// Test rows left out of the comparison: k-anonymity blanked their quasi-identifiers in the
+    /// training data (local suppression), while the bundle scores them as any new application,
+    /// generalised but not blanked.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub suppressed_rows_skipped: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The first row where the bundle's PD is not bit for bit evaluate's, or is not finite on either
@@ -45,6 +54,7 @@ pub fn inputs(params: &DeployParams) -> Vec<Input> {
         Input::Artifact("ingest/data.parquet".into()),
         Input::Artifact("ingest/schema.json".into()),
         Input::Artifact("privacy/plan.json".into()),
+        Input::OptionalArtifact(riskpipe_privacy::SUPPRESSED.into()),
         Input::Artifact("features/transform.json".into()),
         Input::Artifact("features/split.parquet".into()),
         Input::Artifact("train/selection.json".into()),
@@ -128,6 +138,7 @@ fn check_book(scorer: &Scorer, raw: &riskpipe_core::Frame, inputs: &StageInputs)
         rows: raw.rows() as u64,
         max_abs_diff,
         ok: true,
+        suppressed_rows_skipped: 0,
     })
 }
 
@@ -276,6 +287,24 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
     let got = scored
         .number(&scorer.output_names()[1])
         .ok_or_else(|| Error::Internal("the scorer wrote no PD or anomaly score".into()))?;
+    // Rows blanked by k-anonymity's local suppression are compared no further.
+    let suppressed: std::collections::BTreeSet<u64> = match inputs.optional(riskpipe_privacy::SUPPRESSED) {
+        Some(p) => read_json::<riskpipe_privacy::Suppressed>(&p)?
+            .rows
+            .into_iter()
+            .collect(),
+        None => Default::default(),
+    };
+    let compared: Vec<usize> = (0..is_test.len().min(expected.len()))
+        .filter(|&i| !suppressed.contains(&(is_test[i] as u64)))
+        .collect();
+    let suppressed_rows_skipped = (is_test.len() - compared.len()) as u64;
+    let (got, expected): (Vec<f64>, Vec<f64>) = if suppressed_rows_skipped == 0 || got.len() != expected.len() {
+        (got.to_vec(), expected.to_vec())
+    } else {
+        compared.iter().map(|&i| (got[i], expected[i])).unzip()
+    };
+    let (got, expected) = (&got[..], &expected[..]);
     let first_diff = first_mismatch(got, expected);
     let max_abs_diff = got
         .iter()
@@ -292,6 +321,7 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
         rows: got.len() as u64,
         max_abs_diff,
         ok: first_diff.is_none() && got.len() == expected.len(),
+        suppressed_rows_skipped,
     };
     write_parquet(&out.join("test_scores.parquet"), &scored)?;
     write_json(&out.join("check.json"), &check)?;

@@ -684,6 +684,9 @@ fn section_data(s: &mut String, _m: &MetricsFile, f: &Figures) {
             k["rows_in_groups_below_5"]
         );
     }
+    if let Some(a) = f.privacy.get("anonymity").filter(|a| a.is_object()) {
+        anonymity_section(s, a);
+    }
     if let Some(w) = f.privacy["warnings"].as_array().filter(|w| !w.is_empty()) {
         s.push_str("<p class=\"warn\">Warnings:</p><ul>");
         for x in w {
@@ -692,4 +695,76 @@ fn section_data(s: &mut String, _m: &MetricsFile, f: &Figures) {
         s.push_str("</ul>");
     }
     s.push_str("</section><p>Written by riskpipe. Figures are also in <code>metrics.json</code> and <code>curves.parquet</code>.</p></body></html>\n");
+}
+
+/// The k-anonymity search: levels chosen, risk before and after, class sizes.
+fn anonymity_section(s: &mut String, a: &serde_json::Value) {
+    let _ = write!(
+        s,
+        "<h3>k-anonymity</h3><p>Target k = {}{} ({} rows; at most {} suppressed). Levels chosen, for an information loss of {:.3}: ",
+        a["k_target"],
+        a["l_target"]
+            .as_u64()
+            .map(|l| format!(", l = {l} over `{}`", a["sensitive"].as_str().unwrap_or("")))
+            .unwrap_or_default(),
+        a["rows"],
+        a["max_suppressed_rows"],
+        a["information_loss"].as_f64().unwrap_or(0.0)
+    );
+    let levels: Vec<String> = a["levels"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(c, v)| format!("{} {}", esc(c), esc(v.as_str().unwrap_or(""))))
+        .collect();
+    let _ = write!(
+        s,
+        "{}; {} rows suppressed (their quasi-identifiers blanked). {} of {} lattice nodes evaluated.</p>",
+        levels.join(", "),
+        a["suppressed_rows"],
+        a["evaluated_nodes"],
+        a["lattice_nodes"]
+    );
+    s.push_str("<table><tr><th></th><th>k</th><th>l</th><th>classes</th><th>records at risk (class below k)</th><th>prosecutor risk, max</th><th>prosecutor risk, average</th></tr>");
+    for (label, r) in [("raw", &a["before"]), ("released", &a["after"])] {
+        let _ = write!(
+            s,
+            "<tr><th>{label}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.3}</td><td>{:.3}</td></tr>",
+            r["k"],
+            r["l"],
+            r["classes"],
+            r["records_at_risk"],
+            r["prosecutor_max"].as_f64().unwrap_or(0.0),
+            r["prosecutor_avg"].as_f64().unwrap_or(0.0)
+        );
+    }
+    s.push_str("</table><table><tr><th>class size</th><th>classes, raw</th><th>rows, raw</th><th>classes, released</th><th>rows, released</th></tr>");
+    let bins = |r: &serde_json::Value| -> Vec<(String, u64, u64)> {
+        r["histogram"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|b| {
+                (
+                    b["sizes"].as_str().unwrap_or("").to_string(),
+                    b["classes"].as_u64().unwrap_or(0),
+                    b["rows"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect()
+    };
+    let (before, after) = (bins(&a["before"]), bins(&a["after"]));
+    const ORDER: [&str; 9] = ["1", "2", "3-4", "5-9", "10-19", "20-49", "50-99", "100-999", "1000+"];
+    for label in ORDER {
+        let find = |v: &[(String, u64, u64)]| v.iter().find(|b| b.0 == label).map_or((0, 0), |b| (b.1, b.2));
+        let (b, a) = (find(&before), find(&after));
+        if b.0 + a.0 > 0 {
+            let _ = write!(
+                s,
+                "<tr><td>{label}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                b.0, b.1, a.0, a.1
+            );
+        }
+    }
+    s.push_str("</table>");
 }

@@ -14,7 +14,7 @@
 //!     .resolve("p.yaml", std::path::Path::new("."), 7, riskpipe_core::Target::Binary, None)
 //!     .unwrap();
 //! let dir = tempfile::tempdir().unwrap();
-//! let inputs = riskpipe_core::stage::StageInputs { run_dir: dir.path().into() };
+//! let inputs = riskpipe_core::stage::StageInputs::at(dir.path());
 //! let report = riskpipe_ingest::run(&params, &inputs, &dir.path().join("ingest")).unwrap();
 //! assert_eq!(report.rows_out, 500);
 //! assert!(dir.path().join("ingest/data.parquet").exists());

@@ -837,13 +837,7 @@ mod tests {
         let p = dir.path().join("d.csv");
         fs_err::write(&p, text).unwrap();
         let out = dir.path().join("out");
-        let r = run(
-            &params(&p, "y"),
-            &StageInputs {
-                run_dir: dir.path().into(),
-            },
-            &out,
-        );
+        let r = run(&params(&p, "y"), &StageInputs::at(dir.path()), &out);
         (dir, r)
     }
 

@@ -25,6 +25,8 @@
 //!     quasi_identifiers: vec![],
 //!     allow_pii: vec![],
 //!     national_id_formats: vec![],
+//!     keep_raw: false,
+//!     k_anonymity: None,
 //!     columns: [("name".to_string(), Action::Drop), ("income".to_string(), Action::Bucket { width: 5000.0 })].into(),
 //! };
 //! let masked = apply(&plan, &f, None, "example").unwrap();
@@ -33,6 +35,8 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod anonymity;
+mod classes;
 mod config;
 mod key;
 mod mask;
@@ -42,4 +46,4 @@ mod run;
 pub use config::{Action, ActionKind, ColumnConfig, PrivacyConfig, PrivacyParams, read_key};
 pub use key::{domain_key, key_id, pseudonym};
 pub use mask::{KAnonymity, apply, apply_owned, k_anonymity, looks_like_pii};
-pub use run::{PrivacyReport, inputs, load_key, run};
+pub use run::{PrivacyReport, SUPPRESSED, Suppressed, inputs, load_key, run};

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use riskpipe_core::frame::{civil_from_days, parse_date};
+use riskpipe_core::frame::{civil_from_days, days_from_civil, parse_date};
 use riskpipe_core::{Column, Error, Frame, Result};
 
 use crate::config::{Action, PrivacyParams};
@@ -50,6 +50,22 @@ fn mask<'a>(
             out.push(name, col.into_owned());
             continue;
         };
+        if let Some(masked) = mask_column(action, col, key, name, file)? {
+            out.push(name, masked);
+        }
+    }
+    Ok(out)
+}
+
+/// One column masked by `action` (`None`: dropped); `name` and `file` name it in errors.
+pub fn mask_column(
+    action: &Action,
+    col: Cow<'_, Column>,
+    key: Option<&[u8]>,
+    name: &str,
+    file: &str,
+) -> Result<Option<Column>> {
+    {
         let bad_kind = |what: &str| {
             Error::data(
                 file,
@@ -59,7 +75,7 @@ fn mask<'a>(
             )
         };
         let masked = match (action, col.as_ref()) {
-            (Action::Drop, _) => continue,
+            (Action::Drop, _) => return Ok(None),
             (Action::Keep, _) => col.into_owned(),
             (Action::Hash { domain }, c) => {
                 let key = key.ok_or_else(|| Error::Internal("hash action without a key".into()))?;
@@ -76,6 +92,17 @@ fn mask<'a>(
                     .collect(),
             ),
             (Action::Year, _) => return Err(bad_kind("generalize to year")),
+            (Action::Month, Column::Date(v)) => Column::Date(
+                v.iter()
+                    .map(|d| {
+                        d.map(|d| {
+                            let (y, m, _) = civil_from_days(d);
+                            days_from_civil(y, m, 1)
+                        })
+                    })
+                    .collect(),
+            ),
+            (Action::Month, _) => return Err(bad_kind("generalize to month")),
             (Action::AgeBand { band_years, as_of }, Column::Date(v)) => {
                 let (ry, rm, rd) = civil_from_days(parse_date(as_of).unwrap_or(0));
                 Column::Text(
@@ -106,9 +133,8 @@ fn mask<'a>(
             ),
             (Action::Truncate { .. }, _) => return Err(bad_kind("truncate")),
         };
-        out.push(name, masked);
+        Ok(Some(masked))
     }
-    Ok(out)
 }
 
 /// k-anonymity of the quasi-identifier columns: the size of the smallest group of rows sharing
@@ -191,6 +217,8 @@ mod tests {
             quasi_identifiers: vec![],
             allow_pii: vec![],
             national_id_formats: vec![],
+            keep_raw: false,
+            k_anonymity: None,
             columns: cols
                 .iter()
                 .map(|(n, a)| (n.to_string(), a.clone()))

@@ -9,6 +9,7 @@ use riskpipe_core::io::{read_parquet, write_json, write_parquet};
 use riskpipe_core::stage::{Input, StageInputs, StageReport};
 use riskpipe_core::{Error, Result};
 
+use crate::anonymity::{AnonymityReport, anonymise};
 use crate::config::{Action, PrivacyParams, read_key};
 use crate::key::key_id;
 use crate::mask::{KAnonymity, apply, k_anonymity, looks_like_pii};
@@ -32,6 +33,20 @@ pub struct PrivacyReport {
     /// [`crate::pii`]).
     #[serde(default)]
     pub pii_findings: BTreeMap<String, Vec<Finding>>,
+    /// What the k-anonymity search chose and reached, when `privacy.k_anonymity` is declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anonymity: Option<AnonymityReport>,
+}
+
+/// The rows (positions in the table) whose quasi-identifiers k-anonymity blanked, written
+/// when `privacy.k_anonymity` is declared: deploy leaves them out of its check of the bundle.
+pub const SUPPRESSED: &str = "privacy/suppressed.json";
+
+/// `privacy/suppressed.json`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Suppressed {
+    /// Row positions, ascending.
+    pub rows: Vec<u64>,
 }
 
 /// The files the stage reads.
@@ -78,12 +93,28 @@ pub fn run(params: &PrivacyParams, inputs: &StageInputs, out: &Path) -> Result<S
         }
     }
     let key = load_key(params)?;
-    let masked = apply(params, &frame, key.as_deref(), &src.display().to_string())?;
-    let (findings, warnings) = check_personal_data(params, &frame, &target)?;
+    let file = src.display().to_string();
+    let mut masked = apply(params, &frame, key.as_deref(), &file)?;
+    // The k-anonymity search: its levels join the plan as actions, so the bundle replays them.
+    let mut plan = params.clone();
+    let mut timings = BTreeMap::new();
+    let mut suppressed = None;
+    let anonymity = match &params.k_anonymity {
+        Some(a) => {
+            let t0 = std::time::Instant::now();
+            let (report, chosen, rows) = anonymise(a, &mut masked, &target, &file)?;
+            suppressed = Some(Suppressed { rows });
+            timings.insert("k_anonymity_search".to_string(), t0.elapsed().as_secs_f64());
+            plan.columns.extend(chosen);
+            Some(report)
+        }
+        None => None,
+    };
+    let (findings, warnings) = check_personal_data(&plan, &frame, &target)?;
     let actions: BTreeMap<String, String> = frame
         .names()
         .iter()
-        .map(|n| (n.clone(), params.columns.get(n).map_or("keep", action_name).to_string()))
+        .map(|n| (n.clone(), plan.columns.get(n).map_or("keep", action_name).to_string()))
         .collect();
     let report = PrivacyReport {
         actions,
@@ -91,18 +122,18 @@ pub fn run(params: &PrivacyParams, inputs: &StageInputs, out: &Path) -> Result<S
         columns_in: frame.names().len(),
         columns_out: masked.names().len(),
         pii_findings: findings,
+        anonymity,
         k_anonymity: if params.quasi_identifiers.is_empty() {
             None
         } else {
-            Some(k_anonymity(
-                &masked,
-                &params.quasi_identifiers,
-                &src.display().to_string(),
-            )?)
+            Some(k_anonymity(&masked, &params.quasi_identifiers, &file)?)
         },
     };
     let rows = write_parquet(&out.join("data.parquet"), &masked)?;
-    write_json(&out.join("plan.json"), params)?;
+    write_json(&out.join("plan.json"), &plan)?;
+    if let Some(s) = &suppressed {
+        write_json(&out.join("suppressed.json"), s)?;
+    }
     write_json(&out.join("report.json"), &report)?;
     Ok(StageReport {
         rows_in: frame.rows() as u64,
@@ -117,7 +148,7 @@ pub fn run(params: &PrivacyParams, inputs: &StageInputs, out: &Path) -> Result<S
             params.columns.values().filter(|a| matches!(a, Action::Drop)).count(),
             warnings.len()
         ),
-        ..StageReport::default()
+        timings,
     })
 }
 
@@ -170,6 +201,7 @@ fn action_name(a: &Action) -> &'static str {
         Action::Drop => "drop",
         Action::Hash { .. } => "hash",
         Action::Year => "generalize:year",
+        Action::Month => "generalize:month",
         Action::AgeBand { .. } => "generalize:age_band",
         Action::Bucket { .. } => "generalize:bucket",
         Action::Truncate { .. } => "truncate",
