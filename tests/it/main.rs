@@ -13,6 +13,7 @@ mod pipeline;
 mod privacy;
 mod real_data;
 mod report;
+mod robustness;
 mod serve;
 mod tidy;
 mod util;

@@ -62,6 +62,9 @@ pub struct MetricsFile {
     /// The metric of the models' `cv_auc` when it is not AUC (`train.metric`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub cv_metric: Option<String>,
+    /// Stress scenarios on the test rows (`evaluate.robustness`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub robustness: Option<crate::robustness::Robustness>,
 }
 
 impl MetricsFile {

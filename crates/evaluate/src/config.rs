@@ -32,6 +32,8 @@ pub struct EvaluateConfig {
     pub top_anomalies: Option<usize>,
     /// Fraud detection: price a threshold by the fraud it misses and the alerts it raises.
     pub alert_cost: Option<AlertCost>,
+    /// Stress scenarios on the test rows (a 0/1 target).
+    pub robustness: Option<crate::robustness::RobustnessConfig>,
 }
 
 /// `evaluate.alert_cost`: what a fraud team pays. Every alert costs `review_cost`; every fraud
@@ -182,6 +184,9 @@ pub struct EvaluateParams {
     /// Fraud detection: the cost of alerts and of missed fraud.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alert_cost: Option<AlertCost>,
+    /// Stress scenarios on the test rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub robustness: Option<crate::robustness::RobustnessParams>,
 }
 
 fn twenty() -> usize {
@@ -328,6 +333,16 @@ impl EvaluateConfig {
                 ));
             }
         }
+        let robustness = self.robustness.map(|r| {
+            if task.target() != Target::Binary {
+                errs.push(Error::config(
+                    file,
+                    "evaluate.robustness",
+                    format!("applies to tasks with a 0/1 target, not `{task}`"),
+                ));
+            }
+            r.resolve(file, &mut errs)
+        });
         let roc_points = self.roc_points.unwrap_or(200);
         if !(10..=5000).contains(&roc_points) {
             errs.push(Error::config(
@@ -349,6 +364,7 @@ impl EvaluateConfig {
             top_anomalies,
             book: None,
             alert_cost: self.alert_cost,
+            robustness,
         })
     }
 }

@@ -30,6 +30,7 @@ mod predict;
 mod regression;
 mod regression_report;
 mod report;
+pub mod robustness;
 mod run;
 
 pub use artifacts::{

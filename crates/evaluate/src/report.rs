@@ -216,6 +216,9 @@ pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
     section_curves(&mut s, m, f);
     section_deciles_and_threshold(&mut s, m, f);
     section_stability(&mut s, m, f);
+    if let Some(r) = &m.robustness {
+        crate::robustness::section(&mut s, r);
+    }
     section_interpretability(&mut s, m, f);
     section_fairness(&mut s, m, f);
     section_data(&mut s, m, f);

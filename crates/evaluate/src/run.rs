@@ -158,7 +158,9 @@ pub fn inputs(params: &EvaluateParams) -> Vec<Input> {
             "loss.pd_bundle",
         ));
     }
-    if params.task.target() != riskpipe_core::Target::None && !params.protected.is_empty() {
+    if params.task.target() != riskpipe_core::Target::None
+        && (!params.protected.is_empty() || params.robustness.is_some())
+    {
         v.push(Input::Artifact("privacy/data.parquet".into()));
         v.push(Input::Artifact("features/split.parquet".into()));
     }
@@ -251,7 +253,25 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
         Some(sc) => Some(scorecard_check(sc, &test, yte, &scores["logistic"].1)?),
         None => None,
     };
+    // Stress scenarios: the fitted models on stressed test rows.
+    let mut timings = BTreeMap::new();
+    let robustness = match &params.robustness {
+        Some(r) => {
+            let unstressed: BTreeMap<String, Vec<f64>> = scores.iter().map(|(k, v)| (k.clone(), v.1.clone())).collect();
+            let fitted = crate::robustness::Fitted {
+                models: &loaded,
+                selected: &selection.selected,
+                yte,
+                unstressed: &unstressed,
+            };
+            let (result, secs) = crate::robustness::assess(r, inputs, &transform, &fitted, params.seed)?;
+            timings.extend(secs);
+            Some(result)
+        }
+        None => None,
+    };
     let metrics = MetricsFile {
+        robustness,
         scorecard,
         calibration,
         task: params.task,
@@ -290,7 +310,7 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
             "selected {} test AUC {:.4} KS {:.4} Gini {:.4}; report figures {:.2} s",
             selection.selected, sel.auc, sel.ks, sel.gini, report_secs
         ),
-        ..StageReport::default()
+        timings,
     })
 }
 

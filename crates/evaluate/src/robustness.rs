@@ -1,0 +1,527 @@
+//! Stress scenarios (`evaluate.robustness`): the test rows, as the privacy stage wrote them,
+//! with one column changed (scaled, shifted, blanked in a share of rows, given outliers, or
+//! permuted), re-transformed and re-scored by every fitted model (nothing is refitted). Per
+//! scenario and model: AUC, KS and the PSI of the scores against the unstressed test scores;
+//! then the columns ranked by the damage their stress does to the selected model.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use riskpipe_core::io::read_parquet;
+use riskpipe_core::stage::StageInputs;
+use riskpipe_core::{Column, Error, Frame, Result, Rng};
+use riskpipe_features::Transform;
+use riskpipe_models::Model;
+
+/// `evaluate.robustness`, as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RobustnessConfig {
+    /// The scenarios.
+    pub scenarios: Option<Vec<ScenarioConfig>>,
+    /// Also permute every feature the transform reads, one at a time.
+    pub permute_each: Option<bool>,
+}
+
+/// One scenario, as written: a column and exactly one stress.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioConfig {
+    /// Name in the report (default `<column> <stress>`).
+    pub name: Option<String>,
+    /// The column stressed (a raw feature, after masking).
+    pub column: Option<String>,
+    /// Multiply the values.
+    pub scale: Option<f64>,
+    /// Add to the values.
+    pub shift: Option<f64>,
+    /// Blank this share of rows.
+    pub missing: Option<f64>,
+    /// Set this share of rows to ten times the 99th percentile of the column's magnitude.
+    pub outliers: Option<f64>,
+    /// Shuffle the column across rows.
+    pub permute: Option<bool>,
+}
+
+/// A stress.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stress {
+    /// x * factor.
+    Scale(f64),
+    /// x + delta.
+    Shift(f64),
+    /// A share of rows missing.
+    Missing(f64),
+    /// A share of rows set to 10 x the 99th percentile of |x|.
+    Outliers(f64),
+    /// Values shuffled across rows.
+    Permute,
+}
+
+impl Stress {
+    fn describe(&self) -> String {
+        match self {
+            Stress::Scale(f) => format!("scale {f}"),
+            Stress::Shift(d) => format!("shift {d}"),
+            Stress::Missing(s) => format!("missing {s}"),
+            Stress::Outliers(s) => format!("outliers {s}"),
+            Stress::Permute => "permute".into(),
+        }
+    }
+}
+
+/// A checked scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scenario {
+    /// Name.
+    pub name: String,
+    /// Column.
+    pub column: String,
+    /// Stress.
+    pub stress: Stress,
+}
+
+/// Checked `evaluate.robustness`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RobustnessParams {
+    /// Declared scenarios.
+    pub scenarios: Vec<Scenario>,
+    /// Permute every feature too.
+    #[serde(default)]
+    pub permute_each: bool,
+}
+
+impl RobustnessConfig {
+    /// Checks the section; problems name `evaluate.robustness.scenarios[i]`.
+    pub fn resolve(self, file: &str, errs: &mut Vec<Error>) -> RobustnessParams {
+        let mut scenarios = Vec::new();
+        for (i, s) in self.scenarios.unwrap_or_default().into_iter().enumerate() {
+            let key = format!("evaluate.robustness.scenarios[{i}]");
+            let Some(column) = s.column.clone().filter(|c| !c.is_empty()) else {
+                errs.push(Error::config(
+                    file,
+                    format!("{key}.column"),
+                    "each scenario names its `column`",
+                ));
+                continue;
+            };
+            let share_ok = |v: f64| v > 0.0 && v <= 1.0;
+            let given: Vec<Stress> = [
+                s.scale.map(Stress::Scale),
+                s.shift.map(Stress::Shift),
+                s.missing.map(Stress::Missing),
+                s.outliers.map(Stress::Outliers),
+                (s.permute == Some(true)).then_some(Stress::Permute),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            let stress = match given.as_slice() {
+                [one] => *one,
+                _ => {
+                    errs.push(Error::config(
+                        file,
+                        key,
+                        "give exactly one of `scale`, `shift`, `missing`, `outliers`, `permute: true`",
+                    ));
+                    continue;
+                }
+            };
+            let bad = match stress {
+                Stress::Scale(f) | Stress::Shift(f) if !f.is_finite() => Some("must be a finite number"),
+                Stress::Missing(v) | Stress::Outliers(v) if !share_ok(v) => Some("is a share of rows, in (0, 1]"),
+                _ => None,
+            };
+            if let Some(why) = bad {
+                errs.push(Error::config(file, key, format!("`{}` {why}", stress.describe())));
+                continue;
+            }
+            let name = s.name.unwrap_or_else(|| format!("{column} {}", stress.describe()));
+            if scenarios.iter().any(|x: &Scenario| x.name == name) {
+                errs.push(Error::config(
+                    file,
+                    key,
+                    format!("a second scenario named `{name}`; give it a `name`"),
+                ));
+                continue;
+            }
+            scenarios.push(Scenario { name, column, stress });
+        }
+        RobustnessParams {
+            scenarios,
+            permute_each: self.permute_each.unwrap_or(false),
+        }
+    }
+}
+
+/// One model under one scenario.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StressedModel {
+    /// Test AUC under stress.
+    pub auc: f64,
+    /// Stressed AUC less the unstressed.
+    pub auc_change: f64,
+    /// KS under stress.
+    pub ks: f64,
+    /// PSI of the stressed scores against the unstressed ones (10 bins).
+    pub psi: f64,
+}
+
+/// One scenario's outcome.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScenarioResult {
+    /// Name.
+    pub name: String,
+    /// Column.
+    pub column: String,
+    /// The stress, in words.
+    pub stress: String,
+    /// Rows whose value changed.
+    pub rows_changed: u64,
+    /// Per model.
+    pub models: BTreeMap<String, StressedModel>,
+}
+
+/// A column's worst damage to the selected model.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Damage {
+    /// Column.
+    pub column: String,
+    /// The scenario that did it.
+    pub scenario: String,
+    /// AUC lost (unstressed less stressed).
+    pub auc_drop: f64,
+    /// Its PSI.
+    pub psi: f64,
+}
+
+/// `metrics.json`'s `robustness`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Robustness {
+    /// Test rows stressed.
+    pub rows: u64,
+    /// The model the ranking is for.
+    pub selected: String,
+    /// Per scenario.
+    pub scenarios: Vec<ScenarioResult>,
+    /// Columns by the AUC their worst stress costs the selected model, worst first.
+    pub ranking: Vec<Damage>,
+}
+
+/// The fitted models and what they gave on the unstressed test rows.
+pub struct Fitted<'a> {
+    /// The models, by name.
+    pub models: &'a BTreeMap<String, Model>,
+    /// The selected one.
+    pub selected: &'a str,
+    /// The test target.
+    pub yte: &'a [f64],
+    /// Each model's test scores.
+    pub unstressed: &'a BTreeMap<String, Vec<f64>>,
+}
+
+/// The scenarios run on the test rows; also each scenario's seconds (the scoring of the
+/// stressed rows by every model), for the manifest's timings.
+pub fn assess(
+    params: &RobustnessParams,
+    inputs: &StageInputs,
+    transform: &Transform,
+    fitted: &Fitted<'_>,
+    seed: u64,
+) -> Result<(Robustness, Vec<(String, f64)>)> {
+    let Fitted {
+        models,
+        selected,
+        yte,
+        unstressed,
+    } = *fitted;
+    if transform.events.is_some() {
+        return Err(Error::pipeline_key(
+            "evaluate.robustness",
+            "stress scenarios re-score test rows one by one; window features are computed from the events before them, so a fraud pipeline with `features.windows` cannot be stressed this way",
+        ));
+    }
+    let file = "privacy/data.parquet (test rows)";
+    let test = test_rows(inputs)?;
+    if test.rows() != yte.len() {
+        return Err(Error::Internal(
+            "the test rows of privacy/data.parquet do not match the test matrix".into(),
+        ));
+    }
+    // The unstressed rows must score as evaluate scored them: the proof that a stressed score
+    // differs because of the stress only.
+    let matrix = transform.apply(&test, file)?;
+    for (name, model) in models {
+        let p = model.predict_frame(&matrix)?;
+        if p.iter().zip(&unstressed[name]).any(|(a, b)| a.to_bits() != b.to_bits()) {
+            return Err(Error::Internal(format!(
+                "the {name} model scores the re-transformed test rows differently from the test matrix"
+            )));
+        }
+    }
+    let mut scenarios = params.scenarios.clone();
+    if params.permute_each {
+        for (col, _) in transform.required_columns() {
+            let name = format!("{col} permute");
+            if !scenarios.iter().any(|s| s.name == name) {
+                scenarios.push(Scenario {
+                    name,
+                    column: col,
+                    stress: Stress::Permute,
+                });
+            }
+        }
+    }
+    let mut results = Vec::new();
+    let mut timings = Vec::new();
+    for (i, s) in scenarios.iter().enumerate() {
+        let t0 = std::time::Instant::now();
+        let mut rng = Rng::derive(seed, &format!("robustness/{}", s.name));
+        let key = if i < params.scenarios.len() {
+            format!("evaluate.robustness.scenarios[{i}].column")
+        } else {
+            "evaluate.robustness.permute_each".into()
+        };
+        let col = test.get(&s.column).ok_or_else(|| Error::ColumnNotFound {
+            file: file.into(),
+            column: s.column.clone(),
+            hint: format!("; `{key}` names it (a raw feature after masking)"),
+        })?;
+        let (stressed, rows_changed) = stress(col, s.stress, &mut rng)
+            .map_err(|m| Error::pipeline_key(key.clone(), format!("`{}`: {m}", s.column)))?;
+        let mut frame = test.clone();
+        frame.replace(&s.column, stressed);
+        let matrix = transform.apply(&frame, file)?;
+        let mut per_model = BTreeMap::new();
+        for (name, model) in models {
+            let p = model.predict_frame(&matrix)?;
+            let base = &unstressed[name];
+            let auc = riskpipe_metrics::auc(yte, &p);
+            per_model.insert(
+                name.clone(),
+                StressedModel {
+                    auc,
+                    auc_change: auc - riskpipe_metrics::auc(yte, base),
+                    ks: riskpipe_metrics::ks(yte, &p),
+                    psi: riskpipe_metrics::psi(base, &p, 10),
+                },
+            );
+        }
+        timings.push((format!("robustness {}", s.name), t0.elapsed().as_secs_f64()));
+        results.push(ScenarioResult {
+            name: s.name.clone(),
+            column: s.column.clone(),
+            stress: s.stress.describe(),
+            rows_changed,
+            models: per_model,
+        });
+    }
+    let mut worst: BTreeMap<String, Damage> = BTreeMap::new();
+    for r in &results {
+        let m = &r.models[selected];
+        let d = Damage {
+            column: r.column.clone(),
+            scenario: r.name.clone(),
+            auc_drop: -m.auc_change,
+            psi: m.psi,
+        };
+        match worst.get(&r.column) {
+            Some(w) if w.auc_drop >= d.auc_drop => {}
+            _ => {
+                worst.insert(r.column.clone(), d);
+            }
+        }
+    }
+    let mut ranking: Vec<Damage> = worst.into_values().collect();
+    ranking.sort_by(|a, b| b.auc_drop.total_cmp(&a.auc_drop).then(a.column.cmp(&b.column)));
+    Ok((
+        Robustness {
+            rows: test.rows() as u64,
+            selected: selected.to_string(),
+            scenarios: results,
+            ranking,
+        },
+        timings,
+    ))
+}
+
+/// The test rows of the masked table, in the test matrix's order.
+fn test_rows(inputs: &StageInputs) -> Result<Frame> {
+    let masked = read_parquet(&inputs.artifact("privacy/data.parquet")?)?;
+    let split = read_parquet(&inputs.artifact("features/split.parquet")?)?;
+    let is_test: Vec<usize> = match split.get("split") {
+        Some(Column::Text(v)) => (0..v.len()).filter(|&i| v[i].as_deref() == Some("test")).collect(),
+        _ => return Err(Error::Internal("split.parquet has no `split` column".into())),
+    };
+    if split.rows() != masked.rows() {
+        return Err(Error::Internal(
+            "split.parquet does not match the privacy stage's data".into(),
+        ));
+    }
+    Ok(masked.take(&is_test))
+}
+
+/// The rows a share picks: `round(share * n)` of them, at least one, chosen by `rng`.
+fn pick(n: usize, share: f64, rng: &mut Rng) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..n).collect();
+    rng.shuffle(&mut idx);
+    idx.truncate(((share * n as f64).round() as usize).clamp(1, n.max(1)));
+    idx.sort_unstable();
+    idx
+}
+
+/// `col` under `stress`, and the rows whose value changed; the error says why it cannot apply.
+fn stress(col: &Column, stress: Stress, rng: &mut Rng) -> std::result::Result<(Column, u64), String> {
+    let n = col.len();
+    let numbers = |what: &str| -> std::result::Result<&Vec<f64>, String> {
+        match col {
+            Column::Number(v) => Ok(v),
+            _ => Err(format!("`{what}` applies to a number column")),
+        }
+    };
+    let changed = |a: &Column, b: &Column| (0..n).filter(|&i| a.display(i) != b.display(i)).count() as u64;
+    let out = match stress {
+        Stress::Scale(f) => Column::Number(numbers("scale")?.iter().map(|x| x * f).collect()),
+        Stress::Shift(d) => Column::Number(numbers("shift")?.iter().map(|x| x + d).collect()),
+        Stress::Outliers(share) => {
+            let v = numbers("outliers")?;
+            let mut mags: Vec<f64> = v.iter().filter(|x| !x.is_nan()).map(|x| x.abs()).collect();
+            if mags.is_empty() {
+                return Err("every test value is missing".into());
+            }
+            mags.sort_by(f64::total_cmp);
+            let p99 = mags[((mags.len() - 1) as f64 * 0.99).round() as usize];
+            let value = 10.0 * if p99 > 0.0 { p99 } else { 1.0 };
+            let mut w = v.clone();
+            for i in pick(n, share, rng) {
+                w[i] = value;
+            }
+            Column::Number(w)
+        }
+        Stress::Missing(share) => {
+            let rows = pick(n, share, rng);
+            match col {
+                Column::Number(v) => {
+                    let mut w = v.clone();
+                    rows.iter().for_each(|&i| w[i] = f64::NAN);
+                    Column::Number(w)
+                }
+                Column::Text(v) => {
+                    let mut w = v.clone();
+                    rows.iter().for_each(|&i| w[i] = None);
+                    Column::Text(w)
+                }
+                Column::Date(v) => {
+                    let mut w = v.clone();
+                    rows.iter().for_each(|&i| w[i] = None);
+                    Column::Date(w)
+                }
+            }
+        }
+        Stress::Permute => {
+            let mut idx: Vec<usize> = (0..n).collect();
+            rng.shuffle(&mut idx);
+            col.take(&idx)
+        }
+    };
+    let k = changed(col, &out);
+    Ok((out, k))
+}
+
+/// The report's section: per scenario, each model's AUC (and change), KS and score PSI; then
+/// the columns by damage.
+pub fn section(s: &mut String, r: &Robustness) {
+    use std::fmt::Write;
+    let esc = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let models: Vec<&String> = r
+        .scenarios
+        .first()
+        .map(|x| x.models.keys().collect())
+        .unwrap_or_default();
+    let _ = write!(
+        s,
+        "<section id=\"robustness\"><h2>Robustness</h2><p>{} test rows, each scenario changing one column; every fitted model re-scores them (nothing refitted). AUC (change), KS, and the PSI of the scores against the unstressed test scores (above 0.25: shifted).</p><table><tr><th>scenario</th><th>rows changed</th>",
+        r.rows
+    );
+    for m in &models {
+        let _ = write!(s, "<th>{} AUC</th><th>KS</th><th>PSI</th>", esc(m));
+    }
+    s.push_str("</tr>");
+    for x in &r.scenarios {
+        let _ = write!(s, "<tr><td>{}</td><td>{}</td>", esc(&x.name), x.rows_changed);
+        for m in &models {
+            let v = &x.models[*m];
+            let class = if v.psi > 0.25 { " class=\"bad\"" } else { "" };
+            let _ = write!(
+                s,
+                "<td>{:.4} ({:+.4})</td><td>{:.4}</td><td{class}>{:.3}</td>",
+                v.auc, v.auc_change, v.ks, v.psi
+            );
+        }
+        s.push_str("</tr>");
+    }
+    let _ = write!(
+        s,
+        "</table><p>Columns by the AUC their worst stress costs the selected model ({}):</p><table><tr><th>column</th><th>scenario</th><th>AUC lost</th><th>PSI</th></tr>",
+        esc(&r.selected)
+    );
+    for d in &r.ranking {
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td>{:.4}</td><td>{:.3}</td></tr>",
+            esc(&d.column),
+            esc(&d.scenario),
+            d.auc_drop,
+            d.psi
+        );
+    }
+    s.push_str("</table></section>");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_stress_changes_what_it_says() {
+        let v: Vec<f64> = (0..200)
+            .map(|i| if i % 50 == 0 { f64::NAN } else { i as f64 })
+            .collect();
+        let col = Column::Number(v.clone());
+        let mut rng = Rng::new(3);
+        let (s, n) = stress(&col, Stress::Scale(2.0), &mut rng).unwrap();
+        let Column::Number(w) = &s else { panic!() };
+        assert!(
+            w.iter()
+                .zip(&v)
+                .all(|(a, b)| (a.is_nan() && b.is_nan()) || *a == 2.0 * b)
+        );
+        assert_eq!(n, 196, "the 4 missing values stay missing");
+        let (s, n) = stress(&col, Stress::Missing(0.1), &mut rng).unwrap();
+        assert_eq!(s.missing() - col.missing(), n as usize);
+        assert!(n <= 20 && n >= 16, "20 rows picked, some already missing: {n}");
+        let (s, n) = stress(&col, Stress::Outliers(0.05), &mut rng).unwrap();
+        let Column::Number(w) = &s else { panic!() };
+        assert_eq!(n, 10);
+        assert_eq!(
+            w.iter().filter(|x| **x == 1970.0).count(),
+            10,
+            "10 x the 99th percentile of |x| (197)"
+        );
+        let (s, _) = stress(&col, Stress::Permute, &mut rng).unwrap();
+        let sorted = |c: &Column| {
+            let mut x: Vec<String> = (0..c.len()).map(|i| format!("{:?}", c.display(i))).collect();
+            x.sort();
+            x
+        };
+        assert_eq!(sorted(&s), sorted(&col), "a permutation keeps the values");
+        let text = Column::Text(vec![Some("a".into()); 5]);
+        assert!(
+            stress(&text, Stress::Shift(1.0), &mut rng)
+                .unwrap_err()
+                .contains("number column")
+        );
+    }
+}
