@@ -11,7 +11,7 @@
 //! share of its distinct values' bits lost, averaged), so the search walks the lattice from
 //! the top down: every node below one that fails fails too, uncounted, and a node whose loss
 //! exceeds the best satisfying node's is not counted. A node's classes are counted from the
-//! table of distinct (quasi-identifiers, sensitive) rows ([`crate::classes`]), not the rows.
+//! table of distinct (quasi-identifiers, sensitive) rows (module `classes`), not the rows.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
