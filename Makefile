@@ -58,6 +58,9 @@ bench: ## side-by-side runs against the Python peers (creates bench/.venv)
 	bench/fraud_models.sh
 	bench/fraud_score.sh
 	bench/fraud_stream.sh
+	bench/fraud_extras.sh
+	bench/anonymity.sh
+	bench/robustness.sh
 
 bench-scale: ## release-build wall time and peak memory on 1M-row runs and 10M-row scoring
 	bench/scale.sh
