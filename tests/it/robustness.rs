@@ -109,3 +109,44 @@ fn bad_scenarios_name_their_key() {
         assert!(!t.join("bad2/evaluate").exists());
     }
 }
+
+/// Monotonicity: nudging a declared feature up never moves the score of constrained boosting
+/// or of the scorecard (monotone WoE trend) the wrong way; an unconstrained tree or feature
+/// does move, and the check says how often.
+#[test]
+fn monotone_features_move_the_constrained_models_one_way_only() {
+    let t = TestDir::new();
+    let yaml = small_pipeline(2000, "")
+        .replace(
+            "    tree: { max_depth: [4], min_samples_leaf: [40] }\n",
+            "    tree: { max_depth: [6], min_samples_leaf: [20] }\n    boosting: { n_trees: [100], learning_rate: [0.1], monotone: { interest_rate: 1, utilisation: 1, debt_to_income: 1 } }\n",
+        )
+        + "evaluate:\n  robustness:\n    monotone: { interest_rate: 1, utilisation: 1, debt_to_income: 1, income: -1 }\n";
+    assert!(yaml.contains("monotone: { interest_rate"));
+    t.write("p.yaml", &yaml);
+    t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    let m = json(&t.join("run/evaluate/metrics.json"));
+    let checks = m["robustness"]["monotone"].as_array().unwrap();
+    let share = |f: &str, model: &str| -> f64 {
+        checks.iter().find(|c| c["feature"] == f).unwrap()["wrong_way"][model]
+            .as_f64()
+            .unwrap()
+    };
+    let mut tree_moves = 0.0;
+    for f in ["interest_rate", "utilisation", "debt_to_income"] {
+        assert_eq!(share(f, "boosting"), 0.0, "{f}: constrained boosting");
+        assert_eq!(share(f, "logistic"), 0.0, "{f}: scorecard with a monotone trend");
+        tree_moves += share(f, "tree");
+    }
+    assert!(tree_moves > 0.0, "an unconstrained tree steps the wrong way somewhere");
+    assert!(share("income", "boosting") > 0.0, "income is not constrained");
+    let html = fs_err::read_to_string(t.join("run/evaluate/report.html")).unwrap();
+    assert!(html.contains("Monotonicity"));
+    for (from, to, key) in [
+        ("income: -1 }", "income: 2 }", "evaluate.robustness.monotone.income"),
+        ("income: -1 }", "purpose: 1 }", "evaluate.robustness.monotone.purpose"),
+    ] {
+        t.write("bad.yaml", &yaml.replace(from, to));
+        t.run(&["run", "bad.yaml", "--run-dir", "bad"]).fails(2, &[key]);
+    }
+}

@@ -22,6 +22,11 @@ pub struct RobustnessConfig {
     pub scenarios: Option<Vec<ScenarioConfig>>,
     /// Also permute every feature the transform reads, one at a time.
     pub permute_each: Option<bool>,
+    /// Features the score should move with: `1` the PD never falls as the feature rises, `-1`
+    /// never rises.
+    pub monotone: Option<BTreeMap<String, i8>>,
+    /// The nudge of a monotone feature, as a share of its test standard deviation (default 0.1).
+    pub nudge: Option<f64>,
 }
 
 /// One scenario, as written: a column and exactly one stress.
@@ -91,6 +96,16 @@ pub struct RobustnessParams {
     /// Permute every feature too.
     #[serde(default)]
     pub permute_each: bool,
+    /// Declared directions.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub monotone: BTreeMap<String, i8>,
+    /// Nudge, in test standard deviations.
+    #[serde(default = "tenth")]
+    pub nudge: f64,
+}
+
+fn tenth() -> f64 {
+    0.1
 }
 
 impl RobustnessConfig {
@@ -149,9 +164,29 @@ impl RobustnessConfig {
             }
             scenarios.push(Scenario { name, column, stress });
         }
+        let monotone = self.monotone.unwrap_or_default();
+        for (f, d) in &monotone {
+            if ![-1, 1].contains(d) {
+                errs.push(Error::config(
+                    file,
+                    format!("evaluate.robustness.monotone.{f}"),
+                    format!("`{d}`: write 1 (the PD rises with the feature) or -1 (it falls)"),
+                ));
+            }
+        }
+        let nudge = self.nudge.unwrap_or(0.1);
+        if !(nudge > 0.0 && nudge.is_finite()) {
+            errs.push(Error::config(
+                file,
+                "evaluate.robustness.nudge",
+                "a share of a standard deviation above 0",
+            ));
+        }
         RobustnessParams {
             scenarios,
             permute_each: self.permute_each.unwrap_or(false),
+            monotone,
+            nudge,
         }
     }
 }
@@ -208,6 +243,24 @@ pub struct Robustness {
     pub scenarios: Vec<ScenarioResult>,
     /// Columns by the AUC their worst stress costs the selected model, worst first.
     pub ranking: Vec<Damage>,
+    /// Monotonicity of each declared feature.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub monotone: Vec<MonotoneCheck>,
+}
+
+/// One declared monotone feature, nudged up on every test row that has a value.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MonotoneCheck {
+    /// Feature.
+    pub feature: String,
+    /// Declared direction of the PD: 1 rises with the feature, -1 falls.
+    pub direction: i8,
+    /// The nudge added.
+    pub nudge: f64,
+    /// Rows nudged (those with a value).
+    pub rows: u64,
+    /// Per model: the share of nudged rows whose score moved against the direction.
+    pub wrong_way: BTreeMap<String, f64>,
 }
 
 /// The fitted models and what they gave on the unstressed test rows.
@@ -318,6 +371,40 @@ pub fn assess(
             models: per_model,
         });
     }
+    let mut monotone = Vec::new();
+    for (feature, &direction) in &params.monotone {
+        let key = format!("evaluate.robustness.monotone.{feature}");
+        let Some(Column::Number(v)) = test.get(feature) else {
+            return Err(Error::pipeline_key(
+                key,
+                format!("`{feature}` is not a number column of the test rows (after masking)"),
+            ));
+        };
+        let known: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+        let mean = known.iter().sum::<f64>() / known.len().max(1) as f64;
+        let sd = (known.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / known.len().max(1) as f64).sqrt();
+        let nudge = params.nudge * if sd > 0.0 { sd } else { 1.0 };
+        let mut frame = test.clone();
+        frame.replace(feature, Column::Number(v.iter().map(|x| x + nudge).collect()));
+        let matrix = transform.apply(&frame, file)?;
+        let mut wrong_way = BTreeMap::new();
+        for (name, model) in models {
+            let p = model.predict_frame(&matrix)?;
+            let wrong = v
+                .iter()
+                .zip(p.iter().zip(&unstressed[name]))
+                .filter(|(x, (after, before))| !x.is_nan() && f64::from(direction) * (*after - *before) < -1e-12)
+                .count();
+            wrong_way.insert(name.clone(), wrong as f64 / known.len().max(1) as f64);
+        }
+        monotone.push(MonotoneCheck {
+            feature: feature.clone(),
+            direction,
+            nudge,
+            rows: known.len() as u64,
+            wrong_way,
+        });
+    }
     let mut worst: BTreeMap<String, Damage> = BTreeMap::new();
     for r in &results {
         let m = &r.models[selected];
@@ -342,6 +429,7 @@ pub fn assess(
             selected: selected.to_string(),
             scenarios: results,
             ranking,
+            monotone,
         },
         timings,
     ))
@@ -477,7 +565,33 @@ pub fn section(s: &mut String, r: &Robustness) {
             d.psi
         );
     }
-    s.push_str("</table></section>");
+    s.push_str("</table>");
+    if !r.monotone.is_empty() {
+        s.push_str("<p>Monotonicity: each declared feature nudged up on every test row with a value; the share of those rows whose score moved against the declared direction:</p><table><tr><th>feature</th><th>PD should</th><th>nudge</th><th>rows</th>");
+        let names: Vec<&String> = r.monotone[0].wrong_way.keys().collect();
+        for m in &names {
+            let _ = write!(s, "<th>{}</th>", esc(m));
+        }
+        s.push_str("</tr>");
+        for c in &r.monotone {
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td>{}</td><td>{:.4}</td><td>{}</td>",
+                esc(&c.feature),
+                if c.direction > 0 { "rise" } else { "fall" },
+                c.nudge,
+                c.rows
+            );
+            for m in &names {
+                let w = c.wrong_way[*m];
+                let class = if w > 0.0 { " class=\"bad\"" } else { "" };
+                let _ = write!(s, "<td{class}>{:.2} %</td>", 100.0 * w);
+            }
+            s.push_str("</tr>");
+        }
+        s.push_str("</table>");
+    }
+    s.push_str("</section>");
 }
 
 #[cfg(test)]
