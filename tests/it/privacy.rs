@@ -310,3 +310,41 @@ fn k_anonymity_is_reached_replayed_by_the_bundle_and_reported() {
     t.run(&["run", "far.yaml", "--run-dir", "far"])
         .fails(2, &["`nowhere`", "privacy.k_anonymity.l"]);
 }
+
+/// Format-preserving encryption through the whole pipeline: the national id keeps its
+/// `999-99-9999` shape with other digits, the bundle replays it on raw rows (deploy's check),
+/// and the PII check counts the column as masked.
+#[test]
+fn fpe_keeps_the_format_of_a_masked_column_end_to_end() {
+    let t = TestDir::new();
+    let yaml = small_pipeline(800, "").replace(
+        "    national_id: { action: hash }\n",
+        "    national_id: { action: fpe }\n",
+    );
+    assert!(yaml.contains("action: fpe"));
+    t.write("p.yaml", &yaml);
+    t.run(&["run", "p.yaml", "--run-dir", "raw", "--stage", "ingest"]).ok();
+    t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    let raw = read_parquet(&t.join("raw/ingest/data.parquet")).unwrap();
+    let masked = read_parquet(&t.join("run/privacy/data.parquet")).unwrap();
+    let (a, b) = (raw.get("national_id").unwrap(), masked.get("national_id").unwrap());
+    let mut same = 0;
+    for i in 0..raw.rows() {
+        let (x, y) = (a.display(i).unwrap(), b.display(i).unwrap());
+        let shape = |s: &str| {
+            s.chars()
+                .map(|c| if c.is_ascii_digit() { '9' } else { c })
+                .collect::<String>()
+        };
+        assert_eq!(shape(&x), "999-99-9999");
+        assert_eq!(shape(&y), "999-99-9999", "{x} -> {y}");
+        same += usize::from(x == y);
+    }
+    assert_eq!(same, 0);
+    let check: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(t.join("run/deploy/check.json")).unwrap()).unwrap();
+    assert_eq!(check["ok"], true);
+    let report: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(t.join("run/privacy/report.json")).unwrap()).unwrap();
+    assert_eq!(report["actions"]["national_id"], "fpe");
+}

@@ -14,6 +14,8 @@ pub enum ActionKind {
     Drop,
     /// Replace each value by its keyed pseudonym (HMAC-SHA256).
     Hash,
+    /// Encrypt the digits of each value with FF1 (format-preserving), the rest kept.
+    Fpe,
     /// Coarsen: a date to its year or an age band, a number to a bucket.
     Generalize,
     /// Keep the first `chars` characters.
@@ -274,6 +276,12 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         domain: Option<String>,
     },
+    /// The digits of each value encrypted with FF1 (NIST SP 800-38G) under a key derived for
+    /// `domain`; other characters stay where they are.
+    Fpe {
+        /// The key domain.
+        domain: String,
+    },
     /// Date to year.
     Year,
     /// Date to the first day of its month.
@@ -297,6 +305,13 @@ pub enum Action {
     },
     /// Unchanged.
     Keep,
+}
+
+impl Action {
+    /// Whether the action needs the masking key (`hash`, `fpe`).
+    pub fn needs_key(&self) -> bool {
+        matches!(self, Action::Hash { .. } | Action::Fpe { .. })
+    }
 }
 
 /// Checked parameters of the privacy stage: the masking plan, without the key.
@@ -352,6 +367,9 @@ impl PrivacyConfig {
                     domain: Some(c.domain.clone().unwrap_or_else(|| domain.clone())),
                 },
                 ActionKind::Keep => Action::Keep,
+                ActionKind::Fpe => Action::Fpe {
+                    domain: c.domain.clone().unwrap_or_else(|| domain.clone()),
+                },
                 ActionKind::Truncate => match c.chars {
                     Some(n) if n > 0 => Action::Truncate { chars: n },
                     _ => {
@@ -401,12 +419,12 @@ impl PrivacyConfig {
             if (c.to.is_some() || c.bucket.is_some()) && c.action != ActionKind::Generalize {
                 extra("to/bucket", &mut errs);
             }
-            if c.domain.is_some() && c.action != ActionKind::Hash {
+            if c.domain.is_some() && !matches!(c.action, ActionKind::Hash | ActionKind::Fpe) {
                 extra("domain", &mut errs);
             }
             columns.insert(name, action);
         }
-        let key_id = if columns.values().any(|a| matches!(a, Action::Hash { .. })) {
+        let key_id = if columns.values().any(Action::needs_key) {
             match read_key(&key_env) {
                 Ok(k) => Some(crate::key::key_id(&k)),
                 Err(e) => {

@@ -26,6 +26,13 @@ pub fn domain_key(key: &[u8], domain: &str) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
+/// The AES-256 key of FF1 for `domain`: derived from the domain's key, never the key itself.
+pub fn fpe_key(key: &[u8], domain: &str) -> Vec<u8> {
+    let mut mac = HmacSha256::new_from_slice(&domain_key(key, domain)).expect("HMAC takes any key length");
+    mac.update(b"riskpipe ff1 key");
+    mac.finalize().into_bytes().to_vec()
+}
+
 /// The keyed pseudonym of one value (32 hex characters).
 pub fn pseudonym(key: &[u8], value: &str) -> String {
     hmac_hex(key, value.as_bytes(), 16)

@@ -38,6 +38,7 @@
 pub mod anonymity;
 mod classes;
 mod config;
+pub mod ff1;
 mod key;
 mod mask;
 pub mod pii;

@@ -59,7 +59,7 @@ pub fn inputs(_params: &PrivacyParams) -> Vec<Input> {
 
 /// Loads the key for a plan (when it hashes) and checks it is the key the plan was made with.
 pub fn load_key(params: &PrivacyParams) -> Result<Option<Vec<u8>>> {
-    if !params.columns.values().any(|a| matches!(a, Action::Hash { .. })) {
+    if !params.columns.values().any(Action::needs_key) {
         return Ok(None);
     }
     let key = read_key(&params.key_env)?;
@@ -200,6 +200,7 @@ fn action_name(a: &Action) -> &'static str {
     match a {
         Action::Drop => "drop",
         Action::Hash { .. } => "hash",
+        Action::Fpe { .. } => "fpe",
         Action::Year => "generalize:year",
         Action::Month => "generalize:month",
         Action::AgeBand { .. } => "generalize:age_band",
