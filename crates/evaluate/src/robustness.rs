@@ -27,6 +27,27 @@ pub struct RobustnessConfig {
     pub monotone: Option<BTreeMap<String, i8>>,
     /// The nudge of a monotone feature, as a share of its test standard deviation (default 0.1).
     pub nudge: Option<f64>,
+    /// Out-of-time stability: the test rows by period of a date column.
+    pub periods: Option<PeriodsConfig>,
+}
+
+/// `evaluate.robustness.periods`, as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodsConfig {
+    /// The date column (after masking).
+    pub column: Option<String>,
+    /// `month` (default), `quarter` or `year`.
+    pub by: Option<String>,
+}
+
+/// Checked `evaluate.robustness.periods`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Periods {
+    /// The date column.
+    pub column: String,
+    /// `month`, `quarter` or `year`.
+    pub by: String,
 }
 
 /// One scenario, as written: a column and exactly one stress.
@@ -102,6 +123,9 @@ pub struct RobustnessParams {
     /// Nudge, in test standard deviations.
     #[serde(default = "tenth")]
     pub nudge: f64,
+    /// Out-of-time stability.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub periods: Option<Periods>,
 }
 
 fn tenth() -> f64 {
@@ -182,11 +206,33 @@ impl RobustnessConfig {
                 "a share of a standard deviation above 0",
             ));
         }
+        let periods = self.periods.and_then(|p| {
+            let by = p.by.unwrap_or_else(|| "month".into());
+            if !["month", "quarter", "year"].contains(&by.as_str()) {
+                errs.push(Error::config(
+                    file,
+                    "evaluate.robustness.periods.by",
+                    format!("`{by}`: write `month`, `quarter` or `year`"),
+                ));
+            }
+            match p.column.filter(|c| !c.is_empty()) {
+                Some(column) => Some(Periods { column, by }),
+                None => {
+                    errs.push(Error::config(
+                        file,
+                        "evaluate.robustness.periods.column",
+                        "name the date column",
+                    ));
+                    None
+                }
+            }
+        });
         RobustnessParams {
             scenarios,
             permute_each: self.permute_each.unwrap_or(false),
             monotone,
             nudge,
+            periods,
         }
     }
 }
@@ -246,6 +292,33 @@ pub struct Robustness {
     /// Monotonicity of each declared feature.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub monotone: Vec<MonotoneCheck>,
+    /// Out-of-time stability: the test rows by period.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub periods: Vec<PeriodResult>,
+}
+
+/// The test rows of one period.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PeriodResult {
+    /// `2024-03`, `2024-Q1` or `2024`.
+    pub period: String,
+    /// Rows.
+    pub rows: u64,
+    /// Share with target 1.
+    pub positive_rate: f64,
+    /// Per model.
+    pub models: BTreeMap<String, PeriodModel>,
+}
+
+/// One model in one period.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PeriodModel {
+    /// AUC (none when the period holds one class).
+    pub auc: Option<f64>,
+    /// KS (likewise).
+    pub ks: Option<f64>,
+    /// PSI of the period's scores against the training scores (10 training deciles).
+    pub psi: f64,
 }
 
 /// One declared monotone feature, nudged up on every test row that has a value.
@@ -273,6 +346,8 @@ pub struct Fitted<'a> {
     pub yte: &'a [f64],
     /// Each model's test scores.
     pub unstressed: &'a BTreeMap<String, Vec<f64>>,
+    /// Each model's training scores (the reference of the period PSI).
+    pub train_scores: &'a BTreeMap<String, Vec<f64>>,
 }
 
 /// The scenarios run on the test rows; also each scenario's seconds (the scoring of the
@@ -289,6 +364,7 @@ pub fn assess(
         selected,
         yte,
         unstressed,
+        ..
     } = *fitted;
     if transform.events.is_some() {
         return Err(Error::pipeline_key(
@@ -430,9 +506,87 @@ pub fn assess(
             scenarios: results,
             ranking,
             monotone,
+            periods: match &params.periods {
+                Some(p) => by_period(p, &test, fitted)?,
+                None => Vec::new(),
+            },
         },
         timings,
     ))
+}
+
+/// Metrics and score PSI of the test rows of each period of a date column.
+fn by_period(p: &Periods, test: &Frame, fitted: &Fitted<'_>) -> Result<Vec<PeriodResult>> {
+    let key = "evaluate.robustness.periods.column";
+    let period_of = |r: usize| -> Option<String> {
+        match test.get(&p.column)? {
+            Column::Date(v) => v[r].map(|d| {
+                let (y, m, _) = riskpipe_core::frame::civil_from_days(d);
+                match p.by.as_str() {
+                    "year" => format!("{y}"),
+                    "quarter" => format!("{y}-Q{}", (m - 1) / 3 + 1),
+                    _ => format!("{y}-{m:02}"),
+                }
+            }),
+            Column::Number(v) if p.by == "year" => (!v[r].is_nan()).then(|| format!("{}", v[r])),
+            _ => None,
+        }
+    };
+    match test.get(&p.column) {
+        Some(Column::Date(_)) => {}
+        Some(Column::Number(_)) if p.by == "year" => {}
+        Some(_) => {
+            return Err(Error::pipeline_key(
+                key,
+                format!(
+                    "`{}` is not a date column after masking (a year, as `generalize: year` leaves it, takes `by: year`)",
+                    p.column
+                ),
+            ));
+        }
+        None => {
+            return Err(Error::pipeline_key(
+                key,
+                format!("the test rows have no column `{}`", p.column),
+            ));
+        }
+    }
+    let mut rows_of: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for r in 0..test.rows() {
+        rows_of
+            .entry(period_of(r).unwrap_or_else(|| "missing".into()))
+            .or_default()
+            .push(r);
+    }
+    Ok(rows_of
+        .into_iter()
+        .map(|(period, rows)| {
+            let y: Vec<f64> = rows.iter().map(|&r| fitted.yte[r]).collect();
+            let positives = y.iter().filter(|v| **v == 1.0).count();
+            let both = positives > 0 && positives < y.len();
+            let models = fitted
+                .unstressed
+                .iter()
+                .map(|(name, scores)| {
+                    let s: Vec<f64> = rows.iter().map(|&r| scores[r]).collect();
+                    (
+                        name.clone(),
+                        PeriodModel {
+                            auc: both.then(|| riskpipe_metrics::auc(&y, &s)),
+                            ks: both.then(|| riskpipe_metrics::ks(&y, &s)),
+                            psi: riskpipe_metrics::psi(&fitted.train_scores[name], &s, 10),
+                        },
+                    )
+                })
+                .collect();
+            PeriodResult {
+                period,
+                rows: rows.len() as u64,
+                positive_rate: positives as f64 / y.len() as f64,
+                models,
+            }
+        })
+        .collect())
 }
 
 /// The test rows of the masked table, in the test matrix's order.
@@ -586,6 +740,37 @@ pub fn section(s: &mut String, r: &Robustness) {
                 let w = c.wrong_way[*m];
                 let class = if w > 0.0 { " class=\"bad\"" } else { "" };
                 let _ = write!(s, "<td{class}>{:.2} %</td>", 100.0 * w);
+            }
+            s.push_str("</tr>");
+        }
+        s.push_str("</table>");
+    }
+    if !r.periods.is_empty() {
+        let names: Vec<&String> = r.periods[0].models.keys().collect();
+        s.push_str("<p>Out-of-time stability: the test rows by period; AUC, KS and the PSI of the scores against the training scores.</p><table><tr><th>period</th><th>rows</th><th>positive rate</th>");
+        for m in &names {
+            let _ = write!(s, "<th>{} AUC</th><th>KS</th><th>PSI</th>", esc(m));
+        }
+        s.push_str("</tr>");
+        let opt = |v: Option<f64>| v.map_or("n/a".to_string(), |x| format!("{x:.4}"));
+        for p in &r.periods {
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td>{}</td><td>{:.2} %</td>",
+                esc(&p.period),
+                p.rows,
+                100.0 * p.positive_rate
+            );
+            for m in &names {
+                let v = &p.models[*m];
+                let class = if v.psi > 0.25 { " class=\"bad\"" } else { "" };
+                let _ = write!(
+                    s,
+                    "<td>{}</td><td>{}</td><td{class}>{:.3}</td>",
+                    opt(v.auc),
+                    opt(v.ks),
+                    v.psi
+                );
             }
             s.push_str("</tr>");
         }

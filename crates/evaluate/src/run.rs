@@ -258,11 +258,14 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
     let robustness = match &params.robustness {
         Some(r) => {
             let unstressed: BTreeMap<String, Vec<f64>> = scores.iter().map(|(k, v)| (k.clone(), v.1.clone())).collect();
+            let train_scores: BTreeMap<String, Vec<f64>> =
+                scores.iter().map(|(k, v)| (k.clone(), v.0.clone())).collect();
             let fitted = crate::robustness::Fitted {
                 models: &loaded,
                 selected: &selection.selected,
                 yte,
                 unstressed: &unstressed,
+                train_scores: &train_scores,
             };
             let (result, secs) = crate::robustness::assess(r, inputs, &transform, &fitted, params.seed)?;
             timings.extend(secs);
