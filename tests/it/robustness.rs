@@ -214,3 +214,58 @@ fn test_rows_by_period_match_a_recount() {
         t.run(&["run", "bad.yaml", "--run-dir", "bad"]).fails(2, &[key]);
     }
 }
+
+/// Seed stability: the selected forest refitted with other seeds gives other AUCs (its own seed
+/// first, matching its test AUC) and top features ranked by how many seeds agree; a logistic
+/// regression takes no seed and says so.
+#[test]
+fn seed_stability_refits_the_selected_model_with_other_seeds() {
+    let t = TestDir::new();
+    let yaml = small_pipeline(2000, "")
+        .replace(
+            "  cv_folds: 3\n",
+            "  cv_folds: 3\n  seed_stability: 4\n  select: forest\n",
+        )
+        .replace(
+            "    tree: { max_depth: [4], min_samples_leaf: [40] }\n",
+            "    forest: { n_trees: [30], max_depth: [6] }\n",
+        );
+    assert!(yaml.contains("forest: {"));
+    t.write("p.yaml", &yaml);
+    t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    let m = json(&t.join("run/evaluate/metrics.json"));
+    let s = &m["seed_stability"];
+    assert_eq!(s["model"], "forest");
+    let seeds: Vec<u64> = s["seeds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert_eq!(seeds.len(), 5);
+    let auc: Vec<f64> = s["auc"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(auc[0], m["models"]["forest"]["test"]["auc"].as_f64().unwrap());
+    assert!(s["auc_range"].as_f64().unwrap() > 0.0, "{s}");
+    let shares: Vec<f64> = s["top_features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f[1].as_f64().unwrap())
+        .collect();
+    assert!(shares.windows(2).all(|w| w[0] >= w[1]) && shares.iter().all(|x| *x > 0.0 && *x <= 1.0));
+    let html = fs_err::read_to_string(t.join("run/evaluate/report.html")).unwrap();
+    assert!(html.contains("<h2>Seed stability</h2>"));
+    // A logistic regression takes no seed.
+    t.write("q.yaml", &yaml.replace("select: forest", "select: logistic"));
+    t.run(&["run", "q.yaml", "--run-dir", "q"]).ok();
+    let m = json(&t.join("q/evaluate/metrics.json"));
+    assert_eq!(m["seed_stability"]["seeds"].as_array().unwrap().len(), 0);
+    t.write("bad.yaml", &yaml.replace("seed_stability: 4", "seed_stability: 1"));
+    t.run(&["run", "bad.yaml", "--run-dir", "bad"])
+        .fails(2, &["train.seed_stability"]);
+}

@@ -65,6 +65,9 @@ pub struct MetricsFile {
     /// Stress scenarios on the test rows (`evaluate.robustness`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub robustness: Option<crate::robustness::Robustness>,
+    /// The selected model refitted with other seeds (`train.seed_stability`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub seed_stability: Option<crate::robustness::SeedStability>,
 }
 
 impl MetricsFile {

@@ -219,6 +219,9 @@ pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
     if let Some(r) = &m.robustness {
         crate::robustness::section(&mut s, r);
     }
+    if let Some(x) = &m.seed_stability {
+        crate::robustness::seed_section(&mut s, x);
+    }
     section_interpretability(&mut s, m, f);
     section_fairness(&mut s, m, f);
     section_data(&mut s, m, f);

@@ -672,6 +672,93 @@ fn stress(col: &Column, stress: Stress, rng: &mut Rng) -> std::result::Result<(C
     Ok((out, k))
 }
 
+/// The selected model refitted with other seeds (`train.seed_stability`), on the test rows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SeedStability {
+    /// The model.
+    pub model: String,
+    /// The selected model's seed first, then the refits' (empty: it takes no seed).
+    pub seeds: Vec<u64>,
+    /// Test AUC per seed.
+    pub auc: Vec<f64>,
+    /// Largest less smallest AUC.
+    pub auc_range: f64,
+    /// Standard deviation of the AUC.
+    pub auc_sd: f64,
+    /// Each feature in some seed's top five by importance, with the share of seeds that rank it
+    /// there; most often first.
+    pub top_features: Vec<(String, f64)>,
+}
+
+/// Test AUC and top features of the selected model and its refits (`refits` empty: the model
+/// takes no seed, and the table says so by its single seed).
+pub fn seed_stability(
+    selected: (&str, &Model),
+    refits: &riskpipe_train::SeedModels,
+    train: &Frame,
+    test: &Frame,
+    yte: &[f64],
+) -> Result<SeedStability> {
+    let (name, model) = selected;
+    let mut seeds: Vec<u64> = refits.base_seed.into_iter().collect();
+    seeds.extend(&refits.seeds);
+    let models: Vec<&Model> = std::iter::once(model).chain(&refits.models).collect();
+    let mut auc = Vec::new();
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for m in &models {
+        auc.push(riskpipe_metrics::auc(yte, &m.predict_frame(test)?));
+        let mut imp = m.importance(train);
+        imp.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        for (f, _) in imp.into_iter().take(5) {
+            *counts.entry(f).or_default() += 1;
+        }
+    }
+    let mean = auc.iter().sum::<f64>() / auc.len() as f64;
+    let sd = (auc.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / auc.len() as f64).sqrt();
+    let range = auc.iter().copied().fold(f64::MIN, f64::max) - auc.iter().copied().fold(f64::MAX, f64::min);
+    let mut top_features: Vec<(String, f64)> = counts
+        .into_iter()
+        .map(|(f, c)| (f, c as f64 / models.len() as f64))
+        .collect();
+    top_features.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    Ok(SeedStability {
+        model: name.to_string(),
+        seeds,
+        auc,
+        auc_range: range,
+        auc_sd: sd,
+        top_features,
+    })
+}
+
+/// The report's seed-stability table.
+pub fn seed_section(s: &mut String, x: &SeedStability) {
+    use std::fmt::Write;
+    let esc = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    if x.seeds.len() < 2 {
+        let _ = write!(
+            s,
+            "<section id=\"seeds\"><h2>Seed stability</h2><p>The {} model takes no seed: it fits the same with any.</p></section>",
+            esc(&x.model)
+        );
+        return;
+    }
+    let _ = write!(
+        s,
+        "<section id=\"seeds\"><h2>Seed stability</h2><p>The {} model refitted with {} seeds (same settings, same rows): test AUC from {:.4} to {:.4} (range {:.4}, standard deviation {:.4}).</p><table><tr><th>feature</th><th>share of seeds ranking it in the top five</th></tr>",
+        esc(&x.model),
+        x.seeds.len(),
+        x.auc.iter().copied().fold(f64::MAX, f64::min),
+        x.auc.iter().copied().fold(f64::MIN, f64::max),
+        x.auc_range,
+        x.auc_sd
+    );
+    for (f, share) in &x.top_features {
+        let _ = write!(s, "<tr><td>{}</td><td>{:.0} %</td></tr>", esc(f), 100.0 * share);
+    }
+    s.push_str("</table></section>");
+}
+
 /// The report's section: per scenario, each model's AUC (and change), KS and score PSI; then
 /// the columns by damage.
 pub fn section(s: &mut String, r: &Robustness) {

@@ -138,6 +138,7 @@ pub fn inputs(params: &EvaluateParams) -> Vec<Input> {
         Input::Artifact("train/selection.json".into()),
         Input::OptionalArtifact("train/calibration.json".into()),
         Input::OptionalArtifact("train/scorecard.json".into()),
+        Input::OptionalArtifact(format!("train/{}", riskpipe_train::SEED_MODELS)),
         Input::Artifact("features/report.json".into()),
         Input::OptionalArtifact("ingest/truth.parquet".into()),
         Input::Artifact("ingest/source.json".into()),
@@ -273,7 +274,24 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
         }
         None => None,
     };
+    let seed_stability = match inputs.optional(&format!("train/{}", riskpipe_train::SEED_MODELS)) {
+        Some(p) => {
+            let refits: riskpipe_train::SeedModels = read_json(&p)?;
+            let model = loaded.get(&refits.model).ok_or_else(|| {
+                Error::Internal(format!("seed_models.json names the unknown model `{}`", refits.model))
+            })?;
+            Some(crate::robustness::seed_stability(
+                (&refits.model, model),
+                &refits,
+                &train,
+                &test,
+                yte,
+            )?)
+        }
+        None => None,
+    };
     let metrics = MetricsFile {
+        seed_stability,
         robustness,
         scorecard,
         calibration,

@@ -31,4 +31,4 @@ pub use config::{
 };
 
 pub use detect::ENSEMBLE;
-pub use run::{CalibrationFile, GridPoint, ModelSearch, Selection, inputs, run};
+pub use run::{CalibrationFile, GridPoint, ModelSearch, SEED_MODELS, SeedModels, Selection, inputs, run};

@@ -11,7 +11,7 @@ use riskpipe_core::split::{Fold, Periods, folds, kfold, known_compromised, prequ
 use riskpipe_core::stage::{Input, StageInputs, StageReport};
 use riskpipe_core::{Column, Error, Frame, Result, Rng};
 use riskpipe_metrics::Metric;
-use riskpipe_models::{Calibrator, Family, ModelParams, feature_columns};
+use riskpipe_models::{Calibrator, Family, Model, ModelParams, feature_columns};
 use riskpipe_scorecard::{Binnings, Scorecard};
 
 use crate::config::{Calibration, TrainParams};
@@ -380,7 +380,9 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
     }
     let mut cv = BTreeMap::new();
     let mut cv_auc = BTreeMap::new();
+    let mut chosen = BTreeMap::new();
     for (name, (s, grid, names)) in searches {
+        chosen.insert(name.clone(), (grid[s.best].0.clone(), names.clone()));
         let x = feature_columns(&fit_frame, &names)?;
         let t0 = Instant::now();
         let m = grid[s.best].1.fit_weighted(&names, &x, &fit_y, fit_w.as_deref())?;
@@ -424,6 +426,36 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
             },
         )?;
     }
+    // Seed stability: the selected model refitted with other seeds, same settings and rows.
+    if params.seed_stability > 0
+        && let (Some((json, names)), Some(family)) = (chosen.get(&selected), Family::from_name(&selected))
+    {
+        let t0 = Instant::now();
+        let x = feature_columns(&fit_frame, names)?;
+        let mut seeds = Vec::new();
+        let mut refits = Vec::new();
+        let base_seed = json.get("seed").and_then(serde_json::Value::as_u64);
+        if let Some(base) = base_seed {
+            for k in 1..=params.seed_stability as u64 {
+                let seed = base.wrapping_add(k);
+                let mut v = json.clone();
+                v["seed"] = serde_json::json!(seed);
+                let p = ModelParams::from_json(family, &v)?;
+                refits.push(p.fit_weighted(names, &x, &fit_y, fit_w.as_deref())?);
+                seeds.push(seed);
+            }
+        }
+        write_json(
+            &out.join(SEED_MODELS),
+            &SeedModels {
+                model: selected.clone(),
+                base_seed,
+                seeds,
+                models: refits,
+            },
+        )?;
+        timings.insert("seed_stability_secs".into(), t0.elapsed().as_secs_f64());
+    }
     write_json(&out.join("cv.json"), &cv)?;
     write_parquet(&out.join("cv_results.parquet"), &cv_results(&cv, metric))?;
     write_json(
@@ -447,6 +479,23 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
         summary: format!("{summary}; selected {selected}"),
         timings,
     })
+}
+
+/// `train/seed_models.json`: the selected model refitted with other seeds.
+pub const SEED_MODELS: &str = "seed_models.json";
+
+/// The selected model refitted with other seeds (`train.seed_stability`); no models when its
+/// settings take no seed (a logistic regression or a single tree fit the same every time).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SeedModels {
+    /// The selected model.
+    pub model: String,
+    /// The seed it was fitted with (none: its settings take none).
+    pub base_seed: Option<u64>,
+    /// The seeds, one per refit.
+    pub seeds: Vec<u64>,
+    /// The refits.
+    pub models: Vec<Model>,
 }
 
 /// The prequential validation folds of `split: periods` over the matrix's day column, each

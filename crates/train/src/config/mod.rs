@@ -211,6 +211,9 @@ pub struct TrainConfig {
     /// `average_precision` (the fraud team's measure: the frauds are few and only the top of the
     /// ranking is reviewed). A continuous target is always judged by RMSE.
     pub metric: Option<Metric>,
+    /// Refit the selected model with this many other seeds (same settings, same rows) for
+    /// evaluate's seed-stability table (default 0: none).
+    pub seed_stability: Option<usize>,
 }
 
 /// How the selected model's probabilities are calibrated.
@@ -255,6 +258,13 @@ pub struct TrainParams {
     /// The metric the search maximises, when not the target's own ([`Metric::for_target`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metric: Option<Metric>,
+    /// Refits of the selected model with other seeds.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub seed_stability: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 fn no_calibration() -> Calibration {
@@ -456,6 +466,16 @@ impl TrainConfig {
             ),
         );
         ctx.check(
+            self.seed_stability.is_none_or(|n| (2..=50).contains(&n)),
+            "train.seed_stability",
+            "refits of the selected model with other seeds: 2 to 50",
+        );
+        ctx.check(
+            self.seed_stability.is_none() || target == Target::Binary,
+            "train.seed_stability",
+            "applies to tasks with a 0/1 target",
+        );
+        ctx.check(
             self.weight.is_none() || target != Target::None,
             "train.weight",
             "applies to tasks with a target; detectors are fitted unweighted",
@@ -471,6 +491,7 @@ impl TrainConfig {
             weight: self.weight,
             stratify: self.stratify,
             metric: self.metric,
+            seed_stability: self.seed_stability.unwrap_or(0),
         };
         let names = || Family::ALL.map(|f| format!("`{}`", f.name())).join(", ");
         // A listed family left with no setting has had its problems reported already.
