@@ -31,6 +31,7 @@ mod regression;
 mod regression_report;
 mod report;
 pub mod robustness;
+mod robustness_report;
 mod run;
 
 pub use artifacts::{

@@ -217,10 +217,10 @@ pub fn render_html(m: &MetricsFile, f: &Figures) -> String {
     section_deciles_and_threshold(&mut s, m, f);
     section_stability(&mut s, m, f);
     if let Some(r) = &m.robustness {
-        crate::robustness::section(&mut s, r);
+        crate::robustness_report::section(&mut s, r);
     }
     if let Some(x) = &m.seed_stability {
-        crate::robustness::seed_section(&mut s, x);
+        crate::robustness_report::seed_section(&mut s, x);
     }
     section_interpretability(&mut s, m, f);
     section_fairness(&mut s, m, f);
