@@ -5,6 +5,7 @@ mod anomaly;
 mod cli;
 mod derived;
 mod errors;
+mod explain;
 mod fraud;
 mod fuzz;
 mod hardening;

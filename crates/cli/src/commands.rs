@@ -404,6 +404,29 @@ pub fn score(bundle: &Path, input: &Path, output: &Path, no_reasons: bool) -> Cm
     Ok(ExitCode::SUCCESS)
 }
 
+/// `riskpipe explain`: reason codes and a counterfactual per declined row.
+pub fn explain(bundle: &Path, input: &Path, output: &Path, target_score: Option<f64>) -> CmdResult {
+    use riskpipe_deploy::counterfactual::{Approve, explain_file};
+    let scorer = riskpipe_deploy::Scorer::load(bundle)?;
+    let approve = match (target_score, scorer.info.decision_threshold) {
+        (Some(s), _) => Approve::ScoreAtLeast(s),
+        (None, Some(t)) => Approve::PdBelow(t),
+        (None, None) => {
+            return Err(Error::pipeline_key(
+                "--target-score",
+                "the bundle records no decision threshold; pass the score to approve at",
+            )
+            .into());
+        }
+    };
+    let (rows, declined, found) = explain_file(&scorer, input, output, approve)?;
+    eprintln!(
+        "explained {rows} rows: {declined} declined, a one-feature change found for {found} -> {}",
+        output.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `riskpipe serve`: until SIGTERM or Ctrl-C; the bound address goes to stderr.
 pub fn serve(mut opts: riskpipe_serve::Options, request_timeout_secs: f64) -> CmdResult {
     opts.request_timeout = match std::time::Duration::try_from_secs_f64(request_timeout_secs) {

@@ -93,6 +93,22 @@ enum Command {
         #[arg(long)]
         no_reasons: bool,
     },
+    /// Reason codes and counterfactuals: for each declined application, the smallest change to
+    /// one actionable feature (`deploy.actionable`) that the bundle approves, re-scored by it
+    Explain {
+        /// Bundle folder.
+        #[arg(long)]
+        bundle: PathBuf,
+        /// Applications: raw columns as in the training data.
+        #[arg(long)]
+        input: PathBuf,
+        /// Output file (`.csv` or `.parquet`).
+        #[arg(long)]
+        output: PathBuf,
+        /// Approve at this score or above (default: decline at evaluate's PD threshold).
+        #[arg(long)]
+        target_score: Option<f64>,
+    },
     /// Serve bundles over HTTP: Open Inference Protocol (KServe V2) and MLflow-style REST,
     /// Prometheus metrics, a hash-chained audit log.
     Serve {
@@ -389,6 +405,12 @@ fn dispatch(cli: Cli) -> ExitCode {
             output,
             no_reasons,
         } => commands::score(&bundle, &input, &output, no_reasons),
+        Command::Explain {
+            bundle,
+            input,
+            output,
+            target_score,
+        } => commands::explain(&bundle, &input, &output, target_score),
         Command::Serve {
             bundle,
             addr,

@@ -135,6 +135,30 @@ pub fn load(path: &Path) -> Result<Pipeline, (Vec<Error>, String)> {
     if let (Some(i), Some(pr)) = (&ingest, &privacy) {
         errs.extend(cross_checks(&file, i, pr));
     }
+    if let (Some(d), Some(pr), Some(ev)) = (&deploy, &privacy, &evaluate) {
+        for col in &d.actionable {
+            let why = if ev.protected.contains(col) {
+                Some("it is a protected attribute (`evaluate.protected`)")
+            } else if pr
+                .columns
+                .get(col)
+                .is_some_and(|a| *a != riskpipe_privacy::Action::Keep)
+            {
+                Some("it is masked under `privacy.columns`")
+            } else if col.eq_ignore_ascii_case("age") {
+                Some("an applicant cannot change their age")
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                errs.push(Error::config(
+                    &file,
+                    format!("deploy.actionable.{col}"),
+                    format!("`{col}` cannot be actionable: {why}"),
+                ));
+            }
+        }
+    }
     // A problem of a key that was set aside (or of its section) would only repeat it.
     let related = |k: &str| {
         set_aside

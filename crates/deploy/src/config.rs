@@ -11,6 +11,9 @@ use riskpipe_features::ScorecardParams;
 pub struct DeployConfig {
     /// Reason codes per scored row (default 3).
     pub reason_codes: Option<usize>,
+    /// Numeric features an applicant can change, which `riskpipe explain` may move (never a
+    /// protected attribute, a masked column or age).
+    pub actionable: Option<Vec<String>>,
 }
 
 /// Checked parameters of the deploy stage.
@@ -24,6 +27,9 @@ pub struct DeployParams {
     /// credit bundle it embeds), EAD, EL, IFRS 9 stage and ECL and IRB RWA.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub book: Option<riskpipe_portfolio::config::BookSpec>,
+    /// Features `riskpipe explain` may change.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actionable: Vec<String>,
 }
 
 impl DeployConfig {
@@ -37,6 +43,7 @@ impl DeployConfig {
             scorecard,
             reason_codes,
             book: None,
+            actionable: self.actionable.unwrap_or_default(),
         })
     }
 }

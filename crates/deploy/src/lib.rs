@@ -31,5 +31,5 @@ pub use riskpipe_scoring::{
     BOOK_FILE, BOOK_OUTPUTS, Book, BundleInfo, InputColumn, PD_PREFIX, SEAL_FILE, Scorer, Seal, SealedFile, batch_rows,
     score_file,
 };
-pub use riskpipe_scoring::{drift, monitor};
+pub use riskpipe_scoring::{counterfactual, drift, monitor};
 pub use run::{Check, inputs, run};

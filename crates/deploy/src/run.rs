@@ -142,6 +142,22 @@ fn check_book(scorer: &Scorer, raw: &riskpipe_core::Frame, inputs: &StageInputs)
     })
 }
 
+/// The PD threshold evaluate chose for the selected model on the training rows (calibrated when
+/// the bundle calibrates), if it wrote one.
+fn pd_threshold(inputs: &StageInputs, selected: &str) -> Result<Option<f64>> {
+    let m: serde_json::Value = read_json(&inputs.artifact("evaluate/metrics.json")?)?;
+    let Some(t) = m["models"][selected]["threshold"].as_f64() else {
+        return Ok(None);
+    };
+    Ok(Some(match inputs.optional("train/calibration.json") {
+        Some(p) => {
+            let c: riskpipe_train::CalibrationFile = read_json(&p)?;
+            if c.model == selected { c.calibrator.apply(t) } else { t }
+        }
+        None => t,
+    }))
+}
+
 /// The flag threshold evaluate chose for the selected detector.
 fn flag_threshold(inputs: &StageInputs, selected: &str) -> Result<f64> {
     let m: riskpipe_core::views::DetectorMetricsView =
@@ -207,7 +223,26 @@ pub fn run(params: &DeployParams, inputs: &StageInputs, out: &Path, pipeline: &s
         }
         None => None,
     };
+    for a in &params.actionable {
+        if !cols
+            .iter()
+            .any(|c| c.name == *a && c.kind == riskpipe_core::frame::ColumnKind::Number)
+        {
+            return Err(Error::pipeline_key(
+                format!("deploy.actionable.{a}"),
+                format!(
+                    "`{a}` is not a numeric input of the selected model ({})",
+                    selection.selected
+                ),
+            ));
+        }
+    }
     let info = BundleInfo {
+        actionable: params.actionable.clone(),
+        decision_threshold: match model.output() {
+            riskpipe_models::Output::Probability => pd_threshold(inputs, &selection.selected)?,
+            _ => None,
+        },
         riskpipe_version: env!("CARGO_PKG_VERSION").to_string(),
         pipeline: pipeline.to_string(),
         model: selection.selected.clone(),

@@ -54,6 +54,8 @@ fn scorer(spec: &BookSpec, inputs: &StageInputs, selected: &str, pipeline: &str)
         }
     }
     let info = BundleInfo {
+        actionable: Vec::new(),
+        decision_threshold: None,
         riskpipe_version: env!("CARGO_PKG_VERSION").to_string(),
         pipeline: pipeline.to_string(),
         model: selected.to_string(),

@@ -44,4 +44,11 @@ pub struct BundleInfo {
     /// given, before the transform.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events: Option<EventSpec>,
+    /// Numeric features `riskpipe explain` may change (`deploy.actionable`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actionable: Vec<String>,
+    /// A PD model: the PD at or above which evaluate's threshold declines a row (the default
+    /// decision of `riskpipe explain`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_threshold: Option<f64>,
 }

@@ -14,6 +14,7 @@
 mod book;
 mod bundle;
 pub mod checks;
+pub mod counterfactual;
 pub mod drift;
 mod event_order;
 mod info;
