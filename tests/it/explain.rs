@@ -170,3 +170,73 @@ fn actionable_features_exclude_what_an_applicant_cannot_change() {
     .fails(2, &["deploy.actionable"]);
     assert!(!t.join("ex.csv").exists());
 }
+
+/// A boosted model with monotone constraints: its counterfactuals move each constrained
+/// feature the way that lowers the PD, and `riskpipe score` gives every one the PD explain
+/// reported, approved.
+#[test]
+fn boosting_counterfactuals_follow_the_monotone_constraints_and_rescore() {
+    let t = TestDir::new();
+    let yaml = small_pipeline(2000, "deploy:\n  actionable: [utilisation, debt_to_income]\n").replace(
+        "    tree: { max_depth: [4], min_samples_leaf: [40] }\n",
+        "    boosting: { n_trees: [100], learning_rate: [0.1], monotone: { utilisation: 1, debt_to_income: 1 } }\n  select: boosting\n",
+    );
+    assert!(yaml.contains("select: boosting"));
+    t.write("p.yaml", &yaml);
+    t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    t.run(&["synth", "loans", "--rows", "400", "--seed", "99", "--out", "new.csv"])
+        .ok();
+    t.run(&[
+        "explain",
+        "--bundle",
+        "run/deploy/bundle",
+        "--input",
+        "new.csv",
+        "--output",
+        "ex.csv",
+    ])
+    .ok();
+    let (head, out) = rows(&t.join("ex.csv"));
+    let (ihead, input) = rows(&t.join("new.csv"));
+    let mut moved = vec![ihead.join(",")];
+    let mut expected = Vec::new();
+    for (o, i) in out.iter().zip(&input) {
+        let f = &o[col(&head, "cf_feature")];
+        if f.is_empty() {
+            continue;
+        }
+        let to: f64 = o[col(&head, "cf_to")].parse().unwrap();
+        if let Ok(from) = o[col(&head, "cf_from")].parse::<f64>() {
+            assert!(
+                to < from,
+                "{f}: {from} -> {to} raises a feature whose rise raises the PD"
+            );
+        }
+        let mut a = i.clone();
+        a[col(&ihead, f)] = to.to_string();
+        moved.push(a.join(","));
+        expected.push(o[col(&head, "cf_pd")].parse::<f64>().unwrap());
+    }
+    assert!(expected.len() > 5, "{} counterfactuals", expected.len());
+    t.write("moved.csv", &(moved.join("\n") + "\n"));
+    t.run(&[
+        "score",
+        "--bundle",
+        "run/deploy/bundle",
+        "--input",
+        "moved.csv",
+        "--output",
+        "moved_out.csv",
+        "--no-reasons",
+    ])
+    .ok();
+    let (mh, mo) = rows(&t.join("moved_out.csv"));
+    let info: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(t.join("run/deploy/bundle/bundle.json")).unwrap()).unwrap();
+    let threshold = info["decision_threshold"].as_f64().unwrap();
+    for (m, pd) in mo.iter().zip(&expected) {
+        let got: f64 = m[col(&mh, "pd")].parse().unwrap();
+        assert_eq!(got, *pd);
+        assert!(got < threshold);
+    }
+}
