@@ -273,6 +273,48 @@ fn k_anonymity_is_reached_replayed_by_the_bundle_and_reported() {
     assert_eq!(check["ok"], true, "{check}");
     let html = fs_err::read_to_string(t.join("run/evaluate/report.html")).unwrap();
     assert!(html.contains("<h3>k-anonymity</h3>") && html.contains("prosecutor risk"));
+    // What it cost: the selected model's test AUC against the same pipeline run without the
+    // generalisation (its own run folder, here), and the refit left nothing behind.
+    let metrics = |run: &str| -> serde_json::Value {
+        serde_json::from_str(&fs_err::read_to_string(t.join(run).join("evaluate/metrics.json")).unwrap()).unwrap()
+    };
+    let m = metrics("run");
+    let cost = &m["anonymity_cost"];
+    let model = m["selected_model"].as_str().unwrap();
+    assert_eq!(cost["model"], model, "{cost}");
+    assert_eq!(cost["auc_generalised"], m["models"][model]["test"]["auc"], "{cost}");
+    let b = yaml.find("  k_anonymity:").unwrap();
+    let e = yaml.find("features:\n").unwrap();
+    let allow = "  allow_pii: [date_of_birth, postcode]\n";
+    t.write("raw.yaml", &format!("{}{allow}{}", &yaml[..b], &yaml[e..]));
+    t.run(&["run", "raw.yaml", "--run-dir", "raw"]).ok();
+    let raw = metrics("raw");
+    assert!(raw.get("anonymity_cost").is_none());
+    assert_eq!(cost["auc_raw"], raw["models"][model]["test"]["auc"], "{cost}");
+    let (g, r) = (
+        cost["auc_generalised"].as_f64().unwrap(),
+        cost["auc_raw"].as_f64().unwrap(),
+    );
+    assert_eq!(cost["cost"].as_f64().unwrap(), r - g);
+    assert!(
+        html.contains(&format!("a cost of {:.4}", r - g)),
+        "the report states the cost"
+    );
+    assert!(
+        hashes(&t.join("run"))
+            .iter()
+            .all(|(p, _)| !p.contains("anonymity-cost"))
+    );
+    // Asked for without a generalisation: a user error naming the key.
+    t.write(
+        "nocost.yaml",
+        &format!("{}{allow}{}evaluate:\n  anonymity_cost: true\n", &yaml[..b], &yaml[e..]),
+    );
+    t.run(&["run", "nocost.yaml", "--run-dir", "nocost"])
+        .fails(2, &["evaluate.anonymity_cost", "privacy.k_anonymity"]);
+    t.write("off.yaml", &format!("{yaml}evaluate:\n  anonymity_cost: false\n"));
+    t.run(&["run", "off.yaml", "--run-dir", "off"]).ok();
+    assert!(metrics("off").get("anonymity_cost").is_none());
     // Bad settings.
     for (from, to, key) in [
         (

@@ -119,6 +119,7 @@ pub fn load(path: &Path) -> Result<Pipeline, (Vec<Error>, String)> {
         let t = train.as_ref();
         f.carrying(t.and_then(|t| t.weight.clone()), t.and_then(|t| t.stratify.clone()))
     });
+    let anonymity_cost = raw.evaluate.as_ref().and_then(|e| e.anonymity_cost);
     let evaluate = take(
         &mut errs,
         raw.evaluate
@@ -135,6 +136,25 @@ pub fn load(path: &Path) -> Result<Pipeline, (Vec<Error>, String)> {
     if let (Some(i), Some(pr)) = (&ingest, &privacy) {
         errs.extend(cross_checks(&file, i, pr));
     }
+    // The AUC cost of k-anonymity: the selected family refitted without the generalisation.
+    let evaluate = match (evaluate, &privacy, &features, &train) {
+        (Some(ev), Some(pr), Some(f), Some(t)) => {
+            let cost = riskpipe_evaluate::anonymity_cost::CostParams::of(pr, f, t).map(Box::new);
+            if cost.is_none() && anonymity_cost == Some(true) {
+                errs.push(Error::config(
+                    &file,
+                    "evaluate.anonymity_cost",
+                    "needs `privacy.k_anonymity` (the cost is that of its generalisation)",
+                ));
+            }
+            let wanted = anonymity_cost != Some(false) && raw.task.target() == riskpipe_core::Target::Binary;
+            Some(EvaluateParams {
+                anonymity_cost: cost.filter(|_| wanted),
+                ..ev
+            })
+        }
+        (ev, ..) => ev,
+    };
     if let (Some(d), Some(pr), Some(ev)) = (&deploy, &privacy, &evaluate) {
         for col in &d.actionable {
             let why = if ev.protected.contains(col) {

@@ -68,6 +68,9 @@ pub struct MetricsFile {
     /// The selected model refitted with other seeds (`train.seed_stability`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub seed_stability: Option<crate::robustness::SeedStability>,
+    /// The selected model refitted on the quasi-identifiers as ingested (`privacy.k_anonymity`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub anonymity_cost: Option<crate::anonymity_cost::AnonymityCost>,
 }
 
 impl MetricsFile {

@@ -34,6 +34,10 @@ pub struct EvaluateConfig {
     pub alert_cost: Option<AlertCost>,
     /// Stress scenarios on the test rows (a 0/1 target).
     pub robustness: Option<crate::robustness::RobustnessConfig>,
+    /// With `privacy.k_anonymity` and a 0/1 target: refit the selected model family on the
+    /// quasi-identifiers as ingested and report the test AUC the generalisation cost (default
+    /// true; `false` skips the refit).
+    pub anonymity_cost: Option<bool>,
 }
 
 /// `evaluate.alert_cost`: what a fraud team pays. Every alert costs `review_cost`; every fraud
@@ -187,6 +191,10 @@ pub struct EvaluateParams {
     /// Stress scenarios on the test rows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub robustness: Option<crate::robustness::RobustnessParams>,
+    /// The pipeline without its k-anonymity generalisation, for the AUC cost (set from
+    /// `privacy.k_anonymity` and `evaluate.anonymity_cost`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anonymity_cost: Option<Box<crate::anonymity_cost::CostParams>>,
 }
 
 fn twenty() -> usize {
@@ -343,6 +351,13 @@ impl EvaluateConfig {
             }
             r.resolve(file, &mut errs)
         });
+        if self.anonymity_cost == Some(true) && task.target() != Target::Binary {
+            errs.push(Error::config(
+                file,
+                "evaluate.anonymity_cost",
+                format!("applies to tasks with a 0/1 target (an AUC), not `{task}`"),
+            ));
+        }
         let roc_points = self.roc_points.unwrap_or(200);
         if !(10..=5000).contains(&roc_points) {
             errs.push(Error::config(
@@ -365,6 +380,7 @@ impl EvaluateConfig {
             book: None,
             alert_cost: self.alert_cost,
             robustness,
+            anonymity_cost: None,
         })
     }
 }

@@ -20,6 +20,7 @@
 
 mod anomaly;
 mod anomaly_report;
+pub mod anonymity_cost;
 mod artifacts;
 mod config;
 mod figures;

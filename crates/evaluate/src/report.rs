@@ -627,7 +627,7 @@ fn section_fairness(s: &mut String, _m: &MetricsFile, f: &Figures) {
 }
 
 /// Ingest quality, columns read as text, masking, k-anonymity.
-fn section_data(s: &mut String, _m: &MetricsFile, f: &Figures) {
+fn section_data(s: &mut String, m: &MetricsFile, f: &Figures) {
     // Data.
     s.push_str(r#"<section id="data"><h2>Data</h2><h3>Ingest quality</h3><table>"#);
     for k in ["rows_read", "rows_written"] {
@@ -692,6 +692,22 @@ fn section_data(s: &mut String, _m: &MetricsFile, f: &Figures) {
     }
     if let Some(a) = f.privacy.get("anonymity").filter(|a| a.is_object()) {
         anonymity_section(s, a);
+    }
+    if let Some(c) = &m.anonymity_cost {
+        let _ = write!(
+            s,
+            "<p>What it cost: the {} model's test AUC is {:.4} on the generalised quasi-identifiers and {:.4} refitted on them as ingested ({} test rows), <b>a cost of {:.4}</b>{}.</p>",
+            esc(&c.model),
+            c.auc_generalised,
+            c.auc_raw,
+            c.test_rows,
+            c.cost,
+            if c.cost < 0.0 {
+                " (the generalised columns ranked these test rows better)"
+            } else {
+                ""
+            }
+        );
     }
     if let Some(w) = f.privacy["warnings"].as_array().filter(|w| !w.is_empty()) {
         s.push_str("<p class=\"warn\">Warnings:</p><ul>");

@@ -159,6 +159,9 @@ pub fn inputs(params: &EvaluateParams) -> Vec<Input> {
             "loss.pd_bundle",
         ));
     }
+    if params.anonymity_cost.is_some() {
+        v.extend(crate::anonymity_cost::inputs());
+    }
     if params.task.target() != riskpipe_core::Target::None
         && (!params.protected.is_empty() || params.robustness.is_some())
     {
@@ -290,7 +293,17 @@ pub fn run(params: &EvaluateParams, inputs: &StageInputs, out: &Path) -> Result<
         }
         None => None,
     };
+    let anonymity_cost = match &params.anonymity_cost {
+        Some(c) => {
+            let auc = models[&selection.selected].test.auc;
+            let (cost, secs) = crate::anonymity_cost::measure(c, &selection.selected, auc, inputs, out)?;
+            timings.insert("anonymity_cost.refit_secs".into(), secs);
+            Some(cost)
+        }
+        None => None,
+    };
     let metrics = MetricsFile {
+        anonymity_cost,
         seed_stability,
         robustness,
         scorecard,

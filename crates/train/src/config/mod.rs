@@ -150,6 +150,11 @@ impl Grids {
         self.0.get(&f).map_or(&[], Vec::as_slice)
     }
 
+    /// Family `f`'s grid alone (nothing when `f` is not fitted).
+    pub fn only(&self, f: Family) -> Grids {
+        Grids(self.0.get(&f).map(|g| (f, g.clone())).into_iter().collect())
+    }
+
     /// The fitted families and their grids, in family order.
     pub fn iter(&self) -> impl Iterator<Item = (Family, &[ModelParams])> {
         self.0
