@@ -73,6 +73,9 @@ fn counterfactuals_cross_the_threshold_when_scored_and_are_the_smallest() {
             declined += 1;
             let f = &o[col(&head, "cf_feature")];
             let to: f64 = o[col(&head, "cf_to")].parse().unwrap();
+            if f == "inquiries_6m" {
+                assert_eq!(to.fract(), 0.0, "a count gets a whole value");
+            }
             // A missing value is given one; halfway from nothing is not a value.
             let Ok(from) = o[col(&head, "cf_from")].parse::<f64>() else {
                 continue;
@@ -173,13 +176,15 @@ fn actionable_features_exclude_what_an_applicant_cannot_change() {
 
 /// A boosted model with monotone constraints: its counterfactuals move each constrained
 /// feature the way that lowers the PD, and `riskpipe score` gives every one the PD explain
-/// reported, approved.
+/// reported, approved; nine values on the way there are all declined (the change is the
+/// smallest of that feature: the candidates are the trees' own thresholds), and a count gets
+/// a whole value.
 #[test]
 fn boosting_counterfactuals_follow_the_monotone_constraints_and_rescore() {
     let t = TestDir::new();
-    let yaml = small_pipeline(2000, "deploy:\n  actionable: [utilisation, debt_to_income]\n").replace(
+    let yaml = small_pipeline(2000, "deploy:\n  actionable: [utilisation, debt_to_income, inquiries_6m]\n").replace(
         "    tree: { max_depth: [4], min_samples_leaf: [40] }\n",
-        "    boosting: { n_trees: [100], learning_rate: [0.1], monotone: { utilisation: 1, debt_to_income: 1 } }\n  select: boosting\n",
+        "    boosting: { n_trees: [100], learning_rate: [0.1], monotone: { utilisation: 1, debt_to_income: 1, inquiries_6m: 1 } }\n  select: boosting\n",
     );
     assert!(yaml.contains("select: boosting"));
     t.write("p.yaml", &yaml);
@@ -199,6 +204,7 @@ fn boosting_counterfactuals_follow_the_monotone_constraints_and_rescore() {
     let (head, out) = rows(&t.join("ex.csv"));
     let (ihead, input) = rows(&t.join("new.csv"));
     let mut moved = vec![ihead.join(",")];
+    let mut on_the_way = vec![ihead.join(",")];
     let mut expected = Vec::new();
     for (o, i) in out.iter().zip(&input) {
         let f = &o[col(&head, "cf_feature")];
@@ -206,11 +212,19 @@ fn boosting_counterfactuals_follow_the_monotone_constraints_and_rescore() {
             continue;
         }
         let to: f64 = o[col(&head, "cf_to")].parse().unwrap();
+        if f == "inquiries_6m" {
+            assert_eq!(to.fract(), 0.0, "a count gets a whole value");
+        }
         if let Ok(from) = o[col(&head, "cf_from")].parse::<f64>() {
             assert!(
                 to < from,
                 "{f}: {from} -> {to} raises a feature whose rise raises the PD"
             );
+            for k in 1..10 {
+                let mut b = i.clone();
+                b[col(&ihead, f)] = (from + (to - from) * f64::from(k) / 10.0).to_string();
+                on_the_way.push(b.join(","));
+            }
         }
         let mut a = i.clone();
         a[col(&ihead, f)] = to.to_string();
@@ -238,5 +252,23 @@ fn boosting_counterfactuals_follow_the_monotone_constraints_and_rescore() {
         let got: f64 = m[col(&mh, "pd")].parse().unwrap();
         assert_eq!(got, *pd);
         assert!(got < threshold);
+    }
+    assert!(on_the_way.len() > 45);
+    t.write("way.csv", &(on_the_way.join("\n") + "\n"));
+    t.run(&[
+        "score",
+        "--bundle",
+        "run/deploy/bundle",
+        "--input",
+        "way.csv",
+        "--output",
+        "way_out.csv",
+        "--no-reasons",
+    ])
+    .ok();
+    let (wh, wo) = rows(&t.join("way_out.csv"));
+    for w in &wo {
+        let pd: f64 = w[col(&wh, "pd")].parse().unwrap();
+        assert!(pd >= threshold, "a smaller change is approved already (PD {pd})");
     }
 }

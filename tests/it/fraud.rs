@@ -325,7 +325,7 @@ fn event_order_scoring_equals_the_batch_path(t: &TestDir) {
 #[test]
 fn bad_fraud_settings_and_events_are_user_errors_naming_the_culprit() {
     let t = TestDir::new();
-    let cases: [(&str, String, &[&str]); 4] = [
+    let cases: [(&str, String, &[&str]); 5] = [
         (
             "window",
             fraud_pipeline(SMALL_BOOK, "[1d, 7x]", PERIODS),
@@ -345,6 +345,12 @@ fn bad_fraud_settings_and_events_are_user_errors_naming_the_culprit() {
             "empty",
             fraud_pipeline(SMALL_BOOK, "[1d]", &PERIODS.replace("2018-05-20", "2018-06-10")),
             &["features.periods.start", "no transactions"],
+        ),
+        (
+            "stress",
+            fraud_pipeline(SMALL_BOOK, "[1d]", PERIODS)
+                + "  robustness:\n    scenarios: [{ column: TX_AMOUNT, scale: 1.1 }]\n",
+            &["evaluate.robustness", "features.windows", "cannot be stressed"],
         ),
     ];
     for (name, yaml, needles) in cases {

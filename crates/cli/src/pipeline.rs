@@ -139,6 +139,13 @@ pub fn load(path: &Path) -> Result<Pipeline, (Vec<Error>, String)> {
     // The AUC cost of k-anonymity: the selected family refitted without the generalisation.
     let evaluate = match (evaluate, &privacy, &features, &train) {
         (Some(ev), Some(pr), Some(f), Some(t)) => {
+            if f.windows.is_some() && ev.robustness.is_some() {
+                errs.push(Error::config(
+                    &file,
+                    "evaluate.robustness",
+                    "stress scenarios re-score test rows one by one; window features (`features.windows`) are computed from the events before each row, so a pipeline with them cannot be stressed this way",
+                ));
+            }
             let cost = riskpipe_evaluate::anonymity_cost::CostParams::of(pr, f, t).map(Box::new);
             if cost.is_none() && anonymity_cost == Some(true) {
                 errs.push(Error::config(

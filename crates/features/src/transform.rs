@@ -182,6 +182,10 @@ pub struct FeatureTransform {
     /// value outside is flagged as outside the training range.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub range: Option<(f64, f64)>,
+    /// A number whose training values (special values left out) are all whole: a count, years.
+    /// `riskpipe explain` proposes whole values for it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub integer: bool,
 }
 
 impl FeatureTransform {
@@ -281,6 +285,7 @@ impl Transform {
                         let range = s.iter().fold(None, |r: Option<(f64, f64)>, x| {
                             Some(r.map_or((*x, *x), |(lo, hi)| (lo.min(*x), hi.max(*x))))
                         });
+                        let integer = !s.is_empty() && s.iter().all(|x| x.fract() == 0.0);
                         let impute = quantile(&mut s, 0.5);
                         let cap_low = quantile(&mut s, cap.0);
                         let cap_high = quantile(&mut s, cap.1);
@@ -295,6 +300,7 @@ impl Transform {
                             binning,
                             scale: spec.scaling.map(|sc| Scale::numeric(v, sc)),
                             range,
+                            integer,
                         }
                     }
                     Column::Text(v) => {
@@ -315,6 +321,7 @@ impl Transform {
                             binning: woe.map(|(y, binner)| binner.fit_categorical(v, y)),
                             scale: spec.scaling.map(|_| Scale::categorical(v, spec.categories)),
                             range: None,
+                            integer: false,
                         }
                     }
                     Column::Date(_) => unreachable!("dates are not features"),

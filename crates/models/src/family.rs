@@ -836,18 +836,40 @@ impl Model {
     /// The tree ensemble prepared for [`Model::contributions`] of many rows (TreeSHAP tables
     /// built once); `None` for the models [`Model::contributions`] does not explain by trees.
     pub fn explainer(&self) -> Option<crate::explain::Explainer> {
-        let trees: Vec<&[Node]> = match self {
-            Model::Tree(m) | Model::RegressionTree(m) => vec![&m.nodes],
-            Model::Forest(m) => m.trees.iter().map(|t| t.nodes.as_slice()).collect(),
-            Model::Boosting(m) => m.trees.iter().map(Vec::as_slice).collect(),
-            _ => return None,
-        };
+        let trees = self.trees()?;
         let (scale, offset) = match self {
             Model::Forest(m) => (1.0 / m.trees.len().max(1) as f64, 0.0),
             Model::Boosting(m) => (1.0, m.base),
             _ => (1.0, 0.0),
         };
         Some(crate::explain::Explainer::new(&trees, scale, offset))
+    }
+
+    /// The trees of a tree model, forest or boosting model.
+    fn trees(&self) -> Option<Vec<&[Node]>> {
+        Some(match self {
+            Model::Tree(m) | Model::RegressionTree(m) => vec![&m.nodes],
+            Model::Forest(m) => m.trees.iter().map(|t| t.nodes.as_slice()).collect(),
+            Model::Boosting(m) => m.trees.iter().map(Vec::as_slice).collect(),
+            _ => return None,
+        })
+    }
+
+    /// The thresholds the trees split column `feature` at (a row goes left when its value is at
+    /// most one), sorted and distinct: the only values where the model's output can change
+    /// with that column alone. `None` for a model that is not trees, or a column it does not read.
+    pub fn split_values(&self, feature: &str) -> Option<Vec<f64>> {
+        let i = self.features().iter().position(|f| f == feature)?;
+        let mut v: Vec<f64> = self
+            .trees()?
+            .into_iter()
+            .flatten()
+            .filter(|n| n.feature == Some(i))
+            .filter_map(|n| n.threshold)
+            .collect();
+        v.sort_by(f64::total_cmp);
+        v.dedup();
+        Some(v)
     }
 
     /// Feature importance, summing to about 1 where the family defines one: the logistic

@@ -2,11 +2,13 @@
 //! actionable feature that moves the decision across the threshold, every candidate scored by
 //! the bundle itself, so the change shown is one the bundle was seen to approve.
 //!
-//! Candidates for a feature with a WoE binning (a scorecard) are the two sides of each bin
-//! edge: points change only there, so the smallest crossing change among them is exact. A
-//! feature without one (tree ensembles) is searched over 200 evenly spaced values of its
-//! training range; a boosted model's monotone constraints hold at every one of them, so the
-//! search moves the score the way the constraints say.
+//! The candidates are the values where the model's output can change with the feature alone,
+//! so the smallest crossing change among them is exact: for a model of WoE columns (a
+//! scorecard) the two sides of each bin edge, where points change; for trees (a tree, forest or
+//! boosting model) the two sides of each threshold the trees split the feature at, so a
+//! boosted model's monotone constraints hold along the whole search. Other models (a network)
+//! are searched over 200 evenly spaced values of the feature's training range. A feature whose
+//! training values are all whole (a count, years) gets whole candidates.
 
 use riskpipe_core::names::{PD, SCORE};
 use riskpipe_core::{Column, Error, Frame, Result};
@@ -63,11 +65,27 @@ fn candidates(scorer: &Scorer, feature: &str) -> Result<(Vec<f64>, f64)> {
         })?;
     let (lo, hi) = f.range.unwrap_or((0.0, 1.0));
     let width = if hi > lo { hi - lo } else { 1.0 };
-    let mut c: Vec<f64> = match f.binning.as_ref().map(|b| &b.map) {
-        Some(BinMap::Numeric { edges }) if !edges.is_empty() => {
-            edges.iter().flat_map(|e| [e.next_down(), *e]).collect()
-        }
-        _ => (0..200).map(|k| lo + width * f64::from(k) / 199.0).collect(),
+    let whole = f.integer;
+    let reads_woe = scorer
+        .model
+        .features()
+        .iter()
+        .any(|c| c.strip_prefix(riskpipe_core::names::WOE_PREFIX) == Some(feature));
+    let edges = match f.binning.as_ref().map(|b| &b.map) {
+        Some(BinMap::Numeric { edges }) if reads_woe && !edges.is_empty() => Some(edges),
+        _ => None,
+    };
+    let mut c: Vec<f64> = match (edges, scorer.model.split_values(feature)) {
+        // A bin holds the values below its upper edge.
+        (Some(edges), _) if whole => edges.iter().flat_map(|e| [e.ceil() - 1.0, e.ceil()]).collect(),
+        (Some(edges), _) => edges.iter().flat_map(|e| [e.next_down(), *e]).collect(),
+        // A tree sends the values at most its threshold left.
+        (None, Some(t)) if whole => t.iter().flat_map(|t| [t.floor(), t.floor() + 1.0]).collect(),
+        (None, Some(t)) => t.iter().flat_map(|t| [*t, t.next_up()]).collect(),
+        (None, None) => (0..200)
+            .map(|k| lo + width * f64::from(k) / 199.0)
+            .map(|x| if whole { x.round() } else { x })
+            .collect(),
     };
     c.retain(|x| x.is_finite());
     c.sort_by(f64::total_cmp);
