@@ -2,7 +2,7 @@
 
 use riskpipe_core::Column;
 
-use crate::util::TestDir;
+use crate::util::{TestDir, small_pipeline};
 
 #[test]
 fn generated_transactions_match_the_handbooks_volume_and_rate_and_repeat_to_the_byte() {
@@ -320,6 +320,53 @@ fn event_order_scoring_equals_the_batch_path(t: &TestDir) {
     )
     .fails(2, &["late.csv", "row 5002", "TX_DATETIME", "time order"]);
     assert!(!t.join("late.parquet").exists());
+}
+
+/// `train.metric: card_precision`: every validation fold is judged by the mean over its days
+/// of card precision@100 (a share of 100 cards, so a multiple of 0.01 per day), the settings
+/// and the model are chosen by it; a pipeline without events split by periods is refused.
+#[test]
+fn models_can_be_chosen_by_validation_card_precision() {
+    let t = TestDir::new();
+    let yaml = fraud_pipeline(SMALL_BOOK, "[1d, 7d]", PERIODS)
+        .replace("metric: average_precision", "metric: card_precision")
+        .replace("max_leaves: [7] }", "max_leaves: [3, 7] }");
+    assert!(yaml.contains("card_precision") && yaml.contains("[3, 7]"));
+    t.write("p.yaml", &yaml);
+    t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
+    let json = |p: &str| -> serde_json::Value {
+        serde_json::from_str(&fs_err::read_to_string(t.join("run").join(p)).expect(p)).expect("json")
+    };
+    assert_eq!(json("train/selection.json")["metric"], "card_precision");
+    let cv = json("train/cv.json");
+    let mut values = 0;
+    for model in ["logistic", "boosting"] {
+        let grid = cv[model]["grid"].as_array().expect("grid");
+        for point in grid {
+            let folds = point["fold_auc"].as_array().expect("folds");
+            assert_eq!(folds.len(), 4);
+            for v in folds {
+                let v = v.as_f64().expect("a number");
+                // A mean over a fold's 7 days of shares of 100 cards.
+                assert!((0.0..=1.0).contains(&v), "{model}: {v}");
+                assert!(((v * 700.0).round() - v * 700.0).abs() < 1e-6, "{model}: {v}");
+                values += 1;
+            }
+        }
+        let best = cv[model]["best"].as_u64().expect("best") as usize;
+        let mean = |i: usize| grid[i]["mean_auc"].as_f64().expect("mean");
+        assert!((0..grid.len()).all(|i| mean(i) <= mean(best)), "{model}");
+    }
+    assert_eq!(values, 4 * 3);
+    assert_eq!(json("evaluate/metrics.json")["cv_metric"], "card_precision");
+    // Without events split by periods there are no days and cards to rank.
+    t.write(
+        "plain.yaml",
+        &small_pipeline(500, "").replace("train:\n", "train:\n  metric: card_precision\n"),
+    );
+    t.run(&["run", "plain.yaml", "--run-dir", "plain"])
+        .fails(2, &["train.metric", "features.split: periods"]);
+    assert!(!t.join("plain").exists());
 }
 
 #[test]

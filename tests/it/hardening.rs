@@ -417,9 +417,14 @@ fn leftovers_of_a_killed_run_are_removed_and_reported() {
     let dead = t.join("run/.privacy.tmp-999999999");
     fs_err::create_dir_all(&dead).unwrap();
     fs_err::write(dead.join("data.parquet"), "half").unwrap();
+    // And the raw table re-executed for a stage that read it after it left the run folder.
+    let raw = t.join("run/.raw.tmp-999999998");
+    fs_err::create_dir_all(raw.join("ingest")).unwrap();
+    fs_err::write(raw.join("ingest/data.parquet"), "raw").unwrap();
     let r = t.run(&["run", "p.yaml", "--run-dir", "run"]).ok();
-    assert!(!dead.exists());
+    assert!(!dead.exists() && !raw.exists());
     assert!(r.stderr.contains("removed .privacy.tmp-999999999"), "{}", r.stderr);
+    assert!(r.stderr.contains("removed .raw.tmp-999999998"), "{}", r.stderr);
 }
 
 #[test]

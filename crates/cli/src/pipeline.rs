@@ -139,6 +139,13 @@ pub fn load(path: &Path) -> Result<Pipeline, (Vec<Error>, String)> {
     // The AUC cost of k-anonymity: the selected family refitted without the generalisation.
     let evaluate = match (evaluate, &privacy, &features, &train) {
         (Some(ev), Some(pr), Some(f), Some(t)) => {
+            if t.metric == Some(riskpipe_metrics::Metric::CardPrecision) && f.periods.is_none() {
+                errs.push(Error::config(
+                    &file,
+                    "train.metric",
+                    "`card_precision` ranks each validation day's cards: it needs events split by `features.split: periods` (with `features.periods.card`)",
+                ));
+            }
             if f.windows.is_some() && ev.robustness.is_some() {
                 errs.push(Error::config(
                     &file,

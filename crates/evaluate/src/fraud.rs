@@ -15,7 +15,7 @@ use riskpipe_metrics::fraud::{
 use crate::config::AlertCost;
 
 /// Cards the fraud team reviews a day, for card precision (the handbook's 100).
-pub const TOP_K: usize = 100;
+pub const TOP_K: usize = riskpipe_metrics::fraud::TOP_CARDS;
 
 /// One model's fraud measures on the test days.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -27,6 +27,9 @@ pub struct CardPrecisionDay {
     pub ceiling: f64,
 }
 
+/// The cards a fraud team reviews per day in card precision (`k` of card precision@k).
+pub const TOP_CARDS: usize = 100;
+
 /// Card precision at `k` per day, in day order. `day`, `card`, `y` (0/1) and `score` are per
 /// transaction. Ties in a day's card scores are broken by the card key, ascending, so the
 /// result does not depend on row order.

@@ -807,6 +807,9 @@ pub enum Metric {
     Rmse,
     /// Average precision against an evaluation label (detectors): higher is better.
     AveragePrecision,
+    /// Fraud on events: the mean over days of card precision at [`fraud::TOP_CARDS`]
+    /// ([`fraud::card_precision_at_k`]); needs each row's day and card. Higher is better.
+    CardPrecision,
 }
 
 impl Metric {
@@ -816,6 +819,7 @@ impl Metric {
             Metric::Auc => "auc",
             Metric::Rmse => "rmse",
             Metric::AveragePrecision => "average_precision",
+            Metric::CardPrecision => "card_precision",
         }
     }
 
@@ -829,8 +833,15 @@ impl Metric {
         }
     }
 
-    /// The metric of predictions `p` against `y`.
+    /// The metric of predictions `p` against `y` (card precision: NaN, it needs
+    /// [`Metric::score_events`]).
     pub fn score(self, y: &[f64], p: &[f64]) -> f64 {
+        self.score_events(y, p, None)
+    }
+
+    /// The metric of predictions `p` against `y`, with each row's day and card when the rows
+    /// are events (card precision reads them; the other metrics do not).
+    pub fn score_events(self, y: &[f64], p: &[f64], events: Option<(&[i64], &[i64])>) -> f64 {
         match self {
             Metric::Auc => auc(y, p),
             Metric::Rmse => {
@@ -838,13 +849,19 @@ impl Metric {
                 (y.iter().zip(p).map(|(a, b)| (a - b) * (a - b)).sum::<f64>() / n).sqrt()
             }
             Metric::AveragePrecision => pr_auc(y, p),
+            Metric::CardPrecision => match events {
+                Some((day, card)) => {
+                    fraud::mean_card_precision(&fraud::card_precision_at_k(day, card, y, p, fraud::TOP_CARDS)).0
+                }
+                None => f64::NAN,
+            },
         }
     }
 
     /// Whether `a` is strictly better than `b`.
     pub fn better(self, a: f64, b: f64) -> bool {
         match self {
-            Metric::Auc | Metric::AveragePrecision => a > b,
+            Metric::Auc | Metric::AveragePrecision | Metric::CardPrecision => a > b,
             Metric::Rmse => a < b,
         }
     }
@@ -852,7 +869,7 @@ impl Metric {
     /// A value every real score beats.
     pub fn worst(self) -> f64 {
         match self {
-            Metric::Auc | Metric::AveragePrecision => f64::NEG_INFINITY,
+            Metric::Auc | Metric::AveragePrecision | Metric::CardPrecision => f64::NEG_INFINITY,
             Metric::Rmse => f64::INFINITY,
         }
     }
@@ -874,6 +891,27 @@ mod metric_tests {
         assert!(Metric::Rmse.better(0.1, 0.2) && !Metric::Auc.better(0.1, 0.2));
         assert!(Metric::Rmse.better(1e300, Metric::Rmse.worst()));
         assert!(Metric::Auc.better(0.0, Metric::Auc.worst()));
+    }
+
+    #[test]
+    fn card_precision_ranks_each_days_cards_and_needs_them() {
+        // Two days of 150 cards, one transaction each; on day 0 the 30 frauds score highest,
+        // on day 1 the 20 frauds score lowest: 30 of the top 100, then 0.
+        let (mut day, mut card, mut y, mut p) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for d in 0..2i64 {
+            for c in 0..150i64 {
+                let fraud = if d == 0 { c < 30 } else { c >= 130 };
+                day.push(d);
+                card.push(1000 * d + c);
+                y.push(f64::from(u8::from(fraud)));
+                p.push(1.0 - c as f64 / 150.0);
+            }
+        }
+        let cp = Metric::CardPrecision.score_events(&y, &p, Some((&day, &card)));
+        assert!((cp - (0.30 + 0.0) / 2.0).abs() < 1e-15, "{cp}");
+        assert!(Metric::CardPrecision.score(&y, &p).is_nan());
+        assert!(Metric::CardPrecision.better(cp, Metric::CardPrecision.worst()));
+        assert_eq!(Metric::CardPrecision.name(), "card_precision");
     }
 
     #[test]

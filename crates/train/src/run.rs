@@ -165,6 +165,8 @@ fn refit_woe(ids: &(Vec<u32>, usize), tr: &[usize], va: &[usize], yt: &[f64]) ->
 struct Rows<'a> {
     y: &'a [f64],
     weights: Option<&'a [f64]>,
+    /// Each row's day and card, for `train.metric: card_precision`.
+    events: Option<(&'a [i64], &'a [i64])>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -174,7 +176,7 @@ fn search(
     grid: &[Point],
     names: &[String],
     train: &Frame,
-    Rows { y, weights }: Rows<'_>,
+    Rows { y, weights, events }: Rows<'_>,
     folds: &[Fold],
     metric: Metric,
 ) -> Result<ModelSearch> {
@@ -209,7 +211,9 @@ fn search(
             let wt: Option<Vec<f64>> = weights.map(|w| tr.iter().map(|&i| w[i]).collect());
             let m = model_params.fit_weighted(names, &xt_ref, &yt, wt.as_deref())?;
             let p = m.predict(&xv_ref);
-            fold_auc.push(metric.score(&yv, &p));
+            let ev: Option<(Vec<i64>, Vec<i64>)> =
+                events.map(|(d, c)| (va.iter().map(|&i| d[i]).collect(), va.iter().map(|&i| c[i]).collect()));
+            fold_auc.push(metric.score_events(&yv, &p, ev.as_ref().map(|(d, c)| (d.as_slice(), c.as_slice()))));
             for (&i, v) in va.iter().zip(&p) {
                 oof[i] = *v;
             }
@@ -322,6 +326,26 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
             (kfold(&assignment, params.cv_folds), None)
         }
     };
+    // `train.metric: card_precision` ranks each validation day's cards: the rows' days and cards.
+    let events = match metric {
+        Metric::CardPrecision => {
+            let col = |name: &str| -> Result<Vec<i64>> {
+                Ok(train
+                    .number(name)
+                    .ok_or_else(|| {
+                        Error::pipeline_key(
+                            "train.metric",
+                            "`card_precision` needs events split by `features.split: periods` with `features.periods.card`",
+                        )
+                    })?
+                    .iter()
+                    .map(|v| *v as i64)
+                    .collect())
+            };
+            Some((col(riskpipe_core::names::DAY)?, col(riskpipe_core::names::CARD)?))
+        }
+        _ => None,
+    };
     // Small data: leaf sizes above a tenth of a fold's training rows would forbid any split.
     let max_leaf = (folds.iter().map(|f| f.train.len()).min().unwrap_or(0) / 10).max(1);
     // The rows the chosen settings are refitted on: all, or under `split: periods` the
@@ -373,6 +397,7 @@ pub fn run(params: &TrainParams, inputs: &StageInputs, out: &Path) -> Result<Sta
         let rows = Rows {
             y: &y,
             weights: weights.as_deref(),
+            events: events.as_ref().map(|(d, c)| (d.as_slice(), c.as_slice())),
         };
         let s = search(name, woe, grid, features, &train, rows, &folds, metric)?;
         timings.insert(format!("{name}.cv_secs"), t0.elapsed().as_secs_f64());
@@ -609,7 +634,11 @@ mod tests {
             usize::MAX,
         )
         .unwrap();
-        let rows = || Rows { y: &y, weights: None };
+        let rows = || Rows {
+            y: &y,
+            weights: None,
+            events: None,
+        };
         let leaky = search("bagging", false, &grid, &names, &frame, rows(), &folds, Metric::Auc).unwrap();
         let fair = search("bagging", true, &grid, &names, &frame, rows(), &folds, Metric::Auc).unwrap();
         assert!(leaky.cv_auc > 0.8, "leaky {}", leaky.cv_auc);

@@ -212,9 +212,10 @@ pub struct TrainConfig {
     /// A 0/1 column the cross-validation folds are stratified on (a continuous target's folds
     /// are plain otherwise; a 0/1 target's are stratified on it already).
     pub stratify: Option<String>,
-    /// What the search and `select: best_cv` maximise on a 0/1 target: `auc` (default) or
+    /// What the search and `select: best_cv` maximise on a 0/1 target: `auc` (default),
     /// `average_precision` (the fraud team's measure: the frauds are few and only the top of the
-    /// ranking is reviewed). A continuous target is always judged by RMSE.
+    /// ranking is reviewed) or `card_precision` (events split by periods: the mean over
+    /// validation days of card precision@100). A continuous target is always judged by RMSE.
     pub metric: Option<Metric>,
     /// Refit the selected model with this many other seeds (same settings, same rows) for
     /// evaluate's seed-stability table (default 0: none).
@@ -462,11 +463,14 @@ impl TrainConfig {
         ctx.check(
             match self.metric {
                 None => true,
-                Some(m) => target == Target::Binary && matches!(m, Metric::Auc | Metric::AveragePrecision),
+                Some(m) => {
+                    target == Target::Binary
+                        && matches!(m, Metric::Auc | Metric::AveragePrecision | Metric::CardPrecision)
+                }
             },
             "train.metric",
             &format!(
-                "`auc` and `average_precision` apply to a 0/1 target; this task's target is {}",
+                "`auc`, `average_precision` and `card_precision` apply to a 0/1 target; this task's target is {}",
                 target.describe()
             ),
         );
