@@ -10,7 +10,7 @@ mod runner;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// mimalloc: scoring and the stages allocate a string per text cell, and glibc's malloc spent a
 /// fifth of bulk scoring's time on them (bench/results/score_speed.md).
@@ -38,6 +38,20 @@ struct Cli {
 enum LogFormat {
     Text,
     Json,
+}
+
+/// The bundle, the applications it reads and the file it writes (`score`, `explain`).
+#[derive(Debug, Args)]
+struct BundleFiles {
+    /// Bundle folder (`runs/<name>/<run>/deploy/bundle`).
+    #[arg(long)]
+    bundle: PathBuf,
+    /// Applications: raw columns as in the training data.
+    #[arg(long)]
+    input: PathBuf,
+    /// Output file (`.csv` or `.parquet`).
+    #[arg(long)]
+    output: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -80,15 +94,8 @@ enum Command {
     },
     /// Score applications with a deployed bundle (CSV or Parquet in and out, streamed).
     Score {
-        /// Bundle folder (`runs/<name>/<run>/deploy/bundle`).
-        #[arg(long)]
-        bundle: PathBuf,
-        /// Applications: raw columns as in the training data.
-        #[arg(long)]
-        input: PathBuf,
-        /// Output file (`.csv` or `.parquet`).
-        #[arg(long)]
-        output: PathBuf,
+        #[command(flatten)]
+        files: BundleFiles,
         /// Write no reason codes (bulk scoring; tree ensembles then skip TreeSHAP).
         #[arg(long)]
         no_reasons: bool,
@@ -96,15 +103,8 @@ enum Command {
     /// Reason codes and counterfactuals: for each declined application, the smallest change to
     /// one actionable feature (`deploy.actionable`) that the bundle approves, re-scored by it
     Explain {
-        /// Bundle folder.
-        #[arg(long)]
-        bundle: PathBuf,
-        /// Applications: raw columns as in the training data.
-        #[arg(long)]
-        input: PathBuf,
-        /// Output file (`.csv` or `.parquet`).
-        #[arg(long)]
-        output: PathBuf,
+        #[command(flatten)]
+        files: BundleFiles,
         /// Approve at this score or above (default: decline at evaluate's PD threshold).
         #[arg(long)]
         target_score: Option<f64>,
@@ -399,18 +399,10 @@ fn dispatch(cli: Cli) -> ExitCode {
             },
             &out,
         ),
-        Command::Score {
-            bundle,
-            input,
-            output,
-            no_reasons,
-        } => commands::score(&bundle, &input, &output, no_reasons),
-        Command::Explain {
-            bundle,
-            input,
-            output,
-            target_score,
-        } => commands::explain(&bundle, &input, &output, target_score),
+        Command::Score { files, no_reasons } => commands::score(&files.bundle, &files.input, &files.output, no_reasons),
+        Command::Explain { files, target_score } => {
+            commands::explain(&files.bundle, &files.input, &files.output, target_score)
+        }
         Command::Serve {
             bundle,
             addr,
