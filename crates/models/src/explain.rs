@@ -17,7 +17,6 @@
 //! compiler keeps in vector registers. A tree with a path of more than [`MAX_PATH`] unique
 //! features, or a child stored before its parent, uses the path walk.
 
-use crate::node_shap::{NodeScratch, TreeNodes};
 use crate::shap::{self, Walk};
 use crate::tree::Node;
 
@@ -32,7 +31,6 @@ pub const PARALLEL_ROWS: usize = 16;
 
 /// A tree prepared for explanation.
 enum Prepared {
-    Nodes(TreeNodes),
     Leaves(TreePaths),
     Walk(Vec<Node>),
 }
@@ -84,26 +82,16 @@ pub struct Explainer {
 impl Explainer {
     /// Prepares `trees` (summed, then multiplied by `scale`, after `offset`).
     pub fn new(trees: &[&[Node]], scale: f64, offset: f64) -> Explainer {
-        Explainer::with_forms(trees, scale, offset, true)
-    }
-
-    /// [`Explainer::new`], with the node form for the trees it takes when `nodes` is set.
-    fn with_forms(trees: &[&[Node]], scale: f64, offset: f64, nodes: bool) -> Explainer {
-        let points: Vec<Vec<(f64, f64)>> = (0..=MAX_PATH).map(|n| gauss_legendre(n.div_ceil(2))).collect();
-        let short = side_by_side(&points[SHORT_PATH]);
         let prepared = trees
             .iter()
-            .map(|t| {
-                if let Some(n) = TreeNodes::build(t, short).filter(|_| nodes) {
-                    return Prepared::Nodes(n);
-                }
-                match TreePaths::build(t) {
-                    Some(paths) => Prepared::Leaves(paths),
-                    None => Prepared::Walk(t.to_vec()),
-                }
+            .map(|t| match TreePaths::build(t) {
+                Some(paths) => Prepared::Leaves(paths),
+                None => Prepared::Walk(t.to_vec()),
             })
             .collect();
         let expected = offset + scale * trees.iter().map(|t| shap::expected_value(t)).sum::<f64>();
+        let points: Vec<Vec<(f64, f64)>> = (0..=MAX_PATH).map(|n| gauss_legendre(n.div_ceil(2))).collect();
+        let short = side_by_side(&points[SHORT_PATH]);
         Explainer {
             trees: prepared,
             scale,
@@ -118,14 +106,9 @@ impl Explainer {
         self.expected
     }
 
-    /// How many trees use the leaf form (the others use the node form or the path walk).
+    /// How many trees use the leaf form (the others use the path walk).
     pub fn leaf_form_trees(&self) -> usize {
         self.trees.iter().filter(|t| matches!(t, Prepared::Leaves(_))).count()
-    }
-
-    /// How many trees use the node form.
-    pub fn node_form_trees(&self) -> usize {
-        self.trees.iter().filter(|t| matches!(t, Prepared::Nodes(_))).count()
     }
 
     /// Contributions of one row `x` (one value per feature) written into `phi`.
@@ -133,7 +116,6 @@ impl Explainer {
         phi.fill(0.0);
         for t in &self.trees {
             match t {
-                Prepared::Nodes(t) => t.add(&mut scratch.nodes, x, phi),
                 Prepared::Leaves(t) => t.add(self, scratch, x, phi),
                 Prepared::Walk(nodes) => shap::tree_shap_with(&mut scratch.walk, nodes, x, phi),
             }
@@ -179,7 +161,6 @@ impl std::fmt::Debug for Explainer {
 /// A row's scratch space, reused across rows.
 #[derive(Default)]
 pub struct Scratch {
-    nodes: NodeScratch,
     masks: Vec<u32>,
     /// A short leaf's suffix products (kept here: zeroing them per leaf showed in profiles).
     suffix: [[f64; 4]; SHORT_PATH + 1],
@@ -431,29 +412,21 @@ mod tests {
         for (leaves, nf) in [(1, 3), (2, 1), (8, 3), (31, 6), (31, 20), (64, 5)] {
             let trees: Vec<Vec<Node>> = (0..5).map(|_| random_tree(&mut rng, leaves, nf)).collect();
             let refs: Vec<&[Node]> = trees.iter().map(Vec::as_slice).collect();
-            let leaf_form = Explainer::with_forms(&refs, 0.5, 0.25, false);
-            assert_eq!(leaf_form.leaf_form_trees(), 5, "{leaves} leaves over {nf} features");
-            // The node form takes every tree whose paths have at most SHORT_PATH features.
-            let node_form = Explainer::new(&refs, 0.5, 0.25);
-            assert_eq!(node_form.node_form_trees() + node_form.leaf_form_trees(), 5);
-            if leaves <= SHORT_PATH + 1 || nf <= SHORT_PATH {
-                assert_eq!(node_form.node_form_trees(), 5, "{leaves} leaves over {nf} features");
-            }
+            let explainer = Explainer::new(&refs, 0.5, 0.25);
+            assert_eq!(explainer.leaf_form_trees(), 5, "{leaves} leaves over {nf} features");
             let mut scratch = Scratch::default();
             for r in 0..200 {
                 let x: Vec<f64> = (0..nf)
                     .map(|_| if r % 7 == 0 { f64::NAN } else { rng.uniform() })
                     .collect();
+                let mut fast = vec![0.0; nf];
+                explainer.row(&mut scratch, &x, &mut fast);
                 let mut walk = vec![0.0; nf];
                 for t in &refs {
                     shap::tree_shap(t, &x, &mut walk);
                 }
-                for e in [&leaf_form, &node_form] {
-                    let mut fast = vec![0.0; nf];
-                    e.row(&mut scratch, &x, &mut fast);
-                    for (a, b) in fast.iter().zip(&walk) {
-                        assert!((a - b * 0.5).abs() < 1e-12, "{fast:?} vs {walk:?}");
-                    }
+                for (a, b) in fast.iter().zip(&walk) {
+                    assert!((a - b * 0.5).abs() < 1e-12, "{fast:?} vs {walk:?}");
                 }
             }
         }

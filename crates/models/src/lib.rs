@@ -50,7 +50,6 @@ pub mod hist;
 mod linear;
 mod logistic;
 mod mlp;
-mod node_shap;
 mod pca;
 pub mod shap;
 mod tree;
