@@ -13,6 +13,25 @@ fn rows(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
     (head, rows)
 }
 
+/// Writes `lines` (a header, then rows) to `NAME.csv`, scores it with the bundle of `run`
+/// (`riskpipe score`, `extra` arguments after) and returns the rows it wrote.
+fn score_lines(t: &TestDir, name: &str, lines: &[String], extra: &[&str]) -> (Vec<String>, Vec<Vec<String>>) {
+    let (input, output) = (format!("{name}.csv"), format!("{name}_out.csv"));
+    t.write(&input, &(lines.join("\n") + "\n"));
+    let mut args = vec![
+        "score",
+        "--bundle",
+        "run/deploy/bundle",
+        "--input",
+        &input,
+        "--output",
+        &output,
+    ];
+    args.extend(extra);
+    t.run(&args).ok();
+    rows(&t.join(&output))
+}
+
 fn col(head: &[String], name: &str) -> usize {
     head.iter()
         .position(|h| h == name)
@@ -92,30 +111,8 @@ fn counterfactuals_cross_the_threshold_when_scored_and_are_the_smallest() {
             ));
         }
         assert!(declined > 10, "{declined} counterfactuals");
-        t.write("moved.csv", &(moved.join("\n") + "\n"));
-        t.write("halfway.csv", &(halfway.join("\n") + "\n"));
-        t.run(&[
-            "score",
-            "--bundle",
-            "run/deploy/bundle",
-            "--input",
-            "moved.csv",
-            "--output",
-            "moved_out.csv",
-        ])
-        .ok();
-        t.run(&[
-            "score",
-            "--bundle",
-            "run/deploy/bundle",
-            "--input",
-            "halfway.csv",
-            "--output",
-            "half_out.csv",
-        ])
-        .ok();
-        let (mh, mo) = rows(&t.join("moved_out.csv"));
-        let (hh, ho) = rows(&t.join("half_out.csv"));
+        let (mh, mo) = score_lines(&t, "moved", &moved, &[]);
+        let (hh, ho) = score_lines(&t, "halfway", &halfway, &[]);
         for ((m, h), (pd, score)) in mo.iter().zip(&ho).zip(&expected) {
             let got: f64 = m[col(&mh, "pd")].parse().unwrap();
             assert_eq!(got, *pd, "explain's PD is the bundle's");
@@ -232,19 +229,7 @@ fn boosting_counterfactuals_follow_the_monotone_constraints_and_rescore() {
         expected.push(o[col(&head, "cf_pd")].parse::<f64>().unwrap());
     }
     assert!(expected.len() > 5, "{} counterfactuals", expected.len());
-    t.write("moved.csv", &(moved.join("\n") + "\n"));
-    t.run(&[
-        "score",
-        "--bundle",
-        "run/deploy/bundle",
-        "--input",
-        "moved.csv",
-        "--output",
-        "moved_out.csv",
-        "--no-reasons",
-    ])
-    .ok();
-    let (mh, mo) = rows(&t.join("moved_out.csv"));
+    let (mh, mo) = score_lines(&t, "moved", &moved, &["--no-reasons"]);
     let info: serde_json::Value =
         serde_json::from_str(&fs_err::read_to_string(t.join("run/deploy/bundle/bundle.json")).unwrap()).unwrap();
     let threshold = info["decision_threshold"].as_f64().unwrap();
@@ -254,19 +239,7 @@ fn boosting_counterfactuals_follow_the_monotone_constraints_and_rescore() {
         assert!(got < threshold);
     }
     assert!(on_the_way.len() > 45);
-    t.write("way.csv", &(on_the_way.join("\n") + "\n"));
-    t.run(&[
-        "score",
-        "--bundle",
-        "run/deploy/bundle",
-        "--input",
-        "way.csv",
-        "--output",
-        "way_out.csv",
-        "--no-reasons",
-    ])
-    .ok();
-    let (wh, wo) = rows(&t.join("way_out.csv"));
+    let (wh, wo) = score_lines(&t, "way", &on_the_way, &["--no-reasons"]);
     for w in &wo {
         let pd: f64 = w[col(&wh, "pd")].parse().unwrap();
         assert!(pd >= threshold, "a smaller change is approved already (PD {pd})");
