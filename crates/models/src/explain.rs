@@ -10,12 +10,15 @@
 //! `φ_i = v (o_i - z_i) ∫₀¹ ∏_{j≠i} (z_j + (o_j - z_j) t) dt`,
 //!
 //! a polynomial of degree `|P| - 1` that `⌈|P|/2⌉` Gauss-Legendre points integrate exactly (the
-//! polynomial view of Linear TreeSHAP, Yu et al. 2022). A row walks each tree's nodes once, in
-//! storage order, to find every leaf's `o` bits as a mask; each leaf then takes prefix and
-//! suffix products of its factors at the points: no division, no branch on the row's bits, and
-//! for the usual paths of up to [`SHORT_PATH`] features four points side by side, which the
-//! compiler keeps in vector registers. A tree with a path of more than [`MAX_PATH`] unique
-//! features, or a child stored before its parent, uses the path walk.
+//! polynomial view of Linear TreeSHAP, Yu et al. 2022). A row first walks every split of every
+//! tree once, without a branch on the row, to find each leaf's `o` bits as a mask; then the
+//! leaves, grouped across trees by their number of path features, take prefix and suffix
+//! products of their factors at the points: no division, no branch on the row's bits. A group
+//! of up to [`SHORT_PATH`] features runs code made for its length (`⌈n/2⌉` points side by side,
+//! loops unrolled, products in registers), so a row's leaves run as a few long straight loops
+//! instead of a branch per node and a loop of a different length per leaf. A tree with a path of
+//! more than [`MAX_PATH`] unique features, or a child stored before its parent, uses the path
+//! walk.
 
 use crate::shap::{self, Walk};
 use crate::tree::Node;
@@ -23,82 +26,121 @@ use crate::tree::Node;
 /// Longest path (in unique features) the leaf form takes: the bits of a mask.
 pub const MAX_PATH: usize = 32;
 
-/// Paths of up to this many unique features (most of them) take four points side by side.
+/// Leaves of up to this many unique path features (most of them) run code made for their length.
 pub const SHORT_PATH: usize = 8;
 
 /// Rows from which [`Explainer::contributions`] runs in parallel.
 pub const PARALLEL_ROWS: usize = 16;
 
-/// A tree prepared for explanation.
-enum Prepared {
-    Leaves(TreePaths),
-    Walk(Vec<Node>),
-}
-
-/// A split, or a leaf (`leaf` set), with children indices as in the source tree.
+/// A split as the row's mask walk reads it: `node`, `left` and `right` index the masks of all
+/// the model's nodes.
 #[derive(Clone, Copy)]
-struct Step {
-    feature: usize,
+struct Split {
     threshold: f64,
-    missing_left: bool,
+    feature: u32,
+    /// The bit of the split's feature among the unique features of the path to it.
+    bit: u32,
+    node: u32,
     left: u32,
     right: u32,
-    /// Position of the split's feature among the unique features of the path to it.
-    pos: u32,
-    /// The leaf's index in `leaves`, or `u32::MAX` for a split.
-    leaf: u32,
+    missing_left: bool,
 }
 
-struct Leaf {
-    value: f64,
-    /// Start of this leaf's path features in `feature` and `z`.
-    start: usize,
-    /// Unique features on the path.
-    len: usize,
-}
-
-struct TreePaths {
-    steps: Vec<Step>,
-    leaves: Vec<Leaf>,
-    /// Per leaf and path feature: the feature's index.
-    feature: Vec<usize>,
-    /// Per leaf and path feature: `z`, the product of its cover shares on the path.
+/// The leaves with `n` unique path features, across trees.
+struct Group {
+    n: usize,
+    /// Per leaf: the index of its mask.
+    mask: Vec<u32>,
+    value: Vec<f64>,
+    /// Per leaf, `n` of them: the path features.
+    feature: Vec<u32>,
+    /// Per leaf, `n` of them: `z`, the product of the feature's cover shares on the path.
     z: Vec<f64>,
 }
 
 /// Exact per-row contributions of a tree ensemble, prepared once for many rows: the sum of
 /// the trees' Shapley values times `scale`, and the expected value `offset + scale · Σ E[tree]`.
 pub struct Explainer {
-    trees: Vec<Prepared>,
+    /// Every leaf-form tree's splits, each tree's in an order that sets a mask before reading it.
+    splits: Vec<Split>,
+    /// The roots' masks (all bits set before a row's walk).
+    roots: Vec<u32>,
+    /// Masks per row: one per node of the leaf-form trees.
+    nodes: usize,
+    /// The leaves by path length, shortest first (empty groups left out).
+    groups: Vec<Group>,
+    /// Trees the leaf form does not take.
+    walks: Vec<Vec<Node>>,
+    leaf_form: usize,
     scale: f64,
     expected: f64,
     /// `points[n]`: the Gauss-Legendre points and weights that integrate a leaf of `n` path
     /// features exactly.
     points: Vec<Vec<(f64, f64)>>,
-    /// The points for [`SHORT_PATH`] features, side by side: `t`, then `w`.
-    short: ([f64; 4], [f64; 4]),
 }
 
 impl Explainer {
     /// Prepares `trees` (summed, then multiplied by `scale`, after `offset`).
     pub fn new(trees: &[&[Node]], scale: f64, offset: f64) -> Explainer {
-        let prepared = trees
-            .iter()
-            .map(|t| match TreePaths::build(t) {
-                Some(paths) => Prepared::Leaves(paths),
-                None => Prepared::Walk(t.to_vec()),
-            })
-            .collect();
-        let expected = offset + scale * trees.iter().map(|t| shap::expected_value(t)).sum::<f64>();
-        let points: Vec<Vec<(f64, f64)>> = (0..=MAX_PATH).map(|n| gauss_legendre(n.div_ceil(2))).collect();
-        let short = side_by_side(&points[SHORT_PATH]);
-        Explainer {
-            trees: prepared,
+        let mut e = Explainer {
+            splits: Vec::new(),
+            roots: Vec::new(),
+            nodes: 0,
+            groups: (0..=MAX_PATH)
+                .map(|n| Group {
+                    n,
+                    mask: Vec::new(),
+                    value: Vec::new(),
+                    feature: Vec::new(),
+                    z: Vec::new(),
+                })
+                .collect(),
+            walks: Vec::new(),
+            leaf_form: 0,
             scale,
-            expected,
-            points,
-            short,
+            expected: offset + scale * trees.iter().map(|t| shap::expected_value(t)).sum::<f64>(),
+            points: (0..=MAX_PATH).map(|n| gauss_legendre(n.div_ceil(2))).collect(),
+        };
+        for t in trees {
+            if !e.take(t) {
+                e.walks.push(t.to_vec());
+            }
         }
+        // A path of no feature (a tree that is one leaf) adds nothing to any feature.
+        e.groups.retain(|g| g.n > 0 && !g.value.is_empty());
+        e
+    }
+
+    /// Adds a tree to the leaf form, or returns false (and adds nothing) when a path has more
+    /// than [`MAX_PATH`] unique features, a child is stored before its parent or an index does
+    /// not fit.
+    fn take(&mut self, nodes: &[Node]) -> bool {
+        let Some((splits, leaves)) = tree_paths(nodes) else {
+            return false;
+        };
+        let Ok(offset) = u32::try_from(self.nodes) else {
+            return false;
+        };
+        if u32::try_from(self.nodes + nodes.len()).is_err() {
+            return false;
+        }
+        self.roots.push(offset);
+        self.splits.extend(splits.into_iter().map(|s| Split {
+            node: s.node + offset,
+            left: s.left + offset,
+            right: s.right + offset,
+            ..s
+        }));
+        for (node, value, path) in leaves {
+            let g = &mut self.groups[path.len()];
+            g.mask.push(node + offset);
+            g.value.push(value);
+            g.feature.extend(path.iter().map(|p| p.0));
+            g.z.extend(path.iter().map(|p| p.1));
+        }
+        self.nodes += nodes.len();
+        self.leaf_form += 1;
+        true
     }
 
     /// The expected value: contributions plus it give the model's raw output.
@@ -108,17 +150,41 @@ impl Explainer {
 
     /// How many trees use the leaf form (the others use the path walk).
     pub fn leaf_form_trees(&self) -> usize {
-        self.trees.iter().filter(|t| matches!(t, Prepared::Leaves(_))).count()
+        self.leaf_form
     }
 
     /// Contributions of one row `x` (one value per feature) written into `phi`.
     pub fn row(&self, scratch: &mut Scratch, x: &[f64], phi: &mut [f64]) {
         phi.fill(0.0);
-        for t in &self.trees {
-            match t {
-                Prepared::Leaves(t) => t.add(self, scratch, x, phi),
-                Prepared::Walk(nodes) => shap::tree_shap_with(&mut scratch.walk, nodes, x, phi),
+        let masks = &mut scratch.masks;
+        masks.resize(self.nodes, 0);
+        for &r in &self.roots {
+            masks[r as usize] = u32::MAX;
+        }
+        for s in &self.splits {
+            let m = masks[s.node as usize];
+            let v = x[s.feature as usize];
+            let left = (v <= s.threshold) | (s.missing_left & v.is_nan());
+            // The side the row takes keeps the bit; the other clears it.
+            masks[s.left as usize] = m & !(s.bit * u32::from(!left));
+            masks[s.right as usize] = m & !(s.bit * u32::from(left));
+        }
+        for g in &self.groups {
+            let p = &self.points[g.n];
+            match g.n {
+                1 => g.add_short::<1, 1>(p, masks, phi),
+                2 => g.add_short::<2, 1>(p, masks, phi),
+                3 => g.add_short::<3, 2>(p, masks, phi),
+                4 => g.add_short::<4, 2>(p, masks, phi),
+                5 => g.add_short::<5, 3>(p, masks, phi),
+                6 => g.add_short::<6, 3>(p, masks, phi),
+                7 => g.add_short::<7, 4>(p, masks, phi),
+                8 => g.add_short::<8, 4>(p, masks, phi),
+                _ => g.add_long(p, masks, phi),
             }
+        }
+        for nodes in &self.walks {
+            shap::tree_shap_with(&mut scratch.walk, nodes, x, phi);
         }
         phi.iter_mut().for_each(|v| *v *= self.scale);
     }
@@ -151,8 +217,8 @@ impl Explainer {
 impl std::fmt::Debug for Explainer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Explainer")
-            .field("trees", &self.trees.len())
-            .field("leaf_form_trees", &self.leaf_form_trees())
+            .field("trees", &(self.leaf_form + self.walks.len()))
+            .field("leaf_form_trees", &self.leaf_form)
             .field("expected", &self.expected)
             .finish()
     }
@@ -162,106 +228,101 @@ impl std::fmt::Debug for Explainer {
 #[derive(Default)]
 pub struct Scratch {
     masks: Vec<u32>,
-    /// A short leaf's suffix products (kept here: zeroing them per leaf showed in profiles).
-    suffix: [[f64; 4]; SHORT_PATH + 1],
     walk: Walk,
 }
 
-impl TreePaths {
-    /// The tree's leaves with their paths, or `None` when a path has more than [`MAX_PATH`]
-    /// unique features or a child is stored before its parent.
-    fn build(nodes: &[Node]) -> Option<TreePaths> {
-        if nodes.is_empty() {
-            return None;
-        }
-        let mut t = TreePaths {
-            steps: Vec::with_capacity(nodes.len()),
-            leaves: Vec::new(),
-            feature: Vec::new(),
-            z: Vec::new(),
-        };
-        for (j, n) in nodes.iter().enumerate() {
-            let split = match (n.feature, n.threshold, n.left, n.right) {
-                (Some(f), Some(th), Some(l), Some(r)) if l > j && r > j && l < nodes.len() && r < nodes.len() => {
-                    Some((f, th, u32::try_from(l).ok()?, u32::try_from(r).ok()?))
-                }
-                (None, ..) => None,
-                _ => return None,
-            };
-            let (feature, threshold, left, right) = split.unwrap_or((usize::MAX, 0.0, 0, 0));
-            t.steps.push(Step {
-                feature,
-                threshold,
-                missing_left: n.missing_left,
-                left,
-                right,
-                pos: 0,
-                leaf: if split.is_some() { u32::MAX } else { 0 },
-            });
-        }
-        // Depth-first from the root: the path's unique features in order of first appearance,
-        // so a split's position is the same for every leaf below it.
-        let mut stack: Vec<(usize, Vec<(usize, f64)>)> = vec![(0, Vec::new())];
-        while let Some((j, path)) = stack.pop() {
-            let n = &nodes[j];
-            if t.steps[j].leaf != u32::MAX {
+/// A leaf of [`tree_paths`]: its node, value and unique path features with their `z`.
+type PathLeaf = (u32, f64, Vec<(u32, f64)>);
+
+/// A tree's splits (node indices local to the tree, parents before children) and its leaves,
+/// or `None` when a path has more than [`MAX_PATH`] unique features or a child is stored
+/// before its parent.
+fn tree_paths(nodes: &[Node]) -> Option<(Vec<Split>, Vec<PathLeaf>)> {
+    if nodes.is_empty() {
+        return None;
+    }
+    let (mut splits, mut leaves) = (Vec::new(), Vec::new());
+    // Depth-first from the root: the path's unique features in order of first appearance, so
+    // a split's bit is the same for every leaf below it.
+    let mut stack: Vec<(usize, Vec<(u32, f64)>)> = vec![(0, Vec::new())];
+    while let Some((j, path)) = stack.pop() {
+        let n = &nodes[j];
+        let (f, threshold, l, r) = match (n.feature, n.threshold, n.left, n.right) {
+            (None, ..) => {
                 if path.len() > MAX_PATH {
                     return None;
                 }
-                t.steps[j].leaf = u32::try_from(t.leaves.len()).ok()?;
-                t.leaves.push(Leaf {
-                    value: n.value,
-                    start: t.feature.len(),
-                    len: path.len(),
-                });
-                t.feature.extend(path.iter().map(|p| p.0));
-                t.z.extend(path.iter().map(|p| p.1));
+                leaves.push((u32::try_from(j).ok()?, n.value, path));
                 continue;
             }
-            let f = t.steps[j].feature;
-            let pos = path.iter().position(|p| p.0 == f).unwrap_or(path.len());
-            t.steps[j].pos = u32::try_from(pos.min(MAX_PATH)).ok()?;
-            let cover = n.rows.max(1) as f64;
-            for child in [t.steps[j].right as usize, t.steps[j].left as usize] {
-                let mut p = path.clone();
-                let share = nodes[child].rows as f64 / cover;
-                match p.get_mut(pos) {
-                    Some(e) => e.1 *= share,
-                    None => p.push((f, share)),
-                }
-                stack.push((child, p));
+            (Some(f), Some(th), Some(l), Some(r)) if l > j && r > j && l < nodes.len() && r < nodes.len() => {
+                (u32::try_from(f).ok()?, th, l, r)
+            }
+            _ => return None,
+        };
+        let pos = path.iter().position(|p| p.0 == f).unwrap_or(path.len());
+        if pos >= MAX_PATH {
+            // Every leaf below has more than MAX_PATH unique features.
+            return None;
+        }
+        splits.push(Split {
+            threshold,
+            feature: f,
+            bit: 1u32 << pos,
+            node: u32::try_from(j).ok()?,
+            left: u32::try_from(l).ok()?,
+            right: u32::try_from(r).ok()?,
+            missing_left: n.missing_left,
+        });
+        let cover = n.rows.max(1) as f64;
+        for child in [r, l] {
+            let mut p = path.clone();
+            let share = nodes[child].rows as f64 / cover;
+            match p.get_mut(pos) {
+                Some(e) => e.1 *= share,
+                None => p.push((f, share)),
+            }
+            stack.push((child, p));
+        }
+    }
+    Some((splits, leaves))
+}
+
+impl Group {
+    /// Adds the group's leaves for a row with leaf masks `masks` to `phi`: `N` path features,
+    /// `P = ⌈N/2⌉` points side by side (see the module's formula). The products leaving out
+    /// one factor come from prefix and suffix products.
+    fn add_short<const N: usize, const P: usize>(&self, points: &[(f64, f64)], masks: &[u32], phi: &mut [f64]) {
+        let (t, w) = side_by_side::<P>(points);
+        let leaves = self.mask.iter().zip(&self.value);
+        for ((&m, &v), (feature, z)) in leaves.zip(self.feature.chunks_exact(N).zip(self.z.chunks_exact(N))) {
+            let mask = masks[m as usize];
+            let mut slope = [0.0; N];
+            let mut factor = [[0.0; P]; N];
+            for i in 0..N {
+                slope[i] = f64::from((mask >> i) & 1) - z[i];
+                factor[i] = lanes(|q| z[i] + slope[i] * t[q]);
+            }
+            // suffix[i]: the weights times the factors after i.
+            let mut suffix = [w; N];
+            for i in (0..N - 1).rev() {
+                suffix[i] = lanes(|q| suffix[i + 1][q] * factor[i + 1][q]);
+            }
+            let mut prefix = [1.0; P];
+            for i in 0..N {
+                let both: f64 = (0..P).map(|q| prefix[q] * suffix[i][q]).sum();
+                phi[feature[i] as usize] += v * slope[i] * both;
+                prefix = lanes(|q| prefix[q] * factor[i][q]);
             }
         }
-        Some(t)
     }
 
-    /// Adds the tree's contributions for row `x` to `phi`.
-    fn add(&self, e: &Explainer, scratch: &mut Scratch, x: &[f64], phi: &mut [f64]) {
-        let Scratch { masks, suffix, .. } = scratch;
-        masks.clear();
-        masks.resize(self.steps.len(), 0);
-        masks[0] = u32::MAX;
-        for (j, s) in self.steps.iter().enumerate() {
-            if s.leaf == u32::MAX {
-                let v = x[s.feature];
-                let (hot, cold) = if v <= s.threshold || (s.missing_left && v.is_nan()) {
-                    (s.left, s.right)
-                } else {
-                    (s.right, s.left)
-                };
-                masks[hot as usize] = masks[j];
-                // pos < MAX_PATH = 32: every split has a leaf below it within the limit.
-                masks[cold as usize] = masks[j] & !(1u32 << s.pos);
-            } else {
-                let leaf = &self.leaves[s.leaf as usize];
-                let at = leaf.start..leaf.start + leaf.len;
-                let (feature, z) = (&self.feature[at.clone()], &self.z[at]);
-                if leaf.len <= SHORT_PATH {
-                    short_leaf_values(e.short, suffix, leaf.value, masks[j], feature, z, phi);
-                } else {
-                    leaf_values(&e.points[leaf.len], leaf.value, masks[j], feature, z, phi);
-                }
-            }
+    /// [`Group::add_short`] for paths longer than [`SHORT_PATH`]: one point at a time.
+    fn add_long(&self, points: &[(f64, f64)], masks: &[u32], phi: &mut [f64]) {
+        let n = self.n;
+        let leaves = self.mask.iter().zip(&self.value);
+        for ((&m, &v), (feature, z)) in leaves.zip(self.feature.chunks_exact(n).zip(self.z.chunks_exact(n))) {
+            leaf_values(points, v, masks[m as usize], feature, z, phi);
         }
     }
 }
@@ -269,7 +330,7 @@ impl TreePaths {
 /// One leaf's Shapley values added to `phi` (see the module's formula): `mask` has bit `i` set
 /// when the row satisfies the path's conditions on `feature[i]`. The products leaving out one
 /// factor come from prefix and suffix products.
-fn leaf_values(points: &[(f64, f64)], v: f64, mask: u32, feature: &[usize], z: &[f64], phi: &mut [f64]) {
+fn leaf_values(points: &[(f64, f64)], v: f64, mask: u32, feature: &[u32], z: &[f64], phi: &mut [f64]) {
     let n = feature.len();
     let mut slope = [0.0; MAX_PATH];
     for (i, (s, &zi)) in slope.iter_mut().zip(z).enumerate() {
@@ -289,41 +350,14 @@ fn leaf_values(points: &[(f64, f64)], v: f64, mask: u32, feature: &[usize], z: &
         }
     }
     for i in 0..n {
-        phi[feature[i]] += v * slope[i] * acc[i];
-    }
-}
-
-/// [`leaf_values`] for a path of at most [`SHORT_PATH`] features: the four points side by side
-/// (`(t, w)`; a shorter path's polynomial is integrated exactly by them too).
-fn short_leaf_values(
-    (t, w): ([f64; 4], [f64; 4]),
-    suffix: &mut [[f64; 4]; SHORT_PATH + 1],
-    v: f64,
-    mask: u32,
-    feature: &[usize],
-    z: &[f64],
-    phi: &mut [f64],
-) {
-    let n = feature.len();
-    let slope = |i: usize| f64::from((mask >> i) & 1) - z[i];
-    suffix[n] = w;
-    for i in (0..n).rev() {
-        let s = slope(i);
-        suffix[i] = lanes(|q| suffix[i + 1][q] * (z[i] + s * t[q]));
-    }
-    let mut prefix = [1.0; 4];
-    for i in 0..n {
-        let s = slope(i);
-        let both = lanes(|q| prefix[q] * suffix[i + 1][q]);
-        phi[feature[i]] += v * s * (both[0] + both[1] + both[2] + both[3]);
-        prefix = lanes(|q| prefix[q] * (z[i] + s * t[q]));
+        phi[feature[i] as usize] += v * slope[i] * acc[i];
     }
 }
 
 /// Lanes computed by `f`, in a form the compiler turns into vector instructions.
 #[inline(always)]
-fn lanes(f: impl Fn(usize) -> f64) -> [f64; 4] {
-    [f(0), f(1), f(2), f(3)]
+fn lanes<const P: usize>(f: impl Fn(usize) -> f64) -> [f64; P] {
+    std::array::from_fn(f)
 }
 
 /// Points `(t, w)` as two arrays of `L` lanes (missing points weigh 0).
@@ -467,16 +501,23 @@ mod tests {
                 c.push(node(None, None, -3.0, 2));
                 c
             };
-            let explainer = Explainer::new(&[&cut], 1.0, 0.0);
-            assert_eq!(explainer.leaf_form_trees(), usize::from(limit < MAX_PATH));
-            for _ in 0..20 {
-                let x: Vec<f64> = (0..depth).map(|_| rng.uniform() * 0.6).collect();
-                let mut a = vec![0.0; depth];
-                explainer.row(&mut Scratch::default(), &x, &mut a);
-                let mut b = vec![0.0; depth];
-                shap::tree_shap(&cut, &x, &mut b);
-                for (p, q) in a.iter().zip(&b) {
-                    assert!((p - q).abs() < 1e-9, "{a:?} vs {b:?}");
+            // Alone, and between two leaf-form trees (whose masks sit before and after it).
+            let short = random_tree(&mut rng, 31, depth);
+            for trees in [vec![cut.as_slice()], vec![&short, &cut, &short]] {
+                let explainer = Explainer::new(&trees, 1.0, 0.0);
+                let walked = usize::from(limit == MAX_PATH);
+                assert_eq!(explainer.leaf_form_trees(), trees.len() - walked);
+                for _ in 0..20 {
+                    let x: Vec<f64> = (0..depth).map(|_| rng.uniform() * 0.6).collect();
+                    let mut a = vec![0.0; depth];
+                    explainer.row(&mut Scratch::default(), &x, &mut a);
+                    let mut b = vec![0.0; depth];
+                    for t in &trees {
+                        shap::tree_shap(t, &x, &mut b);
+                    }
+                    for (p, q) in a.iter().zip(&b) {
+                        assert!((p - q).abs() < 1e-9, "{a:?} vs {b:?}");
+                    }
                 }
             }
         }
