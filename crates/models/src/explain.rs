@@ -37,13 +37,14 @@ pub const PARALLEL_ROWS: usize = 16;
 #[derive(Clone, Copy)]
 struct Split {
     threshold: f64,
-    feature: u32,
+    /// The value read in the row's [`Scratch::wide`] copy: `2 · feature`, plus 1 when a
+    /// missing value goes left.
+    column: u32,
     /// The bit of the split's feature among the unique features of the path to it.
     bit: u32,
     node: u32,
     left: u32,
     right: u32,
-    missing_left: bool,
 }
 
 /// The leaves with `n` unique path features, across trees.
@@ -156,18 +157,29 @@ impl Explainer {
     /// Contributions of one row `x` (one value per feature) written into `phi`.
     pub fn row(&self, scratch: &mut Scratch, x: &[f64], phi: &mut [f64]) {
         phi.fill(0.0);
-        let masks = &mut scratch.masks;
+        let Scratch { masks, wide, walk } = scratch;
+        // Each value twice: a missing one as +inf (it goes right), then as -inf (it goes left).
+        wide.clear();
+        wide.extend(x.iter().flat_map(|&v| {
+            if v.is_nan() {
+                [f64::INFINITY, f64::NEG_INFINITY]
+            } else {
+                [v, v]
+            }
+        }));
         masks.resize(self.nodes, 0);
         for &r in &self.roots {
             masks[r as usize] = u32::MAX;
         }
         for s in &self.splits {
             let m = masks[s.node as usize];
-            let v = x[s.feature as usize];
-            let left = (v <= s.threshold) | (s.missing_left & v.is_nan());
+            // All ones when the row goes right (`v > threshold`: the difference is negative;
+            // thresholds are finite, so it is never NaN), by arithmetic: a branch here would be
+            // mispredicted on half the splits.
+            let right = ((s.threshold - wide[s.column as usize]).to_bits() as i64 >> 63) as u32;
             // The side the row takes keeps the bit; the other clears it.
-            masks[s.left as usize] = m & !(s.bit * u32::from(!left));
-            masks[s.right as usize] = m & !(s.bit * u32::from(left));
+            masks[s.left as usize] = m & !(s.bit & right);
+            masks[s.right as usize] = m & !(s.bit & !right);
         }
         for g in &self.groups {
             let p = &self.points[g.n];
@@ -184,7 +196,7 @@ impl Explainer {
             }
         }
         for nodes in &self.walks {
-            shap::tree_shap_with(&mut scratch.walk, nodes, x, phi);
+            shap::tree_shap_with(walk, nodes, x, phi);
         }
         phi.iter_mut().for_each(|v| *v *= self.scale);
     }
@@ -228,24 +240,26 @@ impl std::fmt::Debug for Explainer {
 #[derive(Default)]
 pub struct Scratch {
     masks: Vec<u32>,
+    /// The row as the splits read it (see [`Split::column`]).
+    wide: Vec<f64>,
     walk: Walk,
 }
 
 /// A leaf of [`tree_paths`]: its node, value and unique path features with their `z`.
 type PathLeaf = (u32, f64, Vec<(u32, f64)>);
 
-/// A tree's splits (node indices local to the tree, parents before children) and its leaves,
-/// or `None` when a path has more than [`MAX_PATH`] unique features or a child is stored
-/// before its parent.
+/// A tree's splits (node indices local to the tree, level by level, so a mask is written well
+/// before it is read) and its leaves, or `None` when a path has more than [`MAX_PATH`] unique
+/// features, a threshold is not finite or a child is stored before its parent.
 fn tree_paths(nodes: &[Node]) -> Option<(Vec<Split>, Vec<PathLeaf>)> {
     if nodes.is_empty() {
         return None;
     }
     let (mut splits, mut leaves) = (Vec::new(), Vec::new());
-    // Depth-first from the root: the path's unique features in order of first appearance, so
-    // a split's bit is the same for every leaf below it.
-    let mut stack: Vec<(usize, Vec<(u32, f64)>)> = vec![(0, Vec::new())];
-    while let Some((j, path)) = stack.pop() {
+    // From the root: the path's unique features in order of first appearance, so a split's bit
+    // is the same for every leaf below it.
+    let mut queue: std::collections::VecDeque<(usize, Vec<(u32, f64)>)> = [(0, Vec::new())].into();
+    while let Some((j, path)) = queue.pop_front() {
         let n = &nodes[j];
         let (f, threshold, l, r) = match (n.feature, n.threshold, n.left, n.right) {
             (None, ..) => {
@@ -255,7 +269,9 @@ fn tree_paths(nodes: &[Node]) -> Option<(Vec<Split>, Vec<PathLeaf>)> {
                 leaves.push((u32::try_from(j).ok()?, n.value, path));
                 continue;
             }
-            (Some(f), Some(th), Some(l), Some(r)) if l > j && r > j && l < nodes.len() && r < nodes.len() => {
+            (Some(f), Some(th), Some(l), Some(r))
+                if th.is_finite() && l > j && r > j && l < nodes.len() && r < nodes.len() =>
+            {
                 (u32::try_from(f).ok()?, th, l, r)
             }
             _ => return None,
@@ -267,22 +283,21 @@ fn tree_paths(nodes: &[Node]) -> Option<(Vec<Split>, Vec<PathLeaf>)> {
         }
         splits.push(Split {
             threshold,
-            feature: f,
+            column: f.checked_mul(2)? + u32::from(n.missing_left),
             bit: 1u32 << pos,
             node: u32::try_from(j).ok()?,
             left: u32::try_from(l).ok()?,
             right: u32::try_from(r).ok()?,
-            missing_left: n.missing_left,
         });
         let cover = n.rows.max(1) as f64;
-        for child in [r, l] {
+        for child in [l, r] {
             let mut p = path.clone();
             let share = nodes[child].rows as f64 / cover;
             match p.get_mut(pos) {
                 Some(e) => e.1 *= share,
                 None => p.push((f, share)),
             }
-            stack.push((child, p));
+            queue.push_back((child, p));
         }
     }
     Some((splits, leaves))
@@ -450,8 +465,14 @@ mod tests {
             assert_eq!(explainer.leaf_form_trees(), 5, "{leaves} leaves over {nf} features");
             let mut scratch = Scratch::default();
             for r in 0..200 {
+                // Missing values on every 7th row, infinite ones on every 11th.
                 let x: Vec<f64> = (0..nf)
-                    .map(|_| if r % 7 == 0 { f64::NAN } else { rng.uniform() })
+                    .map(|j| match (r % 7, r % 11) {
+                        (0, _) => f64::NAN,
+                        (_, 0) if j % 2 == 0 => f64::INFINITY,
+                        (_, 0) => f64::NEG_INFINITY,
+                        _ => rng.uniform(),
+                    })
                     .collect();
                 let mut fast = vec![0.0; nf];
                 explainer.row(&mut scratch, &x, &mut fast);
