@@ -215,8 +215,11 @@ impl Explainer {
         // A service's single rows stay on the calling thread: handing them to the pool (or
         // splitting a row's trees over two threads) cost more than they saved when measured.
         if n < PARALLEL_ROWS {
-            let mut scratch = Scratch::default();
-            return (0..n).map(|i| one(&mut scratch, i)).collect();
+            thread_local! {
+                // Kept per thread: a fresh one would zero a mask per node on every request.
+                static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+            }
+            return SCRATCH.with_borrow_mut(|scratch| (0..n).map(|i| one(scratch, i)).collect());
         }
         (0..n)
             .into_par_iter()

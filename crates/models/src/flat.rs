@@ -74,6 +74,8 @@ impl std::fmt::Debug for FlatCache {
 pub(crate) struct Flat {
     trees: Vec<FlatTree>,
     n_features: usize,
+    /// The offset of a block's +inf copy in [`Packed::off`] (or [`WIDE_RIGHT`]).
+    copy: u32,
 }
 
 /// Values of one block: two row-major copies (see [`Flat::sums`]) of at most this many values
@@ -85,6 +87,9 @@ const WIDE_RIGHT: u32 = 1 << 31;
 const BLOCK: usize = 128;
 /// Rows stepped together.
 const LANES: usize = 16;
+/// Up to this many rows are walked one by one on the calling thread: for a service's single
+/// row, a block (a 128 KiB copy, 16 lanes stepping together) costs more than the walk.
+const FEW_ROWS: usize = 4;
 
 impl Flat {
     /// Flattens trees of [`Node`]s over `n_features` features.
@@ -145,13 +150,45 @@ impl Flat {
                 t
             })
             .collect();
-        Flat { trees, n_features }
+        Flat {
+            trees,
+            n_features,
+            copy,
+        }
     }
 
     /// Rows per block: both copies of the block fit in [`BLOCK_VALUES`]; a multiple of
     /// [`LANES`], or 0 when a row is too wide for that.
     fn block_rows(nf: usize) -> usize {
         (BLOCK_VALUES / (2 * nf.max(1))).min(BLOCK) / LANES * LANES
+    }
+
+    /// [`Flat::sums`] of a few rows, one at a time, for trees laid out for blocks: each row is
+    /// copied twice, as a block's row (missing values as -inf, then as +inf), and a node reads
+    /// the copy its offset names.
+    fn few_sums(&self, x: &[&[f64]], out: &mut [f64]) {
+        let (nf, copy) = (self.n_features, self.copy as usize);
+        let mut wide = vec![0.0; 2 * nf];
+        for (r, o) in out.iter_mut().enumerate() {
+            for (f, col) in x.iter().enumerate() {
+                let v = col[r];
+                (wide[f], wide[nf + f]) = if v.is_nan() {
+                    (f64::NEG_INFINITY, f64::INFINITY)
+                } else {
+                    (v, v)
+                };
+            }
+            for t in &self.trees {
+                let mut at = 0usize;
+                for _ in 0..t.depth {
+                    let node = t.nodes[at];
+                    let off = node.off as usize;
+                    let v = wide[if off >= copy { off - copy + nf } else { off }];
+                    at = node.left as usize + usize::from(v > node.threshold);
+                }
+                *o += t.value[at];
+            }
+        }
     }
 
     /// Per row, the sum of the trees' leaf values (trees added in order, from 0). Rows with
@@ -163,6 +200,10 @@ impl Flat {
         assert_eq!(x.len(), nf, "one column per feature");
         let mut out = vec![0.0; n];
         let br = Self::block_rows(nf);
+        if br != 0 && n <= FEW_ROWS {
+            self.few_sums(x, &mut out);
+            return out;
+        }
         if br == 0 {
             // Rows too wide for a block: one row at a time from the columns.
             out.par_iter_mut().enumerate().for_each(|(r, o)| {
@@ -452,13 +493,25 @@ mod tests {
                 .collect();
             let trees: Vec<Vec<Node>> = leaf_counts.iter().map(|&k| random_tree(&mut rng, nf, k)).collect();
             let cols: Vec<&[f64]> = x.iter().map(|c| c.as_slice()).collect();
-            let got = Flat::new(&trees, nf).sums(&cols);
+            let flat = Flat::new(&trees, nf);
+            let got = flat.sums(&cols);
             for (r, g) in got.iter().enumerate() {
                 assert_eq!(
                     g.to_bits(),
                     walk_nodes(&trees, &x, r).to_bits(),
                     "{nf} features, row {r}"
                 );
+            }
+            // A few rows at a time (a service's requests) take the walk row by row.
+            for (lo, k) in [(0, 1), (7, 2), (100, 3), (2_000, FEW_ROWS), (2_990, FEW_ROWS + 1)] {
+                let part: Vec<&[f64]> = cols.iter().map(|c| &c[lo..lo + k]).collect();
+                for (r, g) in flat.sums(&part).iter().enumerate() {
+                    assert_eq!(
+                        g.to_bits(),
+                        got[lo + r].to_bits(),
+                        "{nf} features, rows from {lo}, {k} of them"
+                    );
+                }
             }
         }
     }
