@@ -766,7 +766,7 @@ mod tests {
         assert_eq!(n, 196, "the 4 missing values stay missing");
         let (s, n) = stress(&col, Stress::Missing(0.1), &mut rng).unwrap();
         assert_eq!(s.missing() - col.missing(), n as usize);
-        assert!(n <= 20 && n >= 16, "20 rows picked, some already missing: {n}");
+        assert!((16..=20).contains(&n), "20 rows picked, some already missing: {n}");
         let (s, n) = stress(&col, Stress::Outliers(0.05), &mut rng).unwrap();
         let Column::Number(w) = &s else { panic!() };
         assert_eq!(n, 10);
