@@ -38,7 +38,7 @@ pub const PARALLEL_ROWS: usize = 16;
 struct Split {
     threshold: f64,
     /// The value read in the row's [`Scratch::wide`] copy: `2 · feature`, plus 1 when a
-    /// missing value goes left.
+    /// missing value goes right.
     column: u32,
     /// The bit of the split's feature among the unique features of the path to it.
     bit: u32,
@@ -72,7 +72,6 @@ pub struct Explainer {
     groups: Vec<Group>,
     /// Trees the leaf form does not take.
     walks: Vec<Vec<Node>>,
-    leaf_form: usize,
     scale: f64,
     expected: f64,
     /// `points[n]`: the Gauss-Legendre points and weights that integrate a leaf of `n` path
@@ -97,7 +96,6 @@ impl Explainer {
                 })
                 .collect(),
             walks: Vec::new(),
-            leaf_form: 0,
             scale,
             expected: offset + scale * trees.iter().map(|t| shap::expected_value(t)).sum::<f64>(),
             points: (0..=MAX_PATH).map(|n| gauss_legendre(n.div_ceil(2))).collect(),
@@ -119,12 +117,11 @@ impl Explainer {
         let Some((splits, leaves)) = tree_paths(nodes) else {
             return false;
         };
-        let Ok(offset) = u32::try_from(self.nodes) else {
-            return false;
-        };
+        // Every node index, this tree's last included, must fit a u32.
         if u32::try_from(self.nodes + nodes.len()).is_err() {
             return false;
         }
+        let offset = self.nodes as u32;
         self.roots.push(offset);
         self.splits.extend(splits.into_iter().map(|s| Split {
             node: s.node + offset,
@@ -140,7 +137,6 @@ impl Explainer {
             g.z.extend(path.iter().map(|p| p.1));
         }
         self.nodes += nodes.len();
-        self.leaf_form += 1;
         true
     }
 
@@ -151,22 +147,15 @@ impl Explainer {
 
     /// How many trees use the leaf form (the others use the path walk).
     pub fn leaf_form_trees(&self) -> usize {
-        self.leaf_form
+        self.roots.len()
     }
 
     /// Contributions of one row `x` (one value per feature) written into `phi`.
     pub fn row(&self, scratch: &mut Scratch, x: &[f64], phi: &mut [f64]) {
         phi.fill(0.0);
         let Scratch { masks, wide, walk } = scratch;
-        // Each value twice: a missing one as +inf (it goes right), then as -inf (it goes left).
         wide.clear();
-        wide.extend(x.iter().flat_map(|&v| {
-            if v.is_nan() {
-                [f64::INFINITY, f64::NEG_INFINITY]
-            } else {
-                [v, v]
-            }
-        }));
+        wide.extend(x.iter().flat_map(|&v| crate::flat::both_ways(v)));
         masks.resize(self.nodes, 0);
         for &r in &self.roots {
             masks[r as usize] = u32::MAX;
@@ -232,8 +221,8 @@ impl Explainer {
 impl std::fmt::Debug for Explainer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Explainer")
-            .field("trees", &(self.leaf_form + self.walks.len()))
-            .field("leaf_form_trees", &self.leaf_form)
+            .field("trees", &(self.roots.len() + self.walks.len()))
+            .field("leaf_form_trees", &self.roots.len())
             .field("expected", &self.expected)
             .finish()
     }
@@ -286,7 +275,7 @@ fn tree_paths(nodes: &[Node]) -> Option<(Vec<Split>, Vec<PathLeaf>)> {
         }
         splits.push(Split {
             threshold,
-            column: f.checked_mul(2)? + u32::from(n.missing_left),
+            column: f.checked_mul(2)? + u32::from(!n.missing_left),
             bit: 1u32 << pos,
             node: u32::try_from(j).ok()?,
             left: u32::try_from(l).ok()?,

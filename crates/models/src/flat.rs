@@ -91,6 +91,16 @@ const LANES: usize = 16;
 /// row, a block (a 128 KiB copy, 16 lanes stepping together) costs more than the walk.
 const FEW_ROWS: usize = 4;
 
+/// A value as the two copies of a row hold it: a missing value as -inf (it goes left at every
+/// split), then as +inf (it goes right); any other value twice.
+pub(crate) fn both_ways(v: f64) -> [f64; 2] {
+    if v.is_nan() {
+        [f64::NEG_INFINITY, f64::INFINITY]
+    } else {
+        [v, v]
+    }
+}
+
 impl Flat {
     /// Flattens trees of [`Node`]s over `n_features` features.
     pub(crate) fn new(trees: &[Vec<Node>], n_features: usize) -> Flat {
@@ -171,12 +181,7 @@ impl Flat {
         let mut wide = vec![0.0; 2 * nf];
         for (r, o) in out.iter_mut().enumerate() {
             for (f, col) in x.iter().enumerate() {
-                let v = col[r];
-                (wide[f], wide[nf + f]) = if v.is_nan() {
-                    (f64::NEG_INFINITY, f64::INFINITY)
-                } else {
-                    (v, v)
-                };
+                [wide[f], wide[nf + f]] = both_ways(col[r]);
             }
             for t in &self.trees {
                 let mut at = 0usize;
@@ -235,12 +240,7 @@ impl Flat {
                 let m = block.len();
                 for (f, col) in x.iter().enumerate() {
                     for r in 0..m {
-                        let v = col[lo + r];
-                        let (a, z) = if v.is_nan() {
-                            (f64::NEG_INFINITY, f64::INFINITY)
-                        } else {
-                            (v, v)
-                        };
+                        let [a, z] = both_ways(col[lo + r]);
                         rows[r * nf + f] = a;
                         rows[br * nf + r * nf + f] = z;
                     }
