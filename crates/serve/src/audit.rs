@@ -5,9 +5,17 @@
 //! A line: `{"time", "request_id", "model", "version", "bundle_sha256", "row", "input",
 //! "output", "prev", "sha256"}`; `input` holds the row after the bundle's masking plan (never
 //! raw personal data), `output` the scorer's outputs and reason codes.
+//!
+//! Appending is a group commit. A decision's fields are serialized by the request that made it,
+//! outside any lock; under the chain's lock a line only gains its `prev` and `sha256` and joins
+//! the lines waiting to be written. One request at a time writes everything waiting in one
+//! `write`, outside the chain's lock, while the next lines are chained; every request returns only
+//! once its own lines are in the file. A failed write closes the log: that decision and every
+//! later one are withheld, since their lines could no longer join an unbroken chain.
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 use serde_json::{Map, Value};
 
@@ -17,12 +25,31 @@ use riskpipe_core::{Error, Result};
 /// `prev` of the first line.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// An open audit log, appending.
+/// An open audit log, appending; shared by the requests that append to it.
 #[derive(Debug)]
 pub struct AuditLog {
-    file: std::io::BufWriter<fs_err::File>,
+    chain: Mutex<Chain>,
+    /// Signalled whenever a write ends.
+    written: Condvar,
+    /// Only the one writer of the moment (see [`Chain::writing`]) takes it.
+    file: Mutex<fs_err::File>,
+}
+
+/// The chain's end and the lines not yet in the file.
+#[derive(Debug)]
+struct Chain {
+    /// `sha256` of the last line chained.
     last: String,
-    lines: u64,
+    /// Lines chained, counted from the file's first line.
+    chained: u64,
+    /// Lines in the file.
+    written: u64,
+    /// Chained lines waiting for the next write.
+    waiting: Vec<u8>,
+    /// A request is writing; the others wait for it or for their turn.
+    writing: bool,
+    /// Why the log is closed, after a failed write.
+    failed: Option<String>,
 }
 
 impl AuditLog {
@@ -36,39 +63,146 @@ impl AuditLog {
             (0, GENESIS.to_string())
         };
         let file = fs_err::OpenOptions::new().create(true).append(true).open(path)?;
-        Ok(AuditLog {
-            file: std::io::BufWriter::new(file),
-            last,
-            lines,
-        })
+        Ok(AuditLog::continuing(file, lines, last))
     }
 
-    /// Appends one decision (`fields` without `prev` and `sha256`) and flushes it to the file.
-    pub fn append(&mut self, mut fields: Map<String, Value>) -> Result<()> {
-        fields.insert("prev".into(), Value::String(self.last.clone()));
-        let body = Value::Object(fields.clone()).to_string();
-        let own = sha256_bytes(body.as_bytes());
-        fields.insert("sha256".into(), Value::String(own.clone()));
-        let line = Value::Object(fields).to_string();
-        self.file.write_all(line.as_bytes())?;
-        self.file.write_all(b"\n")?;
-        self.file.flush()?;
-        self.last = own;
-        self.lines += 1;
+    /// A log appending to `file`, which holds `lines` lines, the last hashing to `last`.
+    fn continuing(file: fs_err::File, lines: u64, last: String) -> AuditLog {
+        AuditLog {
+            chain: Mutex::new(Chain {
+                last,
+                chained: lines,
+                written: lines,
+                waiting: Vec::new(),
+                writing: false,
+                failed: None,
+            }),
+            written: Condvar::new(),
+            file: Mutex::new(file),
+        }
+    }
+
+    /// Appends one decision (`fields` without `prev` and `sha256`); returns once it is written.
+    pub fn append(&self, fields: Map<String, Value>) -> Result<()> {
+        self.append_all(&[Entry::new(fields)])
+    }
+
+    /// Appends decisions, each an [`Entry`], as consecutive lines; returns once they are written
+    /// to the file (handed to the operating system, not synced).
+    pub fn append_all(&self, entries: &[Entry]) -> Result<()> {
+        let mut chain = self.lock()?;
+        if let Some(why) = &chain.failed {
+            return Err(closed(why));
+        }
+        for e in entries {
+            let (line, own) = link(e, &chain.last);
+            chain.waiting.extend_from_slice(line.as_bytes());
+            chain.waiting.push(b'\n');
+            chain.last = own;
+            chain.chained += 1;
+        }
+        let mine = chain.chained;
+        loop {
+            if chain.written >= mine {
+                return Ok(());
+            }
+            if let Some(why) = &chain.failed {
+                return Err(closed(why));
+            }
+            if chain.writing {
+                chain = self
+                    .written
+                    .wait(chain)
+                    .map_err(|_| Error::Internal("audit log lock".into()))?;
+                continue;
+            }
+            // This request writes every line waiting, its own among them.
+            chain.writing = true;
+            let batch = std::mem::take(&mut chain.waiting);
+            let upto = chain.chained;
+            drop(chain);
+            let result = self.write(&batch);
+            chain = self.lock()?;
+            chain.writing = false;
+            match result {
+                Ok(()) => chain.written = upto,
+                Err(e) => chain.failed = Some(e.to_string()),
+            }
+            self.written.notify_all();
+        }
+    }
+
+    fn write(&self, bytes: &[u8]) -> Result<()> {
+        let mut file = self
+            .file
+            .lock()
+            .map_err(|_| Error::Internal("audit log file lock".into()))?;
+        file.write_all(bytes)?;
         Ok(())
     }
 
-    /// Lines in the log.
+    fn lock(&self) -> Result<MutexGuard<'_, Chain>> {
+        self.chain.lock().map_err(|_| Error::Internal("audit log lock".into()))
+    }
+
+    /// Lines in the file.
     pub fn lines(&self) -> u64 {
-        self.lines
+        self.lock().map(|c| c.written).unwrap_or_default()
     }
 
-    /// Flushes and syncs the file to disk.
-    pub fn sync(&mut self) -> Result<()> {
-        self.file.flush()?;
-        self.file.get_ref().sync_all()?;
+    /// Lines chained whose requests still wait for them to be written.
+    pub fn waiting(&self) -> u64 {
+        self.lock().map(|c| c.chained - c.written).unwrap_or_default()
+    }
+
+    /// Waits for a write in progress, then syncs the file to disk.
+    pub fn sync(&self) -> Result<()> {
+        let mut chain = self.lock()?;
+        while chain.writing {
+            chain = self
+                .written
+                .wait(chain)
+                .map_err(|_| Error::Internal("audit log lock".into()))?;
+        }
+        let file = self
+            .file
+            .lock()
+            .map_err(|_| Error::Internal("audit log file lock".into()))?;
+        file.sync_all()?;
         Ok(())
     }
+}
+
+fn closed(why: &str) -> Error {
+    Error::Internal(format!("the audit log is closed after a failed write ({why})"))
+}
+
+/// A decision's fields (without `prev` and `sha256`) serialized as the JSON object its line
+/// starts from, by the request that made it.
+#[derive(Debug, Clone)]
+pub struct Entry(String);
+
+impl Entry {
+    /// The entry of `fields`.
+    pub fn new(fields: Map<String, Value>) -> Entry {
+        Entry(Value::Object(fields).to_string())
+    }
+}
+
+/// The line of `entry` after `prev`, and its own `sha256`: `prev` joins the object as its last
+/// field, the hash of that text is its `sha256`, which joins after it. The text is exactly what
+/// serializing the object with those fields gives (keys keep their order), which [`verify`]
+/// recomputes.
+fn link(entry: &Entry, prev: &str) -> (String, String) {
+    let open = entry.0.strip_suffix('}').unwrap_or(&entry.0);
+    let comma = if open == "{" { "" } else { "," };
+    let mut line = format!("{open}{comma}\"prev\":\"{prev}\"}}");
+    let own = sha256_bytes(line.as_bytes());
+    line.pop();
+    line.push_str(",\"sha256\":\"");
+    line.push_str(&own);
+    line.push_str("\"}");
+    (line, own)
 }
 
 /// What [`verify`] found in an intact log.
@@ -145,7 +279,7 @@ mod tests {
     fn log_of(n: u64) -> (tempfile::TempDir, std::path::PathBuf, Vec<String>) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.jsonl");
-        let mut log = AuditLog::open(&path).unwrap();
+        let log = AuditLog::open(&path).unwrap();
         for i in 0..n {
             log.append(line(i)).unwrap();
         }
@@ -201,9 +335,72 @@ mod tests {
     }
 
     #[test]
+    fn a_linked_line_is_the_object_serialized_with_prev_and_sha256() {
+        let mut nested = line(3);
+        nested.insert(
+            "input".into(),
+            serde_json::json!({"name": "Zoë \"q\"\\n", "x": [1.5e300, -0.0, null]}),
+        );
+        for fields in [Map::new(), line(1), nested] {
+            let (text, own) = link(&Entry::new(fields.clone()), GENESIS);
+            let mut full = fields;
+            full.insert("prev".into(), Value::from(GENESIS));
+            assert_eq!(own, sha256_bytes(Value::Object(full.clone()).to_string().as_bytes()));
+            full.insert("sha256".into(), Value::from(own));
+            assert_eq!(text, Value::Object(full).to_string());
+        }
+    }
+
+    #[test]
+    fn requests_appending_at_once_leave_one_unbroken_chain_with_each_requests_lines_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let log = AuditLog::open(&path).unwrap();
+        std::thread::scope(|s| {
+            for t in 0..6u64 {
+                let log = &log;
+                s.spawn(move || {
+                    for i in 0..150u64 {
+                        let rows = (i % 3 + 1) as usize;
+                        let entries: Vec<Entry> = (0..rows).map(|_| Entry::new(line(t * 1000 + i))).collect();
+                        log.append_all(&entries).unwrap();
+                    }
+                });
+            }
+        });
+        assert_eq!((log.lines(), log.waiting()), (1800, 0));
+        log.sync().unwrap();
+        assert_eq!(verify(&path).unwrap().lines, 1800);
+        // A request's rows are consecutive lines: each id appears in one run.
+        let text = fs_err::read_to_string(&path).unwrap();
+        let ids: Vec<String> = text
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["request_id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        let runs = ids.windows(2).filter(|w| w[0] != w[1]).count() + 1;
+        assert_eq!(runs, 900);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_failed_write_withholds_that_decision_and_every_later_one() {
+        let full = fs_err::OpenOptions::new().append(true).open("/dev/full").unwrap();
+        let log = AuditLog::continuing(full, 0, GENESIS.to_string());
+        let first = log.append(line(1)).unwrap_err().to_string();
+        let later = log.append(line(2)).unwrap_err().to_string();
+        assert!(later.contains("closed after a failed write"), "{first} / {later}");
+        assert_eq!(log.lines(), 0);
+    }
+
+    #[test]
     fn a_reopened_log_continues_its_chain() {
         let (_d, path, _) = log_of(3);
-        let mut log = AuditLog::open(&path).unwrap();
+        let log = AuditLog::open(&path).unwrap();
         assert_eq!(log.lines(), 3);
         log.append(line(9)).unwrap();
         assert_eq!(verify(&path).unwrap().lines, 4);

@@ -36,7 +36,7 @@ use riskpipe_core::{Error, ErrorClass, Frame, Result};
 pub use crate::listen::TlsFiles;
 pub use crate::openapi::openapi;
 
-use crate::audit::AuditLog;
+use crate::audit::{AuditLog, Entry};
 use crate::metrics::Metrics;
 use crate::models::{Model, Repository};
 use crate::tensors::{Rejected, datatype};
@@ -70,7 +70,7 @@ pub struct Options {
 struct Shared {
     repo: Repository,
     token: Option<String>,
-    audit: Option<Mutex<AuditLog>>,
+    audit: Option<AuditLog>,
     metrics: Mutex<Metrics>,
     next_id: AtomicU64,
 }
@@ -187,12 +187,12 @@ pub fn serve(opts: &Options, ready: impl FnOnce(SocketAddr)) -> Result<()> {
         None => None,
     };
     let audit = match &opts.audit_log {
-        Some(p) => Some(Mutex::new(AuditLog::open(p)?)),
+        Some(p) => Some(AuditLog::open(p)?),
         None => None,
     };
     let mut m = Metrics::default();
     if let Some(a) = &audit {
-        m.audit(a.lock().map_err(|_| Error::Internal("audit log lock".into()))?.lines());
+        m.audit(a.lines(), a.waiting());
     }
     let state = Arc::new(Shared {
         repo,
@@ -234,7 +234,7 @@ pub fn serve(opts: &Options, ready: impl FnOnce(SocketAddr)) -> Result<()> {
         Ok::<(), Error>(())
     })?;
     if let Some(a) = &state.audit {
-        a.lock().map_err(|_| Error::Internal("audit log lock".into()))?.sync()?;
+        a.sync()?;
     }
     Ok(())
 }
@@ -491,9 +491,7 @@ fn handle(state: &Shared, name: &str, version: Option<&str>, door: Door, body: &
     if let Ok(mut m) = state.metrics.lock() {
         m.request(&model.name, outcome, t0.elapsed().as_secs_f64());
         if let Some(a) = &state.audit {
-            if let Ok(a) = a.lock() {
-                m.audit(a.lines());
-            }
+            m.audit(a.lines(), a.waiting());
         }
     }
     match result {
@@ -562,9 +560,10 @@ fn score(state: &Shared, model: &Model, door: Door, body: &[u8]) -> std::result:
     })
 }
 
-/// One audit line per scored row, written before the response leaves.
+/// One audit line per scored row, written before the response leaves. The lines are serialized
+/// here, outside the log's lock.
 fn append_audit(
-    audit: &Mutex<AuditLog>,
+    audit: &AuditLog,
     model: &Model,
     id: &str,
     masked: &Frame,
@@ -574,9 +573,6 @@ fn append_audit(
         status: 500,
         message: format!("the audit log could not be written, so the decision is withheld: {e}"),
     };
-    let mut log = audit
-        .lock()
-        .map_err(|_| failed(Error::Internal("audit log lock".into())))?;
     let time = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
@@ -586,6 +582,7 @@ fn append_audit(
         Ok((v, f)) => Ok((v.as_str(), tensors::records(f))),
         Err(e) => Err(e.as_str()),
     });
+    let mut entries = Vec::with_capacity(inputs.len());
     for (row, (input, output)) in inputs.into_iter().zip(tensors::records(out)).enumerate() {
         let mut line = Map::new();
         line.insert("time".into(), json!(time));
@@ -605,7 +602,7 @@ fn append_audit(
             }
             None => {}
         }
-        log.append(line).map_err(failed)?;
+        entries.push(Entry::new(line));
     }
-    Ok(())
+    audit.append_all(&entries).map_err(failed)
 }

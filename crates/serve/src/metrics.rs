@@ -1,5 +1,6 @@
 //! Prometheus text-format metrics: requests by model and outcome, the latency histogram (buckets
-//! from 0.1 ms), the score histogram of each model's first output, and the audit log's lines.
+//! from 0.1 ms), the score histogram of each model's first output, and the audit log's lines,
+//! written and waiting to be written.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -55,6 +56,7 @@ pub struct Metrics {
     latency: BTreeMap<String, Histogram>,
     scores: BTreeMap<String, Histogram>,
     audit_lines: u64,
+    audit_waiting: u64,
     missing: BTreeMap<(String, String), u64>,
     out_of_range: BTreeMap<(String, String), u64>,
 }
@@ -89,9 +91,10 @@ impl Metrics {
         }
     }
 
-    /// The audit log's line count.
-    pub fn audit(&mut self, lines: u64) {
+    /// The audit log's lines written, and lines chained that wait to be written (the log's lag).
+    pub fn audit(&mut self, lines: u64, waiting: u64) {
         self.audit_lines = lines;
+        self.audit_waiting = waiting;
     }
 
     /// The text exposition.
@@ -133,6 +136,8 @@ impl Metrics {
         }
         s.push_str("# HELP riskpipe_audit_lines Lines in the audit log.\n# TYPE riskpipe_audit_lines gauge\n");
         let _ = writeln!(s, "riskpipe_audit_lines {}", self.audit_lines);
+        s.push_str("# HELP riskpipe_audit_waiting_lines Decisions chained into the audit log but not yet written; their responses wait for them.\n# TYPE riskpipe_audit_waiting_lines gauge\n");
+        let _ = writeln!(s, "riskpipe_audit_waiting_lines {}", self.audit_waiting);
         s
     }
 }
