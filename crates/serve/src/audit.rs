@@ -11,11 +11,14 @@
 //! the lines waiting to be written. One request at a time writes everything waiting in one
 //! `write`, outside the chain's lock, while the next lines are chained; every request returns only
 //! once its own lines are in the file. A failed write closes the log: that decision and every
-//! later one are withheld, since their lines could no longer join an unbroken chain.
+//! later one are withheld, since their lines could no longer join an unbroken chain. A thread of
+//! the log's own syncs the file to disk every second; a failed sync closes the log too.
 
 use std::io::Write;
 use std::path::Path;
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 
@@ -25,14 +28,31 @@ use riskpipe_core::{Error, Result};
 /// `prev` of the first line.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// An open audit log, appending; shared by the requests that append to it.
+/// How often the syncer thread asks the disk to keep what was written (`fdatasync`).
+pub const SYNC_EVERY: Duration = Duration::from_secs(1);
+
+/// An open audit log, appending; shared by the requests that append to it. A thread of its own
+/// syncs what was written to disk every [`SYNC_EVERY`], so lines reach the disk within about a
+/// second and the file never holds much unsynced data (a burst of it made the kernel stall
+/// small appends for milliseconds).
 #[derive(Debug)]
 pub struct AuditLog {
+    shared: Arc<Shared>,
+    syncer: Option<std::thread::JoinHandle<()>>,
+}
+
+#[derive(Debug)]
+struct Shared {
     chain: Mutex<Chain>,
     /// Signalled whenever a write ends.
     written: Condvar,
     /// Only the one writer of the moment (see [`Chain::writing`]) takes it.
     file: Mutex<fs_err::File>,
+    /// Lines known to be on disk.
+    synced: AtomicU64,
+    /// Set when the log is dropped: the syncer thread ends.
+    stop: Mutex<bool>,
+    stopped: Condvar,
 }
 
 /// The chain's end and the lines not yet in the file.
@@ -48,7 +68,7 @@ struct Chain {
     waiting: Vec<u8>,
     /// A request is writing; the others wait for it or for their turn.
     writing: bool,
-    /// Why the log is closed, after a failed write.
+    /// Why the log is closed, after a failed write or sync.
     failed: Option<String>,
 }
 
@@ -63,12 +83,13 @@ impl AuditLog {
             (0, GENESIS.to_string())
         };
         let file = fs_err::OpenOptions::new().create(true).append(true).open(path)?;
-        Ok(AuditLog::continuing(file, lines, last))
+        AuditLog::continuing(file, lines, last)
     }
 
     /// A log appending to `file`, which holds `lines` lines, the last hashing to `last`.
-    fn continuing(file: fs_err::File, lines: u64, last: String) -> AuditLog {
-        AuditLog {
+    fn continuing(file: fs_err::File, lines: u64, last: String) -> Result<AuditLog> {
+        let syncing = file.file().try_clone()?;
+        let shared = Arc::new(Shared {
             chain: Mutex::new(Chain {
                 last,
                 chained: lines,
@@ -79,7 +100,18 @@ impl AuditLog {
             }),
             written: Condvar::new(),
             file: Mutex::new(file),
-        }
+            synced: AtomicU64::new(lines),
+            stop: Mutex::new(false),
+            stopped: Condvar::new(),
+        });
+        let for_thread = shared.clone();
+        let syncer = std::thread::Builder::new()
+            .name("audit-sync".into())
+            .spawn(move || for_thread.sync_until_stopped(&syncing))?;
+        Ok(AuditLog {
+            shared,
+            syncer: Some(syncer),
+        })
     }
 
     /// Appends one decision (`fields` without `prev` and `sha256`); returns once it is written.
@@ -88,9 +120,10 @@ impl AuditLog {
     }
 
     /// Appends decisions, each an [`Entry`], as consecutive lines; returns once they are written
-    /// to the file (handed to the operating system, not synced).
+    /// to the file (handed to the operating system; the syncer thread syncs them).
     pub fn append_all(&self, entries: &[Entry]) -> Result<()> {
-        let mut chain = self.lock()?;
+        let s = &self.shared;
+        let mut chain = s.lock()?;
         if let Some(why) = &chain.failed {
             return Err(closed(why));
         }
@@ -110,10 +143,7 @@ impl AuditLog {
                 return Err(closed(why));
             }
             if chain.writing {
-                chain = self
-                    .written
-                    .wait(chain)
-                    .map_err(|_| Error::Internal("audit log lock".into()))?;
+                chain = s.written.wait(chain).map_err(|_| poisoned())?;
                 continue;
             }
             // This request writes every line waiting, its own among them.
@@ -121,56 +151,106 @@ impl AuditLog {
             let batch = std::mem::take(&mut chain.waiting);
             let upto = chain.chained;
             drop(chain);
-            let result = self.write(&batch);
-            chain = self.lock()?;
+            let result = s.write(&batch);
+            chain = s.lock()?;
             chain.writing = false;
             match result {
                 Ok(()) => chain.written = upto,
                 Err(e) => chain.failed = Some(e.to_string()),
             }
-            self.written.notify_all();
+            s.written.notify_all();
         }
     }
 
+    /// Lines in the file.
+    pub fn lines(&self) -> u64 {
+        self.shared.lock().map(|c| c.written).unwrap_or_default()
+    }
+
+    /// Lines chained whose requests still wait for them to be written.
+    pub fn waiting(&self) -> u64 {
+        self.shared.lock().map(|c| c.chained - c.written).unwrap_or_default()
+    }
+
+    /// Lines known to be on disk.
+    pub fn synced(&self) -> u64 {
+        self.shared.synced.load(Ordering::Acquire)
+    }
+
+    /// Waits for a write in progress, then syncs the file to disk.
+    pub fn sync(&self) -> Result<()> {
+        let s = &self.shared;
+        let mut chain = s.lock()?;
+        while chain.writing {
+            chain = s.written.wait(chain).map_err(|_| poisoned())?;
+        }
+        let file = s.file.lock().map_err(|_| poisoned())?;
+        file.sync_all()?;
+        s.synced.fetch_max(chain.written, Ordering::AcqRel);
+        Ok(())
+    }
+}
+
+impl Drop for AuditLog {
+    fn drop(&mut self) {
+        if let Ok(mut stop) = self.shared.stop.lock() {
+            *stop = true;
+        }
+        self.shared.stopped.notify_all();
+        if let Some(t) = self.syncer.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Shared {
     fn write(&self, bytes: &[u8]) -> Result<()> {
-        let mut file = self
-            .file
-            .lock()
-            .map_err(|_| Error::Internal("audit log file lock".into()))?;
+        let mut file = self.file.lock().map_err(|_| poisoned())?;
         file.write_all(bytes)?;
         Ok(())
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Chain>> {
-        self.chain.lock().map_err(|_| Error::Internal("audit log lock".into()))
+        self.chain.lock().map_err(|_| poisoned())
     }
 
-    /// Lines in the file.
-    pub fn lines(&self) -> u64 {
-        self.lock().map(|c| c.written).unwrap_or_default()
-    }
-
-    /// Lines chained whose requests still wait for them to be written.
-    pub fn waiting(&self) -> u64 {
-        self.lock().map(|c| c.chained - c.written).unwrap_or_default()
-    }
-
-    /// Waits for a write in progress, then syncs the file to disk.
-    pub fn sync(&self) -> Result<()> {
-        let mut chain = self.lock()?;
-        while chain.writing {
-            chain = self
-                .written
-                .wait(chain)
-                .map_err(|_| Error::Internal("audit log lock".into()))?;
+    /// The syncer thread: every [`SYNC_EVERY`], `fdatasync` when lines were written since the
+    /// last. A failed sync closes the log like a failed write: the kernel may have dropped the
+    /// lines it could not store, so the chain on disk can no longer be vouched for.
+    fn sync_until_stopped(&self, file: &std::fs::File) {
+        let Ok(mut stop) = self.stop.lock() else { return };
+        loop {
+            match self.stopped.wait_timeout(stop, SYNC_EVERY) {
+                Ok((s, _)) => stop = s,
+                Err(_) => return,
+            }
+            if *stop {
+                return;
+            }
+            let Ok(written) = self.lock().map(|c| c.written) else {
+                return;
+            };
+            if written <= self.synced.load(Ordering::Acquire) {
+                continue;
+            }
+            match file.sync_data() {
+                Ok(()) => {
+                    self.synced.fetch_max(written, Ordering::AcqRel);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "The audit log could not be synced to disk; it is closed and decisions are withheld.");
+                    if let Ok(mut c) = self.lock() {
+                        c.failed = Some(format!("sync: {e}"));
+                    }
+                    return;
+                }
+            }
         }
-        let file = self
-            .file
-            .lock()
-            .map_err(|_| Error::Internal("audit log file lock".into()))?;
-        file.sync_all()?;
-        Ok(())
     }
+}
+
+fn poisoned() -> Error {
+    Error::Internal("audit log lock".into())
 }
 
 fn closed(why: &str) -> Error {
@@ -386,11 +466,29 @@ mod tests {
         assert_eq!(runs, 900);
     }
 
+    #[test]
+    fn the_syncer_thread_brings_written_lines_to_disk_within_seconds() {
+        let (_d, path, _) = log_of(0);
+        let log = AuditLog::open(&path).unwrap();
+        for i in 0..5 {
+            log.append(line(i)).unwrap();
+        }
+        let t0 = std::time::Instant::now();
+        while log.synced() < 5 && t0.elapsed() < SYNC_EVERY * 10 {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!((log.lines(), log.synced()), (5, 5));
+        // Dropping the log stops its thread promptly, mid-wait.
+        let t1 = std::time::Instant::now();
+        drop(log);
+        assert!(t1.elapsed() < SYNC_EVERY / 2, "{:?}", t1.elapsed());
+    }
+
     #[cfg(target_os = "linux")]
     #[test]
     fn a_failed_write_withholds_that_decision_and_every_later_one() {
         let full = fs_err::OpenOptions::new().append(true).open("/dev/full").unwrap();
-        let log = AuditLog::continuing(full, 0, GENESIS.to_string());
+        let log = AuditLog::continuing(full, 0, GENESIS.to_string()).unwrap();
         let first = log.append(line(1)).unwrap_err().to_string();
         let later = log.append(line(2)).unwrap_err().to_string();
         assert!(later.contains("closed after a failed write"), "{first} / {later}");

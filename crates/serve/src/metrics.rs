@@ -1,6 +1,6 @@
 //! Prometheus text-format metrics: requests by model and outcome, the latency histogram (buckets
 //! from 0.1 ms), the score histogram of each model's first output, and the audit log's lines,
-//! written and waiting to be written.
+//! written, waiting to be written and synced to disk.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -57,6 +57,7 @@ pub struct Metrics {
     scores: BTreeMap<String, Histogram>,
     audit_lines: u64,
     audit_waiting: u64,
+    audit_synced: u64,
     missing: BTreeMap<(String, String), u64>,
     out_of_range: BTreeMap<(String, String), u64>,
 }
@@ -91,10 +92,12 @@ impl Metrics {
         }
     }
 
-    /// The audit log's lines written, and lines chained that wait to be written (the log's lag).
-    pub fn audit(&mut self, lines: u64, waiting: u64) {
+    /// The audit log's lines written, lines chained that wait to be written (the log's lag) and
+    /// lines known to be on disk.
+    pub fn audit(&mut self, lines: u64, waiting: u64, synced: u64) {
         self.audit_lines = lines;
         self.audit_waiting = waiting;
+        self.audit_synced = synced;
     }
 
     /// The text exposition.
@@ -138,6 +141,8 @@ impl Metrics {
         let _ = writeln!(s, "riskpipe_audit_lines {}", self.audit_lines);
         s.push_str("# HELP riskpipe_audit_waiting_lines Decisions chained into the audit log but not yet written; their responses wait for them.\n# TYPE riskpipe_audit_waiting_lines gauge\n");
         let _ = writeln!(s, "riskpipe_audit_waiting_lines {}", self.audit_waiting);
+        s.push_str("# HELP riskpipe_audit_synced_lines Audit log lines known to be on disk (synced every second).\n# TYPE riskpipe_audit_synced_lines gauge\n");
+        let _ = writeln!(s, "riskpipe_audit_synced_lines {}", self.audit_synced);
         s
     }
 }
