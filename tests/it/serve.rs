@@ -261,7 +261,10 @@ fn the_service_scores_as_riskpipe_score_does_and_audits_every_decision() {
     );
     assert!(metrics.contains("riskpipe_audit_lines 417"), "{metrics}");
     assert!(metrics.contains("riskpipe_audit_waiting_lines 0"), "{metrics}");
-    assert!(metrics.contains("# TYPE riskpipe_audit_synced_lines gauge"), "{metrics}");
+    assert!(
+        metrics.contains("# TYPE riskpipe_audit_synced_lines gauge"),
+        "{metrics}"
+    );
     assert!(
         metrics.contains("riskpipe_input_out_of_range_total{model=\"small\",feature=\"housing\"} 1"),
         "{metrics}"
