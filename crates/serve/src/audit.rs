@@ -55,6 +55,17 @@ struct Shared {
     stopped: Condvar,
 }
 
+/// What [`AuditLog::counts`] reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Lines in the file.
+    pub lines: u64,
+    /// Lines chained whose requests still wait for them to be written (the log's lag).
+    pub waiting: u64,
+    /// Lines known to be on disk.
+    pub synced: u64,
+}
+
 /// The chain's end and the lines not yet in the file.
 #[derive(Debug)]
 struct Chain {
@@ -162,19 +173,14 @@ impl AuditLog {
         }
     }
 
-    /// Lines in the file.
-    pub fn lines(&self) -> u64 {
-        self.shared.lock().map(|c| c.written).unwrap_or_default()
-    }
-
-    /// Lines chained whose requests still wait for them to be written.
-    pub fn waiting(&self) -> u64 {
-        self.shared.lock().map(|c| c.chained - c.written).unwrap_or_default()
-    }
-
-    /// Lines known to be on disk.
-    pub fn synced(&self) -> u64 {
-        self.shared.synced.load(Ordering::Acquire)
+    /// The log's line counts, read together.
+    pub fn counts(&self) -> Counts {
+        let (written, chained) = self.shared.lock().map(|c| (c.written, c.chained)).unwrap_or_default();
+        Counts {
+            lines: written,
+            waiting: chained - written,
+            synced: self.shared.synced.load(Ordering::Acquire),
+        }
     }
 
     /// Waits for a write in progress, then syncs the file to disk.
@@ -448,7 +454,8 @@ mod tests {
                 });
             }
         });
-        assert_eq!((log.lines(), log.waiting()), (1800, 0));
+        let c = log.counts();
+        assert_eq!((c.lines, c.waiting), (1800, 0));
         log.sync().unwrap();
         assert_eq!(verify(&path).unwrap().lines, 1800);
         // A request's rows are consecutive lines: each id appears in one run.
@@ -474,10 +481,11 @@ mod tests {
             log.append(line(i)).unwrap();
         }
         let t0 = std::time::Instant::now();
-        while log.synced() < 5 && t0.elapsed() < SYNC_EVERY * 10 {
+        while log.counts().synced < 5 && t0.elapsed() < SYNC_EVERY * 10 {
             std::thread::sleep(Duration::from_millis(20));
         }
-        assert_eq!((log.lines(), log.synced()), (5, 5));
+        let c = log.counts();
+        assert_eq!((c.lines, c.synced), (5, 5));
         // Dropping the log stops its thread promptly, mid-wait.
         let t1 = std::time::Instant::now();
         drop(log);
@@ -492,14 +500,14 @@ mod tests {
         let first = log.append(line(1)).unwrap_err().to_string();
         let later = log.append(line(2)).unwrap_err().to_string();
         assert!(later.contains("closed after a failed write"), "{first} / {later}");
-        assert_eq!(log.lines(), 0);
+        assert_eq!(log.counts().lines, 0);
     }
 
     #[test]
     fn a_reopened_log_continues_its_chain() {
         let (_d, path, _) = log_of(3);
         let log = AuditLog::open(&path).unwrap();
-        assert_eq!(log.lines(), 3);
+        assert_eq!(log.counts().lines, 3);
         log.append(line(9)).unwrap();
         assert_eq!(verify(&path).unwrap().lines, 4);
     }

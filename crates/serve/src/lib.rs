@@ -192,7 +192,7 @@ pub fn serve(opts: &Options, ready: impl FnOnce(SocketAddr)) -> Result<()> {
     };
     let mut m = Metrics::default();
     if let Some(a) = &audit {
-        m.audit(a.lines(), a.waiting(), a.synced());
+        m.audit(a.counts());
     }
     let state = Arc::new(Shared {
         repo,
@@ -491,7 +491,7 @@ fn handle(state: &Shared, name: &str, version: Option<&str>, door: Door, body: &
     if let Ok(mut m) = state.metrics.lock() {
         m.request(&model.name, outcome, t0.elapsed().as_secs_f64());
         if let Some(a) = &state.audit {
-            m.audit(a.lines(), a.waiting(), a.synced());
+            m.audit(a.counts());
         }
     }
     match result {

@@ -55,9 +55,7 @@ pub struct Metrics {
     rows: BTreeMap<String, u64>,
     latency: BTreeMap<String, Histogram>,
     scores: BTreeMap<String, Histogram>,
-    audit_lines: u64,
-    audit_waiting: u64,
-    audit_synced: u64,
+    audit: crate::audit::Counts,
     missing: BTreeMap<(String, String), u64>,
     out_of_range: BTreeMap<(String, String), u64>,
 }
@@ -92,12 +90,9 @@ impl Metrics {
         }
     }
 
-    /// The audit log's lines written, lines chained that wait to be written (the log's lag) and
-    /// lines known to be on disk.
-    pub fn audit(&mut self, lines: u64, waiting: u64, synced: u64) {
-        self.audit_lines = lines;
-        self.audit_waiting = waiting;
-        self.audit_synced = synced;
+    /// The audit log's line counts.
+    pub fn audit(&mut self, counts: crate::audit::Counts) {
+        self.audit = counts;
     }
 
     /// The text exposition.
@@ -138,11 +133,11 @@ impl Metrics {
             );
         }
         s.push_str("# HELP riskpipe_audit_lines Lines in the audit log.\n# TYPE riskpipe_audit_lines gauge\n");
-        let _ = writeln!(s, "riskpipe_audit_lines {}", self.audit_lines);
+        let _ = writeln!(s, "riskpipe_audit_lines {}", self.audit.lines);
         s.push_str("# HELP riskpipe_audit_waiting_lines Decisions chained into the audit log but not yet written; their responses wait for them.\n# TYPE riskpipe_audit_waiting_lines gauge\n");
-        let _ = writeln!(s, "riskpipe_audit_waiting_lines {}", self.audit_waiting);
+        let _ = writeln!(s, "riskpipe_audit_waiting_lines {}", self.audit.waiting);
         s.push_str("# HELP riskpipe_audit_synced_lines Audit log lines known to be on disk (synced every second).\n# TYPE riskpipe_audit_synced_lines gauge\n");
-        let _ = writeln!(s, "riskpipe_audit_synced_lines {}", self.audit_synced);
+        let _ = writeln!(s, "riskpipe_audit_synced_lines {}", self.audit.synced);
         s
     }
 }
